@@ -1,0 +1,1 @@
+"""The ``cool`` command-line client (cliff), like openstackclient."""

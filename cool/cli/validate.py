@@ -1,0 +1,138 @@
+"""``cool validate``: check a template offline, as the API would, and show its plan."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cliff.lister import Lister
+
+from cool.cli.diagnostics import ReportedError, render
+from cool.errors import TemplateInvalidError
+from cool.resources.registry import ResourceTypeRegistry
+from cool.template.compile import check
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def load_parameter_file(path: str) -> dict[str, Any]:
+    """A YAML or JSON mapping of values, or a Heat environment's ``parameters``."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ReportedError(f"cannot read parameter file {path}: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("parameters"), dict) and len(data) <= 2:
+        data = data["parameters"]
+    if not isinstance(data, dict):
+        raise ReportedError(f"parameter file {path} must hold a mapping of names to values")
+    return data
+
+
+def gather_values(parsed: argparse.Namespace) -> dict[str, Any] | None:
+    """The values given on the command line; None when none were (validate only)."""
+    if not parsed.parameter and not parsed.parameter_file:
+        return None
+    values: dict[str, Any] = {}
+    for path in parsed.parameter_file or ():
+        values.update(load_parameter_file(path))
+    for name, value in parsed.parameter or ():
+        values[name] = value
+    return values
+
+
+class Validate(Lister):
+    """Validate a template offline and list its resources in build order.
+
+    Without parameter values every check but the values themselves is made,
+    and the parameters the template needs are listed. Problems are printed
+    as ``file:line:col: code: message`` and the exit code is 1.
+    """
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("template", metavar="FILE", help="HOT template (YAML or JSON)")
+        parser.add_argument(
+            "-P",
+            "--parameter",
+            metavar="NAME=VALUE",
+            action="append",
+            type=parse_assignment,
+            help="a parameter value (repeat for more)",
+        )
+        parser.add_argument(
+            "--parameter-file",
+            metavar="FILE",
+            action="append",
+            help="a YAML or JSON file of parameter values (repeat for more)",
+        )
+        parser.add_argument(
+            "--show-parameters",
+            action="store_true",
+            help="list the template's parameters instead of its resources",
+        )
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[list[Any]]]:
+        path = parsed_args.template
+        try:
+            raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            raise ReportedError(f"cannot read {path}: {exc.strerror}") from None
+        values = gather_values(parsed_args)
+        registry = ResourceTypeRegistry.load()
+        try:
+            report = check(raw, registry, values)
+        except TemplateInvalidError as exc:  # too large: refused before parsing
+            report_problems = exc.problems
+        else:
+            report_problems = report.problems
+        if report_problems:
+            text = raw.decode("utf-8", "replace")
+            self.app.stderr.write(render(report_problems, path, text) + "\n")
+            count = len(report_problems)
+            raise ReportedError(f"{path}: {count} problem{'s' if count > 1 else ''} found")
+        if parsed_args.show_parameters:
+            rows = [
+                [
+                    p.name,
+                    str(p.type),
+                    "yes" if not p.has_default else "no",
+                    _shown(p.default, p.hidden) if p.has_default else "",
+                    p.description,
+                ]
+                for p in report.parameters
+            ]
+            return ["Name", "Type", "Required", "Default", "Description"], rows
+        if report.missing:
+            self.app.stderr.write(
+                "valid; parameters that need values to build: "
+                + ", ".join(report.missing)
+                + " (see --show-parameters)\n"
+            )
+        rows = []
+        for level, names in enumerate(report.levels):
+            for name in names:
+                rows.append(
+                    [
+                        level,
+                        name,
+                        report.resource_types.get(name, ""),
+                        ", ".join(report.dependencies.get(name, ())),
+                    ]
+                )
+        return ["Level", "Resource", "Type", "Depends on"], rows
+
+
+def _shown(value: Any, hidden: bool) -> str:
+    if hidden:
+        return "******"
+    return value if isinstance(value, str) else json.dumps(value)

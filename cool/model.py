@@ -1,0 +1,190 @@
+"""The nouns of cool, frozen: the plan a template compiles to.
+
+A plan is written once (into the build's ZooKeeper directory) and never
+changes; it is JSON-serialisable, and serialising is deterministic so that
+the same template and parameters give byte-identical JSON.
+
+Property values inside a plan are JSON data in which run-time references are
+kept as HOT expressions (``{"get_attr": [...]}``, ``{"get_resource": ...}``,
+and ``str_replace``/``list_join`` over them); everything knowable before the
+build runs (parameters, functions of parameters) is already resolved.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+PLAN_FORMAT = 1
+
+
+class ParameterType(StrEnum):
+    STRING = "string"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JSON = "json"
+    COMMA_DELIMITED_LIST = "comma_delimited_list"
+
+
+class DeletionPolicy(StrEnum):
+    DELETE = "Delete"
+    RETAIN = "Retain"
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """A parameter as the template declares it (what a caller must supply)."""
+
+    name: str
+    type: ParameterType
+    description: str = ""
+    label: str = ""
+    default: Any = None
+    has_default: bool = False
+    hidden: bool = False
+    constraints: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "type": str(self.type),
+            "description": self.description,
+            "label": self.label,
+            "hidden": self.hidden,
+            "required": not self.has_default,
+            "constraints": list(self.constraints),
+        }
+        if self.has_default:
+            out["default"] = "******" if self.hidden else self.default
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterValue:
+    """The value a build runs with, after coercion and constraint checks."""
+
+    name: str
+    type: ParameterType
+    value: Any
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    """One resource of a plan.
+
+    ``depends_on`` is the full set (explicit ``depends_on`` plus every
+    ``get_resource``/``get_attr`` reference), sorted; ``level`` is 0 for a
+    resource with no dependencies, else one more than its deepest dependency.
+    """
+
+    name: str
+    type: str
+    properties: dict[str, Any]
+    depends_on: tuple[str, ...]
+    level: int
+    deletion_policy: DeletionPolicy = DeletionPolicy.DELETE
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    name: str
+    value: Any
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    template_version: str
+    description: str
+    parameters: tuple[ParameterValue, ...]
+    resources: tuple[ResourceSpec, ...]  # topological order: by level, then name
+    outputs: tuple[OutputSpec, ...]
+
+    @property
+    def levels(self) -> tuple[tuple[str, ...], ...]:
+        """Resource names grouped by dependency level: each group can run in parallel."""
+        groups: list[list[str]] = []
+        for resource in self.resources:
+            while len(groups) <= resource.level:
+                groups.append([])
+            groups[resource.level].append(resource.name)
+        return tuple(tuple(g) for g in groups)
+
+    def resource(self, name: str) -> ResourceSpec:
+        for resource in self.resources:
+            if resource.name == name:
+                return resource
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "template_version": self.template_version,
+            "description": self.description,
+            "parameters": [
+                {"name": p.name, "type": str(p.type), "value": p.value, "hidden": p.hidden}
+                for p in self.parameters
+            ],
+            "resources": [
+                {
+                    "name": r.name,
+                    "type": r.type,
+                    "properties": r.properties,
+                    "depends_on": list(r.depends_on),
+                    "level": r.level,
+                    "deletion_policy": str(r.deletion_policy),
+                    "metadata": r.metadata,
+                }
+                for r in self.resources
+            ],
+            "outputs": [
+                {"name": o.name, "value": o.value, "description": o.description}
+                for o in self.outputs
+            ],
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON: same plan, same bytes."""
+        return json.dumps(
+            self.to_dict(),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        if data.get("format") != PLAN_FORMAT:
+            raise ValueError(f"unknown plan format {data.get('format')!r}")
+        return cls(
+            template_version=data["template_version"],
+            description=data["description"],
+            parameters=tuple(
+                ParameterValue(p["name"], ParameterType(p["type"]), p["value"], p["hidden"])
+                for p in data["parameters"]
+            ),
+            resources=tuple(
+                ResourceSpec(
+                    name=r["name"],
+                    type=r["type"],
+                    properties=r["properties"],
+                    depends_on=tuple(r["depends_on"]),
+                    level=r["level"],
+                    deletion_policy=DeletionPolicy(r["deletion_policy"]),
+                    metadata=r["metadata"],
+                )
+                for r in data["resources"]
+            ),
+            outputs=tuple(
+                OutputSpec(o["name"], o["value"], o["description"]) for o in data["outputs"]
+            ),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Plan:
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,1 @@
+"""Resource types: their schemas and attributes (and, later, their providers)."""

@@ -1,0 +1,204 @@
+"""Utility resource types that need no cloud (Heat's OS::Heat::*)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cool.resources.schema import (
+    COMMON_ATTRIBUTES,
+    AllowedValues,
+    Attribute,
+    AttributeType,
+    Property,
+    PropertyType,
+    Range,
+    ResourceType,
+)
+
+_CHARACTER_CLASSES = (
+    "lettersdigits",
+    "letters",
+    "lowercase",
+    "uppercase",
+    "digits",
+    "hexdigits",
+    "octdigits",
+)
+
+NONE = ResourceType(
+    name="OS::Heat::None",
+    description="Does nothing and accepts any properties: a placeholder, as in Heat.",
+    properties={},
+    attributes=dict(COMMON_ATTRIBUTES),
+    needs_cloud=False,
+    free_properties=True,
+)
+
+VALUE = ResourceType(
+    name="OS::Heat::Value",
+    description="Holds a value (for example one computed from other resources) to read back.",
+    properties={
+        "value": Property(PropertyType.ANY, "The value to hold.", required=True),
+        "type": Property(
+            PropertyType.STRING,
+            "The type the value must have, as for a template parameter.",
+            constraints=(
+                AllowedValues(("string", "number", "comma_delimited_list", "json", "boolean")),
+            ),
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "value": Attribute("The value held.", AttributeType.ANY),
+    },
+    needs_cloud=False,
+)
+
+
+def _check_minimum_total(props: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """The minimum counts cannot add up to more than the string's length."""
+    length = props.get("length", 32)
+    total = 0
+    for key in ("character_classes", "character_sequences"):
+        items = props.get(key)
+        for item in items if isinstance(items, list) else ():
+            count = item.get("min", 1) if isinstance(item, dict) else 1
+            total += count if isinstance(count, int) else 0
+    if isinstance(length, int) and total > length:
+        return [
+            (
+                ("length",),
+                "constraint",
+                f"the minimum counts of character_classes and character_sequences add up to "
+                f"{total}, more than length {length}",
+            )
+        ]
+    return []
+
+
+RANDOM_STRING = ResourceType(
+    name="OS::Heat::RandomString",
+    description="A random string, generated once when the build creates it (for passwords).",
+    properties={
+        "length": Property(
+            PropertyType.INTEGER,
+            "Length of the string.",
+            default=32,
+            constraints=(Range(1, 512),),
+        ),
+        "character_classes": Property(
+            PropertyType.LIST,
+            "Classes of characters to draw from, each with a minimum count.",
+            schema=Property(
+                PropertyType.MAP,
+                schema={
+                    "class": Property(
+                        PropertyType.STRING,
+                        "A class of characters.",
+                        default="lettersdigits",
+                        constraints=(AllowedValues(_CHARACTER_CLASSES),),
+                    ),
+                    "min": Property(
+                        PropertyType.INTEGER,
+                        "Least number of characters of this class.",
+                        default=1,
+                        constraints=(Range(1, 512),),
+                    ),
+                },
+            ),
+        ),
+        "character_sequences": Property(
+            PropertyType.LIST,
+            "Sequences of characters to draw from, each with a minimum count.",
+            schema=Property(
+                PropertyType.MAP,
+                schema={
+                    "sequence": Property(
+                        PropertyType.STRING, "The characters to draw from.", required=True
+                    ),
+                    "min": Property(
+                        PropertyType.INTEGER,
+                        "Least number of characters from this sequence.",
+                        default=1,
+                        constraints=(Range(1, 512),),
+                    ),
+                },
+            ),
+        ),
+        "salt": Property(
+            PropertyType.STRING,
+            "Any value; changing it would regenerate the string (kept for Heat compatibility).",
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "value": Attribute("The random string.", AttributeType.STRING),
+    },
+    unsupported={
+        "sequence": "deprecated in Heat since 2014; use character_classes",
+    },
+    needs_cloud=False,
+    checks=(_check_minimum_total,),
+)
+
+
+TEST_RESOURCE = ResourceType(
+    name="OS::Heat::TestResource",
+    description="A resource for testing builds: holds a value, can wait and can fail.",
+    properties={
+        "value": Property(
+            PropertyType.STRING, "The value of the output attribute.", default="test_string"
+        ),
+        "fail": Property(
+            PropertyType.BOOLEAN, "Fail the create (and delete) of this resource.", default=False
+        ),
+        "wait_secs": Property(
+            PropertyType.NUMBER,
+            "Seconds to wait before each action completes.",
+            default=0,
+            constraints=(Range(0, 86400),),
+        ),
+        "action_wait_secs": Property(
+            PropertyType.MAP,
+            "Seconds to wait per action, overriding wait_secs.",
+            schema={
+                "create": Property(
+                    PropertyType.NUMBER,
+                    "Seconds to wait on create.",
+                    constraints=(Range(0, 86400),),
+                ),
+                "delete": Property(
+                    PropertyType.NUMBER,
+                    "Seconds to wait on delete.",
+                    constraints=(Range(0, 86400),),
+                ),
+                "update": Property(
+                    PropertyType.NUMBER,
+                    "Seconds to wait on update.",
+                    constraints=(Range(0, 86400),),
+                ),
+            },
+        ),
+        "attr_wait_secs": Property(
+            PropertyType.NUMBER,
+            "Seconds to wait before the output attribute is available.",
+            default=0,
+            constraints=(Range(0, 86400),),
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "output": Attribute("The value property.", AttributeType.STRING),
+    },
+    unsupported={
+        "client_name": "entity checks through an OpenStack client are not supported",
+        "entity_name": "entity checks through an OpenStack client are not supported",
+        "update_replace": "cool builds are not updated in place",
+        "update_replace_value": "cool builds are not updated in place",
+        "constraint_prop_secs": "cool does not run custom constraints with delays",
+    },
+    needs_cloud=False,
+)
+
+TYPES = (NONE, VALUE, RANDOM_STRING, TEST_RESOURCE)

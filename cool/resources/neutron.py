@@ -1,0 +1,755 @@
+"""Neutron resource types (Heat's OS::Neutron::*): networks, subnets, routers, ports,
+security groups and floating IPs.
+
+Property names, types, defaults and allowed values follow Heat's, so Heat templates
+validate unchanged. The properties Heat deprecated in favour of a new name
+(``network_id`` for ``network`` and the like) are refused with the name to use.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from cool.resources.schema import (
+    COMMON_ATTRIBUTES,
+    AllowedValues,
+    Attribute,
+    AttributeType,
+    CustomConstraint,
+    Property,
+    PropertyType,
+    Range,
+    ResourceType,
+)
+
+Problem = tuple[tuple[str | int, ...], str, str]
+
+_IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
+_ICMP_PROTOCOLS = frozenset({"icmp", "icmpv6", "ipv6-icmp", "1", "58"})
+
+
+def _renamed(new: str, since: str) -> str:
+    """Why a property Heat renamed is refused."""
+    return f"deprecated in Heat since {since} and no longer documented; use {new}"
+
+
+def _string(
+    description: str, *custom: str, constraints: tuple[Any, ...] = (), **kwargs: Any
+) -> Property:
+    """A String property; ``custom`` names Heat custom constraints (like "neutron.network")."""
+    constraints = (*constraints, *(CustomConstraint(name) for name in custom))
+    return Property(PropertyType.STRING, description, constraints=constraints, **kwargs)
+
+
+def _value_specs() -> Property:
+    return Property(PropertyType.MAP, "Extra parameters to include in the request.", default={})
+
+
+def _admin_state_up(what: str) -> Property:
+    return Property(PropertyType.BOOLEAN, f"The administrative state of the {what}.", default=True)
+
+
+def _tags(what: str) -> Property:
+    return Property(
+        PropertyType.LIST, f"Tags to add to the {what}.", schema=Property(PropertyType.STRING)
+    )
+
+
+def _attributes(**described: tuple[str, AttributeType]) -> dict[str, Attribute]:
+    return {
+        **COMMON_ATTRIBUTES,
+        **{name: Attribute(text, kind) for name, (text, kind) in described.items()},
+    }
+
+
+def _given(value: Any) -> bool:
+    """Whether a property is set: not absent, null or empty (a runtime reference is set)."""
+    if value is None:
+        return False
+    return not (isinstance(value, str | list | dict) and len(value) == 0)
+
+
+def _plain_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def _dicts(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The (index, item) pairs of a list property whose items are plain maps."""
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+# -- OS::Neutron::Net ------------------------------------------------------
+
+NET = ResourceType(
+    name="OS::Neutron::Net",
+    description="A Neutron network: an isolated layer-2 broadcast domain.",
+    properties={
+        "name": _string("Name of the network (need not be unique)."),
+        "value_specs": _value_specs(),
+        "admin_state_up": _admin_state_up("network"),
+        "tenant_id": _string("Project to own the network (administrators only)."),
+        "shared": Property(
+            PropertyType.BOOLEAN,
+            "Share the network with all projects (administrators only).",
+            default=False,
+        ),
+        "dhcp_agent_ids": Property(
+            PropertyType.LIST,
+            "DHCP agents to schedule the network on (administrators only).",
+            schema=Property(PropertyType.STRING),
+        ),
+        "port_security_enabled": Property(
+            PropertyType.BOOLEAN, "Default port security of the ports created on this network."
+        ),
+        "qos_policy": _string("Name or ID of the QoS policy to attach.", "neutron.qos_policy"),
+        "dns_domain": _string("DNS domain of the network.", "dns_domain"),
+        "tags": _tags("network"),
+    },
+    attributes=_attributes(
+        status=("Status of the network.", AttributeType.STRING),
+        name=("Name of the network.", AttributeType.STRING),
+        subnets=("IDs of the subnets of the network.", AttributeType.LIST),
+        admin_state_up=("Administrative state of the network.", AttributeType.BOOLEAN),
+        tenant_id=("Project owning the network.", AttributeType.STRING),
+        port_security_enabled=("Port security of the network.", AttributeType.BOOLEAN),
+        mtu=("Maximum transmission unit of the network, in bytes.", AttributeType.INTEGER),
+        qos_policy_id=("ID of the QoS policy attached to the network.", AttributeType.STRING),
+        l2_adjacency=(
+            "Whether L2 connectivity is available across the network.",
+            AttributeType.BOOLEAN,
+        ),
+        segments=("Segments of the network.", AttributeType.LIST),
+    ),
+)
+
+
+# -- OS::Neutron::Subnet ---------------------------------------------------
+
+
+def _check_subnet_cidr_source(props: Mapping[str, Any]) -> list[Problem]:
+    """cidr is required unless subnetpool is given, and excludes subnetpool and prefixlen."""
+    if not _given(props.get("cidr")):
+        if _given(props.get("subnetpool")):
+            return []
+        return [(("cidr",), "missing", "cidr is required unless subnetpool is given")]
+    problems: list[Problem] = []
+    if _given(props.get("subnetpool")):
+        problems.append(
+            (
+                ("subnetpool",),
+                "conflict",
+                "subnetpool cannot be given with cidr: the range comes from one or the other",
+            )
+        )
+    if props.get("prefixlen") is not None:
+        problems.append(
+            (
+                ("prefixlen",),
+                "conflict",
+                "prefixlen applies to a subnet allocated from subnetpool, not to one with cidr",
+            )
+        )
+    return problems
+
+
+def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[Problem]:
+    """IPv6 address modes need ip_version 6, and must be equal when both are set."""
+    version = props.get("ip_version")
+    version = 4 if version is None else version
+    problems: list[Problem] = []
+    if _plain_int(version) and version == 4:
+        problems.extend(
+            ((key,), "constraint", f"{key} applies only to IPv6 subnets (ip_version 6)")
+            for key in ("ipv6_ra_mode", "ipv6_address_mode")
+            if _given(props.get(key))
+        )
+    ra_mode, address_mode = props.get("ipv6_ra_mode"), props.get("ipv6_address_mode")
+    if isinstance(ra_mode, str) and isinstance(address_mode, str) and ra_mode != address_mode:
+        problems.append(
+            (
+                ("ipv6_address_mode",),
+                "conflict",
+                f"ipv6_ra_mode {ra_mode!r} and ipv6_address_mode {address_mode!r} must "
+                "be equal when both are set",
+            )
+        )
+    return problems
+
+
+def _placement(
+    path: tuple[str | int, ...], address: Any, network: Any, version: Any
+) -> list[Problem]:
+    """Problems with an address that should lie inside a subnet's network."""
+    if network is not None:
+        if address.version != network.version:
+            return [
+                (
+                    path,
+                    "constraint",
+                    f"{address} is an IPv{address.version} address but "
+                    f"cidr {network} is IPv{network.version}",
+                )
+            ]
+        if address not in network:
+            return [(path, "constraint", f"{address} is outside cidr {network}")]
+    elif version in (4, 6) and address.version != version:
+        return [
+            (
+                path,
+                "constraint",
+                f"{address} is an IPv{address.version} address but ip_version is {version}",
+            )
+        ]
+    return []
+
+
+def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
+    """cidr, gateway_ip and allocation pools agree on the IP version and lie inside cidr."""
+    problems: list[Problem] = []
+    version = props.get("ip_version", 4)
+    if version is None:
+        version = 4
+    elif not _plain_int(version):
+        version = None  # a runtime reference: the version is not known yet
+    cidr, network = props.get("cidr"), None
+    if isinstance(cidr, str):
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            network = None  # the net_cidr constraint reports it
+    if network is not None and version in (4, 6) and network.version != version:
+        problems.append(
+            (
+                ("cidr",),
+                "constraint",
+                f"cidr {cidr} is an IPv{network.version} network but ip_version is {version}",
+            )
+        )
+    gateway_ip, gateway = props.get("gateway_ip"), None
+    if isinstance(gateway_ip, str) and gateway_ip not in ("", "~"):  # "" or ~: no gateway
+        gateway = _address(gateway_ip)
+        if gateway is None:
+            problems.append(
+                (("gateway_ip",), "constraint", f"{gateway_ip!r} is not a valid IP address")
+            )
+        else:
+            problems.extend(_placement(("gateway_ip",), gateway, network, version))
+    for i, pool in _dicts(props.get("allocation_pools")):
+        start, end = _address(pool.get("start")), _address(pool.get("end"))
+        for key, address in (("start", start), ("end", end)):
+            if address is not None:
+                problems.extend(_placement(("allocation_pools", i, key), address, network, version))
+        if start is None or end is None or start.version != end.version:
+            continue
+        if start > end:
+            problems.append(
+                (
+                    ("allocation_pools", i, "end"),
+                    "constraint",
+                    f"end {end} comes before start {start}",
+                )
+            )
+        elif gateway is not None and gateway.version == start.version and start <= gateway <= end:
+            problems.append(
+                (
+                    ("gateway_ip",),
+                    "conflict",
+                    f"gateway_ip {gateway} lies inside allocation pool {start}-{end}",
+                )
+            )
+    return problems
+
+
+SUBNET = ResourceType(
+    name="OS::Neutron::Subnet",
+    description="A Neutron subnet: a block of IP addresses on a network.",
+    properties={
+        "network": _string(
+            "Name or ID of the network of the subnet.", "neutron.network", required=True
+        ),
+        "subnetpool": _string(
+            "Name or ID of the subnet pool to allocate the range from (instead of cidr).",
+            "neutron.subnetpool",
+        ),
+        "prefixlen": Property(
+            PropertyType.INTEGER,
+            "Prefix length of a range allocated from subnetpool.",
+            constraints=(Range(min=0),),
+        ),
+        "cidr": _string(
+            "The range of the subnet, like 10.0.0.0/24 (required unless subnetpool is given).",
+            "net_cidr",
+        ),
+        "value_specs": _value_specs(),
+        "name": _string("Name of the subnet."),
+        "ip_version": Property(
+            PropertyType.INTEGER,
+            "IP version of the subnet, 4 or 6.",
+            default=4,
+            constraints=(AllowedValues((4, 6)),),
+        ),
+        "dns_nameservers": Property(
+            PropertyType.LIST,
+            "Addresses of the DNS name servers.",
+            default=[],
+            schema=Property(PropertyType.STRING),
+        ),
+        "gateway_ip": _string(
+            'Gateway address inside cidr; null, ~ or "" for no gateway, '
+            "omitted for the first free address."
+        ),
+        "enable_dhcp": Property(PropertyType.BOOLEAN, "Whether DHCP is enabled.", default=True),
+        "allocation_pools": Property(
+            PropertyType.LIST,
+            "Ranges (inside cidr) to allocate addresses from.",
+            schema=Property(
+                PropertyType.MAP,
+                schema={
+                    "start": _string("First address of the pool.", "ip_addr", required=True),
+                    "end": _string("Last address of the pool.", "ip_addr", required=True),
+                },
+            ),
+        ),
+        "tenant_id": _string("Project to own the subnet (administrators only)."),
+        "host_routes": Property(
+            PropertyType.LIST,
+            "Static routes to hand to hosts on the subnet.",
+            schema=Property(
+                PropertyType.MAP,
+                schema={
+                    "destination": _string(
+                        "Destination network of the route.", "net_cidr", required=True
+                    ),
+                    "nexthop": _string("Next hop of the route.", "ip_addr", required=True),
+                },
+            ),
+        ),
+        "ipv6_ra_mode": _string(
+            "IPv6 router advertisement mode.", constraints=(AllowedValues(_IPV6_MODES),)
+        ),
+        "ipv6_address_mode": _string(
+            "IPv6 address mode.", constraints=(AllowedValues(_IPV6_MODES),)
+        ),
+        "segment": _string("Name or ID of the network segment of the subnet.", "neutron.segment"),
+        "tags": _tags("subnet"),
+    },
+    attributes=_attributes(
+        name=("Name of the subnet.", AttributeType.STRING),
+        network_id=("ID of the network of the subnet.", AttributeType.STRING),
+        tenant_id=("Project owning the subnet.", AttributeType.STRING),
+        allocation_pools=("Allocation pools of the subnet.", AttributeType.LIST),
+        gateway_ip=("Gateway address of the subnet.", AttributeType.STRING),
+        host_routes=("Static routes of the subnet.", AttributeType.LIST),
+        ip_version=("IP version of the subnet.", AttributeType.INTEGER),
+        cidr=("Range of the subnet, in CIDR notation.", AttributeType.STRING),
+        dns_nameservers=("DNS name servers of the subnet.", AttributeType.LIST),
+        enable_dhcp=("Whether DHCP is enabled on the subnet.", AttributeType.BOOLEAN),
+    ),
+    unsupported={"network_id": _renamed("network", "2014.2")},
+    checks=(_check_subnet_cidr_source, _check_subnet_ipv6_modes, _check_subnet_addresses),
+)
+
+
+# -- OS::Neutron::Router and ::RouterInterface -------------------------------
+
+
+def _check_router_agents(props: Mapping[str, Any]) -> list[Problem]:
+    """A distributed router is neither HA nor pinned to L3 agents; a non-HA one has one agent."""
+    distributed, ha, agents = props.get("distributed"), props.get("ha"), props.get("l3_agent_ids")
+    problems: list[Problem] = []
+    if distributed is True and ha is True:
+        problems.append((("ha",), "conflict", "a router cannot be both distributed and ha"))
+    if distributed is True and _given(agents):
+        problems.append(
+            (("l3_agent_ids",), "conflict", "a distributed router cannot be placed on L3 agents")
+        )
+    if ha is not True and isinstance(agents, list) and len(agents) > 1:
+        problems.append(
+            (("l3_agent_ids",), "constraint", "a router that is not ha can have only one L3 agent")
+        )
+    return problems
+
+
+ROUTER = ResourceType(
+    name="OS::Neutron::Router",
+    description="A Neutron router: routes traffic between subnets and to an external network.",
+    properties={
+        "name": _string("Name of the router."),
+        "external_gateway_info": Property(
+            PropertyType.MAP,
+            "The external network gateway of the router.",
+            schema={
+                "network": _string(
+                    "Name or ID of the external network.", "neutron.network", required=True
+                ),
+                "enable_snat": Property(
+                    PropertyType.BOOLEAN, "Enable source NAT on the gateway (administrators only)."
+                ),
+                "external_fixed_ips": Property(
+                    PropertyType.LIST,
+                    "Fixed addresses of the gateway on the external network.",
+                    schema=Property(
+                        PropertyType.MAP,
+                        schema={
+                            "ip_address": _string("External fixed address.", "ip_addr"),
+                            "subnet": _string(
+                                "Subnet of the external fixed address.", "neutron.subnet"
+                            ),
+                        },
+                    ),
+                ),
+            },
+        ),
+        "value_specs": _value_specs(),
+        "admin_state_up": _admin_state_up("router"),
+        "l3_agent_ids": Property(
+            PropertyType.LIST,
+            "L3 agents to host the router (administrators only).",
+            schema=Property(PropertyType.STRING),
+        ),
+        "distributed": Property(
+            PropertyType.BOOLEAN, "Create a distributed router (administrators only)."
+        ),
+        "ha": Property(
+            PropertyType.BOOLEAN, "Create a highly available router (administrators only)."
+        ),
+        "tags": _tags("router"),
+    },
+    attributes=_attributes(
+        status=("Status of the router.", AttributeType.STRING),
+        external_gateway_info=("External gateway of the router.", AttributeType.MAP),
+        name=("Name of the router.", AttributeType.STRING),
+        admin_state_up=("Administrative state of the router.", AttributeType.BOOLEAN),
+        tenant_id=("Project owning the router.", AttributeType.STRING),
+    ),
+    unsupported={"l3_agent_id": _renamed("l3_agent_ids", "2015.1")},
+    checks=(_check_router_agents,),
+)
+
+
+def _check_router_interface_target(props: Mapping[str, Any]) -> list[Problem]:
+    """A router interface attaches exactly one of subnet and port."""
+    subnet, port = _given(props.get("subnet")), _given(props.get("port"))
+    if subnet and port:
+        return [(("port",), "conflict", "give subnet or port, not both")]
+    if not subnet and not port:
+        return [(("subnet",), "missing", "one of subnet or port is required")]
+    return []
+
+
+ROUTER_INTERFACE = ResourceType(
+    name="OS::Neutron::RouterInterface",
+    description="Attaches a router to a subnet or to a port.",
+    properties={
+        "router": _string("Name or ID of the router.", "neutron.router", required=True),
+        "subnet": _string("Subnet to attach (give subnet or port).", "neutron.subnet"),
+        "port": _string("Port to attach (give subnet or port).", "neutron.port"),
+    },
+    attributes=_attributes(),
+    unsupported={
+        "router_id": _renamed("router", "2015.1"),
+        "subnet_id": _renamed("subnet", "2014.2"),
+        "port_id": _renamed("port", "2015.1"),
+    },
+    checks=(_check_router_interface_target,),
+)
+
+
+# -- OS::Neutron::Port -----------------------------------------------------
+
+# The port properties a server's networks entry may set on the port it creates
+# (Heat's Port.extra_properties_schema).
+PORT_EXTRA_PROPERTIES: Mapping[str, Property] = {
+    "value_specs": _value_specs(),
+    "admin_state_up": _admin_state_up("port"),
+    "mac_address": _string("MAC address of the port (administrators only).", "mac_addr"),
+    "allowed_address_pairs": Property(
+        PropertyType.LIST,
+        "Other MAC/IP address pairs allowed to pass through the port.",
+        schema=Property(
+            PropertyType.MAP,
+            schema={
+                "mac_address": _string("MAC address to allow.", "mac_addr"),
+                "ip_address": _string("Address or CIDR to allow.", "net_cidr", required=True),
+            },
+        ),
+    ),
+    "binding:vnic_type": _string(
+        "VNIC type to bind the port with (for SR-IOV and the like).",
+        default="normal",
+        constraints=(
+            AllowedValues(("normal", "direct", "macvtap", "direct-physical", "baremetal")),
+        ),
+    ),
+    "qos_policy": _string("Name or ID of the QoS policy to attach.", "neutron.qos_policy"),
+    "port_security_enabled": Property(
+        PropertyType.BOOLEAN,
+        "Port security (security groups and address-pair filtering) of the port.",
+    ),
+}
+
+
+def _check_port_fixed_ips(props: Mapping[str, Any]) -> list[Problem]:
+    """fixed_ips uses subnet (not the deprecated subnet_id) and is not given with no_fixed_ips."""
+    problems: list[Problem] = [
+        (("fixed_ips", i, "subnet_id"), "constraint", _renamed("subnet", "2014.2"))
+        for i, fixed_ip in _dicts(props.get("fixed_ips"))
+        if fixed_ip.get("subnet_id") is not None
+    ]
+    if props.get("no_fixed_ips") is True and _given(props.get("fixed_ips")):
+        problems.append(
+            (("no_fixed_ips",), "conflict", "no_fixed_ips cannot be true when fixed_ips is given")
+        )
+    return problems
+
+
+PORT = ResourceType(
+    name="OS::Neutron::Port",
+    description="A Neutron port: a server's (or other device's) attachment to a network.",
+    properties={
+        "name": _string("Name of the port."),
+        "network": _string(
+            "Name or ID of the network of the port.", "neutron.network", required=True
+        ),
+        "device_id": _string("ID of the device using the port.", default=""),
+        "device_owner": _string("Owner of the port, like network:dhcp.", default=""),
+        "fixed_ips": Property(
+            PropertyType.LIST,
+            "Addresses to give the port.",
+            schema=Property(
+                PropertyType.MAP,
+                schema={
+                    "subnet": _string("Subnet to allocate the address from.", "neutron.subnet"),
+                    "ip_address": _string("The address to give the port.", "ip_addr"),
+                    "subnet_id": _string(
+                        "Deprecated Heat name of subnet; refused: use subnet.", "neutron.subnet"
+                    ),
+                },
+            ),
+        ),
+        "no_fixed_ips": Property(
+            PropertyType.BOOLEAN, "Give the port no addresses at all.", default=False
+        ),
+        "security_groups": Property(
+            PropertyType.LIST,
+            "Names or IDs of the security groups of the port.",
+            schema=Property(PropertyType.STRING),
+        ),
+        "dns_name": _string("DNS name of the port.", "dns_name"),
+        "propagate_uplink_status": Property(
+            PropertyType.BOOLEAN, "Propagate the uplink status to the port."
+        ),
+        "tags": _tags("port"),
+        **PORT_EXTRA_PROPERTIES,
+    },
+    attributes=_attributes(
+        admin_state_up=("Administrative state of the port.", AttributeType.BOOLEAN),
+        device_id=("ID of the device using the port.", AttributeType.STRING),
+        device_owner=("Owner of the port.", AttributeType.STRING),
+        fixed_ips=(
+            "Addresses of the port, each with its subnet_id and ip_address.",
+            AttributeType.LIST,
+        ),
+        mac_address=("MAC address of the port.", AttributeType.STRING),
+        name=("Name of the port.", AttributeType.STRING),
+        network_id=("ID of the network of the port.", AttributeType.STRING),
+        security_groups=("IDs of the security groups of the port.", AttributeType.LIST),
+        status=("Status of the port.", AttributeType.STRING),
+        tenant_id=("Project owning the port.", AttributeType.STRING),
+        allowed_address_pairs=(
+            "Other MAC/IP address pairs allowed through the port.",
+            AttributeType.LIST,
+        ),
+        subnets=("The subnets of the port's addresses, in full.", AttributeType.LIST),
+        port_security_enabled=("Port security of the port.", AttributeType.BOOLEAN),
+        qos_policy_id=("ID of the QoS policy attached to the port.", AttributeType.STRING),
+        dns_assignment=("DNS names assigned to the port.", AttributeType.MAP),
+        network=("The network of the port, in full.", AttributeType.MAP),
+    ),
+    unsupported={
+        "network_id": _renamed("network", "2014.2"),
+        "replacement_policy": "deprecated in Heat since 6.0.0 and no longer documented; it "
+        "only changed stack updates, and cool does not update builds",
+    },
+    checks=(_check_port_fixed_ips,),
+)
+
+
+# -- OS::Neutron::SecurityGroup ----------------------------------------------
+
+
+def _check_rule_ports(props: Mapping[str, Any]) -> list[Problem]:
+    """Each rule's port range has a protocol and port_range_min <= port_range_max."""
+    problems: list[Problem] = []
+    for i, rule in _dicts(props.get("rules")):
+        low, high = rule.get("port_range_min"), rule.get("port_range_max")
+        if low is None and high is None:
+            continue
+        protocol = rule.get("protocol")
+        if protocol is None or protocol == "":
+            problems.append(
+                (
+                    ("rules", i, "protocol"),
+                    "missing",
+                    "protocol is required when a port range is given",
+                )
+            )
+        elif isinstance(protocol, str) and protocol.lower() in _ICMP_PROTOCOLS:
+            continue  # port_range_min is the ICMP type and port_range_max the code
+        if _plain_int(low) and _plain_int(high) and low > high:
+            problems.append(
+                (
+                    ("rules", i, "port_range_min"),
+                    "constraint",
+                    f"port_range_min {low} is greater than port_range_max {high}",
+                )
+            )
+    return problems
+
+
+def _check_security_group_name(props: Mapping[str, Any]) -> list[Problem]:
+    """A security group cannot be named "default" (each project has its own)."""
+    if props.get("name") == "default":
+        return [
+            (
+                ("name",),
+                "constraint",
+                'a security group cannot be named "default": every project already has one',
+            )
+        ]
+    return []
+
+
+SECURITY_GROUP = ResourceType(
+    name="OS::Neutron::SecurityGroup",
+    description="A Neutron security group: a set of IP filter rules for ports.",
+    properties={
+        "name": _string('Name of the security group (not "default").'),
+        "description": _string("Description of the security group."),
+        "rules": Property(
+            PropertyType.LIST,
+            "Rules of the security group.",
+            default=[],
+            schema=Property(
+                PropertyType.MAP,
+                schema={
+                    "direction": _string(
+                        "Direction of the traffic the rule matches.",
+                        default="ingress",
+                        constraints=(AllowedValues(("ingress", "egress")),),
+                    ),
+                    "ethertype": _string(
+                        "Ethertype of the traffic.",
+                        default="IPv4",
+                        constraints=(AllowedValues(("IPv4", "IPv6")),),
+                    ),
+                    "port_range_min": Property(
+                        PropertyType.INTEGER,
+                        "Lowest port matched (the ICMP type for ICMP).",
+                        constraints=(Range(0, 65535),),
+                    ),
+                    "port_range_max": Property(
+                        PropertyType.INTEGER,
+                        "Highest port matched (the ICMP code for ICMP).",
+                        constraints=(Range(0, 65535),),
+                    ),
+                    "protocol": _string(
+                        "Protocol matched, like tcp, udp or icmp (any if omitted)."
+                    ),
+                    "remote_mode": _string(
+                        "Whether the rule matches remote_ip_prefix or remote_group_id.",
+                        default="remote_ip_prefix",
+                        constraints=(AllowedValues(("remote_ip_prefix", "remote_group_id")),),
+                    ),
+                    "remote_group_id": _string(
+                        "Security group of the remote side (this group if omitted); needs "
+                        "remote_mode remote_group_id.",
+                        "neutron.security_group",
+                    ),
+                    "remote_ip_prefix": _string("CIDR of the remote side.", "net_cidr"),
+                },
+            ),
+        ),
+    },
+    attributes=_attributes(),
+    checks=(_check_rule_ports, _check_security_group_name),
+)
+
+
+# -- OS::Neutron::FloatingIP and ::FloatingIPAssociation ----------------------
+
+
+def _check_floating_ip_port(props: Mapping[str, Any]) -> list[Problem]:
+    """fixed_ip_address chooses among the addresses of port_id, so it needs port_id."""
+    if _given(props.get("fixed_ip_address")) and not _given(props.get("port_id")):
+        return [(("port_id",), "missing", "port_id is required when fixed_ip_address is given")]
+    return []
+
+
+FLOATING_IP = ResourceType(
+    name="OS::Neutron::FloatingIP",
+    description="A Neutron floating IP: a public address, optionally associated with a port.",
+    properties={
+        "floating_network": _string(
+            "Name or ID of the network to allocate the address from.",
+            "neutron.network",
+            required=True,
+        ),
+        "floating_subnet": _string("Subnet to allocate the address from.", "neutron.subnet"),
+        "value_specs": _value_specs(),
+        "port_id": _string("Port to associate the address with.", "neutron.port"),
+        "fixed_ip_address": _string("Address of the port to use, if it has several.", "ip_addr"),
+        "floating_ip_address": _string(
+            "The floating address to take (administrators only).", "ip_addr"
+        ),
+        "dns_name": _string("DNS name of the floating IP.", "rel_dns_name"),
+        "dns_domain": _string("DNS domain of the floating IP.", "dns_domain"),
+    },
+    attributes=_attributes(
+        router_id=("ID of the router used as gateway, once associated.", AttributeType.STRING),
+        tenant_id=("Project owning the floating IP.", AttributeType.STRING),
+        floating_network_id=("ID of the network the address comes from.", AttributeType.STRING),
+        fixed_ip_address=("Address of the associated port.", AttributeType.STRING),
+        floating_ip_address=("The floating address.", AttributeType.STRING),
+        port_id=("ID of the associated port.", AttributeType.STRING),
+    ),
+    unsupported={"floating_network_id": _renamed("floating_network", "2014.2")},
+    checks=(_check_floating_ip_port,),
+)
+
+FLOATING_IP_ASSOCIATION = ResourceType(
+    name="OS::Neutron::FloatingIPAssociation",
+    description="Associates an existing floating IP with a port.",
+    properties={
+        "floatingip_id": _string("ID of the floating IP.", required=True),
+        "port_id": _string(
+            "Port to associate the floating IP with.", "neutron.port", required=True
+        ),
+        "fixed_ip_address": _string("Address of the port to use, if it has several.", "ip_addr"),
+    },
+    attributes=_attributes(),
+)
+
+TYPES = (
+    NET,
+    SUBNET,
+    ROUTER,
+    ROUTER_INTERFACE,
+    PORT,
+    SECURITY_GROUP,
+    FLOATING_IP,
+    FLOATING_IP_ASSOCIATION,
+)

@@ -1,0 +1,298 @@
+"""How a resource type declares its properties and attributes.
+
+Names and semantics follow Heat's ``properties.Schema`` and
+``attributes.Schema`` so that Heat templates keep working: a property has a
+type (String, Integer, Number, Boolean, List, Map), may be required, may have
+a default and constraints, and a List or Map may declare the schema of its
+items or keys. Declared once, these are used by the validator, by
+``cool resource-type show`` and, later, by the providers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class PropertyType(StrEnum):
+    STRING = "String"
+    INTEGER = "Integer"
+    NUMBER = "Number"
+    BOOLEAN = "Boolean"
+    LIST = "List"
+    MAP = "Map"
+    ANY = "Any"  # any JSON value (Heat's Schema.ANY)
+
+
+class AttributeType(StrEnum):
+    STRING = "String"
+    INTEGER = "Integer"
+    NUMBER = "Number"
+    BOOLEAN = "Boolean"
+    LIST = "List"
+    MAP = "Map"
+    ANY = "Any"
+
+
+# -- constraints ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedValues:
+    values: tuple[Any, ...]
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        if value in self.values:
+            return None
+        allowed = ", ".join(repr(v) for v in self.values)
+        return self.description or f"{value!r} is not one of the allowed values: {allowed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed_values": list(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        if (self.min is None or value >= self.min) and (self.max is None or value <= self.max):
+            return None
+        return self.description or f"{value!r} is out of range {_bounds(self.min, self.max)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"range": _drop_none({"min": self.min, "max": self.max})}
+
+
+@dataclass(frozen=True, slots=True)
+class Length:
+    min: int | None = None
+    max: int | None = None
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        n = len(value)
+        if (self.min is None or n >= self.min) and (self.max is None or n <= self.max):
+            return None
+        return self.description or f"length {n} is out of range {_bounds(self.min, self.max)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"length": _drop_none({"min": self.min, "max": self.max})}
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedPattern:
+    pattern: str
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        if re.fullmatch(self.pattern, value):
+            return None
+        return self.description or f"{value!r} does not match pattern {self.pattern!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"allowed_pattern": self.pattern}
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cidr(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return "/" in value
+
+
+_MAC = re.compile(r"[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}")
+
+# Custom constraints that need no cloud to check, by Heat's names.
+OFFLINE_CONSTRAINTS: Mapping[str, tuple[Callable[[str], bool], str]] = {
+    "ip_addr": (_is_ip, "is not a valid IP address"),
+    "net_cidr": (_is_cidr, "is not a valid network CIDR (like 10.0.0.0/24)"),
+    "mac_addr": (lambda v: bool(_MAC.fullmatch(v)), "is not a valid MAC address"),
+}
+
+# Heat's custom constraints that look a name up in the cloud. cool cannot
+# check them before a build runs; the provider's lookup fails the build with
+# a note instead. Declared so that templates using them are accepted.
+CLOUD_CONSTRAINTS = frozenset(
+    {
+        "nova.flavor",
+        "nova.keypair",
+        "nova.server",
+        "nova.host",
+        "glance.image",
+        "neutron.network",
+        "neutron.subnet",
+        "neutron.port",
+        "neutron.router",
+        "neutron.security_group",
+        "neutron.qos_policy",
+        "neutron.address_scope",
+        "neutron.subnetpool",
+        "neutron.segment",
+        "cinder.volume",
+        "cinder.snapshot",
+        "cinder.backup",
+        "cinder.vtype",
+        "cinder.qos_specs",
+        "keystone.project",
+        "keystone.user",
+        "keystone.role",
+        "keystone.domain",
+        "keystone.group",
+        "keystone.service",
+        "keystone.region",
+        "iso_8601",
+        "timezone",
+        "expiration",
+        "dns_name",
+        "dns_domain",
+        "rel_dns_name",
+        "cron_expression",
+        "test_constr",
+        "ip_or_cidr",
+        "cidr",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomConstraint:
+    name: str
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        known = OFFLINE_CONSTRAINTS.get(self.name)
+        if known is None or not isinstance(value, str):
+            return None  # checked by the provider when the build runs
+        test, reason = known
+        return None if test(value) else self.description or f"{value!r} {reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"custom_constraint": self.name}
+
+
+Constraint = AllowedValues | Range | Length | AllowedPattern | CustomConstraint
+
+
+def _bounds(low: float | None, high: float | None) -> str:
+    return f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+# -- properties and attributes -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """One property, as Heat's ``properties.Schema``.
+
+    ``schema`` is the item schema of a List, or the key schemas of a Map
+    (a Map without one takes any keys).
+    """
+
+    type: PropertyType
+    description: str = ""
+    required: bool = False
+    default: Any = None
+    constraints: tuple[Constraint, ...] = ()
+    schema: Property | Mapping[str, Property] | None = None
+    update_allowed: bool = False
+    immutable: bool = False
+
+    @property
+    def item_schema(self) -> Property | None:
+        return self.schema if isinstance(self.schema, Property) else None
+
+    @property
+    def map_schema(self) -> Mapping[str, Property] | None:
+        return self.schema if isinstance(self.schema, Mapping) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": str(self.type),
+            "description": self.description,
+            "required": self.required,
+            "update_allowed": self.update_allowed,
+            "immutable": self.immutable,
+        }
+        if self.default is not None:
+            out["default"] = self.default
+        if self.constraints:
+            out["constraints"] = [c.to_dict() for c in self.constraints]
+        if self.item_schema is not None:
+            out["schema"] = {"*": self.item_schema.to_dict()}
+        elif self.map_schema is not None:
+            out["schema"] = {k: v.to_dict() for k, v in self.map_schema.items()}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    description: str
+    type: AttributeType = AttributeType.ANY
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": str(self.type), "description": self.description}
+
+
+# A check across properties (Heat's per-resource validate()): given the
+# resolved properties, yields (relative path, code, message) for each problem.
+# ``code`` is one of "missing", "conflict" or "constraint".
+CrossCheck = Callable[[Mapping[str, Any]], Sequence[tuple[tuple[str | int, ...], str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    """A resource type: what a template may say about it and read back from it.
+
+    ``unsupported`` lists Heat properties of this type that cool knows about
+    but does not implement, with why; a template using one is refused with
+    a message that says so, rather than "unknown property".
+    """
+
+    name: str
+    description: str
+    properties: Mapping[str, Property]
+    attributes: Mapping[str, Attribute]
+    needs_cloud: bool = True
+    free_properties: bool = False  # takes any properties unchecked (OS::Heat::None)
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[CrossCheck, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resource_type": self.name,
+            "description": self.description,
+            "needs_cloud": self.needs_cloud,
+            "free_properties": self.free_properties,
+            "properties": {k: v.to_dict() for k, v in sorted(self.properties.items())},
+            "attributes": {k: v.to_dict() for k, v in sorted(self.attributes.items())},
+            "unsupported_properties": dict(sorted(self.unsupported.items())),
+        }
+
+
+# Attributes every resource has, as in Heat.
+COMMON_ATTRIBUTES: Mapping[str, Attribute] = {
+    "show": Attribute(
+        "All attributes of the resource as the provider reports them.", AttributeType.MAP
+    ),
+}

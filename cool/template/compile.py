@@ -1,0 +1,629 @@
+"""Template text + parameter values -> a validated :class:`~cool.model.Plan`.
+
+Everything is checked before anything is stored, and every problem is
+reported at once, each with its code, JSON pointer and line:column:
+
+1. the text (size, encoding, syntax, tags, duplicate keys, aliases, depth);
+2. the sections and the HOT version;
+3. parameter declarations and groups, then the values given for them;
+4. each resource: name, fields, type, properties (functions resolved, then
+   checked against the type's schema), depends_on;
+5. outputs; then the dependency graph (cycles, levels).
+
+Without parameter values (``values=None``, like Heat's template-validate),
+all of that is still checked; the report then lists what the template needs
+and makes no plan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cool.errors import TemplateInvalidError
+from cool.model import (
+    DeletionPolicy,
+    OutputSpec,
+    ParameterSpec,
+    ParameterValue,
+    Plan,
+    ResourceSpec,
+)
+from cool.resources.registry import ResourceTypeRegistry
+from cool.resources.schema import ResourceType
+from cool.template import functions as fn
+from cool.template import versions
+from cool.template.graph import levels as graph_levels
+from cool.template.parameters import Declared, coerce, declare, violation
+from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
+from cool.template.problems import Code, Path, Problem, dotted
+from cool.template.properties import check_properties
+from cool.template.resolve import Resolver, suggest
+from cool.template.values import PARAMETER_KINDS, Deferred, Unknown, contains_unknown, materialize
+
+SECTIONS = frozenset(
+    {
+        "heat_template_version",
+        "description",
+        "parameter_groups",
+        "parameters",
+        "resources",
+        "outputs",
+    }
+)
+UNSUPPORTED_SECTIONS = {
+    "conditions": "conditions are not supported",
+    "parameter_defaults": "environments (parameter_defaults) are not supported; pass values "
+    "as parameters",
+    "resource_registry": "environments (resource_registry) are not supported",
+    "event_sinks": "event sinks are not supported",
+}
+RESOURCE_KEYS = frozenset({"type", "properties", "depends_on", "deletion_policy", "metadata"})
+UNSUPPORTED_RESOURCE_KEYS = {
+    "update_policy": "update_policy is not supported: cool builds are not updated in place",
+    "condition": "conditions are not supported",
+    "external_id": "external_id (adopting an existing resource) is not supported",
+}
+OUTPUT_KEYS = frozenset({"value", "description"})
+UNSUPPORTED_OUTPUT_KEYS = {"condition": "conditions are not supported"}
+
+# Resource names become ZooKeeper node names and cloud resource names.
+RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What validating a template found.
+
+    ``plan`` exists only when there are no problems and every parameter has
+    a value; ``levels`` (the build order) whenever the graph could be made.
+    """
+
+    problems: tuple[Problem, ...] = ()
+    parameters: tuple[ParameterSpec, ...] = ()
+    missing: tuple[str, ...] = ()
+    levels: tuple[tuple[str, ...], ...] = ()
+    resource_types: Mapping[str, str] = field(default_factory=dict)
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plan: Plan | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def compile_template(
+    text: str | bytes,
+    registry: ResourceTypeRegistry,
+    values: Mapping[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Plan:
+    """The plan for ``text`` with ``values``, or :class:`TemplateInvalidError`."""
+    report = check(text, registry, values if values is not None else {}, limits)
+    if report.problems:
+        raise TemplateInvalidError(report.problems)
+    assert report.plan is not None
+    return report.plan
+
+
+def check(
+    text: str | bytes,
+    registry: ResourceTypeRegistry,
+    values: Mapping[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Report:
+    """Validate ``text``; template problems are in the report, never raised.
+
+    Raises only :class:`~cool.errors.TemplateTooLargeError`, which refuses
+    the request as a whole.
+    """
+    try:
+        document = parse(text, limits)
+    except TemplateInvalidError as exc:
+        if exc.status == 413:
+            raise
+        return Report(problems=exc.problems)
+    return _Compiler(document, registry, limits).run(values)
+
+
+class _Compiler:
+    def __init__(self, document: Document, registry: ResourceTypeRegistry, limits: Limits):
+        self.document = document
+        self.data = document.data
+        self.registry = registry
+        self.limits = limits
+        self.problems: list[Problem] = []
+
+    def problem(self, code: Code, message: str, path: Path) -> None:
+        self.problems.append(self.document.problem(code, message, path))
+
+    def section(self, name: str, kind: type, default: Any) -> Any:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, kind):
+            what = "a mapping" if kind is dict else "a list" if kind is list else "a string"
+            self.problem(Code.INVALID_TYPE, f"{name} must be {what}", (name,))
+            return default
+        return value
+
+    # -- the whole ---------------------------------------------------------
+
+    def run(self, values: Mapping[str, Any] | None) -> Report:
+        version = self.check_sections()
+        description = self.section("description", str, "")
+        declared = self.declare_parameters()
+        self.check_groups(declared)
+        resolved, missing = self.assign_values(declared, values)
+        types = self.resource_types()
+        resolver = Resolver(self.document, resolved, {}, types, self.problems.append)
+        resources = self.resources(types, resolver)
+        outputs = self.outputs(resolver)
+        level, order = self.order(resources)
+        specs = tuple(d.spec for d in declared.values())
+        kinds = {name: str(spec["type"]) for name, spec in resources.items()}
+        dependencies = {name: tuple(sorted(spec["depends_on"])) for name, spec in resources.items()}
+        if self.problems or missing or order is None:
+            return Report(
+                tuple(self.problems), specs, tuple(missing), order or (), kinds, dependencies
+            )
+        plan = Plan(
+            template_version=version,
+            description=description,
+            parameters=tuple(
+                ParameterValue(name, d.spec.type, resolved[name], d.spec.hidden)
+                for name, d in declared.items()
+            ),
+            resources=tuple(
+                ResourceSpec(
+                    name=name,
+                    type=spec["type"],
+                    properties=materialize(spec["properties"]),
+                    depends_on=tuple(sorted(spec["depends_on"])),
+                    level=level[name],
+                    deletion_policy=spec["deletion_policy"],
+                    metadata=materialize(spec["metadata"]),
+                )
+                for name, spec in sorted(resources.items(), key=lambda i: (level[i[0]], i[0]))
+            ),
+            outputs=tuple(
+                OutputSpec(name, materialize(value), description)
+                for name, (value, description) in sorted(outputs.items())
+            ),
+        )
+        return Report((), specs, (), order, kinds, dependencies, plan)
+
+    # -- sections and version ----------------------------------------------
+
+    def check_sections(self) -> str:
+        for key in self.data:
+            if key in UNSUPPORTED_SECTIONS:
+                self.problem(
+                    Code.UNSUPPORTED_FEATURE,
+                    f"section {key!r}: {UNSUPPORTED_SECTIONS[key]}",
+                    (key,),
+                )
+            elif key not in SECTIONS:
+                self.problem(
+                    Code.UNKNOWN_SECTION,
+                    f"unknown section {key!r}{suggest(key, SECTIONS)} "
+                    f"(sections: {', '.join(sorted(SECTIONS))})",
+                    (key,),
+                )
+        if "heat_template_version" not in self.data:
+            if "HeatTemplateFormatVersion" in self.data or "AWSTemplateFormatVersion" in self.data:
+                self.problem(
+                    Code.UNSUPPORTED_FEATURE,
+                    "CloudFormation-format templates are not supported; cool reads HOT "
+                    "(heat_template_version)",
+                    (),
+                )
+            else:
+                self.problem(
+                    Code.MISSING_VERSION,
+                    "heat_template_version is required (for example 2018-08-31 or wallaby)",
+                    (),
+                )
+            return ""
+        raw = self.data["heat_template_version"]
+        version = versions.canonical(raw)
+        if version is None:
+            self.problem(
+                Code.INVALID_VERSION,
+                f"unknown heat_template_version {raw!r} (known: {', '.join(versions.known())})",
+                ("heat_template_version",),
+            )
+            return ""
+        return version
+
+    # -- parameters --------------------------------------------------------
+
+    def declare_parameters(self) -> dict[str, Declared]:
+        declared: dict[str, Declared] = {}
+        for name, body in self.section("parameters", dict, {}).items():
+            path: Path = ("parameters", name)
+            if name in fn.PSEUDO_PARAMETERS:
+                self.problem(
+                    Code.INVALID_NAME,
+                    f"{name} is a pseudo parameter set by cool; it cannot be declared",
+                    path,
+                )
+                continue
+            entry, problems = declare(name, body, path)
+            for p in problems:
+                self.problem(p.code, p.message, p.path)
+            if entry is not None:
+                declared[name] = entry
+        return declared
+
+    def check_groups(self, declared: Mapping[str, Declared]) -> None:
+        groups = self.section("parameter_groups", list, [])
+        seen: dict[str, int] = {}
+        for index, group in enumerate(groups):
+            path: Path = ("parameter_groups", index)
+            if not isinstance(group, dict):
+                self.problem(Code.INVALID_TYPE, "a parameter group must be a mapping", path)
+                continue
+            for key in group:
+                if key not in ("label", "description", "parameters"):
+                    self.problem(
+                        Code.UNKNOWN_KEY,
+                        f"unknown key {key!r} in a parameter group "
+                        "(allowed: description, label, parameters)",
+                        (*path, key),
+                    )
+            names = group.get("parameters", [])
+            if not isinstance(names, list):
+                self.problem(
+                    Code.INVALID_TYPE,
+                    "a group's parameters must be a list of names",
+                    (*path, "parameters"),
+                )
+                continue
+            for position, name in enumerate(names):
+                here = (*path, "parameters", position)
+                if not isinstance(name, str) or name not in declared:
+                    self.problem(
+                        Code.UNKNOWN_GROUP_PARAMETER,
+                        f"parameter group lists {name!r}, which is not a declared parameter"
+                        + (suggest(name, declared) if isinstance(name, str) else ""),
+                        here,
+                    )
+                elif name in seen:
+                    self.problem(
+                        Code.UNKNOWN_GROUP_PARAMETER,
+                        f"parameter {name!r} is already in parameter group {seen[name]}",
+                        here,
+                    )
+                else:
+                    seen[name] = index
+
+    def assign_values(
+        self, declared: Mapping[str, Declared], values: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        resolved: dict[str, Any] = {}
+        missing: list[str] = []
+        given = dict(values or {})
+        for name in given:
+            if name not in declared and name not in self.section("parameters", dict, {}):
+                self.problem(
+                    Code.PARAMETER_UNDECLARED,
+                    f"a value was given for parameter {name!r}, which the template does not "
+                    f"declare{suggest(name, declared)}",
+                    ("parameters", name),
+                )
+        for name, entry in declared.items():
+            spec = entry.spec
+            if name in given and given[name] is not None:
+                try:
+                    value = coerce(spec.type, given[name])
+                except ValueError as exc:
+                    self.problem(
+                        Code.PARAMETER_VALUE,
+                        f"value of parameter {name!r} {exc}",
+                        entry.path,
+                    )
+                    resolved[name] = Unknown(PARAMETER_KINDS[spec.type])
+                    continue
+                message = violation(spec, entry.checks, value)
+                if message is not None:
+                    self.problem(
+                        Code.PARAMETER_CONSTRAINT,
+                        f"value of parameter {name!r}: {message}",
+                        entry.path,
+                    )
+                resolved[name] = value
+                self.refuse_function_shapes(name, value, entry.path)
+            elif spec.has_default:
+                resolved[name] = spec.default
+                self.refuse_function_shapes(name, spec.default, (*entry.path, "default"))
+            else:
+                if values is not None:
+                    self.problem(
+                        Code.PARAMETER_MISSING,
+                        f"parameter {name!r} needs a value (it has no default)",
+                        entry.path,
+                    )
+                missing.append(name)
+                resolved[name] = Unknown(PARAMETER_KINDS[spec.type])
+        return resolved, missing
+
+    def refuse_function_shapes(self, name: str, value: Any, path: Path) -> None:
+        """A json value that looks like a function would be run as one at build time."""
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if fn.function_name(node) is not None:
+                self.problem(
+                    Code.PARAMETER_VALUE,
+                    f"value of parameter {name!r} contains {next(iter(node))!r} as a "
+                    "one-key mapping, which cool would take for an intrinsic function",
+                    path,
+                )
+                return
+            if isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+
+    # -- resources ---------------------------------------------------------
+
+    def resource_types(self) -> dict[str, ResourceType | None]:
+        resources = self.section("resources", dict, {})
+        if len(resources) > self.limits.max_resources:
+            self.problem(
+                Code.TOO_MANY_RESOURCES,
+                f"template has {len(resources)} resources, over the limit of "
+                f"{self.limits.max_resources}",
+                ("resources",),
+            )
+        types: dict[str, ResourceType | None] = {}
+        for name, body in resources.items():
+            path: Path = ("resources", name)
+            if not RESOURCE_NAME.fullmatch(name):
+                self.problem(
+                    Code.INVALID_NAME,
+                    f"resource name {name!r} is not valid: use letters, digits, '_', '-' and "
+                    "'.', starting with a letter, digit or '_' (at most 255)",
+                    path,
+                )
+            if not isinstance(body, dict):
+                self.problem(Code.INVALID_TYPE, f"resource {name!r} must be a mapping", path)
+                continue
+            types[name] = self.resource_type(name, body.get("type"), (*path, "type"))
+        return types
+
+    def resource_type(self, name: str, type_name: Any, path: Path) -> ResourceType | None:
+        if type_name is None:
+            self.problem(Code.MISSING_KEY, f"resource {name!r} needs a type", path[:-1])
+            return None
+        if not isinstance(type_name, str):
+            self.problem(Code.INVALID_TYPE, f"type of resource {name!r} must be a string", path)
+            return None
+        rtype = self.registry.get(type_name)
+        if rtype is not None:
+            return rtype
+        if type_name.endswith((".yaml", ".yml", ".template", ".json")) or "://" in type_name:
+            message = (
+                f"resource {name!r} uses nested template {type_name!r}; nested templates are "
+                "not supported"
+            )
+        else:
+            message = (
+                f"resource type {type_name!r} is not supported by cool"
+                + suggest(type_name, [t.name for t in self.registry])
+                + " (see 'cool resource-type list')"
+            )
+        self.problem(Code.UNSUPPORTED_RESOURCE_TYPE, message, path)
+        return None
+
+    def resources(
+        self, types: Mapping[str, ResourceType | None], resolver: Resolver
+    ) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, body in self.section("resources", dict, {}).items():
+            if not isinstance(body, dict):
+                continue
+            path: Path = ("resources", name)
+            for key in body:
+                if key in UNSUPPORTED_RESOURCE_KEYS:
+                    self.problem(
+                        Code.UNSUPPORTED_FEATURE, UNSUPPORTED_RESOURCE_KEYS[key], (*path, key)
+                    )
+                elif key not in RESOURCE_KEYS:
+                    self.problem(
+                        Code.UNKNOWN_KEY,
+                        f"unknown key {key!r} in resource {name!r}{suggest(key, RESOURCE_KEYS)}"
+                        f" (allowed: {', '.join(sorted(RESOURCE_KEYS))})",
+                        (*path, key),
+                    )
+            refs: set[str] = set()
+            properties = self.properties(name, body, types.get(name), resolver, refs)
+            metadata = self.metadata(body, path, resolver, refs)
+            depends_on = self.depends_on(name, body.get("depends_on"), types, path)
+            if name in refs:
+                self.problem(
+                    Code.DEPENDENCY_CYCLE,
+                    f"resource {name!r} refers to itself",
+                    (*path, "properties"),
+                )
+                refs.discard(name)
+            policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
+            out[name] = {
+                "type": body.get("type"),
+                "properties": properties,
+                "metadata": metadata,
+                "depends_on": refs | depends_on,
+                "deletion_policy": policy,
+            }
+        return out
+
+    def properties(
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        rtype: ResourceType | None,
+        resolver: Resolver,
+        refs: set[str],
+    ) -> dict[str, Any]:
+        path: Path = ("resources", name, "properties")
+        raw = body.get("properties")
+        if raw is None:
+            raw = {}
+        elif not isinstance(raw, dict) and fn.function_name(raw) is None:
+            self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)
+            return {}
+        resolved = resolver.resolve(raw, path, refs)
+        if not isinstance(resolved, dict):
+            if not isinstance(resolved, Unknown | Deferred):
+                self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)
+            return {}
+        if rtype is None:
+            return resolved
+
+        def report(code: Code, message: str, at: Path) -> None:
+            self.problem(code, message, at)
+
+        return check_properties(rtype, resolved, path, report)
+
+    def metadata(
+        self, body: Mapping[str, Any], path: Path, resolver: Resolver, refs: set[str]
+    ) -> dict[str, Any]:
+        raw = body.get("metadata")
+        if raw is None:
+            return {}
+        resolved = resolver.resolve(raw, (*path, "metadata"), refs)
+        if not isinstance(resolved, dict):
+            if not isinstance(resolved, Unknown):
+                self.problem(Code.INVALID_TYPE, "metadata must be a mapping", (*path, "metadata"))
+            return {}
+        return resolved
+
+    def depends_on(
+        self,
+        name: str,
+        raw: Any,
+        types: Mapping[str, ResourceType | None],
+        path: Path,
+    ) -> set[str]:
+        here = (*path, "depends_on")
+        if raw is None:
+            return set()
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list):
+            self.problem(
+                Code.INVALID_TYPE, "depends_on must be a resource name or a list of names", here
+            )
+            return set()
+        out: set[str] = set()
+        resources = self.section("resources", dict, {})
+        for index, item in enumerate(items):
+            at = here if isinstance(raw, str) else (*here, index)
+            if not isinstance(item, str):
+                self.problem(Code.INVALID_TYPE, "depends_on lists resource names", at)
+            elif item == name:
+                self.problem(Code.DEPENDENCY_CYCLE, f"resource {name!r} depends on itself", at)
+            elif item not in resources:
+                self.problem(
+                    Code.UNKNOWN_RESOURCE,
+                    f"depends_on names unknown resource {item!r}{suggest(item, resources)}",
+                    at,
+                )
+            else:
+                out.add(item)
+        return out
+
+    def deletion_policy(self, raw: Any, path: Path, resolver: Resolver) -> DeletionPolicy:
+        if raw is None:
+            return DeletionPolicy.DELETE
+        here = (*path, "deletion_policy")
+        value = resolver.resolve(raw, here, set())
+        if isinstance(value, Unknown):
+            return DeletionPolicy.DELETE
+        if isinstance(value, str):
+            for policy in DeletionPolicy:
+                if value.lower() == policy.value.lower():
+                    return policy
+            if value.lower() == "snapshot":
+                self.problem(
+                    Code.UNSUPPORTED_FEATURE,
+                    "deletion_policy Snapshot is not supported (use Delete or Retain)",
+                    here,
+                )
+                return DeletionPolicy.DELETE
+        self.problem(
+            Code.INVALID_VALUE,
+            f"deletion_policy must be Delete or Retain, not {value!r}"
+            if not isinstance(value, Deferred)
+            else "deletion_policy must be known before the build runs",
+            here,
+        )
+        return DeletionPolicy.DELETE
+
+    # -- outputs -----------------------------------------------------------
+
+    def outputs(self, resolver: Resolver) -> dict[str, tuple[Any, str]]:
+        out: dict[str, tuple[Any, str]] = {}
+        for name, body in self.section("outputs", dict, {}).items():
+            path: Path = ("outputs", name)
+            if not isinstance(body, dict):
+                self.problem(Code.INVALID_TYPE, f"output {name!r} must be a mapping", path)
+                continue
+            for key in body:
+                if key in UNSUPPORTED_OUTPUT_KEYS:
+                    self.problem(
+                        Code.UNSUPPORTED_FEATURE, UNSUPPORTED_OUTPUT_KEYS[key], (*path, key)
+                    )
+                elif key not in OUTPUT_KEYS:
+                    self.problem(
+                        Code.UNKNOWN_KEY,
+                        f"unknown key {key!r} in output {name!r} (allowed: description, value)",
+                        (*path, key),
+                    )
+            description = body.get("description", "")
+            if not isinstance(description, str):
+                self.problem(
+                    Code.INVALID_TYPE,
+                    "an output's description must be a string",
+                    (*path, "description"),
+                )
+                description = ""
+            if "value" not in body:
+                self.problem(Code.MISSING_KEY, f"output {name!r} needs a value", path)
+                continue
+            value = resolver.resolve(body["value"], (*path, "value"), set())
+            out[name] = (value, description)
+        return out
+
+    # -- graph -------------------------------------------------------------
+
+    def order(
+        self, resources: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[dict[str, int], tuple[tuple[str, ...], ...] | None]:
+        deps = {
+            name: set(spec["depends_on"]) & resources.keys() for name, spec in resources.items()
+        }
+        level, cycles = graph_levels(deps)
+        for cycle in cycles:
+            self.problem(
+                Code.DEPENDENCY_CYCLE,
+                "dependency cycle: " + " -> ".join(cycle) + " (each depends on the next)",
+                ("resources", cycle[0]),
+            )
+        if cycles:
+            return level, None
+        groups: list[list[str]] = []
+        for name, lv in sorted(level.items(), key=lambda i: (i[1], i[0])):
+            while len(groups) <= lv:
+                groups.append([])
+            groups[lv].append(name)
+        return level, tuple(tuple(g) for g in groups)
+
+
+def describe_path(path: Path) -> str:
+    return dotted(path)
+
+
+__all__ = ["Report", "check", "compile_template", "contains_unknown"]

@@ -1,0 +1,453 @@
+"""Template text -> a :class:`Document`: plain data plus where every node is.
+
+libyaml's event stream is read directly (no PyYAML composer or constructor),
+which lets the parser refuse what a template must never contain before it is
+ever built in memory: explicit tags, duplicate keys, over-deep nesting and
+alias bombs (the expanded size of every anchor is known as soon as the anchor
+ends, so a "billion laughs" document is refused after reading a few lines).
+
+JSON is what Heat takes when the text starts with ``{``: it is checked with
+:mod:`json` first (for JSON's own error messages), then read through the same
+event stream so that it gets the same locations and refusals.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
+
+from cool.errors import TemplateInvalidError, TemplateTooLargeError
+from cool.template.problems import Code, Path, Problem, dotted, pointer
+
+try:
+    _Parser: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = yaml.SafeLoader
+
+_resolver = Resolver()
+_constructor = SafeConstructor()
+
+DEFAULT_MAX_SIZE = 512 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a template may weigh. Defaults follow Heat where Heat has one."""
+
+    max_size: int = DEFAULT_MAX_SIZE  # bytes of UTF-8 text, like Heat's max_template_size
+    max_depth: int = 64  # nesting of mappings and sequences
+    max_nodes: int = 250_000  # nodes after expanding aliases
+    max_resources: int = 1000  # like Heat's max_resources_per_stack
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed template: plain JSON-like data and the location of each node.
+
+    ``marks`` maps a path to the 1-based (line, column) of the node there; for
+    a mapping member that is where its key is written, which is what a person
+    looks for in an editor.
+    """
+
+    data: dict[str, Any]
+    marks: dict[Path, tuple[int, int]] = field(repr=False)
+
+    def locate(self, path: Path) -> tuple[int, int] | tuple[None, None]:
+        """The location of ``path``, or of its nearest ancestor that exists."""
+        for end in range(len(path), -1, -1):
+            mark = self.marks.get(path[:end])
+            if mark is not None:
+                return mark
+        return None, None
+
+    def problem(self, code: Code, message: str, path: Path) -> Problem:
+        line, column = self.locate(path)
+        return Problem(code, message, pointer(path), line, column)
+
+
+def parse(text: str | bytes, limits: Limits | None = None) -> Document:
+    """Parse template text, or raise :class:`TemplateInvalidError`.
+
+    Size is checked before anything else is done with the text.
+    """
+    limits = limits or DEFAULT_LIMITS
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if len(raw) > limits.max_size:
+        raise TemplateTooLargeError(
+            [
+                Problem(
+                    Code.TOO_LARGE,
+                    f"template is {len(raw)} bytes, over the limit of {limits.max_size} bytes",
+                    "",
+                )
+            ]
+        )
+    if isinstance(text, bytes):
+        text = _decode(text)
+    elif any(0xD800 <= ord(c) <= 0xDFFF for c in text if ord(c) > 0xD7FF):
+        raise TemplateInvalidError(
+            [Problem(Code.ENCODING, "template text contains unpaired surrogates", "")]
+        )
+    if text.lstrip(" \t\r\n\ufeff").startswith("{"):
+        _check_json(text)
+        # Every literal tab in valid JSON is whitespace, where YAML wants spaces.
+        text = text.replace("\t", " ")
+    return _Builder(text, limits).build()
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
+        message = f"template is not valid UTF-8: byte(s) {bad} at line {line} column {column}"
+        raise TemplateInvalidError([Problem(Code.ENCODING, message, "", line, column)]) from None
+
+
+def _check_json(text: str) -> None:
+    try:
+        json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        message = f"invalid JSON: {exc.msg}"
+        raise TemplateInvalidError(
+            [Problem(Code.SYNTAX, message, "", exc.lineno, exc.colno)]
+        ) from None
+    except RecursionError:
+        raise TemplateInvalidError(
+            [Problem(Code.TOO_DEEP, "JSON document is nested too deeply", "")]
+        ) from None
+    except ValueError as exc:  # from _refuse_constant
+        raise TemplateInvalidError([Problem(Code.INVALID_VALUE, str(exc), "")]) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a template may contain")
+
+
+class _FatalError(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A collection being built: its value, path, anchor and node count."""
+
+    value: dict[str, Any] | list[Any]
+    path: Path
+    anchor: str | None
+    size: int = 1
+    key: str | None = None  # a mapping's pending key, once read
+    key_mark: tuple[int, int] | None = None
+    skip: bool = False  # the pending key is a duplicate: drop its value
+    first_lines: dict[str, int] = field(default_factory=dict)
+
+
+class _Builder:
+    def __init__(self, text: str, limits: Limits) -> None:
+        self._text = text
+        self._limits = limits
+        self._marks: dict[Path, tuple[int, int]] = {}
+        self._anchors: dict[str, tuple[Any, int]] = {}
+        self._problems: list[Problem] = []
+        self._stack: list[_Frame] = []
+        self._nodes = 0
+        self._root: Any = None
+        self._documents = 0
+
+    def build(self) -> Document:
+        parser = _Parser(self._text)
+        try:
+            self._run(parser.get_event)
+        except yaml.MarkedYAMLError as exc:
+            self._problems.append(self._syntax_problem(exc))
+        except yaml.YAMLError as exc:
+            self._problems.append(Problem(Code.SYNTAX, f"invalid YAML: {exc}", ""))
+        except _FatalError as fatal:
+            self._problems.append(fatal.problem)
+        finally:
+            parser.dispose()
+        if self._problems:
+            raise TemplateInvalidError(self._problems)
+        if not isinstance(self._root, dict):
+            kind = "empty" if self._root is None else _kind(self._root)
+            raise TemplateInvalidError(
+                [Problem(Code.NOT_A_MAPPING, f"a template must be a mapping, not {kind}", "", 1, 1)]
+            )
+        return Document(self._root, self._marks)
+
+    def _run(self, next_event: Callable[[], yaml.Event]) -> None:
+        while True:
+            event = next_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, yaml.DocumentStartEvent):
+                self._documents += 1
+                if self._documents > 1:
+                    raise _FatalError(
+                        Problem(
+                            Code.MULTIPLE_DOCUMENTS,
+                            "a template is one YAML document; found a second one",
+                            "",
+                            *_mark(event),
+                        )
+                    )
+            elif isinstance(event, yaml.ScalarEvent):
+                self._scalar(event)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                self._start(event)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                self._end()
+            elif isinstance(event, yaml.AliasEvent):
+                self._alias(event)
+
+    # -- nodes -----------------------------------------------------------
+
+    def _path_for_value(self) -> Path | None:
+        """The path of the node about to be read, or None when it is a key."""
+        if not self._stack:
+            return ()
+        top = self._stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value))
+        if top.key is None:
+            return None
+        return (*top.path, top.key)
+
+    def _check_tag(self, event: Any, path: Path) -> None:
+        tag = event.tag
+        if tag is None or (isinstance(event, yaml.ScalarEvent) and tag == "!"):
+            return
+        if isinstance(event, yaml.CollectionStartEvent) and event.implicit:
+            return
+        self._problems.append(
+            Problem(
+                Code.YAML_TAG,
+                f"YAML tags are not allowed in templates (found {tag!r} at {dotted(path)})",
+                pointer(path),
+                *_mark(event),
+            )
+        )
+
+    def _count(self, n: int, event: Any) -> None:
+        self._nodes += n
+        if self._nodes > self._limits.max_nodes:
+            path = self._current_path()
+            raise _FatalError(
+                Problem(
+                    Code.ALIAS_EXPANSION if isinstance(event, yaml.AliasEvent) else Code.TOO_LARGE,
+                    f"template expands to more than {self._limits.max_nodes} nodes"
+                    + (" through YAML aliases" if isinstance(event, yaml.AliasEvent) else ""),
+                    pointer(path),
+                    *_mark(event),
+                )
+            )
+
+    def _current_path(self) -> Path:
+        return self._stack[-1].path if self._stack else ()
+
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        path = self._path_for_value()
+        if path is None:  # a mapping key
+            self._key(event)
+            return
+        self._check_tag(event, path)
+        self._count(1, event)
+        value = self._resolve(event, path)
+        self._attach(value, path, event, 1)
+
+    def _key(self, event: yaml.ScalarEvent) -> None:
+        top = self._stack[-1]
+        key = event.value
+        if event.tag is not None and event.tag != "!":
+            self._check_tag(event, (*top.path, key))
+        if event.anchor is not None:
+            self._problems.append(
+                Problem(
+                    Code.INVALID_KEY,
+                    "anchors on mapping keys are not allowed",
+                    pointer((*top.path, key)),
+                    *_mark(event),
+                )
+            )
+        if event.implicit[0] and key == "<<":
+            raise _FatalError(
+                Problem(
+                    Code.UNSUPPORTED_FEATURE,
+                    "YAML merge keys ('<<') are not supported in templates",
+                    pointer(top.path),
+                    *_mark(event),
+                )
+            )
+        assert isinstance(top.value, dict)
+        mark = _mark(event)
+        if key in top.value or key in top.first_lines:
+            first = top.first_lines.get(key)
+            self._problems.append(
+                Problem(
+                    Code.DUPLICATE_KEY,
+                    f"duplicate key {key!r} in {dotted(top.path)}"
+                    + (f" (first at line {first})" if first else ""),
+                    pointer((*top.path, key)),
+                    *mark,
+                )
+            )
+            top.skip = True
+        else:
+            top.first_lines[key] = mark[0]
+            top.skip = False
+        top.key = key
+        top.key_mark = mark
+
+    def _start(self, event: yaml.CollectionStartEvent) -> None:
+        path = self._path_for_value()
+        if path is None:
+            top = self._stack[-1]
+            raise _FatalError(
+                Problem(
+                    Code.INVALID_KEY,
+                    "mapping keys must be plain strings, not collections",
+                    pointer(top.path),
+                    *_mark(event),
+                )
+            )
+        self._check_tag(event, path)
+        self._count(1, event)
+        if len(self._stack) >= self._limits.max_depth:
+            raise _FatalError(
+                Problem(
+                    Code.TOO_DEEP,
+                    f"template is nested deeper than {self._limits.max_depth} levels",
+                    pointer(path),
+                    *_mark(event),
+                )
+            )
+        value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self._mark_value(path, event)
+        self._stack.append(_Frame(value, path, event.anchor))
+
+    def _end(self) -> None:
+        frame = self._stack.pop()
+        if frame.anchor is not None:
+            self._anchors[frame.anchor] = (frame.value, frame.size)
+        if not self._stack:
+            self._root = frame.value
+            return
+        self._store(frame.value, frame.size)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        path = self._path_for_value()
+        if path is None:
+            top = self._stack[-1]
+            raise _FatalError(
+                Problem(
+                    Code.INVALID_KEY,
+                    "aliases cannot be used as mapping keys",
+                    pointer(top.path),
+                    *_mark(event),
+                )
+            )
+        anchored = self._anchors.get(event.anchor)
+        if anchored is None:  # libyaml reports undefined aliases itself; be safe
+            raise _FatalError(
+                Problem(
+                    Code.SYNTAX, f"unknown alias {event.anchor!r}", pointer(path), *_mark(event)
+                )
+            )
+        value, size = anchored
+        self._count(size, event)
+        self._attach(copy.deepcopy(value), path, event, size)
+
+    def _attach(self, value: Any, path: Path, event: Any, size: int) -> None:
+        if getattr(event, "anchor", None) is not None and isinstance(event, yaml.ScalarEvent):
+            self._anchors[event.anchor] = (value, 1)
+        self._mark_value(path, event)
+        if not self._stack:
+            self._root = value
+            return
+        self._store(value, size)
+
+    def _mark_value(self, path: Path, event: Any) -> None:
+        if not self._stack:
+            self._marks[path] = _mark(event)
+            return
+        top = self._stack[-1]
+        if isinstance(top.value, dict):
+            if not top.skip:
+                assert top.key_mark is not None
+                self._marks[path] = top.key_mark
+        else:
+            self._marks[path] = _mark(event)
+
+    def _store(self, value: Any, size: int) -> None:
+        top = self._stack[-1]
+        top.size += size
+        if isinstance(top.value, list):
+            top.value.append(value)
+            return
+        assert top.key is not None
+        if not top.skip:
+            top.value[top.key] = value
+        top.key = None
+        top.skip = False
+
+    def _resolve(self, event: yaml.ScalarEvent, path: Path) -> Any:
+        if not event.implicit[0]:
+            return event.value  # quoted, or tagged (already reported)
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))
+        node = yaml.ScalarNode(tag, event.value)
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return _constructor.construct_yaml_bool(node)
+        if tag == "tag:yaml.org,2002:int":
+            return _constructor.construct_yaml_int(node)
+        if tag == "tag:yaml.org,2002:float":
+            number = _constructor.construct_yaml_float(node)
+            if not math.isfinite(number):
+                self._problems.append(
+                    Problem(
+                        Code.INVALID_VALUE,
+                        f"{event.value!r} is not a finite number; quote it to use it as a string",
+                        pointer(path),
+                        *_mark(event),
+                    )
+                )
+            return number
+        # Timestamps stay strings, as in Heat (heat_template_version: 2013-05-23).
+        return event.value
+
+    def _syntax_problem(self, exc: yaml.MarkedYAMLError) -> Problem:
+        mark = exc.problem_mark or exc.context_mark
+        where = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        parts = [p for p in (exc.context, exc.problem) if p]
+        message = "invalid YAML: " + ("; ".join(parts) if parts else str(exc))
+        return Problem(Code.SYNTAX, message, pointer(self._current_path()), *where)
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string"

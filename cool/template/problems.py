@@ -1,0 +1,93 @@
+"""What the validator reports: one :class:`Problem` per thing wrong.
+
+Codes are stable API: clients and tests match on them, so a code is never
+renamed, only added. Each problem carries a JSON pointer (RFC 6901) to where
+the problem is in the document, and the line and column (1-based) of the
+nearest node that exists there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    # The text itself.
+    TOO_LARGE = "cool.template.too_large"
+    ENCODING = "cool.template.encoding"
+    SYNTAX = "cool.template.syntax"
+    MULTIPLE_DOCUMENTS = "cool.template.multiple_documents"
+    NOT_A_MAPPING = "cool.template.not_a_mapping"
+    DUPLICATE_KEY = "cool.template.duplicate_key"
+    YAML_TAG = "cool.template.yaml_tag"
+    ALIAS_EXPANSION = "cool.template.alias_expansion"
+    TOO_DEEP = "cool.template.too_deep"
+    INVALID_KEY = "cool.template.invalid_key"
+    # The structure of the template.
+    MISSING_VERSION = "cool.template.missing_version"
+    INVALID_VERSION = "cool.template.invalid_version"
+    UNKNOWN_SECTION = "cool.template.unknown_section"
+    UNKNOWN_KEY = "cool.template.unknown_key"
+    MISSING_KEY = "cool.template.missing_key"
+    INVALID_TYPE = "cool.template.invalid_type"
+    INVALID_VALUE = "cool.template.invalid_value"
+    INVALID_NAME = "cool.template.invalid_name"
+    TOO_MANY_RESOURCES = "cool.template.too_many_resources"
+    UNSUPPORTED_FEATURE = "cool.template.unsupported_feature"
+    UNSUPPORTED_FUNCTION = "cool.template.unsupported_function"
+    UNSUPPORTED_RESOURCE_TYPE = "cool.template.unsupported_resource_type"
+    UNSUPPORTED_PROPERTY = "cool.template.unsupported_property"
+    # Parameters: their declarations and the values given for them.
+    INVALID_PARAMETER = "cool.parameter.invalid_declaration"
+    INVALID_CONSTRAINT = "cool.parameter.invalid_constraint"
+    PARAMETER_VALUE = "cool.parameter.invalid_value"
+    PARAMETER_CONSTRAINT = "cool.parameter.constraint_violated"
+    PARAMETER_MISSING = "cool.parameter.missing_value"
+    PARAMETER_UNDECLARED = "cool.parameter.undeclared"
+    UNKNOWN_GROUP_PARAMETER = "cool.parameter.unknown_in_group"
+    # Functions and references.
+    INVALID_FUNCTION = "cool.template.invalid_function"
+    UNKNOWN_PARAMETER = "cool.template.unknown_parameter"
+    UNKNOWN_RESOURCE = "cool.template.unknown_resource"
+    UNKNOWN_ATTRIBUTE = "cool.template.unknown_attribute"
+    INVALID_PATH = "cool.template.invalid_path"
+    DEPENDENCY_CYCLE = "cool.template.dependency_cycle"
+    # Properties against a resource type's schema.
+    UNKNOWN_PROPERTY = "cool.template.unknown_property"
+    MISSING_PROPERTY = "cool.template.missing_property"
+    PROPERTY_TYPE = "cool.template.property_type"
+    PROPERTY_CONSTRAINT = "cool.template.property_constraint"
+    PROPERTY_CONFLICT = "cool.template.property_conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: Code
+    message: str
+    pointer: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        source: dict[str, object] = {"pointer": self.pointer}
+        if self.line is not None:
+            source["line"] = self.line
+            source["column"] = self.column
+        return {"code": str(self.code), "detail": self.message, "source": source}
+
+
+Path = tuple[str | int, ...]
+
+
+def pointer(path: Path) -> str:
+    """The RFC 6901 JSON pointer of ``path`` (``()`` is the whole document)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def dotted(path: Path) -> str:
+    """A path as people read it in messages: ``resources.web.properties.flavor``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the template"

@@ -1,0 +1,195 @@
+"""Resolved property values checked against a resource type's schema.
+
+Values are coerced as Heat coerces them ("5" fills an Integer, 5 fills a
+String) and defaults are filled in, so the plan carries exactly what the
+provider will be given. Every problem is reported, each at its own path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cool.resources.schema import Property, PropertyType, ResourceType
+from cool.template.problems import Code, Path, dotted
+from cool.template.resolve import suggest
+from cool.template.values import ANY, Deferred, Unknown, compatible
+
+Report = Callable[[Code, str, Path], None]
+
+_TRUE = frozenset({"true", "on", "yes", "1", "t", "y"})
+_FALSE = frozenset({"false", "off", "no", "0", "f", "n"})
+
+_CHECK_CODES = {
+    "missing": Code.MISSING_PROPERTY,
+    "conflict": Code.PROPERTY_CONFLICT,
+    "constraint": Code.PROPERTY_CONSTRAINT,
+}
+
+
+def check_properties(
+    rtype: ResourceType, properties: Mapping[str, Any], path: Path, report: Report
+) -> dict[str, Any]:
+    """The properties, coerced and with defaults; problems go to ``report``."""
+    if rtype.free_properties:
+        return dict(properties)
+    out = _check_fields(rtype.properties, properties, path, report, rtype)
+    for check in rtype.checks:
+        for relative, kind, message in check(out):
+            report(_CHECK_CODES[kind], message, (*path, *relative))
+    return out
+
+
+def _check_fields(
+    schema: Mapping[str, Property],
+    values: Mapping[str, Any],
+    path: Path,
+    report: Report,
+    rtype: ResourceType | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        here = (*path, key)
+        prop = schema.get(key)
+        if prop is None:
+            if rtype is not None and key in rtype.unsupported:
+                report(
+                    Code.UNSUPPORTED_PROPERTY,
+                    f"property {key!r} of {rtype.name} is not supported by cool: "
+                    f"{rtype.unsupported[key]}",
+                    here,
+                )
+            else:
+                owner = rtype.name if rtype is not None else dotted(path)
+                known = ", ".join(sorted(schema)) or "none"
+                report(
+                    Code.UNKNOWN_PROPERTY,
+                    f"unknown property {key!r} in {owner}{suggest(key, schema)} (known: {known})",
+                    here,
+                )
+            continue
+        if value is None:
+            continue  # null means "not set", as in Heat
+        out[key] = check_value(prop, value, here, report)
+    for key, prop in schema.items():
+        if key in out:
+            continue
+        if prop.required:
+            report(Code.MISSING_PROPERTY, f"{dotted((*path, key))} is required", (*path, key))
+        elif prop.default is not None:
+            out[key] = prop.default
+    return out
+
+
+def check_value(prop: Property, value: Any, path: Path, report: Report) -> Any:
+    """One value against one property schema, recursing into lists and maps."""
+    if isinstance(value, Deferred | Unknown):
+        if not compatible(value.kind, prop.type):
+            source = _describe(value)
+            report(
+                Code.PROPERTY_TYPE,
+                f"{dotted(path)} must be a {prop.type}, but {source} gives a {value.kind}",
+                path,
+            )
+        return value
+    try:
+        value = _coerce(prop.type, value)
+    except ValueError as exc:
+        report(Code.PROPERTY_TYPE, f"{dotted(path)} {exc}", path)
+        return value
+    if prop.type is PropertyType.LIST and prop.item_schema is not None:
+        value = [
+            check_value(prop.item_schema, item, (*path, i), report)
+            if item is not None
+            else _null_item(path, i, report)
+            for i, item in enumerate(value)
+        ]
+    elif prop.type is PropertyType.MAP and prop.map_schema is not None:
+        value = _check_fields(prop.map_schema, value, path, report)
+    for constraint in prop.constraints:
+        if _has_pending(value):
+            break
+        message = constraint.check(value)
+        if message is not None:
+            report(Code.PROPERTY_CONSTRAINT, f"{dotted(path)}: {message}", path)
+            break
+    return value
+
+
+def _null_item(path: Path, index: int, report: Report) -> None:
+    report(Code.PROPERTY_TYPE, f"{dotted((*path, index))} must not be null", (*path, index))
+
+
+def _has_pending(value: Any) -> bool:
+    if isinstance(value, Deferred | Unknown):
+        return True
+    if isinstance(value, list):
+        return any(isinstance(v, Deferred | Unknown) for v in value)
+    return False
+
+
+def _describe(value: Deferred | Unknown) -> str:
+    if isinstance(value, Unknown):
+        return "the parameter"
+    (name,) = value.expr
+    return name
+
+
+def _coerce(kind: PropertyType, value: Any) -> Any:
+    if kind is ANY:
+        return value
+    if kind is PropertyType.STRING:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        raise ValueError(f"must be a String, not {_kind(value)}")
+    if kind in (PropertyType.INTEGER, PropertyType.NUMBER):
+        if isinstance(value, bool):
+            raise ValueError(f"must be an {kind}, not a boolean")
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                try:
+                    value = float(value.strip())
+                except ValueError:
+                    raise ValueError(f"must be an {kind}, not {value!r}") from None
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"must be a {kind}, not {_kind(value)}")
+        if kind is PropertyType.INTEGER:
+            if value != int(value):
+                raise ValueError(f"must be an Integer, not {value!r}")
+            return int(value)
+        return value
+    if kind is PropertyType.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        shown = repr(value) if isinstance(value, str) else _kind(value)
+        raise ValueError(f"must be a Boolean, not {shown}")
+    if kind is PropertyType.LIST:
+        if not isinstance(value, list):
+            raise ValueError(f"must be a List, not {_kind(value)}")
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a Map, not {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"

@@ -1,0 +1,312 @@
+"""Compile-time evaluation of intrinsic functions in resources and outputs.
+
+Parameters are substituted, functions of known values are folded, and
+references to resources are checked and kept (as :class:`Deferred`) for the
+build to resolve. Each problem is reported where the function is written.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cool.resources.schema import AttributeType, PropertyType, ResourceType
+from cool.template import functions as fn
+from cool.template.parse import Document
+from cool.template.problems import Code, Path, Problem
+from cool.template.values import (
+    ANY,
+    Deferred,
+    Unknown,
+    contains_deferred,
+    contains_unknown,
+    materialize,
+)
+
+_ATTRIBUTE_KINDS = {
+    AttributeType.STRING: PropertyType.STRING,
+    AttributeType.INTEGER: PropertyType.INTEGER,
+    AttributeType.NUMBER: PropertyType.NUMBER,
+    AttributeType.BOOLEAN: PropertyType.BOOLEAN,
+    AttributeType.LIST: PropertyType.LIST,
+    AttributeType.MAP: PropertyType.MAP,
+    AttributeType.ANY: ANY,
+}
+
+
+def suggest(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class Resolver:
+    """Evaluates one template's functions against its parameters and resources.
+
+    ``parameters`` maps each declared parameter to its value (or an
+    :class:`Unknown` when no value was given); ``resources`` maps each
+    resource name to its type (None when the type is not supported, so
+    attributes of it cannot be checked).
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        parameters: Mapping[str, Any],
+        resources: Mapping[str, ResourceType | None],
+        report: Callable[[Problem], None],
+    ) -> None:
+        self._document = document
+        self._parameters = parameters
+        self._resources = resources
+        self._report = report
+
+    def _problem(self, code: Code, message: str, path: Path) -> None:
+        self._report(self._document.problem(code, message, path))
+
+    def resolve(self, node: Any, path: Path, refs: set[str]) -> Any:
+        """The value of ``node`` with every function evaluated or deferred."""
+        name = fn.function_name(node)
+        if name is None:
+            if isinstance(node, dict):
+                return {k: self.resolve(v, (*path, k), refs) for k, v in node.items()}
+            if isinstance(node, list):
+                return [self.resolve(v, (*path, i), refs) for i, v in enumerate(node)]
+            return node
+        here = (*path, name)
+        args = node[name]
+        if name in fn.UNSUPPORTED:
+            self._problem(
+                Code.UNSUPPORTED_FUNCTION,
+                f"intrinsic function {name!r} is not supported by cool (supported: "
+                f"{', '.join(sorted(fn.SUPPORTED))})",
+                here,
+            )
+            return Unknown()
+        handler = {
+            fn.GET_PARAM: self._get_param,
+            fn.GET_RESOURCE: self._get_resource,
+            fn.GET_ATTR: self._get_attr,
+            fn.STR_REPLACE: self._str_replace,
+            fn.LIST_JOIN: self._list_join,
+        }[name]
+        return handler(args, here, refs)
+
+    # -- get_param ---------------------------------------------------------
+
+    def _get_param(self, args: Any, here: Path, refs: set[str]) -> Any:
+        if isinstance(args, list) and args:
+            resolved = self.resolve(args, here, refs)
+            key, steps = resolved[0], resolved[1:]
+        else:
+            key, steps = args, []
+        if not isinstance(key, str):
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "get_param takes a parameter name, or a list of a name and a path",
+                here,
+            )
+            return Unknown()
+        if key in fn.PSEUDO_PARAMETERS:
+            if steps:
+                self._problem(Code.INVALID_PATH, f"{key} is a string; it has no path", here)
+                return Unknown()
+            return Deferred({fn.GET_PARAM: key}, PropertyType.STRING)
+        if key not in self._parameters:
+            self._problem(
+                Code.UNKNOWN_PARAMETER,
+                f"get_param refers to undeclared parameter {key!r}"
+                + suggest(key, [*self._parameters, *fn.PSEUDO_PARAMETERS]),
+                here,
+            )
+            return Unknown()
+        value = self._parameters[key]
+        if isinstance(value, Unknown):
+            return Unknown(value.kind if not steps else ANY)
+        if any(isinstance(s, Deferred | Unknown) for s in steps):
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "a get_param path must be known before the build runs",
+                here,
+            )
+            return Unknown()
+        try:
+            value = fn.follow(value, steps)
+        except fn.PathError as exc:
+            self._problem(
+                Code.INVALID_PATH, f"get_param path into {key!r}: {exc}", (*here, 1 + exc.index)
+            )
+            return Unknown()
+        return copy.deepcopy(value)
+
+    # -- get_resource ------------------------------------------------------
+
+    def _get_resource(self, args: Any, here: Path, refs: set[str]) -> Any:
+        name = self.resolve(args, here, refs)
+        if not isinstance(name, str):
+            self._problem(Code.INVALID_FUNCTION, "get_resource takes a resource name", here)
+            return Unknown()
+        if not self._check_resource(name, here):
+            return Unknown(PropertyType.STRING)
+        refs.add(name)
+        return Deferred({fn.GET_RESOURCE: name}, PropertyType.STRING)
+
+    def _check_resource(self, name: str, here: Path) -> bool:
+        if name in self._resources:
+            return True
+        self._problem(
+            Code.UNKNOWN_RESOURCE,
+            f"{here[-1]} refers to unknown resource {name!r}" + suggest(name, self._resources),
+            here,
+        )
+        return False
+
+    # -- get_attr ----------------------------------------------------------
+
+    def _get_attr(self, args: Any, here: Path, refs: set[str]) -> Any:
+        if not isinstance(args, list) or len(args) < 2:
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "get_attr takes a list: [resource name, attribute name, optional path...]",
+                here,
+            )
+            return Unknown()
+        resolved = self.resolve(args, here, refs)
+        name, attribute, steps = resolved[0], resolved[1], resolved[2:]
+        if not isinstance(name, str) or not isinstance(attribute, str):
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "get_attr's resource and attribute names must be strings known before the "
+                "build runs",
+                here,
+            )
+            return Unknown()
+        for index, step in enumerate(steps):
+            if isinstance(step, bool) or not isinstance(step, str | int):
+                self._problem(
+                    Code.INVALID_PATH,
+                    "a get_attr path holds keys (strings) and list indexes (integers)",
+                    (*here, 2 + index),
+                )
+                return Unknown()
+        if not self._check_resource(name, (*here, 0)):
+            return Unknown()
+        refs.add(name)
+        kind = ANY
+        rtype = self._resources[name]
+        if rtype is not None and not rtype.free_properties:
+            declared = rtype.attributes.get(attribute)
+            if declared is None:
+                self._problem(
+                    Code.UNKNOWN_ATTRIBUTE,
+                    f"resource {name!r} ({rtype.name}) has no attribute {attribute!r}"
+                    + suggest(attribute, rtype.attributes)
+                    + f" (attributes: {', '.join(sorted(rtype.attributes)) or 'none'})",
+                    (*here, 1),
+                )
+                return Unknown()
+            if not steps:
+                kind = _ATTRIBUTE_KINDS[declared.type]
+            elif declared.type in (
+                AttributeType.STRING,
+                AttributeType.INTEGER,
+                AttributeType.NUMBER,
+                AttributeType.BOOLEAN,
+            ):
+                self._problem(
+                    Code.INVALID_PATH,
+                    f"attribute {attribute!r} of {rtype.name} is a {declared.type}; it has no path",
+                    (*here, 2),
+                )
+                return Unknown()
+        return Deferred({fn.GET_ATTR: [name, attribute, *steps]}, kind)
+
+    # -- str_replace -------------------------------------------------------
+
+    def _str_replace(self, args: Any, here: Path, refs: set[str]) -> Any:
+        if not isinstance(args, dict) or set(args) != {"template", "params"}:
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "str_replace takes a mapping with exactly two keys: template and params",
+                here,
+            )
+            return Unknown(PropertyType.STRING)
+        template = self.resolve(args["template"], (*here, "template"), refs)
+        params = self.resolve(args["params"], (*here, "params"), refs)
+        ok = True
+        if not _is_kind(template, str, PropertyType.STRING):
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "str_replace's template must be a string",
+                (*here, "template"),
+            )
+            ok = False
+        if not isinstance(params, dict | Unknown | Deferred) or (
+            isinstance(params, Deferred) and params.kind not in (ANY, PropertyType.MAP)
+        ):
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "str_replace's params must be a mapping",
+                (*here, "params"),
+            )
+            ok = False
+        elif isinstance(params, dict):
+            for key in params:
+                if key == "":
+                    self._problem(
+                        Code.INVALID_FUNCTION,
+                        "str_replace's params cannot have an empty key",
+                        (*here, "params", key),
+                    )
+                    ok = False
+        if not ok or contains_unknown(template) or contains_unknown(params):
+            return Unknown(PropertyType.STRING)
+        if contains_deferred(template) or contains_deferred(params):
+            return Deferred(
+                {
+                    fn.STR_REPLACE: {
+                        "template": materialize(template),
+                        "params": materialize(params),
+                    }
+                },
+                PropertyType.STRING,
+            )
+        return fn.replace(template, params)
+
+    # -- list_join ---------------------------------------------------------
+
+    def _list_join(self, args: Any, here: Path, refs: set[str]) -> Any:
+        if not isinstance(args, list) or len(args) < 2:
+            self._problem(
+                Code.INVALID_FUNCTION,
+                "list_join takes a list: [delimiter, list, more lists...]",
+                here,
+            )
+            return Unknown(PropertyType.STRING)
+        resolved = self.resolve(args, here, refs)
+        ok = True
+        if not _is_kind(resolved[0], str, PropertyType.STRING):
+            self._problem(
+                Code.INVALID_FUNCTION, "list_join's delimiter must be a string", (*here, 0)
+            )
+            ok = False
+        for index, item in enumerate(resolved[1:], start=1):
+            if not _is_kind(item, list, PropertyType.LIST):
+                self._problem(
+                    Code.INVALID_FUNCTION,
+                    "list_join joins lists; this argument is not a list",
+                    (*here, index),
+                )
+                ok = False
+        if not ok or contains_unknown(resolved):
+            return Unknown(PropertyType.STRING)
+        if contains_deferred(resolved):
+            return Deferred({fn.LIST_JOIN: materialize(resolved)}, PropertyType.STRING)
+        return fn.join(resolved[0], resolved[1:])
+
+
+def _is_kind(value: Any, python_type: type, kind: PropertyType) -> bool:
+    if isinstance(value, Deferred | Unknown):
+        return value.kind in (ANY, kind)
+    return isinstance(value, python_type)

@@ -1,0 +1,49 @@
+# Sourced by run.sh and test.sh: a Python 3.11+ virtual environment in .venv
+# with cool installed, installing the system packages it needs when missing.
+# shellcheck shell=bash
+
+COOL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+COOL_VENV="${COOL_VENV:-$COOL_ROOT/.venv}"
+
+_cool_apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: need these Debian packages, and apt-get is not here: $*" >&2
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "==> installing system packages: $*" >&2
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2
+}
+
+_cool_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+cool_setup_env() {
+    local extras="$1"
+    local python
+    if ! python="$(_cool_python)"; then
+        _cool_apt_install python3 python3-venv python3-dev
+        python="$(_cool_python)" || { echo "error: cool needs Python 3.11 or newer" >&2; return 1; }
+    fi
+    if ! "$python" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        _cool_apt_install python3-venv
+    fi
+    if [ ! -x "$COOL_VENV/bin/python" ]; then
+        echo "==> creating virtual environment $COOL_VENV" >&2
+        "$python" -m venv "$COOL_VENV"
+    fi
+    echo "==> installing cool${extras:+[$extras]} into $COOL_VENV" >&2
+    "$COOL_VENV/bin/python" -m pip install -q --upgrade pip >&2
+    "$COOL_VENV/bin/python" -m pip install -q -e "$COOL_ROOT${extras:+[$extras]}" >&2
+}

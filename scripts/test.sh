@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install everything the tests need (system packages included) and run them:
+# lint, formatting, then the whole pytest suite. Extra arguments go to pytest.
+set -euo pipefail
+source "$(dirname "$0")/setup-env.sh"
+cool_setup_env test
+cd "$COOL_ROOT"
+echo "==> ruff" >&2
+"$COOL_VENV/bin/ruff" check .
+"$COOL_VENV/bin/ruff" format --check .
+echo "==> pytest" >&2
+exec "$COOL_VENV/bin/python" -m pytest "$@"
