@@ -15,6 +15,7 @@ from cool.cli.diagnostics import ReportedError, render
 from cool.errors import TemplateInvalidError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import check
+from cool.template.samples import sample_values
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -75,6 +76,12 @@ class Validate(Lister):
             help="a YAML or JSON file of parameter values (repeat for more)",
         )
         parser.add_argument(
+            "--sample-values",
+            action="store_true",
+            help="fill parameters that have no value and no default with sample values "
+            "that satisfy their constraints, and compile the whole plan",
+        )
+        parser.add_argument(
             "--show-parameters",
             action="store_true",
             help="list the template's parameters instead of its resources",
@@ -91,6 +98,9 @@ class Validate(Lister):
         registry = ResourceTypeRegistry.load()
         try:
             report = check(raw, registry, values)
+            if parsed_args.sample_values and report.ok and report.missing:
+                samples = sample_values(p for p in report.parameters if p.name in report.missing)
+                report = check(raw, registry, {**(values or {}), **samples})
         except TemplateInvalidError as exc:  # too large: refused before parsing
             report_problems = exc.problems
         else:

@@ -158,7 +158,7 @@ class _Compiler:
         self.check_groups(declared)
         resolved, missing = self.assign_values(declared, values)
         types = self.resource_types()
-        resolver = Resolver(self.document, resolved, {}, types, self.problems.append)
+        resolver = Resolver(self.document, resolved, types, self.problems.append)
         resources = self.resources(types, resolver)
         outputs = self.outputs(resolver)
         level, order = self.order(resources)
@@ -476,6 +476,8 @@ class _Compiler:
             self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)
             return {}
         resolved = resolver.resolve(raw, path, refs)
+        if "external_id" in body:
+            return {}  # refused above; its properties describe a resource that exists
         if not isinstance(resolved, dict):
             if not isinstance(resolved, Unknown | Deferred):
                 self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)

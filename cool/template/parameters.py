@@ -331,7 +331,7 @@ def _constraints(
             )
             continue
         try:
-            checks.append(_constraint(key, entry[key], kind, description))
+            checks.append(build_constraint(key, entry[key], kind, description))
         except ValueError as exc:
             problems.append(DeclarationProblem(Code.INVALID_CONSTRAINT, str(exc), (*at, key)))
             continue
@@ -350,7 +350,7 @@ def _bound(value: Any, what: str) -> float | None:
         raise ValueError(f"{what} must be a number") from None
 
 
-def _constraint(key: str, arg: Any, kind: ParameterType, description: str) -> Constraint:
+def build_constraint(key: str, arg: Any, kind: ParameterType, description: str) -> Constraint:
     if key in ("length", "range"):
         if not isinstance(arg, dict) or not arg or set(arg) - {"min", "max"}:
             raise ValueError(f"{key} takes a mapping with min and/or max")

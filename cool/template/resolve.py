@@ -147,17 +147,17 @@ class Resolver:
         if not isinstance(name, str):
             self._problem(Code.INVALID_FUNCTION, "get_resource takes a resource name", here)
             return Unknown()
-        if not self._check_resource(name, here):
+        if not self._check_resource(name, fn.GET_RESOURCE, here):
             return Unknown(PropertyType.STRING)
         refs.add(name)
         return Deferred({fn.GET_RESOURCE: name}, PropertyType.STRING)
 
-    def _check_resource(self, name: str, here: Path) -> bool:
+    def _check_resource(self, name: str, function: str, here: Path) -> bool:
         if name in self._resources:
             return True
         self._problem(
             Code.UNKNOWN_RESOURCE,
-            f"{here[-1]} refers to unknown resource {name!r}" + suggest(name, self._resources),
+            f"{function} refers to unknown resource {name!r}" + suggest(name, self._resources),
             here,
         )
         return False
@@ -190,7 +190,7 @@ class Resolver:
                     (*here, 2 + index),
                 )
                 return Unknown()
-        if not self._check_resource(name, (*here, 0)):
+        if not self._check_resource(name, fn.GET_ATTR, (*here, 0)):
             return Unknown()
         refs.add(name)
         kind = ANY

@@ -1,0 +1,95 @@
+"""Sample values that satisfy parameter declarations.
+
+For trying a whole compile without choosing values (``cool validate
+--sample-values``) and for checking third-party templates in bulk. Each
+candidate is checked against the parameter's real constraints, so a sample
+is only ever offered when it passes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cool.model import ParameterSpec, ParameterType
+from cool.template.parameters import build_constraint, coerce, violation
+
+_STRINGS = (
+    "sample",
+    "Sample1",
+    "sample-1",
+    "a",
+    "10.0.0.0/24",
+    "10.0.0.10",
+    "fa:16:3e:00:00:01",
+    "sample.example.com",
+    "admin@example.com",
+    "2026-01-01T00:00:00Z",
+    "UTC",
+    "1",
+    "true",
+)
+_BY_CUSTOM = {
+    "net_cidr": "10.0.0.0/24",
+    "cidr": "10.0.0.0/24",
+    "ip_addr": "10.0.0.10",
+    "ip_or_cidr": "10.0.0.10",
+    "mac_addr": "fa:16:3e:00:00:01",
+    "iso_8601": "2026-01-01T00:00:00Z",
+    "timezone": "UTC",
+    "dns_domain": "example.com.",
+    "dns_name": "sample.example.com.",
+    "rel_dns_name": "sample",
+    "cron_expression": "0 0 * * *",
+}
+
+
+def sample_values(parameters: Iterable[ParameterSpec]) -> dict[str, Any]:
+    """A value for every parameter without a default (None where none fits)."""
+    return {p.name: sample_value(p) for p in parameters if not p.has_default}
+
+
+def sample_value(spec: ParameterSpec) -> Any:
+    checks = []
+    arguments: dict[str, Any] = {}
+    for entry in spec.constraints:
+        for key, arg in entry.items():
+            if key != "description":
+                checks.append(build_constraint(key, arg, spec.type, ""))
+                arguments.setdefault(key, arg)
+    for candidate in _candidates(spec.type, arguments):
+        try:
+            value = coerce(spec.type, candidate)
+        except ValueError:
+            continue
+        if violation(spec, tuple(checks), value) is None:
+            return value
+    return None
+
+
+def _candidates(kind: ParameterType, arguments: dict[str, Any]) -> Iterable[Any]:
+    allowed = arguments.get("allowed_values")
+    if allowed:
+        yield from (
+            [[v] for v in allowed] if kind is ParameterType.COMMA_DELIMITED_LIST else allowed
+        )
+    if kind is ParameterType.NUMBER:
+        bounds = arguments.get("range", {})
+        yield from (bounds.get("min"), bounds.get("max"), 1, 0)
+        return
+    if kind is ParameterType.BOOLEAN:
+        yield from (True, False)
+        return
+    if kind is ParameterType.JSON:
+        yield from ({}, [])
+        return
+    length = arguments.get("length", {})
+    low = int(length.get("min", 0) or 0)
+    strings = [_BY_CUSTOM.get(arguments.get("custom_constraint", ""), "sample"), *_STRINGS]
+    if low:
+        strings += ["a" * low, "A" + "a" * max(low - 2, 0) + "1", "1" * low]
+    if kind is ParameterType.COMMA_DELIMITED_LIST:
+        count = max(low, 1)
+        yield from ([s] * count for s in strings)
+        return
+    yield from strings
