@@ -1,7 +1,7 @@
 """Cinder resource types (Heat's OS::Cinder::Volume and OS::Cinder::VolumeAttachment).
 
 Property names, types, defaults and allowed values follow Heat's, so Heat templates
-validate unchanged.
+validate unchanged (the deprecated ``imageRef`` included).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from cool.resources.schema import (
 
 Problem = tuple[tuple[str | int, ...], str, str]
 
-# What a volume can be created from besides backup_id, in Heat's order.
-_SOURCES = ("snapshot_id", "source_volid", "image")
+# What a volume can be created from besides backup_id, in Heat's order
+# (imageRef is Heat's deprecated name of image).
+_SOURCES = ("snapshot_id", "source_volid", "image", "imageRef")
 
 
 def _string(description: str, *custom: str, **kwargs: Any) -> Property:
@@ -45,25 +46,26 @@ def _check_volume_source(props: Mapping[str, Any]) -> list[Problem]:
     As in Heat: backup_id alone suffices; otherwise size is required unless exactly one
     of snapshot_id and source_volid is given (a volume from an image needs a size).
     """
+    sources = [key for key in _SOURCES if _given(props.get(key))]
+    if {"image", "imageRef"} <= set(sources):
+        return [(("imageRef",), "conflict", "imageRef is the deprecated name of image: give one")]
     if _given(props.get("backup_id")):
         return []
-    sources = [key for key in _SOURCES if _given(props.get(key))]
     if len(sources) > 1:
-        return [((sources[1],), "conflict",
-                 f"give only one of snapshot_id, source_volid or image, not "
-                 f"{' and '.join(sources)}")]
+        why = f"give only one of snapshot_id, source_volid or image, not {' and '.join(sources)}"
+        return [((sources[1],), "conflict", why)]
     if props.get("size") is not None or sources in (["snapshot_id"], ["source_volid"]):
         return []
-    if sources == ["image"]:
+    if sources:
         return [(("size",), "missing", "size is required to create a volume from an image")]
-    return [(("size",), "missing",
-             "size is required unless backup_id, snapshot_id or source_volid is given")]
+    why = "size is required unless backup_id, snapshot_id or source_volid is given"
+    return [(("size",), "missing", why)]
 
 
 VOLUME = ResourceType(
     name="OS::Cinder::Volume",
     description="A Cinder volume: block storage, empty or copied from an image, snapshot, "
-                "volume or backup.",
+    "volume or backup.",
     properties={
         "availability_zone": _string("Availability zone to create the volume in."),
         "size": Property(
@@ -79,43 +81,49 @@ VOLUME = ResourceType(
         "volume_type": _string("Volume type (mapping to a storage back end).", "cinder.vtype"),
         "metadata": Property(PropertyType.MAP, "Key/value metadata of the volume.", default={}),
         "image": _string("Name or ID of the image to create the volume from.", "glance.image"),
+        "imageRef": _string(
+            "Deprecated Heat name of image; give one or the other.", deprecated_for="image"
+        ),
         "source_volid": _string("Volume to copy.", "cinder.volume"),
-        "scheduler_hints": Property(PropertyType.MAP,
-                                    "Key/value hints for the Cinder scheduler."),
+        "scheduler_hints": Property(PropertyType.MAP, "Key/value hints for the Cinder scheduler."),
         "read_only": Property(PropertyType.BOOLEAN, "Make the volume read-only."),
-        "multiattach": Property(PropertyType.BOOLEAN,
-                                "Allow the volume to be attached to several servers at once.",
-                                default=False),
+        "multiattach": Property(
+            PropertyType.BOOLEAN,
+            "Allow the volume to be attached to several servers at once.",
+            default=False,
+        ),
     },
     attributes={
         **COMMON_ATTRIBUTES,
-        "availability_zone": Attribute("Availability zone of the volume.",
-                                       AttributeType.STRING),
+        "availability_zone": Attribute("Availability zone of the volume.", AttributeType.STRING),
         "size": Attribute("Size of the volume in GB.", AttributeType.STRING),
-        "snapshot_id": Attribute("Snapshot the volume was created from, if any.",
-                                 AttributeType.STRING),
+        "snapshot_id": Attribute(
+            "Snapshot the volume was created from, if any.", AttributeType.STRING
+        ),
         "display_name": Attribute("Name of the volume.", AttributeType.STRING),
         "display_description": Attribute("Description of the volume.", AttributeType.STRING),
         "volume_type": Attribute("Volume type of the volume, if any.", AttributeType.STRING),
-        "metadata": Attribute("Metadata of the volume, as a JSON string.",
-                              AttributeType.STRING),
+        "metadata": Attribute("Metadata of the volume, as a JSON string.", AttributeType.STRING),
         "metadata_values": Attribute("Metadata of the volume, as a map.", AttributeType.MAP),
-        "source_volid": Attribute("Volume the volume was copied from, if any.",
-                                  AttributeType.STRING),
+        "source_volid": Attribute(
+            "Volume the volume was copied from, if any.", AttributeType.STRING
+        ),
         "status": Attribute("Status of the volume.", AttributeType.STRING),
         "created_at": Attribute("When the volume was created.", AttributeType.STRING),
-        "bootable": Attribute("Whether the volume can be booted (\"true\" or \"false\").",
-                              AttributeType.STRING),
-        "encrypted": Attribute("Whether the volume is encrypted (\"true\" or \"false\").",
-                               AttributeType.STRING),
-        "attachments": Attribute("Attachments of the volume, as a string (deprecated in Heat; "
-                                 "use attachments_list).", AttributeType.STRING),
+        "bootable": Attribute(
+            'Whether the volume can be booted ("true" or "false").', AttributeType.STRING
+        ),
+        "encrypted": Attribute(
+            'Whether the volume is encrypted ("true" or "false").', AttributeType.STRING
+        ),
+        "attachments": Attribute(
+            "Attachments of the volume, as a string (deprecated in Heat; use attachments_list).",
+            AttributeType.STRING,
+        ),
         "attachments_list": Attribute("Attachments of the volume.", AttributeType.LIST),
-        "multiattach": Attribute("Whether the volume can be attached to several servers.",
-                                 AttributeType.BOOLEAN),
-    },
-    unsupported={
-        "imageRef": "deprecated in Heat since 2014.1 and no longer documented; use image",
+        "multiattach": Attribute(
+            "Whether the volume can be attached to several servers.", AttributeType.BOOLEAN
+        ),
     },
     checks=(_check_volume_source,),
 )
@@ -126,8 +134,10 @@ VOLUME_ATTACHMENT = ResourceType(
     properties={
         "instance_uuid": _string("ID of the server to attach the volume to.", required=True),
         "volume_id": _string("ID of the volume to attach.", "cinder.volume", required=True),
-        "mountpoint": _string("Device the volume appears as, like /dev/vdb (may not be "
-                              "honoured; /dev/disk/by-id/virtio-<volume id> is reliable)."),
+        "mountpoint": _string(
+            "Device the volume appears as, like /dev/vdb (may not be "
+            "honoured; /dev/disk/by-id/virtio-<volume id> is reliable)."
+        ),
     },
     attributes=dict(COMMON_ATTRIBUTES),
 )

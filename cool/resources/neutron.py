@@ -1,9 +1,9 @@
-"""Neutron resource types (Heat's OS::Neutron::*): networks, subnets, routers, ports,
-security groups and floating IPs.
+"""Neutron resource types: networks, subnets, routers, ports, security groups, floating IPs.
 
 Property names, types, defaults and allowed values follow Heat's, so Heat templates
-validate unchanged. The properties Heat deprecated in favour of a new name
-(``network_id`` for ``network`` and the like) are refused with the name to use.
+validate unchanged. The names Heat deprecated but still accepts (``network_id`` for
+``network`` and the like) are accepted too: a template gives one name or the other, and
+the provider reads whichever is set.
 """
 
 from __future__ import annotations
@@ -30,17 +30,19 @@ _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 _ICMP_PROTOCOLS = frozenset({"icmp", "icmpv6", "ipv6-icmp", "1", "58"})
 
 
-def _renamed(new: str, since: str) -> str:
-    """Why a property Heat renamed is refused."""
-    return f"deprecated in Heat since {since} and no longer documented; use {new}"
-
-
 def _string(
     description: str, *custom: str, constraints: tuple[Any, ...] = (), **kwargs: Any
 ) -> Property:
     """A String property; ``custom`` names Heat custom constraints (like "neutron.network")."""
     constraints = (*constraints, *(CustomConstraint(name) for name in custom))
     return Property(PropertyType.STRING, description, constraints=constraints, **kwargs)
+
+
+def _old_name(new: str, *custom: str) -> Property:
+    """A String property under the deprecated Heat name of property ``new``."""
+    return _string(
+        f"Deprecated Heat name of {new}; give one or the other.", *custom, deprecated_for=new
+    )
 
 
 def _value_specs() -> Property:
@@ -91,6 +93,23 @@ def _dicts(value: Any) -> list[tuple[int, dict[str, Any]]]:
     return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
 
 
+def _one_name(
+    props: Mapping[str, Any],
+    new: str,
+    old: str,
+    *,
+    required: bool = False,
+    path: tuple[str | int, ...] = (),
+) -> list[Problem]:
+    """Property ``new`` or its deprecated Heat name ``old``: not both, and one if required."""
+    has_new, has_old = _given(props.get(new)), _given(props.get(old))
+    if has_new and has_old:
+        return [((*path, old), "conflict", f"{old} is the deprecated name of {new}: give one")]
+    if required and not has_new and not has_old:
+        return [((*path, new), "missing", f"{new} (or its deprecated name {old}) is required")]
+    return []
+
+
 # -- OS::Neutron::Net ------------------------------------------------------
 
 NET = ResourceType(
@@ -139,6 +158,11 @@ NET = ResourceType(
 # -- OS::Neutron::Subnet ---------------------------------------------------
 
 
+def _check_subnet_network(props: Mapping[str, Any]) -> list[Problem]:
+    """The subnet names its network, as network or as the deprecated network_id."""
+    return _one_name(props, "network", "network_id", required=True)
+
+
 def _check_subnet_cidr_source(props: Mapping[str, Any]) -> list[Problem]:
     """cidr is required unless subnetpool is given, and excludes subnetpool and prefixlen."""
     if not _given(props.get("cidr")):
@@ -147,30 +171,18 @@ def _check_subnet_cidr_source(props: Mapping[str, Any]) -> list[Problem]:
         return [(("cidr",), "missing", "cidr is required unless subnetpool is given")]
     problems: list[Problem] = []
     if _given(props.get("subnetpool")):
-        problems.append(
-            (
-                ("subnetpool",),
-                "conflict",
-                "subnetpool cannot be given with cidr: the range comes from one or the other",
-            )
-        )
+        why = "subnetpool cannot be given with cidr: the range comes from one or the other"
+        problems.append((("subnetpool",), "conflict", why))
     if props.get("prefixlen") is not None:
-        problems.append(
-            (
-                ("prefixlen",),
-                "conflict",
-                "prefixlen applies to a subnet allocated from subnetpool, not to one with cidr",
-            )
-        )
+        why = "prefixlen applies to a subnet allocated from subnetpool, not to one with cidr"
+        problems.append((("prefixlen",), "conflict", why))
     return problems
 
 
 def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[Problem]:
     """IPv6 address modes need ip_version 6, and must be equal when both are set."""
-    version = props.get("ip_version")
-    version = 4 if version is None else version
     problems: list[Problem] = []
-    if _plain_int(version) and version == 4:
+    if props.get("ip_version", 4) in (4, None):  # None: not set, so Heat's default, 4
         problems.extend(
             ((key,), "constraint", f"{key} applies only to IPv6 subnets (ip_version 6)")
             for key in ("ipv6_ra_mode", "ipv6_address_mode")
@@ -178,42 +190,25 @@ def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[Problem]:
         )
     ra_mode, address_mode = props.get("ipv6_ra_mode"), props.get("ipv6_address_mode")
     if isinstance(ra_mode, str) and isinstance(address_mode, str) and ra_mode != address_mode:
-        problems.append(
-            (
-                ("ipv6_address_mode",),
-                "conflict",
-                f"ipv6_ra_mode {ra_mode!r} and ipv6_address_mode {address_mode!r} must "
-                "be equal when both are set",
-            )
-        )
+        why = f"ipv6_ra_mode {ra_mode!r} and ipv6_address_mode {address_mode!r} must be equal"
+        problems.append((("ipv6_address_mode",), "conflict", why))
     return problems
 
 
 def _placement(
     path: tuple[str | int, ...], address: Any, network: Any, version: Any
 ) -> list[Problem]:
-    """Problems with an address that should lie inside a subnet's network."""
-    if network is not None:
-        if address.version != network.version:
-            return [
-                (
-                    path,
-                    "constraint",
-                    f"{address} is an IPv{address.version} address but "
-                    f"cidr {network} is IPv{network.version}",
-                )
-            ]
-        if address not in network:
-            return [(path, "constraint", f"{address} is outside cidr {network}")]
-    elif version in (4, 6) and address.version != version:
-        return [
-            (
-                path,
-                "constraint",
-                f"{address} is an IPv{address.version} address but ip_version is {version}",
-            )
-        ]
-    return []
+    """Problems with an address that should lie inside the subnet (``network``, if known)."""
+    what = f"{path[-1]} {address}"
+    if network is not None and address.version != network.version:
+        why = f"{what} is an IPv{address.version} address but cidr {network} is not"
+    elif network is not None and address not in network:
+        why = f"{what} is outside cidr {network}"
+    elif network is None and version in (4, 6) and address.version != version:
+        why = f"{what} is an IPv{address.version} address but ip_version is {version}"
+    else:
+        return []
+    return [(path, "constraint", why)]
 
 
 def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
@@ -231,22 +226,18 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
         except ValueError:
             network = None  # the net_cidr constraint reports it
     if network is not None and version in (4, 6) and network.version != version:
-        problems.append(
-            (
-                ("cidr",),
-                "constraint",
-                f"cidr {cidr} is an IPv{network.version} network but ip_version is {version}",
-            )
-        )
+        why = f"cidr {cidr} is an IPv{network.version} network but ip_version is {version}"
+        problems.append((("cidr",), "constraint", why))
     gateway_ip, gateway = props.get("gateway_ip"), None
     if isinstance(gateway_ip, str) and gateway_ip not in ("", "~"):  # "" or ~: no gateway
         gateway = _address(gateway_ip)
         if gateway is None:
-            problems.append(
-                (("gateway_ip",), "constraint", f"{gateway_ip!r} is not a valid IP address")
-            )
+            why = f"gateway_ip {gateway_ip!r} is not a valid IP address"
+            problems.append((("gateway_ip",), "constraint", why))
         else:
-            problems.extend(_placement(("gateway_ip",), gateway, network, version))
+            misplaced = _placement(("gateway_ip",), gateway, network, version)
+            problems.extend(misplaced)
+            gateway = None if misplaced else gateway  # refused once is enough
     for i, pool in _dicts(props.get("allocation_pools")):
         start, end = _address(pool.get("start")), _address(pool.get("end"))
         for key, address in (("start", start), ("end", end)):
@@ -255,21 +246,11 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
         if start is None or end is None or start.version != end.version:
             continue
         if start > end:
-            problems.append(
-                (
-                    ("allocation_pools", i, "end"),
-                    "constraint",
-                    f"end {end} comes before start {start}",
-                )
-            )
+            why = f"end {end} comes before start {start}"
+            problems.append((("allocation_pools", i, "end"), "constraint", why))
         elif gateway is not None and gateway.version == start.version and start <= gateway <= end:
-            problems.append(
-                (
-                    ("gateway_ip",),
-                    "conflict",
-                    f"gateway_ip {gateway} lies inside allocation pool {start}-{end}",
-                )
-            )
+            why = f"gateway_ip {gateway} lies inside allocation pool {start}-{end}"
+            problems.append((("gateway_ip",), "conflict", why))
     return problems
 
 
@@ -278,8 +259,9 @@ SUBNET = ResourceType(
     description="A Neutron subnet: a block of IP addresses on a network.",
     properties={
         "network": _string(
-            "Name or ID of the network of the subnet.", "neutron.network", required=True
+            "Name or ID of the network of the subnet (required).", "neutron.network"
         ),
+        "network_id": _old_name("network", "neutron.network"),
         "subnetpool": _string(
             "Name or ID of the subnet pool to allocate the range from (instead of cidr).",
             "neutron.subnetpool",
@@ -308,8 +290,7 @@ SUBNET = ResourceType(
             schema=Property(PropertyType.STRING),
         ),
         "gateway_ip": _string(
-            'Gateway address inside cidr; null, ~ or "" for no gateway, '
-            "omitted for the first free address."
+            'Gateway address inside cidr; "" for no gateway (omitted: the first free address).'
         ),
         "enable_dhcp": Property(PropertyType.BOOLEAN, "Whether DHCP is enabled.", default=True),
         "allocation_pools": Property(
@@ -358,8 +339,12 @@ SUBNET = ResourceType(
         dns_nameservers=("DNS name servers of the subnet.", AttributeType.LIST),
         enable_dhcp=("Whether DHCP is enabled on the subnet.", AttributeType.BOOLEAN),
     ),
-    unsupported={"network_id": _renamed("network", "2014.2")},
-    checks=(_check_subnet_cidr_source, _check_subnet_ipv6_modes, _check_subnet_addresses),
+    checks=(
+        _check_subnet_network,
+        _check_subnet_cidr_source,
+        _check_subnet_ipv6_modes,
+        _check_subnet_addresses,
+    ),
 )
 
 
@@ -369,17 +354,16 @@ SUBNET = ResourceType(
 def _check_router_agents(props: Mapping[str, Any]) -> list[Problem]:
     """A distributed router is neither HA nor pinned to L3 agents; a non-HA one has one agent."""
     distributed, ha, agents = props.get("distributed"), props.get("ha"), props.get("l3_agent_ids")
-    problems: list[Problem] = []
+    problems = _one_name(props, "l3_agent_ids", "l3_agent_id")
     if distributed is True and ha is True:
         problems.append((("ha",), "conflict", "a router cannot be both distributed and ha"))
-    if distributed is True and _given(agents):
-        problems.append(
-            (("l3_agent_ids",), "conflict", "a distributed router cannot be placed on L3 agents")
-        )
+    for key in ("l3_agent_ids", "l3_agent_id"):
+        if distributed is True and _given(props.get(key)):
+            why = "a distributed router cannot be placed on L3 agents"
+            problems.append(((key,), "conflict", why))
     if ha is not True and isinstance(agents, list) and len(agents) > 1:
-        problems.append(
-            (("l3_agent_ids",), "constraint", "a router that is not ha can have only one L3 agent")
-        )
+        why = "a router that is not ha can have only one L3 agent"
+        problems.append((("l3_agent_ids",), "constraint", why))
     return problems
 
 
@@ -420,6 +404,7 @@ ROUTER = ResourceType(
             "L3 agents to host the router (administrators only).",
             schema=Property(PropertyType.STRING),
         ),
+        "l3_agent_id": _string("Deprecated Heat form of l3_agent_ids: one agent."),
         "distributed": Property(
             PropertyType.BOOLEAN, "Create a distributed router (administrators only)."
         ),
@@ -435,35 +420,38 @@ ROUTER = ResourceType(
         admin_state_up=("Administrative state of the router.", AttributeType.BOOLEAN),
         tenant_id=("Project owning the router.", AttributeType.STRING),
     ),
-    unsupported={"l3_agent_id": _renamed("l3_agent_ids", "2015.1")},
     checks=(_check_router_agents,),
 )
 
 
 def _check_router_interface_target(props: Mapping[str, Any]) -> list[Problem]:
-    """A router interface attaches exactly one of subnet and port."""
-    subnet, port = _given(props.get("subnet")), _given(props.get("port"))
+    """A router interface names its router, and attaches exactly one of subnet and port."""
+    problems = [
+        *_one_name(props, "router", "router_id", required=True),
+        *_one_name(props, "subnet", "subnet_id"),
+        *_one_name(props, "port", "port_id"),
+    ]
+    subnet = [key for key in ("subnet", "subnet_id") if _given(props.get(key))]
+    port = [key for key in ("port", "port_id") if _given(props.get(key))]
     if subnet and port:
-        return [(("port",), "conflict", "give subnet or port, not both")]
-    if not subnet and not port:
-        return [(("subnet",), "missing", "one of subnet or port is required")]
-    return []
+        problems.append(((port[0],), "conflict", "give subnet or port, not both"))
+    elif not subnet and not port:
+        problems.append((("subnet",), "missing", "one of subnet or port is required"))
+    return problems
 
 
 ROUTER_INTERFACE = ResourceType(
     name="OS::Neutron::RouterInterface",
     description="Attaches a router to a subnet or to a port.",
     properties={
-        "router": _string("Name or ID of the router.", "neutron.router", required=True),
+        "router": _string("Name or ID of the router (required).", "neutron.router"),
+        "router_id": _old_name("router", "neutron.router"),
         "subnet": _string("Subnet to attach (give subnet or port).", "neutron.subnet"),
+        "subnet_id": _old_name("subnet", "neutron.subnet"),
         "port": _string("Port to attach (give subnet or port).", "neutron.port"),
+        "port_id": _old_name("port", "neutron.port"),
     },
     attributes=_attributes(),
-    unsupported={
-        "router_id": _renamed("router", "2015.1"),
-        "subnet_id": _renamed("subnet", "2014.2"),
-        "port_id": _renamed("port", "2015.1"),
-    },
     checks=(_check_router_interface_target,),
 )
 
@@ -502,17 +490,20 @@ PORT_EXTRA_PROPERTIES: Mapping[str, Property] = {
 }
 
 
+def _check_port_names(props: Mapping[str, Any]) -> list[Problem]:
+    """The port names its network, and each fixed IP one subnet, under one name each."""
+    problems = _one_name(props, "network", "network_id", required=True)
+    for i, fixed_ip in _dicts(props.get("fixed_ips")):
+        problems.extend(_one_name(fixed_ip, "subnet", "subnet_id", path=("fixed_ips", i)))
+    return problems
+
+
 def _check_port_fixed_ips(props: Mapping[str, Any]) -> list[Problem]:
-    """fixed_ips uses subnet (not the deprecated subnet_id) and is not given with no_fixed_ips."""
-    problems: list[Problem] = [
-        (("fixed_ips", i, "subnet_id"), "constraint", _renamed("subnet", "2014.2"))
-        for i, fixed_ip in _dicts(props.get("fixed_ips"))
-        if fixed_ip.get("subnet_id") is not None
-    ]
+    """fixed_ips is not given with no_fixed_ips."""
+    problems: list[Problem] = []
     if props.get("no_fixed_ips") is True and _given(props.get("fixed_ips")):
-        problems.append(
-            (("no_fixed_ips",), "conflict", "no_fixed_ips cannot be true when fixed_ips is given")
-        )
+        why = "no_fixed_ips cannot be true when fixed_ips is given"
+        problems.append((("no_fixed_ips",), "conflict", why))
     return problems
 
 
@@ -521,9 +512,8 @@ PORT = ResourceType(
     description="A Neutron port: a server's (or other device's) attachment to a network.",
     properties={
         "name": _string("Name of the port."),
-        "network": _string(
-            "Name or ID of the network of the port.", "neutron.network", required=True
-        ),
+        "network": _string("Name or ID of the network of the port (required).", "neutron.network"),
+        "network_id": _old_name("network", "neutron.network"),
         "device_id": _string("ID of the device using the port.", default=""),
         "device_owner": _string("Owner of the port, like network:dhcp.", default=""),
         "fixed_ips": Property(
@@ -534,9 +524,7 @@ PORT = ResourceType(
                 schema={
                     "subnet": _string("Subnet to allocate the address from.", "neutron.subnet"),
                     "ip_address": _string("The address to give the port.", "ip_addr"),
-                    "subnet_id": _string(
-                        "Deprecated Heat name of subnet; refused: use subnet.", "neutron.subnet"
-                    ),
+                    "subnet_id": _old_name("subnet", "neutron.subnet"),
                 },
             ),
         ),
@@ -580,11 +568,12 @@ PORT = ResourceType(
         network=("The network of the port, in full.", AttributeType.MAP),
     ),
     unsupported={
-        "network_id": _renamed("network", "2014.2"),
-        "replacement_policy": "deprecated in Heat since 6.0.0 and no longer documented; it "
-        "only changed stack updates, and cool does not update builds",
+        "replacement_policy": (
+            "deprecated in Heat since 6.0.0 and no longer documented; it only changed stack "
+            "updates, and cool does not update builds"
+        ),
     },
-    checks=(_check_port_fixed_ips,),
+    checks=(_check_port_names, _check_port_fixed_ips),
 )
 
 
@@ -600,36 +589,21 @@ def _check_rule_ports(props: Mapping[str, Any]) -> list[Problem]:
             continue
         protocol = rule.get("protocol")
         if protocol is None or protocol == "":
-            problems.append(
-                (
-                    ("rules", i, "protocol"),
-                    "missing",
-                    "protocol is required when a port range is given",
-                )
-            )
+            why = "protocol is required when a port range is given"
+            problems.append((("rules", i, "protocol"), "missing", why))
         elif isinstance(protocol, str) and protocol.lower() in _ICMP_PROTOCOLS:
             continue  # port_range_min is the ICMP type and port_range_max the code
         if _plain_int(low) and _plain_int(high) and low > high:
-            problems.append(
-                (
-                    ("rules", i, "port_range_min"),
-                    "constraint",
-                    f"port_range_min {low} is greater than port_range_max {high}",
-                )
-            )
+            why = f"port_range_min {low} is greater than port_range_max {high}"
+            problems.append((("rules", i, "port_range_min"), "constraint", why))
     return problems
 
 
 def _check_security_group_name(props: Mapping[str, Any]) -> list[Problem]:
     """A security group cannot be named "default" (each project has its own)."""
     if props.get("name") == "default":
-        return [
-            (
-                ("name",),
-                "constraint",
-                'a security group cannot be named "default": every project already has one',
-            )
-        ]
+        why = 'a security group cannot be named "default": every project already has one'
+        return [(("name",), "constraint", why)]
     return []
 
 
@@ -692,6 +666,11 @@ SECURITY_GROUP = ResourceType(
 # -- OS::Neutron::FloatingIP and ::FloatingIPAssociation ----------------------
 
 
+def _check_floating_ip_network(props: Mapping[str, Any]) -> list[Problem]:
+    """The floating IP names its network, as floating_network or floating_network_id."""
+    return _one_name(props, "floating_network", "floating_network_id", required=True)
+
+
 def _check_floating_ip_port(props: Mapping[str, Any]) -> list[Problem]:
     """fixed_ip_address chooses among the addresses of port_id, so it needs port_id."""
     if _given(props.get("fixed_ip_address")) and not _given(props.get("port_id")):
@@ -704,10 +683,10 @@ FLOATING_IP = ResourceType(
     description="A Neutron floating IP: a public address, optionally associated with a port.",
     properties={
         "floating_network": _string(
-            "Name or ID of the network to allocate the address from.",
+            "Name or ID of the network to allocate the address from (required).",
             "neutron.network",
-            required=True,
         ),
+        "floating_network_id": _old_name("floating_network", "neutron.network"),
         "floating_subnet": _string("Subnet to allocate the address from.", "neutron.subnet"),
         "value_specs": _value_specs(),
         "port_id": _string("Port to associate the address with.", "neutron.port"),
@@ -726,8 +705,7 @@ FLOATING_IP = ResourceType(
         floating_ip_address=("The floating address.", AttributeType.STRING),
         port_id=("ID of the associated port.", AttributeType.STRING),
     ),
-    unsupported={"floating_network_id": _renamed("floating_network", "2014.2")},
-    checks=(_check_floating_ip_port,),
+    checks=(_check_floating_ip_network, _check_floating_ip_port),
 )
 
 FLOATING_IP_ASSOCIATION = ResourceType(

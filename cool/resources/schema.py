@@ -217,6 +217,9 @@ class Property:
     schema: Property | Mapping[str, Property] | None = None
     update_allowed: bool = False
     immutable: bool = False
+    # Heat's deprecated name of another property: accepted, and renamed to
+    # that property in the plan so providers read one name only.
+    deprecated_for: str | None = None
 
     @property
     def item_schema(self) -> Property | None:
@@ -236,6 +239,8 @@ class Property:
         }
         if self.default is not None:
             out["default"] = self.default
+        if self.deprecated_for is not None:
+            out["deprecated_for"] = self.deprecated_for
         if self.constraints:
             out["constraints"] = [c.to_dict() for c in self.constraints]
         if self.item_schema is not None:
@@ -256,7 +261,7 @@ class Attribute:
 
 # A check across properties (Heat's per-resource validate()): given the
 # resolved properties, yields (relative path, code, message) for each problem.
-# ``code`` is one of "missing", "conflict" or "constraint".
+# ``kind`` is one of "missing", "conflict", "constraint" or "unsupported".
 CrossCheck = Callable[[Mapping[str, Any]], Sequence[tuple[tuple[str | int, ...], str, str]]]
 
 

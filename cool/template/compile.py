@@ -38,7 +38,7 @@ from cool.template import versions
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
-from cool.template.problems import Code, Path, Problem, dotted
+from cool.template.problems import Code, Path, Problem
 from cool.template.properties import check_properties
 from cool.template.resolve import Resolver, suggest
 from cool.template.values import PARAMETER_KINDS, Deferred, Unknown, contains_unknown, materialize
@@ -165,10 +165,10 @@ class _Compiler:
         specs = tuple(d.spec for d in declared.values())
         kinds = {name: str(spec["type"]) for name, spec in resources.items()}
         dependencies = {name: tuple(sorted(spec["depends_on"])) for name, spec in resources.items()}
-        if self.problems or missing or order is None:
-            return Report(
-                tuple(self.problems), specs, tuple(missing), order or (), kinds, dependencies
-            )
+        secrets = _secrets(declared, resolved)
+        problems = tuple(_redact(p, secrets) for p in self.problems) if secrets else self.problems
+        if problems or missing or order is None:
+            return Report(tuple(problems), specs, tuple(missing), order or (), kinds, dependencies)
         plan = Plan(
             template_version=version,
             description=description,
@@ -284,7 +284,7 @@ class _Compiler:
                 continue
             for position, name in enumerate(names):
                 here = (*path, "parameters", position)
-                if not isinstance(name, str) or name not in declared:
+                if not isinstance(name, str) or name not in self.section("parameters", dict, {}):
                     self.problem(
                         Code.UNKNOWN_GROUP_PARAMETER,
                         f"parameter group lists {name!r}, which is not a declared parameter"
@@ -312,7 +312,8 @@ class _Compiler:
                     Code.PARAMETER_UNDECLARED,
                     f"a value was given for parameter {name!r}, which the template does not "
                     f"declare{suggest(name, declared)}",
-                    ("parameters", name),
+                    # The value is not in the template: point at the declarations.
+                    ("parameters",) if isinstance(self.data.get("parameters"), dict) else (),
                 )
         for name, entry in declared.items():
             spec = entry.spec
@@ -440,16 +441,11 @@ class _Compiler:
                         (*path, key),
                     )
             refs: set[str] = set()
+            resolver.current = name
             properties = self.properties(name, body, types.get(name), resolver, refs)
             metadata = self.metadata(body, path, resolver, refs)
+            resolver.current = None
             depends_on = self.depends_on(name, body.get("depends_on"), types, path)
-            if name in refs:
-                self.problem(
-                    Code.DEPENDENCY_CYCLE,
-                    f"resource {name!r} refers to itself",
-                    (*path, "properties"),
-                )
-                refs.discard(name)
             policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
             out[name] = {
                 "type": body.get("type"),
@@ -624,8 +620,36 @@ class _Compiler:
         return level, tuple(tuple(g) for g in groups)
 
 
-def describe_path(path: Path) -> str:
-    return dotted(path)
+def _secrets(declared: Mapping[str, Declared], values: Mapping[str, Any]) -> list[str]:
+    """The text of every hidden parameter's value (and default), longest first."""
+    found: set[str] = set()
+    stack: list[Any] = []
+    for name, entry in declared.items():
+        if entry.spec.hidden:
+            stack += [values.get(name), entry.spec.default]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack += [*value, *value.values()]
+        elif isinstance(value, list):
+            stack += value
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            text = str(value)
+            if text:
+                found.add(text)
+    return sorted(found, key=lambda s: (-len(s), s))
+
+
+def _redact(problem: Problem, secrets: list[str]) -> Problem:
+    """The problem with hidden values masked, wherever a message happened to quote one."""
+    message = problem.message
+    for secret in secrets:
+        message = message.replace(repr(secret), "'******'")
+        if len(secret) >= 3:  # shorter ones are masked only where quoted
+            message = message.replace(secret, "******")
+    if message == problem.message:
+        return problem
+    return Problem(problem.code, message, problem.pointer, problem.line, problem.column)
 
 
 __all__ = ["Report", "check", "compile_template", "contains_unknown"]

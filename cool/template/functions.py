@@ -121,28 +121,44 @@ def _as_index(step: Any) -> int | None:
 
 
 def stringify(value: Any) -> str:
-    """How str_replace and list_join turn a value into text (as Heat does since newton)."""
+    """How str_replace and list_join turn a value into text, as Heat does.
+
+    Scalars as Python writes them (so ``True``, as Heat's ``str()``), lists
+    and mappings as JSON (keys sorted, so that plans are deterministic).
+    """
     if value is None:
         return ""
     if isinstance(value, str):
         return value
-    if isinstance(value, bool | int | float | dict | list):
+    if isinstance(value, bool | int | float):
+        return str(value)
+    if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     raise TypeError(f"cannot turn {type(value).__name__} into a string")
 
 
 def replace(template: str, params: Mapping[str, Any]) -> str:
-    """str_replace: every key replaced by its value in one pass, longest key first.
+    """str_replace as Heat does it: longest key first, replaced text never rescanned.
 
-    Replaced text is never scanned again, so a value that contains another
-    key is left as it is.
+    The text is split on the longest key; the pieces between are searched
+    for the next key, and so on; then everything is joined back with the
+    values. (Iterative: a template may have many keys.)
     """
-    if not params:
-        return template
-    keys = sorted(params, key=lambda k: (-len(k), k))
-    pattern = re.compile("|".join(re.escape(k) for k in keys))
-    values = {k: stringify(v) for k, v in params.items()}
-    return pattern.sub(lambda m: values[m.group(0)], template)
+    # Each segment is (text, replaced): replaced segments are values, final.
+    segments: list[tuple[str, bool]] = [(template, False)]
+    for key in sorted(params, key=lambda k: (-len(k), k)):
+        value = stringify(params[key])
+        split: list[tuple[str, bool]] = []
+        for text, replaced in segments:
+            if replaced or key not in text:
+                split.append((text, replaced))
+                continue
+            for index, piece in enumerate(text.split(key)):
+                if index:
+                    split.append((value, True))
+                split.append((piece, False))
+        segments = split
+    return "".join(text for text, _ in segments)
 
 
 def join(delimiter: str, lists: Sequence[Sequence[Any]]) -> str:

@@ -29,9 +29,9 @@ def levels(dependencies: Mapping[str, Set[str]]) -> tuple[dict[str, int], list[l
     while ready:
         name = ready.popleft()
         for dependent in dependents[name]:
-            level[dependent] = max(level.get(dependent, 0), level[name] + 1)
             waiting[dependent] -= 1
-            if waiting[dependent] == 0:
+            if waiting[dependent] == 0:  # every dependency has its level now
+                level[dependent] = 1 + max(level[d] for d in dependencies[dependent])
                 ready.append(dependent)
     if len(level) == len(dependencies):
         return level, []

@@ -124,7 +124,7 @@ def coerce(kind: ParameterType, value: Any) -> Any:
             return value
         if isinstance(value, str):
             try:
-                parsed = json.loads(value) if value.strip() else {}
+                parsed = json.loads(value, parse_constant=_refuse_constant) if value.strip() else {}
             except ValueError as exc:
                 raise ValueError(f"must be JSON: {exc}") from None
             if isinstance(parsed, dict | list):
@@ -141,6 +141,10 @@ def coerce(kind: ParameterType, value: Any) -> Any:
             items.append(coerce(ParameterType.STRING, item))
         return items
     raise ValueError("must be a comma-delimited list")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")
 
 
 def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[DeclarationProblem]]:

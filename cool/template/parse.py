@@ -55,21 +55,22 @@ DEFAULT_LIMITS = Limits()
 class Document:
     """A parsed template: plain JSON-like data and the location of each node.
 
-    ``marks`` maps a path to the 1-based (line, column) of the node there; for
-    a mapping member that is where its key is written, which is what a person
-    looks for in an editor.
+    ``marks`` maps the path of each mapping and list to the 1-based (line,
+    column) of each of its members: for a mapping member, where its key is
+    written, which is what a person looks for in an editor. (One entry per
+    collection, not per node: locations are only looked up for problems.)
     """
 
     data: dict[str, Any]
-    marks: dict[Path, tuple[int, int]] = field(repr=False)
+    marks: dict[Path, dict[str | int, tuple[int, int]]] = field(repr=False)
 
-    def locate(self, path: Path) -> tuple[int, int] | tuple[None, None]:
+    def locate(self, path: Path) -> tuple[int, int]:
         """The location of ``path``, or of its nearest ancestor that exists."""
-        for end in range(len(path), -1, -1):
-            mark = self.marks.get(path[:end])
-            if mark is not None:
-                return mark
-        return None, None
+        for end in range(len(path), 0, -1):
+            members = self.marks.get(path[: end - 1])
+            if members is not None and path[end - 1] in members:
+                return members[path[end - 1]]
+        return 1, 1
 
     def problem(self, code: Code, message: str, path: Path) -> Problem:
         line, column = self.locate(path)
@@ -95,46 +96,56 @@ def parse(text: str | bytes, limits: Limits | None = None) -> Document:
         )
     if isinstance(text, bytes):
         text = _decode(text)
-    elif any(0xD800 <= ord(c) <= 0xDFFF for c in text if ord(c) > 0xD7FF):
-        raise TemplateInvalidError(
-            [Problem(Code.ENCODING, "template text contains unpaired surrogates", "")]
-        )
-    if text.lstrip(" \t\r\n\ufeff").startswith("{"):
+    else:
+        _check_surrogates(text)
+    text = text.removeprefix("\ufeff")  # a byte order mark is not content
+    is_json = text.lstrip(" \t\r\n").startswith("{")
+    if is_json:
         _check_json(text)
         # Every literal tab in valid JSON is whitespace, where YAML wants spaces.
         text = text.replace("\t", " ")
-    return _Builder(text, limits).build()
+    return _Builder(text, limits, is_json=is_json).build()
+
+
+def _check_surrogates(text: str) -> None:
+    """Refuse text with unpaired surrogates, which no UTF-8 byte string holds."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line, column = _line_column(text, exc.start)
+        message = f"template text contains an unpaired surrogate at line {line} column {column}"
+        raise TemplateInvalidError([Problem(Code.ENCODING, message, "", line, column)]) from None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        # Columns count characters, as everywhere else, not bytes.
+        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
         bad = raw[exc.start : exc.end].hex(" ")
         message = f"template is not valid UTF-8: byte(s) {bad} at line {line} column {column}"
         raise TemplateInvalidError([Problem(Code.ENCODING, message, "", line, column)]) from None
 
 
 def _check_json(text: str) -> None:
+    """JSON's own syntax errors; the rest (depth, NaN, ...) the builder refuses, located."""
     try:
-        json.loads(text, parse_constant=_refuse_constant)
+        json.loads(text)
     except json.JSONDecodeError as exc:
         message = f"invalid JSON: {exc.msg}"
         raise TemplateInvalidError(
             [Problem(Code.SYNTAX, message, "", exc.lineno, exc.colno)]
         ) from None
     except RecursionError:
-        raise TemplateInvalidError(
-            [Problem(Code.TOO_DEEP, "JSON document is nested too deeply", "")]
-        ) from None
-    except ValueError as exc:  # from _refuse_constant
-        raise TemplateInvalidError([Problem(Code.INVALID_VALUE, str(exc), "")]) from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a template may contain")
+        pass  # nested past the interpreter's limit: the builder refuses it at its own
 
 
 class _FatalError(Exception):
@@ -155,13 +166,16 @@ class _Frame:
     key_mark: tuple[int, int] | None = None
     skip: bool = False  # the pending key is a duplicate: drop its value
     first_lines: dict[str, int] = field(default_factory=dict)
+    marks: dict[str | int, tuple[int, int]] = field(default_factory=dict)
 
 
 class _Builder:
-    def __init__(self, text: str, limits: Limits) -> None:
+    def __init__(self, text: str, limits: Limits, *, is_json: bool = False) -> None:
         self._text = text
         self._limits = limits
-        self._marks: dict[Path, tuple[int, int]] = {}
+        self._is_json = is_json
+        self._root_mark = (1, 1)
+        self._marks: dict[Path, dict[str | int, tuple[int, int]]] = {}
         self._anchors: dict[str, tuple[Any, int]] = {}
         self._problems: list[Problem] = []
         self._stack: list[_Frame] = []
@@ -186,7 +200,14 @@ class _Builder:
         if not isinstance(self._root, dict):
             kind = "empty" if self._root is None else _kind(self._root)
             raise TemplateInvalidError(
-                [Problem(Code.NOT_A_MAPPING, f"a template must be a mapping, not {kind}", "", 1, 1)]
+                [
+                    Problem(
+                        Code.NOT_A_MAPPING,
+                        f"a template must be a mapping, not {kind}",
+                        "",
+                        *self._root_mark,
+                    )
+                ]
             )
         return Document(self._root, self._marks)
 
@@ -217,23 +238,31 @@ class _Builder:
 
     # -- nodes -----------------------------------------------------------
 
-    def _path_for_value(self) -> Path | None:
-        """The path of the node about to be read, or None when it is a key."""
+    def _is_key(self) -> bool:
+        """Is the node about to be read a mapping key?"""
+        if not self._stack:
+            return False
+        top = self._stack[-1]
+        return top.key is None and isinstance(top.value, dict)
+
+    def _value_path(self) -> Path:
+        """The path of the (non-key) node about to be read; built only when needed."""
         if not self._stack:
             return ()
         top = self._stack[-1]
         if isinstance(top.value, list):
             return (*top.path, len(top.value))
-        if top.key is None:
-            return None
+        assert top.key is not None
         return (*top.path, top.key)
 
-    def _check_tag(self, event: Any, path: Path) -> None:
+    def _check_tag(self, event: Any, path: Path | None = None) -> None:
         tag = event.tag
         if tag is None or (isinstance(event, yaml.ScalarEvent) and tag == "!"):
             return
         if isinstance(event, yaml.CollectionStartEvent) and event.implicit:
             return
+        if path is None:
+            path = self._value_path()
         self._problems.append(
             Problem(
                 Code.YAML_TAG,
@@ -261,14 +290,13 @@ class _Builder:
         return self._stack[-1].path if self._stack else ()
 
     def _scalar(self, event: yaml.ScalarEvent) -> None:
-        path = self._path_for_value()
-        if path is None:  # a mapping key
+        if self._is_key():
             self._key(event)
             return
-        self._check_tag(event, path)
+        self._check_tag(event)
         self._count(1, event)
-        value = self._resolve(event, path)
-        self._attach(value, path, event, 1)
+        value = self._resolve(event)
+        self._attach(value, event, 1)
 
     def _key(self, event: yaml.ScalarEvent) -> None:
         top = self._stack[-1]
@@ -314,8 +342,7 @@ class _Builder:
         top.key_mark = mark
 
     def _start(self, event: yaml.CollectionStartEvent) -> None:
-        path = self._path_for_value()
-        if path is None:
+        if self._is_key():
             top = self._stack[-1]
             raise _FatalError(
                 Problem(
@@ -325,6 +352,7 @@ class _Builder:
                     *_mark(event),
                 )
             )
+        path = self._value_path()
         self._check_tag(event, path)
         self._count(1, event)
         if len(self._stack) >= self._limits.max_depth:
@@ -337,8 +365,10 @@ class _Builder:
                 )
             )
         value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
-        self._mark_value(path, event)
-        self._stack.append(_Frame(value, path, event.anchor))
+        self._mark_value(event)
+        frame = _Frame(value, path, event.anchor)
+        self._marks[path] = frame.marks
+        self._stack.append(frame)
 
     def _end(self) -> None:
         frame = self._stack.pop()
@@ -350,8 +380,7 @@ class _Builder:
         self._store(frame.value, frame.size)
 
     def _alias(self, event: yaml.AliasEvent) -> None:
-        path = self._path_for_value()
-        if path is None:
+        if self._is_key():
             top = self._stack[-1]
             raise _FatalError(
                 Problem(
@@ -365,33 +394,37 @@ class _Builder:
         if anchored is None:  # libyaml reports undefined aliases itself; be safe
             raise _FatalError(
                 Problem(
-                    Code.SYNTAX, f"unknown alias {event.anchor!r}", pointer(path), *_mark(event)
+                    Code.SYNTAX,
+                    f"unknown alias {event.anchor!r}",
+                    pointer(self._value_path()),
+                    *_mark(event),
                 )
             )
         value, size = anchored
         self._count(size, event)
-        self._attach(copy.deepcopy(value), path, event, size)
+        self._attach(copy.deepcopy(value), event, size)
 
-    def _attach(self, value: Any, path: Path, event: Any, size: int) -> None:
+    def _attach(self, value: Any, event: Any, size: int) -> None:
         if getattr(event, "anchor", None) is not None and isinstance(event, yaml.ScalarEvent):
             self._anchors[event.anchor] = (value, 1)
-        self._mark_value(path, event)
+        self._mark_value(event)
         if not self._stack:
             self._root = value
             return
         self._store(value, size)
 
-    def _mark_value(self, path: Path, event: Any) -> None:
+    def _mark_value(self, event: Any) -> None:
         if not self._stack:
-            self._marks[path] = _mark(event)
+            self._root_mark = _mark(event)
             return
         top = self._stack[-1]
         if isinstance(top.value, dict):
             if not top.skip:
+                assert top.key is not None
                 assert top.key_mark is not None
-                self._marks[path] = top.key_mark
+                top.marks[top.key] = top.key_mark
         else:
-            self._marks[path] = _mark(event)
+            top.marks[len(top.value)] = _mark(event)
 
     def _store(self, value: Any, size: int) -> None:
         top = self._stack[-1]
@@ -405,9 +438,11 @@ class _Builder:
         top.key = None
         top.skip = False
 
-    def _resolve(self, event: yaml.ScalarEvent, path: Path) -> Any:
+    def _resolve(self, event: yaml.ScalarEvent) -> Any:
         if not event.implicit[0]:
             return event.value  # quoted, or tagged (already reported)
+        if self._is_json:
+            return self._resolve_json(event)
         tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))
         node = yaml.ScalarNode(tag, event.value)
         if tag == "tag:yaml.org,2002:null":
@@ -423,7 +458,7 @@ class _Builder:
                     Problem(
                         Code.INVALID_VALUE,
                         f"{event.value!r} is not a finite number; quote it to use it as a string",
-                        pointer(path),
+                        pointer(self._value_path()),
                         *_mark(event),
                     )
                 )
@@ -431,9 +466,33 @@ class _Builder:
         # Timestamps stay strings, as in Heat (heat_template_version: 2013-05-23).
         return event.value
 
+    def _resolve_json(self, event: yaml.ScalarEvent) -> Any:
+        """A JSON literal (number, true, false, null) by JSON's rules, not YAML 1.1's."""
+        try:
+            value = json.loads(event.value)
+        except ValueError:
+            return event.value  # not JSON (the JSON check already passed): keep the text
+        if isinstance(value, float) and not math.isfinite(value):
+            self._problems.append(
+                Problem(
+                    Code.INVALID_VALUE,
+                    f"{event.value} is not a finite number",
+                    pointer(self._value_path()),
+                    *_mark(event),
+                )
+            )
+        return value
+
     def _syntax_problem(self, exc: yaml.MarkedYAMLError) -> Problem:
         mark = exc.problem_mark or exc.context_mark
         where = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        if exc.problem and "maximum nesting depth" in exc.problem:
+            return Problem(
+                Code.TOO_DEEP,
+                f"template is nested deeper than {self._limits.max_depth} levels",
+                pointer(self._current_path()),
+                *where,
+            )
         parts = [p for p in (exc.context, exc.problem) if p]
         message = "invalid YAML: " + ("; ".join(parts) if parts else str(exc))
         return Problem(Code.SYNTAX, message, pointer(self._current_path()), *where)

@@ -7,6 +7,7 @@ provider will be given. Every problem is reported, each at its own path.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ _CHECK_CODES = {
     "missing": Code.MISSING_PROPERTY,
     "conflict": Code.PROPERTY_CONFLICT,
     "constraint": Code.PROPERTY_CONSTRAINT,
+    "unsupported": Code.UNSUPPORTED_FEATURE,
 }
 
 
@@ -38,6 +40,23 @@ def check_properties(
     for check in rtype.checks:
         for relative, kind, message in check(out):
             report(_CHECK_CODES[kind], message, (*path, *relative))
+    return _rename_deprecated(rtype.properties, out)
+
+
+def _rename_deprecated(schema: Mapping[str, Property], values: dict[str, Any]) -> dict[str, Any]:
+    """Deprecated names become the names they stand for (after checks saw both)."""
+    out: dict[str, Any] = {}
+    for key, given in values.items():
+        prop = schema.get(key)
+        value = given
+        if prop is not None and prop.map_schema is not None and isinstance(given, dict):
+            value = _rename_deprecated(prop.map_schema, given)
+        elif prop is not None and prop.item_schema is not None and isinstance(given, list):
+            items = prop.item_schema.map_schema
+            if items is not None:
+                value = [_rename_deprecated(items, v) if isinstance(v, dict) else v for v in given]
+        new = prop.deprecated_for if prop is not None else None
+        out[new if new is not None and new not in values else key] = value
     return out
 
 
@@ -77,9 +96,16 @@ def _check_fields(
             continue
         if prop.required:
             report(Code.MISSING_PROPERTY, f"{dotted((*path, key))} is required", (*path, key))
-        elif prop.default is not None:
-            out[key] = prop.default
+        elif prop.default is not None and not _replaced(schema, key, values):
+            out[key] = copy.deepcopy(prop.default)
     return out
+
+
+def _replaced(schema: Mapping[str, Property], key: str, values: Mapping[str, Any]) -> bool:
+    """Is ``key`` given under its deprecated name (so its default does not apply)?"""
+    return any(
+        prop.deprecated_for == key and values.get(old) is not None for old, prop in schema.items()
+    )
 
 
 def check_value(prop: Property, value: Any, path: Path, report: Report) -> Any:

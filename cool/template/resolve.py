@@ -61,6 +61,7 @@ class Resolver:
         self._parameters = parameters
         self._resources = resources
         self._report = report
+        self.current: str | None = None  # the resource whose values are being resolved
 
     def _problem(self, code: Code, message: str, path: Path) -> None:
         self._report(self._document.problem(code, message, path))
@@ -69,10 +70,17 @@ class Resolver:
         """The value of ``node`` with every function evaluated or deferred."""
         name = fn.function_name(node)
         if name is None:
+            # Scalars are returned as they are, without building their paths.
             if isinstance(node, dict):
-                return {k: self.resolve(v, (*path, k), refs) for k, v in node.items()}
+                return {
+                    k: self.resolve(v, (*path, k), refs) if isinstance(v, dict | list) else v
+                    for k, v in node.items()
+                }
             if isinstance(node, list):
-                return [self.resolve(v, (*path, i), refs) for i, v in enumerate(node)]
+                return [
+                    self.resolve(v, (*path, i), refs) if isinstance(v, dict | list) else v
+                    for i, v in enumerate(node)
+                ]
             return node
         here = (*path, name)
         args = node[name]
@@ -153,6 +161,9 @@ class Resolver:
         return Deferred({fn.GET_RESOURCE: name}, PropertyType.STRING)
 
     def _check_resource(self, name: str, function: str, here: Path) -> bool:
+        if name == self.current:
+            self._problem(Code.DEPENDENCY_CYCLE, f"resource {name!r} refers to itself", here)
+            return False
         if name in self._resources:
             return True
         self._problem(

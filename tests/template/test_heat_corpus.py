@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,8 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _load_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("heat_compat", REPO / "scripts/heat_compat.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["heat_compat"] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
