@@ -1,0 +1,41 @@
+"""Configuration: options registered in one place, defaults as documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oslo_config import cfg
+
+from cool import config
+from cool.template.parse import Limits
+
+
+def _conf(*args: str) -> cfg.ConfigOpts:
+    conf = cfg.ConfigOpts()
+    config.register(conf)
+    conf(list(args), project="cool", default_config_files=[])
+    return conf
+
+
+def test_config_template_limits_default_to_heat_values() -> None:
+    assert config.template_limits(_conf()) == Limits(
+        max_size=512 * 1024, max_depth=64, max_nodes=250_000, max_resources=1000
+    )
+
+
+def test_config_template_limits_read_from_a_file(tmp_path: Path) -> None:
+    conf_file = tmp_path / "cool.conf"
+    conf_file.write_text("[template]\nmax_template_size = 2048\nmax_resources = 5\n")
+    limits = config.template_limits(_conf("--config-file", str(conf_file)))
+    assert limits.max_size == 2048
+    assert limits.max_resources == 5
+
+
+def test_config_lists_every_option_for_the_sample_generator() -> None:
+    listed = {opt.name for _group, opts in config.list_opts() for opt in opts}
+    assert listed == {
+        "max_template_size",
+        "max_nesting_depth",
+        "max_template_nodes",
+        "max_resources",
+    }
