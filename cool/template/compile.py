@@ -135,17 +135,21 @@ class _Compiler:
         self.registry = registry
         self.limits = limits
         self.problems: list[Problem] = []
+        self.reported_sections: set[str] = set()
 
     def problem(self, code: Code, message: str, path: Path) -> None:
         self.problems.append(self.document.problem(code, message, path))
 
     def section(self, name: str, kind: type, default: Any) -> Any:
+        """A top-level section, or ``default`` (its wrong type reported once)."""
         value = self.data.get(name)
         if value is None:
             return default
         if not isinstance(value, kind):
-            what = "a mapping" if kind is dict else "a list" if kind is list else "a string"
-            self.problem(Code.INVALID_TYPE, f"{name} must be {what}", (name,))
+            if name not in self.reported_sections:
+                self.reported_sections.add(name)
+                what = "a mapping" if kind is dict else "a list" if kind is list else "a string"
+                self.problem(Code.INVALID_TYPE, f"{name} must be {what}", (name,))
             return default
         return value
 
@@ -198,6 +202,16 @@ class _Compiler:
     # -- sections and version ----------------------------------------------
 
     def check_sections(self) -> str:
+        if "heat_template_version" not in self.data and (
+            "HeatTemplateFormatVersion" in self.data or "AWSTemplateFormatVersion" in self.data
+        ):
+            self.problem(
+                Code.UNSUPPORTED_FEATURE,
+                "CloudFormation-format templates are not supported; cool reads HOT "
+                "(heat_template_version)",
+                (),
+            )
+            return ""
         for key in self.data:
             if key in UNSUPPORTED_SECTIONS:
                 self.problem(
@@ -392,6 +406,7 @@ class _Compiler:
                 )
             if not isinstance(body, dict):
                 self.problem(Code.INVALID_TYPE, f"resource {name!r} must be a mapping", path)
+                types[name] = None  # still a name others may refer to
                 continue
             types[name] = self.resource_type(name, body.get("type"), (*path, "type"))
         return types
@@ -474,8 +489,15 @@ class _Compiler:
         resolved = resolver.resolve(raw, path, refs)
         if "external_id" in body:
             return {}  # refused above; its properties describe a resource that exists
+        if isinstance(resolved, Deferred):
+            self.problem(
+                Code.INVALID_TYPE,
+                f"properties of {name!r} must be a mapping known before the build runs",
+                path,
+            )
+            return {}
         if not isinstance(resolved, dict):
-            if not isinstance(resolved, Unknown | Deferred):
+            if not isinstance(resolved, Unknown):
                 self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)
             return {}
         if rtype is None:
@@ -542,7 +564,7 @@ class _Compiler:
             return DeletionPolicy.DELETE
         if isinstance(value, str):
             for policy in DeletionPolicy:
-                if value.lower() == policy.value.lower():
+                if value in (policy.value, policy.value.lower()):  # as Heat accepts them
                     return policy
             if value.lower() == "snapshot":
                 self.problem(

@@ -19,9 +19,6 @@ from cool.template.values import ANY, Deferred, Unknown, compatible
 
 Report = Callable[[Code, str, Path], None]
 
-_TRUE = frozenset({"true", "on", "yes", "1", "t", "y"})
-_FALSE = frozenset({"false", "off", "no", "0", "f", "n"})
-
 _CHECK_CODES = {
     "missing": Code.MISSING_PROPERTY,
     "conflict": Code.PROPERTY_CONFLICT,
@@ -168,9 +165,7 @@ def _coerce(kind: PropertyType, value: Any) -> Any:
     if kind is PropertyType.STRING:
         if isinstance(value, str):
             return value
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
+        if isinstance(value, bool | int):  # Heat's str(): True -> "True"; floats refused
             return str(value)
         raise ValueError(f"must be a String, not {_kind(value)}")
     if kind in (PropertyType.INTEGER, PropertyType.NUMBER):
@@ -194,10 +189,10 @@ def _coerce(kind: PropertyType, value: Any) -> Any:
     if kind is PropertyType.BOOLEAN:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"  # only these, as Heat's properties
         shown = repr(value) if isinstance(value, str) else _kind(value)
-        raise ValueError(f"must be a Boolean, not {shown}")
+        raise ValueError(f"must be a Boolean (true or false), not {shown}")
     if kind is PropertyType.LIST:
         if not isinstance(value, list):
             raise ValueError(f"must be a List, not {_kind(value)}")

@@ -109,6 +109,8 @@ class Resolver:
             key, steps = resolved[0], resolved[1:]
         else:
             key, steps = args, []
+        if isinstance(key, Unknown) or any(isinstance(s, Unknown) for s in steps):
+            return Unknown()  # known once parameters have values
         if not isinstance(key, str):
             self._problem(
                 Code.INVALID_FUNCTION,
@@ -132,7 +134,7 @@ class Resolver:
         value = self._parameters[key]
         if isinstance(value, Unknown):
             return Unknown(value.kind if not steps else ANY)
-        if any(isinstance(s, Deferred | Unknown) for s in steps):
+        if any(isinstance(s, Deferred) for s in steps):
             self._problem(
                 Code.INVALID_FUNCTION,
                 "a get_param path must be known before the build runs",
@@ -152,6 +154,8 @@ class Resolver:
 
     def _get_resource(self, args: Any, here: Path, refs: set[str]) -> Any:
         name = self.resolve(args, here, refs)
+        if isinstance(name, Unknown):
+            return Unknown(PropertyType.STRING)  # known once parameters have values
         if not isinstance(name, str):
             self._problem(Code.INVALID_FUNCTION, "get_resource takes a resource name", here)
             return Unknown()
@@ -185,6 +189,8 @@ class Resolver:
             return Unknown()
         resolved = self.resolve(args, here, refs)
         name, attribute, steps = resolved[0], resolved[1], resolved[2:]
+        if any(isinstance(part, Unknown) for part in resolved):
+            return Unknown()  # known once parameters have values
         if not isinstance(name, str) or not isinstance(attribute, str):
             self._problem(
                 Code.INVALID_FUNCTION,
