@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from cool.store.client import ZooKeeperSettings
 from cool.template.parse import Limits
+from cool.worker.runner import RunnerSettings
+from cool.worker.service import WorkerSettings
 
 template_group = cfg.OptGroup(
     "template", title="Templates", help="Limits on the templates cool accepts."
@@ -45,9 +48,136 @@ template_opts = [
 ]
 
 
+zookeeper_group = cfg.OptGroup(
+    "zookeeper", title="ZooKeeper", help="Where cool keeps all of its shared state."
+)
+
+zookeeper_opts = [
+    cfg.StrOpt(
+        "hosts",
+        default="127.0.0.1:2181",
+        help="ZooKeeper ensemble as host:port pairs separated by commas (list every member).",
+    ),
+    cfg.StrOpt(
+        "root",
+        default="/cool",
+        help="Znode under which this deployment keeps everything; several deployments or "
+        "test runs can share one ensemble under different roots.",
+    ),
+    cfg.FloatOpt(
+        "session_timeout",
+        default=10.0,
+        min=1.0,
+        help="Seconds without contact after which ZooKeeper expires a session. A worker that "
+        "dies loses its builds to other workers after this long; shorter means faster "
+        "takeover and more false alarms on a slow network.",
+    ),
+    cfg.FloatOpt(
+        "connect_timeout",
+        default=15.0,
+        min=0.1,
+        help="Seconds a process waits for ZooKeeper at start-up before giving up.",
+    ),
+]
+
+worker_group = cfg.OptGroup("worker", title="Workers", help="How a cool-worker runs builds.")
+
+worker_opts = [
+    cfg.IntOpt("capacity", default=8, min=1, help="Builds one worker runs at once."),
+    cfg.IntOpt("parallelism", default=4, min=1, help="Steps of one build that run at once."),
+    cfg.IntOpt(
+        "step_threads",
+        default=16,
+        min=1,
+        help="Threads running steps, shared by all of a worker's builds (bounds cloud calls "
+        "in flight per worker).",
+    ),
+    cfg.FloatOpt(
+        "claim_grace",
+        default=0.5,
+        min=0.0,
+        help="Seconds a worker ranked k-th for a new build (rendezvous hashing) waits, times "
+        "k, before claiming it: the first-ranked claims at once, the others only if it "
+        "does not.",
+    ),
+    cfg.FloatOpt(
+        "poll_interval",
+        default=1.0,
+        min=0.01,
+        help="Seconds between two looks at a cloud resource that is not ready yet.",
+    ),
+    cfg.FloatOpt(
+        "stop_timeout",
+        default=30.0,
+        min=0.0,
+        help="On SIGTERM, seconds builds get to reach a checkpoint and be handed over.",
+    ),
+    cfg.StrOpt(
+        "provider",
+        default="sim",
+        choices=[
+            ("sim", "the simulated cloud (SQLite; demos and tests)"),
+            ("openstack", "a real OpenStack cloud through openstacksdk"),
+        ],
+        help="The cloud provider that runs OpenStack resource types.",
+    ),
+]
+
+sim_group = cfg.OptGroup(
+    "sim",
+    title="Simulated cloud",
+    help="The 'sim' provider: a SIMULATION of a cloud in a SQLite file shared by the "
+    "workers of one host, for demos, load and chaos tests. It builds nothing real.",
+)
+
+sim_opts = [
+    cfg.StrOpt(
+        "database",
+        default="/var/lib/cool/sim.sqlite",
+        help="SQLite file holding the simulated cloud (created if missing).",
+    ),
+    cfg.FloatOpt(
+        "latency", default=0.5, min=0.0, help="Seconds a simulated resource takes to be ready."
+    ),
+    cfg.FloatOpt(
+        "failure_rate",
+        default=0.0,
+        min=0.0,
+        max=1.0,
+        help="Probability that a simulated create fails with a transient error.",
+    ),
+]
+
+
 def register(conf: cfg.ConfigOpts) -> None:
-    conf.register_group(template_group)
-    conf.register_opts(template_opts, group=template_group)
+    for group, opts in list_opts():
+        conf.register_group(group)
+        conf.register_opts(opts, group=group)
+
+
+def zookeeper_settings(conf: cfg.ConfigOpts) -> ZooKeeperSettings:
+    group = conf.zookeeper
+    return ZooKeeperSettings(
+        hosts=group.hosts,
+        root=group.root,
+        session_timeout_s=group.session_timeout,
+        connect_timeout_s=group.connect_timeout,
+    )
+
+
+def worker_settings(conf: cfg.ConfigOpts) -> WorkerSettings:
+    group = conf.worker
+    return WorkerSettings(
+        capacity=group.capacity,
+        step_threads=group.step_threads,
+        claim_grace_s=group.claim_grace,
+        stop_timeout_s=group.stop_timeout,
+        runner=RunnerSettings(
+            parallelism=group.parallelism,
+            poll_interval_s=group.poll_interval,
+            guard_wait_s=conf.zookeeper.session_timeout,
+        ),
+    )
 
 
 def template_limits(conf: cfg.ConfigOpts) -> Limits:
@@ -62,4 +192,9 @@ def template_limits(conf: cfg.ConfigOpts) -> Limits:
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
     """For oslo-config-generator (entry point ``oslo.config.opts``: cool)."""
-    return [(template_group, template_opts)]
+    return [
+        (template_group, template_opts),
+        (zookeeper_group, zookeeper_opts),
+        (worker_group, worker_opts),
+        (sim_group, sim_opts),
+    ]

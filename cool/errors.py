@@ -60,3 +60,47 @@ class TemplateTooLargeError(TemplateInvalidError):
     code = "cool.template.too_large"
     status = 413
     title = "Template too large"
+
+
+class BuildNotFoundError(CoolError):
+    """No such build (or not one the caller may see: the API never says which)."""
+
+    code = "cool.build.not_found"
+    status = 404
+    title = "Build not found"
+
+
+class BuildConflictError(CoolError):
+    """The request does not fit the build's state (for example cancelling a finished build)."""
+
+    code = "cool.build.conflict"
+    status = 409
+    title = "Conflict"
+
+
+class StoreUnavailableError(CoolError):
+    """ZooKeeper cannot be reached now; the same request may succeed later."""
+
+    code = "cool.store.unavailable"
+    status = 503
+    title = "Service unavailable"
+    retryable = True
+
+
+class ClaimLostError(CoolError):
+    """This worker no longer owns the build: its lease moved on, or its session ended.
+
+    Whoever sees it stops working on the build at once and writes nothing.
+    """
+
+    code = "cool.worker.claim_lost"
+
+
+class CommitUnknownError(CoolError):
+    """The connection dropped during a write: it may or may not have been applied.
+
+    The caller re-reads what is recorded and carries on from there.
+    """
+
+    code = "cool.store.commit_unknown"
+    retryable = True

@@ -188,3 +188,98 @@ class Plan:
     @classmethod
     def from_json(cls, text: str | bytes) -> Plan:
         return cls.from_dict(json.loads(text))
+
+
+class BuildStatus(StrEnum):
+    """A build's status, in Heat's ACTION_STATUS words."""
+
+    CREATE_QUEUED = "CREATE_QUEUED"
+    CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
+    CREATE_COMPLETE = "CREATE_COMPLETE"
+    CREATE_FAILED = "CREATE_FAILED"
+    ROLLBACK_IN_PROGRESS = "ROLLBACK_IN_PROGRESS"
+    ROLLBACK_COMPLETE = "ROLLBACK_COMPLETE"
+    ROLLBACK_FAILED = "ROLLBACK_FAILED"
+    CANCEL_COMPLETE = "CANCEL_COMPLETE"
+    DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+    DELETE_COMPLETE = "DELETE_COMPLETE"
+    DELETE_FAILED = "DELETE_FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        """No worker has anything left to do (until a delete is asked for)."""
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {
+        BuildStatus.CREATE_COMPLETE,
+        BuildStatus.CREATE_FAILED,
+        BuildStatus.ROLLBACK_COMPLETE,
+        BuildStatus.ROLLBACK_FAILED,
+        BuildStatus.CANCEL_COMPLETE,
+        BuildStatus.DELETE_COMPLETE,
+        BuildStatus.DELETE_FAILED,
+    }
+)
+
+# Every allowed change of a build's status, checked in one place. CREATE_FAILED
+# is terminal when rollback is off; with rollback on, the worker moves on to
+# ROLLBACK_IN_PROGRESS in the same step loop.
+BUILD_TRANSITIONS: dict[BuildStatus, frozenset[BuildStatus]] = {
+    BuildStatus.CREATE_QUEUED: frozenset(
+        {
+            BuildStatus.CREATE_IN_PROGRESS,
+            BuildStatus.CREATE_FAILED,
+            BuildStatus.CANCEL_COMPLETE,
+            BuildStatus.DELETE_IN_PROGRESS,
+        }
+    ),
+    BuildStatus.CREATE_IN_PROGRESS: frozenset(
+        {
+            BuildStatus.CREATE_COMPLETE,
+            BuildStatus.CREATE_FAILED,
+            BuildStatus.ROLLBACK_IN_PROGRESS,
+            BuildStatus.CANCEL_COMPLETE,
+            BuildStatus.DELETE_IN_PROGRESS,
+        }
+    ),
+    BuildStatus.CREATE_FAILED: frozenset(
+        {BuildStatus.ROLLBACK_IN_PROGRESS, BuildStatus.DELETE_IN_PROGRESS}
+    ),
+    BuildStatus.ROLLBACK_IN_PROGRESS: frozenset(
+        {
+            BuildStatus.ROLLBACK_COMPLETE,
+            BuildStatus.ROLLBACK_FAILED,
+            BuildStatus.CANCEL_COMPLETE,
+            BuildStatus.DELETE_IN_PROGRESS,
+        }
+    ),
+    BuildStatus.CREATE_COMPLETE: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
+    BuildStatus.ROLLBACK_COMPLETE: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
+    BuildStatus.ROLLBACK_FAILED: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
+    BuildStatus.CANCEL_COMPLETE: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
+    BuildStatus.DELETE_IN_PROGRESS: frozenset(
+        {BuildStatus.DELETE_COMPLETE, BuildStatus.DELETE_FAILED}
+    ),
+    BuildStatus.DELETE_FAILED: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
+    BuildStatus.DELETE_COMPLETE: frozenset(),
+}
+
+
+def check_transition(old: BuildStatus, new: BuildStatus) -> None:
+    if new not in BUILD_TRANSITIONS[old]:
+        raise ValueError(f"a build cannot go from {old} to {new}")
+
+
+class ResourceStatus(StrEnum):
+    """One resource's recorded step (DESIGN.md section 5)."""
+
+    PENDING = "PENDING"
+    CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"  # intent recorded; outcome unknown until an id
+    CREATE_COMPLETE = "CREATE_COMPLETE"
+    CREATE_FAILED = "CREATE_FAILED"
+    DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+    DELETE_COMPLETE = "DELETE_COMPLETE"
+    DELETE_FAILED = "DELETE_FAILED"
+    RETAINED = "RETAINED"  # deletion_policy Retain: left in the cloud on delete

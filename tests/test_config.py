@@ -32,10 +32,32 @@ def test_config_template_limits_read_from_a_file(tmp_path: Path) -> None:
 
 
 def test_config_lists_every_option_for_the_sample_generator() -> None:
-    listed = {opt.name for _group, opts in config.list_opts() for opt in opts}
-    assert listed == {
-        "max_template_size",
-        "max_nesting_depth",
-        "max_template_nodes",
-        "max_resources",
-    }
+    listed = {(group.name, opt.name) for group, opts in config.list_opts() for opt in opts}
+    assert {
+        ("template", "max_template_size"),
+        ("template", "max_nesting_depth"),
+        ("template", "max_template_nodes"),
+        ("template", "max_resources"),
+        ("zookeeper", "hosts"),
+        ("zookeeper", "root"),
+        ("zookeeper", "session_timeout"),
+        ("worker", "capacity"),
+        ("worker", "parallelism"),
+        ("worker", "claim_grace"),
+        ("sim", "database"),
+        ("sim", "latency"),
+        ("sim", "failure_rate"),
+    } <= listed
+
+
+def test_config_worker_settings_follow_the_options(tmp_path: Path) -> None:
+    conf_file = tmp_path / "cool.conf"
+    conf_file.write_text(
+        "[zookeeper]\nsession_timeout = 3\n[worker]\ncapacity = 2\nparallelism = 7\n"
+    )
+    conf = _conf("--config-file", str(conf_file))
+    settings = config.worker_settings(conf)
+    assert settings.capacity == 2
+    assert settings.runner.parallelism == 7
+    assert settings.runner.guard_wait_s == 3
+    assert config.zookeeper_settings(conf).session_timeout_s == 3

@@ -1,0 +1,110 @@
+"""What a cloud provider is to the worker.
+
+A provider executes resource types. Every call is idempotent in effect:
+resources are named and tagged deterministically from the build id and the
+resource name (:class:`StepContext`), so a worker that takes over a step
+whose outcome is unknown asks :meth:`Provider.find` before it creates
+anything (it *adopts* what it finds). Providers never touch ZooKeeper.
+
+Errors say whether trying again can help (``retryable``); the worker's retry
+policy (tenacity) decides how often and how long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cool.errors import CoolError
+
+TAG_BUILD = "cool-build"
+TAG_RESOURCE = "cool-resource"
+
+
+class ProviderError(CoolError):
+    """A cloud call failed; ``retryable`` says whether the same call may succeed later."""
+
+    code = "cool.provider.error"
+    title = "Cloud error"
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ResourceFailedError(ProviderError):
+    """The cloud reports the resource itself failed (ERROR status): not retryable."""
+
+    code = "cool.provider.resource_failed"
+
+
+class ResourceGoneError(ProviderError):
+    """The resource does not exist (any more). A delete treats this as done."""
+
+    code = "cool.provider.not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """Who a cloud call is for: the names and tags that make it idempotent."""
+
+    build_id: str
+    resource_name: str
+    resource_type: str
+    project_id: str
+    build_name: str = ""
+
+    @property
+    def cloud_name(self) -> str:
+        """The deterministic name of the cloud resource (when the template gives none)."""
+        return f"cool-{self.build_id.lower()}-{self.resource_name}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {TAG_BUILD: self.build_id, TAG_RESOURCE: self.resource_name}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A cloud resource that carries a step's tags."""
+
+    physical_id: str
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What polling a resource tells: ready, failed (with why), or still building."""
+
+    ready: bool
+    failed: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """Executes the resource types it supports (``types``)."""
+
+    name: str
+
+    def supports(self, resource_type: str) -> bool: ...
+
+    def create(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        """Start creating the resource; its physical id. Tags it with ``ctx.tags``."""
+        ...
+
+    def find(self, ctx: StepContext) -> list[Found]:
+        """Every live resource tagged for this step, oldest first."""
+        ...
+
+    def observe(self, ctx: StepContext, physical_id: str) -> Observed:
+        """Poll a resource; raises ResourceGoneError when it does not exist."""
+        ...
+
+    def delete(self, ctx: StepContext, physical_id: str) -> None:
+        """Start deleting; a resource already gone is not an error."""
+        ...
+
+    def is_deleted(self, ctx: StepContext, physical_id: str) -> bool:
+        """Has a delete finished?"""
+        ...

@@ -1,0 +1,130 @@
+"""The znode tree of one cool deployment: documented here once, built only here.
+
+Everything lives under a configurable root (default ``/cool``), so several
+deployments or test runs can share one ensemble::
+
+    <root>/builds/<shard>/<build_id>            plan and metadata (project, user, name,
+                                                created, deadline, request id); written once
+    <root>/builds/<shard>/<build_id>/state      status, reason, note, progress, outputs
+    <root>/builds/<shard>/<build_id>/lease      owner worker and claim count; its *version*
+                                                is the epoch, the fencing token of the owner
+    <root>/builds/<shard>/<build_id>/resources/<name>
+                                                one resource's step: status, physical id,
+                                                attributes, attempts, error
+    <root>/builds/<shard>/<build_id>/events/ev-<seq>
+                                                sequential, small, append-only
+    <root>/builds/<shard>/<build_id>/control    requests from the API (cancel, delete)
+    <root>/pending/<build_id>                   builds that need a worker (gone when terminal)
+    <root>/claims/<build_id>                    EPHEMERAL: the current owner's claim
+    <root>/workers/<worker_id>                  EPHEMERAL: live workers, capacity and load
+    <root>/index/projects/<project_id>/<build_id>
+                                                per-project listing
+
+A build id is a ULID (26 characters of Crockford base32, time-ordered). Its
+shard is its last two characters (1,024 shards, spread evenly because they
+come from the ULID's random part), so the id *is* the encoded directory.
+Every id and name is checked against a strict pattern before a path is
+built from it: nothing odd (``..``, ``/``, control characters) ever reaches
+ZooKeeper.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ulid import ULID
+
+from cool.errors import CoolError
+
+BUILD_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+PROJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
+WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
+RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
+ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
+EVENT_PREFIX = "ev-"
+
+
+class InvalidIdError(CoolError):
+    """An id or name that cannot name a znode. The API answers 404 for build ids."""
+
+    code = "cool.store.invalid_id"
+    status = 404
+    title = "Not found"
+
+
+def new_build_id() -> str:
+    return str(ULID())
+
+
+def is_build_id(value: object) -> bool:
+    return isinstance(value, str) and BUILD_ID.fullmatch(value) is not None
+
+
+def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidIdError(f"{what} {value!r} is not valid")
+    return value
+
+
+class Layout:
+    """Paths of the tree under one root. The only place that joins znode paths."""
+
+    def __init__(self, root: str = "/cool") -> None:
+        self.root = _checked(ROOT, root, "ZooKeeper root")
+        self.builds = f"{root}/builds"
+        self.pending = f"{root}/pending"
+        self.claims = f"{root}/claims"
+        self.workers = f"{root}/workers"
+        self.projects = f"{root}/index/projects"
+        self.gc_election = f"{root}/election/gc"
+
+    @staticmethod
+    def shard(build_id: str) -> str:
+        return _checked(BUILD_ID, build_id, "build id")[-2:]
+
+    def shard_path(self, build_id: str) -> str:
+        return f"{self.builds}/{self.shard(build_id)}"
+
+    def build(self, build_id: str) -> str:
+        return f"{self.shard_path(build_id)}/{build_id}"
+
+    def state(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/state"
+
+    def lease(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/lease"
+
+    def control(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/control"
+
+    def resources(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/resources"
+
+    def resource(self, build_id: str, name: str) -> str:
+        return f"{self.resources(build_id)}/{_checked(RESOURCE_NAME, name, 'resource name')}"
+
+    def events(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/events"
+
+    def event_prefix(self, build_id: str) -> str:
+        """The path a sequential create appends its sequence number to."""
+        return f"{self.events(build_id)}/{EVENT_PREFIX}"
+
+    def pending_build(self, build_id: str) -> str:
+        return f"{self.pending}/{_checked(BUILD_ID, build_id, 'build id')}"
+
+    def claim(self, build_id: str) -> str:
+        return f"{self.claims}/{_checked(BUILD_ID, build_id, 'build id')}"
+
+    def worker(self, worker_id: str) -> str:
+        return f"{self.workers}/{_checked(WORKER_ID, worker_id, 'worker id')}"
+
+    def project(self, project_id: str) -> str:
+        return f"{self.projects}/{_checked(PROJECT_ID, project_id, 'project id')}"
+
+    def project_build(self, project_id: str, build_id: str) -> str:
+        return f"{self.project(project_id)}/{_checked(BUILD_ID, build_id, 'build id')}"
+
+    def top_level(self) -> list[str]:
+        """The containers every deployment has."""
+        return [self.builds, self.pending, self.claims, self.workers, self.projects]

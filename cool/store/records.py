@@ -1,0 +1,155 @@
+"""The shapes of what each znode holds, frozen, with their JSON forms.
+
+Times are UTC seconds since the epoch (floats); the API renders them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from cool.model import BuildStatus, Plan, ResourceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class BuildMeta:
+    """Written once with the plan: who asked for what, and until when."""
+
+    build_id: str
+    project_id: str
+    user_id: str
+    name: str
+    created_at: float
+    deadline: float
+    timeout_mins: int
+    rollback: bool
+    request_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildMeta:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Why a build failed: what failed, doing what, and the cloud's words."""
+
+    resource: str | None
+    type: str | None
+    action: str
+    error: str
+    worker: str
+    at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildState:
+    status: BuildStatus
+    reason: str = ""
+    note: dict[str, Any] | None = None
+    done: int = 0
+    total: int = 0
+    outputs: dict[str, Any] | None = None
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = str(self.status)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildState:
+        return cls(
+            status=BuildStatus(data["status"]),
+            reason=data.get("reason", ""),
+            note=data.get("note"),
+            done=data.get("done", 0),
+            total=data.get("total", 0),
+            outputs=data.get("outputs"),
+            updated_at=data.get("updated_at", 0.0),
+        )
+
+    def but(self, **changes: Any) -> BuildState:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRecord:
+    """One resource's recorded step (DESIGN.md section 5)."""
+
+    name: str
+    type: str
+    status: ResourceStatus
+    physical_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    error: str | None = None
+    worker: str = ""
+    updated_at: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = str(self.status)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResourceRecord:
+        return cls(
+            name=data["name"],
+            type=data["type"],
+            status=ResourceStatus(data["status"]),
+            physical_id=data.get("physical_id"),
+            attributes=data.get("attributes") or {},
+            attempts=data.get("attempts", 0),
+            error=data.get("error"),
+            worker=data.get("worker", ""),
+            updated_at=data.get("updated_at", 0.0),
+        )
+
+    def but(self, **changes: Any) -> ResourceRecord:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A small, append-only line in a build's history."""
+
+    at: float
+    resource: str | None
+    old: str | None
+    new: str
+    reason: str = ""
+    worker: str = ""
+    request_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """The owner of a build. ``epoch`` is the lease znode's version: the fence."""
+
+    worker_id: str
+    claims: int
+    claimed_at: float
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """A build as read back: metadata, plan and current state."""
+
+    meta: BuildMeta
+    plan: Plan
+    state: BuildState

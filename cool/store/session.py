@@ -1,0 +1,70 @@
+"""The ZooKeeper session as the worker sees it: its state, and watches.
+
+Translates kazoo's connection states and watches into plain callbacks so
+that nothing outside ``cool.store`` needs kazoo. Callbacks run on kazoo's
+event thread: they must only record and wake, never block.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+
+from kazoo.client import KazooClient, KazooState
+from kazoo.recipe.watchers import ChildrenWatch
+
+from cool.store.client import ZooKeeperSettings, connect
+from cool.store.layout import Layout
+
+LOG = logging.getLogger(__name__)
+
+
+class Connection(StrEnum):
+    CONNECTED = "CONNECTED"  # safe to act
+    SUSPENDED = "SUSPENDED"  # no new side effects until CONNECTED again
+    LOST = "LOST"  # the session expired: ephemerals and claims are gone
+
+
+class Session:
+    def __init__(self, client: KazooClient, layout: Layout) -> None:
+        self.client = client
+        self.layout = layout
+
+    @classmethod
+    def open(cls, settings: ZooKeeperSettings) -> Session:
+        return cls(connect(settings), Layout(settings.root))
+
+    @property
+    def connection(self) -> Connection:
+        return Connection(str(self.client.state))
+
+    @property
+    def session_id(self) -> int | None:
+        return self.client.client_id[0] if self.client.client_id else None
+
+    def on_connection(self, callback: Callable[[Connection], None]) -> None:
+        def listener(state: KazooState) -> None:
+            callback(Connection(str(state)))
+
+        self.client.add_listener(listener)
+
+    def watch_children(self, path: str, callback: Callable[[list[str]], None]) -> None:
+        """``callback(children)`` now and on every change, for the life of the session
+        (and re-established by kazoo after a reconnection)."""
+        self.client.ensure_path(path)
+
+        def changed(children: list[str]) -> bool:
+            try:
+                callback(list(children))
+            except Exception:  # a bug in a callback must not kill kazoo's watch thread
+                LOG.exception("watch callback for %s failed", path)
+            return True
+
+        ChildrenWatch(self.client, path, changed)
+
+    def close(self) -> None:
+        try:
+            self.client.stop()
+        finally:
+            self.client.close()

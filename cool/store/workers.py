@@ -1,0 +1,81 @@
+"""Live workers: each an EPHEMERAL node with host, pid, capacity and load."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import NodeExistsError, NoNodeError
+
+from cool.store import codec
+from cool.store.builds import unavailable_as_error
+from cool.store.layout import WORKER_ID, Layout
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    worker_id: str
+    host: str
+    pid: int
+    capacity: int
+    load: int
+    started_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkerInfo:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+class WorkerRegistry:
+    def __init__(self, client: KazooClient, layout: Layout) -> None:
+        self.client = client
+        self.layout = layout
+
+    def register(self, info: WorkerInfo) -> None:
+        """Create this session's node; if it exists from this session already, update it."""
+        path = self.layout.worker(info.worker_id)
+        with unavailable_as_error():
+            self.client.ensure_path(self.layout.workers)
+            try:
+                self.client.create(path, codec.dumps(info.to_dict()), ephemeral=True)
+            except NodeExistsError:
+                # It was us (a retried create), or a dead session's node not yet expired.
+                _, stat = self.client.get(path)
+                if stat.ephemeralOwner != self.client.client_id[0]:
+                    self.client.delete(path, version=stat.version)
+                    self.client.create(path, codec.dumps(info.to_dict()), ephemeral=True)
+                else:
+                    self.client.set(path, codec.dumps(info.to_dict()))
+
+    def update(self, info: WorkerInfo) -> None:
+        with unavailable_as_error():
+            try:
+                self.client.set(self.layout.worker(info.worker_id), codec.dumps(info.to_dict()))
+            except NoNodeError:
+                self.register(info)
+
+    def unregister(self, worker_id: str) -> None:
+        with unavailable_as_error(), contextlib.suppress(NoNodeError):
+            self.client.delete(self.layout.worker(worker_id))
+
+    def live(self) -> list[WorkerInfo]:
+        out = []
+        with unavailable_as_error():
+            try:
+                names = self.client.get_children(self.layout.workers)
+            except NoNodeError:
+                return []
+            for name in sorted(names):
+                if not WORKER_ID.fullmatch(name):
+                    continue
+                try:
+                    data, _ = self.client.get(self.layout.worker(name))
+                except NoNodeError:
+                    continue
+                out.append(WorkerInfo.from_dict(codec.loads(data)))
+        return out

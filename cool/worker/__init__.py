@@ -1,0 +1,1 @@
+"""Step 4: workers claim builds and run them, step by step."""

@@ -1,0 +1,278 @@
+"""The worker process's core: watch, claim up to capacity, hand each build to a runner.
+
+No polling: watches on ``pending`` and ``claims`` wake the dispatcher. No
+thundering herd: for each claimable build the live workers are ranked by
+rendezvous hashing; the first-ranked worker claims at once and the k-th
+only after k grace periods, if the build is still unclaimed by then (so a
+busy or dead first choice costs one grace period, not a stampede).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from cool.clouds.registry import Providers
+from cool.errors import ClaimLostError, CoolError
+from cool.store.builds import BuildStore
+from cool.store.fence import Fence, claim
+from cool.store.session import Connection, Session
+from cool.store.workers import WorkerInfo, WorkerRegistry
+from cool.worker.runner import BuildRunner, RunnerSettings
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    capacity: int = 8  # builds at once
+    step_threads: int = 16  # the pool every build's steps share
+    claim_grace_s: float = 0.5  # per rank, before a lower-ranked worker claims
+    stop_timeout_s: float = 30.0  # graceful stop: how long runners get to checkpoint
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
+
+
+def new_worker_id() -> str:
+    host = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())
+    return f"{host[:40] or 'host'}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def rank(worker_id: str, build_id: str, workers: list[str]) -> int:
+    """This worker's place (0 first) in the build's rendezvous ordering of live workers."""
+
+    def score(candidate: str) -> bytes:
+        return hashlib.sha256(f"{candidate}/{build_id}".encode()).digest()
+
+    ordered = sorted(set(workers) | {worker_id}, key=score, reverse=True)
+    return ordered.index(worker_id)
+
+
+class Worker:
+    def __init__(
+        self,
+        session: Session,
+        providers: Providers,
+        settings: WorkerSettings,
+        *,
+        worker_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+        count_write: Callable[[], None] = lambda: None,
+        count_call: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.session = session
+        self.store = BuildStore(session.client, session.layout, clock=clock)
+        self.registry = WorkerRegistry(session.client, session.layout)
+        self.providers = providers
+        self.settings = settings
+        self.worker_id = worker_id or new_worker_id()
+        self.clock = clock
+        self.count_write = count_write
+        self.count_call = count_call
+        self.stopping = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()
+        self._claimed: set[str] = set()
+        self._workers: list[str] = []
+        self._first_seen: dict[str, float] = {}
+        self._active: dict[str, tuple[Fence, threading.Thread]] = {}
+        self._needs_registering = True
+        self._started_at = clock()
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.step_threads, thread_name_prefix="cool-step"
+        )
+        self._dispatcher = threading.Thread(
+            target=self._dispatch_forever, name="cool-dispatcher", daemon=True
+        )
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        self.store.ensure_layout()
+        self._register()
+        self.session.on_connection(self._on_connection)
+        layout = self.session.layout
+        self.session.watch_children(layout.pending, self._set("_pending"))
+        self.session.watch_children(layout.claims, self._set("_claimed"))
+        self.session.watch_children(layout.workers, self._set_workers)
+        self._dispatcher.start()
+        LOG.info("worker %s started (capacity %d)", self.worker_id, self.settings.capacity)
+
+    def stop(self, *, graceful: bool = True) -> None:
+        """Stop claiming; runners checkpoint and release their builds; leave."""
+        self.stopping.set()
+        self._wake.set()
+        deadline = time.monotonic() + (self.settings.stop_timeout_s if graceful else 0)
+        for _fence, thread in list(self._active.values()):
+            thread.join(max(deadline - time.monotonic(), 0))
+        self._dispatcher.join(5)
+        self._executor.shutdown(wait=graceful, cancel_futures=True)
+        try:
+            self.registry.unregister(self.worker_id)
+        except CoolError as exc:
+            LOG.warning("worker %s: could not unregister: %s", self.worker_id, exc)
+        LOG.info("worker %s stopped", self.worker_id)
+
+    @property
+    def active_builds(self) -> list[str]:
+        with self._lock:
+            return sorted(self._active)
+
+    def _info(self) -> WorkerInfo:
+        return WorkerInfo(
+            worker_id=self.worker_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            capacity=self.settings.capacity,
+            load=len(self._active),
+            started_at=self._started_at,
+        )
+
+    def _register(self) -> None:
+        self.registry.register(self._info())
+        self._needs_registering = False
+
+    # -- events (kazoo's thread: record and wake, nothing more) -----------------
+
+    def _set(self, attribute: str) -> Callable[[list[str]], None]:
+        def update(children: list[str]) -> None:
+            with self._lock:
+                setattr(self, attribute, set(children))
+            self._wake.set()
+
+        return update
+
+    def _set_workers(self, children: list[str]) -> None:
+        with self._lock:
+            self._workers = list(children)
+        self._wake.set()
+
+    def _on_connection(self, state: Connection) -> None:
+        if state is Connection.LOST:
+            # Our ephemerals are gone, so are our claims: abandon at once, write nothing.
+            with self._lock:
+                fences = [fence for fence, _ in self._active.values()]
+                self._needs_registering = True
+            for fence in fences:
+                fence.lose("ZooKeeper session lost")
+        self._wake.set()
+
+    # -- dispatching ------------------------------------------------------------
+
+    def _dispatch_forever(self) -> None:
+        while not self.stopping.is_set():
+            self._wake.clear()  # before looking: a change from now on wakes the next wait
+            timeout = None
+            try:
+                timeout = self._dispatch_once()
+            except CoolError as exc:
+                LOG.warning("worker %s: dispatch failed (%s); will retry", self.worker_id, exc)
+                timeout = 1.0
+            except Exception:
+                LOG.exception("worker %s: dispatch failed; will retry", self.worker_id)
+                timeout = 1.0
+            self._wake.wait(timeout)
+
+    def _dispatch_once(self) -> float | None:
+        """Claim what is due; the seconds until the next build falls due, if any."""
+        if self.session.connection is not Connection.CONNECTED:
+            return None  # the connection listener wakes us
+        if self._needs_registering:
+            self._register()
+        with self._lock:
+            candidates = sorted(self._pending - self._claimed - set(self._active))
+            free = self.settings.capacity - len(self._active)
+            workers = list(self._workers)
+            for build_id in list(self._first_seen):
+                if build_id not in self._pending:
+                    del self._first_seen[build_id]
+        if free <= 0 or not candidates:
+            return None
+        now = time.monotonic()
+        due: list[str] = []
+        next_due: float | None = None
+        for build_id in candidates:
+            first_seen = self._first_seen.setdefault(build_id, now)
+            when = (
+                first_seen + rank(self.worker_id, build_id, workers) * self.settings.claim_grace_s
+            )
+            if when <= now:
+                due.append(build_id)
+            else:
+                next_due = when if next_due is None else min(next_due, when)
+        for build_id in due[:free]:
+            self._claim(build_id)
+        return None if next_due is None else max(next_due - now, 0.01)
+
+    def _claim(self, build_id: str) -> None:
+        fence = claim(
+            self.session.client,
+            self.session.layout,
+            build_id,
+            self.worker_id,
+            clock=self.clock,
+            count_write=self.count_write,
+        )
+        if fence is None:
+            return
+        LOG.info(
+            "worker %s: claimed build %s (epoch %d, claim %d)",
+            self.worker_id,
+            build_id,
+            fence.epoch,
+            fence.lease.claims,
+        )
+        thread = threading.Thread(
+            target=self._run, args=(fence,), name=f"cool-build-{build_id}", daemon=True
+        )
+        with self._lock:
+            self._active[build_id] = (fence, thread)
+        thread.start()
+        self._publish_load()
+
+    def _run(self, fence: Fence) -> None:
+        build_id = fence.build_id
+        try:
+            runner = BuildRunner(
+                self.store,
+                fence,
+                self.providers,
+                self.settings.runner,
+                executor=self._executor,
+                stopping=self.stopping,
+                clock=self.clock,
+                count_call=self.count_call,
+            )
+            runner.run()
+        except ClaimLostError as exc:
+            LOG.warning("worker %s: abandoned build %s: %s", self.worker_id, build_id, exc)
+        except Exception:
+            LOG.exception(
+                "worker %s: build %s failed unexpectedly; releasing it", self.worker_id, build_id
+            )
+            try:
+                if not fence.lost.is_set():
+                    fence.write(release=True)
+            except CoolError as exc:
+                LOG.warning("build %s: could not release: %s", build_id, exc)
+        finally:
+            with self._lock:
+                self._active.pop(build_id, None)
+            self._publish_load()
+            self._wake.set()
+
+    def _publish_load(self) -> None:
+        if self.stopping.is_set() or self.session.connection is not Connection.CONNECTED:
+            return
+        try:
+            self.registry.update(self._info())
+        except CoolError as exc:
+            LOG.debug("worker %s: could not publish load: %s", self.worker_id, exc)
