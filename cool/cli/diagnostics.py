@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cool.template.lines import split_lines
 from cool.template.problems import Problem
 
 
@@ -13,7 +14,7 @@ class ReportedError(Exception):
 
 def render(problems: Iterable[Problem], filename: str, text: str | None) -> str:
     """``file:line:col: code: message``, then the offending line with a caret."""
-    lines = text.splitlines() if text is not None else []
+    lines = split_lines(text) if text is not None else []
     out: list[str] = []
     for problem in sorted(problems, key=lambda p: (p.line or 0, p.column or 0, p.pointer, p.code)):
         where = f"{filename}:{problem.line}:{problem.column}" if problem.line else filename

@@ -178,7 +178,7 @@ class _Compiler:
             description=description,
             parameters=tuple(
                 ParameterValue(name, d.spec.type, resolved[name], d.spec.hidden)
-                for name, d in declared.items()
+                for name, d in sorted(declared.items())
             ),
             resources=tuple(
                 ResourceSpec(

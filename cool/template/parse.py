@@ -14,7 +14,6 @@ event stream so that it gets the same locations and refusals.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from cool.errors import TemplateInvalidError, TemplateTooLargeError
+from cool.template.lines import clamp, line_column
+from cool.template.parse_json import JsonBuilder
 from cool.template.problems import Code, Path, Problem, dotted, pointer
 
 try:
@@ -99,12 +100,10 @@ def parse(text: str | bytes, limits: Limits | None = None) -> Document:
     else:
         _check_surrogates(text)
     text = text.removeprefix("\ufeff")  # a byte order mark is not content
-    is_json = text.lstrip(" \t\r\n").startswith("{")
-    if is_json:
-        _check_json(text)
-        # Every literal tab in valid JSON is whitespace, where YAML wants spaces.
-        text = text.replace("\t", " ")
-    return _Builder(text, limits, is_json=is_json).build()
+    if text.lstrip(" \t\r\n").startswith("{"):  # JSON, as Heat decides it
+        data, marks = JsonBuilder(text, limits.max_depth, limits.max_nodes).build()
+        return Document(data, marks)
+    return _Builder(text, limits).build()
 
 
 def _check_surrogates(text: str) -> None:
@@ -112,40 +111,21 @@ def _check_surrogates(text: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        line, column = _line_column(text, exc.start)
+        line, column = line_column(text, exc.start)
         message = f"template text contains an unpaired surrogate at line {line} column {column}"
         raise TemplateInvalidError([Problem(Code.ENCODING, message, "", line, column)]) from None
-
-
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        line = raw.count(b"\n", 0, exc.start) + 1
-        # Columns count characters, as everywhere else, not bytes.
-        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        # Lines and columns count characters, as everywhere else, not bytes.
+        before = raw[: exc.start].decode("utf-8", "replace")
+        line, column = line_column(before, len(before))
         bad = raw[exc.start : exc.end].hex(" ")
         message = f"template is not valid UTF-8: byte(s) {bad} at line {line} column {column}"
         raise TemplateInvalidError([Problem(Code.ENCODING, message, "", line, column)]) from None
-
-
-def _check_json(text: str) -> None:
-    """JSON's own syntax errors; the rest (depth, NaN, ...) the builder refuses, located."""
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        message = f"invalid JSON: {exc.msg}"
-        raise TemplateInvalidError(
-            [Problem(Code.SYNTAX, message, "", exc.lineno, exc.colno)]
-        ) from None
-    except RecursionError:
-        pass  # nested past the interpreter's limit: the builder refuses it at its own
 
 
 class _FatalError(Exception):
@@ -170,10 +150,9 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self, text: str, limits: Limits, *, is_json: bool = False) -> None:
+    def __init__(self, text: str, limits: Limits) -> None:
         self._text = text
         self._limits = limits
-        self._is_json = is_json
         self._root_mark = (1, 1)
         self._marks: dict[Path, dict[str | int, tuple[int, int]]] = {}
         self._anchors: dict[str, tuple[Any, int]] = {}
@@ -441,8 +420,6 @@ class _Builder:
     def _resolve(self, event: yaml.ScalarEvent) -> Any:
         if not event.implicit[0]:
             return event.value  # quoted, or tagged (already reported)
-        if self._is_json:
-            return self._resolve_json(event)
         tag = _resolver.resolve(yaml.ScalarNode, event.value, (True, False))
         node = yaml.ScalarNode(tag, event.value)
         if tag == "tag:yaml.org,2002:null":
@@ -466,26 +443,9 @@ class _Builder:
         # Timestamps stay strings, as in Heat (heat_template_version: 2013-05-23).
         return event.value
 
-    def _resolve_json(self, event: yaml.ScalarEvent) -> Any:
-        """A JSON literal (number, true, false, null) by JSON's rules, not YAML 1.1's."""
-        try:
-            value = json.loads(event.value)
-        except ValueError:
-            return event.value  # not JSON (the JSON check already passed): keep the text
-        if isinstance(value, float) and not math.isfinite(value):
-            self._problems.append(
-                Problem(
-                    Code.INVALID_VALUE,
-                    f"{event.value} is not a finite number",
-                    pointer(self._value_path()),
-                    *_mark(event),
-                )
-            )
-        return value
-
     def _syntax_problem(self, exc: yaml.MarkedYAMLError) -> Problem:
         mark = exc.problem_mark or exc.context_mark
-        where = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        where = clamp(self._text, mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         if exc.problem and "maximum nesting depth" in exc.problem:
             return Problem(
                 Code.TOO_DEEP,

@@ -1,0 +1,119 @@
+"""``cool-worker --config-file cool.conf``: claim and run builds until told to stop.
+
+SIGTERM or SIGINT: stop claiming, let each build reach a checkpoint, hand it
+over (its claim released, so another worker continues at once) and leave.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from oslo_config import cfg
+
+from cool import config
+from cool.clouds.registry import Providers
+from cool.clouds.sim import SimProvider
+from cool.clouds.utility import UtilityProvider
+from cool.errors import CoolError
+from cool.store.session import Session
+from cool.worker.service import Worker
+
+LOG = logging.getLogger("cool.worker")
+
+testing_group = cfg.OptGroup(
+    "testing",
+    title="Fault injection (tests only)",
+    help="Switches the chaos tests use to kill a worker at an exact point. Never set them "
+    "in production.",
+)
+testing_opts = [
+    cfg.IntOpt(
+        "crash_after_zk_writes",
+        default=0,
+        min=0,
+        help="SIGKILL this worker right after its N-th ZooKeeper write (0: never).",
+    ),
+    cfg.IntOpt(
+        "crash_after_cloud_calls",
+        default=0,
+        min=0,
+        help="SIGKILL this worker right after it starts its N-th cloud call (0: never).",
+    ),
+]
+
+
+def _crash_after(n: int) -> Callable[[], None]:
+    """A counter that kills the process, without cleanup, on its n-th call."""
+    if n <= 0:
+        return lambda: None
+    counter = itertools.count(1)
+    lock = threading.Lock()
+
+    def tick() -> None:
+        with lock:
+            if next(counter) == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return tick
+
+
+def build_providers(conf: cfg.ConfigOpts) -> Providers:
+    if conf.worker.provider != "sim":
+        raise CoolError(f"provider {conf.worker.provider!r} is not available yet")
+    sim = SimProvider(
+        conf.sim.database, latency_s=conf.sim.latency, failure_rate=conf.sim.failure_rate
+    )
+    return Providers([UtilityProvider(), sim])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    conf = cfg.ConfigOpts()
+    config.register(conf)
+    conf.register_group(testing_group)
+    conf.register_opts(testing_opts, group=testing_group)
+    conf(list(sys.argv[1:] if argv is None else argv), project="cool", prog="cool-worker")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s [%(threadName)s] %(message)s",
+    )
+    try:
+        session = Session.open(config.zookeeper_settings(conf))
+        worker = Worker(
+            session,
+            build_providers(conf),
+            config.worker_settings(conf),
+            count_write=_crash_after(conf.testing.crash_after_zk_writes),
+            count_call=_crash_after(conf.testing.crash_after_cloud_calls),
+        )
+        worker.start()
+    except CoolError as exc:
+        LOG.error("cannot start: %s", exc)
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        LOG.info("signal %s: stopping after handing builds over", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(f"cool-worker {worker.worker_id} ready", flush=True)
+    stop.wait()
+    worker.stop(graceful=True)
+    session.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def list_testing_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
+    return [(testing_group, testing_opts)]
