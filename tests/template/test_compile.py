@@ -2510,10 +2510,11 @@ def test_check_with_every_value_makes_a_plan(registry: ResourceTypeRegistry) -> 
     assert _where(report) == []
     assert report.plan is not None
     assert report.plan.resource("server").properties["image"] == "cirros"
+    # Sorted by name, so that the plan does not depend on declaration order.
     assert [(p.name, p.value) for p in report.plan.parameters] == [
-        ("image", "cirros"),
-        ("flavor", "m1.small"),
         ("count", 2),
+        ("flavor", "m1.small"),
+        ("image", "cirros"),
     ]
 
 
