@@ -63,7 +63,6 @@ from cool.errors import ConfigurationError
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
-ACTIONS = ("create", "find", "observe", "delete", "is_deleted")
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS resources (

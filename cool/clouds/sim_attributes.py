@@ -155,6 +155,14 @@ class Birth:
                 return value
         return default
 
+    def required(self, *names: str) -> str:
+        """A reference the cloud needs (a 400 if a run-time reference resolved to nothing)."""
+        value = self.prop(*names)
+        if value is None:
+            kind = self.resource_type.rsplit("::", 1)[-1]
+            raise ProviderError(f"{kind}: {names[0]} is required (simulated 400 Bad Request)")
+        return str(value)
+
     def derived_id(self, what: str) -> str:
         return str(uuid.uuid5(uuid.UUID(self.physical_id), what))
 
@@ -164,7 +172,11 @@ Made = tuple[dict[str, Any], str | None]  # attributes, parent id
 
 def synthesize(birth: Birth, inventory: Inventory) -> Made:
     """The attributes of a new resource, and the id of the row it hangs under (if any)."""
-    attributes, parent_id = _MAKERS[birth.resource_type](birth, inventory)
+    try:
+        attributes, parent_id = _MAKERS[birth.resource_type](birth, inventory)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # what a cloud refuses
+        kind = birth.resource_type.rsplit("::", 1)[-1]
+        raise ProviderError(f"{kind}: bad request: {exc!r} (simulated 400)") from exc
     return {"id": birth.physical_id, **attributes}, parent_id
 
 
@@ -322,7 +334,7 @@ def _subnet_cidr(birth: Birth, inventory: Inventory) -> str:
 
 
 def _subnet_make(birth: Birth, inventory: Inventory) -> Made:
-    network_id = str(birth.prop("network", "network_id"))
+    network_id = birth.required("network", "network_id")
     inventory.get(network_id, NET)  # a deleted network is not found
     cidr = _subnet_cidr(birth, inventory)
     network = ipaddress.ip_network(cidr)
@@ -376,7 +388,7 @@ def _router(birth: Birth, inventory: Inventory) -> Made:
 
 
 def _router_interface(birth: Birth, inventory: Inventory) -> Made:
-    router_id = str(birth.prop("router", "router_id"))
+    router_id = birth.required("router", "router_id")
     inventory.get(router_id, ROUTER)
     port_ref = birth.prop("port", "port_id")
     if port_ref:
@@ -414,7 +426,7 @@ def _fixed_ips(birth: Birth, inventory: Inventory, network_id: str) -> list[dict
 
 
 def _port(birth: Birth, inventory: Inventory) -> Made:
-    network_id = str(birth.prop("network", "network_id"))
+    network_id = birth.required("network", "network_id")
     network = _network(inventory, network_id)
     fixed_ips = _fixed_ips(birth, inventory, network_id)
     device_id = birth.prop("device_id", default="")
@@ -486,7 +498,7 @@ def _first_address(inventory: Inventory, port_ref: Any) -> str | None:
 def _floating_ip(birth: Birth, inventory: Inventory) -> Made:
     port_id = birth.prop("port_id")
     return {
-        "floating_network_id": str(birth.prop("floating_network", "floating_network_id")),
+        "floating_network_id": birth.required("floating_network", "floating_network_id"),
         "floating_ip_address": _floating_address(
             inventory, birth.physical_id, birth.prop("floating_ip_address")
         ),
@@ -501,9 +513,9 @@ def _floating_ip(birth: Birth, inventory: Inventory) -> Made:
 
 
 def _floating_ip_association(birth: Birth, inventory: Inventory) -> Made:
-    floatingip_id = str(birth.prop("floatingip_id"))
+    floatingip_id = birth.required("floatingip_id")
     floating_ip = inventory.get(floatingip_id, FLOATING_IP) or {}
-    port_id = birth.prop("port_id")
+    port_id = birth.required("port_id")
     return {
         "floatingip_id": floatingip_id,
         "port_id": port_id,
@@ -562,6 +574,10 @@ def _interface(
     return network_id, str(_network(inventory, network_id)["name"]), listed
 
 
+def _is_fixed(address: Mapping[str, Any]) -> bool:
+    return address["OS-EXT-IPS:type"] == "fixed"
+
+
 def _server(birth: Birth, inventory: Inventory) -> Made:
     entries = birth.prop("networks")
     if entries is None or entries == [{"allocate_network": "auto"}]:
@@ -577,7 +593,7 @@ def _server(birth: Birth, inventory: Inventory) -> Made:
         networks.setdefault(network_name, []).extend(ips)
         if network_id != network_name:
             networks.setdefault(network_id, []).extend(ips)
-    fixed = [a["addr"] for listed in addresses.values() for a in listed]
+    fixed = [a["addr"] for listed in addresses.values() for a in listed if _is_fixed(a)]
     number = inventory.next("instance") + 1
     return {
         "name": birth.name,
@@ -590,7 +606,7 @@ def _server(birth: Birth, inventory: Inventory) -> Made:
         "accessIPv6": "",
         "console_urls": {"novnc": f"http://console.sim.invalid:6080/vnc_lite.html?id={number}"},
         "tags": list(birth.prop("tags", default=[])),
-        "flavor": birth.prop("flavor"),
+        "flavor": birth.required("flavor"),
         "image": birth.prop("image", default=""),
         "key_name": birth.prop("key_name"),
         "metadata": dict(birth.prop("metadata", default={})),
@@ -655,8 +671,8 @@ def _volume(birth: Birth, inventory: Inventory) -> Made:
 
 
 def _volume_attachment(birth: Birth, inventory: Inventory) -> Made:
-    server_id = str(birth.prop("instance_uuid"))
-    volume_id = str(birth.prop("volume_id"))
+    server_id = birth.required("instance_uuid")
+    volume_id = birth.required("volume_id")
     inventory.get(server_id, SERVER)
     inventory.get(volume_id, VOLUME)
     device = birth.prop("mountpoint")

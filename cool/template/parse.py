@@ -145,7 +145,6 @@ class _Frame:
     key: str | None = None  # a mapping's pending key, once read
     key_mark: tuple[int, int] | None = None
     skip: bool = False  # the pending key is a duplicate: drop its value
-    first_lines: dict[str, int] = field(default_factory=dict)
     marks: dict[str | int, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -191,6 +190,14 @@ class _Builder:
         return Document(self._root, self._marks)
 
     def _run(self, next_event: Callable[[], yaml.Event]) -> None:
+        handlers: dict[type, Callable[[Any], None]] = {
+            yaml.ScalarEvent: self._scalar,
+            yaml.MappingStartEvent: self._start,
+            yaml.SequenceStartEvent: self._start,
+            yaml.MappingEndEvent: lambda _event: self._end(),
+            yaml.SequenceEndEvent: lambda _event: self._end(),
+            yaml.AliasEvent: self._alias,
+        }
         while True:
             event = next_event()
             if isinstance(event, yaml.StreamEndEvent):
@@ -206,14 +213,10 @@ class _Builder:
                             *_mark(event),
                         )
                     )
-            elif isinstance(event, yaml.ScalarEvent):
-                self._scalar(event)
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                self._start(event)
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                self._end()
-            elif isinstance(event, yaml.AliasEvent):
-                self._alias(event)
+            else:
+                handler = handlers.get(type(event))
+                if handler is not None:
+                    handler(event)
 
     # -- nodes -----------------------------------------------------------
 
@@ -302,8 +305,9 @@ class _Builder:
             )
         assert isinstance(top.value, dict)
         mark = _mark(event)
-        if key in top.value or key in top.first_lines:
-            first = top.first_lines.get(key)
+        first_mark = top.marks.get(key)  # the first occurrence's place, if any
+        if first_mark is not None or key in top.value:
+            first = first_mark[0] if first_mark else None
             self._problems.append(
                 Problem(
                     Code.DUPLICATE_KEY,
@@ -315,7 +319,6 @@ class _Builder:
             )
             top.skip = True
         else:
-            top.first_lines[key] = mark[0]
             top.skip = False
         top.key = key
         top.key_mark = mark

@@ -37,7 +37,28 @@ def check_properties(
     for check in rtype.checks:
         for relative, kind, message in check(out):
             report(_CHECK_CODES[kind], message, (*path, *relative))
+    if not _has_deprecated(rtype.properties):
+        return out
     return _rename_deprecated(rtype.properties, out)
+
+
+_DEPRECATED: dict[int, tuple[Mapping[str, Property], bool]] = {}
+
+
+def _has_deprecated(schema: Mapping[str, Property]) -> bool:
+    """Does any property in this schema tree have a deprecated name? (Cached: schemas live
+    as long as the process.)"""
+    cached = _DEPRECATED.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    found = False
+    for prop in schema.values():
+        nested = prop.map_schema or (prop.item_schema.map_schema if prop.item_schema else None)
+        if prop.deprecated_for is not None or (nested is not None and _has_deprecated(nested)):
+            found = True
+            break
+    _DEPRECATED[id(schema)] = (schema, found)
+    return found
 
 
 def _rename_deprecated(schema: Mapping[str, Property], values: dict[str, Any]) -> dict[str, Any]:

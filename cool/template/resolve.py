@@ -70,17 +70,26 @@ class Resolver:
         """The value of ``node`` with every function evaluated or deferred."""
         name = fn.function_name(node)
         if name is None:
-            # Scalars are returned as they are, without building their paths.
+            # Containers without functions in them come back as they are (no copy),
+            # and scalars without building their paths.
             if isinstance(node, dict):
-                return {
-                    k: self.resolve(v, (*path, k), refs) if isinstance(v, dict | list) else v
-                    for k, v in node.items()
-                }
+                changed: dict[str, Any] | None = None
+                for k, v in node.items():
+                    if isinstance(v, dict | list):
+                        resolved = self.resolve(v, (*path, k), refs)
+                        if resolved is not v:
+                            changed = changed if changed is not None else dict(node)
+                            changed[k] = resolved
+                return node if changed is None else changed
             if isinstance(node, list):
-                return [
-                    self.resolve(v, (*path, i), refs) if isinstance(v, dict | list) else v
-                    for i, v in enumerate(node)
-                ]
+                items: list[Any] | None = None
+                for i, v in enumerate(node):
+                    if isinstance(v, dict | list):
+                        resolved = self.resolve(v, (*path, i), refs)
+                        if resolved is not v:
+                            items = items if items is not None else list(node)
+                            items[i] = resolved
+                return node if items is None else items
             return node
         here = (*path, name)
         args = node[name]

@@ -95,7 +95,19 @@ def materialize(value: Any) -> Any:
     if isinstance(value, Unknown):
         raise ValueError("a value is unknown; no plan can be made without it")
     if isinstance(value, dict):
-        return {k: materialize(v) for k, v in value.items()}
+        changed = None
+        for k, v in value.items():
+            plain = materialize(v) if isinstance(v, dict | list | Deferred | Unknown) else v
+            if plain is not v:
+                changed = changed if changed is not None else dict(value)
+                changed[k] = plain
+        return value if changed is None else changed
     if isinstance(value, list):
-        return [materialize(v) for v in value]
+        items = None
+        for i, v in enumerate(value):
+            plain = materialize(v) if isinstance(v, dict | list | Deferred | Unknown) else v
+            if plain is not v:
+                items = items if items is not None else list(value)
+                items[i] = plain
+        return value if items is None else items
     return value

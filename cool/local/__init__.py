@@ -1,0 +1,1 @@
+"""Running cool's parts on one machine: for the local system and for tests."""
