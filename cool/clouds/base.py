@@ -75,11 +75,16 @@ class Found:
 
 @dataclass(frozen=True, slots=True)
 class Observed:
-    """What polling a resource tells: ready, failed (with why), or still building."""
+    """What polling a resource tells: ready, failed (with why), or still building.
+
+    ``reference`` is what ``get_resource`` gives for it, when that is not its
+    physical id (as in Heat: a key pair's name, a random string's value).
+    """
 
     ready: bool
     failed: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    reference: str | None = None
 
 
 class Provider(Protocol):

@@ -87,6 +87,7 @@ class ResourceRecord:
     type: str
     status: ResourceStatus
     physical_id: str | None = None
+    reference: str | None = None  # what get_resource gives, when not the physical id
     attributes: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     error: str | None = None
@@ -105,6 +106,7 @@ class ResourceRecord:
             type=data["type"],
             status=ResourceStatus(data["status"]),
             physical_id=data.get("physical_id"),
+            reference=data.get("reference"),
             attributes=data.get("attributes") or {},
             attempts=data.get("attempts", 0),
             error=data.get("error"),

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cool.clouds.base import (
+    Found,
     Observed,
     Provider,
     ProviderError,
@@ -285,18 +286,35 @@ class BuildRunner:
     def _create(
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, *, adopt: bool
     ) -> str:
-        """The physical id: adopted (an earlier owner's create whose outcome was unknown)
-        or newly created."""
-        if adopt:
-            found = self._guarded(lambda: provider.find(ctx))
-            if found:
-                keep, extras = found[0], found[1:]
-                for extra in extras:  # duplicates from a create racing a takeover
-                    self._guarded(lambda e=extra: provider.delete(ctx, e.physical_id))
-                self._record_id(spec, keep.physical_id, "adopted an existing resource")
-                return keep.physical_id
+        """The physical id: adopted, or newly created.
+
+        ``adopt``: an earlier create's outcome is unknown (a takeover), so look
+        the resource up by its tags first. A retried create looks it up too: a
+        create whose reply was lost may well have happened.
+        """
+        attempts = 0
+
+        def find_or_create() -> str:
+            nonlocal attempts
+            attempts += 1
+            if adopt or attempts > 1:
+                found = provider.find(ctx)
+                if found:
+                    return self._adopt(provider, ctx, spec, found)
+            return provider.create(ctx, properties)
+
         properties = self._resolve(spec.properties)
-        return self._guarded(lambda: provider.create(ctx, properties))
+        return self._guarded(find_or_create)
+
+    def _adopt(
+        self, provider: Provider, ctx: StepContext, spec: ResourceSpec, found: list[Found]
+    ) -> str:
+        """Keep the oldest resource carrying the step's tags; delete any duplicates."""
+        keep, extras = found[0], found[1:]
+        for extra in extras:  # a create that raced a takeover
+            self._guarded(lambda e=extra: provider.delete(ctx, e.physical_id))
+        self._record_id(spec, keep.physical_id, "adopted an existing resource")
+        return keep.physical_id
 
     def _record_id(self, spec: ResourceSpec, physical_id: str, reason: str) -> None:
         record, _ = self.records[spec.name]
@@ -310,8 +328,19 @@ class BuildRunner:
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, physical_id: str
     ) -> None:
         recorded = self.records[spec.name][0].physical_id == physical_id
+        recreated = 0
         while True:
-            observed: Observed = self._guarded(lambda: provider.observe(ctx, physical_id))
+            try:
+                observed: Observed = self._guarded(lambda p=physical_id: provider.observe(ctx, p))
+            except ResourceGoneError:
+                # Gone before it was ready (deleted behind our back, or a provider
+                # that cannot observe another worker's create): create it again.
+                recreated += 1
+                if recreated > 3:
+                    raise
+                physical_id = self._create(provider, ctx, spec, adopt=True)
+                recorded = self.records[spec.name][0].physical_id == physical_id
+                continue
             if observed.failed is not None:
                 raise ResourceFailedError(observed.failed)
             if observed.ready:
@@ -320,6 +349,7 @@ class BuildRunner:
                     record.but(
                         status=ResourceStatus.CREATE_COMPLETE,
                         physical_id=physical_id,
+                        reference=observed.reference,
                         attributes=dict(observed.attributes),
                         error=None,
                         worker=self.worker_id,
@@ -378,15 +408,18 @@ class BuildRunner:
         )
 
     def _physical_id(self, name: str) -> str | None:
+        """What get_resource gives: the provider's reference, else the physical id."""
         entry = self.records.get(name)
-        return entry[0].physical_id if entry else None
+        if entry is None:
+            return None
+        return entry[0].reference or entry[0].physical_id
 
     def _attribute(self, name: str, attribute: str) -> Any:
         entry = self.records.get(name)
         if entry is None:
             return None
         attributes = entry[0].attributes
-        if attribute == "show":
+        if attribute == "show" and "show" not in attributes:
             return dict(attributes)
         return attributes.get(attribute)
 

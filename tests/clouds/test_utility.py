@@ -1,0 +1,253 @@
+"""The provider of the types that need no cloud: None, Value, RandomString, TestResource."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cool.clouds.base import ResourceFailedError, ResourceGoneError, StepContext
+from cool.clouds.utility import CHARACTER_CLASSES, UtilityProvider
+from cool.resources.registry import ResourceTypeRegistry
+
+BUILD = "01HXBBBBBBBBBBBBBBBBBBBBBB"
+NONE, VALUE = "OS::Heat::None", "OS::Heat::Value"
+RANDOM, TEST = "OS::Heat::RandomString", "OS::Heat::TestResource"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def utility(clock: FakeClock) -> UtilityProvider:
+    return UtilityProvider(clock=clock)
+
+
+def ctx(resource_type: str, name: str = "thing") -> StepContext:
+    return StepContext(BUILD, name, resource_type, project_id="demo")
+
+
+def test_utility_runs_exactly_the_types_that_need_no_cloud(
+    utility: UtilityProvider, registry: ResourceTypeRegistry
+) -> None:
+    assert {t.name for t in registry if not t.needs_cloud} == {NONE, VALUE, RANDOM, TEST}
+    assert all(utility.supports(t.name) != t.needs_cloud for t in registry)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties", "attributes"),
+    [
+        (NONE, {"anything": [1, 2]}, {}),
+        (VALUE, {"value": {"a": [1]}}, {"value": {"a": [1]}}),
+        (VALUE, {"value": "42", "type": "number"}, {"value": 42}),
+        (VALUE, {"value": "a, b", "type": "comma_delimited_list"}, {"value": ["a", "b"]}),
+        (TEST, {"value": "hello"}, {"output": "hello"}),
+        (TEST, {}, {"output": "test_string"}),
+    ],
+)
+def test_utility_type_creates_observes_and_deletes(
+    utility: UtilityProvider,
+    resource_type: str,
+    properties: dict[str, Any],
+    attributes: dict[str, Any],
+) -> None:
+    step = ctx(resource_type)
+    physical_id = utility.create(step, properties)
+    assert physical_id.startswith(step.cloud_name)
+    observed = utility.observe(step, physical_id)
+    assert (observed.ready, observed.failed, dict(observed.attributes)) == (True, None, attributes)
+    assert utility.find(step) == []
+    utility.delete(step, physical_id)
+    utility.delete(step, physical_id)
+    assert utility.is_deleted(step, physical_id)
+
+
+def test_utility_value_of_the_wrong_type_fails(utility: UtilityProvider) -> None:
+    with pytest.raises(ResourceFailedError, match="must be a number"):
+        utility.create(ctx(VALUE), {"value": "many", "type": "number"})
+
+
+def test_utility_value_unknown_to_another_worker_is_gone(
+    utility: UtilityProvider, clock: FakeClock
+) -> None:
+    physical_id = utility.create(ctx(VALUE), {"value": "s3cret"})
+    assert "s3cret" not in physical_id
+    with pytest.raises(ResourceGoneError, match="create it again"):
+        UtilityProvider(clock=clock).observe(ctx(VALUE), physical_id)
+
+
+# -- RandomString -------------------------------------------------------------------
+
+
+def _random_string(utility: UtilityProvider, properties: dict[str, Any]) -> tuple[str, str]:
+    step = ctx(RANDOM)
+    physical_id = utility.create(step, properties)
+    return physical_id, utility.observe(step, physical_id).attributes["value"]
+
+
+def test_utility_random_string_defaults_as_heat(utility: UtilityProvider) -> None:
+    values = {_random_string(utility, {})[1] for _ in range(50)}
+    assert len(values) == 50  # fresh every create
+    for value in values:
+        assert len(value) == 32
+        assert set(value) <= set(string.ascii_letters + string.digits)
+
+
+_POOLS = st.lists(
+    st.one_of(
+        st.tuples(st.just("class"), st.sampled_from(sorted(CHARACTER_CLASSES))),
+        st.tuples(st.just("sequence"), st.text(string.punctuation, min_size=1, max_size=6)),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    pools=_POOLS, mins=st.lists(st.integers(1, 6), min_size=4, max_size=4), extra=st.integers(0, 40)
+)
+def test_utility_random_string_honours_classes_sequences_and_mins(
+    pools: list[tuple[str, str]], mins: list[int], extra: int
+) -> None:
+    properties: dict[str, Any] = {"character_classes": [], "character_sequences": []}
+    wanted: list[tuple[str, int]] = []
+    for (kind, what), minimum in zip(pools, mins, strict=False):
+        if kind == "class":
+            properties["character_classes"].append({"class": what, "min": minimum})
+            wanted.append((CHARACTER_CLASSES[what], minimum))
+        else:
+            properties["character_sequences"].append({"sequence": what, "min": minimum})
+            wanted.append((what, minimum))
+    length = sum(minimum for _, minimum in wanted) + extra
+    properties["length"] = length
+    _, value = _random_string(UtilityProvider(), properties)
+    assert len(value) == length
+    assert set(value) <= set().union(*(set(chars) for chars, _ in wanted))
+    for chars, minimum in wanted:
+        assert sum(c in chars for c in value) >= minimum
+
+
+def test_utility_random_string_is_stable_and_its_id_holds_only_the_recipe(
+    utility: UtilityProvider, clock: FakeClock
+) -> None:
+    properties = {
+        "length": 12,
+        "character_classes": [{"class": "digits", "min": 3}],
+        "character_sequences": [{"sequence": "!?", "min": 2}],
+    }
+    physical_id, value = _random_string(utility, properties)
+    assert value not in physical_id
+    assert utility.observe(ctx(RANDOM), physical_id).attributes["value"] == value
+    # After a takeover, another worker makes a new value from the same recipe.
+    other = UtilityProvider(clock=clock)
+    again = other.observe(ctx(RANDOM), physical_id).attributes["value"]
+    assert other.observe(ctx(RANDOM), physical_id).attributes["value"] == again
+    assert len(again) == 12
+    assert sum(c.isdigit() for c in again) >= 3
+    assert sum(c in "!?" for c in again) >= 2
+    utility.delete(ctx(RANDOM), physical_id)
+    assert utility.is_deleted(ctx(RANDOM), physical_id)
+
+
+@pytest.mark.parametrize(
+    ("properties", "why"),
+    [
+        ({"length": 3, "character_classes": [{"class": "digits", "min": 4}]}, "smaller than"),
+        ({"character_classes": [{"class": "emoji", "min": 1}]}, "unknown character class"),
+        ({"character_sequences": [{"sequence": "", "min": 1}]}, "cannot be empty"),
+        ({"length": 0}, "from 1 to 512"),
+    ],
+)
+def test_utility_random_string_refuses_impossible_recipes(
+    utility: UtilityProvider, properties: dict[str, Any], why: str
+) -> None:
+    with pytest.raises(ResourceFailedError, match=why):
+        utility.create(ctx(RANDOM), properties)
+
+
+def test_utility_random_string_foreign_id_is_gone(utility: UtilityProvider) -> None:
+    with pytest.raises(ResourceGoneError):
+        utility.observe(ctx(RANDOM), "somebody-else?length=x")
+
+
+# -- TestResource ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("properties", "ready_after_s"),
+    [
+        ({"wait_secs": 5}, 5.0),
+        ({"wait_secs": 5, "action_wait_secs": {"create": 2}}, 2.0),
+        ({"action_wait_secs": {"create": 0}, "wait_secs": 9}, 0.0),
+        ({"wait_secs": 1, "attr_wait_secs": 3}, 4.0),
+    ],
+)
+def test_utility_test_resource_waits_and_survives_a_takeover(
+    utility: UtilityProvider, clock: FakeClock, properties: dict[str, Any], ready_after_s: float
+) -> None:
+    step = ctx(TEST, "slow")
+    physical_id = utility.create(step, {"value": "done", **properties})
+    assert physical_id.startswith(f"{step.cloud_name}@{clock.now + ready_after_s:.3f}")
+    successor = UtilityProvider(clock=clock)  # another worker, after a takeover
+    if ready_after_s:
+        clock.now += ready_after_s - 0.01
+        assert not successor.observe(step, physical_id).ready
+        clock.now += 0.01
+    observed = successor.observe(step, physical_id)
+    assert (observed.ready, dict(observed.attributes)) == (True, {"output": "done"})
+
+
+def test_utility_test_resource_fails_as_asked(utility: UtilityProvider, clock: FakeClock) -> None:
+    with pytest.raises(ResourceFailedError, match=r"thing failed as asked \(fail: true\)"):
+        utility.create(ctx(TEST), {"fail": True})
+    step = ctx(TEST)
+    physical_id = utility.create(step, {"fail": True, "wait_secs": 3})
+    assert utility.observe(step, physical_id) == utility.observe(step, physical_id)
+    assert not utility.observe(step, physical_id).ready
+    assert utility.observe(step, physical_id).failed is None
+    clock.now += 3
+    observed = utility.observe(step, physical_id)
+    assert not observed.ready
+    assert observed.failed == "OS::Heat::TestResource thing failed as asked (fail: true)"
+    utility.delete(step, physical_id)  # Heat does not fail the delete: rollback works
+    assert not utility.is_deleted(step, physical_id)  # wait_secs is every action's wait
+    clock.now += 3
+    assert utility.is_deleted(step, physical_id)
+
+
+def test_utility_test_resource_delete_waits(utility: UtilityProvider, clock: FakeClock) -> None:
+    step = ctx(TEST)
+    physical_id = utility.create(step, {"wait_secs": 1, "action_wait_secs": {"delete": 4}})
+    clock.now += 1
+    utility.delete(step, physical_id)
+    clock.now += 2
+    utility.delete(step, physical_id)  # again: the first delete's deadline stands
+    assert not utility.is_deleted(step, physical_id)
+    clock.now += 2
+    assert utility.is_deleted(step, physical_id)
+    quick = utility.create(step, {})
+    utility.delete(step, quick)
+    assert utility.is_deleted(step, quick)
+
+
+def test_utility_test_resource_foreign_id_is_gone(utility: UtilityProvider) -> None:
+    with pytest.raises(ResourceGoneError):
+        utility.observe(ctx(TEST), "cool-other-thing@12.0")
+    with pytest.raises(ResourceGoneError):
+        utility.observe(ctx(TEST), "no deadline at all")
+    utility.delete(ctx(TEST), "no deadline at all")  # nothing to wait for
+    assert utility.is_deleted(ctx(TEST), "no deadline at all")
