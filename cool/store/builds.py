@@ -17,7 +17,7 @@ from typing import Any
 from kazoo.client import KazooClient
 from kazoo.exceptions import (
     ConnectionLoss,
-    KazooException,
+    NodeExistsError,
     NoNodeError,
     OperationTimeoutError,
     RolledBackError,
@@ -25,7 +25,7 @@ from kazoo.exceptions import (
 )
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cool.errors import BuildNotFoundError, StoreUnavailableError
+from cool.errors import BuildConflictError, BuildNotFoundError, StoreUnavailableError
 from cool.model import BuildStatus, Plan
 from cool.store import codec
 from cool.store.layout import EVENT_PREFIX, Layout, is_build_id, new_build_id
@@ -251,9 +251,11 @@ class BuildStore:
 def _first_cause(failures: list[Exception]) -> Exception:
     """The error that failed a transaction (the others are RolledBackError)."""
     for failure in failures:
-        if not isinstance(failure, RolledBackError):
-            if isinstance(failure, _UNAVAILABLE):
-                return StoreUnavailableError(f"ZooKeeper is unavailable: {failure!r}")
-            if isinstance(failure, KazooException):
-                return failure
-    return failures[0]
+        if isinstance(failure, RolledBackError):
+            continue
+        if isinstance(failure, _UNAVAILABLE):
+            return StoreUnavailableError(f"ZooKeeper is unavailable: {failure!r}")
+        if isinstance(failure, NodeExistsError):
+            return BuildConflictError("a build with this id exists already")
+        return StoreUnavailableError(f"ZooKeeper refused the write: {failure!r}")
+    return StoreUnavailableError(f"ZooKeeper refused the write: {failures[0]!r}")
