@@ -38,7 +38,7 @@ class RetryPolicy:
         retrying = Retrying(
             retry=retry_if_exception(lambda exc: isinstance(exc, ProviderError) and exc.retryable),
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.deadline_s),
-            wait=wait_exponential_jitter(initial=self.initial_s, max=self.max_s),
+            wait=wait_exponential_jitter(multiplier=self.initial_s, max=self.max_s),
             reraise=True,
         )
         return retrying(attempt)

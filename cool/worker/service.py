@@ -77,6 +77,7 @@ class Worker:
         self.count_write = count_write
         self.count_call = count_call
         self.stopping = threading.Event()
+        self.draining = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._pending: set[str] = set()
@@ -120,6 +121,11 @@ class Worker:
         except CoolError as exc:
             LOG.warning("worker %s: could not unregister: %s", self.worker_id, exc)
         LOG.info("worker %s stopped", self.worker_id)
+
+    def drain(self) -> None:
+        """Claim nothing more; builds already claimed run on (before a planned stop)."""
+        LOG.info("worker %s: draining: no new claims", self.worker_id)
+        self.draining.set()
 
     @property
     def active_builds(self) -> list[str]:
@@ -194,7 +200,7 @@ class Worker:
             for build_id in list(self._first_seen):
                 if build_id not in self._pending:
                     del self._first_seen[build_id]
-        if free <= 0 or not candidates:
+        if free <= 0 or not candidates or self.draining.is_set():
             return None
         now = time.monotonic()
         due: list[str] = []

@@ -1,0 +1,110 @@
+"""Running real workers against a real ZooKeeper and the sim cloud, for the tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cool.clouds.registry import Providers
+from cool.clouds.sim import SimProvider
+from cool.clouds.utility import UtilityProvider
+from cool.model import BuildStatus
+from cool.resources.registry import ResourceTypeRegistry
+from cool.store.builds import BuildStore
+from cool.store.client import ZooKeeperSettings
+from cool.store.records import BuildState
+from cool.store.session import Session
+from cool.template.compile import compile_template
+from cool.worker.runner import RunnerSettings
+from cool.worker.service import Worker, WorkerSettings
+from tests.zk import assert_eventually
+
+FAST = WorkerSettings(
+    capacity=8,
+    step_threads=16,
+    claim_grace_s=0.2,
+    stop_timeout_s=10.0,
+    runner=RunnerSettings(parallelism=4, poll_interval_s=0.02, guard_wait_s=5.0),
+)
+
+
+def settings_for(hosts: str, *, session_timeout_s: float = 4.0) -> ZooKeeperSettings:
+    return ZooKeeperSettings(hosts=hosts, root="/cool", session_timeout_s=session_timeout_s)
+
+
+@contextmanager
+def running_worker(
+    hosts: str,
+    sim_db: Path,
+    *,
+    settings: WorkerSettings = FAST,
+    latency_s: float = 0.0,
+    worker_id: str | None = None,
+    session_timeout_s: float = 4.0,
+) -> Iterator[Worker]:
+    session = Session.open(settings_for(hosts, session_timeout_s=session_timeout_s))
+    sim = SimProvider(sim_db, latency_s=latency_s, caller=worker_id)
+    worker = Worker(session, Providers([UtilityProvider(), sim]), settings, worker_id=worker_id)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop(graceful=False)
+        session.close()
+        sim.close()
+
+
+@contextmanager
+def open_store(hosts: str) -> Iterator[BuildStore]:
+    session = Session.open(settings_for(hosts))
+    store = BuildStore(session.client, session.layout)
+    store.ensure_layout()
+    try:
+        yield store
+    finally:
+        session.close()
+
+
+def submit(
+    store: BuildStore,
+    registry: ResourceTypeRegistry,
+    template: str,
+    values: dict[str, Any] | None = None,
+    **options: Any,
+) -> str:
+    plan = compile_template(template, registry, values or {})
+    options.setdefault("project_id", "p1")
+    options.setdefault("user_id", "u1")
+    return store.submit(plan, **options).build_id
+
+
+def wait_terminal(store: BuildStore, build_id: str, timeout_s: float = 60.0) -> BuildState:
+    def terminal() -> BuildState | None:
+        state, _ = store.state(build_id)
+        return state if state.status.is_terminal and build_id not in store.pending() else None
+
+    return assert_eventually(
+        terminal,
+        timeout_s=timeout_s,
+        interval_s=0.02,
+        message=f"build {build_id} reaches a terminal state",
+    )
+
+
+def event_lines(store: BuildStore, build_id: str) -> list[tuple[str | None, str | None, str]]:
+    return [(e.resource, e.old, e.new) for _, e in store.events(build_id)]
+
+
+def statuses(store: BuildStore, build_id: str) -> dict[str, str]:
+    return {name: str(rec.status) for name, (rec, _) in store.resources(build_id).items()}
+
+
+def is_status(state: BuildState, status: BuildStatus) -> bool:
+    return state.status is status
+
+
+def now() -> float:
+    return time.monotonic()

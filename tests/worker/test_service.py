@@ -1,0 +1,91 @@
+"""The worker service: registration, ranking, capacity, draining."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from cool.model import BuildStatus
+from cool.resources.registry import ResourceTypeRegistry
+from cool.store.layout import new_build_id
+from cool.store.workers import WorkerRegistry
+from cool.worker.service import WorkerSettings, rank
+from tests.worker.helpers import FAST, open_store, running_worker, submit, wait_terminal
+from tests.zk import assert_eventually, expire_session
+
+SLOW = """
+heat_template_version: wallaby
+resources:
+  wait: {type: OS::Heat::TestResource, properties: {wait_secs: 0.3}}
+"""
+
+
+def test_rank_orders_every_worker_once_and_spreads_first_places() -> None:
+    workers = [f"w{i}" for i in range(4)]
+    firsts: Counter[str] = Counter()
+    for _ in range(400):
+        build_id = new_build_id()
+        ranks = sorted(rank(w, build_id, workers) for w in workers)
+        assert ranks == [0, 1, 2, 3]
+        firsts[next(w for w in workers if rank(w, build_id, workers) == 0)] += 1
+    assert all(60 < count < 140 for count in firsts.values()), firsts
+
+
+def test_rank_is_the_same_for_everyone_who_asks() -> None:
+    build_id = new_build_id()
+    assert rank("w1", build_id, ["w2", "w3"]) == rank("w1", build_id, ["w3", "w2", "w1"])
+
+
+def test_worker_registers_its_node_and_leaves_on_stop(zk_hosts: str, tmp_path: Path) -> None:
+    with open_store(zk_hosts) as store:
+        registry = WorkerRegistry(store.client, store.layout)
+        with running_worker(zk_hosts, tmp_path / "sim.db", worker_id="w-reg") as worker:
+            (info,) = registry.live()
+            assert info.worker_id == "w-reg"
+            assert info.capacity == FAST.capacity
+            assert info.load == 0
+            expire_session(worker.session.client)
+            # A new session: its node is created again (ephemerals died with the old one).
+            assert_eventually(lambda: [i.worker_id for i in registry.live()] == ["w-reg"])
+        assert registry.live() == []
+
+
+def test_worker_never_runs_more_builds_than_its_capacity(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """Judged from the recorded history: when each build started and ended."""
+    settings = WorkerSettings(capacity=2, step_threads=4, claim_grace_s=0.1, runner=FAST.runner)
+    with (
+        open_store(zk_hosts) as store,
+        running_worker(zk_hosts, tmp_path / "sim.db", settings=settings),
+    ):
+        builds = [submit(store, registry, SLOW) for _ in range(5)]
+        for build_id in builds:
+            assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        spans = []
+        for build_id in builds:
+            events = [e for _, e in store.events(build_id) if e.resource is None]
+            started = next(e.at for e in events if e.new == "CREATE_IN_PROGRESS")
+            spans.append((started, events[-1].at))
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = most = 0
+    for _, change in edges:
+        running += change
+        most = max(most, running)
+    assert most == 2
+
+
+def test_draining_worker_claims_nothing_new(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    db = tmp_path / "sim.db"
+    with (
+        open_store(zk_hosts) as store,
+        running_worker(zk_hosts, db, worker_id="draining") as draining,
+    ):
+        draining.drain()
+        build_id = submit(store, registry, SLOW)
+        with running_worker(zk_hosts, db, worker_id="other"):
+            assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        lease, _ = store.lease_data(build_id)
+    assert lease["worker_id"] == "other"

@@ -1,0 +1,167 @@
+"""Workers die; builds do not. SIGKILL, SIGTERM and expired sessions, for real."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from cool.clouds.sim import SimProvider
+from cool.model import BuildStatus, ResourceStatus
+from cool.resources.registry import ResourceTypeRegistry
+from cool.store.builds import BuildStore
+from tests.worker.helpers import open_store, running_worker, statuses, submit, wait_terminal
+from tests.worker.processes import WorkerProcess
+from tests.zk import assert_eventually, expire_session
+
+# Outputs that do not depend on the build id or on timing, so that a disturbed
+# run can be compared with an undisturbed one.
+STEADY = """
+heat_template_version: wallaby
+resources:
+  net: {type: OS::Neutron::Net, properties: {name: steady-net}}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.20.0.0/24}
+  sg: {type: OS::Neutron::SecurityGroup, properties: {name: steady-sg}}
+  vol1: {type: OS::Cinder::Volume, properties: {size: 1, name: v1}}
+  vol2: {type: OS::Cinder::Volume, properties: {size: 2, name: v2}}
+  key: {type: OS::Nova::KeyPair, properties: {name: steady-key}}
+  port:
+    type: OS::Neutron::Port
+    properties:
+      network: {get_resource: net}
+      fixed_ips: [{subnet: {get_resource: subnet}}]
+      security_groups: [{get_resource: sg}]
+  server:
+    type: OS::Nova::Server
+    properties:
+      name: steady-server
+      image: cirros
+      flavor: m1.tiny
+      key_name: {get_resource: key}
+      networks: [{port: {get_resource: port}}]
+  attach1:
+    type: OS::Cinder::VolumeAttachment
+    properties: {instance_uuid: {get_resource: server}, volume_id: {get_resource: vol1}}
+  attach2:
+    type: OS::Cinder::VolumeAttachment
+    properties: {instance_uuid: {get_resource: server}, volume_id: {get_resource: vol2}}
+outputs:
+  net_name: {value: {get_attr: [net, name]}}
+  cidr: {value: {get_attr: [subnet, cidr]}}
+  server_name: {value: {get_attr: [server, name]}}
+  sizes: {value: {list_join: [',', [{get_attr: [vol1, size]}, {get_attr: [vol2, size]}]]}}
+"""
+
+
+def _completed(store: BuildStore, build_id: str) -> int:
+    return sum(
+        1
+        for rec, _ in store.resources(build_id).values()
+        if rec.status is ResourceStatus.CREATE_COMPLETE
+    )
+
+
+def _undisturbed_outputs(hosts: str, tmp_path: Path, registry: ResourceTypeRegistry) -> dict:
+    with open_store(hosts) as store, running_worker(hosts, tmp_path / "calm.db"):
+        build_id = submit(store, registry, STEADY)
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.CREATE_COMPLETE
+    return state.outputs or {}
+
+
+def test_sigkilled_worker_build_is_finished_by_another_without_duplicates_or_leaks(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    expected_outputs = _undisturbed_outputs(zk_hosts, tmp_path, registry)
+    db = tmp_path / "sim.db"
+    with open_store(zk_hosts) as store:
+        with WorkerProcess(tmp_path, zk_hosts, db, name="doomed", latency_s=0.3) as doomed:
+            build_id = submit(store, registry, STEADY)
+            assert_eventually(lambda: _completed(store, build_id) >= 3, timeout_s=30)
+            doomed.kill()
+        killed_at = time.monotonic()
+        state, _ = store.state(build_id)
+        assert not state.status.is_terminal  # killed mid-build
+        with WorkerProcess(tmp_path, zk_hosts, db, name="rescuer", latency_s=0.3) as rescuer:
+            state = wait_terminal(store, build_id, timeout_s=60)
+            took_over_after = time.monotonic() - killed_at
+            lease, _ = store.lease_data(build_id)
+        assert state.status is BuildStatus.CREATE_COMPLETE, state.note
+        assert lease["worker_id"] == rescuer.worker_id
+        assert lease["claims"] == 2
+        recorded = statuses(store, build_id)
+    assert took_over_after < 30
+    assert state.outputs == expected_outputs
+    with SimProvider(db) as sim:
+        assert sim.duplicates(build_id) == []
+        live = sorted(r.resource_name for r in sim.live_resources(build_id))
+        assert live == sorted(recorded)  # exactly one cloud resource per resource
+        assert sim.leaks({(build_id, name) for name in recorded}, build_ids=[build_id]) == []
+
+
+def test_sigterm_hands_builds_over_without_waiting_for_the_session_timeout(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """A rolling restart: the second worker continues at once, not after 20 s."""
+    db = tmp_path / "sim.db"
+    template = "heat_template_version: wallaby\nresources:\n" + "".join(
+        f"  r{i}:\n    type: OS::Heat::TestResource\n    properties: {{wait_secs: 0.4}}\n"
+        + (f"    depends_on: r{i - 1}\n" if i else "")
+        for i in range(8)
+    )
+    with open_store(zk_hosts) as store:
+        leaving = WorkerProcess(tmp_path, zk_hosts, db, name="leaving", session_timeout_s=20)
+        with leaving:
+            build_id = submit(store, registry, template)
+            assert_eventually(lambda: _completed(store, build_id) >= 2, timeout_s=30)
+            with WorkerProcess(
+                tmp_path, zk_hosts, db, name="staying", session_timeout_s=20
+            ) as staying:
+                leaving.terminate()
+                asked_at = time.monotonic()
+                assert leaving.wait(30) == 0
+                assert_eventually(
+                    lambda: store.lease_data(build_id)[0].get("worker_id") == staying.worker_id,
+                    timeout_s=15,
+                )
+                handed_over_after = time.monotonic() - asked_at
+                state = wait_terminal(store, build_id, timeout_s=60)
+    assert handed_over_after < 5  # the session timeout is 20 s
+    assert state.status is BuildStatus.CREATE_COMPLETE
+
+
+def test_expired_worker_writes_nothing_and_calls_no_cloud_after_losing_its_build(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    db = tmp_path / "sim.db"
+    template = """
+heat_template_version: wallaby
+resources:
+  slow: {type: OS::Neutron::Net, properties: {name: slow}}
+  after: {type: OS::Neutron::Net, depends_on: slow}
+"""
+    with open_store(zk_hosts) as store:
+        with running_worker(zk_hosts, db, worker_id="old", latency_s=1.5) as old:
+            build_id = submit(store, registry, template)
+            assert_eventually(
+                lambda: (
+                    store.resources(build_id).get("slow", (None,))[0] is not None
+                    and store.resources(build_id)["slow"][0].physical_id is not None
+                ),
+                timeout_s=20,
+            )
+            old.drain()  # so that only the other worker may claim the build again
+            expire_session(old.session.client)
+            with SimProvider(db) as sim:
+                mark = sim.last_call_id()
+            events_before = len(store.events(build_id))
+            with running_worker(zk_hosts, db, worker_id="new", latency_s=0.1):
+                state = wait_terminal(store, build_id, timeout_s=30)
+            assert build_id not in old.active_builds
+        events = [e for _, e in store.events(build_id)]
+    assert state.status is BuildStatus.CREATE_COMPLETE
+    assert {e.worker for e in events[events_before:]} == {"new"}
+    with SimProvider(db) as sim:
+        assert sim.calls(caller="old", after_id=mark) == []
+        assert sim.duplicates(build_id) == []
