@@ -39,6 +39,13 @@ class ResourceFailedError(ProviderError):
     code = "cool.provider.resource_failed"
 
 
+class ResourceExistsError(ProviderError):
+    """The cloud already has a resource by that name (HTTP 409). If it carries the
+    step's tags it is ours (a create whose reply was lost): adopt it."""
+
+    code = "cool.provider.exists"
+
+
 class ResourceGoneError(ProviderError):
     """The resource does not exist (any more). A delete treats this as done."""
 

@@ -31,6 +31,13 @@ process's memory of the create:
   Heat, which exempts DELETE, so a failed build can still be rolled back. A
   delete waits ``action_wait_secs.delete`` (or ``wait_secs``) from the first
   delete (or ``is_deleted``) this process sees for it.
+
+What ``get_resource`` gives (:attr:`Observed.reference`) follows Heat's
+``get_reference_id``: a RandomString's value (a secret, as its ``value``
+attribute is); a TestResource's ``cloud_name``, where Heat gives its physical
+resource name (the id here carries the ready time and the output besides).
+A Value's id is its ``cloud_name`` (Heat's: the physical resource name) and a
+None's is as opaque as Heat's uuid, so theirs is None: the id itself.
 """
 
 from __future__ import annotations
@@ -197,19 +204,20 @@ class UtilityProvider:
                 return Observed(ready=False)
             if query.get("fail"):
                 return Observed(ready=False, failed=_failed_as_asked(ctx))
-            return Observed(ready=True, attributes={"output": query.get("output", _TEST_VALUE)})
+            output = query.get("output", _TEST_VALUE)
+            return Observed(ready=True, attributes={"output": output}, reference=ctx.cloud_name)
         with self._lock:
             known = self._remembered.get(physical_id)
-        if known is not None:
-            return Observed(ready=True, attributes=dict(known))
-        if kind == RANDOM_STRING:
+        if known is None and kind == RANDOM_STRING:
             length, pools = _parse_recipe(ctx, physical_id)
-            value = _generate_from(length, pools)
-            return Observed(ready=True, attributes=self._recall(physical_id, {"value": value}))
-        raise ResourceGoneError(
-            f"{kind} {ctx.resource_name}: its value was held by the worker that created it; "
-            "create it again (it exists nowhere else)"
-        )
+            known = self._recall(physical_id, {"value": _generate_from(length, pools)})
+        if known is None:
+            raise ResourceGoneError(
+                f"{kind} {ctx.resource_name}: its value was held by the worker that created it; "
+                "create it again (it exists nowhere else)"
+            )
+        reference = known["value"] if kind == RANDOM_STRING else None
+        return Observed(ready=True, attributes=dict(known), reference=reference)
 
     def delete(self, ctx: StepContext, physical_id: str) -> None:
         with self._lock:

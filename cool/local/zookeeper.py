@@ -18,6 +18,14 @@ reason cool refuses oversized templates before storing them.
 Readiness and roles are read with the four-letter words (``srvr``) over a
 plain socket: only ``cool.store`` speaks kazoo.
 
+Client connections are served by Netty, not by the default NIO factory: in
+ZooKeeper 3.8.0 a connection that arrives while the server is still loading
+its data is never closed (a NullPointerException in the close path,
+ZOOKEEPER-5051), so a client reconnecting during a restart hangs for its whole
+connect timeout (kazoo: session timeout / number of hosts) and can lose its
+session. The Debian jar's manifest omits ``netty-codec.jar``, which Netty
+needs, so it is added to the class path; without it we fall back to NIO.
+
 Run one in the foreground (the local system's run command does)::
 
     python -m cool.local.zookeeper --port 2181 --dir /var/tmp/cool-zk
@@ -47,16 +55,20 @@ from cool.errors import CoolError
 LOG = logging.getLogger(__name__)
 
 ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
-# A dependency of the zookeeper package; without a binding slf4j drops every line.
+# Dependencies of the zookeeper package; without a binding slf4j drops every line.
 SLF4J_SIMPLE_JAR = Path("/usr/share/java/slf4j-simple.jar")
+NETTY_CODEC_JAR = Path("/usr/share/java/netty-codec.jar")
 INSTALL_HINT = "apt-get install -y zookeeper"
 JAVA_INSTALL_HINT = "apt-get install -y default-jre-headless"
 HOST = "127.0.0.1"
 
 _STANDALONE_MAIN = "org.apache.zookeeper.server.ZooKeeperServerMain"
 _QUORUM_MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+_NETTY_FACTORY = "org.apache.zookeeper.server.NettyServerCnxnFactory"
 _POLL_INTERVAL_S = 0.05
+_PROBE_TIMEOUT_S = 0.5  # a probe the server never answers must not stall a wait
 _LOG_TAIL_LINES = 40
+_PORT_MOVES = 2
 
 
 class ZooKeeperError(CoolError):
@@ -188,6 +200,9 @@ class ZooKeeperServer:
         if peers is not None and server_id not in peers:
             raise ValueError(f"server_id {server_id} is not among the peers {sorted(peers)}")
         self.port = port if port is not None else free_port()
+        # A port we picked may be taken before the JVM binds it: then we pick again,
+        # but only until the server has served once (restarts keep their port).
+        self._may_move = port is None
         self.tick_time_ms = tick_time_ms
         self.min_session_timeout_ms = min_session_timeout_ms
         self.max_session_timeout_ms = max_session_timeout_ms
@@ -253,6 +268,24 @@ class ZooKeeperServer:
         Members of an ensemble serve only once a quorum is up: the ensemble
         starts them all with ``timeout_s=None`` and waits afterwards.
         """
+        moves_left = _PORT_MOVES
+        while True:
+            self._spawn()
+            if timeout_s is None:
+                return self
+            try:
+                self.wait_ready(timeout_s)
+            except ZooKeeperTimeoutError:
+                if not (self._may_move and moves_left and self._lost_port()):
+                    raise
+                moves_left -= 1
+                LOG.warning("port %d was taken before ZooKeeper bound it", self.port)
+                self.port = free_port()
+            else:
+                self._may_move = False
+                return self
+
+    def _spawn(self) -> None:
         with self._lock:
             if self.is_running:
                 raise ZooKeeperError(f"{self!r} is already running")
@@ -268,9 +301,9 @@ class ZooKeeperServer:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # a terminal's Ctrl-C is for us to handle
                 )
-        if timeout_s is not None:
-            self.wait_ready(timeout_s)
-        return self
+
+    def _lost_port(self) -> bool:
+        return not self.is_running and "Address already in use" in self.log_tail()
 
     def stop(self, *, timeout_s: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after ``timeout_s``; remove an owned directory unless ``keep``."""
@@ -352,10 +385,10 @@ class ZooKeeperServer:
 
     # -- asking the server
 
-    def mode(self) -> ZooKeeperMode | None:
-        """The role ``srvr`` reports, or None when not serving (down, no quorum yet)."""
+    def mode(self, *, timeout_s: float = 2.0) -> ZooKeeperMode | None:
+        """The role ``srvr`` reports, or None when not serving (down, paused, no quorum yet)."""
         try:
-            return _parse_mode(four_letter_word(self.port, "srvr"))
+            return _parse_mode(four_letter_word(self.port, "srvr", timeout_s=timeout_s))
         except OSError:
             return None
 
@@ -371,7 +404,7 @@ class ZooKeeperServer:
                     f"ZooKeeper {self.hosts} exited with status "
                     f"{self._process.returncode if self._process else None}\n{self.log_tail()}"
                 )
-            if self.mode() in self.expected_modes:
+            if self.mode(timeout_s=_PROBE_TIMEOUT_S) in self.expected_modes:
                 return
             if time.monotonic() >= deadline:
                 raise ZooKeeperTimeoutError(
@@ -403,6 +436,8 @@ class ZooKeeperServer:
             "preAllocSize=4096",
             f"forceSync={'yes' if self.force_sync else 'no'}",
         ]
+        if NETTY_CODEC_JAR.is_file():
+            lines.append(f"serverCnxnFactory={_NETTY_FACTORY}")
         if self.min_session_timeout_ms is not None:
             lines.append(f"minSessionTimeout={self.min_session_timeout_ms}")
         if self.max_session_timeout_ms is not None:
@@ -425,8 +460,7 @@ class ZooKeeperServer:
 
     def _command(self) -> list[str]:
         classpath = [str(find_zookeeper_jar())]
-        if SLF4J_SIMPLE_JAR.is_file():
-            classpath.append(str(SLF4J_SIMPLE_JAR))
+        classpath += [str(jar) for jar in (NETTY_CODEC_JAR, SLF4J_SIMPLE_JAR) if jar.is_file()]
         command = [
             find_java(),
             f"-Xmx{self.heap_mb}m",
@@ -510,7 +544,7 @@ class ZooKeeperEnsemble:
         deadline = time.monotonic() + timeout_s
         while True:
             running = [server for server in self.servers if server.is_running]
-            modes = {server: server.mode() for server in running}
+            modes = {server: server.mode(timeout_s=_PROBE_TIMEOUT_S) for server in running}
             leaders = [server for server, mode in modes.items() if mode is ZooKeeperMode.LEADER]
             serving = all(mode in server.expected_modes for server, mode in modes.items())
             if serving and len(leaders) == 1:

@@ -28,6 +28,7 @@ from cool.clouds.base import (
     Observed,
     Provider,
     ProviderError,
+    ResourceExistsError,
     ResourceFailedError,
     ResourceGoneError,
     StepContext,
@@ -301,7 +302,15 @@ class BuildRunner:
                 found = provider.find(ctx)
                 if found:
                     return self._adopt(provider, ctx, spec, found)
-            return provider.create(ctx, properties)
+            try:
+                return provider.create(ctx, properties)
+            except ResourceExistsError:
+                # Ours, if it carries our tags (an earlier create landed late);
+                # else the name belongs to someone else: a failure to report.
+                found = provider.find(ctx)
+                if found:
+                    return self._adopt(provider, ctx, spec, found)
+                raise
 
         properties = self._resolve(spec.properties)
         return self._guarded(find_or_create)

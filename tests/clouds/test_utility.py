@@ -12,23 +12,11 @@ from hypothesis import strategies as st
 from cool.clouds.base import ResourceFailedError, ResourceGoneError, StepContext
 from cool.clouds.utility import CHARACTER_CLASSES, UtilityProvider
 from cool.resources.registry import ResourceTypeRegistry
+from tests.clouds.helpers import FakeClock
 
 BUILD = "01HXBBBBBBBBBBBBBBBBBBBBBB"
 NONE, VALUE = "OS::Heat::None", "OS::Heat::Value"
 RANDOM, TEST = "OS::Heat::RandomString", "OS::Heat::TestResource"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
@@ -73,6 +61,32 @@ def test_utility_type_creates_observes_and_deletes(
     utility.delete(step, physical_id)
     utility.delete(step, physical_id)
     assert utility.is_deleted(step, physical_id)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [(NONE, {}), (VALUE, {"value": "v"}), (RANDOM, {}), (TEST, {"value": "v"})],
+)
+def test_utility_reference_is_what_heat_gives(
+    utility: UtilityProvider, resource_type: str, properties: dict[str, Any]
+) -> None:
+    step = ctx(resource_type)
+    observed = utility.observe(step, utility.create(step, properties))
+    expected = {  # Heat's get_reference_id: the value, the physical resource name, the id
+        RANDOM: observed.attributes.get("value"),
+        TEST: step.cloud_name,
+    }.get(resource_type)
+    assert observed.reference == expected
+
+
+def test_utility_test_resource_refers_to_its_name_once_ready(
+    utility: UtilityProvider, clock: FakeClock
+) -> None:
+    step = ctx(TEST)
+    physical_id = utility.create(step, {"value": "secretless", "wait_secs": 2})
+    assert utility.observe(step, physical_id).reference is None  # not ready yet
+    clock.now += 2
+    assert utility.observe(step, physical_id).reference == step.cloud_name != physical_id
 
 
 def test_utility_value_of_the_wrong_type_fails(utility: UtilityProvider) -> None:
@@ -156,6 +170,7 @@ def test_utility_random_string_is_stable_and_its_id_holds_only_the_recipe(
     other = UtilityProvider(clock=clock)
     again = other.observe(ctx(RANDOM), physical_id).attributes["value"]
     assert other.observe(ctx(RANDOM), physical_id).attributes["value"] == again
+    assert other.observe(ctx(RANDOM), physical_id).reference == again  # get_resource agrees
     assert len(again) == 12
     assert sum(c.isdigit() for c in again) >= 3
     assert sum(c in "!?" for c in again) >= 2

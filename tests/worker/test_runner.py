@@ -143,7 +143,7 @@ def test_runner_builds_the_multi_tier_example_on_the_sim_cloud(
         assert sorted(r.resource_name for r in live) == sorted(recorded)
         assert sim.duplicates(build_id) == []
         server = next(r for r in live if r.resource_name == "web")
-        assert server.properties["key_name"] == "demo-key"  # get_resource gives the name
+        assert server.properties["key_name"] == "multi-key"  # get_resource gives the name
 
 
 def test_runner_failure_leaves_a_note_and_rolls_back(

@@ -1,0 +1,125 @@
+"""What the tests of the simulated cloud share: a clock, and a world of every type."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cool.clouds.base import StepContext
+from cool.clouds.sim import SimProvider
+
+BUILD = "01HXAAAAAAAAAAAAAAAAAAAAAA"
+NET = "OS::Neutron::Net"
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def in_threads(work: Callable[[int], object], count: int) -> list[BaseException]:
+    """Run ``work(0)`` to ``work(count - 1)`` at once, a thread each; what they raised."""
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def ctx(name: str, resource_type: str, build_id: str = BUILD) -> StepContext:
+    return StepContext(build_id, name, resource_type, project_id="demo")
+
+
+def create_net(sim: SimProvider, name: str = "net") -> str:
+    return sim.create(ctx(name, NET), {})
+
+
+# Every simulated type, in an order that creates dependencies first: name, type,
+# and the properties given what get_resource gives for the resources created so far.
+WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
+    ("net", "OS::Neutron::Net", lambda ref: {"name": "private"}),
+    (
+        "subnet",
+        "OS::Neutron::Subnet",
+        lambda ref: {"network": ref["net"], "cidr": "10.0.0.0/24", "ip_version": 4},
+    ),
+    ("router", "OS::Neutron::Router", lambda ref: {"external_gateway_info": {"network": "public"}}),
+    (
+        "router_interface",
+        "OS::Neutron::RouterInterface",
+        lambda ref: {"router": ref["router"], "subnet": ref["subnet"]},
+    ),
+    (
+        "security_group",
+        "OS::Neutron::SecurityGroup",
+        lambda ref: {"rules": [{"protocol": "tcp", "port_range_min": 22, "port_range_max": 22}]},
+    ),
+    (
+        "port",
+        "OS::Neutron::Port",
+        lambda ref: {
+            "network": ref["net"],
+            "fixed_ips": [{"subnet": ref["subnet"]}],
+            "security_groups": [ref["security_group"]],
+        },
+    ),
+    ("floating_ip", "OS::Neutron::FloatingIP", lambda ref: {"floating_network": "public"}),
+    (
+        "floating_ip_association",
+        "OS::Neutron::FloatingIPAssociation",
+        lambda ref: {"floatingip_id": ref["floating_ip"], "port_id": ref["port"]},
+    ),
+    ("key", "OS::Nova::KeyPair", lambda ref: {"name": "demo-key", "save_private_key": True}),
+    (
+        "server",
+        "OS::Nova::Server",
+        lambda ref: {
+            "flavor": "m1.tiny",
+            "image": "cirros",
+            "key_name": ref["key"],
+            "networks": [{"port": ref["port"]}],
+        },
+    ),
+    ("volume", "OS::Cinder::Volume", lambda ref: {"size": 2}),
+    (
+        "volume_attachment",
+        "OS::Cinder::VolumeAttachment",
+        lambda ref: {"instance_uuid": ref["server"], "volume_id": ref["volume"]},
+    ),
+]
+TYPE_OF = {name: kind for name, kind, _ in WORLD}
+
+
+def build_world(sim: SimProvider, build_id: str = BUILD) -> dict[str, str]:
+    """Create every type, as the runner would; the physical ids."""
+    ids: dict[str, str] = {}
+    ref: dict[str, str] = {}  # what get_resource gives: the reference, else the id
+    for name, kind, properties in WORLD:
+        step = ctx(name, kind, build_id)
+        ids[name] = sim.create(step, properties(ref))
+        ref[name] = sim.observe(step, ids[name]).reference or ids[name]
+    return ids
+
+
+def observe(sim: SimProvider, ids: dict[str, str], name: str) -> dict[str, Any]:
+    observed = sim.observe(ctx(name, TYPE_OF[name]), ids[name])
+    assert observed.ready, observed
+    return dict(observed.attributes)
