@@ -61,3 +61,31 @@ def test_config_worker_settings_follow_the_options(tmp_path: Path) -> None:
     assert settings.runner.parallelism == 7
     assert settings.runner.guard_wait_s == 3
     assert config.zookeeper_settings(conf).session_timeout_s == 3
+
+
+def test_config_sample_is_fresh(tmp_path: Path) -> None:
+    """etc/cool.conf.sample is what oslo-config-generator makes from the code now."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    generated = tmp_path / "cool.conf.sample"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oslo_config.generator",
+            "--config-file",
+            str(repo / "etc/oslo-config-generator/cool.conf"),
+            "--output-file",
+            str(generated),
+        ],
+        check=True,
+        cwd=repo,
+        timeout=60,
+    )
+    committed = (repo / "etc/cool.conf.sample").read_text()
+    assert generated.read_text() == committed, (
+        "regenerate: .venv/bin/oslo-config-generator "
+        "--config-file etc/oslo-config-generator/cool.conf"
+    )
