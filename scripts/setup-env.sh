@@ -47,3 +47,14 @@ cool_setup_env() {
     "$COOL_VENV/bin/python" -m pip install -q --upgrade pip >&2
     "$COOL_VENV/bin/python" -m pip install -q -e "$COOL_ROOT${extras:+[$extras]}" >&2
 }
+
+# ZooKeeper from Debian (the tests and the local system run a real one), and
+# a Java runtime for it when none is on PATH.
+cool_need_zookeeper() {
+    local packages=()
+    [ -f /usr/share/java/zookeeper.jar ] || packages+=(zookeeper)
+    command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+    if [ "${#packages[@]}" -gt 0 ]; then
+        _cool_apt_install "${packages[@]}"
+    fi
+}
