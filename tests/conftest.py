@@ -58,9 +58,14 @@ def zookeeper() -> Iterator[ZooKeeperServer]:
         server.stop()  # also when start() failed half way: no JVM outlives the session
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def _zk_admin(zookeeper: ZooKeeperServer) -> Iterator[KazooClient]:
-    """An unchrooted client that creates and removes the tests' chroots."""
+    """An unchrooted client that creates and removes the test's chroot.
+
+    Per test, not per session: kazoo's connection thread draws from the
+    global ``random`` (ping jitter), which would disturb hypothesis in tests
+    that run later and need no ZooKeeper.
+    """
     client = start_client(zookeeper.hosts)
     try:
         yield client

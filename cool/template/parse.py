@@ -167,8 +167,18 @@ class _Builder:
             self._run(parser.get_event)
         except yaml.MarkedYAMLError as exc:
             self._problems.append(self._syntax_problem(exc))
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+            self._problems.append(
+                Problem(
+                    Code.SYNTAX,
+                    f"invalid YAML: character {exc.character!r} is not allowed in YAML text "
+                    "(control characters are not)",
+                    "",
+                    *line_column(self._text, exc.position),
+                )
+            )
         except yaml.YAMLError as exc:
-            self._problems.append(Problem(Code.SYNTAX, f"invalid YAML: {exc}", ""))
+            self._problems.append(Problem(Code.SYNTAX, f"invalid YAML: {exc}", "", 1, 1))
         except _FatalError as fatal:
             self._problems.append(fatal.problem)
         finally:

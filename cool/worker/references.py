@@ -1,0 +1,55 @@
+"""Run-time values of the expressions a plan kept: ids and attributes of resources
+already built, and Heat's pseudo parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cool.model import Plan
+from cool.store.records import BuildMeta, ResourceRecord
+from cool.template import functions
+
+
+def resolve(value: Any, meta: BuildMeta, records: Mapping[str, tuple[ResourceRecord, int]]) -> Any:
+    def get_resource(name: str) -> str | None:
+        """The provider's reference (a key pair's name, ...), else the physical id."""
+        entry = records.get(name)
+        if entry is None:
+            return None
+        return entry[0].reference or entry[0].physical_id
+
+    def get_attr(name: str, attribute: str) -> Any:
+        entry = records.get(name)
+        if entry is None:
+            return None
+        attributes = entry[0].attributes
+        if attribute == "show" and "show" not in attributes:
+            return dict(attributes)
+        return attributes.get(attribute)
+
+    return functions.resolve(
+        value,
+        get_resource=get_resource,
+        get_attr=get_attr,
+        pseudo={
+            "OS::stack_name": meta.name,
+            "OS::stack_id": meta.build_id,
+            "OS::project_id": meta.project_id,
+        },
+    )
+
+
+def outputs(
+    plan: Plan, meta: BuildMeta, records: Mapping[str, tuple[ResourceRecord, int]]
+) -> dict[str, Any]:
+    """Every output's value, or the error that kept it from having one."""
+    out: dict[str, Any] = {}
+    for output in plan.outputs:
+        try:
+            value = resolve(output.value, meta, records)
+        except (ValueError, KeyError, TypeError, functions.PathError) as exc:
+            out[output.name] = {"description": output.description, "error": str(exc)}
+        else:
+            out[output.name] = {"description": output.description, "value": value}
+    return out

@@ -1,0 +1,253 @@
+"""One resource's steps: create (or adopt) it, and delete it.
+
+Every step is recorded *before* its side effect (DESIGN.md section 5)::
+
+    PENDING -> CREATE_IN_PROGRESS (intent recorded) -> cloud create called
+            -> physical id recorded -> poll until ready -> CREATE_COMPLETE
+
+so whoever runs a step after a takeover knows whether the resource is done
+(skip it), has an id (poll it), or was being created with an unknown outcome
+(look it up by its tags and *adopt* it, or create it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cool.clouds.base import (
+    Found,
+    Observed,
+    Provider,
+    ProviderError,
+    ResourceExistsError,
+    ResourceFailedError,
+    ResourceGoneError,
+    StepContext,
+)
+from cool.clouds.registry import Providers
+from cool.errors import ClaimLostError
+from cool.model import DeletionPolicy, ResourceSpec, ResourceStatus
+from cool.store.records import Note, ResourceRecord
+from cool.worker import references
+from cool.worker.ledger import Ledger
+from cool.worker.retry import CLOUD_RETRY, RetryPolicy
+from cool.worker.schedule import StepFailedError, StepStoppedError
+
+_RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    parallelism: int = 4  # steps of one build at a time
+    poll_interval_s: float = 0.2  # between two looks at a resource that is not ready
+    guard_wait_s: float = 10.0  # how long a SUSPENDED connection may hold a step
+    retry: RetryPolicy = CLOUD_RETRY
+
+
+class Steps:
+    def __init__(
+        self,
+        ledger: Ledger,
+        providers: Providers,
+        settings: RunnerSettings,
+        specs: dict[str, ResourceSpec],
+        *,
+        stopping: threading.Event,
+        count_call: Callable[[], None],
+    ) -> None:
+        self.ledger = ledger
+        self.providers = providers
+        self.settings = settings
+        self.specs = specs
+        self.stopping = stopping
+        self.count_call = count_call
+
+    # -- shared -----------------------------------------------------------------
+
+    def _context(self, spec: ResourceSpec) -> StepContext:
+        meta = self.ledger.meta
+        return StepContext(
+            build_id=meta.build_id,
+            resource_name=spec.name,
+            resource_type=spec.type,
+            project_id=meta.project_id,
+            build_name=meta.name,
+        )
+
+    def _guarded(self, function: Callable[[], Any]) -> Any:
+        """A cloud call: only while the claim is ours, retried as the policy says."""
+
+        def before() -> None:
+            self.ledger.fence.guard(self.settings.guard_wait_s)
+            self.count_call()
+
+        return self.settings.retry.call(function, before=before)
+
+    def _pause(self, name: str) -> None:
+        """Between two polls: stop early when asked, abandon when the claim is lost."""
+        if self.stopping.is_set():
+            raise StepStoppedError(name)
+        if self.ledger.fence.lost.wait(self.settings.poll_interval_s):
+            raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")
+
+    def _update(self, name: str, reason: str, *, progress: int = 0, **changes: Any) -> None:
+        record = self.ledger.record(name)
+        assert record is not None
+        self.ledger.write_resource(
+            record.but(worker=self.ledger.worker_id, updated_at=self.ledger.clock(), **changes),
+            reason,
+            progress=progress,
+        )
+
+    def note(self, spec: ResourceSpec, action: str, error: str) -> dict[str, object]:
+        return Note(
+            resource=spec.name,
+            type=spec.type,
+            action=action,
+            error=error,
+            worker=self.ledger.worker_id,
+            at=self.ledger.clock(),
+        ).to_dict()
+
+    # -- create -------------------------------------------------------------------
+
+    def create(self, name: str) -> None:
+        spec = self.specs[name]
+        provider = self.providers.for_type(spec.type)
+        ctx = self._context(spec)
+        record = self.ledger.record(name)
+        if record is not None and record.status is ResourceStatus.CREATE_FAILED:
+            raise StepFailedError(self.note(spec, "CREATE", record.error or "failed"))
+        try:
+            if record is None:
+                self.ledger.write_resource(
+                    ResourceRecord(
+                        name=name,
+                        type=spec.type,
+                        status=ResourceStatus.CREATE_IN_PROGRESS,
+                        attempts=1,
+                        worker=self.ledger.worker_id,
+                        updated_at=self.ledger.clock(),
+                    ),
+                    "creating",
+                )
+                physical_id = self._create(provider, ctx, spec, adopt=False)
+            elif record.physical_id is None:
+                physical_id = self._create(provider, ctx, spec, adopt=True)
+            else:
+                physical_id = record.physical_id
+            self._await_ready(provider, ctx, spec, physical_id)
+        except ProviderError as exc:
+            if self.ledger.status(name) is not ResourceStatus.CREATE_FAILED:
+                self._update(name, str(exc), status=ResourceStatus.CREATE_FAILED, error=str(exc))
+            raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
+
+    def _create(
+        self, provider: Provider, ctx: StepContext, spec: ResourceSpec, *, adopt: bool
+    ) -> str:
+        """The physical id: adopted, or newly created.
+
+        ``adopt``: an earlier create's outcome is unknown (a takeover), so look
+        the resource up by its tags first. A retried create looks it up too: a
+        create whose reply was lost may well have happened.
+        """
+        attempts = 0
+
+        def find_or_create() -> str:
+            nonlocal attempts
+            attempts += 1
+            if adopt or attempts > 1:
+                found = provider.find(ctx)
+                if found:
+                    return self._adopt(provider, ctx, spec, found)
+            try:
+                return provider.create(ctx, properties)
+            except ResourceExistsError:
+                # Ours, if it carries our tags (an earlier create landed late);
+                # else the name belongs to someone else: a failure to report.
+                found = provider.find(ctx)
+                if found:
+                    return self._adopt(provider, ctx, spec, found)
+                raise
+
+        properties = references.resolve(spec.properties, self.ledger.meta, self.ledger.records)
+        return self._guarded(find_or_create)
+
+    def _adopt(
+        self, provider: Provider, ctx: StepContext, spec: ResourceSpec, found: list[Found]
+    ) -> str:
+        """Keep the oldest resource carrying the step's tags; delete any duplicates."""
+        keep, extras = found[0], found[1:]
+        for extra in extras:  # a create that raced a takeover
+            self._guarded(lambda e=extra: provider.delete(ctx, e.physical_id))
+        self._update(spec.name, "adopted an existing resource", physical_id=keep.physical_id)
+        return keep.physical_id
+
+    def _await_ready(
+        self, provider: Provider, ctx: StepContext, spec: ResourceSpec, physical_id: str
+    ) -> None:
+        recreated = 0
+        while True:
+            try:
+                observed: Observed = self._guarded(lambda p=physical_id: provider.observe(ctx, p))
+            except ResourceGoneError:
+                # Gone before it was ready (deleted behind our back, or a provider
+                # that cannot observe another worker's create): create it again.
+                recreated += 1
+                if recreated > _RECREATE_LIMIT:
+                    raise
+                physical_id = self._create(provider, ctx, spec, adopt=True)
+                continue
+            if observed.failed is not None:
+                raise ResourceFailedError(observed.failed)
+            if observed.ready:
+                self._update(
+                    spec.name,
+                    "created",
+                    progress=1,
+                    status=ResourceStatus.CREATE_COMPLETE,
+                    physical_id=physical_id,
+                    reference=observed.reference,
+                    attributes=dict(observed.attributes),
+                    error=None,
+                )
+                return
+            record = self.ledger.record(spec.name)
+            if record is not None and record.physical_id != physical_id:
+                self._update(spec.name, "create called", physical_id=physical_id)
+            self._pause(spec.name)
+
+    # -- delete -------------------------------------------------------------------
+
+    def delete(self, name: str, *, honour_retain: bool) -> None:
+        spec = self.specs[name]
+        record = self.ledger.record(name)
+        assert record is not None
+        if honour_retain and spec.deletion_policy is DeletionPolicy.RETAIN and record.physical_id:
+            self._update(
+                name, "kept in the cloud (deletion_policy: Retain)", status=ResourceStatus.RETAINED
+            )
+            return
+        provider = self.providers.for_type(spec.type)
+        ctx = self._context(spec)
+        try:
+            if record.status is not ResourceStatus.DELETE_IN_PROGRESS:
+                self._update(name, "deleting", status=ResourceStatus.DELETE_IN_PROGRESS)
+            # Everything tagged for this step goes, not just the recorded id: a
+            # create whose outcome was never recorded leaves nothing behind.
+            ids = {f.physical_id for f in self._guarded(lambda: provider.find(ctx))}
+            if record.physical_id:
+                ids.add(record.physical_id)
+            for physical_id in sorted(ids):
+                with contextlib.suppress(ResourceGoneError):
+                    self._guarded(lambda p=physical_id: provider.delete(ctx, p))
+            while not all(self._guarded(lambda p=p: provider.is_deleted(ctx, p)) for p in ids):
+                self._pause(name)
+        except ProviderError as exc:
+            self._update(name, str(exc), status=ResourceStatus.DELETE_FAILED, error=str(exc))
+            raise StepFailedError(self.note(spec, "DELETE", str(exc))) from exc
+        self._update(name, "deleted", status=ResourceStatus.DELETE_COMPLETE, error=None)
