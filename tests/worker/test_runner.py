@@ -234,3 +234,29 @@ def test_two_workers_share_builds_each_built_once(
             assert lease["claims"] == 1  # claimed once: no herd, no double work
             owners.add(lease["worker_id"])
         assert owners == {first.worker_id, second.worker_id}
+
+
+def test_runner_rollback_that_fails_ends_rollback_failed_with_both_reasons(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    template = """
+heat_template_version: wallaby
+resources:
+  net: {type: OS::Neutron::Net}
+  sg: {type: OS::Neutron::SecurityGroup, depends_on: net}
+"""
+    db = tmp_path / "sim.db"
+    with SimProvider(db) as sim:
+        sim.arm("sg", "create", times=None, message="quota exceeded")
+        sim.arm("net", "delete", times=None, message="network in use")
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, db):
+        build_id = submit(store, registry, template)
+        state = wait_terminal(store, build_id)
+        recorded = statuses(store, build_id)
+    assert state.status is BuildStatus.ROLLBACK_FAILED
+    assert state.note is not None
+    assert state.note["resource"] == "sg"  # the failure that started it all
+    assert "quota exceeded" in state.note["error"]
+    assert state.reason.startswith("rollback failed: DELETE of net (OS::Neutron::Net) failed")
+    assert "network in use" in state.reason
+    assert recorded["net"] == "DELETE_FAILED"

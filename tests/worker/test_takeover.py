@@ -9,9 +9,10 @@ from cool.clouds.sim import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
+from cool.store.session import Connection
 from tests.worker.helpers import open_store, running_worker, statuses, submit, wait_terminal
 from tests.worker.processes import WorkerProcess
-from tests.zk import assert_eventually, expire_session
+from tests.zk import ConnectionProxy, assert_eventually, expire_session
 
 # Outputs that do not depend on the build id or on timing, so that a disturbed
 # run can be compared with an undisturbed one.
@@ -165,3 +166,52 @@ resources:
     with SimProvider(db) as sim:
         assert sim.calls(caller="old", after_id=mark) == []
         assert sim.duplicates(build_id) == []
+
+
+def test_suspended_worker_starts_no_cloud_call_until_reconnected(
+    zk_proxy: ConnectionProxy,
+    zk_hosts: str,
+    zk_chroot: str,
+    tmp_path: Path,
+    registry: ResourceTypeRegistry,
+) -> None:
+    """A partition shorter than the session: SUSPENDED, no side effects, then on it goes."""
+    db = tmp_path / "sim.db"
+    template = """
+heat_template_version: wallaby
+resources:
+  slow: {type: OS::Neutron::Net, properties: {name: slow}}
+  after: {type: OS::Neutron::Net, depends_on: slow}
+"""
+    through_proxy = zk_proxy.hosts + zk_chroot
+    with (
+        open_store(zk_hosts) as store,
+        running_worker(
+            through_proxy, db, worker_id="w", latency_s=1.0, session_timeout_s=8.0
+        ) as worker,
+    ):
+        build_id = submit(store, registry, template)
+        assert_eventually(
+            lambda: (
+                (record := store.resources(build_id).get("slow")) is not None
+                and record[0].physical_id is not None
+            ),
+            timeout_s=20,
+        )
+        session_id = worker.session.session_id
+        zk_proxy.partition()
+        assert_eventually(lambda: worker.session.connection is Connection.SUSPENDED)
+        with SimProvider(db) as sim:
+            mark = sim.last_call_id()
+            # Long enough for 'slow' to become ready and 'after' to be wanted.
+            ready_at = sim.live_resources(build_id)[0].ready_at
+        assert_eventually(lambda: time.time() > ready_at + 0.5, timeout_s=5)
+        with SimProvider(db) as sim:
+            assert sim.calls(caller="w", after_id=mark) == []
+        zk_proxy.heal()
+        state = wait_terminal(store, build_id, timeout_s=30)
+        assert worker.session.session_id == session_id  # the same session carried on
+    assert state.status is BuildStatus.CREATE_COMPLETE
+    lease_claims = 1
+    with open_store(zk_hosts) as store:
+        assert store.lease_data(build_id)[0]["claims"] == lease_claims
