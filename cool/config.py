@@ -149,6 +149,64 @@ sim_opts = [
 ]
 
 
+gc_group = cfg.OptGroup(
+    "gc",
+    title="Garbage collection",
+    help="Pruning finished builds. One worker at a time does it: the one that wins the "
+    "ZooKeeper election.",
+)
+
+gc_opts = [
+    cfg.FloatOpt(
+        "retention",
+        default=7 * 24 * 3600.0,
+        min=0.0,
+        help="Seconds a finished build stays queryable before it is pruned.",
+    ),
+    cfg.IntOpt(
+        "max_finished",
+        default=10_000,
+        min=0,
+        help="Most finished builds kept; above this the oldest are pruned first, whatever "
+        "their age.",
+    ),
+    cfg.FloatOpt(
+        "interval",
+        default=60.0,
+        min=0.1,
+        help="Seconds between two passes of the garbage collector.",
+    ),
+    cfg.IntOpt(
+        "batch_size",
+        default=100,
+        min=1,
+        help="Builds pruned per ZooKeeper round trip, so that a large backlog never stalls "
+        "ZooKeeper.",
+    ),
+    cfg.BoolOpt("enabled", default=True, help="Whether workers take part in the GC election."),
+]
+
+build_group = cfg.OptGroup("build", title="Builds", help="Limits on every build.")
+
+build_opts = [
+    cfg.IntOpt(
+        "default_timeout",
+        default=60,
+        min=1,
+        help="Minutes a build may take when its request gives no timeout_mins.",
+    ),
+    cfg.IntOpt("max_timeout", default=24 * 60, min=1, help="Largest timeout_mins accepted."),
+    cfg.IntOpt(
+        "max_claims",
+        default=5,
+        min=1,
+        help="How many times a build may be claimed after its worker died before it is "
+        "failed as poison (a build that keeps killing its workers); graceful handovers "
+        "do not count.",
+    ),
+]
+
+
 def register(conf: cfg.ConfigOpts) -> None:
     for group, opts in list_opts():
         conf.register_group(group)
@@ -197,4 +255,6 @@ def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
         (zookeeper_group, zookeeper_opts),
         (worker_group, worker_opts),
         (sim_group, sim_opts),
+        (gc_group, gc_opts),
+        (build_group, build_opts),
     ]
