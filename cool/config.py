@@ -230,6 +230,7 @@ def worker_settings(conf: cfg.ConfigOpts) -> WorkerSettings:
         step_threads=group.step_threads,
         claim_grace_s=group.claim_grace,
         stop_timeout_s=group.stop_timeout,
+        max_claims=conf.build.max_claims,
         runner=RunnerSettings(
             parallelism=group.parallelism,
             poll_interval_s=group.poll_interval,

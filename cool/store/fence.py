@@ -162,6 +162,17 @@ class Fence:
             )
         if finish:
             transaction.delete(layout.pending_build(build_id))
+        if release:  # counted, so that handovers never make a build look like poison
+            lease = self.lease
+            handed_over = {
+                "worker_id": lease.worker_id,
+                "claims": lease.claims,
+                "releases": lease.releases + 1,
+                "claimed_at": lease.claimed_at,
+            }
+            transaction.set_data(
+                layout.lease(build_id), codec.dumps(handed_over), version=self.epoch
+            )
         if finish or release:
             transaction.delete(layout.claim(build_id))
         try:
@@ -234,5 +245,7 @@ def claim(
             LOG.warning("build %s: claim failed: %r", build_id, unexpected[0])
         return None
     epoch = results[2].version
-    lease = Lease(worker_id=worker_id, claims=claims, claimed_at=now, epoch=epoch)
+    lease = Lease(
+        worker_id=worker_id, claims=claims, claimed_at=now, epoch=epoch, releases=releases
+    )
     return Fence(client, layout, build_id, lease, count_write=count_write)

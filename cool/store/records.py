@@ -146,6 +146,7 @@ class Lease:
     claims: int
     claimed_at: float
     epoch: int
+    releases: int = 0  # graceful handovers among the claims
 
 
 @dataclass(frozen=True, slots=True)

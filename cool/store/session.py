@@ -8,12 +8,15 @@ event thread: they must only record and wake, never block.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.recipe.watchers import ChildrenWatch
+from kazoo.recipe.watchers import ChildrenWatch, DataWatch
 
+from cool.store import codec
 from cool.store.client import ZooKeeperSettings, connect
 from cool.store.layout import Layout
 
@@ -62,6 +65,26 @@ class Session:
             return True
 
         ChildrenWatch(self.client, path, changed)
+
+    def watch_data(
+        self, path: str, callback: Callable[[dict[str, Any]], None]
+    ) -> Callable[[], None]:
+        """``callback(decoded data)`` now and on every change, until the returned
+        function is called (or the node is deleted)."""
+        active = threading.Event()
+        active.set()
+
+        def changed(data: bytes | None, _stat: object, _event: object = None) -> bool:
+            if not active.is_set():
+                return False  # kazoo drops a DataWatch whose function returns False
+            try:
+                callback(codec.loads(data) if data else {})
+            except Exception:  # a bug in a callback must not kill kazoo's watch thread
+                LOG.exception("watch callback for %s failed", path)
+            return True
+
+        DataWatch(self.client, path, changed)
+        return active.clear
 
     def close(self) -> None:
         try:

@@ -34,6 +34,7 @@ class Ledger:
         self.state = BuildState(BuildStatus.CREATE_QUEUED)
         self._state_version = 0
         self.records: dict[str, tuple[ResourceRecord, int]] = {}
+        self.finished = False  # the terminal state is written: nothing more to do
 
     def load(self) -> None:
         """Read back everything recorded (at the start, or after an uncertain write)."""
@@ -83,6 +84,7 @@ class Ledger:
                 finish=True,
             )
             self.state = state
+            self.finished = True
         LOG.info("build %s: %s (%s)", self.build_id, status, reason)
         return status
 

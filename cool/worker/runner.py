@@ -1,9 +1,20 @@
 """One build, run to a terminal state by the worker that owns it.
 
-The runner walks the build's statuses (create, then rollback or finish;
-delete) and runs the resources' steps (:mod:`cool.worker.steps`) over the
-dependency graph, independent ones in parallel. Every write goes through
-the claim's fence (:mod:`cool.worker.ledger`); the runner never parses
+The runner walks the build's statuses and runs the resources' steps
+(:mod:`cool.worker.steps`) over the dependency graph, independent ones in
+parallel::
+
+    CREATE_QUEUED -> CREATE_IN_PROGRESS -> CREATE_COMPLETE
+                                        -> CREATE_FAILED [-> ROLLBACK_IN_PROGRESS
+                                                            -> ROLLBACK_COMPLETE | _FAILED]
+                                        -> (cancel) [ROLLBACK_IN_PROGRESS ->] CANCEL_COMPLETE
+    (delete, from any state) -> DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED
+
+Cancel and delete requests arrive through the build's control node and are
+honoured within one step (no new step starts; those in flight finish). The
+deadline fails the build like any failure. A build claimed too many times
+(its workers keep dying) is failed as poison. Every write goes through the
+claim's fence (:mod:`cool.worker.ledger`); the runner never parses
 templates, never speaks HTTP and never imports kazoo.
 """
 
@@ -14,15 +25,18 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from typing import Any
 
 from cool.clouds.registry import Providers
 from cool.errors import CommitUnknownError
 from cool.model import BuildStatus, ResourceStatus
 from cool.store.builds import BuildStore
+from cool.store.control import CANCEL, DELETE, Requests
 from cool.store.fence import Fence
+from cool.store.records import Note
 from cool.worker import references
 from cool.worker.ledger import Ledger
-from cool.worker.schedule import run_graph
+from cool.worker.schedule import Outcome, run_graph
 from cool.worker.steps import RunnerSettings, Steps
 
 __all__ = ["BuildRunner", "RunnerSettings"]
@@ -31,7 +45,9 @@ LOG = logging.getLogger(__name__)
 
 _FINISHED = (ResourceStatus.DELETE_COMPLETE, ResourceStatus.RETAINED)
 
-Outcome = tuple[dict[str, object] | None, bool]  # (failure note, stopped early)
+# Calls ``callback(requests)`` now and whenever a build's control node changes;
+# returns a function that stops the watch.
+WatchControl = Callable[[str, Callable[[dict[str, Any]], None]], Callable[[], None]]
 
 
 class BuildRunner:
@@ -48,18 +64,34 @@ class BuildRunner:
         stopping: threading.Event,
         clock: Callable[[], float] = time.time,
         count_call: Callable[[], None] = lambda: None,
+        watch_control: WatchControl | None = None,
+        max_claims: int = 5,
     ) -> None:
         self.fence = fence
         self.settings = settings
         self.executor = executor
         self.stopping = stopping
+        self.clock = clock
+        self.watch_control = watch_control
+        self.max_claims = max_claims
         self.build_id = fence.build_id
         self.meta, self.plan = store.meta_and_plan(self.build_id)
         self.specs = {r.name: r for r in self.plan.resources}
+        self.requests = Requests(store, clock=clock)
         self.ledger = Ledger(store, fence, self.meta, clock)
         self.steps = Steps(
-            self.ledger, providers, settings, self.specs, stopping=stopping, count_call=count_call
+            self.ledger,
+            providers,
+            settings,
+            self.specs,
+            stopping=stopping,
+            count_call=count_call,
+            expired=self._expired,
         )
+        # Set when no new step may start: a request came, or time is up. (The worker
+        # stopping, ``stopping``, halts the graph too, and makes steps let go.)
+        self.halt = threading.Event()
+        self._control: dict[str, Any] = {}
 
     def run(self) -> BuildStatus | None:
         """The terminal status reached, or None when it stopped early and released the build.
@@ -68,54 +100,159 @@ class BuildRunner:
         nothing more for this build. After a write whose outcome is unknown,
         it reads back what is recorded and carries on from there.
         """
-        while True:
-            try:
-                return self._run_once()
-            except CommitUnknownError as exc:
-                LOG.warning("build %s: %s; re-reading and carrying on", self.build_id, exc)
-                self.fence.guard(self.settings.guard_wait_s)
+        unwatch = (
+            self.watch_control(self.build_id, self._on_control) if self.watch_control else None
+        )
+        timer = threading.Timer(max(self.meta.deadline - self.clock(), 0), self.halt.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            while True:
+                try:
+                    return self._run_once()
+                except CommitUnknownError as exc:
+                    LOG.warning("build %s: %s; re-reading and carrying on", self.build_id, exc)
+                    self.fence.guard(self.settings.guard_wait_s)
+        finally:
+            timer.cancel()
+            if unwatch is not None:
+                unwatch()
+
+    # -- what stops a build -------------------------------------------------------
+
+    def _on_control(self, requests: dict[str, Any]) -> None:
+        if CANCEL in requests or DELETE in requests:
+            self.halt.set()  # honoured within one step: nothing new starts
+
+    def _expired(self) -> bool:
+        return self.clock() >= self.meta.deadline
+
+    def _read_control(self) -> dict[str, Any]:
+        self._control, _ = self.requests.control(self.build_id)
+        return self._control
+
+    def _note(self, error: str, action: str = "CREATE") -> dict[str, object]:
+        return Note(
+            resource=None,
+            type=None,
+            action=action,
+            error=error,
+            worker=self.ledger.worker_id,
+            at=self.clock(),
+        ).to_dict()
+
+    def _deadline_note(self) -> dict[str, object]:
+        return self._note(
+            f"the build did not finish within its timeout of {self.meta.timeout_mins} minutes"
+        )
+
+    def _claims(self) -> int:
+        """Claims that ended with a dead worker (graceful handovers do not count)."""
+        return self.fence.lease.claims - self.fence.lease.releases
+
+    # -- the walk through the statuses ------------------------------------------
 
     def _run_once(self) -> BuildStatus | None:
         ledger = self.ledger
         ledger.load()
+        control = self._read_control()
         status = ledger.state.status
-        LOG.info("build %s: running from %s (epoch %d)", self.build_id, status, self.fence.epoch)
+        LOG.info(
+            "build %s: running from %s (epoch %d, claim %d)",
+            self.build_id,
+            status,
+            self.fence.epoch,
+            self.fence.lease.claims,
+        )
+        if not status.is_terminal and self._claims() > self.max_claims:
+            note = self._note(
+                f"claimed {self._claims()} times and each of its workers died before it "
+                "finished: failed as a poison build, without rollback",
+                "DELETE" if status is BuildStatus.DELETE_IN_PROGRESS else "CREATE",
+            )
+            failed = (
+                BuildStatus.DELETE_FAILED
+                if status is BuildStatus.DELETE_IN_PROGRESS
+                else BuildStatus.CREATE_FAILED
+            )
+            return ledger.finish(failed, str(note["error"]), note=note)
+        if DELETE in control and status not in (
+            BuildStatus.DELETE_IN_PROGRESS,
+            BuildStatus.DELETE_COMPLETE,
+        ):
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, "delete requested")
+            status = BuildStatus.DELETE_IN_PROGRESS
         if status is BuildStatus.CREATE_QUEUED:
+            if CANCEL in control:
+                return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled before it started")
+            if self._expired():
+                note = self._deadline_note()
+                return ledger.finish(BuildStatus.CREATE_FAILED, str(note["error"]), note=note)
             ledger.transition(BuildStatus.CREATE_IN_PROGRESS, f"claimed by {ledger.worker_id}")
             status = BuildStatus.CREATE_IN_PROGRESS
         if status is BuildStatus.CREATE_IN_PROGRESS:
-            failure, stopped = self._create_all()
-            if stopped:
+            status = self._create()
+            if status is None:
                 return ledger.release()
-            if failure is None:
-                outputs = references.outputs(self.plan, self.meta, ledger.records)
-                return ledger.finish(BuildStatus.CREATE_COMPLETE, "build complete", outputs=outputs)
-            if not self.meta.rollback:
-                return ledger.finish(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
-            ledger.transition(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
-            status = BuildStatus.CREATE_FAILED
-        if status is BuildStatus.CREATE_FAILED:  # rollback on, and not started yet
+            if ledger.finished:
+                return status
+        if status is BuildStatus.CREATE_FAILED:  # rollback on, not started yet
             ledger.transition(BuildStatus.ROLLBACK_IN_PROGRESS, "rolling back")
             status = BuildStatus.ROLLBACK_IN_PROGRESS
         if status is BuildStatus.ROLLBACK_IN_PROGRESS:
-            failure, stopped = self._teardown()
-            if stopped:
+            outcome = self._teardown()
+            if outcome.stopped:
                 return ledger.release()
-            if failure is None:
+            if outcome.failure is not None:
+                # The note stays the first failure's; the reason says why rollback failed.
+                return ledger.finish(
+                    BuildStatus.ROLLBACK_FAILED, f"rollback failed: {_reason(outcome.failure)}"
+                )
+            control = self._read_control()
+            if DELETE in control:
+                ledger.transition(BuildStatus.DELETE_IN_PROGRESS, "delete requested")
+                status = BuildStatus.DELETE_IN_PROGRESS
+            elif CANCEL in control:
+                return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled; rolled back")
+            else:
                 return ledger.finish(BuildStatus.ROLLBACK_COMPLETE, "rolled back")
-            # The note stays the create failure's; the reason says why rollback failed.
-            return ledger.finish(
-                BuildStatus.ROLLBACK_FAILED, f"rollback failed: {_reason(failure)}"
-            )
         if status is BuildStatus.DELETE_IN_PROGRESS:
-            failure, stopped = self._teardown()
-            if stopped:
+            outcome = self._teardown()
+            if outcome.stopped:
                 return ledger.release()
-            if failure is None:
+            if outcome.failure is None:
                 return ledger.finish(BuildStatus.DELETE_COMPLETE, "deleted")
-            return ledger.finish(BuildStatus.DELETE_FAILED, _reason(failure), note=failure)
+            return ledger.finish(
+                BuildStatus.DELETE_FAILED, _reason(outcome.failure), note=outcome.failure
+            )
         # Terminal but still pending: a finish that did not complete. Finish it.
         return ledger.finish(status, ledger.state.reason)
+
+    def _create(self) -> BuildStatus | None:
+        """Create what is left; the status that follows (None: released to another worker)."""
+        ledger = self.ledger
+        if self._expired():
+            self.halt.set()
+        outcome = self._create_all()
+        if self.stopping.is_set() and outcome.unfinished and outcome.failure is None:
+            return None
+        control = self._read_control()
+        if outcome.failure is None and not outcome.unfinished:
+            outputs = references.outputs(self.plan, self.meta, ledger.records)
+            return ledger.finish(BuildStatus.CREATE_COMPLETE, "build complete", outputs=outputs)
+        if DELETE in control:
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, "delete requested")
+            return BuildStatus.DELETE_IN_PROGRESS
+        if CANCEL in control and outcome.failure is None:
+            if not self.meta.rollback:
+                return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled")
+            ledger.transition(BuildStatus.ROLLBACK_IN_PROGRESS, "cancelled; rolling back")
+            return BuildStatus.ROLLBACK_IN_PROGRESS
+        failure = outcome.failure or self._deadline_note()
+        if not self.meta.rollback:
+            return ledger.finish(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
+        ledger.transition(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
+        return BuildStatus.CREATE_FAILED
 
     def _create_all(self) -> Outcome:
         todo = [
@@ -129,7 +266,7 @@ class BuildRunner:
             self.steps.create,
             executor=self.executor,
             parallelism=self.settings.parallelism,
-            stopping=self.stopping,
+            halts=(self.halt, self.stopping),
         )
 
     def _teardown(self) -> Outcome:
@@ -150,11 +287,13 @@ class BuildRunner:
             lambda name: self.steps.delete(name, honour_retain=True),
             executor=self.executor,
             parallelism=self.settings.parallelism,
-            stopping=self.stopping,
+            halts=(self.stopping,),  # requests and deadlines do not stop a teardown
         )
 
 
 def _reason(note: dict[str, object]) -> str:
+    if note.get("resource") is None:
+        return str(note.get("error"))
     return (
         f"{note.get('action')} of {note.get('resource')} ({note.get('type')}) failed: "
         f"{note.get('error')}"

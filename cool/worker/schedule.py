@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass
 
 from cool.errors import ClaimLostError
 
@@ -18,7 +19,15 @@ class StepFailedError(Exception):
 
 
 class StepStoppedError(Exception):
-    """A step let go early because the worker is stopping; its progress is recorded."""
+    """A step let go early (the worker is stopping, or the deadline passed); its progress
+    is recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    failure: dict[str, object] | None = None  # the first failure's note
+    stopped: bool = False  # a step let go early
+    unfinished: bool = False  # steps were left to run (halted, stopped or failed)
 
 
 def run_graph(
@@ -28,14 +37,14 @@ def run_graph(
     *,
     executor: Executor,
     parallelism: int,
-    stopping: threading.Event,
-) -> tuple[dict[str, object] | None, bool]:
+    halts: Sequence[threading.Event],
+) -> Outcome:
     """Run ``step(name)`` for every name once all its ``blockers`` are done.
 
-    Independent steps run in parallel, at most ``parallelism`` at a time. After
-    a failure or a stop request no new step starts, and the ones in flight
-    finish. Returns (the first failure's note or None, whether it stopped
-    early). A lost claim is raised once every step in flight has returned.
+    Independent steps run in parallel, at most ``parallelism`` at a time.
+    After a failure, or once any of ``halts`` is set, no new step starts and the
+    ones in flight finish. A lost claim is raised once every step in flight
+    has returned.
     """
     remaining = set(names)
     every = frozenset(names)  # blockers outside the graph count as done
@@ -45,7 +54,8 @@ def run_graph(
     lost: ClaimLostError | None = None
     stopped = False
     while True:
-        if failure is None and lost is None and not stopping.is_set():
+        halted = any(event.is_set() for event in halts)
+        if failure is None and lost is None and not stopped and not halted:
             ready = sorted(
                 n
                 for n in remaining
@@ -72,4 +82,4 @@ def run_graph(
                 done.add(name)
     if lost is not None:
         raise lost
-    return failure, stopped or (bool(remaining) and failure is None)
+    return Outcome(failure, stopped, bool(remaining))

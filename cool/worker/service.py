@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from cool.clouds.registry import Providers
 from cool.errors import ClaimLostError, CoolError
@@ -37,6 +38,7 @@ class WorkerSettings:
     step_threads: int = 16  # the pool every build's steps share
     claim_grace_s: float = 0.5  # per rank, before a lower-ranked worker claims
     stop_timeout_s: float = 30.0  # graceful stop: how long runners get to checkpoint
+    max_claims: int = 5  # claims ended by a dead worker before a build is poison
     runner: RunnerSettings = field(default_factory=RunnerSettings)
 
 
@@ -256,6 +258,8 @@ class Worker:
                 stopping=self.stopping,
                 clock=self.clock,
                 count_call=self.count_call,
+                watch_control=self._watch_control,
+                max_claims=self.settings.max_claims,
             )
             runner.run()
         except ClaimLostError as exc:
@@ -274,6 +278,11 @@ class Worker:
                 self._active.pop(build_id, None)
             self._publish_load()
             self._wake.set()
+
+    def _watch_control(
+        self, build_id: str, callback: Callable[[dict[str, Any]], None]
+    ) -> Callable[[], None]:
+        return self.session.watch_data(self.session.layout.control(build_id), callback)
 
     def _publish_load(self) -> None:
         if self.stopping.is_set() or self.session.connection is not Connection.CONNECTED:

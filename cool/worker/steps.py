@@ -58,6 +58,7 @@ class Steps:
         *,
         stopping: threading.Event,
         count_call: Callable[[], None],
+        expired: Callable[[], bool] = lambda: False,
     ) -> None:
         self.ledger = ledger
         self.providers = providers
@@ -65,6 +66,7 @@ class Steps:
         self.specs = specs
         self.stopping = stopping
         self.count_call = count_call
+        self.expired = expired
 
     # -- shared -----------------------------------------------------------------
 
@@ -87,9 +89,11 @@ class Steps:
 
         return self.settings.retry.call(function, before=before)
 
-    def _pause(self, name: str) -> None:
-        """Between two polls: stop early when asked, abandon when the claim is lost."""
-        if self.stopping.is_set():
+    def _pause(self, name: str, *, creating: bool = False) -> None:
+        """Between two polls: let go when the worker stops or the build's deadline
+        passed (the physical id is recorded: nothing is lost), abandon when the claim
+        is lost."""
+        if self.stopping.is_set() or (creating and self.expired()):
             raise StepStoppedError(name)
         if self.ledger.fence.lost.wait(self.settings.poll_interval_s):
             raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")
@@ -219,7 +223,7 @@ class Steps:
             record = self.ledger.record(spec.name)
             if record is not None and record.physical_id != physical_id:
                 self._update(spec.name, "create called", physical_id=physical_id)
-            self._pause(spec.name)
+            self._pause(spec.name, creating=True)
 
     # -- delete -------------------------------------------------------------------
 
