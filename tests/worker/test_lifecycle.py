@@ -208,11 +208,10 @@ def test_poison_build_is_failed_instead_of_handed_on_forever(
     with open_store(zk_hosts) as store:
         build_id = submit(store, registry, KEEPS_A_VOLUME)
         for round_ in range(2):
-            worker = WorkerProcess(
+            with WorkerProcess(
                 tmp_path, zk_hosts, db, name=f"victim{round_}", extra=crashing
-            ).start()
-            assert_eventually(lambda w=worker: w.process.poll() is not None, timeout_s=30)
-            worker.kill()
+            ) as worker:  # killed on the way out, whatever happens
+                assert_eventually(lambda w=worker: w.process.poll() is not None, timeout_s=30)
         settings = WorkerSettings(
             capacity=FAST.capacity,
             step_threads=FAST.step_threads,
