@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 
 from oslo_config import cfg
+from prometheus_client import REGISTRY
 
 from cool import config
 from cool.clouds.registry import Providers
 from cool.clouds.sim import SimProvider
 from cool.clouds.utility import UtilityProvider
 from cool.errors import CoolError
+from cool.gc import GarbageCollector, gc_settings
 from cool.store.session import Session
 from cool.worker.service import Worker
 
@@ -93,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             count_call=_crash_after(conf.testing.crash_after_cloud_calls),
         )
         worker.start()
+        collector = None
+        if conf.gc.enabled:
+            collector = GarbageCollector(
+                session, gc_settings(conf), identifier=worker.worker_id, registry=REGISTRY
+            )
+            collector.start()
     except CoolError as exc:
         LOG.error("cannot start: %s", exc)
         return 1
@@ -106,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"cool-worker {worker.worker_id} ready", flush=True)
     stop.wait()
+    if collector is not None:
+        collector.stop()  # resigns: another worker's collector takes over at once
     worker.stop(graceful=True)
     session.close()
     return 0
