@@ -162,6 +162,11 @@ class BuildStore:
             self._remember(build_id, meta, plan)
         return meta, plan
 
+    def forget(self, build_id: str) -> None:
+        """Drop a build's cached plan (its worker is done with it)."""
+        with self._plans_lock:
+            self._plans.pop(build_id, None)
+
     def state(self, build_id: str) -> tuple[BuildState, int]:
         """The current state and its znode version."""
         with unavailable_as_error():

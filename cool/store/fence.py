@@ -27,6 +27,7 @@ from kazoo.exceptions import (
     NoNodeError,
     OperationTimeoutError,
     RolledBackError,
+    RuntimeInconsistency,
     SessionExpiredError,
 )
 from kazoo.handlers.threading import KazooTimeoutError
@@ -237,7 +238,15 @@ def claim(
         return None  # the next watch event tells whether it went through
     count_write()
     if any(isinstance(r, Exception) for r in results):
-        expected = (NodeExistsError, BadVersionError, NoNodeError, RolledBackError)
+        # Someone else claimed it, or it finished meanwhile (the pending check
+        # fails, which ZooKeeper may report as RuntimeInconsistency).
+        expected = (
+            NodeExistsError,
+            BadVersionError,
+            NoNodeError,
+            RolledBackError,
+            RuntimeInconsistency,
+        )
         unexpected = [
             r for r in results if isinstance(r, Exception) and not isinstance(r, expected)
         ]

@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.recipe.watchers import ChildrenWatch, DataWatch
+from kazoo.exceptions import KazooException, NoNodeError
+from kazoo.recipe.watchers import ChildrenWatch
 
 from cool.store import codec
 from cool.store.client import ZooKeeperSettings, connect
@@ -70,21 +71,40 @@ class Session:
         self, path: str, callback: Callable[[dict[str, Any]], None]
     ) -> Callable[[], None]:
         """``callback(decoded data)`` now and on every change, until the returned
-        function is called (or the node is deleted)."""
+        function is called (or the node is deleted).
+
+        One-shot ZooKeeper watches, re-armed while wanted; stopping removes the
+        armed one from the client, so that nothing (a finished build's runner
+        above all) stays reachable from kazoo once its watch is no longer wanted.
+        (kazoo's DataWatch recipe cannot be removed until its node changes.)
+        """
         active = threading.Event()
         active.set()
 
-        def changed(data: bytes | None, _stat: object, _event: object = None) -> bool:
+        def arm(_event: object = None) -> None:
             if not active.is_set():
-                return False  # kazoo drops a DataWatch whose function returns False
+                return
+            try:
+                data, _ = self.client.get(path, watch=arm)
+            except NoNodeError:
+                return
+            except KazooException as exc:
+                LOG.warning("watch on %s lost: %r", path, exc)
+                return
             try:
                 callback(codec.loads(data) if data else {})
             except Exception:  # a bug in a callback must not kill kazoo's watch thread
                 LOG.exception("watch callback for %s failed", path)
-            return True
 
-        DataWatch(self.client, path, changed)
-        return active.clear
+        def stop() -> None:
+            active.clear()
+            # kazoo keeps a one-shot watcher until it fires; drop ours now.
+            watchers = getattr(self.client, "_data_watchers", None)
+            if watchers is not None and path in watchers:
+                watchers[path].discard(arm)
+
+        arm()
+        return stop
 
     def close(self) -> None:
         try:

@@ -100,9 +100,13 @@ class BuildRunner:
         nothing more for this build. After a write whose outcome is unknown,
         it reads back what is recorded and carries on from there.
         """
-        unwatch = (
-            self.watch_control(self.build_id, self._on_control) if self.watch_control else None
-        )
+        halt = self.halt  # the watch holds this event only, never the runner
+
+        def on_control(requests: dict[str, Any]) -> None:
+            if CANCEL in requests or DELETE in requests:
+                halt.set()  # honoured within one step: nothing new starts
+
+        unwatch = self.watch_control(self.build_id, on_control) if self.watch_control else None
         timer = threading.Timer(max(self.meta.deadline - self.clock(), 0), self.halt.set)
         timer.daemon = True
         timer.start()
@@ -119,10 +123,6 @@ class BuildRunner:
                 unwatch()
 
     # -- what stops a build -------------------------------------------------------
-
-    def _on_control(self, requests: dict[str, Any]) -> None:
-        if CANCEL in requests or DELETE in requests:
-            self.halt.set()  # honoured within one step: nothing new starts
 
     def _expired(self) -> bool:
         return self.clock() >= self.meta.deadline

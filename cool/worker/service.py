@@ -274,6 +274,7 @@ class Worker:
             except CoolError as exc:
                 LOG.warning("build %s: could not release: %s", build_id, exc)
         finally:
+            self.store.forget(build_id)
             with self._lock:
                 self._active.pop(build_id, None)
             self._publish_load()

@@ -89,3 +89,27 @@ def test_draining_worker_claims_nothing_new(
             assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
         lease, _ = store.lease_data(build_id)
     assert lease["worker_id"] == "other"
+
+
+def test_finished_builds_leave_nothing_behind_in_the_worker(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """No runner (and its plan) stays reachable once its build is done: a worker that
+    has run thousands of builds holds no more than one that has run a few."""
+    import gc
+
+    from cool.worker.runner import BuildRunner
+
+    template = "heat_template_version: wallaby\nresources:\n  a: {type: OS::Heat::None}\n"
+    with (
+        open_store(zk_hosts) as store,
+        running_worker(zk_hosts, tmp_path / "sim.db") as worker,
+    ):
+        builds = [submit(store, registry, template) for _ in range(20)]
+        for build_id in builds:
+            assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        assert_eventually(lambda: worker.active_builds == [])
+        gc.collect()
+        alive = [o for o in gc.get_objects() if isinstance(o, BuildRunner)]
+        assert alive == []
+        assert worker.store._plans == {}
