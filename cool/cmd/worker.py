@@ -46,7 +46,8 @@ testing_opts = [
         "crash_after_cloud_calls",
         default=0,
         min=0,
-        help="SIGKILL this worker right after it starts its N-th cloud call (0: never).",
+        help="SIGKILL this worker just before its N-th cloud call reaches the cloud, so "
+        "that N-1 calls happened (0: never).",
     ),
 ]
 

@@ -95,31 +95,67 @@ class Fence:
         """Call before each cloud call: our session is alive and the lease still ours.
 
         While the connection is SUSPENDED no new side effect may start: wait
-        (up to ``wait_s``) for it to come back; LOST or a moved lease raises
-        ClaimLostError.
+        for it to come back, and check again (a connection that drops during
+        the check is waited for too). Only LOST, a new session, a moved lease,
+        or a connection gone for longer than ``wait_s`` (the session timeout:
+        by then the server has expired the session) count as losing the claim.
         """
-        self._check_lost()
         deadline = time.monotonic() + wait_s
-        while self.client.state != KazooState.CONNECTED:
-            if self.client.state == KazooState.LOST or time.monotonic() > deadline:
-                self.lose(f"connection {self.client.state}")
-                self._check_lost()
+        while True:
+            self._check_lost()
+            state = self.client.state
+            if state == KazooState.LOST:
+                self.lose("the ZooKeeper session expired")
+            elif state == KazooState.CONNECTED and (
+                self.client.client_id is None or self.client.client_id[0] != self._session_id
+            ):
+                self.lose("the ZooKeeper session changed")  # (its id is unsure while away)
+            elif state == KazooState.CONNECTED:
+                try:
+                    stat = self.client.exists(self.layout.lease(self.build_id))
+                    claim = self.client.exists(self.layout.claim(self.build_id))
+                except SessionExpiredError:
+                    self.lose("the ZooKeeper session expired")
+                except _UNKNOWN_OUTCOME:
+                    pass  # the connection dropped while checking: wait for it, check again
+                else:
+                    if stat is None or stat.version != self.epoch:
+                        self.lose("the lease moved on")
+                    elif claim is None or claim.ephemeralOwner != self._session_id:
+                        self.lose("the claim node is not ours")
+                    self._check_lost()
+                    return
+            elif time.monotonic() > deadline:
+                self.lose(f"disconnected for more than {wait_s:g} s: the session is expired")
+            self._check_lost()
             self.lost.wait(0.05)
-            self._check_lost()
-        if self.client.client_id is None or self.client.client_id[0] != self._session_id:
-            self.lose("the ZooKeeper session changed")
-            self._check_lost()
+
+    def still_ours(self) -> bool:
+        """After giving the build up: does this session still hold its claim? (Then the
+        claim must be released, or nobody would ever continue the build.)"""
         try:
-            stat = self.client.exists(self.layout.lease(self.build_id))
             claim = self.client.exists(self.layout.claim(self.build_id))
-        except (*_UNKNOWN_OUTCOME, SessionExpiredError) as exc:
-            self.lose(f"cannot check the lease: {type(exc).__name__}")
-            raise ClaimLostError(f"build {self.build_id}: cannot confirm the claim") from exc
-        if stat is None or stat.version != self.epoch:
-            self.lose("the lease moved on")
-        elif claim is None or claim.ephemeralOwner != self._session_id:
-            self.lose("the claim node is not ours")
-        self._check_lost()
+            lease = self.client.exists(self.layout.lease(self.build_id))
+        except (*_UNKNOWN_OUTCOME, SessionExpiredError):
+            return False
+        return (
+            claim is not None
+            and claim.ephemeralOwner == self._session_id
+            and lease is not None
+            and lease.version == self.epoch
+        )
+
+    def release_claim(self) -> None:
+        """Drop the claim of a build this worker gave up while its session lives on."""
+        transaction = self.client.transaction()
+        transaction.check(self.layout.lease(self.build_id), self.epoch)
+        transaction.delete(self.layout.claim(self.build_id))
+        try:
+            results = transaction.commit()
+        except (*_UNKNOWN_OUTCOME, SessionExpiredError):
+            return
+        if not any(isinstance(r, Exception) for r in results):
+            LOG.info("build %s: claim released for another worker", self.build_id)
 
     def _check_lost(self) -> None:
         if self.lost.is_set():

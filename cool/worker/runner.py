@@ -221,7 +221,8 @@ class BuildRunner:
             if outcome.stopped:
                 return ledger.release()
             if outcome.failure is None:
-                return ledger.finish(BuildStatus.DELETE_COMPLETE, "deleted")
+                # Outputs pointed at what is gone now.
+                return ledger.finish(BuildStatus.DELETE_COMPLETE, "deleted", outputs=None)
             return ledger.finish(
                 BuildStatus.DELETE_FAILED, _reason(outcome.failure), note=outcome.failure
             )

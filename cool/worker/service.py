@@ -264,6 +264,10 @@ class Worker:
             runner.run()
         except ClaimLostError as exc:
             LOG.warning("worker %s: abandoned build %s: %s", self.worker_id, build_id, exc)
+            if fence.still_ours():
+                # Given up on a connection blip while our session lived on: the claim
+                # would keep every worker away from the build forever. Let it go.
+                fence.release_claim()
         except Exception:
             LOG.exception(
                 "worker %s: build %s failed unexpectedly; releasing it", self.worker_id, build_id

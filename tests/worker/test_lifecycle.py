@@ -119,6 +119,7 @@ def test_delete_tears_down_in_reverse_order_and_keeps_retained(
         lines = event_lines(store, build_id)
         again = Requests(store).delete(build_id)  # twice is harmless
     assert state.status is BuildStatus.DELETE_COMPLETE
+    assert state.outputs is None  # they pointed at what is gone
     assert again.status is BuildStatus.DELETE_COMPLETE
     assert recorded == {"net": "DELETE_COMPLETE", "port": "DELETE_COMPLETE", "vol": "RETAINED"}
     deleted = [r for r, _, new in lines if new == "DELETE_COMPLETE" and r is not None]
