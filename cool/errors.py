@@ -70,6 +70,14 @@ class BuildNotFoundError(CoolError):
     title = "Build not found"
 
 
+class BuildRequestInvalidError(CoolError):
+    """A build request outside what the deployment allows (a timeout over the maximum)."""
+
+    code = "cool.build.invalid"
+    status = 400
+    title = "Invalid build request"
+
+
 class BuildConflictError(CoolError):
     """The request does not fit the build's state (for example cancelling a finished build)."""
 

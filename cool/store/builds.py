@@ -25,7 +25,12 @@ from kazoo.exceptions import (
 )
 from kazoo.handlers.threading import KazooTimeoutError
 
-from cool.errors import BuildConflictError, BuildNotFoundError, StoreUnavailableError
+from cool.errors import (
+    BuildConflictError,
+    BuildNotFoundError,
+    BuildRequestInvalidError,
+    StoreUnavailableError,
+)
 from cool.model import BuildStatus, Plan
 from cool.store import codec
 from cool.store.layout import EVENT_PREFIX, Layout, is_build_id, new_build_id
@@ -51,11 +56,19 @@ def unavailable_as_error() -> Iterator[None]:
 
 class BuildStore:
     def __init__(
-        self, client: KazooClient, layout: Layout, *, clock: Callable[[], float] = time.time
+        self,
+        client: KazooClient,
+        layout: Layout,
+        *,
+        clock: Callable[[], float] = time.time,
+        default_timeout_mins: int = 60,
+        max_timeout_mins: int = 24 * 60,
     ) -> None:
         self.client = client
         self.layout = layout
         self.clock = clock
+        self.default_timeout_mins = default_timeout_mins
+        self.max_timeout_mins = max_timeout_mins
         self._plans: OrderedDict[str, tuple[BuildMeta, Plan]] = OrderedDict()
         self._plans_lock = threading.Lock()
 
@@ -74,12 +87,23 @@ class BuildStore:
         project_id: str,
         user_id: str,
         name: str = "",
-        timeout_mins: int = 60,
+        timeout_mins: int | None = None,
         rollback: bool = True,
         request_id: str = "",
         build_id: str | None = None,
     ) -> BuildMeta:
-        """Store a new build in one transaction: it exists completely or not at all."""
+        """Store a new build in one transaction: it exists completely or not at all.
+
+        Every build has a deadline: ``timeout_mins`` (the deployment's default
+        when None), at most the deployment's maximum.
+        """
+        if timeout_mins is None:
+            timeout_mins = self.default_timeout_mins
+        if isinstance(timeout_mins, bool) or not 1 <= timeout_mins <= self.max_timeout_mins:
+            raise BuildRequestInvalidError(
+                f"timeout_mins must be a whole number of minutes from 1 to "
+                f"{self.max_timeout_mins}, not {timeout_mins!r}"
+            )
         build_id = build_id or new_build_id()
         now = self.clock()
         meta = BuildMeta(

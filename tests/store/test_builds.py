@@ -9,7 +9,7 @@ import string
 import pytest
 from kazoo.client import KazooClient
 
-from cool.errors import BuildConflictError, BuildNotFoundError
+from cool.errors import BuildConflictError, BuildNotFoundError, BuildRequestInvalidError
 from cool.model import BuildStatus, Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
@@ -175,3 +175,18 @@ def test_codec_refuses_bytes_it_did_not_write() -> None:
         codec.loads(b"Z not zlib")
     assert codec.loads(codec.dumps({"a": 1})) == {"a": 1}
     assert json.loads(codec.dumps({"b": 1, "a": 2})) == {"a": 2, "b": 1}
+
+
+def test_submit_gives_every_build_a_deadline_within_the_allowed_range(
+    kazoo_client: KazooClient, plan: Plan
+) -> None:
+    store = BuildStore(kazoo_client, Layout("/cool"), default_timeout_mins=30, max_timeout_mins=120)
+    store.ensure_layout()
+    meta = store.submit(plan, project_id="p1", user_id="u1")
+    assert meta.timeout_mins == 30
+    assert meta.deadline == pytest.approx(meta.created_at + 30 * 60)
+    assert store.submit(plan, project_id="p1", user_id="u1", timeout_mins=120).timeout_mins == 120
+    for bad in (0, 121, -5, True):
+        with pytest.raises(BuildRequestInvalidError, match="from 1 to 120"):
+            store.submit(plan, project_id="p1", user_id="u1", timeout_mins=bad)
+    assert len(store.pending()) == 2
