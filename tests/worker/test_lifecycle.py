@@ -227,3 +227,42 @@ def test_poison_build_is_failed_instead_of_handed_on_forever(
     assert state.note is not None
     assert "poison build" in str(state.note["error"])
     assert lease["claims"] == 3  # two workers died; the third claim failed it
+
+
+def test_delete_that_fails_ends_delete_failed_naming_the_resource_and_the_error(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    db = tmp_path / "sim.db"
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, db):
+        build_id = submit(store, registry, KEEPS_A_VOLUME)
+        assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        with SimProvider(db) as sim:
+            sim.arm("net", "delete", times=None, message="network in use")
+        Requests(store).delete(build_id)
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.DELETE_FAILED
+    assert state.note is not None
+    assert state.note["resource"] == "net"
+    assert state.note["action"] == "DELETE"
+    assert "network in use" in str(state.note["error"])
+
+
+def test_delete_counts_a_resource_already_gone_from_the_cloud_as_deleted(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    from cool.clouds.base import StepContext
+
+    db = tmp_path / "sim.db"
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, db):
+        build_id = submit(store, registry, KEEPS_A_VOLUME)
+        assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        port, _ = store.resources(build_id)["port"]
+        with SimProvider(db) as sim:  # someone deletes it behind cool's back
+            ctx = StepContext(build_id, "port", "OS::Neutron::Port", "p1")
+            sim.delete(ctx, port.physical_id or "")
+            assert_eventually(lambda: sim.is_deleted(ctx, port.physical_id or ""))
+        Requests(store).delete(build_id)
+        state = wait_terminal(store, build_id)
+        recorded = statuses(store, build_id)
+    assert state.status is BuildStatus.DELETE_COMPLETE
+    assert recorded["port"] == "DELETE_COMPLETE"
