@@ -112,8 +112,10 @@ class Fence:
                 self.lose("the ZooKeeper session changed")  # (its id is unsure while away)
             elif state == KazooState.CONNECTED:
                 try:
-                    stat = self.client.exists(self.layout.lease(self.build_id))
-                    claim = self.client.exists(self.layout.claim(self.build_id))
+                    # Both reads in flight at once: one round trip before each cloud call.
+                    lease_read = self.client.exists_async(self.layout.lease(self.build_id))
+                    claim_read = self.client.exists_async(self.layout.claim(self.build_id))
+                    stat, claim = lease_read.get(), claim_read.get()
                 except SessionExpiredError:
                     self.lose("the ZooKeeper session expired")
                 except _UNKNOWN_OUTCOME:
