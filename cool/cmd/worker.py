@@ -67,6 +67,10 @@ def _crash_after(n: int) -> Callable[[], None]:
     return tick
 
 
+def list_testing_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
+    return [(testing_group, testing_opts)]
+
+
 def build_providers(conf: cfg.ConfigOpts) -> Providers:
     if conf.worker.provider != "sim":
         raise CoolError(f"provider {conf.worker.provider!r} is not available yet")
@@ -124,7 +128,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def list_testing_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
-    return [(testing_group, testing_opts)]
