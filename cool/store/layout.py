@@ -37,6 +37,7 @@ from ulid import ULID
 from cool.errors import CoolError
 
 BUILD_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+SHARD = re.compile(r"[0-9A-HJKMNP-TV-Z]{2}")
 PROJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
@@ -83,7 +84,11 @@ class Layout:
         return _checked(BUILD_ID, build_id, "build id")[-2:]
 
     def shard_path(self, build_id: str) -> str:
-        return f"{self.builds}/{self.shard(build_id)}"
+        return self.shard_dir(self.shard(build_id))
+
+    def shard_dir(self, shard: str) -> str:
+        """A shard's directory by its name (two characters, as listed under ``builds``)."""
+        return f"{self.builds}/{_checked(SHARD, shard, 'shard')}"
 
     def build(self, build_id: str) -> str:
         return f"{self.shard_path(build_id)}/{build_id}"

@@ -28,7 +28,6 @@ leader whose session ended writes nothing more.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -53,13 +52,12 @@ from cool.errors import CoolError, StoreUnavailableError
 from cool.model import BuildStatus
 from cool.store import codec
 from cool.store.builds import unavailable_as_error
-from cool.store.layout import InvalidIdError, Layout, is_build_id
+from cool.store.layout import SHARD, InvalidIdError, Layout, is_build_id
 from cool.store.records import BuildMeta, BuildState
 
 LOG = logging.getLogger(__name__)
 
 _UNKNOWN_OUTCOME = (ConnectionLoss, OperationTimeoutError, KazooTimeoutError, SessionExpiredError)
-_SHARD = re.compile(r"[0-9A-HJKMNP-TV-Z]{2}")
 _IN_FLIGHT = 256  # pipelined reads outstanding at once
 SHARDS_PER_ROUND = 16  # shards listed per round of pipelined reads
 # ZooKeeper refuses a request over jute.maxbuffer (1 MiB): a transaction's
@@ -180,7 +178,7 @@ class Pruner:
         with unavailable_as_error():
             try:
                 shards = sorted(
-                    s for s in self.client.get_children(layout.builds) if _SHARD.fullmatch(s)
+                    s for s in self.client.get_children(layout.builds) if SHARD.fullmatch(s)
                 )
             except NoNodeError:
                 return
@@ -189,7 +187,7 @@ class Pruner:
         for start in range(0, len(shards), shards_per_round):
             group = shards[start : start + shards_per_round]
             with unavailable_as_error():
-                listings = self._many("get_children", [_shard_path(layout, s) for s in group])
+                listings = self._many("get_children", [layout.shard_dir(s) for s in group])
                 build_ids = [
                     child
                     for shard, children in zip(group, listings, strict=True)
@@ -525,17 +523,6 @@ def _index_path(layout: Layout, project: str | None, build_id: str) -> str | Non
         return layout.project_build(project, build_id)
     except InvalidIdError:
         return None
-
-
-def _shard_path(layout: Layout, shard: str) -> str:
-    """The directory of one shard, by its name (as listed under ``builds``).
-
-    Layout builds shard paths from build ids only; a shard is named by its
-    two characters, checked here against the same alphabet.
-    """
-    if not _SHARD.fullmatch(shard):
-        raise InvalidIdError(f"shard {shard!r} is not valid")
-    return f"{layout.builds}/{shard}"
 
 
 def znode_count(client: KazooClient) -> int | None:
