@@ -31,9 +31,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from cool.errors import CoolError
 from cool.model import BuildStatus
+from cool.store.election import Leadership
 from cool.store.prune import (
     FinishedBuild,
-    Leadership,
     LeadershipLostError,
     Pruner,
     Reason,
