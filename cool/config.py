@@ -8,6 +8,7 @@ values they need to the objects they create.
 from __future__ import annotations
 
 from oslo_config import cfg
+from oslo_middleware import sizelimit
 
 from cool.store.client import ZooKeeperSettings
 from cool.template.parse import Limits
@@ -207,7 +208,131 @@ build_opts = [
 ]
 
 
+api_group = cfg.OptGroup("api", title="API", help="The cool-api service.")
+
+api_opts = [
+    cfg.HostAddressOpt("bind_host", default="127.0.0.1", help="Address cool-api listens on."),
+    cfg.PortOpt("bind_port", default=8990, help="Port cool-api listens on."),
+    cfg.IntOpt(
+        "workers",
+        default=2,
+        min=1,
+        help="gunicorn worker processes. Each has its own ZooKeeper session; the API is "
+        "stateless, so add processes (or hosts behind a load balancer) to scale.",
+    ),
+    cfg.IntOpt(
+        "threads",
+        default=32,
+        min=1,
+        help="Threads per worker process: the requests one process serves at once. A "
+        "long-poll of events holds a thread while it waits.",
+    ),
+    cfg.StrOpt(
+        "auth_strategy",
+        default="keystone",
+        choices=[
+            (
+                "keystone",
+                "Keystone tokens through keystonemiddleware's auth_token ([keystone_authtoken])",
+            ),
+            ("http_basic", "HTTP basic auth against a bcrypt htpasswd file ([http_basic])"),
+            (
+                "noauth",
+                "no authentication, for development only: cool-api refuses to "
+                "listen on anything but loopback",
+            ),
+        ],
+        help="How callers are authenticated.",
+    ),
+    cfg.IntOpt(
+        "default_limit", default=100, min=1, help="Builds or events in a page without ?limit."
+    ),
+    cfg.IntOpt(
+        "max_limit",
+        default=1000,
+        min=1,
+        help="Most builds or events in one page; a larger ?limit is lowered to this, as "
+        "the API-SIG pagination guideline says.",
+    ),
+    cfg.FloatOpt(
+        "max_event_wait",
+        default=60.0,
+        min=0.0,
+        help="Longest ?wait a long-poll of events may ask for, in seconds (larger values "
+        "are lowered to this).",
+    ),
+    cfg.FloatOpt(
+        "zookeeper_timeout",
+        default=5.0,
+        min=0.1,
+        help="Seconds a request waits for a ZooKeeper reply before answering 503.",
+    ),
+    cfg.IntOpt(
+        "retry_after",
+        default=5,
+        min=1,
+        help="Seconds a client is told to wait (Retry-After) when ZooKeeper is unreachable.",
+    ),
+    cfg.IntOpt(
+        "max_name_length", default=255, min=1, help="Longest build name accepted, in characters."
+    ),
+]
+
+http_basic_group = cfg.OptGroup(
+    "http_basic",
+    title="HTTP basic auth",
+    help="auth_strategy = http_basic: users in an Apache htpasswd file (bcrypt only, "
+    "checked by oslo.middleware), each given a project and roles here.",
+)
+
+http_basic_opts = [
+    cfg.StrOpt(
+        "htpasswd_file",
+        default="/etc/cool/htpasswd",
+        help="Apache htpasswd file with bcrypt entries (htpasswd -B).",
+    ),
+    cfg.MultiStrOpt(
+        "user",
+        default=[],
+        help="USER:PROJECT:ROLE[,ROLE...], one per user (repeat the option). A user not "
+        "listed here is authenticated but may do nothing. Roles imply each other as "
+        "Keystone's defaults do: admin implies member, member implies reader.",
+    ),
+    cfg.IntOpt(
+        "cache_ttl",
+        default=300,
+        min=0,
+        help="Seconds a checked user and password are remembered (bcrypt is slow on "
+        "purpose); 0 checks every request. A changed htpasswd file clears the memory.",
+    ),
+]
+
+noauth_group = cfg.OptGroup(
+    "noauth",
+    title="No authentication",
+    help="auth_strategy = noauth (development only): every request acts as this user, "
+    "unless it says otherwise in X-User-Id, X-Project-Id and X-Roles headers.",
+)
+
+noauth_opts = [
+    cfg.StrOpt("user_id", default="developer", help="User requests act as."),
+    cfg.StrOpt("project_id", default="development", help="Project requests act in."),
+    cfg.ListOpt("roles", default=["admin", "member", "reader"], help="Roles requests have."),
+]
+
+# cool's own default for oslo.middleware's body size limit: a JSON body carries
+# a template of up to [template] max_template_size, escaped inside a string.
+MAX_REQUEST_BODY_SIZE = 2 * 1024 * 1024
+
+
+def set_lib_defaults() -> None:
+    """Defaults cool wants for its libraries' options (entry point
+    ``oslo.config.opts.defaults``: the sample generator shows them too)."""
+    cfg.set_defaults(sizelimit.OPTS, max_request_body_size=MAX_REQUEST_BODY_SIZE)
+
+
 def register(conf: cfg.ConfigOpts) -> None:
+    set_lib_defaults()
     for group, opts in list_opts():
         conf.register_group(group)
         conf.register_opts(opts, group=group)
@@ -258,4 +383,7 @@ def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
         (sim_group, sim_opts),
         (gc_group, gc_opts),
         (build_group, build_opts),
+        (api_group, api_opts),
+        (http_basic_group, http_basic_opts),
+        (noauth_group, noauth_opts),
     ]

@@ -86,6 +86,77 @@ class BuildConflictError(CoolError):
     title = "Conflict"
 
 
+class IdempotencyKeyReusedError(CoolError):
+    """An Idempotency-Key already used for a different request (IETF httpapi draft: 422)."""
+
+    code = "cool.build.idempotency_key_reused"
+    status = 422
+    title = "Idempotency-Key reused"
+
+
+class RequestInvalidError(CoolError):
+    """A request the API cannot take (its body, its query): one entry per problem.
+
+    Each problem is a :class:`RequestProblem` (the pointer locates it in the
+    JSON body, the parameter names a query parameter or header, as the API-SIG
+    error format's ``source`` does), or a template :class:`Problem` found in
+    the same request: a caller fixes everything in one round trip.
+    """
+
+    code = "cool.request.invalid"
+    status = 400
+    title = "Invalid request"
+
+    def __init__(self, problems: Sequence[RequestProblem | Problem]) -> None:
+        if not problems:
+            raise ValueError("RequestInvalidError needs at least one problem")
+        self.problems = tuple(problems)
+        super().__init__("; ".join(getattr(p, "detail", None) or p.message for p in problems))
+
+
+class RequestProblem:
+    """One thing wrong with a request (not its template: see TemplateInvalidError)."""
+
+    __slots__ = ("code", "detail", "parameter", "pointer")
+
+    def __init__(
+        self, code: str, detail: str, *, pointer: str | None = None, parameter: str | None = None
+    ) -> None:
+        self.code = code
+        self.detail = detail
+        self.pointer = pointer
+        self.parameter = parameter
+
+    def __repr__(self) -> str:
+        return f"RequestProblem({self.code!r}, {self.detail!r})"
+
+
+class UnsupportedMediaTypeError(CoolError):
+    code = "cool.request.unsupported_media_type"
+    status = 415
+    title = "Unsupported media type"
+
+
+class RequestTooLargeError(CoolError):
+    code = "cool.request.too_large"
+    status = 413
+    title = "Request too large"
+
+
+class NotAuthenticatedError(CoolError):
+    code = "cool.auth.unauthenticated"
+    status = 401
+    title = "Unauthorized"
+
+
+class PolicyNotAuthorizedError(CoolError):
+    """oslo.policy said no to a caller who may see the build (else it is a 404)."""
+
+    code = "cool.auth.forbidden"
+    status = 403
+    title = "Forbidden"
+
+
 class StoreUnavailableError(CoolError):
     """ZooKeeper cannot be reached now; the same request may succeed later."""
 

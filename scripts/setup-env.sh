@@ -58,3 +58,10 @@ cool_need_zookeeper() {
         _cool_apt_install "${packages[@]}"
     fi
 }
+
+# Keystone (PyPI `keystone`, for the tests' and the local system's real Keystone)
+# in a virtual environment of its own, so that its pins never fight cool's.
+# Idempotent and fast once made; needs cool installed in $COOL_VENV first.
+cool_need_keystone() {
+    "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv
+}

@@ -7,11 +7,13 @@ every read.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from kazoo.client import KazooClient
@@ -29,11 +31,12 @@ from cool.errors import (
     BuildConflictError,
     BuildNotFoundError,
     BuildRequestInvalidError,
+    IdempotencyKeyReusedError,
     StoreUnavailableError,
 )
 from cool.model import BuildStatus, Plan
 from cool.store import codec
-from cool.store.layout import EVENT_PREFIX, Layout, is_build_id, new_build_id
+from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id, new_build_id
 from cool.store.records import Build, BuildMeta, BuildState, Event, ResourceRecord
 
 _UNAVAILABLE = (
@@ -43,6 +46,31 @@ _UNAVAILABLE = (
     KazooTimeoutError,
 )
 _PLAN_CACHE = 256  # plans never change: keep the most recently read ones
+_IN_FLIGHT = 256  # pipelined reads outstanding at once
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """An Idempotency-Key, as stored: digests only (the key is the caller's secret).
+
+    ``key_digest`` names the entry (SHA-256 of user and key, so one user's key
+    never finds another's build); ``request_digest`` tells a retry of the same
+    request from a different request that reuses the key.
+    """
+
+    key_digest: str
+    request_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a listing shows of a build without reading its (large) plan."""
+
+    build_id: str
+    project_id: str
+    name: str
+    created_at: float
+    state: BuildState
 
 
 @contextmanager
@@ -78,6 +106,11 @@ class BuildStore:
             for path in self.layout.top_level():
                 self.client.ensure_path(path)
 
+    def ensure_reachable(self) -> None:
+        """One round trip to ZooKeeper, or StoreUnavailableError."""
+        with unavailable_as_error():
+            self.client.exists(self.layout.root)
+
     # -- submit ------------------------------------------------------------
 
     def submit(
@@ -91,12 +124,51 @@ class BuildStore:
         rollback: bool = True,
         request_id: str = "",
         build_id: str | None = None,
+        idempotency: Idempotency | None = None,
     ) -> BuildMeta:
         """Store a new build in one transaction: it exists completely or not at all.
 
         Every build has a deadline: ``timeout_mins`` (the deployment's default
-        when None), at most the deployment's maximum.
+        when None), at most the deployment's maximum. With ``idempotency``, a
+        build already made with the same key is returned instead (see
+        :meth:`submit_once`).
         """
+        meta, _ = self.submit_once(
+            plan,
+            project_id=project_id,
+            user_id=user_id,
+            name=name,
+            timeout_mins=timeout_mins,
+            rollback=rollback,
+            request_id=request_id,
+            build_id=build_id,
+            idempotency=idempotency,
+        )
+        return meta
+
+    def submit_once(
+        self,
+        plan: Plan,
+        *,
+        project_id: str,
+        user_id: str,
+        name: str = "",
+        timeout_mins: int | None = None,
+        rollback: bool = True,
+        request_id: str = "",
+        build_id: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> tuple[BuildMeta, bool]:
+        """:meth:`submit`, and whether the build is new (False: the key's earlier build).
+
+        The key's entry is created in the build's own transaction, so of two
+        concurrent submits with one key exactly one makes a build; the other
+        finds it. The same key with a different request is refused (422).
+        """
+        if idempotency is not None:
+            earlier = self.idempotent_build(project_id, idempotency)
+            if earlier is not None:
+                return earlier, False
         if timeout_mins is None:
             timeout_mins = self.default_timeout_mins
         if isinstance(timeout_mins, bool) or not 1 <= timeout_mins <= self.max_timeout_mins:
@@ -116,6 +188,7 @@ class BuildStore:
             timeout_mins=timeout_mins,
             rollback=rollback,
             request_id=request_id,
+            idempotency_digest=idempotency.key_digest if idempotency else "",
         )
         layout = self.layout
         record = codec.dumps_compressed({"meta": meta.to_dict(), "plan": plan.to_dict()})
@@ -138,6 +211,8 @@ class BuildStore:
             self.client.ensure_path(layout.shard_path(build_id))
             self.client.ensure_path(layout.project(project_id))
             self.client.ensure_path(layout.pending)
+            if idempotency is not None:
+                self.client.ensure_path(layout.idempotency_project(project_id))
             transaction = self.client.transaction()
             transaction.create(layout.build(build_id), record)
             transaction.create(layout.state(build_id), codec.dumps(state.to_dict()))
@@ -149,13 +224,45 @@ class BuildStore:
                 layout.event_prefix(build_id), codec.dumps(event.to_dict()), sequence=True
             )
             transaction.create(layout.pending_build(build_id), b"")
-            transaction.create(layout.project_build(project_id, build_id), b"")
+            summary = {"name": meta.name, "created_at": now, "user_id": user_id}
+            transaction.create(layout.project_build(project_id, build_id), codec.dumps(summary))
+            if idempotency is not None:
+                entry = {"build_id": build_id, "request_digest": idempotency.request_digest}
+                transaction.create(
+                    layout.idempotency_key(project_id, idempotency.key_digest),
+                    codec.dumps(entry),
+                )
             results = transaction.commit()
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
+            if idempotency is not None and isinstance(results[-1], NodeExistsError):
+                # A concurrent submit with the same key won the race: its build.
+                earlier = self.idempotent_build(project_id, idempotency)
+                if earlier is not None:
+                    return earlier, False
             raise _first_cause(failures)
         with self._plans_lock:
             self._remember(build_id, meta, plan)
+        return meta, True
+
+    def idempotent_build(self, project_id: str, idempotency: Idempotency) -> BuildMeta | None:
+        """The build an Idempotency-Key made, if it still exists."""
+        path = self.layout.idempotency_key(project_id, idempotency.key_digest)
+        with unavailable_as_error():
+            try:
+                data, _ = self.client.get(path)
+            except NoNodeError:
+                return None
+        entry = codec.loads(data)
+        if entry.get("request_digest") != idempotency.request_digest:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was used for a different request; use a new key "
+                "for a new build"
+            )
+        try:
+            meta, _ = self.meta_and_plan(entry["build_id"])
+        except BuildNotFoundError:
+            return None  # its build was pruned while the entry was being read
         return meta
 
     # -- reads -------------------------------------------------------------
@@ -226,10 +333,46 @@ class BuildStore:
         self, build_id: str, *, after: int | None = None, limit: int | None = None
     ) -> list[tuple[int, Event]]:
         """Events in order, each with its sequence number; ``after`` pages past one."""
+        return self._events(build_id, after=after, limit=limit)
+
+    def wait_events(
+        self, build_id: str, *, after: int | None, limit: int | None, timeout_s: float
+    ) -> list[tuple[int, Event]]:
+        """:meth:`events`, waiting up to ``timeout_s`` for one if there is none yet.
+
+        Woken by a ZooKeeper children watch on the build's events, not by
+        polling; the watch is dropped from the client when the wait ends, so
+        thousands of long-polls leave nothing behind.
+        """
+        deadline = time.monotonic() + timeout_s
+        path = self.layout.events(build_id)
+        while True:
+            woken = threading.Event()
+
+            def wake(_event: object, woken: threading.Event = woken) -> None:
+                woken.set()
+
+            try:
+                found = self._events(build_id, after=after, limit=limit, watch=wake)
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found
+                woken.wait(remaining)
+            finally:
+                _forget_child_watch(self.client, path, wake)
+
+    def _events(
+        self,
+        build_id: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        watch: Callable[[Any], None] | None = None,
+    ) -> list[tuple[int, Event]]:
         path = self.layout.events(build_id)
         with unavailable_as_error():
             try:
-                children = self.client.get_children(path)
+                children = self.client.get_children(path, watch=watch)
             except NoNodeError:
                 raise BuildNotFoundError(f"no build {build_id!r}") from None
             numbered = sorted(
@@ -261,12 +404,76 @@ class BuildStore:
             return sorted(c for c in self.client.get_children(self.layout.claims) if is_build_id(c))
 
     def project_builds(self, project_id: str) -> list[str]:
+        """A project's build ids, newest first (ULIDs sort by creation time)."""
         with unavailable_as_error():
             try:
                 children = self.client.get_children(self.layout.project(project_id))
             except NoNodeError:
                 return []
         return sorted((c for c in children if is_build_id(c)), reverse=True)
+
+    def all_builds(self) -> list[tuple[str, str]]:
+        """Every indexed build as (build id, project id), newest first."""
+        projects = self.projects()
+        listings = self._many("get_children", [self.layout.project(p) for p in projects])
+        out = [
+            (build_id, project)
+            for project, children in zip(projects, listings, strict=True)
+            for build_id in children or ()
+            if is_build_id(build_id)
+        ]
+        out.sort(reverse=True)
+        return out
+
+    def projects(self) -> list[str]:
+        with unavailable_as_error():
+            try:
+                children = self.client.get_children(self.layout.projects)
+            except NoNodeError:
+                return []
+        return sorted(c for c in children if PROJECT_ID.fullmatch(c))
+
+    def summaries(self, builds: Sequence[tuple[str, str]]) -> list[Summary]:
+        """(build id, project id) pairs -> their summaries, pipelined; builds gone
+        meanwhile (pruned) are left out."""
+        layout = self.layout
+        states = self._many("get", [layout.state(b) for b, _ in builds])
+        entries = self._many("get", [layout.project_build(p, b) for b, p in builds])
+        out = []
+        for (build_id, project_id), state, entry in zip(builds, states, entries, strict=True):
+            if state is None:
+                continue
+            summary = codec.loads(entry[0]) if entry is not None else {}
+            if "name" not in summary:  # an index entry from before summaries
+                try:
+                    meta, _ = self.meta_and_plan(build_id)
+                except BuildNotFoundError:
+                    continue
+                summary = {"name": meta.name, "created_at": meta.created_at}
+            out.append(
+                Summary(
+                    build_id=build_id,
+                    project_id=project_id,
+                    name=summary["name"],
+                    created_at=summary["created_at"],
+                    state=BuildState.from_dict(codec.loads(state[0])),
+                )
+            )
+        return out
+
+    def _many(self, method: str, paths: Sequence[str]) -> list[Any]:
+        """``client.<method>_async`` over many paths, pipelined; None where there is no node."""
+        call: Callable[[str], Any] = getattr(self.client, f"{method}_async")
+        out: list[Any] = []
+        with unavailable_as_error():
+            for start in range(0, len(paths), _IN_FLIGHT):
+                pending = [call(path) for path in paths[start : start + _IN_FLIGHT]]
+                for async_result in pending:
+                    try:
+                        out.append(async_result.get())
+                    except NoNodeError:
+                        out.append(None)
+        return out
 
     def lease_data(self, build_id: str) -> tuple[dict[str, Any], int]:
         with unavailable_as_error():
@@ -275,6 +482,15 @@ class BuildStore:
             except NoNodeError:
                 raise BuildNotFoundError(f"no build {build_id!r}") from None
         return codec.loads(data), stat.version
+
+
+def _forget_child_watch(client: Any, path: str, watch: Callable[[Any], None]) -> None:
+    """Drop a one-shot children watch that has not fired (kazoo keeps it until it does)."""
+    raw = getattr(client, "raw", client)
+    watchers = getattr(raw, "_child_watchers", None)
+    if watchers is not None and path in watchers:
+        with contextlib.suppress(KeyError):
+            watchers[path].discard(watch)
 
 
 def _first_cause(failures: list[Exception]) -> Exception:

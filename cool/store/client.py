@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionLoss
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
@@ -56,3 +58,96 @@ def connect(settings: ZooKeeperSettings) -> KazooClient:
         settings.session_timeout_s,
     )
     return client
+
+
+class BoundedClient:
+    """A client whose calls give up: for processes that answer people (the API).
+
+    kazoo queues a call made while disconnected until the connection is back,
+    so a plain ``client.get`` can block for as long as ZooKeeper is away. A
+    request handler must answer 503 at once instead: each call here fails
+    fast with ``ConnectionLoss`` when the client is not connected, and with
+    ``KazooTimeoutError`` when no reply comes within ``timeout_s`` (which
+    ``cool.store.builds.unavailable_as_error`` turns into
+    :class:`~cool.errors.StoreUnavailableError`). A write that timed out may
+    still be applied later: its outcome is unknown, and said to be.
+
+    Everything else is the wrapped client's (``state``, listeners, ...).
+    """
+
+    def __init__(self, client: KazooClient, *, timeout_s: float = 5.0) -> None:
+        self.raw = client
+        self.timeout_s = timeout_s
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+    def _ready(self) -> None:
+        if not self.raw.connected:
+            raise ConnectionLoss("not connected to ZooKeeper")
+
+    def _wait(self, async_result: Any) -> Any:
+        return async_result.get(timeout=self.timeout_s)
+
+    def get(self, path: str, watch: Any = None) -> Any:
+        self._ready()
+        return self._wait(self.raw.get_async(path, watch=watch))
+
+    def get_children(self, path: str, watch: Any = None) -> Any:
+        self._ready()
+        return self._wait(self.raw.get_children_async(path, watch=watch))
+
+    def exists(self, path: str, watch: Any = None) -> Any:
+        self._ready()
+        return self._wait(self.raw.exists_async(path, watch=watch))
+
+    def get_async(self, path: str, watch: Any = None) -> Any:
+        self._ready()
+        return _Bounded(self.raw.get_async(path, watch=watch), self.timeout_s)
+
+    def get_children_async(self, path: str, watch: Any = None) -> Any:
+        self._ready()
+        return _Bounded(self.raw.get_children_async(path, watch=watch), self.timeout_s)
+
+    def ensure_path(self, path: str) -> Any:
+        self._ready()
+        return self._wait(self.raw.ensure_path_async(path))
+
+    def create(self, path: str, value: bytes = b"", **kwargs: Any) -> Any:
+        self._ready()
+        return self._wait(self.raw.create_async(path, value, **kwargs))
+
+    def set(self, path: str, value: bytes, version: int = -1) -> Any:
+        self._ready()
+        return self._wait(self.raw.set_async(path, value, version=version))
+
+    def delete(self, path: str, version: int = -1) -> Any:
+        self._ready()
+        return self._wait(self.raw.delete_async(path, version=version))
+
+    def transaction(self) -> _BoundedTransaction:
+        return _BoundedTransaction(self)
+
+
+class _Bounded:
+    """An async result whose ``get()`` waits at most the client's timeout."""
+
+    def __init__(self, async_result: Any, timeout_s: float) -> None:
+        self._result = async_result
+        self._timeout_s = timeout_s
+
+    def get(self) -> Any:
+        return self._result.get(timeout=self._timeout_s)
+
+
+class _BoundedTransaction:
+    def __init__(self, client: BoundedClient) -> None:
+        self._client = client
+        self._transaction = client.raw.transaction()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transaction, name)  # create, set_data, delete, check
+
+    def commit(self) -> list[Any]:
+        self._client._ready()
+        return self._client._wait(self._transaction.commit_async())

@@ -19,6 +19,9 @@ deployments or test runs can share one ensemble::
     <root>/workers/<worker_id>                  EPHEMERAL: live workers, capacity and load
     <root>/index/projects/<project_id>/<build_id>
                                                 per-project listing
+    <root>/index/idempotency/<project_id>/<key_digest>
+                                                the build an Idempotency-Key made (its id
+                                                and the request's digest); pruned with it
 
 A build id is a ULID (26 characters of Crockford base32, time-ordered). Its
 shard is its last two characters (1,024 shards, spread evenly because they
@@ -39,7 +42,9 @@ from cool.errors import CoolError
 BUILD_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 SHARD = re.compile(r"[0-9A-HJKMNP-TV-Z]{2}")
 PROJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
+USER_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_@.\-]{0,254}")
 WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
+KEY_DIGEST = re.compile(r"[0-9a-f]{64}")
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
 ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
 EVENT_PREFIX = "ev-"
@@ -77,6 +82,7 @@ class Layout:
         self.claims = f"{root}/claims"
         self.workers = f"{root}/workers"
         self.projects = f"{root}/index/projects"
+        self.idempotency = f"{root}/index/idempotency"
         self.gc_election = f"{root}/election/gc"
 
     @staticmethod
@@ -130,6 +136,21 @@ class Layout:
     def project_build(self, project_id: str, build_id: str) -> str:
         return f"{self.project(project_id)}/{_checked(BUILD_ID, build_id, 'build id')}"
 
+    def idempotency_project(self, project_id: str) -> str:
+        return f"{self.idempotency}/{_checked(PROJECT_ID, project_id, 'project id')}"
+
+    def idempotency_key(self, project_id: str, key_digest: str) -> str:
+        """Where a project's Idempotency-Key (by its SHA-256 digest) names its build."""
+        digest = _checked(KEY_DIGEST, key_digest, "idempotency key digest")
+        return f"{self.idempotency_project(project_id)}/{digest}"
+
     def top_level(self) -> list[str]:
         """The containers every deployment has."""
-        return [self.builds, self.pending, self.claims, self.workers, self.projects]
+        return [
+            self.builds,
+            self.pending,
+            self.claims,
+            self.workers,
+            self.projects,
+            self.idempotency,
+        ]

@@ -215,10 +215,11 @@ class Pruner:
         """Each build's project (None when its record is gone or unreadable)."""
         with unavailable_as_error():
             records = self._many("get", [self.layout.build(b) for b in build_ids])
-        return {
-            build_id: _project(build_id, got[0] if got else None)
+        metas = {
+            build_id: _meta(build_id, got[0] if got else None)
             for build_id, got in zip(build_ids, records, strict=True)
         }
+        return {build_id: meta.project_id if meta else None for build_id, meta in metas.items()}
 
     # -- pruning --------------------------------------------------------------
 
@@ -279,20 +280,21 @@ class Pruner:
             states = self._many("get", [layout.state(b) for b in ids])
             leases = self._many("exists", [layout.lease(b) for b in ids])
             records = self._many("get", [layout.build(b) for b in ids])
-        ready: list[tuple[FinishedBuild, int, str | None]] = []
+        ready: list[tuple[FinishedBuild, int, BuildMeta | None]] = []
         for build, state, lease, record in zip(builds, states, leases, records, strict=True):
-            project = _project(build.build_id, record[0] if record else None)
-            result.projects[build.build_id] = project
+            meta = _meta(build.build_id, record[0] if record else None)
+            result.projects[build.build_id] = meta.project_id if meta else None
             why = _still_finished(build, state, lease)
             if why:
                 result.refused.append(Refusal(build.build_id, why))
                 LOG.info("build %s: not pruned: %s", build.build_id, why)
                 continue
-            ready.append((build, lease.version, project))
-        index_paths = [_index_path(layout, project, build.build_id) for build, _, project in ready]
+            ready.append((build, lease.version, meta))
+        index_paths = [_index_path(layout, meta, build.build_id) for build, _, meta in ready]
+        key_paths = [_idempotency_path(layout, meta) for _, _, meta in ready]
         roots = [layout.build(build.build_id) for build, _, _ in ready]
         with unavailable_as_error():
-            listed = [p for p in index_paths if p is not None]
+            listed = [p for p in index_paths + key_paths if p is not None]
             indexed = {
                 p for p, stat in zip(listed, self._many("exists", listed), strict=True) if stat
             }
@@ -301,8 +303,8 @@ class Pruner:
             else:
                 subtrees = self._shallow_subtrees([build.build_id for build, _, _ in ready])
         doomed = []
-        for (build, lease_version, _), index_path, nodes in zip(
-            ready, index_paths, subtrees, strict=True
+        for (build, lease_version, _), index_path, key_path, nodes in zip(
+            ready, index_paths, key_paths, subtrees, strict=True
         ):
             build_id = build.build_id
             state_path, lease_path = layout.state(build_id), layout.lease(build_id)
@@ -326,6 +328,8 @@ class Pruner:
             tail = [_Op("delete", state_path, why=why), _Op("delete", lease_path, why=why)]
             if index_path in indexed:
                 tail.append(_Op("delete", index_path, why="its index entry changed"))
+            if key_path in indexed:
+                tail.append(_Op("delete", key_path, why="its Idempotency-Key entry changed"))
             tail.append(_Op("delete", layout.build(build_id), why=why))
             doomed.append(_Doomed(build_id, guards, body, tail, deep=deep))
         return doomed
@@ -505,21 +509,30 @@ def _still_finished(build: FinishedBuild, state: Any, lease: Any) -> str:
     return ""
 
 
-def _project(build_id: str, record: bytes | None) -> str | None:
+def _meta(build_id: str, record: bytes | None) -> BuildMeta | None:
     if record is None:
         return None
     try:
-        return BuildMeta.from_dict(codec.loads(record)["meta"]).project_id
+        return BuildMeta.from_dict(codec.loads(record)["meta"])
     except (CoolError, KeyError, TypeError, ValueError) as exc:
-        LOG.warning("build %s: unreadable record, its index entry stays: %s", build_id, exc)
+        LOG.warning("build %s: unreadable record, its index entries stay: %s", build_id, exc)
         return None
 
 
-def _index_path(layout: Layout, project: str | None, build_id: str) -> str | None:
-    if project is None:
+def _index_path(layout: Layout, meta: BuildMeta | None, build_id: str) -> str | None:
+    if meta is None:
         return None
     try:
-        return layout.project_build(project, build_id)
+        return layout.project_build(meta.project_id, build_id)
+    except InvalidIdError:
+        return None
+
+
+def _idempotency_path(layout: Layout, meta: BuildMeta | None) -> str | None:
+    if meta is None or not meta.idempotency_digest:
+        return None
+    try:
+        return layout.idempotency_key(meta.project_id, meta.idempotency_digest)
     except InvalidIdError:
         return None
 

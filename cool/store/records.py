@@ -24,13 +24,15 @@ class BuildMeta:
     timeout_mins: int
     rollback: bool
     request_id: str = ""
+    idempotency_digest: str = ""  # names the build's Idempotency-Key entry, if it has one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuildMeta:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        # Fields added later have defaults: records written before them still read.
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass(frozen=True, slots=True)

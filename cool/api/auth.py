@@ -1,0 +1,262 @@
+"""Who is asking: the three ``[api] auth_strategy`` values, wired as WSGI middleware.
+
+Each strategy ends in the same place: the identity headers keystonemiddleware
+sets (``X-User-Id``, ``X-Project-Id``, ``X-Roles``, ``X-Identity-Status``),
+from which :func:`identify` builds an oslo.context ``RequestContext`` for
+oslo.policy. Strategies other than Keystone first strip whatever identity
+headers the caller sent, so nobody can claim a project by sending a header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from keystonemiddleware import auth_token
+from oslo_config import cfg
+from oslo_context.context import RequestContext
+from oslo_middleware import basic_auth
+
+from cool.api.errors import ENV_RENDERED, JSON, entry, request_id
+from cool.errors import ConfigurationError
+from cool.store.layout import PROJECT_ID
+
+LOG = logging.getLogger(__name__)
+
+ENV_CONTEXT = "cool.context"
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Every header from which oslo.context or keystonemiddleware read an identity.
+_IDENTITY = re.compile(
+    r"HTTP_X_(USER|PROJECT|TENANT|DOMAIN|ROLE|SERVICE|IS_ADMIN|IDENTITY|SYSTEM|AUTH|"
+    r"STORAGE|APPLICATION|TRUST|OPENSTACK_SYSTEM)"
+)
+# Keystone's default implied roles, for strategies that do not ask Keystone.
+_IMPLIED = {"admin": ("member", "reader"), "member": ("reader",)}
+_CACHE_SIZE = 1024
+
+
+def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
+    """``app`` behind the configured strategy, then :class:`Identify`."""
+    strategy = conf.api.auth_strategy
+    identified = Identify(app)
+    if strategy == "keystone":
+        return auth_token.AuthProtocol(identified, {"oslo_config_config": conf})
+    if strategy == "http_basic":
+        group = conf.http_basic
+        return HtpasswdAuth(
+            identified,
+            htpasswd_file=group.htpasswd_file,
+            users=parse_users(group.user),
+            cache_ttl_s=group.cache_ttl,
+        )
+    if strategy == "noauth":
+        group = conf.noauth
+        return NoAuth(
+            identified, user_id=group.user_id, project_id=group.project_id, roles=group.roles
+        )
+    raise ConfigurationError(f"unknown [api] auth_strategy {strategy!r}")
+
+
+def implied(roles: Iterable[str]) -> list[str]:
+    out = list(dict.fromkeys(r.strip() for r in roles if r.strip()))
+    for role in list(out):
+        out.extend(r for r in _IMPLIED.get(role.lower(), ()) if r not in out)
+    return out
+
+
+def parse_users(entries: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
+    """``[http_basic] user`` entries (USER:PROJECT:ROLE[,ROLE]) -> user: (project, roles)."""
+    users: dict[str, tuple[str, list[str]]] = {}
+    for text in entries:
+        parts = text.split(":")
+        if len(parts) != 3 or not parts[0] or not PROJECT_ID.fullmatch(parts[1]):
+            raise ConfigurationError(
+                f"[http_basic] user {text!r}: expected USER:PROJECT:ROLE[,ROLE...] with a "
+                "project id of letters, digits, '_', '.' and '-'"
+            )
+        users[parts[0]] = (parts[1], implied(parts[2].split(",")))
+    return users
+
+
+def _strip_identity(environ: dict[str, Any]) -> None:
+    for key in [k for k in environ if _IDENTITY.match(k)]:
+        del environ[key]
+
+
+def _set_identity(environ: dict[str, Any], user_id: str, project_id: str, roles: list[str]) -> None:
+    environ["HTTP_X_USER_ID"] = user_id
+    environ["HTTP_X_USER_NAME"] = user_id
+    environ["HTTP_X_PROJECT_ID"] = project_id
+    environ["HTTP_X_ROLES"] = ",".join(roles)
+    environ["HTTP_X_IDENTITY_STATUS"] = "Confirmed"
+
+
+def refuse(
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    status: int,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+) -> list[bytes]:
+    code, title = {
+        401: ("cool.auth.unauthenticated", "Unauthorized"),
+        403: ("cool.auth.forbidden", "Forbidden"),
+    }[status]
+    body = json.dumps(
+        {
+            "errors": [
+                entry(
+                    status=status,
+                    code=code,
+                    title=title,
+                    detail=detail,
+                    request_id=request_id(environ),
+                )
+            ]
+        }
+    ).encode()
+    environ[ENV_RENDERED] = True
+    start_response(
+        f"{status} {title}",
+        [("Content-Type", JSON), ("Content-Length", str(len(body))), *(headers or {}).items()],
+    )
+    return [body]
+
+
+class Identify:
+    """The request context from the identity headers; 401 without a confirmed identity
+    (keystonemiddleware's ``delay_auth_decision`` passes unauthenticated requests on)."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
+            return refuse(environ, start_response, 401, "authentication required")
+        environ[ENV_CONTEXT] = RequestContext.from_environ(environ)
+        return self.app(environ, start_response)
+
+
+class HtpasswdAuth:
+    """HTTP basic auth against a bcrypt htpasswd file, checked by oslo.middleware.
+
+    oslo.middleware's own ``BasicAuthMiddleware`` reads the global
+    ``cfg.CONF`` and turns any exception of the app behind it into a 401, so
+    its functions are used here directly. bcrypt is slow on purpose (~0.2 s
+    a check at the usual cost), so a checked user and password are
+    remembered, as a SHA-256 digest, for ``cache_ttl_s``; a changed file
+    forgets them all.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        htpasswd_file: str,
+        users: dict[str, tuple[str, list[str]]],
+        cache_ttl_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        try:
+            basic_auth.validate_auth_file(htpasswd_file)
+        except Exception as exc:  # ConfigInvalid, or webob's 400 for a non-bcrypt entry
+            raise ConfigurationError(f"[http_basic] htpasswd_file {htpasswd_file}: {exc}") from exc
+        self.app = app
+        self.htpasswd_file = htpasswd_file
+        self.users = users
+        self.cache_ttl_s = cache_ttl_s
+        self.clock = clock
+        self._checked: OrderedDict[bytes, float] = OrderedDict()
+        self._file_stamp: tuple[float, int] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        _strip_identity(environ)
+        challenge = {"WWW-Authenticate": 'Basic realm="cool"'}
+        try:
+            username, password = basic_auth.parse_token(basic_auth.parse_header(environ))
+        except Exception as exc:  # webob's HTTPUnauthorized / HTTPBadRequest
+            detail = getattr(exc, "detail", None) or "HTTP basic credentials required"
+            return refuse(environ, start_response, 401, str(detail), challenge)
+        if not self._verified(username, password):
+            return refuse(environ, start_response, 401, "invalid username or password", challenge)
+        project = self.users.get(username)
+        if project is None:
+            LOG.warning("user %s authenticated but has no [http_basic] user entry", username)
+            return refuse(environ, start_response, 403, f"user {username} has no project")
+        project_id, roles = project
+        _set_identity(environ, username, project_id, roles)
+        return self.app(environ, start_response)
+
+    def _verified(self, username: str, password: bytes) -> bool:
+        key = hashlib.sha256(username.encode() + b"\0" + password).digest()
+        now = self.clock()
+        with self._lock:
+            self._forget_if_file_changed()
+            expires = self._checked.get(key)
+            if expires is not None and expires > now:
+                return True
+        try:
+            basic_auth.authenticate(self.htpasswd_file, username, password)
+        except Exception:  # HTTPUnauthorized, or the file unreadable (logged by oslo)
+            return False
+        if self.cache_ttl_s > 0:
+            with self._lock:
+                self._checked[key] = now + self.cache_ttl_s
+                self._checked.move_to_end(key)
+                while len(self._checked) > _CACHE_SIZE:
+                    self._checked.popitem(last=False)
+        return True
+
+    def _forget_if_file_changed(self) -> None:
+        try:
+            stat = os.stat(self.htpasswd_file)
+            stamp = (stat.st_mtime, stat.st_size)
+        except OSError:
+            stamp = None
+        if stamp != self._file_stamp:
+            self._checked.clear()
+            self._file_stamp = stamp
+
+
+class NoAuth:
+    """Development only: every request is trusted to say who it is.
+
+    ``cool-api`` refuses to listen on anything but loopback with this
+    strategy; in case the app is served some other way, requests from peers
+    that are not on loopback are refused here too.
+    """
+
+    def __init__(self, app: WSGIApp, *, user_id: str, project_id: str, roles: list[str]) -> None:
+        self.app = app
+        self.user_id = user_id
+        self.project_id = project_id
+        self.roles = implied(roles)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not is_loopback(environ.get("REMOTE_ADDR", "")):
+            return refuse(environ, start_response, 403, "noauth serves loopback clients only")
+        user_id = environ.get("HTTP_X_USER_ID") or self.user_id
+        project_id = environ.get("HTTP_X_PROJECT_ID") or self.project_id
+        roles_header = environ.get("HTTP_X_ROLES")
+        roles = implied(roles_header.split(",")) if roles_header is not None else self.roles
+        _strip_identity(environ)
+        _set_identity(environ, user_id, project_id, roles)
+        return self.app(environ, start_response)
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False

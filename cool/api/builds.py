@@ -1,0 +1,145 @@
+"""Builds read back and acted on: list, show, resources, cancel, delete."""
+
+from __future__ import annotations
+
+import falcon
+
+from cool.api import paging, views
+from cool.api.errors import request_id
+from cool.api.services import Services, checked_build_id
+from cool.api.submit import submit
+from cool.model import BuildStatus, Plan
+from cool.store.layout import is_build_id
+from cool.store.records import BuildMeta
+
+_LIST_QUERY = ("limit", "marker", "status", "all_projects", "name")
+
+
+class BuildCollection:
+    """``/v1/builds``: GET lists (newest first), POST submits."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        submit(self.services, req, resp)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        services = self.services
+        context = services.caller(req)
+        params = paging.query(req, _LIST_QUERY)
+        settings = services.settings
+        limit = paging.limit(params, default=settings.default_limit, maximum=settings.max_limit)
+        marker = params.get("marker")
+        if marker is not None and not is_build_id(marker):
+            raise paging.problem("marker", "marker must be a build id from an earlier page")
+        statuses = _statuses(params.get("status"))
+        all_projects = paging.boolean(params, "all_projects")
+        if all_projects:
+            services.authorizer.require("cool:build:list_all_projects", context)
+            candidates = services.store.all_builds()
+        else:
+            services.authorizer.require("cool:build:list", context)
+            candidates = [
+                (build_id, context.project_id)
+                for build_id in services.store.project_builds(context.project_id)
+            ]
+        if marker is not None:
+            candidates = [c for c in candidates if c[0] < marker]
+        name = params.get("name")
+        page = []
+        # Read in chunks until the page is full: filters may drop many.
+        chunk = max(limit, 32)
+        for start in range(0, len(candidates), chunk):
+            for item in services.store.summaries(candidates[start : start + chunk]):
+                if statuses and item.state.status not in statuses:
+                    continue
+                if name is not None and item.name != name:
+                    continue
+                page.append(item)
+                if len(page) == limit:
+                    break
+            if len(page) == limit:
+                break
+        body: dict[str, object] = {"builds": [views.summary(item, req.prefix) for item in page]}
+        if len(page) == limit and page[-1].build_id != candidates[-1][0]:
+            body["links"] = [
+                {
+                    "rel": "next",
+                    "href": paging.next_link(req, req.prefix, params, page[-1].build_id),
+                }
+            ]
+        else:
+            body["links"] = []
+        resp.media = body
+
+
+def _statuses(text: str | None) -> frozenset[BuildStatus]:
+    if text is None:
+        return frozenset()
+    out = set()
+    for word in text.split(","):
+        try:
+            out.add(BuildStatus(word.strip().upper()))
+        except ValueError:
+            known = ", ".join(s.value for s in BuildStatus)
+            raise paging.problem(
+                "status", f"unknown status {word.strip()[:40]!r} (known: {known})"
+            ) from None
+    return frozenset(out)
+
+
+class _BuildResource:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _meta_for(self, req: falcon.Request, rule: str, build_id: str) -> tuple[BuildMeta, Plan]:
+        services = self.services
+        context = services.caller(req)
+        meta, plan = services.store.meta_and_plan(checked_build_id(build_id))
+        services.authorizer.build(rule, context, meta.project_id, build_id)
+        return meta, plan
+
+
+class BuildItem(_BuildResource):
+    """``/v1/builds/{build_id}``: GET shows it, DELETE tears down what it built."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        meta, _ = self._meta_for(req, "cool:build:get", build_id)
+        paging.query(req, ())
+        state, _ = self.services.store.state(build_id)
+        resp.media = {"build": views.build(meta, state, req.prefix)}
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        context = self.services.caller(req)
+        meta, _ = self._meta_for(req, "cool:build:delete", build_id)
+        paging.query(req, ())
+        state = self.services.requests.delete(
+            build_id, user_id=context.user_id, request_id=request_id(req.env)
+        )
+        resp.status = falcon.HTTP_202
+        resp.location = f"{req.prefix}/v1/builds/{build_id}"
+        resp.media = {"build": views.build(meta, state, req.prefix)}
+
+
+class BuildCancel(_BuildResource):
+    """``/v1/builds/{build_id}/cancel``: 409 once the build has finished."""
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        context = self.services.caller(req)
+        meta, _ = self._meta_for(req, "cool:build:cancel", build_id)
+        paging.query(req, ())
+        state = self.services.requests.cancel(
+            build_id, user_id=context.user_id, request_id=request_id(req.env)
+        )
+        resp.status = falcon.HTTP_202
+        resp.location = f"{req.prefix}/v1/builds/{build_id}"
+        resp.media = {"build": views.build(meta, state, req.prefix)}
+
+
+class BuildResources(_BuildResource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        _, plan = self._meta_for(req, "cool:build:resources", build_id)
+        paging.query(req, ())
+        records = self.services.store.resources(build_id)
+        resp.media = {"resources": views.resources(plan, records)}

@@ -1,0 +1,56 @@
+"""``GET /v1/builds/{build_id}/events``: ordered events, paged, and long-polled.
+
+``marker`` is the id of the last event seen; ``wait=N`` holds the request
+until an event after it exists (woken by a ZooKeeper watch), for at most N
+seconds (``[api] max_event_wait``). A build that has finished answers at
+once: there may never be another event to wait for.
+"""
+
+from __future__ import annotations
+
+import falcon
+
+from cool.api import paging, views
+from cool.api.services import Services, checked_build_id
+
+
+class BuildEvents:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
+        services = self.services
+        context = services.caller(req)
+        params = paging.query(req, ("limit", "marker", "wait"))
+        settings = services.settings
+        limit = paging.limit(params, default=settings.max_limit, maximum=settings.max_limit)
+        wait_s = paging.seconds(params, "wait", maximum=settings.max_event_wait_s)
+        text = params.get("marker")
+        marker = None
+        if text is not None:
+            if not text.isascii() or not text.isdigit() or len(text) > 10:
+                raise paging.problem("marker", "marker must be the id of an event")
+            marker = int(text)
+        meta, _ = services.store.meta_and_plan(checked_build_id(build_id))
+        services.authorizer.build("cool:build:events", context, meta.project_id, build_id)
+        if wait_s > 0:
+            state, _ = services.store.state(build_id)
+            if state.status.is_terminal:
+                wait_s = 0.0
+        if wait_s > 0:
+            found = services.store.wait_events(
+                build_id, after=marker, limit=limit, timeout_s=wait_s
+            )
+        else:
+            found = services.store.events(build_id, after=marker, limit=limit)
+        body: dict[str, object] = {"events": [views.event(n, e) for n, e in found]}
+        links = []
+        if len(found) == limit:
+            links.append(
+                {
+                    "rel": "next",
+                    "href": paging.next_link(req, req.prefix, params, str(found[-1][0])),
+                }
+            )
+        body["links"] = links
+        resp.media = body

@@ -1,0 +1,118 @@
+"""``POST /v1/builds`` (submit) and ``POST /v1/validate`` (the dry run).
+
+Both read a template request (:mod:`cool.api.bodies`) and compile it; every
+problem, with the request and with the template, comes back in one 400.
+A submit then stores the plan in one ZooKeeper transaction and answers 202
+at once; with an ``Idempotency-Key``, a retried submit answers with the
+build the first one made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from cool.api import bodies, views
+from cool.api.errors import request_id
+from cool.api.services import Services
+from cool.errors import RequestInvalidError, RequestProblem
+from cool.template.compile import Report, check
+from cool.template.problems import Problem
+
+
+def _compile(
+    services: Services, request: bodies.TemplateRequest, values: dict[str, Any] | None
+) -> Report:
+    """The template checked; request and template problems raised together."""
+    report = check(request.text, services.registry, values, services.limits)
+    problems: list[Problem | RequestProblem] = list(request.problems)
+    if request.text or not request.problems:
+        problems.extend(_located(p, request.is_text) for p in report.problems)
+    if problems:
+        raise RequestInvalidError(problems)
+    return report
+
+
+def _located(problem: Problem, is_text: bool) -> Problem:
+    """A template sent as a JSON object has no lines of its own: only pointers."""
+    if is_text:
+        return problem
+    return Problem(problem.code, problem.message, problem.pointer)
+
+
+def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> None:
+    context = services.caller(req)
+    services.authorizer.require("cool:build:create", context)
+    request = bodies.parse_template_request(
+        req,
+        max_template_bytes=services.limits.max_size,
+        max_name_length=services.settings.max_name_length,
+    )
+    idempotency = None
+    if not request.problems:
+        idempotency = bodies.idempotency(req, context.user_id, request.digest())
+    if idempotency is not None:
+        earlier = services.store.idempotent_build(context.project_id, idempotency)
+        if earlier is not None:
+            _accepted(services, req, resp, earlier.build_id, replayed=True)
+            return
+    report = _compile(services, request, request.parameters or {})
+    assert report.plan is not None
+    meta, created = services.store.submit_once(
+        report.plan,
+        project_id=context.project_id,
+        user_id=context.user_id,
+        name=request.name,
+        timeout_mins=request.timeout_mins,
+        rollback=request.rollback,
+        request_id=request_id(req.env),
+        idempotency=idempotency,
+    )
+    if created:
+        services.metrics.builds_submitted.inc()
+    _accepted(services, req, resp, meta.build_id, replayed=not created)
+
+
+def _accepted(
+    services: Services, req: falcon.Request, resp: falcon.Response, build_id: str, *, replayed: bool
+) -> None:
+    build = services.store.get(build_id)
+    resp.status = falcon.HTTP_202
+    resp.location = f"{req.prefix}/v1/builds/{build_id}"
+    if replayed:
+        resp.set_header("Idempotent-Replayed", "true")
+    resp.media = {"build": views.build(build.meta, build.state, req.prefix)}
+
+
+class Validate:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        services = self.services
+        context = services.caller(req)
+        services.authorizer.require("cool:build:validate", context)
+        request = bodies.parse_template_request(
+            req,
+            max_template_bytes=services.limits.max_size,
+            max_name_length=services.settings.max_name_length,
+            fields=bodies.VALIDATE_FIELDS,
+        )
+        report = _compile(services, request, request.parameters)
+        resp.media = {
+            "valid": True,
+            "levels": [list(level) for level in report.levels],
+            "resources": [
+                {
+                    "name": name,
+                    "type": report.resource_types.get(name, ""),
+                    "depends_on": list(report.dependencies.get(name, ())),
+                    "level": level,
+                }
+                for level, names in enumerate(report.levels)
+                for name in names
+            ],
+            "parameters": [spec.to_dict() for spec in report.parameters],
+            "missing_parameters": list(report.missing),
+        }
