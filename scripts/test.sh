@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/setup-env.sh"
 cool_setup_env test
 cool_need_zookeeper
+cool_need_keystone
 cd "$COOL_ROOT"
 echo "==> ruff" >&2
 "$COOL_VENV/bin/ruff" check .

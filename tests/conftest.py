@@ -21,6 +21,7 @@ from kazoo.exceptions import NoNodeError, NotEmptyError
 
 from cool.local.zookeeper import ZooKeeperEnsemble, ZooKeeperServer
 from cool.resources.registry import ResourceTypeRegistry
+from tests.keystone_fixture import keystone  # noqa: F401  (the session Keystone)
 from tests.zk import ConnectionProxy, start_client, stop_client
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,18 +6,19 @@ never fight cool's; :func:`ensure_venv` makes it. Nothing is faked: gunicorn
 serves ``keystone.wsgi.api:application`` over SQLite (WAL mode) with fernet
 tokens, and the helpers below speak Keystone's REST API through keystoneauth1.
 
-``keystone-manage db_sync`` and ``bootstrap`` take ~10 s of interpreter
-start-up, so they run once per machine into a template directory
+Each ``keystone-manage`` command costs ~2.5 s, mostly interpreter start-up,
+so ``fernet_setup``, ``credential_setup``, ``db_sync`` and ``bootstrap`` run
+once per machine into a template directory
 (``<repo>/.cache/keystone-template-<version>/``); each server copies it and
-re-runs only ``bootstrap``, to point the catalog at its own port. A server's
-directory holds::
+re-runs only ``bootstrap``, to point the catalog at its own port, while
+gunicorn boots. A server's directory holds::
 
     <base_dir>/keystone.conf      generated configuration (OS_KEYSTONE_CONFIG_FILES)
     <base_dir>/gunicorn.conf.py   gunicorn's settings (a bare `gunicorn` reads it)
     <base_dir>/keystone.db        SQLite database, journal_mode=WAL
     <base_dir>/fernet-keys/       [fernet_tokens], [fernet_receipts] and [credential]
-    <base_dir>/fernet-receipts/   key repositories, copied from the template (so the
-    <base_dir>/credential-keys/   template's admin has the same token at every copy)
+    <base_dir>/fernet-receipts/   key repositories, copied from the template (so an
+    <base_dir>/credential-keys/   admin token of one copy also validates at another)
     <base_dir>/admin-password     the bootstrap admin's password
     <base_dir>/keystone.log       Keystone's log (the server's and keystone-manage's)
     <base_dir>/gunicorn.log       gunicorn's stdout and stderr, access log included
@@ -550,7 +551,7 @@ errorlog = "-"
         if not _wait_group_gone(pgid, timeout_s):
             _signal_group(pgid, signal.SIGKILL)
             if not _wait_group_gone(pgid, timeout_s):
-                # Orphans are reparented to PID 1, which here never reaps them.
+                # An orphaned worker's zombie lasts until PID 1 reaps it (late, here).
                 LOG.warning("processes of Keystone %s outlived SIGKILL (zombies?)", self.base_url)
 
     def __enter__(self) -> Self:

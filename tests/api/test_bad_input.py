@@ -1,0 +1,210 @@
+"""Bad input gets a clear 4xx in the API-SIG format, and leaves ZooKeeper untouched."""
+
+from __future__ import annotations
+
+import pytest
+from kazoo.client import KazooClient
+
+from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _nothing_stored(client: KazooClient) -> bool:
+    pending = f"{ZK_ROOT}/pending"
+    return not client.exists(pending) or not client.get_children(pending)
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("{bad", "not valid JSON: Expecting property name"),
+        ('{"template": 1,}', "not valid JSON"),
+        ('{"a": 1, "a": 2}', "appears twice"),
+        ('{"template": NaN}', "NaN is not a JSON number"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        ("[" * 100_000, "nested too deeply"),
+    ],
+)
+def test_malformed_json_is_a_400(
+    alice: Caller, kazoo_client: KazooClient, body: str | bytes, fragment: str
+) -> None:
+    result = alice.post("/v1/builds", body=body, headers=JSON)
+    assert result.status_code == 400, result.text
+    assert error_codes(result) == ["cool.request.malformed"]
+    assert fragment in result.json["errors"][0]["detail"]
+    assert _nothing_stored(kazoo_client)
+
+
+def test_body_that_is_not_an_object_is_a_400(alice: Caller) -> None:
+    result = alice.post("/v1/builds", json=[1, 2])
+    assert result.status_code == 400
+    assert result.json["errors"][0]["source"] == {"pointer": ""}
+
+
+def test_malformed_yaml_is_located(alice: Caller, kazoo_client: KazooClient) -> None:
+    result = alice.post(
+        "/v1/builds",
+        body="heat_template_version: 2018-08-31\nresources: {a: [\n",
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert result.status_code == 400
+    (entry,) = result.json["errors"]
+    assert entry["code"] == "cool.template.syntax"
+    assert entry["source"]["line"] >= 2
+    assert _nothing_stored(kazoo_client)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "", "multipart/form-data"]
+)
+def test_unsupported_content_types_are_a_415(alice: Caller, content_type: str) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    result = alice.post("/v1/builds", body="heat_template_version: 2018-08-31", headers=headers)
+    assert result.status_code == 415
+    assert error_codes(result) == ["cool.request.unsupported_media_type"]
+
+
+def test_json_with_charset_is_accepted(alice: Caller) -> None:
+    import json
+
+    result = alice.post(
+        "/v1/builds",
+        body=json.dumps({"template": VALUE_TEMPLATE}),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert result.status_code == 202
+
+
+def test_body_over_the_middleware_limit_is_a_413(alice: Caller, kazoo_client: KazooClient) -> None:
+    result = alice.post("/v1/builds", body=b"x" * (3 * 1024 * 1024), headers=JSON)
+    assert result.status_code == 413
+    assert error_codes(result) == ["cool.request.too_large"]
+    assert _nothing_stored(kazoo_client)
+
+
+def test_template_over_its_limit_is_a_413(alice: Caller) -> None:
+    template = "heat_template_version: 2018-08-31\ndescription: " + "x" * (600 * 1024) + "\n"
+    result = alice.submit(template)
+    assert result.status_code == 413
+    assert error_codes(result) == ["cool.template.too_large"]
+    raw = alice.post("/v1/builds", body=template, headers={"Content-Type": "application/yaml"})
+    assert raw.status_code == 413
+
+
+def test_unknown_fields_are_each_reported(alice: Caller) -> None:
+    result = alice.submit(VALUE_TEMPLATE, environment={}, files={}, colour="red")
+    assert result.status_code == 400
+    assert [e["source"]["pointer"] for e in result.json["errors"]] == [
+        "/colour",
+        "/environment",
+        "/files",
+    ]
+
+
+def test_missing_and_wrongly_typed_fields(alice: Caller) -> None:
+    missing = alice.post("/v1/builds", json={"name": "x"})
+    assert missing.status_code == 400
+    assert error_codes(missing) == ["cool.request.missing_field"]
+    wrong = alice.post("/v1/builds", json={"template": 5, "parameters": [], "name": 3})
+    assert [e["source"]["pointer"] for e in wrong.json["errors"]] == [
+        "/template",
+        "/parameters",
+        "/name",
+    ]
+
+
+@pytest.mark.parametrize("name", ["", "x" * 256, "tab\there"])
+def test_bad_names_are_a_400(alice: Caller, name: str) -> None:
+    result = alice.submit(VALUE_TEMPLATE, name=name)
+    assert result.status_code == 400
+    assert result.json["errors"][0]["source"] == {"pointer": "/name"}
+
+
+def test_raw_yaml_query_problems_name_the_parameter(alice: Caller) -> None:
+    result = alice.post(
+        "/v1/builds",
+        body="heat_template_version: 2018-08-31\nresources: {}\n",
+        headers={"Content-Type": "application/yaml"},
+        params={"timeout_mins": "soon", "colour": "red", "parameter": "novalue"},
+    )
+    assert result.status_code == 400
+    assert {e["source"]["parameter"] for e in result.json["errors"]} == {
+        "colour",
+        "timeout_mins",
+        "parameter",
+    }
+
+
+@pytest.mark.parametrize(
+    "build_id",
+    [
+        "..",
+        "%2E%2E",
+        "a%2Fb",
+        "%2F",
+        "é" * 26,
+        "0" * 10_240,
+        "01ARZ3NDEKTSV4RRFFQ69G5FA",
+        "lower" * 5 + "x",
+    ],
+)
+def test_odd_build_ids_are_a_404_without_touching_zookeeper(
+    alice: Caller, kazoo_client: KazooClient, build_id: str
+) -> None:
+    for method, suffix in [("GET", ""), ("GET", "/events"), ("POST", "/cancel"), ("DELETE", "")]:
+        result = alice.request(method, f"/v1/builds/{build_id}{suffix}")
+        assert result.status_code == 404, (build_id, method, result.text)
+        assert error_codes(result)[0] in {"cool.build.not_found", "cool.request.not_found"}
+    assert _nothing_stored(kazoo_client)
+
+
+def test_a_valid_id_that_does_not_exist_is_a_404(alice: Caller) -> None:
+    result = alice.get("/v1/builds/01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert result.status_code == 404
+    assert error_codes(result) == ["cool.build.not_found"]
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "abc", "1.5", "", "١"])
+def test_bad_limits_are_a_400(alice: Caller, limit: str) -> None:
+    result = alice.get("/v1/builds", params={"limit": limit})
+    assert result.status_code == 400, limit
+    assert result.json["errors"][0]["source"] == {"parameter": "limit"}
+
+
+@pytest.mark.parametrize("marker", ["..", "x" * 10_240, "not-a-build"])
+def test_bad_markers_are_a_400(alice: Caller, marker: str) -> None:
+    result = alice.get("/v1/builds", params={"marker": marker})
+    assert result.status_code == 400
+    assert result.json["errors"][0]["source"] == {"parameter": "marker"}
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"marker": "-3"}, "marker"),
+        ({"marker": "99999999999999999999"}, "marker"),
+        ({"wait": "-1"}, "wait"),
+        ({"wait": "nan"}, "wait"),
+        ({"wait": "soon"}, "wait"),
+        ({"since": "1"}, "since"),
+    ],
+)
+def test_bad_event_queries_are_a_400(alice: Caller, params: dict[str, str], parameter: str) -> None:
+    build_id = alice.submit(VALUE_TEMPLATE).json["build"]["id"]
+    result = alice.get(f"/v1/builds/{build_id}/events", params=params)
+    assert result.status_code == 400
+    assert result.json["errors"][0]["source"] == {"parameter": parameter}
+
+
+def test_repeated_query_parameters_are_a_400(alice: Caller) -> None:
+    result = alice.get("/v1/builds", query_string="limit=1&limit=2")
+    assert result.status_code == 400
+
+
+def test_unknown_route_and_method_are_404_and_405(alice: Caller) -> None:
+    assert error_codes(alice.get("/v1/nothing")) == ["cool.request.not_found"]
+    wrong = alice.request("PUT", "/v1/builds")
+    assert wrong.status_code == 405
+    assert error_codes(wrong) == ["cool.request.method_not_allowed"]
+    assert "POST" in wrong.headers["allow"]
