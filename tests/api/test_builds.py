@@ -30,7 +30,11 @@ def _finish(
     store = BuildStore(client, layout)
     state, version = store.state(build_id)
     done = BuildState(
-        status, reason="done", done=state.total, total=state.total, outputs={"said": "hi"}
+        status,
+        reason="done",
+        done=state.total,
+        total=state.total,
+        outputs={"said": {"value": "hi", "description": ""}},
     )
     transaction = client.transaction()
     transaction.set_data(layout.state(build_id), codec.dumps(done.to_dict()), version=version)
@@ -184,7 +188,7 @@ def test_build_shows_outputs_and_resources_in_plan_order(
     _finish(kazoo_client, build_id)
     build = alice.get(f"/v1/builds/{build_id}").json["build"]
     assert build["status"] == "CREATE_COMPLETE"
-    assert build["outputs"] == {"said": "hi"}
+    assert build["outputs"] == {"said": {"value": "hi", "description": ""}}
     resources = alice.get(f"/v1/builds/{build_id}/resources").json["resources"]
     assert [(r["name"], r["status"]) for r in resources] == [("v", "PENDING")]
 
