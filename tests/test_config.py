@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from oslo_config import cfg
+from oslo_middleware import sizelimit
 
 from cool import config
 from cool.template.parse import Limits
@@ -89,3 +90,38 @@ def test_config_sample_is_fresh(tmp_path: Path) -> None:
         "regenerate: .venv/bin/oslo-config-generator "
         "--config-file etc/oslo-config-generator/cool.conf"
     )
+
+
+def test_policy_sample_is_fresh(tmp_path: Path) -> None:
+    """etc/policy.yaml.sample is what oslopolicy-sample-generator makes from the rules now."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    generated = tmp_path / "policy.yaml.sample"
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from oslo_policy.generator import generate_sample; "
+            "sys.exit(generate_sample())",
+            "--config-file",
+            str(repo / "etc/oslo-policy-generator/cool.conf"),
+            "--output-file",
+            str(generated),
+        ],
+        check=True,
+        cwd=repo,
+        timeout=60,
+    )
+    committed = (repo / "etc/policy.yaml.sample").read_text()
+    assert generated.read_text() == committed, (
+        "regenerate: .venv/bin/oslopolicy-sample-generator "
+        "--config-file etc/oslo-policy-generator/cool.conf"
+    )
+
+
+def test_config_body_limit_leaves_room_for_the_largest_template() -> None:
+    conf = _conf()
+    conf.register_opts(sizelimit.OPTS, group="oslo_middleware")
+    assert conf.oslo_middleware.max_request_body_size > 2 * conf.template.max_template_size
