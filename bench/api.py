@@ -66,12 +66,12 @@ from bench._api import (
     USER,
     Call,
     LoadRun,
+    Sequential,
     basic_config,
     basic_headers,
     keystone_caller,
     prepare_root,
     process_tree,
-    Sequential,
     raw_submits,
     run_load,
     submit_call,
@@ -258,9 +258,10 @@ def run(
     with contextlib.ExitStack() as stack:
         client = connect(hosts)
         stack.callback(close, client)
-        results.raw = min((
-            raw_submits(client, f"{root}/raw-{i}", plan, sizes.raw, all_shards=sizes.all_shards)
-            for i in range(sizes.repeat)
+        results.raw = min(
+            (
+                raw_submits(client, f"{root}/raw-{i}", plan, sizes.raw, all_shards=sizes.all_shards)
+                for i in range(sizes.repeat)
             ),
             key=lambda s: s.seconds,
         )
@@ -296,29 +297,26 @@ def run(
 # -- rendering -----------------------------------------------------------------------
 
 
-def _ms(value: float) -> str:
-    return f"{value:,.1f}"
+def _ms(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
 
 
 def render(results: Results) -> str:
     """The results as Markdown tables, then the verdict on each target."""
-    sizes = results.sizes
     lines = [
-        "| ZooKeeper, one client, sequential | count | s | per s | ms each |",
-        "|---|---:|---:|---:|---:|",
+        "| ZooKeeper, one client, sequential | count | s | per s | p50 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, count, seconds in (
-        ("submit transaction: 9 creates", sizes.raw, results.raw_s),
-        (
-            "BuildStore.submit in process: 3 ensure_path + the transaction",
-            sizes.store,
-            results.store_s,
-        ),
+    for name, sequential in (
+        ("submit transaction: 9 creates", results.raw),
+        ("BuildStore.submit in process: 3 ensure_path + the transaction", results.store),
     ):
-        if seconds:
+        if sequential is not None:
             lines.append(
-                f"| {name} | {count:,} | {seconds:,.2f} | {count / seconds:,.0f} "
-                f"| {seconds / count * 1e3:,.2f} |"
+                f"| {name} | {sequential.count:,} | {sequential.seconds:,.2f} "
+                f"| {sequential.per_s:,.0f} | {_ms(sequential.percentile_ms(0.5), 2)} "
+                f"| {_ms(sequential.percentile_ms(0.99), 2)} "
+                f"| {_ms(sequential.percentile_ms(1.0), 2)} |"
             )
     lines.append("")
     if results.submits:

@@ -30,7 +30,13 @@ from cool import config
 from cool.api import auth
 from cool.api.builds import BuildCancel, BuildCollection, BuildItem, BuildResources
 from cool.api.discovery import Metrics, OpenApi, Version, Versions, Workers
-from cool.api.errors import ErrorFormat, handle_cool_error, handle_http_error, handle_unexpected
+from cool.api.errors import (
+    ErrorFormat,
+    handle_cool_error,
+    handle_http_error,
+    handle_unexpected,
+    respond,
+)
 from cool.api.events import BuildEvents
 from cool.api.health import PROBES, ZooKeeperProbe
 from cool.api.metrics import ApiMetrics, Measure
@@ -165,6 +171,15 @@ class _Dispatch:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if path == HEALTHCHECK_PATH:
+            if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+                return respond(
+                    environ,
+                    start_response,
+                    405,
+                    "cool.request.method_not_allowed",
+                    "the healthcheck answers GET and HEAD",
+                    headers={"Allow": "GET, HEAD"},
+                )
             return self.health(environ, start_response)
         if path in PUBLIC_PATHS:
             return self.public(environ, start_response)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import logging
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from keystonemiddleware import auth_token
@@ -26,7 +25,7 @@ from oslo_config import cfg
 from oslo_context.context import RequestContext
 from oslo_middleware import basic_auth
 
-from cool.api.errors import ENV_RENDERED, JSON, entry, request_id
+from cool.api.errors import respond
 from cool.errors import ConfigurationError
 from cool.store.layout import PROJECT_ID
 
@@ -106,31 +105,10 @@ def refuse(
     start_response: Callable[..., Any],
     status: int,
     detail: str,
-    headers: Mapping[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> list[bytes]:
-    code, title = {
-        401: ("cool.auth.unauthenticated", "Unauthorized"),
-        403: ("cool.auth.forbidden", "Forbidden"),
-    }[status]
-    body = json.dumps(
-        {
-            "errors": [
-                entry(
-                    status=status,
-                    code=code,
-                    title=title,
-                    detail=detail,
-                    request_id=request_id(environ),
-                )
-            ]
-        }
-    ).encode()
-    environ[ENV_RENDERED] = True
-    start_response(
-        f"{status} {title}",
-        [("Content-Type", JSON), ("Content-Length", str(len(body))), *(headers or {}).items()],
-    )
-    return [body]
+    code = {401: "cool.auth.unauthenticated", 403: "cool.auth.forbidden"}[status]
+    return respond(environ, start_response, status, code, detail, headers=headers)
 
 
 class Identify:

@@ -222,6 +222,38 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
+def respond(
+    environ: dict[str, Any],
+    start_response: Callable[..., Any],
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+) -> list[bytes]:
+    """An error answered by a WSGI middleware, in the same format as the app's."""
+    title = _phrase(status)
+    body = json.dumps(
+        {
+            "errors": [
+                entry(
+                    status=status,
+                    code=code,
+                    title=title,
+                    detail=detail,
+                    request_id=request_id(environ),
+                )
+            ]
+        }
+    ).encode()
+    environ[ENV_RENDERED] = True
+    start_response(
+        f"{status} {title}",
+        [("Content-Type", JSON), ("Content-Length", str(len(body))), *(headers or {}).items()],
+    )
+    return [body]
+
+
 # -- the outermost middleware ---------------------------------------------------------
 
 _TAGS = re.compile(r"<[^>]+>")

@@ -208,3 +208,14 @@ def test_unknown_route_and_method_are_404_and_405(alice: Caller) -> None:
     assert wrong.status_code == 405
     assert error_codes(wrong) == ["cool.request.method_not_allowed"]
     assert "POST" in wrong.headers["allow"]
+
+
+def test_healthcheck_answers_only_get_and_head(anonymous: Caller) -> None:
+    """Found by schemathesis: oslo.middleware's healthcheck answered TRACE with a 200."""
+    assert anonymous.get("/healthcheck").status_code == 200
+    assert anonymous.request("HEAD", "/healthcheck").status_code in {200, 204}
+    for method in ("TRACE", "POST", "DELETE"):
+        result = anonymous.request(method, "/healthcheck")
+        assert result.status_code == 405
+        assert error_codes(result) == ["cool.request.method_not_allowed"]
+        assert result.headers["allow"] == "GET, HEAD"
