@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Before prometheus_client is imported anywhere: its counters then live in
     # files every worker process shares, and a scrape adds them up.
     metrics_dir = tempfile.mkdtemp(prefix="cool-api-metrics-")
+    previous = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         # Deferred on purpose: prometheus_client picks its storage when first imported.
@@ -61,6 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     finally:
+        # Called in-process (tests), the caller's environment is left as it was.
+        if previous is None:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        else:
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = previous
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
 

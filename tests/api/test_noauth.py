@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from falcon import testing
@@ -51,3 +52,6 @@ def test_cool_api_refuses_to_listen_off_loopback_with_noauth(tmp_path: Path, cap
     conf.write_text("[api]\nauth_strategy = noauth\nbind_host = 0.0.0.0\n")
     assert api_command.main(["--config-file", str(conf)]) == 2
     assert "refusing to listen on 0.0.0.0" in caplog.text
+    # Run in this process, it leaves no multiprocess metrics setting behind for the
+    # processes tests start later (a worker inheriting it failed to start).
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
