@@ -63,6 +63,9 @@ TEMPLATE = {
 SUBMIT_BODY = json.dumps({"template": TEMPLATE}).encode()
 
 
+# -- timings ---------------------------------------------------------------------------
+
+
 def percentile_ms(sorted_s: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile of sorted durations in seconds, in ms."""
     if not sorted_s:

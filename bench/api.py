@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python -m bench.api          # the full run (~100 s on 2 cores)
-    .venv/bin/python -m bench.api --quick  # smaller counts, a smoke run (~20 s)
+    .venv/bin/python -m bench.api --quick  # smaller counts, a smoke run (~25 s)
 
 It starts a private ZooKeeper (``cool.local.zookeeper``, ``forceSync=yes`` as
 a user gets it), a private Keystone (``cool.local.keystone``) and two real
@@ -111,7 +111,7 @@ class Sizes:
 
 
 FULL = Sizes()
-QUICK = Sizes(raw=200, store=100, requests=300, max_s=1.0, split=100, split_max_s=0.5, repeat=1)
+QUICK = Sizes(raw=500, store=100, requests=300, max_s=1.0, split=100, split_max_s=0.5, repeat=1)
 
 
 @dataclass(frozen=True, slots=True)
