@@ -77,12 +77,16 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
 def _accepted(
     services: Services, req: falcon.Request, resp: falcon.Response, build_id: str, *, replayed: bool
 ) -> None:
-    build = services.store.get(build_id)
+    store = services.store
+    state = store.stored_state(build_id)
+    meta, _ = store.meta_and_plan(build_id)  # cached: it was just stored or looked up
+    if state is None:  # a replay: the build may have moved on since
+        state, _ = store.state(build_id)
     resp.status = falcon.HTTP_202
     resp.location = f"{req.prefix}/v1/builds/{build_id}"
     if replayed:
         resp.set_header("Idempotent-Replayed", "true")
-    resp.media = {"build": views.build(build.meta, build.state, req.prefix)}
+    resp.media = {"build": views.build(meta, state, req.prefix)}
 
 
 class Validate:

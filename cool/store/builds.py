@@ -98,6 +98,8 @@ class BuildStore:
         self.default_timeout_mins = default_timeout_mins
         self.max_timeout_mins = max_timeout_mins
         self._plans: OrderedDict[str, tuple[BuildMeta, Plan]] = OrderedDict()
+        # The state each new build was stored with, until asked for once (a submit's answer).
+        self._states: OrderedDict[str, BuildState] = OrderedDict()
         self._plans_lock = threading.Lock()
 
     def ensure_layout(self) -> None:
@@ -133,7 +135,7 @@ class BuildStore:
         build already made with the same key is returned instead (see
         :meth:`submit_once`).
         """
-        meta, _ = self.submit_once(
+        meta, created = self.submit_once(
             plan,
             project_id=project_id,
             user_id=user_id,
@@ -144,6 +146,8 @@ class BuildStore:
             build_id=build_id,
             idempotency=idempotency,
         )
+        if created:
+            self.stored_state(meta.build_id)  # nobody asks for it here
         return meta
 
     def submit_once(
@@ -206,33 +210,33 @@ class BuildStore:
             reason="submitted",
             request_id=request_id,
         )
-        with unavailable_as_error():
-            # Empty parents are harmless if the transaction then fails.
-            self.client.ensure_path(layout.shard_path(build_id))
-            self.client.ensure_path(layout.project(project_id))
-            self.client.ensure_path(layout.pending)
-            if idempotency is not None:
-                self.client.ensure_path(layout.idempotency_project(project_id))
-            transaction = self.client.transaction()
-            transaction.create(layout.build(build_id), record)
-            transaction.create(layout.state(build_id), codec.dumps(state.to_dict()))
-            transaction.create(layout.lease(build_id), b"")
-            transaction.create(layout.control(build_id), b"")
-            transaction.create(layout.resources(build_id), b"")
-            transaction.create(layout.events(build_id), b"")
-            transaction.create(
-                layout.event_prefix(build_id), codec.dumps(event.to_dict()), sequence=True
-            )
-            transaction.create(layout.pending_build(build_id), b"")
-            summary = {"name": meta.name, "created_at": now, "user_id": user_id}
-            transaction.create(layout.project_build(project_id, build_id), codec.dumps(summary))
-            if idempotency is not None:
-                entry = {"build_id": build_id, "request_digest": idempotency.request_digest}
-                transaction.create(
+        ops: list[tuple[str, bytes, bool]] = [
+            (layout.build(build_id), record, False),
+            (layout.state(build_id), codec.dumps(state.to_dict()), False),
+            (layout.lease(build_id), b"", False),
+            (layout.control(build_id), b"", False),
+            (layout.resources(build_id), b"", False),
+            (layout.events(build_id), b"", False),
+            (layout.event_prefix(build_id), codec.dumps(event.to_dict()), True),
+            (layout.pending_build(build_id), b"", False),
+            (
+                layout.project_build(project_id, build_id),
+                codec.dumps({"name": meta.name, "created_at": now, "user_id": user_id}),
+                False,
+            ),
+        ]
+        parents = [layout.shard_path(build_id), layout.project(project_id), layout.pending]
+        if idempotency is not None:
+            entry = {"build_id": build_id, "request_digest": idempotency.request_digest}
+            ops.append(
+                (
                     layout.idempotency_key(project_id, idempotency.key_digest),
                     codec.dumps(entry),
+                    False,
                 )
-            results = transaction.commit()
+            )
+            parents.append(layout.idempotency_project(project_id))
+        results = self._create_all(ops, parents)
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
             if idempotency is not None and isinstance(results[-1], NodeExistsError):
@@ -243,7 +247,27 @@ class BuildStore:
             raise _first_cause(failures)
         with self._plans_lock:
             self._remember(build_id, meta, plan)
+            self._states[build_id] = state
+            while len(self._states) > _PLAN_CACHE:
+                self._states.popitem(last=False)
         return meta, True
+
+    def _create_all(self, ops: list[tuple[str, bytes, bool]], parents: list[str]) -> list[Any]:
+        """One transaction of creates: one round trip when the parents exist (once a
+        shard, a project and ``pending`` have been used, they always do). A parent
+        missing fails the transaction whole; then the parents are made and it is
+        committed again."""
+        with unavailable_as_error():
+            for attempt in range(2):
+                transaction = self.client.transaction()
+                for path, data, sequence in ops:
+                    transaction.create(path, data, sequence=sequence)
+                results = transaction.commit()
+                if attempt or not any(isinstance(r, NoNodeError) for r in results):
+                    return results
+                for parent in parents:  # empty parents are harmless if what follows fails
+                    self.client.ensure_path(parent)
+        raise AssertionError("unreachable")
 
     def idempotent_build(self, project_id: str, idempotency: Idempotency) -> BuildMeta | None:
         """The build an Idempotency-Key made, if it still exists."""
@@ -292,6 +316,12 @@ class BuildStore:
         with self._plans_lock:
             self._remember(build_id, meta, plan)
         return meta, plan
+
+    def stored_state(self, build_id: str) -> BuildState | None:
+        """The state this process just stored a build with (once; then None): a submit's
+        answer needs no read back."""
+        with self._plans_lock:
+            return self._states.pop(build_id, None)
 
     def forget(self, build_id: str) -> None:
         """Drop a build's cached plan (its worker is done with it)."""

@@ -190,3 +190,20 @@ def test_submit_gives_every_build_a_deadline_within_the_allowed_range(
         with pytest.raises(BuildRequestInvalidError, match="from 1 to 120"):
             store.submit(plan, project_id="p1", user_id="u1", timeout_mins=bad)
     assert len(store.pending()) == 2
+
+
+def test_submit_makes_missing_parents_and_commits_again(
+    kazoo_client: KazooClient, plan: Plan
+) -> None:
+    """A submit commits at once, assuming its shard, project and pending exist (one
+    round trip); when one is missing (a new root, a project's first build) the
+    transaction fails whole, the parents are made, and it commits again."""
+    layout = Layout("/fresh")
+    store = BuildStore(kazoo_client, layout)
+    first = store.submit(plan, project_id="p1", user_id="u")
+    assert kazoo_client.exists(layout.build(first.build_id))
+    # Every parent gone: the next submit still lands, whole.
+    kazoo_client.delete(layout.root, recursive=True)
+    second = store.submit(plan, project_id="p1", user_id="u")
+    assert kazoo_client.get_children(layout.pending) == [second.build_id]
+    assert kazoo_client.get_children(layout.project("p1")) == [second.build_id]
