@@ -276,6 +276,14 @@ api_opts = [
     cfg.IntOpt(
         "max_name_length", default=255, min=1, help="Longest build name accepted, in characters."
     ),
+    cfg.FloatOpt(
+        "policy_cache_ttl",
+        default=5.0,
+        min=0.0,
+        help="Seconds a policy decision (a rule, a caller's credentials, a target) is "
+        "remembered; a changed policy.yaml applies within this long. 0 asks oslo.policy "
+        "on every request.",
+    ),
 ]
 
 http_basic_group = cfg.OptGroup(

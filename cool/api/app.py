@@ -115,7 +115,7 @@ def build(
         requests=Requests(store),
         workers=WorkerRegistry(bounded, store.layout),
         registry=registry or ResourceTypeRegistry.load(),
-        authorizer=Authorizer(make_enforcer(conf)),
+        authorizer=Authorizer(make_enforcer(conf), cache_ttl_s=conf.api.policy_cache_ttl),
         limits=config.template_limits(conf),
         metrics=metrics,
         settings=Settings(

@@ -14,6 +14,11 @@ answers 403 only to a caller who could at least read the build.
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from oslo_config import cfg
@@ -110,6 +115,14 @@ def make_enforcer(conf: cfg.ConfigOpts) -> policy.Enforcer:
     return enforcer
 
 
+_DECISIONS = 4096  # remembered decisions (callers x rules x targets), oldest dropped first
+
+
+def _frozen(values: Mapping[str, Any]) -> Hashable:
+    """Every credential and target value, whatever its type, as one key."""
+    return json.dumps(values, sort_keys=True, default=str)
+
+
 def get_enforcer() -> policy.Enforcer:
     """For oslopolicy-checker and friends (entry point ``oslo.policy.enforcer``: cool)."""
     conf = cfg.ConfigOpts()
@@ -118,10 +131,47 @@ def get_enforcer() -> policy.Enforcer:
 
 
 class Authorizer:
-    def __init__(self, enforcer: policy.Enforcer) -> None:
+    """oslo.policy's decisions, remembered for ``cache_ttl_s``.
+
+    A decision depends only on the rule, the caller's credentials and the
+    target, and checking one costs more than the rest of a read (oslo.policy
+    inspects each check's signature on every call, and looks for a changed
+    policy file): the same caller asking the same thing again within the TTL
+    gets the same answer without asking again. A changed ``policy.yaml``
+    therefore applies within ``cache_ttl_s``; 0 asks oslo.policy every time.
+    """
+
+    def __init__(
+        self,
+        enforcer: policy.Enforcer,
+        *,
+        cache_ttl_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.enforcer = enforcer
+        self.cache_ttl_s = cache_ttl_s
+        self.clock = clock
+        self._decisions: OrderedDict[Hashable, tuple[float, bool]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def allows(self, rule: str, context: RequestContext, target: dict[str, Any]) -> bool:
+        if self.cache_ttl_s <= 0:
+            return self._decide(rule, context, target)
+        key = (rule, _frozen(context.to_policy_values()), _frozen(target))
+        now = self.clock()
+        with self._lock:
+            cached = self._decisions.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        decision = self._decide(rule, context, target)
+        with self._lock:
+            self._decisions[key] = (now + self.cache_ttl_s, decision)
+            self._decisions.move_to_end(key)
+            while len(self._decisions) > _DECISIONS:
+                self._decisions.popitem(last=False)
+        return decision
+
+    def _decide(self, rule: str, context: RequestContext, target: dict[str, Any]) -> bool:
         try:
             return bool(self.enforcer.authorize(rule, target, context, do_raise=False))
         except policy.InvalidScope:

@@ -99,3 +99,23 @@ def test_http_basic_user_entries_are_checked() -> None:
     for bad in ["alice", "alice:p1", "alice:../x:member", ":p1:member"]:
         with pytest.raises(ConfigurationError):
             parse_users([bad])
+
+
+def test_policy_decisions_are_remembered_for_their_ttl(tmp_path: Path) -> None:
+    now = [100.0]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("")
+    conf_file = tmp_path / "cool.conf"
+    conf_file.write_text(f"[oslo_policy]\npolicy_file = {policy}\n")
+    conf = cfg.ConfigOpts()
+    conf([], project="cool", default_config_files=[str(conf_file)])
+    authorizer = Authorizer(make_enforcer(conf), cache_ttl_s=5, clock=lambda: now[0])
+    member = _context("p1", "member")
+    target = {"project_id": "p1"}
+    assert authorizer.allows("cool:build:delete", member, target)
+    policy.write_text('"cool:build:delete": "rule:admin"\n')
+    now[0] += 1
+    assert authorizer.allows("cool:build:delete", member, target)  # remembered
+    assert not authorizer.allows("cool:build:delete", _context("p2", "member"), target)
+    now[0] += 5
+    assert not authorizer.allows("cool:build:delete", member, target)  # the new rule
