@@ -8,10 +8,16 @@ from gunicorn.app.base import BaseApplication
 from oslo_config import cfg
 from prometheus_client import multiprocess
 
-from cool.api import app
+from cool.api import app, auth
 from cool.api.wsgi import connect_lazily, load_config
 
-__all__ = ["Server", "load_config"]
+__all__ = ["Server", "check", "load_config"]
+
+
+def check(conf: cfg.ConfigOpts) -> None:
+    """Refuse a bad auth configuration in the master, with its reason, rather than
+    have every worker fail to boot (ConfigurationError)."""
+    auth.wrap(lambda _environ, _start_response: [], conf)
 
 
 class Server(BaseApplication):  # type: ignore[misc]

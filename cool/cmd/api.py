@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if api.auth_strategy == "noauth":
             LOG.warning("auth_strategy = noauth: every caller is trusted (development only)")
         try:
+            server.check(conf)
             server.Server(conf).run()
         except CoolError as exc:
             LOG.error("cannot start: %s", exc)

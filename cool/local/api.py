@@ -1,11 +1,13 @@
 """``cool-api`` as a real gunicorn server process: for end-to-end tests, benchmarks
 and the local system. Every process it starts is stopped by :meth:`ApiProcess.stop`
-(the whole process group: master and workers)."""
+(the whole process group: master and workers); gunicorn's workers leave when
+their master is gone."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +30,15 @@ class ApiStartError(CoolError):
 class ApiProcess:
     """One ``cool-api`` (gunicorn master and its workers) on a free loopback port."""
 
-    def __init__(self, directory: Path, config: str, *, name: str = "api") -> None:
+    def __init__(
+        self, directory: Path, config: str, *, name: str = "api", die_with_parent: bool = True
+    ) -> None:
+        """``die_with_parent``: run it under ``setpriv --pdeathsig KILL`` (where there is
+        setpriv), so that it dies with the thread that started it even when that one is
+        SIGKILLed, as tests and benchmarks want; a system meant to outlive its
+        launcher says False."""
         self.name = name
+        self.die_with_parent = die_with_parent
         self.port = free_port()
         self.config = directory / f"{name}.conf"
         self.log = directory / f"{name}.log"
@@ -47,8 +56,12 @@ class ApiProcess:
     def start(self, *, timeout_s: float = 60) -> Self:
         log = self.log.open("w")
         self._log_file = log
+        command = [sys.executable, "-m", "cool.cmd.api", "--config-file", str(self.config)]
+        setpriv = shutil.which("setpriv")
+        if self.die_with_parent and setpriv is not None:
+            command = [setpriv, "--pdeathsig", "KILL", *command]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cool.cmd.api", "--config-file", str(self.config)],
+            command,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

@@ -55,3 +55,16 @@ def test_cool_api_refuses_to_listen_off_loopback_with_noauth(tmp_path: Path, cap
     # Run in this process, it leaves no multiprocess metrics setting behind for the
     # processes tests start later (a worker inheriting it failed to start).
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_cool_api_refuses_a_bad_auth_configuration_with_its_reason(
+    tmp_path: Path,
+    caplog,
+) -> None:
+    conf = tmp_path / "cool.conf"
+    conf.write_text(
+        "[api]\nauth_strategy = http_basic\n"
+        f"[http_basic]\nhtpasswd_file = {tmp_path / 'missing'}\nuser = bob:p:member\n"
+    )
+    assert api_command.main(["--config-file", str(conf)]) == 1
+    assert "htpasswd_file" in caplog.text
