@@ -83,7 +83,8 @@ from bench._workers import load_average
 from bench._zk import close, connect, start_server
 from bench.engine import describe_machine
 from cool.local.api import ApiProcess
-from cool.local.keystone import KeystoneServer, ensure_venv
+from cool.local.keystone import KeystoneServer
+from cool.local.keystone_venv import ensure_venv
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore

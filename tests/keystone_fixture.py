@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cool.local.keystone import KeystoneServer, ensure_venv
+from cool.local.keystone import KeystoneServer
+from cool.local.keystone_venv import ensure_venv
 
 
 def unique_name(prefix: str) -> str:

@@ -1,17 +1,12 @@
 """A real Keystone on loopback, from PyPI ``keystone``, for tests and a local cloud.
 
-Keystone runs in a virtual environment of its own (default
-``<repo>/.venv-keystone``, or ``$COOL_KEYSTONE_VENV``) so that its pins
-never fight cool's; :func:`ensure_venv` makes it. Nothing is faked: gunicorn
-serves ``keystone.wsgi.api:application`` over SQLite (WAL mode) with fernet
-tokens, and the helpers below speak Keystone's REST API through keystoneauth1.
-
-Each ``keystone-manage`` command costs ~2.5 s, mostly interpreter start-up,
-so ``fernet_setup``, ``credential_setup``, ``db_sync`` and ``bootstrap`` run
-once per machine into a template directory
-(``<repo>/.cache/keystone-template-<version>/``); each server copies it and
-re-runs only ``bootstrap``, to point the catalog at its own port, while
-gunicorn boots. A server's directory holds::
+Nothing is faked: gunicorn serves ``keystone.wsgi.api:application`` from
+Keystone's own virtual environment (:mod:`cool.local.keystone_venv`) over
+SQLite (WAL mode) with fernet tokens. A server's directory starts as a copy
+of a template bootstrapped once per machine (:mod:`cool.local.keystone_template`);
+its test helpers (:meth:`KeystoneServer.create_user`, :meth:`KeystoneServer.token`,
+...) are the bootstrap admin's, speaking Keystone's REST API
+(:mod:`cool.local.keystone_admin`). A server's directory holds::
 
     <base_dir>/keystone.conf      generated configuration (OS_KEYSTONE_CONFIG_FILES)
     <base_dir>/gunicorn.conf.py   gunicorn's settings (a bare `gunicorn` reads it)
@@ -36,279 +31,47 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
-import grp
 import http.client
-import json
 import logging
 import os
-import pwd
-import secrets
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import requests
 from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
-from cool.errors import CoolError
+from cool.local.keystone_admin import ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, KeystoneAdmin
+from cool.local.keystone_errors import (
+    KeystoneError,
+    KeystoneNotInstalledError,
+    KeystoneTimeoutError,
+)
+from cool.local.keystone_template import (
+    bootstrap,
+    copy_template,
+    default_template_dir,
+    ensure_template,
+    keystone_env,
+    run_all,
+    write_config,
+)
+from cool.local.keystone_venv import INSTALL_HINT, VENV_ENV_VAR, default_venv_path, ensure_venv
 from cool.local.zookeeper import HOST, free_port
 
 LOG = logging.getLogger(__name__)
 
-KEYSTONE_VERSION = "30.0.0"
-REQUIREMENTS = (f"keystone=={KEYSTONE_VERSION}", "gunicorn")
-REPO = Path(__file__).resolve().parents[2]
-VENV_ENV_VAR = "COOL_KEYSTONE_VENV"
-ADMIN_USER = "admin"
-ADMIN_PROJECT = "admin"
-SERVICE_PROJECT = "service"
-DEFAULT_DOMAIN = "default"
-REGION = "RegionOne"
-INSTALL_HINT = "python -m cool.local.keystone --ensure-venv"
-
-_VENV_MARKER = "cool-keystone.json"  # written last by ensure_venv: the venv is complete
-_TEMPLATE_MARKER = "template.json"  # written last by the template build
-_TEMPLATE_FORMAT = 1  # bump when what the template holds changes
-_KEY_REPOSITORIES = {
-    "fernet_tokens": "fernet-keys",
-    "fernet_receipts": "fernet-receipts",
-    "credential": "credential-keys",
-}
-_MANAGE_TIMEOUT_S = 120.0
 _POLL_INTERVAL_S = 0.05
 _PROBE_TIMEOUT_S = 1.0
 _LOG_TAIL_LINES = 40
 _PORT_MOVES = 2
-
-
-class KeystoneError(CoolError):
-    """A local Keystone could not be installed, started, or refused a request."""
-
-    code = "cool.local.keystone"
-    title = "Local Keystone problem"
-
-
-class KeystoneNotInstalledError(KeystoneError):
-    """Keystone's virtual environment is missing or incomplete: run :data:`INSTALL_HINT`."""
-
-    code = "cool.local.keystone.not_installed"
-
-
-class KeystoneTimeoutError(KeystoneError):
-    """A server or a keystone-manage command did not finish in time (or died)."""
-
-    code = "cool.local.keystone.timeout"
-    retryable = True
-
-
-def default_venv_path() -> Path:
-    """``$COOL_KEYSTONE_VENV``, else ``<repo>/.venv-keystone``; read at each call."""
-    return Path(os.environ.get(VENV_ENV_VAR) or REPO / ".venv-keystone")
-
-
-def default_template_dir() -> Path:
-    return REPO / ".cache" / f"keystone-template-{KEYSTONE_VERSION}"
-
-
-def _venv_marker_text() -> str:
-    return json.dumps({"requirements": list(REQUIREMENTS)}, sort_keys=True)
-
-
-def is_venv_complete(path: Path) -> bool:
-    """True when ``ensure_venv`` finished for these requirements (no subprocess: fast)."""
-    marker = path / _VENV_MARKER
-    return (
-        marker.is_file()
-        and marker.read_text() == _venv_marker_text()
-        and all(
-            (path / "bin" / name).is_file() for name in ("python", "gunicorn", "keystone-manage")
-        )
-    )
-
-
-def ensure_venv(path: Path | None = None) -> Path:
-    """Create Keystone's venv and install :data:`REQUIREMENTS` unless already done.
-
-    Idempotent: a venv whose marker matches is left alone; one left half made
-    (an interrupted pip, a broken interpreter) is repaired. Progress goes to stderr.
-    """
-    path = path or default_venv_path()
-    if is_venv_complete(path):
-        return path
-    python = path / "bin" / "python"
-    started = time.monotonic()
-    if not (python.is_file() and subprocess.run([python, "-c", ""], check=False).returncode == 0):
-        print(f"==> creating Keystone's virtual environment {path}", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
-    (path / _VENV_MARKER).unlink(missing_ok=True)
-    print(f"==> installing {' '.join(REQUIREMENTS)} into {path}", file=sys.stderr, flush=True)
-    # stdout=2: pip's output is progress too, and pytest's sys.stderr may have no fd.
-    subprocess.run([python, "-m", "pip", "install", "-q", *REQUIREMENTS], check=True, stdout=2)
-    (path / _VENV_MARKER).write_text(_venv_marker_text())
-    print(f"==> Keystone's venv ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
-    return path
-
-
-def _keystone_env(config_path: Path) -> dict[str, str]:
-    """The environment of Keystone's processes: none of cool's venv, nor a user's OS_* cloud."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("OS_") and key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
-    }
-    env["OS_KEYSTONE_CONFIG_FILES"] = str(config_path)
-    env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"  # eventlet's, on every start
-    return env
-
-
-def _write_config(base_dir: Path) -> Path:
-    key_repositories = "".join(
-        f"[{section}]\nkey_repository = {base_dir / name}\n"
-        for section, name in _KEY_REPOSITORIES.items()
-    )
-    config = f"""\
-[DEFAULT]
-log_file = {base_dir / "keystone.log"}
-[database]
-connection = sqlite:///{base_dir / "keystone.db"}
-[token]
-provider = fernet
-expiration = 3600
-[identity]
-# bcrypt's minimum cost: passwords stay bcrypt, tokens are issued in ms, not 250 ms.
-password_hash_rounds = 4
-# bcrypt's own limit; above it keystone warns on every password it hashes.
-max_password_length = 72
-[cache]
-# Validating the caller's token costs ~65 ms a request uncached, ~5 ms cached (devstack
-# caches in memcached). In-process memory is exact with one worker, and keystone
-# invalidates it itself on revocation.
-enabled = true
-backend = dogpile.cache.memory
-{key_repositories}"""
-    path = base_dir / "keystone.conf"
-    path.write_text(config)
-    return path
-
-
-def _manage(venv: Path, config_path: Path, *args: str) -> subprocess.Popen[str]:
-    """Start one ``keystone-manage`` command (several may run at once)."""
-    return subprocess.Popen(
-        [venv / "bin" / "keystone-manage", "--config-file", config_path, *args],
-        cwd=config_path.parent,
-        env=_keystone_env(config_path),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _finish(process: subprocess.Popen[str], timeout_s: float = _MANAGE_TIMEOUT_S) -> None:
-    """Wait for a keystone-manage command; fail with its output when it fails or is late."""
-    command = " ".join(str(arg) for arg in process.args) if isinstance(process.args, list) else ""
-    try:
-        output, _ = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        raise KeystoneTimeoutError(f"{command} took over {timeout_s:.0f}s\n{output}") from None
-    if process.returncode != 0:
-        raise KeystoneError(f"{command} exited with status {process.returncode}\n{output}")
-
-
-def _run_all(processes: Sequence[subprocess.Popen[str]]) -> None:
-    try:
-        for process in processes:
-            _finish(process)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-
-
-def _bootstrap(
-    venv: Path, config_path: Path, password: str, public_url: str
-) -> subprocess.Popen[str]:
-    return _manage(
-        venv,
-        config_path,
-        "bootstrap",
-        f"--bootstrap-password={password}",
-        f"--bootstrap-username={ADMIN_USER}",
-        f"--bootstrap-project-name={ADMIN_PROJECT}",
-        f"--bootstrap-public-url={public_url}",
-        f"--bootstrap-region-id={REGION}",
-    )
-
-
-def _journal_mode(db_path: Path) -> str:
-    with contextlib.closing(sqlite3.connect(db_path)) as db:
-        return str(db.execute("PRAGMA journal_mode").fetchone()[0])
-
-
-def ensure_template(venv: Path, template_dir: Path | None = None) -> Path:
-    """A bootstrapped database and key repositories to copy, made once per machine.
-
-    Built in a temporary sibling and renamed into place, so a half-made
-    template is never used and two builders racing both end with one.
-    """
-    template_dir = template_dir or default_template_dir()
-    marker = template_dir / _TEMPLATE_MARKER
-    if marker.is_file() and json.loads(marker.read_text()).get("format") == _TEMPLATE_FORMAT:
-        return template_dir
-    shutil.rmtree(template_dir, ignore_errors=True)  # stale format, or left half made
-    template_dir.parent.mkdir(parents=True, exist_ok=True)
-    build_dir = Path(tempfile.mkdtemp(prefix=f".{template_dir.name}-", dir=template_dir.parent))
-    try:
-        started = time.monotonic()
-        LOG.info("bootstrapping a Keystone template in %s", template_dir)
-        config_path = _write_config(build_dir)
-        for name in _KEY_REPOSITORIES.values():
-            (build_dir / name).mkdir(mode=0o700)
-        # WAL before the schema, so that it is the mode of the file everyone copies. In
-        # one measured run concurrent writes failed with "database is locked" without it.
-        with contextlib.closing(sqlite3.connect(build_dir / "keystone.db")) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-        owner = ("--keystone-user", pwd.getpwuid(os.getuid()).pw_name)
-        group = ("--keystone-group", grp.getgrgid(os.getgid()).gr_name)
-        _run_all(
-            [
-                _manage(venv, config_path, "fernet_setup", *owner, *group),
-                _manage(venv, config_path, "credential_setup", *owner, *group),
-                _manage(venv, config_path, "db_sync"),
-            ]
-        )
-        password = secrets.token_urlsafe(18)
-        _run_all([_bootstrap(venv, config_path, password, f"http://{HOST}:5000")])
-        if (mode := _journal_mode(build_dir / "keystone.db")) != "wal":
-            raise KeystoneError(f"the template database is in journal mode {mode!r}, not WAL")
-        (build_dir / "admin-password").write_text(password)
-        (build_dir / _TEMPLATE_MARKER).write_text(
-            json.dumps({"format": _TEMPLATE_FORMAT, "keystone": KEYSTONE_VERSION})
-        )
-        try:
-            build_dir.rename(template_dir)
-        except OSError:
-            if not marker.is_file():
-                raise  # not a builder that won the race: something else is wrong
-        LOG.info("Keystone template ready in %.1fs", time.monotonic() - started)
-        return template_dir
-    finally:
-        shutil.rmtree(build_dir, ignore_errors=True)
 
 
 class KeystoneServer:
@@ -318,12 +81,9 @@ class KeystoneServer:
     :meth:`stop` unless ``keep``) or the caller's, kept across runs: a
     directory that already holds a database keeps it, its users and its keys.
 
-    Tokens live ``[token] expiration`` = 3600 s, one value for the whole
-    server. :meth:`expiring_token` still gets an honestly expired token from a
-    shared server: a token issued through an application credential expires
-    with the credential (keystone caps it, CVE-2022-2447), so a credential
-    that expires in two seconds yields a real, signed, unrevoked token that
-    keystone itself refuses as expired once the time has passed.
+    The test helpers are those of :attr:`admin`, a :class:`KeystoneAdmin` of
+    this server (its docstring says how :meth:`expiring_token` gets a token
+    that keystone itself refuses as expired).
     """
 
     def __init__(
@@ -343,8 +103,7 @@ class KeystoneServer:
         self._owns_dir = base_dir is None
         self._base_dir = base_dir
         self._process: subprocess.Popen[bytes] | None = None
-        self._admin: ks_session.Session | None = None
-        self._role_ids: dict[str, str] = {}
+        self._admin: KeystoneAdmin | None = None
         self._lock = threading.Lock()
 
     # -- where things are
@@ -413,10 +172,9 @@ class KeystoneServer:
             try:
                 self._prepare_dir()  # the template, once per machine, has its own timeouts
                 deadline = time.monotonic() + timeout_s
-                config_path = _write_config(self.base_dir)
+                config_path = write_config(self.base_dir)
                 self._serve(deadline)
-                bootstrap = _bootstrap(self.venv, config_path, self.admin_password, self.base_url)
-                _run_all([bootstrap])
+                run_all([bootstrap(self.venv, config_path, self.admin_password, self.base_url)])
                 self._wait_answering(deadline, timeout_s)
                 self.admin_session().get_token()  # the database, keys and password all work
                 self._may_move = False  # restarts keep their port, as the catalog says
@@ -428,13 +186,7 @@ class KeystoneServer:
     def _prepare_dir(self) -> None:
         if self.db_path.is_file():
             return  # a kept directory: its database, keys and password stay
-        template = ensure_template(self.venv, self.template_dir)
-        self.base_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("keystone.db", "keystone.db-wal", "admin-password"):
-            if (template / name).is_file():
-                shutil.copy2(template / name, self.base_dir / name)
-        for name in _KEY_REPOSITORIES.values():
-            shutil.copytree(template / name, self.base_dir / name, dirs_exist_ok=True)
+        copy_template(ensure_template(self.venv, self.template_dir), self.base_dir)
 
     def _write_gunicorn_config(self) -> None:
         (self.base_dir / "gunicorn.conf.py").write_text(
@@ -479,7 +231,7 @@ errorlog = "-"
             self._process = subprocess.Popen(
                 command,
                 cwd=self.base_dir,
-                env=_keystone_env(self.base_dir / "keystone.conf"),
+                env=keystone_env(self.base_dir / "keystone.conf"),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -580,163 +332,47 @@ errorlog = "-"
             tails.append(f"--- last {lines} lines of {path} ---\n{tail}")
         return "\n".join(tails)
 
-    # -- helpers for tests, through Keystone's REST API
+    # -- helpers for tests: each is the same-named method of KeystoneAdmin, documented there
+
+    @property
+    def admin(self) -> KeystoneAdmin:
+        """The admin of this server, logged in at first use (closed by stop())."""
+        if self._admin is None:
+            self._admin = KeystoneAdmin(self.url, self.admin_password)
+        return self._admin
 
     def admin_session(self) -> ks_session.Session:
         """A keystoneauth1 session as ``admin`` on project ``admin`` (closed by stop())."""
-        if self._admin is None:
-            auth = v3.Password(
-                auth_url=self.url,
-                username=ADMIN_USER,
-                password=self.admin_password,
-                project_name=ADMIN_PROJECT,
-                user_domain_id=DEFAULT_DOMAIN,
-                project_domain_id=DEFAULT_DOMAIN,
-            )
-            self._admin = ks_session.Session(auth=auth, timeout=30)
-        return self._admin
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One call on the v3 API; any status >= 400 is a KeystoneError that quotes keystone."""
-        response = self.admin_session().request(self.url + path, method, raise_exc=False, **kwargs)
-        if response.status_code >= 400:
-            raise KeystoneError(
-                f"{method} {path} -> {response.status_code}: {response.text.strip()}"
-            )
-        return response
+        return self.admin.session()
 
     def create_project(self, name: str) -> str:
-        """A project in the default domain; returns its id."""
-        body = {"project": {"name": name, "domain_id": DEFAULT_DOMAIN}}
-        return str(self._request("POST", "/projects", json=body).json()["project"]["id"])
+        return self.admin.create_project(name)
 
     def project_id(self, name: str) -> str | None:
-        """The id of the default domain's project ``name``, or None."""
-        params = {"name": name, "domain_id": DEFAULT_DOMAIN}
-        projects = self._request("GET", "/projects", params=params).json()["projects"]
-        return str(projects[0]["id"]) if projects else None
+        return self.admin.project_id(name)
 
     def role_id(self, name: str) -> str:
-        """The id of a global role ("reader", "member", "manager", "admin", "service")."""
-        if name not in self._role_ids:
-            roles = self._request("GET", "/roles").json()["roles"]
-            self._role_ids = {role["name"]: role["id"] for role in roles}
-        try:
-            return self._role_ids[name]
-        except KeyError:
-            raise KeystoneError(f"no role {name!r} (known: {sorted(self._role_ids)})") from None
+        return self.admin.role_id(name)
 
     def create_user(self, name: str, password: str, project_id: str, roles: Sequence[str]) -> str:
-        """A default-domain user holding ``roles`` on ``project_id``; returns its id."""
-        role_ids = [self.role_id(role) for role in roles]
-        body = {
-            "user": {
-                "name": name,
-                "password": password,
-                "domain_id": DEFAULT_DOMAIN,
-                "default_project_id": project_id,
-            }
-        }
-        user_id = str(self._request("POST", "/users", json=body).json()["user"]["id"])
-        for role_id in role_ids:
-            self._request("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
-        return user_id
+        return self.admin.create_user(name, password, project_id, roles)
 
     def create_service_user(self, name: str, password: str) -> str:
-        """A user with ``service`` and ``admin`` on project ``service``, as
-        keystonemiddleware's auth_token logs in with; bootstrap makes no such project."""
-        project_id = self.project_id(SERVICE_PROJECT)
-        if project_id is None:
-            try:
-                project_id = self.create_project(SERVICE_PROJECT)
-            except KeystoneError:  # another caller created it first (409)
-                project_id = self.project_id(SERVICE_PROJECT)
-                if project_id is None:
-                    raise
-        return self.create_user(name, password, project_id, ["service", "admin"])
-
-    def _issue(self, identity: dict[str, Any], project_id: str | None = None) -> requests.Response:
-        """POST /v3/auth/tokens (unauthenticated); the token is the X-Subject-Token header."""
-        auth: dict[str, Any] = {"identity": identity}
-        if project_id is not None:
-            auth["scope"] = {"project": {"id": project_id}}
-        return self._request("POST", "/auth/tokens", json={"auth": auth}, authenticated=False)
-
-    def _password_token(self, username: str, password: str, project_id: str) -> requests.Response:
-        user = {"name": username, "domain": {"id": DEFAULT_DOMAIN}, "password": password}
-        return self._issue({"methods": ["password"], "password": {"user": user}}, project_id)
+        return self.admin.create_service_user(name, password)
 
     def token(self, username: str, password: str, project_id: str) -> str:
-        """A project-scoped token for a default-domain user (password method)."""
-        return str(self._password_token(username, password, project_id).headers["X-Subject-Token"])
+        return self.admin.token(username, password, project_id)
 
     def validate(self, token: str, *, allow_expired: bool = False) -> dict[str, Any] | None:
-        """The token's body as the admin validates it, or None when keystone refuses it (404)."""
-        response = self.admin_session().get(
-            self.url + "/auth/tokens",
-            headers={"X-Subject-Token": token},
-            params={"allow_expired": "1"} if allow_expired else None,
-            raise_exc=False,
-        )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise KeystoneError(f"GET /auth/tokens -> {response.status_code}: {response.text}")
-        return dict(response.json()["token"])
+        return self.admin.validate(token, allow_expired=allow_expired)
 
     def revoke(self, token: str) -> None:
-        """Revoke one token (DELETE /v3/auth/tokens): it stops validating at once."""
-        self._request("DELETE", "/auth/tokens", headers={"X-Subject-Token": token})
+        self.admin.revoke(token)
 
     def expiring_token(
         self, username: str, password: str, project_id: str, *, lifetime_s: float = 2.0
     ) -> str:
-        """A project-scoped token that has expired, returned only once keystone says so.
-
-        Issued through an application credential that expires ``lifetime_s``
-        from now (see the class docstring); the credential stays, so the token
-        is expired and not revoked: plain validation fails, and validation with
-        ``allow_expired`` still shows its user, project and roles.
-        """
-        # Only its owner may create an application credential: ask as the user.
-        issued = self._password_token(username, password, project_id)
-        user_token = issued.headers["X-Subject-Token"]
-        user_id = issued.json()["token"]["user"]["id"]
-        expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime_s)
-        credential = self._request(
-            "POST",
-            f"/users/{user_id}/application_credentials",
-            headers={"X-Auth-Token": user_token},
-            authenticated=False,
-            json={
-                "application_credential": {
-                    "name": f"expiring-{uuid.uuid4().hex}",
-                    "expires_at": expires_at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-                }
-            },
-        ).json()["application_credential"]
-        method = {"id": credential["id"], "secret": credential["secret"]}
-        identity = {"methods": ["application_credential"], "application_credential": method}
-        try:
-            token = str(self._issue(identity).headers["X-Subject-Token"])
-        except KeystoneError as exc:
-            if dt.datetime.now(dt.UTC) < expires_at:
-                raise
-            raise KeystoneError(
-                f"the credential expired before use: raise lifetime_s ({exc})"
-            ) from exc
-        deadline = time.monotonic() + lifetime_s + 30.0
-        while self.validate(token) is not None:
-            if time.monotonic() >= deadline:
-                raise KeystoneTimeoutError(
-                    f"a token meant to expire at {expires_at} still validates"
-                )
-            time.sleep(_POLL_INTERVAL_S)
-        expired = self.validate(token, allow_expired=True)
-        now = dt.datetime.now(dt.UTC)
-        if expired is None or dt.datetime.fromisoformat(expired["expires_at"]) > now:
-            raise KeystoneError(f"keystone refuses the token, but not as expired: {expired}")
-        return token
+        return self.admin.expiring_token(username, password, project_id, lifetime_s=lifetime_s)
 
 
 def _signal_group(pgid: int, signum: signal.Signals) -> None:

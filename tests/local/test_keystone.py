@@ -16,17 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from cool.local import keystone as keystone_module
-from cool.local.keystone import (
-    INSTALL_HINT,
-    REGION,
-    SERVICE_PROJECT,
-    VENV_ENV_VAR,
-    KeystoneNotInstalledError,
-    KeystoneServer,
-    default_venv_path,
-    ensure_venv,
-)
+from cool.local import keystone_venv as keystone_module
+from cool.local.keystone import KeystoneServer
+from cool.local.keystone_admin import SERVICE_PROJECT
+from cool.local.keystone_errors import KeystoneNotInstalledError
+from cool.local.keystone_template import REGION
+from cool.local.keystone_venv import INSTALL_HINT, VENV_ENV_VAR, default_venv_path, ensure_venv
 from tests.keystone_fixture import unique_name
 
 PASSWORD = "correct horse battery staple"
