@@ -166,6 +166,23 @@ class StoreUnavailableError(CoolError):
     retryable = True
 
 
+class SubmitOutcomeUnknownError(StoreUnavailableError):
+    """A submit was sent to ZooKeeper and no answer came: the build may exist.
+
+    Its id is known: GET it to find out, or retry with the same Idempotency-Key.
+    """
+
+    code = "cool.store.commit_unknown"
+
+    def __init__(self, build_id: str) -> None:
+        super().__init__(
+            f"ZooKeeper did not answer in time: build {build_id} may or may not have been "
+            f"stored (and may still appear). GET /v1/builds/{build_id} tells; retry with "
+            "the same Idempotency-Key to get it or a new one, never a second"
+        )
+        self.build_id = build_id
+
+
 class ClaimLostError(CoolError):
     """This worker no longer owns the build: its lease moved on, or its session ended.
 

@@ -16,6 +16,7 @@ From the outside in::
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -74,6 +75,8 @@ def routes(app: falcon.App, services: Services) -> None:
 
 def falcon_app(services: Services, router: CompiledRouter, retry_after_s: int) -> falcon.App:
     app = falcon.App(router=router, middleware=[_RetryAfter(retry_after_s)])
+    # Responses in ASCII JSON: nothing a caller managed to store can make one unencodable.
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=json.dumps)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_form_urlencoded = False
     app.resp_options.secure_cookies_by_default = True
@@ -123,6 +126,8 @@ def build(
             max_limit=conf.api.max_limit,
             max_event_wait_s=conf.api.max_event_wait,
             max_name_length=conf.api.max_name_length,
+            # Half of a process's threads at most wait: the rest serve everything else.
+            max_waiters=max(1, conf.api.threads // 2),
         ),
     )
     router = CompiledRouter()

@@ -37,7 +37,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Every header from which oslo.context or keystonemiddleware read an identity.
 _IDENTITY = re.compile(
     r"HTTP_X_(USER|PROJECT|TENANT|DOMAIN|ROLE|SERVICE|IS_ADMIN|IDENTITY|SYSTEM|AUTH|"
-    r"STORAGE|APPLICATION|TRUST|OPENSTACK_SYSTEM)"
+    r"STORAGE|APPLICATION|TRUST|OPENSTACK_SYSTEM)|HTTP_OPENSTACK_SYSTEM_SCOPE"
 )
 # Keystone's default implied roles, for strategies that do not ask Keystone.
 _IMPLIED = {"admin": ("member", "reader"), "member": ("reader",)}

@@ -55,6 +55,7 @@ class TemplateRequest:
     timeout_mins: int | None = None
     rollback: bool = True
     problems: list[RequestProblem] = field(default_factory=list)
+    parameters_in_url: bool = False  # raw YAML: values came in the query string
 
     def digest(self) -> str:
         """What an Idempotency-Key is checked against: same request, same digest."""
@@ -134,7 +135,23 @@ def parse_json(body: bytes) -> Any:
             ]
         ) from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_int=_bounded_int,
+        )
+        # "\ud800" is valid JSON but no text: it could never be stored or shown.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestInvalidError(
+            [
+                RequestProblem(
+                    "cool.request.malformed",
+                    "the body holds a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff)",
+                )
+            ]
+        ) from None
     except json.JSONDecodeError as exc:
         raise RequestInvalidError(
             [
@@ -151,6 +168,7 @@ def parse_json(body: bytes) -> Any:
         raise RequestInvalidError(
             [RequestProblem("cool.request.malformed", "the body is nested too deeply")]
         ) from None
+    return data
 
 
 class _BadJsonError(ValueError):
@@ -166,6 +184,15 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             )
         out[key] = value
     return out
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal) > _MAX_INT_DIGITS:
+        raise _BadJsonError(f"the body is not usable: a number of {len(literal)} digits")
+    return int(literal)
+
+
+_MAX_INT_DIGITS = 4000  # under Python's 4,300-digit limit for int()
 
 
 def _no_constant(name: str) -> Any:
@@ -285,7 +312,9 @@ def _from_query(
             problems,
             parameter="rollback",
         )
-    return TemplateRequest(body, True, parameters, name, timeout_mins, rollback, problems)
+    return TemplateRequest(
+        body, True, parameters, name, timeout_mins, rollback, problems, parameters_in_url=True
+    )
 
 
 def _query(req: falcon.Request) -> dict[str, list[str]]:
@@ -374,10 +403,9 @@ def _rollback(
 
 
 def _as_int(text: str) -> Any:
-    try:
-        return int(text, 10)
-    except ValueError:
-        return text
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_INT_DIGITS:
+        return int(text)
+    return text
 
 
 def _as_bool(text: str) -> Any:

@@ -48,10 +48,16 @@ class BuildCollection:
             candidates = [c for c in candidates if c[0] < marker]
         name = params.get("name")
         page = []
-        # Read in chunks until the page is full: filters may drop many.
+        resume_after = None  # where the next page starts, if there is one
+        # Read in chunks until the page is full: filters may drop many. At most
+        # max_scan builds are read per request; past that, a shorter page's next
+        # link resumes where the reading stopped.
         chunk = max(limit, 32)
+        scanned = 0
         for start in range(0, len(candidates), chunk):
-            for item in services.store.summaries(candidates[start : start + chunk]):
+            batch = candidates[start : start + chunk]
+            scanned += len(batch)
+            for item in services.store.summaries(batch):
                 if statuses and item.state.status not in statuses:
                     continue
                 if name is not None and item.name != name:
@@ -59,18 +65,20 @@ class BuildCollection:
                 page.append(item)
                 if len(page) == limit:
                     break
+            more = start + chunk < len(candidates)
             if len(page) == limit:
+                if page[-1].build_id != candidates[-1][0]:
+                    resume_after = page[-1].build_id
+                break
+            if scanned >= services.settings.max_scan and more:
+                resume_after = batch[-1][0]
                 break
         body: dict[str, object] = {"builds": [views.summary(item, req.prefix) for item in page]}
-        if len(page) == limit and page[-1].build_id != candidates[-1][0]:
-            body["links"] = [
-                {
-                    "rel": "next",
-                    "href": paging.next_link(req, req.prefix, params, page[-1].build_id),
-                }
-            ]
-        else:
-            body["links"] = []
+        body["links"] = (
+            [{"rel": "next", "href": paging.next_link(req, req.prefix, params, resume_after)}]
+            if resume_after is not None
+            else []
+        )
         resp.media = body
 
 

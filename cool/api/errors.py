@@ -127,7 +127,7 @@ def entries_for(error: CoolError, rid: str) -> list[dict[str, Any]]:
 def render(resp: falcon.Response, req: falcon.Request, status: int, entries: list[Any]) -> None:
     resp.status = status
     resp.content_type = JSON
-    resp.text = json.dumps({"errors": entries}, ensure_ascii=False)
+    resp.text = json.dumps({"errors": entries})  # ASCII: safe whatever a caller sent
     req.env[ENV_RENDERED] = True
 
 
@@ -145,6 +145,9 @@ def handle_cool_error(
         if metrics is not None:
             metrics.zookeeper_errors.labels(kind=type(error.__cause__).__name__).inc()
         resp.set_header("Retry-After", str(req.env.get("cool.retry_after", 5)))
+        build_id = getattr(error, "build_id", None)
+        if build_id:  # a submit whose outcome is unknown: where to look
+            resp.location = f"{req.prefix}/v1/builds/{build_id}"
     render(resp, req, error.status, entries_for(error, request_id(req.env)))
 
 

@@ -8,6 +8,8 @@ once: there may never be another event to wait for.
 
 from __future__ import annotations
 
+import threading
+
 import falcon
 
 from cool.api import paging, views
@@ -15,15 +17,20 @@ from cool.api.services import Services, checked_build_id
 
 
 class BuildEvents:
+    """Long-polls hold a thread each: at most ``max_waiters`` of a process's threads
+    wait at once, so that waiting callers can never starve submits and healthchecks.
+    A poll past that answers at once (the caller simply polls again)."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.waiters = threading.BoundedSemaphore(services.settings.max_waiters)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
         services = self.services
         context = services.caller(req)
         params = paging.query(req, ("limit", "marker", "wait"))
         settings = services.settings
-        limit = paging.limit(params, default=settings.max_limit, maximum=settings.max_limit)
+        limit = paging.limit(params, default=settings.default_limit, maximum=settings.max_limit)
         wait_s = paging.seconds(params, "wait", maximum=settings.max_event_wait_s)
         text = params.get("marker")
         marker = None
@@ -37,11 +44,15 @@ class BuildEvents:
             state, _ = services.store.state(build_id)
             if state.status.is_terminal:
                 wait_s = 0.0
-        if wait_s > 0:
-            found = services.store.wait_events(
-                build_id, after=marker, limit=limit, timeout_s=wait_s
-            )
-        else:
+        found = None
+        if wait_s > 0 and self.waiters.acquire(blocking=False):
+            try:
+                found = services.store.wait_events(
+                    build_id, after=marker, limit=limit, timeout_s=wait_s
+                )
+            finally:
+                self.waiters.release()
+        if found is None:  # no wait asked, or every waiting slot taken: answer now
             found = services.store.events(build_id, after=marker, limit=limit)
         body: dict[str, object] = {"events": [views.event(n, e) for n, e in found]}
         links = []

@@ -55,9 +55,11 @@ def limit(params: dict[str, str], *, default: int, maximum: int) -> int:
     text = params.get("limit")
     if text is None:
         return min(default, maximum)
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
+    digits = text.lstrip("0")
+    if not text.isascii() or not text.isdigit() or not digits:
         raise problem("limit", f"limit must be a positive whole number, not {text[:40]!r}")
-    return min(int(text), maximum)
+    # No int() of thousands of digits (Python refuses past 4,300): huge is huge.
+    return maximum if len(digits) > 18 else min(int(digits), maximum)
 
 
 def boolean(params: dict[str, str], name: str) -> bool:

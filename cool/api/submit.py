@@ -27,6 +27,18 @@ def _compile(
     """The template checked; request and template problems raised together."""
     report = check(request.text, services.registry, values, services.limits)
     problems: list[Problem | RequestProblem] = list(request.problems)
+    if request.parameters_in_url:
+        # URLs end up in access logs: a hidden parameter's value must not travel in one.
+        problems.extend(
+            RequestProblem(
+                "cool.request.hidden_parameter_in_url",
+                f"parameter {spec.name!r} is hidden: send its value in a JSON body "
+                "('parameters'), not in the URL, which proxies and servers log",
+                parameter="parameter",
+            )
+            for spec in report.parameters
+            if spec.hidden and spec.name in (request.parameters or {})
+        )
     if request.text or not request.problems:
         problems.extend(_located(p, request.is_text) for p in report.problems)
     if problems:

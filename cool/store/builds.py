@@ -33,9 +33,11 @@ from cool.errors import (
     BuildRequestInvalidError,
     IdempotencyKeyReusedError,
     StoreUnavailableError,
+    SubmitOutcomeUnknownError,
 )
 from cool.model import BuildStatus, Plan
 from cool.store import codec
+from cool.store.client import NotConnectedError
 from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id, new_build_id
 from cool.store.records import Build, BuildMeta, BuildState, Event, ResourceRecord
 
@@ -257,17 +259,29 @@ class BuildStore:
         shard, a project and ``pending`` have been used, they always do). A parent
         missing fails the transaction whole; then the parents are made and it is
         committed again."""
-        with unavailable_as_error():
-            for attempt in range(2):
-                transaction = self.client.transaction()
-                for path, data, sequence in ops:
-                    transaction.create(path, data, sequence=sequence)
-                results = transaction.commit()
-                if attempt or not any(isinstance(r, NoNodeError) for r in results):
-                    return results
+        for attempt in range(2):
+            transaction = self.client.transaction()
+            for path, data, sequence in ops:
+                transaction.create(path, data, sequence=sequence)
+            results = self._commit_creating(transaction, ops[0][0])
+            if attempt or not any(isinstance(r, NoNodeError) for r in results):
+                return results
+            with unavailable_as_error():
                 for parent in parents:  # empty parents are harmless if what follows fails
                     self.client.ensure_path(parent)
         raise AssertionError("unreachable")
+
+    def _commit_creating(self, transaction: Any, build_path: str) -> list[Any]:
+        """Commit a build's creation. Not sent (no connection): unavailable, nothing
+        stored. Sent, but no answer: the build may or may not exist, and may still
+        appear (kazoo sends it again after a reconnection): said so, with its id."""
+        try:
+            return transaction.commit()
+        except NotConnectedError as exc:
+            raise StoreUnavailableError(f"ZooKeeper is unavailable: {exc}") from exc
+        except _UNAVAILABLE as exc:
+            build_id = build_path.rsplit("/", 1)[-1]
+            raise SubmitOutcomeUnknownError(build_id) from exc
 
     def idempotent_build(self, project_id: str, idempotency: Idempotency) -> BuildMeta | None:
         """The build an Idempotency-Key made, if it still exists."""
@@ -414,14 +428,12 @@ class BuildStore:
                 numbered = [(n, c) for n, c in numbered if n > after]
             if limit is not None:
                 numbered = numbered[:limit]
-            out = []
-            for number, child in numbered:
-                try:
-                    data, _ = self.client.get(f"{path}/{child}")
-                except NoNodeError:
-                    continue
-                out.append((number, Event.from_dict(codec.loads(data))))
-        return out
+        got = self._many("get", [f"{path}/{child}" for _, child in numbered])  # pipelined
+        return [
+            (number, Event.from_dict(codec.loads(item[0])))
+            for (number, _), item in zip(numbered, got, strict=True)
+            if item is not None
+        ]
 
     def pending(self) -> list[str]:
         with unavailable_as_error():
@@ -515,12 +527,23 @@ class BuildStore:
 
 
 def _forget_child_watch(client: Any, path: str, watch: Callable[[Any], None]) -> None:
-    """Drop a one-shot children watch that has not fired (kazoo keeps it until it does)."""
+    """Drop a one-shot children watch that has not fired (kazoo keeps it until it does).
+
+    kazoo files watches under the full server path, its chroot included.
+    """
     raw = getattr(client, "raw", client)
     watchers = getattr(raw, "_child_watchers", None)
-    if watchers is not None and path in watchers:
+    if watchers is None:
+        return
+    full = (raw.chroot or "") + path
+    found = watchers.get(full) if hasattr(watchers, "get") else None
+    if found is None:
+        return
+    found.discard(watch)
+    if not found:
         with contextlib.suppress(KeyError):
-            watchers[path].discard(watch)
+            if not watchers[full]:
+                del watchers[full]
 
 
 def _first_cause(failures: list[Exception]) -> Exception:

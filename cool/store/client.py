@@ -60,6 +60,10 @@ def connect(settings: ZooKeeperSettings) -> KazooClient:
     return client
 
 
+class NotConnectedError(ConnectionLoss):
+    """A call refused before it was sent: nothing of it can reach ZooKeeper."""
+
+
 class BoundedClient:
     """A client whose calls give up: for processes that answer people (the API).
 
@@ -84,7 +88,7 @@ class BoundedClient:
 
     def _ready(self) -> None:
         if not self.raw.connected:
-            raise ConnectionLoss("not connected to ZooKeeper")
+            raise NotConnectedError("not connected to ZooKeeper")
 
     def _wait(self, async_result: Any) -> Any:
         return async_result.get(timeout=self.timeout_s)

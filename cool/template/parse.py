@@ -440,7 +440,19 @@ class _Builder:
         if tag == "tag:yaml.org,2002:bool":
             return _constructor.construct_yaml_bool(node)
         if tag == "tag:yaml.org,2002:int":
-            return _constructor.construct_yaml_int(node)
+            try:
+                return _constructor.construct_yaml_int(node)
+            except ValueError:  # over Python's 4,300-digit limit for int()
+                self._problems.append(
+                    Problem(
+                        Code.INVALID_VALUE,
+                        f"a number of {len(event.value)} characters is too long; quote it to "
+                        "use it as a string",
+                        pointer(self._value_path()),
+                        *_mark(event),
+                    )
+                )
+                return event.value
         if tag == "tag:yaml.org,2002:float":
             number = _constructor.construct_yaml_float(node)
             if not math.isfinite(number):

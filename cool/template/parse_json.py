@@ -27,6 +27,8 @@ _LITERALS = {"true": True, "false": False, "null": None}
 _NOT_FINITE = ("NaN", "-Infinity", "Infinity")
 _OPEN = object()  # begin_value pushed a container
 
+_MAX_INT_DIGITS = 4000  # under Python's 4,300-digit limit for int()
+
 
 class _StopError(Exception):
     def __init__(self, problem: Problem) -> None:
@@ -209,6 +211,14 @@ class JsonBuilder:
         if number:
             literal = number.group(0)
             if number.group(1) is None and number.group(2) is None:
+                if len(literal) > _MAX_INT_DIGITS:
+                    raise self._stop(
+                        Code.INVALID_VALUE,
+                        f"a number of {len(literal)} digits is too long; quote it to use it "
+                        "as a string",
+                        pos,
+                        path,
+                    )
                 return int(literal), number.end()
             value = float(literal)
             if not math.isfinite(value):

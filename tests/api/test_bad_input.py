@@ -219,3 +219,82 @@ def test_healthcheck_answers_only_get_and_head(anonymous: Caller) -> None:
         assert result.status_code == 405
         assert error_codes(result) == ["cool.request.method_not_allowed"]
         assert result.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"template": "x", "\\ud800": 1}',
+        '{"template": {"heat_template_version": "2018-08-31"}, "parameters": {"w": "\\udfff"}}',
+    ],
+)
+def test_unpaired_surrogates_are_a_400_not_stored(
+    alice: Caller, kazoo_client: KazooClient, body: str
+) -> None:
+    """Found in review: valid JSON, but no text; it used to be a 500 with an empty body."""
+    result = alice.post("/v1/builds", body=body, headers=JSON)
+    assert result.status_code == 400
+    assert error_codes(result) == ["cool.request.malformed"]
+    assert _nothing_stored(kazoo_client)
+
+
+def test_numbers_too_long_for_python_are_a_400(alice: Caller) -> None:
+    """Found in review: int() refuses more than 4,300 digits, which was a 500."""
+    digits = "9" * 5000
+    assert alice.get("/v1/builds", params={"limit": digits}).status_code == 200  # lowered
+    assert (
+        alice.post(
+            "/v1/builds", body=f'{{"template": "x", "timeout_mins": {digits}}}', headers=JSON
+        ).status_code
+        == 400
+    )
+    yaml_number = alice.post(
+        "/v1/builds",
+        body=f"heat_template_version: 2018-08-31\ndescription: {digits}\n",
+        headers={"Content-Type": "application/yaml"},
+    )
+    assert yaml_number.status_code == 400
+    assert error_codes(yaml_number) == ["cool.template.invalid_value"]
+    json_number = alice.submit(f'{{"heat_template_version": "2018-08-31", "x": {digits}}}')
+    assert json_number.status_code == 400
+    query = alice.post(
+        "/v1/builds",
+        body="heat_template_version: 2018-08-31\n",
+        headers={"Content-Type": "application/yaml"},
+        params={"timeout_mins": digits},
+    )
+    assert query.status_code == 400
+
+
+@pytest.mark.parametrize("timeout", ["1_0", " 5", "٥", "+5"])
+def test_query_timeouts_are_plain_ascii_digits(alice: Caller, timeout: str) -> None:
+    result = alice.post(
+        "/v1/builds",
+        body="heat_template_version: 2018-08-31\nresources: {}\n",
+        headers={"Content-Type": "application/yaml"},
+        params={"timeout_mins": timeout},
+    )
+    assert result.status_code == 400
+    assert result.json["errors"][0]["source"] == {"parameter": "timeout_mins"}
+
+
+def test_hidden_parameters_may_not_travel_in_the_url(
+    alice: Caller, kazoo_client: KazooClient
+) -> None:
+    template = (
+        "heat_template_version: 2018-08-31\n"
+        "parameters:\n  secret: {type: string, hidden: true}\n  plain: {type: string}\n"
+        "resources: {}\n"
+    )
+    result = alice.post(
+        "/v1/builds",
+        body=template,
+        headers={"Content-Type": "application/yaml"},
+        params={"parameter": ["secret=hunter2", "plain=x"]},
+    )
+    assert result.status_code == 400
+    assert error_codes(result) == ["cool.request.hidden_parameter_in_url"]
+    assert "hunter2" not in result.text
+    assert _nothing_stored(kazoo_client)
+    in_body = alice.submit(template, parameters={"secret": "hunter2", "plain": "x"})
+    assert in_body.status_code == 202

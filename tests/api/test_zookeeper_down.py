@@ -55,3 +55,58 @@ def test_zookeeper_stopped_answers_503_with_retry_after_and_loses_nothing(
     shown = alice.get(f"/v1/builds/{build_id}")
     assert shown.status_code == 200
     assert shown.json["build"]["status"] == "CREATE_QUEUED"
+
+
+def test_zookeeper_hung_mid_submit_says_the_outcome_is_unknown_and_where_to_look(
+    alice: Caller, zookeeper: ZooKeeperServer, api_client: KazooClient
+) -> None:
+    """A submit sent to a ZooKeeper that then answers nothing (SIGSTOPped) may still be
+    applied: the 503 says so, with the build's id and Location, and the build is then
+    whole or absent."""
+    warm = alice.submit(VALUE_TEMPLATE)  # its parents exist: the next submit is one round trip
+    assert warm.status_code == 202
+    zookeeper.pause()
+    try:
+        unknown = alice.submit(VALUE_TEMPLATE)
+    finally:
+        zookeeper.resume()
+    assert unknown.status_code == 503, unknown.text
+    assert error_codes(unknown) == ["cool.store.commit_unknown"]
+    assert unknown.headers["retry-after"] == "3"
+    build_id = unknown.headers["location"].rsplit("/", 1)[-1]
+    assert build_id in unknown.json["errors"][0]["detail"]
+    assert_eventually(lambda: api_client.connected, timeout_s=30, message="reconnected")
+    # Once the client is back, the outcome is settled one way, whole: the build with
+    # its first event, or nothing at all (never a half-written directory).
+    shown = alice.get(f"/v1/builds/{build_id}")
+    assert shown.status_code in {200, 404}, shown.text
+    pending = api_client.get_children(f"{ZK_ROOT}/pending")
+    if shown.status_code == 200:
+        assert build_id in pending
+        events = alice.get(f"/v1/builds/{build_id}/events").json["events"]
+        assert events[0]["reason"] == "submitted"
+    else:
+        assert build_id not in pending
+        assert not api_client.exists(f"{ZK_ROOT}/builds/{build_id[-2:]}/{build_id}")
+
+
+def test_zookeeper_hung_before_an_idempotent_submit_is_sent_is_plainly_unavailable(
+    alice: Caller, zookeeper: ZooKeeperServer, api_client: KazooClient
+) -> None:
+    """With a key, the key's entry is read first: that read gets no answer, nothing is
+    sent, and the retry with the key after makes exactly one build."""
+    headers = {"Idempotency-Key": "hung-1"}
+    assert alice.submit(VALUE_TEMPLATE).status_code == 202
+    zookeeper.pause()
+    try:
+        refused = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
+    finally:
+        zookeeper.resume()
+    assert refused.status_code == 503
+    assert error_codes(refused) == ["cool.store.unavailable"]
+    assert_eventually(lambda: api_client.connected, timeout_s=30, message="reconnected")
+    first = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
+    again = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json["build"]["id"] == again.json["build"]["id"]
+    assert len(api_client.get_children(f"{ZK_ROOT}/pending")) == 2
