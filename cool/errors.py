@@ -140,7 +140,7 @@ class UnsupportedMediaTypeError(CoolError):
 class RequestTooLargeError(CoolError):
     code = "cool.request.too_large"
     status = 413
-    title = "Request too large"
+    title = "Request Entity Too Large"  # as oslo.middleware's own 413 is titled
 
 
 class NotAuthenticatedError(CoolError):
