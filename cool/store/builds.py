@@ -246,6 +246,9 @@ class BuildStore:
                 earlier = self.idempotent_build(project_id, idempotency)
                 if earlier is not None:
                     return earlier, False
+                raise BuildConflictError(
+                    "this Idempotency-Key names a build that no longer exists; use a new key"
+                )
             raise _first_cause(failures)
         with self._plans_lock:
             self._remember(build_id, meta, plan)
@@ -299,6 +302,7 @@ class BuildStore:
             )
         try:
             meta, _ = self.meta_and_plan(entry["build_id"])
+            self.state(meta.build_id)  # not cached: the build still exists now
         except BuildNotFoundError:
             return None  # its build was pruned while the entry was being read
         return meta

@@ -241,3 +241,17 @@ def test_validate_problems_in_a_json_string_template_are_located(alice: Caller) 
     result = alice.post("/v1/validate", json={"template": text})
     assert result.status_code == 400
     assert all("line" in e["source"] for e in result.json["errors"])
+
+
+def test_submit_with_a_key_whose_build_is_gone_is_a_clear_409(
+    alice: Caller, kazoo_client: KazooClient
+) -> None:
+    """Found in review: a key left behind by a build pruned without it (its record was
+    unreadable) answered 'a build with this id exists already'."""
+    headers = {"Idempotency-Key": "orphan"}
+    first = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
+    build_id = first.json["build"]["id"]
+    kazoo_client.delete(f"{ZK_ROOT}/builds/{build_id[-2:]}/{build_id}", recursive=True)
+    again = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
+    assert again.status_code == 409
+    assert "no longer exists; use a new key" in again.json["errors"][0]["detail"]
