@@ -7,9 +7,7 @@ values they need to the objects they create.
 
 from __future__ import annotations
 
-from keystonemiddleware.auth_token import _opts as auth_token_opts
 from oslo_config import cfg
-from oslo_middleware import sizelimit
 
 from cool.store.client import ZooKeeperSettings
 from cool.template.parse import Limits
@@ -329,22 +327,8 @@ noauth_opts = [
     cfg.ListOpt("roles", default=["admin", "member", "reader"], help="Roles requests have."),
 ]
 
-# cool's own default for oslo.middleware's body size limit: a JSON body carries
-# a template of up to [template] max_template_size, escaped inside a string.
-MAX_REQUEST_BODY_SIZE = 2 * 1024 * 1024
-KEYSTONE_CONNECT_TIMEOUT = 10
-
-
-def set_lib_defaults() -> None:
-    """Defaults cool wants for its libraries' options (entry point
-    ``oslo.config.opts.defaults``: the sample generator shows them too)."""
-    cfg.set_defaults(sizelimit.OPTS, max_request_body_size=MAX_REQUEST_BODY_SIZE)
-    # A hung Keystone must not hang the API's threads (keystonemiddleware waits forever).
-    cfg.set_defaults(auth_token_opts._OPTS, http_connect_timeout=KEYSTONE_CONNECT_TIMEOUT)
-
 
 def register(conf: cfg.ConfigOpts) -> None:
-    set_lib_defaults()
     for group, opts in list_opts():
         conf.register_group(group)
         conf.register_opts(opts, group=group)

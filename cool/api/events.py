@@ -2,8 +2,9 @@
 
 ``marker`` is the id of the last event seen; ``wait=N`` holds the request
 until an event after it exists (woken by a ZooKeeper watch), for at most N
-seconds (``[api] max_event_wait``). A build that has finished answers at
-once: there may never be another event to wait for.
+seconds (``[api] max_event_wait``). A build that has finished (see
+:func:`cool.api.views.is_finished`) answers at once: there may never be
+another event to wait for.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class BuildEvents:
         services.authorizer.build("cool:build:events", context, meta.project_id, build_id)
         if wait_s > 0:
             state, _ = services.store.state(build_id)
-            if state.status.is_terminal:
+            if views.is_finished(meta, state):
                 wait_s = 0.0
         found = None
         if wait_s > 0 and self.waiters.acquire(blocking=False):

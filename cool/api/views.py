@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cool.model import Plan, ResourceStatus
+from cool.model import BuildStatus, Plan, ResourceStatus
 from cool.store.builds import Summary
 from cool.store.records import BuildMeta, BuildState, Event, ResourceRecord
 from cool.store.workers import WorkerInfo
@@ -28,6 +28,14 @@ def _progress(state: BuildState) -> dict[str, int]:
     return {"done": state.done, "total": state.total}
 
 
+def is_finished(meta: BuildMeta, state: BuildState) -> bool:
+    """No worker will change the build again until asked: terminal, except a
+    CREATE_FAILED that still has its rollback to run."""
+    if state.status is BuildStatus.CREATE_FAILED and meta.rollback:
+        return False
+    return state.status.is_terminal
+
+
 def build(meta: BuildMeta, state: BuildState, base: str) -> dict[str, Any]:
     return {
         "id": meta.build_id,
@@ -35,6 +43,7 @@ def build(meta: BuildMeta, state: BuildState, base: str) -> dict[str, Any]:
         "project_id": meta.project_id,
         "user_id": meta.user_id,
         "status": str(state.status),
+        "finished": is_finished(meta, state),
         "reason": state.reason,
         "note": _note(state.note),
         "progress": _progress(state),

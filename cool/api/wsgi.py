@@ -18,7 +18,7 @@ from typing import Any
 from oslo_config import cfg
 
 from cool import config
-from cool.api import app
+from cool.api import app, opts
 from cool.store.client import make_client
 
 LOG = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 def load_config(args: Sequence[str] = (), *, files: Sequence[str] | None = None) -> cfg.ConfigOpts:
     conf = cfg.ConfigOpts()
-    config.register(conf)
+    opts.register(conf)
     conf(list(args), project="cool", prog="cool-api", default_config_files=files)
     return conf
 

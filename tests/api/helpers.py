@@ -12,7 +12,7 @@ import bcrypt
 from falcon import testing
 from oslo_config import cfg
 
-from cool import config
+from cool.api import opts
 
 # name: (project, roles). Passwords are the names reversed.
 USERS = {
@@ -62,7 +62,7 @@ def make_conf(
     conf_file = directory / "cool.conf"
     conf_file.write_text("\n".join(lines) + "\n")
     conf = cfg.ConfigOpts()
-    config.register(conf)
+    opts.register(conf)
     conf(["--config-file", str(conf_file)], project="cool", default_config_files=[])
     return conf
 

@@ -259,3 +259,20 @@ def test_events_long_poll_leaves_no_watch_behind(alice: Caller, api_client: Kazo
         alice.get(f"/v1/builds/{build_id}/events", params={"marker": "999", "wait": "0.05"})
     assert api_client.chroot  # the case review found broken: watches filed under the chroot
     assert not _waiting(api_client, build_id)
+
+
+def test_create_failed_is_finished_only_without_rollback(
+    alice: Caller, kazoo_client: KazooClient
+) -> None:
+    """Found by a flaky end-to-end test: CREATE_FAILED is seen for a moment before a
+    rollback starts, so clients read `finished`, not the status alone."""
+    rolling = _submit(alice)
+    kept = alice.submit(VALUE_TEMPLATE, rollback=False).json["build"]["id"]
+    for build_id in (rolling, kept):
+        _finish(kazoo_client, build_id, BuildStatus.CREATE_FAILED)
+    assert alice.get(f"/v1/builds/{rolling}").json["build"]["finished"] is False
+    assert alice.get(f"/v1/builds/{kept}").json["build"]["finished"] is True
+    done = _submit(alice)
+    _finish(kazoo_client, done)
+    assert alice.get(f"/v1/builds/{done}").json["build"]["finished"] is True
+    assert alice.get(f"/v1/builds/{_submit(alice)}").json["build"]["finished"] is False

@@ -84,7 +84,8 @@ def _follow(session: requests.Session, url: str, build_id: str) -> tuple[list[di
         if events:
             marker = events[-1]["id"]
         build = session.get(f"{url}/v1/builds/{build_id}", timeout=10).json()["build"]
-        if build["status"] in FINAL:
+        if build["finished"]:
+            assert build["status"] in FINAL
             rest = session.get(
                 f"{url}/v1/builds/{build_id}/events", params={"marker": marker}, timeout=10
             )
