@@ -128,6 +128,7 @@ def build(
             max_name_length=conf.api.max_name_length,
             # Half of a process's threads at most wait: the rest serve everything else.
             max_waiters=max(1, conf.api.threads // 2),
+            max_scan=5 * conf.api.max_limit,
         ),
     )
     router = CompiledRouter()

@@ -52,7 +52,7 @@ class BuildCollection:
         # Read in chunks until the page is full: filters may drop many. At most
         # max_scan builds are read per request; past that, a shorter page's next
         # link resumes where the reading stopped.
-        chunk = max(limit, 32)
+        chunk = min(max(limit, 32), services.settings.max_scan)
         scanned = 0
         for start in range(0, len(candidates), chunk):
             batch = candidates[start : start + chunk]

@@ -30,7 +30,7 @@ class Settings:
     max_event_wait_s: float = 60.0
     max_name_length: int = 255
     max_waiters: int = 16  # long-polls waiting at once in one process
-    max_scan: int = 5000  # builds a filtered list reads at most per page
+    max_scan: int = 5000  # builds a filtered list reads at most per page (5 x max_limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -276,3 +276,35 @@ def test_create_failed_is_finished_only_without_rollback(
     _finish(kazoo_client, done)
     assert alice.get(f"/v1/builds/{done}").json["build"]["finished"] is True
     assert alice.get(f"/v1/builds/{_submit(alice)}").json["build"]["finished"] is False
+
+
+def test_filtered_list_reads_a_bounded_number_of_builds_per_page(
+    zk_hosts: str,
+    tmp_path,
+    api_client: KazooClient,
+    registry,
+) -> None:
+    """Found in review: a filter matching nothing read every build of the project in
+    one request. It reads at most 5 x max_limit, then links to where it stopped."""
+    from falcon import testing
+    from prometheus_client import CollectorRegistry
+
+    from cool.api import app
+    from tests.api.helpers import make_conf
+
+    conf = make_conf(zk_hosts, tmp_path, api={"max_limit": 1, "default_limit": 1})
+    caller = Caller(
+        testing.TestClient(
+            app.build(conf, api_client, registry=registry, metrics_registry=CollectorRegistry())
+        ),
+        "alice",
+    )
+    ids = [_submit(caller) for _ in range(7)]
+    first = caller.get("/v1/builds", params={"status": "DELETE_FAILED"})
+    assert first.status_code == 200
+    assert first.json["builds"] == []
+    (link,) = first.json["links"]
+    assert f"marker={sorted(ids, reverse=True)[4]}" in link["href"]  # read 5, stopped
+    marker = link["href"].split("marker=")[1]
+    rest = caller.get("/v1/builds", params={"status": "DELETE_FAILED", "marker": marker})
+    assert rest.json == {"builds": [], "links": []}  # the last 2: nothing more
