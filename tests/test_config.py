@@ -65,60 +65,46 @@ def test_config_worker_settings_follow_the_options(tmp_path: Path) -> None:
     assert config.zookeeper_settings(conf).session_timeout_s == 3
 
 
-def test_config_sample_is_fresh(tmp_path: Path) -> None:
-    """etc/cool.conf.sample is what oslo-config-generator makes from the code now."""
+def _assert_sample_fresh(tmp_path: Path, generator: list[str], config: str, sample: str) -> None:
+    """``sample`` is what ``generator --config-file config`` makes from the code now."""
     import subprocess
     import sys
 
     repo = Path(__file__).resolve().parent.parent
-    generated = tmp_path / "cool.conf.sample"
+    generated = tmp_path / Path(sample).name
+    options = ["--config-file", str(repo / config), "--output-file", str(generated)]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "oslo_config.generator",
-            "--config-file",
-            str(repo / "etc/oslo-config-generator/cool.conf"),
-            "--output-file",
-            str(generated),
-        ],
+        [sys.executable, *generator, *options],
         check=True,
         cwd=repo,
         timeout=60,
     )
-    committed = (repo / "etc/cool.conf.sample").read_text()
-    assert generated.read_text() == committed, (
-        "regenerate: .venv/bin/oslo-config-generator "
-        "--config-file etc/oslo-config-generator/cool.conf"
+    assert generated.read_text() == (repo / sample).read_text(), (
+        f"regenerate the sample: the generator with --config-file {config}"
+    )
+
+
+def test_config_sample_is_fresh(tmp_path: Path) -> None:
+    """etc/cool.conf.sample is what oslo-config-generator makes from the code now."""
+    _assert_sample_fresh(
+        tmp_path,
+        ["-m", "oslo_config.generator"],
+        "etc/oslo-config-generator/cool.conf",
+        "etc/cool.conf.sample",
     )
 
 
 def test_policy_sample_is_fresh(tmp_path: Path) -> None:
     """etc/policy.yaml.sample is what oslopolicy-sample-generator makes from the rules now."""
-    import subprocess
-    import sys
-
-    repo = Path(__file__).resolve().parent.parent
-    generated = tmp_path / "policy.yaml.sample"
-    subprocess.run(
+    _assert_sample_fresh(
+        tmp_path,
         [
-            sys.executable,
             "-c",
             "import sys; from oslo_policy.generator import generate_sample; "
             "sys.exit(generate_sample())",
-            "--config-file",
-            str(repo / "etc/oslo-policy-generator/cool.conf"),
-            "--output-file",
-            str(generated),
         ],
-        check=True,
-        cwd=repo,
-        timeout=60,
-    )
-    committed = (repo / "etc/policy.yaml.sample").read_text()
-    assert generated.read_text() == committed, (
-        "regenerate: .venv/bin/oslopolicy-sample-generator "
-        "--config-file etc/oslo-policy-generator/cool.conf"
+        "etc/oslo-policy-generator/cool.conf",
+        "etc/policy.yaml.sample",
     )
 
 

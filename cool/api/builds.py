@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import falcon
 
 from cool.api import paging, views
@@ -10,7 +12,7 @@ from cool.api.services import Services, checked_build_id
 from cool.api.submit import submit
 from cool.model import BuildStatus, Plan
 from cool.store.layout import is_build_id
-from cool.store.records import BuildMeta
+from cool.store.records import BuildMeta, BuildState
 
 _LIST_QUERY = ("limit", "marker", "status", "all_projects", "name")
 
@@ -108,6 +110,23 @@ class _BuildResource:
         services.authorizer.build(rule, context, meta.project_id, build_id)
         return meta, plan
 
+    def _request(
+        self,
+        req: falcon.Request,
+        resp: falcon.Response,
+        build_id: str,
+        rule: str,
+        record: Callable[..., BuildState],
+    ) -> None:
+        """A cancel or delete: recorded for the build's worker, answered 202 at once."""
+        context = self.services.caller(req)
+        meta, _ = self._meta_for(req, rule, build_id)
+        paging.query(req, ())
+        state = record(build_id, user_id=context.user_id, request_id=request_id(req.env))
+        resp.status = falcon.HTTP_202
+        resp.location = f"{req.prefix}/v1/builds/{build_id}"
+        resp.media = {"build": views.build(meta, state, req.prefix)}
+
 
 class BuildItem(_BuildResource):
     """``/v1/builds/{build_id}``: GET shows it, DELETE tears down what it built."""
@@ -119,30 +138,14 @@ class BuildItem(_BuildResource):
         resp.media = {"build": views.build(meta, state, req.prefix)}
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
-        context = self.services.caller(req)
-        meta, _ = self._meta_for(req, "cool:build:delete", build_id)
-        paging.query(req, ())
-        state = self.services.requests.delete(
-            build_id, user_id=context.user_id, request_id=request_id(req.env)
-        )
-        resp.status = falcon.HTTP_202
-        resp.location = f"{req.prefix}/v1/builds/{build_id}"
-        resp.media = {"build": views.build(meta, state, req.prefix)}
+        self._request(req, resp, build_id, "cool:build:delete", self.services.requests.delete)
 
 
 class BuildCancel(_BuildResource):
     """``/v1/builds/{build_id}/cancel``: 409 once the build has finished."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
-        context = self.services.caller(req)
-        meta, _ = self._meta_for(req, "cool:build:cancel", build_id)
-        paging.query(req, ())
-        state = self.services.requests.cancel(
-            build_id, user_id=context.user_id, request_id=request_id(req.env)
-        )
-        resp.status = falcon.HTTP_202
-        resp.location = f"{req.prefix}/v1/builds/{build_id}"
-        resp.media = {"build": views.build(meta, state, req.prefix)}
+        self._request(req, resp, build_id, "cool:build:cancel", self.services.requests.cancel)
 
 
 class BuildResources(_BuildResource):

@@ -306,24 +306,10 @@ class ErrorFormat:
             if close is not None:
                 close()
         status = captured["status"]
-        kept = [(k, v) for k, v in captured["headers"] if k.lower() in _KEEP_HEADERS]
+        kept = {k: v for k, v in captured["headers"] if k.lower() in _KEEP_HEADERS}
         detail = self.details.get(status) or _foreign_detail(original) or _phrase(status)
-        rendered = json.dumps(
-            {
-                "errors": [
-                    entry(
-                        status=status,
-                        code=_STATUS_CODES.get(status, f"cool.http.{status}"),
-                        title=_phrase(status),
-                        detail=detail,
-                        request_id=request_id(environ),
-                    )
-                ]
-            }
-        ).encode()
-        headers = [*kept, ("Content-Type", JSON), ("Content-Length", str(len(rendered)))]
-        start_response(f"{status} {_phrase(status)}", headers)
-        return [rendered]
+        code = _STATUS_CODES.get(status, f"cool.http.{status}")
+        return respond(environ, start_response, status, code, detail, headers=kept)
 
 
 def _read(body: Iterable[bytes]) -> bytes:

@@ -64,11 +64,7 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
     idempotency = None
     if not request.problems:
         idempotency = bodies.idempotency(req, context.user_id, request.digest())
-    if idempotency is not None:
-        earlier = services.store.idempotent_build(context.project_id, idempotency)
-        if earlier is not None:
-            _accepted(services, req, resp, earlier.build_id, replayed=True)
-            return
+    # A replay is found by submit_once, with the key's one read, before it writes.
     report = _compile(services, request, request.parameters or {})
     assert report.plan is not None
     meta, created = services.store.submit_once(
