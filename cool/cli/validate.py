@@ -11,7 +11,9 @@ from typing import Any
 import yaml
 from cliff.lister import Lister
 
+from cool.cli.client import ApiError, ApiUnreachableError
 from cool.cli.diagnostics import ReportedError, render
+from cool.cli.remote import RemoteMixin
 from cool.errors import TemplateInvalidError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import check
@@ -50,7 +52,7 @@ def gather_values(parsed: argparse.Namespace) -> dict[str, Any] | None:
     return values
 
 
-class Validate(Lister):
+class Validate(RemoteMixin, Lister):
     """Validate a template offline and list its resources in build order.
 
     Without parameter values every check but the values themselves is made,
@@ -86,6 +88,12 @@ class Validate(Lister):
             action="store_true",
             help="list the template's parameters instead of its resources",
         )
+        parser.add_argument(
+            "--remote",
+            action="store_true",
+            help="ask cool-api (POST /v1/validate) instead of checking here: the "
+            "server's resource types and limits apply",
+        )
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[list[Any]]]:
@@ -95,6 +103,8 @@ class Validate(Lister):
         except OSError as exc:
             raise ReportedError(f"cannot read {path}: {exc.strerror}") from None
         values = gather_values(parsed_args)
+        if parsed_args.remote:
+            return self._remote(parsed_args, raw, values)
         registry = ResourceTypeRegistry.load()
         try:
             report = check(raw, registry, values)
@@ -139,6 +149,48 @@ class Validate(Lister):
                         ", ".join(report.dependencies.get(name, ())),
                     ]
                 )
+        return ["Level", "Resource", "Type", "Depends on"], rows
+
+    def _remote(
+        self, parsed_args: argparse.Namespace, raw: bytes, values: dict[str, Any] | None
+    ) -> tuple[list[str], list[list[Any]]]:
+        if parsed_args.sample_values:
+            raise ReportedError("--sample-values is for offline validation only")
+        path = parsed_args.template
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ReportedError(f"{path} is not UTF-8 text: {exc}") from None
+        request: dict[str, Any] = {"template": text}
+        if values:
+            request["parameters"] = values
+        try:
+            answer = self.client.validate(request)
+        except (ApiError, ApiUnreachableError) as exc:
+            raise self.reported(exc, path, text) from None
+        if parsed_args.show_parameters:
+            rows = [
+                [
+                    p["name"],
+                    p.get("type"),
+                    "yes" if "default" not in p else "no",
+                    _shown(p["default"], bool(p.get("hidden"))) if "default" in p else "",
+                    p.get("description", ""),
+                ]
+                for p in answer.get("parameters", ())
+            ]
+            return ["Name", "Type", "Required", "Default", "Description"], rows
+        missing = answer.get("missing_parameters") or []
+        if missing:
+            self.app.stderr.write(
+                "valid; parameters that need values to build: "
+                + ", ".join(missing)
+                + " (see --show-parameters)\n"
+            )
+        rows = [
+            [r["level"], r["name"], r.get("type", ""), ", ".join(r.get("depends_on", ()))]
+            for r in answer.get("resources", ())
+        ]
         return ["Level", "Resource", "Type", "Depends on"], rows
 
 

@@ -188,12 +188,15 @@ class ZooKeeperServer:
         keep: bool = False,
         server_id: int | None = None,
         peers: Mapping[int, tuple[int, int]] | None = None,
+        die_with_parent: bool = True,
     ) -> None:
         """``peers`` maps server id -> (quorum port, election port) of every member;
         with ``server_id``, it makes this a member of an ensemble (see
         :class:`ZooKeeperEnsemble`). Session timeouts default to ZooKeeper's
         (2 and 20 ticks). ``force_sync=False`` skips fsync of the transaction
         log: faster tests, data still survives a process kill (not a power cut).
+        ``die_with_parent=False`` leaves out ``setpriv --pdeathsig``: for a server
+        meant to outlive the process that starts it (the local system).
         """
         if (server_id is None) != (peers is None):
             raise ValueError("server_id and peers go together")
@@ -211,6 +214,7 @@ class ZooKeeperServer:
         self.keep = keep
         self.server_id = server_id
         self.peers = dict(peers) if peers is not None else None
+        self.die_with_parent = die_with_parent
         self._owns_dir = base_dir is None
         self._base_dir = base_dir
         self._process: subprocess.Popen[bytes] | None = None
@@ -474,7 +478,7 @@ class ZooKeeperServer:
             str(self.config_path),
         ]
         setpriv = shutil.which("setpriv")
-        if setpriv is not None:
+        if self.die_with_parent and setpriv is not None:
             command = [setpriv, "--pdeathsig", "KILL", *command]
         return command
 

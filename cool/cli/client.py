@@ -1,0 +1,226 @@
+"""The cool API over a keystoneauth1 session: the one place the CLI speaks HTTP.
+
+Whatever authenticates the session (a Keystone token, HTTP basic, nothing)
+is keystoneauth's business; this module only knows the API's paths, its
+error format and which requests are safe to send again.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1.session import Session
+
+# Retried by keystoneauth with backoff: a 503 is what cool-api answers while
+# ZooKeeper is unreachable, with a Retry-After it honours.
+_RETRIED_STATUSES = (503,)
+_RETRIES = 3
+# Longer than any long-poll the API grants ([api] max_event_wait is 60 s).
+_SLACK_S = 15.0
+DEFAULT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class ApiProblem:
+    """One entry of an API-SIG error body."""
+
+    status: int
+    code: str
+    title: str
+    detail: str
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+class ApiError(Exception):
+    """The API refused a request: every problem it gave, in its order."""
+
+    def __init__(self, status: int, problems: list[ApiProblem], request_id: str | None) -> None:
+        self.status = status
+        self.problems = problems
+        self.request_id = request_id
+        first = problems[0] if problems else None
+        super().__init__(first.detail if first else f"HTTP {status}")
+
+
+class ApiUnreachableError(Exception):
+    """No answer from the API at all (refused, timed out, unknown host)."""
+
+
+def _problems(status: int, body: Any, fallback: str) -> list[ApiProblem]:
+    entries = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or not entries:
+        return [ApiProblem(status, f"http.{status}", fallback, fallback)]
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        source = entry.get("source")
+        out.append(
+            ApiProblem(
+                status=int(entry.get("status") or status),
+                code=str(entry.get("code") or f"http.{status}"),
+                title=str(entry.get("title") or ""),
+                detail=str(entry.get("detail") or entry.get("title") or fallback),
+                source=source if isinstance(source, dict) else {},
+            )
+        )
+    return out or [ApiProblem(status, f"http.{status}", fallback, fallback)]
+
+
+class CoolClient:
+    """The endpoints of DESIGN.md section 8, as Python calls answering JSON."""
+
+    def __init__(self, session: Session, endpoint: str, *, timeout_s: float = DEFAULT_TIMEOUT_S):
+        self.session = session
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout_s: float | None = None,
+        retry: bool = True,
+    ) -> tuple[int, Any]:
+        url = path if path.startswith(("http://", "https://")) else self.endpoint + path
+        try:
+            response = self.session.request(
+                url,
+                method,
+                params=params,
+                json=json,
+                headers={"Accept": "application/json", **(headers or {})},
+                raise_exc=False,
+                # The session's own auth (token, basic) applies; the URL is ours.
+                authenticated=None,
+                timeout=timeout_s or self.timeout_s,
+                connect_retries=_RETRIES if retry else 0,
+                status_code_retries=_RETRIES if retry else 0,
+                retriable_status_codes=list(_RETRIED_STATUSES),
+            )
+        except ks_exceptions.ConnectFailure as exc:
+            raise ApiUnreachableError(
+                f"cannot reach cool at {self.endpoint}: {_why(exc)}"
+            ) from None
+        except ks_exceptions.ConnectTimeout:
+            raise ApiUnreachableError(f"cool at {self.endpoint} did not answer in time") from None
+        except ks_exceptions.RequestTimeout:
+            raise ApiUnreachableError(f"cool at {self.endpoint} did not answer in time") from None
+        except ks_exceptions.ClientException as exc:
+            # keystoneauth's own refusals: no catalog entry, bad credentials...
+            raise ApiUnreachableError(str(exc)) from None
+        body: Any = None
+        if response.content:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        if response.status_code >= 400:
+            reason = response.reason or f"HTTP {response.status_code}"
+            raise ApiError(
+                response.status_code,
+                _problems(response.status_code, body, reason),
+                response.headers.get("X-OpenStack-Request-ID"),
+            )
+        return response.status_code, body
+
+    # -- builds
+
+    def submit(self, request: dict[str, Any], *, idempotency_key: str | None = None) -> dict:
+        """``POST /v1/builds``; resent on a lost answer with the same key, so at most
+        one build results however many times it goes out."""
+        key = idempotency_key or str(uuid.uuid4())
+        _, body = self._request(
+            "POST", "/v1/builds", json=request, headers={"Idempotency-Key": key}
+        )
+        return body["build"]
+
+    def validate(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/v1/validate", json=request)[1]
+
+    def build(self, build_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/v1/builds/{_segment(build_id)}")[1]["build"]
+
+    def builds(
+        self, *, statuses: list[str] | None = None, all_projects: bool = False, limit: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        """Every build the caller may list, newest first, following ``next`` links."""
+        params: dict[str, Any] = {}
+        if statuses:
+            params["status"] = ",".join(statuses)
+        if all_projects:
+            params["all_projects"] = "true"
+        yield from self._pages("/v1/builds", "builds", params, limit)
+
+    def resources(self, build_id: str) -> list[dict[str, Any]]:
+        return self._request("GET", f"/v1/builds/{_segment(build_id)}/resources")[1]["resources"]
+
+    def events(
+        self, build_id: str, *, marker: int | None = None, wait_s: float = 0, limit: int = 0
+    ) -> list[dict[str, Any]]:
+        """One page of events after ``marker``; with ``wait_s`` a long-poll that
+        answers as soon as there is one."""
+        params: dict[str, Any] = {}
+        if marker is not None:
+            params["marker"] = str(marker)
+        if wait_s > 0:
+            params["wait"] = f"{wait_s:g}"
+        if limit:
+            params["limit"] = str(limit)
+        _, body = self._request(
+            "GET",
+            f"/v1/builds/{_segment(build_id)}/events",
+            params=params,
+            timeout_s=max(self.timeout_s, wait_s + _SLACK_S),
+        )
+        return body["events"]
+
+    def all_events(self, build_id: str) -> Iterator[dict[str, Any]]:
+        yield from self._pages(f"/v1/builds/{_segment(build_id)}/events", "events", {}, 0)
+
+    def cancel(self, build_id: str) -> dict[str, Any]:
+        return self._request("POST", f"/v1/builds/{_segment(build_id)}/cancel")[1]["build"]
+
+    def delete(self, build_id: str) -> dict[str, Any]:
+        return self._request("DELETE", f"/v1/builds/{_segment(build_id)}")[1]["build"]
+
+    def workers(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/v1/workers")[1]["workers"]
+
+    def _pages(
+        self, path: str, key: str, params: dict[str, Any], limit: int
+    ) -> Iterator[dict[str, Any]]:
+        count = 0
+        url: str | None = path
+        while url is not None:
+            _, body = self._request("GET", url, params=params)
+            for item in body[key]:
+                yield item
+                count += 1
+                if limit and count >= limit:
+                    return
+            url = next(
+                (link["href"] for link in body.get("links", ()) if link["rel"] == "next"), None
+            )
+            params = {}  # the next link carries them
+
+
+def _why(exc: Exception) -> str:
+    """The socket's own words (``Connection refused``), not urllib3's paragraph."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    return found.group(1).strip() if found else str(exc)[:200]
+
+
+def _segment(text: str) -> str:
+    """A path segment as given: the API answers 404 to what cannot be an id."""
+    return quote(text, safe="")

@@ -1,0 +1,97 @@
+"""Who the CLI is and where cool is: openstackclient's rules, through openstacksdk's
+config loader (``OS_*`` variables, ``clouds.yaml`` and ``--os-cloud``) and a
+keystoneauth1 session.
+
+The auth type decides how requests are signed: ``password``, ``token``,
+``v3applicationcredential``... against Keystone; ``http_basic`` or ``none``
+for a standalone cool-api (both need ``--os-endpoint`` or ``--cool-url``).
+The endpoint is ``--cool-url`` (``COOL_URL``) when given, else the cloud's
+``orchestration_cool_endpoint_override``, else the auth plugin's own
+endpoint, else the Keystone catalog entry of type ``orchestration-cool``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from cool import __version__
+from cool.cli.client import CoolClient
+from cool.cli.diagnostics import ReportedError
+
+SERVICE_TYPE = "orchestration-cool"
+
+
+def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """openstacksdk's ``--os-*`` options (those of the chosen auth type) and ours."""
+    from openstack import config as os_config  # noqa: PLC0415 - 0.7 s, remote commands only
+
+    os_config.OpenStackConfig().register_argparse_arguments(parser, list(argv))
+    parser.add_argument(
+        "--cool-url",
+        metavar="URL",
+        default=os.environ.get("COOL_URL"),
+        help="cool-api's URL, overriding the catalog (env COOL_URL)",
+    )
+    parser.add_argument(
+        "--cool-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=float(os.environ.get("COOL_TIMEOUT", "30")),
+        help="how long one request may take, long-polls excepted (env COOL_TIMEOUT)",
+    )
+
+
+def _standalone(options: argparse.Namespace) -> bool:
+    """No cloud and no Keystone named anywhere: a cool-api without auth (``none``)."""
+    return not (
+        getattr(options, "os_cloud", None)
+        or getattr(options, "os_auth_type", None)
+        or getattr(options, "os_auth_url", None)
+        or os.environ.get("OS_CLOUD")
+    )
+
+
+def connect(options: argparse.Namespace) -> CoolClient:
+    from keystoneauth1 import exceptions as ks_exceptions  # noqa: PLC0415
+    from openstack import config as os_config  # noqa: PLC0415
+    from openstack import exceptions as os_exceptions  # noqa: PLC0415
+
+    if _standalone(options):
+        if not options.cool_url:
+            raise ReportedError(
+                "no cloud to talk to: set OS_CLOUD (or --os-cloud) to a clouds.yaml entry, "
+                "or OS_AUTH_URL and credentials, or --cool-url for a cool-api without auth"
+            )
+        options.os_auth_type = "none"
+        options.os_endpoint = options.cool_url
+    try:
+        loader = os_config.OpenStackConfig(app_name="cool", app_version=__version__)
+        region = loader.get_one(argparse=options)
+        session = region.get_session()
+        endpoint = options.cool_url or _endpoint(region, session)
+    except (os_exceptions.ConfigException, ks_exceptions.ClientException) as exc:
+        raise ReportedError(f"cannot authenticate: {exc}") from None
+    if not endpoint:
+        raise ReportedError(
+            f"no {SERVICE_TYPE} endpoint in the catalog of cloud {region.name!r}: "
+            "give --cool-url, or orchestration_cool_endpoint_override in clouds.yaml"
+        )
+    return CoolClient(session, endpoint, timeout_s=options.cool_timeout)
+
+
+def _endpoint(region: Any, session: Any) -> str | None:
+    override = region.get_endpoint(SERVICE_TYPE)
+    if override:
+        return override
+    auth = session.auth
+    plugin_endpoint = getattr(auth, "endpoint", None)  # http_basic and none
+    if plugin_endpoint:
+        return plugin_endpoint
+    return session.get_endpoint(
+        service_type=SERVICE_TYPE,
+        interface=region.get_interface(),
+        region_name=region.get_region_name(SERVICE_TYPE),
+    )

@@ -1,0 +1,223 @@
+"""Following a build live: events as they happen (the API's long-poll, woken by a
+ZooKeeper watch), a bar of resources done out of total, the resources being
+worked on and the time since the build began; the end is the outputs or the
+failure note.
+
+Events go to ``out`` (stdout: they are the command's output); the live bar and
+the summary go to the console (stderr), drawn only on a terminal. Ctrl-C stops
+following and leaves the build alone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from cool.cli.client import CoolClient
+
+# A long-poll's wait: answered at once when an event comes, so only how often an
+# idle build costs a request. Below [api] max_event_wait (60 s by default).
+POLL_WAIT_S = 25.0
+_SUCCESS = frozenset({"CREATE_COMPLETE", "DELETE_COMPLETE"})
+
+
+def parse_time(text: str | None) -> float | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def succeeded(build: dict[str, Any]) -> bool:
+    return build.get("status") in _SUCCESS
+
+
+def output_value(output: Any) -> Any:
+    """An output is ``{"value": ..., "description": ...}``; its value."""
+    return output.get("value") if isinstance(output, dict) else output
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """``12:01:02.345 web CREATE_IN_PROGRESS -> CREATE_COMPLETE: created``"""
+    at = (event.get("at") or "")[11:23]
+    who = event.get("resource") or "build"
+    old = event.get("old_status")
+    change = f"{old} -> {event.get('new_status')}" if old else str(event.get("new_status"))
+    reason = f": {event['reason']}" if event.get("reason") else ""
+    return f"{at} {who} {change}{reason}"
+
+
+def note_lines(note: dict[str, Any] | None, reason: str | None) -> list[str]:
+    """The failure note, as a person reads it: what failed, and why."""
+    if not note:
+        return [reason] if reason else []
+    resource = note.get("resource")
+    action = note.get("action") or "CREATE"
+    head = f"{action} of {resource} ({note.get('type')}) failed" if resource else f"{action} failed"
+    lines = [head, f"  error: {note.get('error')}"]
+    if note.get("worker"):
+        lines.append(f"  worker: {note['worker']}")
+    if note.get("at"):
+        lines.append(f"  at: {note['at']}")
+    return lines
+
+
+class _Elapsed(ProgressColumn):
+    """Since the build was created (wall clock), frozen once it finished."""
+
+    def render(self, task: Task) -> Text:
+        since = task.fields.get("since") or time.time()
+        until = task.fields.get("until") or time.time()
+        seconds = max(0, int(until - since))
+        return Text(f"{seconds // 60}:{seconds % 60:02d}", style="progress.elapsed")
+
+
+@dataclass
+class _View:
+    """What is known of the build, updated from events and reads."""
+
+    build: dict[str, Any]
+    working: dict[str, str] = field(default_factory=dict)
+
+    def apply(self, event: dict[str, Any]) -> None:
+        name = event.get("resource")
+        if not name:
+            return
+        if str(event.get("new_status", "")).endswith("_IN_PROGRESS"):
+            self.working[name] = str(event["new_status"])
+        else:
+            self.working.pop(name, None)
+
+    def fields(self) -> dict[str, Any]:
+        finished = self.build.get("finished")
+        working = ", ".join(sorted(self.working)) if not finished else ""
+        return {
+            "status": self.build.get("status", ""),
+            "working": working,
+            "since": parse_time(self.build.get("created_at")),
+            "until": parse_time(self.build.get("updated_at")) if finished else None,
+        }
+
+
+class Follower:
+    def __init__(
+        self,
+        client: CoolClient,
+        console: Console,
+        out: TextIO,
+        *,
+        json_lines: bool = False,
+        show_outputs: bool = True,
+        wait_s: float = POLL_WAIT_S,
+    ) -> None:
+        """``show_outputs=False`` when the command shows the build itself afterwards."""
+        self.client = client
+        self.console = console
+        self.out = out
+        self.json_lines = json_lines
+        self.show_outputs = show_outputs
+        self.wait_s = wait_s
+
+    def follow(
+        self,
+        build_id: str,
+        *,
+        marker: int | None = None,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Until the build is finished; the build as it ended. Events after ``marker``."""
+        view = _View(self.client.build(build_id))
+        for resource in self.client.resources(build_id):
+            if str(resource.get("status", "")).endswith("_IN_PROGRESS"):
+                view.working[resource["name"]] = resource["status"]
+        progress = Progress(
+            SpinnerColumn(finished_text="*"),
+            TextColumn("[bold]{task.fields[status]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _Elapsed(),
+            TextColumn("{task.fields[working]}"),
+            console=self.console,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        total = view.build.get("progress", {}).get("total") or None
+        task = progress.add_task("build", total=total, **view.fields())
+        with progress:
+            while True:
+                finished = bool(view.build.get("finished"))
+                events = self.client.events(
+                    build_id, marker=marker, wait_s=0 if finished else self.wait_s
+                )
+                for event in events:
+                    marker = int(event["id"])
+                    view.apply(event)
+                    self._emit(event, progress)
+                    if on_event is not None:
+                        on_event(event)
+                view.build = self.client.build(build_id)
+                counts = view.build.get("progress", {})
+                progress.update(
+                    task,
+                    total=counts.get("total") or None,
+                    completed=counts.get("done", 0),
+                    **view.fields(),
+                )
+                if finished and not events:
+                    break
+            progress.update(task, completed=counts.get("done", 0))
+            progress.stop_task(task)
+        self.summarise(view.build)
+        return view.build
+
+    def _emit(self, event: dict[str, Any], progress: Progress) -> None:
+        line = json.dumps(event, sort_keys=True) if self.json_lines else event_line(event)
+        if self.out.isatty() and self.console.is_terminal:
+            progress.console.print(line, markup=False, highlight=False)
+        else:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def summarise(self, build: dict[str, Any]) -> None:
+        """The end: outputs of a build that succeeded, the note of one that did not."""
+        status = build.get("status")
+        elapsed = ""
+        since, until = parse_time(build.get("created_at")), parse_time(build.get("updated_at"))
+        if since and until:
+            elapsed = f" in {until - since:.1f} s"
+        if succeeded(build):
+            self.console.print(f"[green]build {build['id']} {status}{elapsed}[/green]")
+            outputs = build.get("outputs") or {}
+            if outputs and status == "CREATE_COMPLETE" and self.show_outputs:
+                table = Table("Output", "Value", title=None, show_header=True)
+                for name, output in sorted(outputs.items()):
+                    value = output_value(output)
+                    shown = value if isinstance(value, str) else json.dumps(value)
+                    table.add_row(name, shown)
+                self.console.print(table)
+            return
+        self.console.print(f"[red]build {build['id']} {status}{elapsed}[/red]")
+        for line in note_lines(build.get("note"), build.get("reason")):
+            self.console.print(line, markup=False, highlight=False)
+
+
+def resume_hint(build_id: str) -> str:
+    return (
+        f"stopped following; build {build_id} goes on. Resume with: cool events {build_id} --follow"
+    )

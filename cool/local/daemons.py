@@ -1,0 +1,129 @@
+"""Processes that outlive the command that starts them, found again by a later one.
+
+Each runs in a session of its own (so a terminal's Ctrl-C is not for it, and
+its whole process group can be signalled: gunicorn's master and workers),
+logs to a file, and is recorded as its pid *and* its start time in
+``/proc/<pid>/stat``: a recorded pid that the kernel has since given to
+another process is never signalled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class Daemon:
+    name: str
+    pid: int
+    started: int  # clock ticks after boot (/proc/<pid>/stat field 22)
+    log: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Daemon:
+        return cls(str(data["name"]), int(data["pid"]), int(data["started"]), str(data["log"]))
+
+    @property
+    def alive(self) -> bool:
+        """Running, and still the process we started (not a reused pid, not a zombie)."""
+        stat = _stat(self.pid)
+        if stat is None or stat[1] != self.started:
+            return False
+        if stat[0] == "Z":
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, os.WNOHANG)  # our own child: reap it
+            return False
+        return True
+
+    def log_tail(self, size: int = 4000) -> str:
+        try:
+            return Path(self.log).read_text(errors="replace")[-size:]
+        except OSError:
+            return ""
+
+    def stop(self, *, timeout_s: float) -> bool:
+        """SIGTERM to its group, SIGKILL after ``timeout_s``; whether it was running."""
+        if not self.alive:
+            return False
+        self._signal(signal.SIGTERM)
+        if not wait_until(lambda: not self.alive, timeout_s):
+            self._signal(signal.SIGKILL)
+            wait_until(lambda: not self.alive, 10.0)
+        # gunicorn's workers leave with their master; any straggler goes now
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: only the process itself, not its group."""
+        if self.alive:
+            os.kill(self.pid, signal.SIGKILL)
+            wait_until(lambda: not self.alive, 10.0)
+
+    def _signal(self, signum: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signum)
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, start time) of a process, None when there is none."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after it.
+    fields = text[text.rindex(")") + 2 :].split()
+    return fields[0], int(fields[19])
+
+
+def spawn(
+    name: str,
+    command: Sequence[str],
+    log: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Daemon:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            list(command),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
+        )
+    return adopt(name, process.pid, log)
+
+
+def adopt(name: str, pid: int, log: Path) -> Daemon:
+    """Record a running process (one started by someone else, ZooKeeper's helper)."""
+    stat = _stat(pid)
+    if stat is None:
+        raise ProcessLookupError(f"{name} (pid {pid}) is not running")
+    return Daemon(name, pid, stat[1], str(log))
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Whether ``condition`` came true within ``timeout_s``, checked every 50 ms."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL_S)
+    return True
