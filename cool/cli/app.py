@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from cliff.app import App
 from cliff.commandmanager import CommandManager
@@ -17,7 +17,9 @@ from cool.cli.client import CoolClient
 
 
 class CoolApp(App):
-    def __init__(self, argv: Sequence[str]) -> None:
+    def __init__(
+        self, argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None
+    ) -> None:
         self._argv = list(argv)  # openstacksdk adds the options of the auth type they name
         self._client: CoolClient | None = None
         super().__init__(
@@ -25,6 +27,8 @@ class CoolApp(App):
             version=__version__,
             command_manager=CommandManager("cliff.cool"),
             deferred_help=True,
+            stdout=stdout,
+            stderr=stderr,
         )
 
     def build_option_parser(
@@ -47,7 +51,7 @@ class CoolApp(App):
     def client(self) -> CoolClient:
         """The API, authenticated on first use: offline commands never need it."""
         if self._client is None:
-            self._client = connection.connect(self.options)
+            self._client = connection.connect(self.options, self._argv)
         return self._client
 
 

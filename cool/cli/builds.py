@@ -93,13 +93,20 @@ class _Following(RemoteMixin):
     exit_code = 0
 
     def follow(
-        self, build_id: str, *, json_lines: bool = False, show_outputs: bool = False
+        self,
+        build_id: str,
+        *,
+        events_to_stdout: bool = False,
+        json_lines: bool = False,
+        show_outputs: bool = False,
     ) -> dict[str, Any]:
+        """Events go to stderr unless they are the command's output (``cool events``):
+        stdout is for the build that ``--wait`` shows at the end."""
         console = Console(file=self.app.stderr, stderr=True, highlight=False)
         follower = Follower(
             self.client,
             console,
-            self.app.stdout,
+            self.app.stdout if events_to_stdout else self.app.stderr,
             json_lines=json_lines,
             show_outputs=show_outputs,
         )

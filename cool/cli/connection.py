@@ -13,8 +13,10 @@ endpoint, else the Keystone catalog entry of type ``orchestration-cool``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cool import __version__
@@ -26,9 +28,11 @@ SERVICE_TYPE = "orchestration-cool"
 
 def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     """openstacksdk's ``--os-*`` options (those of the chosen auth type) and ours."""
-    from openstack import config as os_config  # noqa: PLC0415 - 0.7 s, remote commands only
-
-    os_config.OpenStackConfig().register_argparse_arguments(parser, list(argv))
+    with _quiet():
+        _loader().register_argparse_arguments(parser, list(argv))
+    # cliff parses global options anywhere on the line: openstacksdk's --timeout (one
+    # request's, which --cool-timeout is here) would take ``cool submit --timeout MIN``.
+    _drop_option(parser, "--timeout")
     parser.add_argument(
         "--cool-url",
         metavar="URL",
@@ -44,22 +48,51 @@ def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     )
 
 
-def _standalone(options: argparse.Namespace) -> bool:
-    """No cloud and no Keystone named anywhere: a cool-api without auth (``none``)."""
+def _drop_option(parser: argparse.ArgumentParser, option: str) -> None:
+    action = parser._option_string_actions.get(option)
+    if action is None:
+        return
+    parser._remove_action(action)
+    for group in parser._action_groups:
+        if action in group._group_actions:
+            group._group_actions.remove(action)
+    for name in action.option_strings:
+        parser._option_string_actions.pop(name, None)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """openstacksdk warns about its own internals (InfluxDB, statsd): not the user's."""
+    from openstack import warnings as os_warnings  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", os_warnings.RemovedInSDK60Warning)
+        yield
+
+
+def _loader() -> Any:
+    from openstack import config as os_config  # noqa: PLC0415 - 0.7 s, remote commands only
+
+    with _quiet():
+        return os_config.OpenStackConfig(app_name="cool", app_version=__version__)
+
+
+def _standalone(options: argparse.Namespace, argv: Sequence[str]) -> bool:
+    """No cloud and no Keystone named anywhere: a cool-api without auth (``none``).
+    (openstacksdk defaults the auth type to ``password``: only an explicit one counts.)"""
     return not (
         getattr(options, "os_cloud", None)
-        or getattr(options, "os_auth_type", None)
+        or os.environ.get("OS_AUTH_TYPE")
+        or any(a == "--os-auth-type" or a.startswith("--os-auth-type=") for a in argv)
         or getattr(options, "os_auth_url", None)
-        or os.environ.get("OS_CLOUD")
     )
 
 
-def connect(options: argparse.Namespace) -> CoolClient:
+def connect(options: argparse.Namespace, argv: Sequence[str]) -> CoolClient:
     from keystoneauth1 import exceptions as ks_exceptions  # noqa: PLC0415
-    from openstack import config as os_config  # noqa: PLC0415
     from openstack import exceptions as os_exceptions  # noqa: PLC0415
 
-    if _standalone(options):
+    if _standalone(options, argv):
         if not options.cool_url:
             raise ReportedError(
                 "no cloud to talk to: set OS_CLOUD (or --os-cloud) to a clouds.yaml entry, "
@@ -68,9 +101,9 @@ def connect(options: argparse.Namespace) -> CoolClient:
         options.os_auth_type = "none"
         options.os_endpoint = options.cool_url
     try:
-        loader = os_config.OpenStackConfig(app_name="cool", app_version=__version__)
-        region = loader.get_one(argparse=options)
-        session = region.get_session()
+        with _quiet():
+            region = _loader().get_one(argparse=options)
+            session = region.get_session()
         endpoint = options.cool_url or _endpoint(region, session)
     except (os_exceptions.ConfigException, ks_exceptions.ClientException) as exc:
         raise ReportedError(f"cannot authenticate: {exc}") from None

@@ -36,7 +36,10 @@ class Events(_Following, Lister):
             return super().run(parsed_args)
         try:
             self.follow(
-                parsed_args.build_id, json_lines=parsed_args.formatter == "json", show_outputs=True
+                parsed_args.build_id,
+                events_to_stdout=True,
+                json_lines=parsed_args.formatter == "json",
+                show_outputs=True,
             )
         except _FollowInterruptedError:
             return EXIT_INTERRUPTED

@@ -78,6 +78,16 @@ def note_lines(note: dict[str, Any] | None, reason: str | None) -> list[str]:
     return lines
 
 
+class _Mark(SpinnerColumn):
+    """A spinner while the build goes on; how it ended once it has."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("until"):
+            ok = task.fields.get("status") in _SUCCESS
+            return Text("✔" if ok else "✘", style="green" if ok else "red")
+        return super().render(task)
+
+
 class _Elapsed(ProgressColumn):
     """Since the build was created (wall clock), frozen once it finished."""
 
@@ -147,7 +157,7 @@ class Follower:
             if str(resource.get("status", "")).endswith("_IN_PROGRESS"):
                 view.working[resource["name"]] = resource["status"]
         progress = Progress(
-            SpinnerColumn(finished_text="*"),
+            _Mark(),
             TextColumn("[bold]{task.fields[status]}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -188,7 +198,7 @@ class Follower:
 
     def _emit(self, event: dict[str, Any], progress: Progress) -> None:
         line = json.dumps(event, sort_keys=True) if self.json_lines else event_line(event)
-        if self.out.isatty() and self.console.is_terminal:
+        if self.console.is_terminal and (self.out is self.console.file or self.out.isatty()):
             progress.console.print(line, markup=False, highlight=False)
         else:
             self.out.write(line + "\n")

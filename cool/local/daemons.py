@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 _POLL_S = 0.05
+# Children this process started, kept so that they are reaped (not left as
+# zombies) and so that Popen does not warn, when collected, that they still run.
+_CHILDREN: dict[int, object] = {}
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,17 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
-    return adopt(name, process.pid, log)
+    return adopt(name, process.pid, log, owner=process)
 
 
-def adopt(name: str, pid: int, log: Path) -> Daemon:
-    """Record a running process (one started by someone else, ZooKeeper's helper)."""
+def adopt(name: str, pid: int, log: Path, *, owner: object = None) -> Daemon:
+    """Record a running process; ``owner`` (its Popen, or what holds it) is kept for
+    as long as this process lives."""
     stat = _stat(pid)
     if stat is None:
         raise ProcessLookupError(f"{name} (pid {pid}) is not running")
+    if owner is not None:
+        _CHILDREN[pid] = owner
     return Daemon(name, pid, stat[1], str(log))
 
 

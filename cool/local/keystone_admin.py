@@ -23,6 +23,7 @@ ADMIN_USER = "admin"
 ADMIN_PROJECT = "admin"
 SERVICE_PROJECT = "service"
 DEFAULT_DOMAIN = "default"
+REGION = "RegionOne"  # keystone-manage bootstrap makes it
 
 _POLL_INTERVAL_S = 0.05
 
@@ -125,6 +126,23 @@ class KeystoneAdmin:
                 if project_id is None:
                     raise
         return self.create_user(name, password, project_id, ["service", "admin"])
+
+    def register_endpoint(self, service_type: str, url: str, *, name: str | None = None) -> str:
+        """A catalog entry: a service of ``service_type`` with a public endpoint at ``url``
+        (in bootstrap's region); returns the service id."""
+        body = {"service": {"type": service_type, "name": name or service_type, "enabled": True}}
+        service_id = str(self._request("POST", "/services", json=body).json()["service"]["id"])
+        endpoint = {
+            "endpoint": {
+                "service_id": service_id,
+                "interface": "public",
+                "url": url,
+                "region_id": REGION,
+                "enabled": True,
+            }
+        }
+        self._request("POST", "/endpoints", json=endpoint)
+        return service_id
 
     def _issue(self, identity: dict[str, Any], project_id: str | None = None) -> requests.Response:
         """POST /v3/auth/tokens (unauthenticated); the token is the X-Subject-Token header."""

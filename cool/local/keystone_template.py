@@ -29,14 +29,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cool.local.keystone_admin import ADMIN_PROJECT, ADMIN_USER
+from cool.local.keystone_admin import ADMIN_PROJECT, ADMIN_USER, REGION
 from cool.local.keystone_errors import KeystoneError, KeystoneTimeoutError
 from cool.local.keystone_venv import KEYSTONE_VERSION, REPO
 from cool.local.zookeeper import HOST
 
 LOG = logging.getLogger(__name__)
 
-REGION = "RegionOne"
 
 _TEMPLATE_MARKER = "template.json"  # written last by the template build
 _TEMPLATE_FORMAT = 1  # bump when what the template holds changes

@@ -176,6 +176,11 @@ class BuildRunner:
                 else BuildStatus.CREATE_FAILED
             )
             return ledger.finish(failed, str(note["error"]), note=note)
+        if status in _RESUMABLE and self.fence.lease.claims > 1:
+            # Who follows the build sees the takeover (or handover) as it happens.
+            ledger.transition(
+                status, f"resumed by {ledger.worker_id} (claim {self.fence.lease.claims})"
+            )
         if DELETE in control and status not in (
             BuildStatus.DELETE_IN_PROGRESS,
             BuildStatus.DELETE_COMPLETE,
@@ -290,6 +295,15 @@ class BuildRunner:
             parallelism=self.settings.parallelism,
             halts=(self.stopping,),  # requests and deadlines do not stop a teardown
         )
+
+
+_RESUMABLE = frozenset(
+    {
+        BuildStatus.CREATE_IN_PROGRESS,
+        BuildStatus.ROLLBACK_IN_PROGRESS,
+        BuildStatus.DELETE_IN_PROGRESS,
+    }
+)
 
 
 def _reason(note: dict[str, object]) -> str:
