@@ -296,7 +296,10 @@ class ErrorFormat:
             captured.update(status=code, headers=headers)
             return lambda _data: None  # the foreign body is read from the iterable below
 
-        body = self.app(environ, capture)
+        try:
+            body = self.app(environ, capture)
+        except Exception:  # a middleware's bug or misconfiguration, past falcon's handlers
+            return _crashed(environ, start_response)
         if not captured:
             return body
         try:
@@ -310,6 +313,16 @@ class ErrorFormat:
         detail = self.details.get(status) or _foreign_detail(original) or _phrase(status)
         code = _STATUS_CODES.get(status, f"cool.http.{status}")
         return respond(environ, start_response, status, code, detail, headers=kept)
+
+
+def _crashed(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """What ``handle_unexpected`` answers, for an error no handler saw (gunicorn's own
+    page otherwise: HTML, no request id)."""
+    rid = request_id(environ)
+    LOG.exception("request %s failed with an unexpected error", rid)
+    detail = f"an unexpected error occurred; quote request id {rid} to the operator"
+    headers = {"X-OpenStack-Request-ID": rid} if rid else {}
+    return respond(environ, start_response, 500, "cool.error", detail, headers=headers)
 
 
 def _read(body: Iterable[bytes]) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,8 @@ class _Following(RemoteMixin):
         events_to_stdout: bool = False,
         json_lines: bool = False,
         show_outputs: bool = False,
+        marker: int | None = None,
+        since: float | None = None,
     ) -> dict[str, Any]:
         """Events go to stderr unless they are the command's output (``cool events``):
         stdout is for the build that ``--wait`` shows at the end."""
@@ -111,7 +114,7 @@ class _Following(RemoteMixin):
             show_outputs=show_outputs,
         )
         try:
-            build = follower.follow(build_id)
+            build = follower.follow(build_id, marker=marker, since=since)
         except KeyboardInterrupt:
             self.app.stderr.write("\n" + resume_hint(build_id) + "\n")
             self.exit_code = EXIT_INTERRUPTED
@@ -212,12 +215,15 @@ class Cancel(_ShowBuild):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[Any]]:
+        asked = time.time()
         try:
+            # --wait shows what happens from now on, not the build's history
+            marker = self.client.last_event_id(parsed_args.build_id) if parsed_args.wait else None
             build = self.client.cancel(parsed_args.build_id)
         except (ApiError, ApiUnreachableError) as exc:
             raise self.reported(exc) from None
         if parsed_args.wait:
-            build = self.follow(build["id"])
+            build = self.follow(build["id"], marker=marker, since=asked)
             if build.get("status") == "CANCEL_COMPLETE":
                 self.exit_code = 0
         return build_columns(build, parsed_args.formatter)
@@ -233,12 +239,15 @@ class Delete(_ShowBuild):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[Any]]:
+        asked = time.time()
         try:
+            # --wait shows what happens from now on, not the build's history
+            marker = self.client.last_event_id(parsed_args.build_id) if parsed_args.wait else None
             build = self.client.delete(parsed_args.build_id)
         except (ApiError, ApiUnreachableError) as exc:
             raise self.reported(exc) from None
         if parsed_args.wait:
-            build = self.follow(build["id"])
+            build = self.follow(build["id"], marker=marker, since=asked)
         return build_columns(build, parsed_args.formatter)
 
 

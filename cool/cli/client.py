@@ -24,6 +24,7 @@ _RETRIES = 3
 # Longer than any long-poll the API grants ([api] max_event_wait is 60 s).
 _SLACK_S = 15.0
 DEFAULT_TIMEOUT_S = 30.0
+_PAGE = 1000  # the API lowers a larger limit to its [api] max_limit
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,10 @@ class CoolClient:
             raise ApiUnreachableError(f"cool at {self.endpoint} did not answer in time") from None
         except ks_exceptions.RequestTimeout:
             raise ApiUnreachableError(f"cool at {self.endpoint} did not answer in time") from None
+        except (ks_exceptions.Unauthorized, ks_exceptions.AuthorizationFailure) as exc:
+            raise ApiUnreachableError(f"cannot authenticate: {exc}") from None
         except ks_exceptions.ClientException as exc:
-            # keystoneauth's own refusals: no catalog entry, bad credentials...
+            # keystoneauth's own refusals: no catalog entry, Keystone unreachable...
             raise ApiUnreachableError(str(exc)) from None
         body: Any = None
         if response.content:
@@ -187,6 +190,15 @@ class CoolClient:
 
     def all_events(self, build_id: str) -> Iterator[dict[str, Any]]:
         yield from self._pages(f"/v1/builds/{_segment(build_id)}/events", "events", {}, 0)
+
+    def last_event_id(self, build_id: str) -> int | None:
+        """The id of the build's latest event (None before the first)."""
+        last = None
+        for event in self._pages(
+            f"/v1/builds/{_segment(build_id)}/events", "events", {"limit": str(_PAGE)}, 0
+        ):
+            last = int(event["id"])
+        return last
 
     def cancel(self, build_id: str) -> dict[str, Any]:
         return self._request("POST", f"/v1/builds/{_segment(build_id)}/cancel")[1]["build"]

@@ -103,6 +103,7 @@ class _View:
     """What is known of the build, updated from events and reads."""
 
     build: dict[str, Any]
+    since: float | None = None  # what the elapsed time counts from: the build's creation
     working: dict[str, str] = field(default_factory=dict)
 
     def apply(self, event: dict[str, Any]) -> None:
@@ -120,7 +121,7 @@ class _View:
         return {
             "status": self.build.get("status", ""),
             "working": working,
-            "since": parse_time(self.build.get("created_at")),
+            "since": self.since or parse_time(self.build.get("created_at")),
             "until": parse_time(self.build.get("updated_at")) if finished else None,
         }
 
@@ -149,10 +150,12 @@ class Follower:
         build_id: str,
         *,
         marker: int | None = None,
+        since: float | None = None,
         on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Until the build is finished; the build as it ended. Events after ``marker``."""
-        view = _View(self.client.build(build_id))
+        """Until the build is finished; the build as it ended. Events after ``marker``;
+        the time shown counts from ``since`` (default: the build's creation)."""
+        view = _View(self.client.build(build_id), since)
         for resource in self.client.resources(build_id):
             if str(resource.get("status", "")).endswith("_IN_PROGRESS"):
                 view.working[resource["name"]] = resource["status"]
@@ -193,7 +196,7 @@ class Follower:
                     break
             progress.update(task, completed=counts.get("done", 0))
             progress.stop_task(task)
-        self.summarise(view.build)
+        self.summarise(view.build, since)
         return view.build
 
     def _emit(self, event: dict[str, Any], progress: Progress) -> None:
@@ -204,11 +207,12 @@ class Follower:
             self.out.write(line + "\n")
             self.out.flush()
 
-    def summarise(self, build: dict[str, Any]) -> None:
+    def summarise(self, build: dict[str, Any], since: float | None = None) -> None:
         """The end: outputs of a build that succeeded, the note of one that did not."""
         status = build.get("status")
         elapsed = ""
-        since, until = parse_time(build.get("created_at")), parse_time(build.get("updated_at"))
+        since = since or parse_time(build.get("created_at"))
+        until = parse_time(build.get("updated_at"))
         if since and until:
             elapsed = f" in {until - since:.1f} s"
         if succeeded(build):

@@ -24,6 +24,7 @@ from cool.store.records import BuildState, Event
 
 CANCEL = "cancel"
 DELETE = "delete"
+DELETE_REQUESTED = "delete requested"  # the reason of the state a delete request writes
 _ATTEMPTS = 10  # optimistic concurrency: re-read and retry when a version moved
 
 
@@ -83,7 +84,7 @@ class Requests:
                     build_id,
                     control=control,
                     version=version,
-                    reason="delete requested",
+                    reason=DELETE_REQUESTED,
                     state=state,
                     request_id=request_id,
                 ):
@@ -92,7 +93,7 @@ class Requests:
             # Finished: nobody owns it. Back to pending, in DELETE_IN_PROGRESS.
             deleting = state.but(
                 status=BuildStatus.DELETE_IN_PROGRESS,
-                reason="delete requested",
+                reason=DELETE_REQUESTED,
                 updated_at=self.clock(),
             )
             if self._reopen(
@@ -163,7 +164,7 @@ class Requests:
         transaction.create(layout.pending_build(build_id), b"")
         transaction.create(
             layout.event_prefix(build_id),
-            self._event(state, str(BuildStatus.DELETE_IN_PROGRESS), "delete requested", request_id),
+            self._event(state, str(BuildStatus.DELETE_IN_PROGRESS), DELETE_REQUESTED, request_id),
             sequence=True,
         )
         return self._commit(transaction)

@@ -31,7 +31,7 @@ from cool.clouds.registry import Providers
 from cool.errors import CommitUnknownError
 from cool.model import BuildStatus, ResourceStatus
 from cool.store.builds import BuildStore
-from cool.store.control import CANCEL, DELETE, Requests
+from cool.store.control import CANCEL, DELETE, DELETE_REQUESTED, Requests
 from cool.store.fence import Fence
 from cool.store.records import Note
 from cool.worker import references
@@ -146,6 +146,16 @@ class BuildRunner:
             f"the build did not finish within its timeout of {self.meta.timeout_mins} minutes"
         )
 
+    def _resumed(self) -> bool:
+        """Whether an earlier claim left the build midway (a worker died, or handed it
+        over): an in-progress status that no request of the API just set."""
+        state = self.ledger.state
+        if self.fence.lease.claims < 2 or state.status not in _RESUMABLE:
+            return False
+        return not (
+            state.status is BuildStatus.DELETE_IN_PROGRESS and state.reason == DELETE_REQUESTED
+        )
+
     def _claims(self) -> int:
         """Claims that ended with a dead worker (graceful handovers do not count)."""
         return self.fence.lease.claims - self.fence.lease.releases
@@ -176,7 +186,7 @@ class BuildRunner:
                 else BuildStatus.CREATE_FAILED
             )
             return ledger.finish(failed, str(note["error"]), note=note)
-        if status in _RESUMABLE and self.fence.lease.claims > 1:
+        if self._resumed():
             # Who follows the build sees the takeover (or handover) as it happens.
             ledger.transition(
                 status, f"resumed by {ledger.worker_id} (claim {self.fence.lease.claims})"
@@ -185,7 +195,7 @@ class BuildRunner:
             BuildStatus.DELETE_IN_PROGRESS,
             BuildStatus.DELETE_COMPLETE,
         ):
-            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, "delete requested")
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
             status = BuildStatus.DELETE_IN_PROGRESS
         if status is BuildStatus.CREATE_QUEUED:
             if CANCEL in control:
@@ -215,7 +225,7 @@ class BuildRunner:
                 )
             control = self._read_control()
             if DELETE in control:
-                ledger.transition(BuildStatus.DELETE_IN_PROGRESS, "delete requested")
+                ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
                 status = BuildStatus.DELETE_IN_PROGRESS
             elif CANCEL in control:
                 return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled; rolled back")
@@ -247,7 +257,7 @@ class BuildRunner:
             outputs = references.outputs(self.plan, self.meta, ledger.records)
             return ledger.finish(BuildStatus.CREATE_COMPLETE, "build complete", outputs=outputs)
         if DELETE in control:
-            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, "delete requested")
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
             return BuildStatus.DELETE_IN_PROGRESS
         if CANCEL in control and outcome.failure is None:
             if not self.meta.rollback:

@@ -42,10 +42,12 @@ def _template(tmp_path: Path, resources: dict[str, Any], outputs: dict | None = 
 
 
 def _slow(tmp_path: Path, seconds: float) -> Path:
+    """Its first resource takes ``seconds`` to create (and none to delete)."""
+    waits = {"create": seconds, "delete": 0}
     return _template(
         tmp_path,
         {
-            "first": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": seconds}},
+            "first": {"type": "OS::Heat::TestResource", "properties": {"action_wait_secs": waits}},
             "second": {
                 "type": "OS::Heat::TestResource",
                 "properties": {"value": {"get_attr": ["first", "output"]}, "wait_secs": 0.1},
@@ -223,10 +225,12 @@ def test_list_filters_by_status_and_lists_all_projects(cool: Cool, tmp_path: Pat
 def test_cancel_wait_ends_cancelled_and_a_second_cancel_is_a_409(
     cool: Cool, tmp_path: Path
 ) -> None:
-    build = _submit(cool, _slow(tmp_path, 30))
+    build = _submit(cool, _slow(tmp_path, 3))
     cancelled = cool("cancel", build["id"], "--wait", "-f", "json")
     assert cancelled.rc == 0, cancelled.err
     assert json.loads(cancelled.out)["status"] == "CANCEL_COMPLETE"
+    assert "CREATE_QUEUED: submitted" not in cancelled.err  # from the cancel on
+    assert "cancel" in cancelled.err
     again = cool("cancel", build["id"])
     assert again.rc == 1
     assert again.out == ""
@@ -240,6 +244,10 @@ def test_delete_wait_deletes_every_resource(cool: Cool) -> None:
     deleted = cool("delete", build["id"], "--wait", "-f", "json")
     assert deleted.rc == 0, deleted.err
     assert json.loads(deleted.out)["status"] == "DELETE_COMPLETE"
+    shown = deleted.err.splitlines()
+    assert "CREATE_COMPLETE -> DELETE_IN_PROGRESS: delete requested" in shown[0]
+    assert not [line for line in shown if "PENDING -> CREATE_IN_PROGRESS" in line]
+    assert "resumed by" not in deleted.err  # a new claim for a delete is no takeover
     resources = json.loads(cool("resources", build["id"], "-f", "json").out)
     kept = {r["Name"] for r in resources if r["Status"] == "RETAINED"}
     assert kept == {"db_volume"}  # deletion_policy: Retain
