@@ -65,3 +65,8 @@ cool_need_zookeeper() {
 cool_need_keystone() {
     "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv
 }
+
+# tmux, for the test that watches the CLI's live view in a real terminal.
+cool_need_tmux() {
+    command -v tmux >/dev/null 2>&1 || _cool_apt_install tmux
+}

@@ -16,17 +16,13 @@ from cool.local.system import LocalSystem
 from tests.cli.conftest import EXAMPLES, REPO, cool_command, cool_env
 from tests.zk import assert_eventually
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        shutil.which("tmux") is None, reason="needs tmux (scripts/test.sh installs it)"
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def tmux(system: LocalSystem) -> Iterator[str]:
     """A private tmux server (its own socket), 100x40, killed afterwards."""
+    assert shutil.which("tmux"), "this test needs tmux: scripts/test.sh installs it"
     socket = f"cool-test-{uuid.uuid4().hex[:8]}"
     yield socket
     subprocess.run(["tmux", "-L", socket, "kill-server"], check=False, capture_output=True)
