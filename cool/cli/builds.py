@@ -10,17 +10,18 @@ from typing import Any
 
 from cliff.lister import Lister
 from cliff.show import ShowOne
-from rich.console import Console
 
 from cool.cli.client import ApiError, ApiUnreachableError
 from cool.cli.diagnostics import ReportedError
-from cool.cli.follow import Follower, note_lines, output_value, resume_hint, succeeded
+from cool.cli.follow import (
+    EXIT_INTERRUPTED,
+    FollowingCommand,
+    FollowInterruptedError,
+    note_lines,
+    output_value,
+)
 from cool.cli.remote import RemoteMixin, add_build_id, shown
 from cool.cli.validate import gather_values, parse_assignment
-
-# Exit codes: 0 done; 1 refused or failed; 130 following stopped by Ctrl-C.
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 _BUILD_FIELDS = (
     "id",
@@ -88,53 +89,11 @@ def add_template_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Following(RemoteMixin):
-    """Commands that may follow a build to its end (``--wait``, ``--follow``)."""
-
-    exit_code = 0
-
-    def follow(
-        self,
-        build_id: str,
-        *,
-        events_to_stdout: bool = False,
-        json_lines: bool = False,
-        show_outputs: bool = False,
-        marker: int | None = None,
-        since: float | None = None,
-    ) -> dict[str, Any]:
-        """Events go to stderr unless they are the command's output (``cool events``):
-        stdout is for the build that ``--wait`` shows at the end."""
-        console = Console(file=self.app.stderr, stderr=True, highlight=False)
-        follower = Follower(
-            self.client,
-            console,
-            self.app.stdout if events_to_stdout else self.app.stderr,
-            json_lines=json_lines,
-            show_outputs=show_outputs,
-        )
-        try:
-            build = follower.follow(build_id, marker=marker, since=since)
-        except KeyboardInterrupt:
-            self.app.stderr.write("\n" + resume_hint(build_id) + "\n")
-            self.exit_code = EXIT_INTERRUPTED
-            raise _FollowInterruptedError from None
-        except (ApiError, ApiUnreachableError) as exc:
-            raise self.reported(exc) from None
-        if not succeeded(build):
-            self.exit_code = EXIT_FAILED
-        return build
-
-
-class _FollowInterruptedError(Exception):
-    """Ctrl-C while following: already said; the exit code is 130."""
-
-
-class _ShowBuild(_Following, ShowOne):
+class _ShowBuild(FollowingCommand, ShowOne):
     def run(self, parsed_args: argparse.Namespace) -> int:
         try:
             result = super().run(parsed_args)
-        except _FollowInterruptedError:
+        except FollowInterruptedError:
             return EXIT_INTERRUPTED
         return result or self.exit_code
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from cliff.lister import Lister
 
-from cool.cli.builds import EXIT_INTERRUPTED, _Following, _FollowInterruptedError
 from cool.cli.client import ApiError, ApiUnreachableError
+from cool.cli.follow import EXIT_INTERRUPTED, FollowingCommand, FollowInterruptedError
 from cool.cli.remote import add_build_id
 
 _COLUMNS = ["ID", "At", "Resource", "Old Status", "New Status", "Reason", "Worker"]
 
 
-class Events(_Following, Lister):
+class Events(FollowingCommand, Lister):
     """List a build's events in order; with --follow, stream them until it ends.
 
     Following shows a live progress bar (on a terminal) and ends with the
@@ -41,7 +41,7 @@ class Events(_Following, Lister):
                 json_lines=parsed_args.formatter == "json",
                 show_outputs=True,
             )
-        except _FollowInterruptedError:
+        except FollowInterruptedError:
             return EXIT_INTERRUPTED
         return self.exit_code
 

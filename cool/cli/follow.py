@@ -30,7 +30,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from cool.cli.client import CoolClient
+from cool.cli.client import ApiError, ApiUnreachableError, CoolClient
+from cool.cli.remote import RemoteMixin
 
 # A long-poll's wait: answered at once when an event comes, so only how often an
 # idle build costs a request. Below [api] max_event_wait (60 s by default).
@@ -235,3 +236,52 @@ def resume_hint(build_id: str) -> str:
     return (
         f"stopped following; build {build_id} goes on. Resume with: cool events {build_id} --follow"
     )
+
+
+# -- for the commands that follow (submit, cancel, delete --wait; events --follow)
+
+# Exit codes: 0 done; 1 refused or failed; 130 following stopped by Ctrl-C.
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+class FollowingCommand(RemoteMixin):
+    """Commands that may follow a build to its end (``--wait``, ``--follow``)."""
+
+    exit_code = 0
+
+    def follow(
+        self,
+        build_id: str,
+        *,
+        events_to_stdout: bool = False,
+        json_lines: bool = False,
+        show_outputs: bool = False,
+        marker: int | None = None,
+        since: float | None = None,
+    ) -> dict[str, Any]:
+        """Events go to stderr unless they are the command's output (``cool events``):
+        stdout is for the build that ``--wait`` shows at the end."""
+        console = Console(file=self.app.stderr, stderr=True, highlight=False)
+        follower = Follower(
+            self.client,
+            console,
+            self.app.stdout if events_to_stdout else self.app.stderr,
+            json_lines=json_lines,
+            show_outputs=show_outputs,
+        )
+        try:
+            build = follower.follow(build_id, marker=marker, since=since)
+        except KeyboardInterrupt:
+            self.app.stderr.write("\n" + resume_hint(build_id) + "\n")
+            self.exit_code = EXIT_INTERRUPTED
+            raise FollowInterruptedError from None
+        except (ApiError, ApiUnreachableError) as exc:
+            raise self.reported(exc) from None
+        if not succeeded(build):
+            self.exit_code = EXIT_FAILED
+        return build
+
+
+class FollowInterruptedError(Exception):
+    """Ctrl-C while following: already said; the exit code is 130."""

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 _POLL_S = 0.05
-# Children this process started, kept so that they are reaped (not left as
-# zombies) and so that Popen does not warn, when collected, that they still run.
-_CHILDREN: dict[int, object] = {}
+# Children this process started: pid -> how to reap it (Popen.poll: None until it
+# is reaped), so that none is left a zombie and Popen does not warn, when
+# collected, that it still runs.
+_CHILDREN: dict[int, Callable[[], object]] = {}
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,15 @@ class Daemon:
         stat = _stat(self.pid)
         if stat is None or stat[1] != self.started:
             return False
-        if stat[0] == "Z":
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, os.WNOHANG)  # our own child: reap it
+        if stat[0] == "Z":  # dead: reap it if it is our child
+            reap = _CHILDREN.get(self.pid)
+            if reap is None:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self.pid, os.WNOHANG)
+            # A thread group's leader is a zombie before its last thread has gone,
+            # and cannot be reaped until then: keep the reaper for the next look.
+            elif reap() is not None:
+                del _CHILDREN[self.pid]
             return False
         return True
 
@@ -68,6 +75,7 @@ class Daemon:
         # gunicorn's workers leave with their master; any straggler goes now
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
+        self._reaped()
         return True
 
     def kill(self) -> None:
@@ -75,6 +83,13 @@ class Daemon:
         if self.alive:
             os.kill(self.pid, signal.SIGKILL)
             wait_until(lambda: not self.alive, 10.0)
+            self._reaped()
+
+    def _reaped(self) -> None:
+        """A child of ours is reaped once its last thread is gone (a moment after)."""
+        reap = _CHILDREN.get(self.pid)
+        if reap is not None and wait_until(lambda: reap() is not None, 10.0):
+            del _CHILDREN[self.pid]
 
     def _signal(self, signum: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -111,17 +126,17 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
-    return adopt(name, process.pid, log, owner=process)
+    return adopt(name, process.pid, log, reap=process.poll)
 
 
-def adopt(name: str, pid: int, log: Path, *, owner: object = None) -> Daemon:
-    """Record a running process; ``owner`` (its Popen, or what holds it) is kept for
-    as long as this process lives."""
+def adopt(name: str, pid: int, log: Path, *, reap: Callable[[], object] | None = None) -> Daemon:
+    """Record a running process; ``reap`` collects its exit status once it is dead
+    (for a child of this process): None until it has."""
     stat = _stat(pid)
     if stat is None:
         raise ProcessLookupError(f"{name} (pid {pid}) is not running")
-    if owner is not None:
-        _CHILDREN[pid] = owner
+    if reap is not None:
+        _CHILDREN[pid] = reap
     return Daemon(name, pid, stat[1], str(log))
 
 

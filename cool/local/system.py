@@ -204,7 +204,14 @@ clouds:
         except CoolError as exc:
             raise LocalSystemError(f"ZooKeeper did not start: {exc}") from None
         assert server.pid is not None
-        self._record(adopt("zookeeper", server.pid, server.log_path, owner=server))
+        self._record(
+            adopt(
+                "zookeeper",
+                server.pid,
+                server.log_path,
+                reap=lambda: None if server.is_running else 0,
+            )
+        )
 
     def _start_api(self) -> None:
         command = [sys.executable, "-m", "cool.cmd.api", "--config-file", str(self.config_path)]

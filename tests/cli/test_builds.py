@@ -376,5 +376,6 @@ def test_ctrl_c_stops_following_and_leaves_the_build_alone(
     assert f"Resume with: cool events {build['id']} --follow" in err
     assert "Traceback" not in err
     state = json.loads(cool("status", build["id"], "-f", "json").out)
-    assert state["status"] in ("CREATE_QUEUED", "CREATE_IN_PROGRESS")
-    assert cool("cancel", build["id"]).rc == 0  # leave the workers free
+    # not cancelled: still on its way, or done if this machine is slow enough
+    assert state["status"] in ("CREATE_QUEUED", "CREATE_IN_PROGRESS", "CREATE_COMPLETE")
+    cool("cancel", build["id"])  # leave the workers free (a 409 if it is done)
