@@ -43,9 +43,17 @@ cool_setup_env() {
         echo "==> creating virtual environment $COOL_VENV" >&2
         "$python" -m venv "$COOL_VENV"
     fi
+    # Installed already with this pyproject.toml (the code itself is an editable
+    # install): nothing to fetch, so a second run works offline too.
+    local stamp="$COOL_VENV/.cool-installed${extras:+-$extras}" want
+    want="$(sha256sum "$COOL_ROOT/pyproject.toml" | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
     echo "==> installing cool${extras:+[$extras]} into $COOL_VENV" >&2
     "$COOL_VENV/bin/python" -m pip install -q --upgrade pip >&2
     "$COOL_VENV/bin/python" -m pip install -q -e "$COOL_ROOT${extras:+[$extras]}" >&2
+    echo "$want" >"$stamp"
 }
 
 # ZooKeeper from Debian (the tests and the local system run a real one), and

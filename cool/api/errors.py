@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -233,8 +234,10 @@ def respond(
     detail: str,
     *,
     headers: dict[str, str] | None = None,
+    exc_info: Any = None,
 ) -> list[bytes]:
-    """An error answered by a WSGI middleware, in the same format as the app's."""
+    """An error answered by a WSGI middleware, in the same format as the app's
+    (``exc_info`` when a response may have been started already, as PEP 3333 says)."""
     title = _phrase(status)
     body = json.dumps(
         {
@@ -253,6 +256,7 @@ def respond(
     start_response(
         f"{status} {title}",
         [("Content-Type", JSON), ("Content-Length", str(len(body))), *(headers or {}).items()],
+        exc_info,
     )
     return [body]
 
@@ -322,7 +326,9 @@ def _crashed(environ: dict[str, Any], start_response: Callable[..., Any]) -> lis
     LOG.exception("request %s failed with an unexpected error", rid)
     detail = f"an unexpected error occurred; quote request id {rid} to the operator"
     headers = {"X-OpenStack-Request-ID": rid} if rid else {}
-    return respond(environ, start_response, 500, "cool.error", detail, headers=headers)
+    return respond(
+        environ, start_response, 500, "cool.error", detail, headers=headers, exc_info=sys.exc_info()
+    )
 
 
 def _read(body: Iterable[bytes]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -138,13 +139,25 @@ class Submit(_ShowBuild):
             request["timeout_mins"] = parsed_args.timeout
         if parsed_args.no_rollback:
             request["rollback"] = False
+        key = parsed_args.idempotency_key or str(uuid.uuid4())
+        lost = (
+            f"the submit may have been stored: run the same command with "
+            f"--idempotency-key {key} to get its build, never a second one"
+        )
         try:
-            build = self.client.submit(request, idempotency_key=parsed_args.idempotency_key)
-        except (ApiError, ApiUnreachableError) as exc:
+            build = self.client.submit(request, idempotency_key=key)
+        except ApiUnreachableError as exc:
+            raise ReportedError(f"{exc}; {lost}") from None
+        except ApiError as exc:
+            if exc.status >= 500:
+                self.app.stderr.write(lost + "\n")
             raise self.reported(exc, path, text) from None
+        except KeyboardInterrupt:
+            self.app.stderr.write("\n" + lost + "\n")
+            raise
         if parsed_args.wait:
             self.app.stderr.write(f"build {build['id']} submitted\n")
-            build = self.follow(build["id"])
+            build = self.follow(build["id"], expect=frozenset({"CREATE_COMPLETE"}))
         return build_columns(build, parsed_args.formatter)
 
 
@@ -182,9 +195,8 @@ class Cancel(_ShowBuild):
         except (ApiError, ApiUnreachableError) as exc:
             raise self.reported(exc) from None
         if parsed_args.wait:
-            build = self.follow(build["id"], marker=marker, since=asked)
-            if build.get("status") == "CANCEL_COMPLETE":
-                self.exit_code = 0
+            cancelled = frozenset({"CANCEL_COMPLETE"})
+            build = self.follow(build["id"], marker=marker, since=asked, expect=cancelled)
         return build_columns(build, parsed_args.formatter)
 
 
@@ -206,7 +218,8 @@ class Delete(_ShowBuild):
         except (ApiError, ApiUnreachableError) as exc:
             raise self.reported(exc) from None
         if parsed_args.wait:
-            build = self.follow(build["id"], marker=marker, since=asked)
+            deleted = frozenset({"DELETE_COMPLETE"})
+            build = self.follow(build["id"], marker=marker, since=asked, expect=deleted)
         return build_columns(build, parsed_args.formatter)
 
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1.session import Session
@@ -143,9 +143,8 @@ class CoolClient:
         """``POST /v1/builds``; resent on a lost answer with the same key, so at most
         one build results however many times it goes out."""
         key = idempotency_key or str(uuid.uuid4())
-        _, body = self._request(
-            "POST", "/v1/builds", json=request, headers={"Idempotency-Key": key}
-        )
+        headers = {"Idempotency-Key": key}
+        _, body = self._request("POST", "/v1/builds", json=request, headers=headers)
         return body["build"]
 
     def validate(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -163,6 +162,7 @@ class CoolClient:
             params["status"] = ",".join(statuses)
         if all_projects:
             params["all_projects"] = "true"
+        params["limit"] = str(min(limit, _PAGE) if limit else _PAGE)
         yield from self._pages("/v1/builds", "builds", params, limit)
 
     def resources(self, build_id: str) -> list[dict[str, Any]]:
@@ -221,10 +221,12 @@ class CoolClient:
                 count += 1
                 if limit and count >= limit:
                     return
-            url = next(
-                (link["href"] for link in body.get("links", ()) if link["rel"] == "next"), None
-            )
-            params = {}  # the next link carries them
+            links = body.get("links", ())
+            href = next((link["href"] for link in links if link["rel"] == "next"), None)
+            # Only the link's query counts: its host and path are what cool-api was
+            # called as behind a proxy, and credentials go wherever the URL points.
+            url = f"{path}?{urlsplit(href).query}" if href else None
+            params = {}  # the next link's query carries them
 
 
 def _why(exc: Exception) -> str:

@@ -27,9 +27,20 @@ SERVICE_TYPE = "orchestration-cool"
 
 
 def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
-    """openstacksdk's ``--os-*`` options (those of the chosen auth type) and ours."""
-    with _quiet():
-        _loader().register_argparse_arguments(parser, list(argv))
+    """openstacksdk's ``--os-*`` options (those of the chosen auth type) and ours.
+
+    A cloud that cannot be loaded (``OS_CLOUD`` naming none in clouds.yaml) does
+    not stop offline commands: the error is kept and said when a command connects.
+    """
+    from openstack import exceptions as os_exceptions  # noqa: PLC0415
+
+    try:
+        with _quiet():
+            _loader().register_argparse_arguments(parser, list(argv))
+    except os_exceptions.ConfigException as exc:
+        parser.set_defaults(cool_config_error=str(exc))
+        if "--os-cloud" not in parser._option_string_actions:
+            parser.add_argument("--os-cloud", metavar="NAME", help="a clouds.yaml entry")
     # cliff parses global options anywhere on the line: openstacksdk's --timeout (one
     # request's, which --cool-timeout is here) would take ``cool submit --timeout MIN``.
     _drop_option(parser, "--timeout")
@@ -42,10 +53,20 @@ def add_arguments(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     parser.add_argument(
         "--cool-timeout",
         metavar="SECONDS",
-        type=float,
-        default=float(os.environ.get("COOL_TIMEOUT", "30")),
+        type=_seconds,
+        default=os.environ.get("COOL_TIMEOUT", "30"),
         help="how long one request may take, long-polls excepted (env COOL_TIMEOUT)",
     )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {text!r}")
+    return value
 
 
 def _drop_option(parser: argparse.ArgumentParser, option: str) -> None:
@@ -92,6 +113,8 @@ def connect(options: argparse.Namespace, argv: Sequence[str]) -> CoolClient:
     from keystoneauth1 import exceptions as ks_exceptions  # noqa: PLC0415
     from openstack import exceptions as os_exceptions  # noqa: PLC0415
 
+    if getattr(options, "cool_config_error", None):
+        raise ReportedError(f"cannot load the cloud's configuration: {options.cool_config_error}")
     if _standalone(options, argv):
         if not options.cool_url:
             raise ReportedError(

@@ -36,6 +36,11 @@ from cool.cli.remote import RemoteMixin
 # A long-poll's wait: answered at once when an event comes, so only how often an
 # idle build costs a request. Below [api] max_event_wait (60 s by default).
 POLL_WAIT_S = 25.0
+# cool-api unreachable or answering 502/503/504 (restarting, ZooKeeper away): keep
+# trying this long before giving up (with the resume hint).
+PATIENCE_S = 300.0
+_TRANSIENT_STATUSES = frozenset({502, 503, 504})
+_BACKOFF_S = (0.5, 5.0)  # an empty answer long before the wait: all long-poll slots taken
 _SUCCESS = frozenset({"CREATE_COMPLETE", "DELETE_COMPLETE"})
 
 
@@ -45,8 +50,15 @@ def parse_time(text: str | None) -> float | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def succeeded(build: dict[str, Any]) -> bool:
-    return build.get("status") in _SUCCESS
+def succeeded(build: dict[str, Any], expect: frozenset[str] = _SUCCESS) -> bool:
+    return build.get("status") in expect
+
+
+def expected_end(build: dict[str, Any]) -> frozenset[str]:
+    """How a build being followed should end: as a delete if it is being deleted."""
+    if str(build.get("status", "")).startswith("DELETE_"):
+        return frozenset({"DELETE_COMPLETE"})
+    return frozenset({"CREATE_COMPLETE"})
 
 
 def output_value(output: Any) -> Any:
@@ -82,10 +94,15 @@ def note_lines(note: dict[str, Any] | None, reason: str | None) -> list[str]:
 class _Mark(SpinnerColumn):
     """A spinner while the build goes on; how it ended once it has."""
 
+    def __init__(self, expect: frozenset[str], unicode: bool) -> None:
+        super().__init__(spinner_name="dots" if unicode else "line")
+        self.expect = expect
+        self.marks = ("✔", "✘") if unicode else ("+", "x")
+
     def render(self, task: Task) -> Text:
         if task.fields.get("until"):
-            ok = task.fields.get("status") in _SUCCESS
-            return Text("✔" if ok else "✘", style="green" if ok else "red")
+            ok = task.fields.get("status") in self.expect
+            return Text(self.marks[0] if ok else self.marks[1], style="green" if ok else "red")
         return super().render(task)
 
 
@@ -137,14 +154,18 @@ class Follower:
         json_lines: bool = False,
         show_outputs: bool = True,
         wait_s: float = POLL_WAIT_S,
+        patience_s: float = PATIENCE_S,
     ) -> None:
-        """``show_outputs=False`` when the command shows the build itself afterwards."""
+        """``show_outputs=False`` when the command shows the build itself afterwards;
+        ``patience_s``: how long cool-api may be unavailable before following stops."""
         self.client = client
         self.console = console
         self.out = out
         self.json_lines = json_lines
         self.show_outputs = show_outputs
         self.wait_s = wait_s
+        self.patience_s = patience_s
+        self.expect = _SUCCESS
 
     def follow(
         self,
@@ -152,16 +173,19 @@ class Follower:
         *,
         marker: int | None = None,
         since: float | None = None,
+        expect: frozenset[str] | None = None,
         on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Until the build is finished; the build as it ended. Events after ``marker``;
-        the time shown counts from ``since`` (default: the build's creation)."""
-        view = _View(self.client.build(build_id), since)
-        for resource in self.client.resources(build_id):
+        the time shown counts from ``since`` (default: the build's creation);
+        ``expect``: the statuses that count as success (default: from the build)."""
+        view = _View(self._call(self.client.build, build_id), since)
+        self.expect = expect or expected_end(view.build)
+        for resource in self._call(self.client.resources, build_id):
             if str(resource.get("status", "")).endswith("_IN_PROGRESS"):
                 view.working[resource["name"]] = resource["status"]
         progress = Progress(
-            _Mark(),
+            _Mark(self.expect, unicode=_unicode(self.console)),
             TextColumn("[bold]{task.fields[status]}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -173,19 +197,29 @@ class Follower:
         )
         total = view.build.get("progress", {}).get("total") or None
         task = progress.add_task("build", total=total, **view.fields())
+        pause = _BACKOFF_S[0]
         with progress:
             while True:
                 finished = bool(view.build.get("finished"))
-                events = self.client.events(
-                    build_id, marker=marker, wait_s=0 if finished else self.wait_s
+                asked = time.monotonic()
+                events = self._call(
+                    self.client.events,
+                    build_id,
+                    marker=marker,
+                    wait_s=0 if finished else self.wait_s,
                 )
+                if not events and not finished and time.monotonic() - asked < self.wait_s / 2:
+                    time.sleep(pause)  # no long-poll slot was free: do not spin
+                    pause = min(pause * 2, _BACKOFF_S[1])
+                else:
+                    pause = _BACKOFF_S[0]
                 for event in events:
                     marker = int(event["id"])
                     view.apply(event)
                     self._emit(event, progress)
                     if on_event is not None:
                         on_event(event)
-                view.build = self.client.build(build_id)
+                view.build = self._call(self.client.build, build_id)
                 counts = view.build.get("progress", {})
                 progress.update(
                     task,
@@ -216,20 +250,49 @@ class Follower:
         until = parse_time(build.get("updated_at"))
         if since and until:
             elapsed = f" in {until - since:.1f} s"
-        if succeeded(build):
-            self.console.print(f"[green]build {build['id']} {status}{elapsed}[/green]")
+        line = Text(f"build {build['id']} {status}{elapsed}")
+        if succeeded(build, self.expect):
+            line.stylize("green")
+            self.console.print(line)
             outputs = build.get("outputs") or {}
             if outputs and status == "CREATE_COMPLETE" and self.show_outputs:
                 table = Table("Output", "Value", title=None, show_header=True)
                 for name, output in sorted(outputs.items()):
                     value = output_value(output)
                     shown = value if isinstance(value, str) else json.dumps(value)
-                    table.add_row(name, shown)
+                    table.add_row(Text(name), Text(shown))  # values are not markup
                 self.console.print(table)
             return
-        self.console.print(f"[red]build {build['id']} {status}{elapsed}[/red]")
+        line.stylize("red")
+        expected = " or ".join(sorted(self.expect))
+        line.append(f" (expected {expected})")
+        self.console.print(line)
         for line in note_lines(build.get("note"), build.get("reason")):
             self.console.print(line, markup=False, highlight=False)
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``method``, tried again while cool-api is unavailable (up to ``patience_s``)."""
+        deadline = time.monotonic() + self.patience_s
+        pause = 1.0
+        said = False
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except (ApiUnreachableError, ApiError) as exc:
+                transient = isinstance(exc, ApiUnreachableError) or (
+                    exc.status in _TRANSIENT_STATUSES
+                )
+                if not transient or time.monotonic() + pause > deadline:
+                    raise
+                if not said:
+                    self.console.print(Text(f"cool-api unavailable ({exc}); trying again"))
+                    said = True
+            time.sleep(pause)
+            pause = min(pause * 2, 15.0)
+
+
+def _unicode(console: Console) -> bool:
+    return console.encoding.lower().replace("-", "").startswith("utf")
 
 
 def resume_hint(build_id: str) -> str:
@@ -259,9 +322,11 @@ class FollowingCommand(RemoteMixin):
         show_outputs: bool = False,
         marker: int | None = None,
         since: float | None = None,
+        expect: frozenset[str] | None = None,
     ) -> dict[str, Any]:
         """Events go to stderr unless they are the command's output (``cool events``):
-        stdout is for the build that ``--wait`` shows at the end."""
+        stdout is for the build that ``--wait`` shows at the end. The exit code is 1
+        unless the build ends in ``expect`` (default: as its action should)."""
         console = Console(file=self.app.stderr, stderr=True, highlight=False)
         follower = Follower(
             self.client,
@@ -271,14 +336,15 @@ class FollowingCommand(RemoteMixin):
             show_outputs=show_outputs,
         )
         try:
-            build = follower.follow(build_id, marker=marker, since=since)
+            build = follower.follow(build_id, marker=marker, since=since, expect=expect)
         except KeyboardInterrupt:
             self.app.stderr.write("\n" + resume_hint(build_id) + "\n")
             self.exit_code = EXIT_INTERRUPTED
             raise FollowInterruptedError from None
         except (ApiError, ApiUnreachableError) as exc:
+            self.app.stderr.write(resume_hint(build_id) + "\n")
             raise self.reported(exc) from None
-        if not succeeded(build):
+        if not succeeded(build, follower.expect):
             self.exit_code = EXIT_FAILED
         return build
 

@@ -27,14 +27,29 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return name, value
 
 
+# What else a Heat environment file may hold (ignored here).
+_OTHER_ENV_SECTIONS = (
+    "resource_registry",
+    "event_sinks",
+    "encrypted_param_names",
+    "parameter_merge_strategies",
+)
+
+
 def load_parameter_file(path: str) -> dict[str, Any]:
     """A YAML or JSON mapping of values, or a Heat environment's ``parameters``."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ReportedError(f"cannot read parameter file {path}: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("parameters"), dict) and len(data) <= 2:
-        data = data["parameters"]
+    sections = ("parameter_defaults", "parameters")
+    if isinstance(data, dict) and data and set(data) <= {*sections, *_OTHER_ENV_SECTIONS}:
+        # a Heat environment file: its defaults, then its values
+        merged: dict[str, Any] = {}
+        for section in sections:
+            if isinstance(data.get(section), dict):
+                merged.update(data[section])
+        data = merged
     if not isinstance(data, dict):
         raise ReportedError(f"parameter file {path} must hold a mapping of names to values")
     return data

@@ -69,12 +69,12 @@ class Daemon:
         if not self.alive:
             return False
         self._signal(signal.SIGTERM)
-        if not wait_until(lambda: not self.alive, timeout_s):
+        if not wait_until(self._exited, timeout_s):
             self._signal(signal.SIGKILL)
-            wait_until(lambda: not self.alive, 10.0)
-        # gunicorn's workers leave with their master; any straggler goes now
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
+            wait_until(self._exited, 10.0)
+        # gunicorn's workers leave with their master; any straggler goes now, while
+        # the leader's pid (a zombie until reaped) still names our group and no other
+        self._signal(signal.SIGKILL)
         self._reaped()
         return True
 
@@ -91,8 +91,18 @@ class Daemon:
         if reap is not None and wait_until(lambda: reap() is not None, 10.0):
             del _CHILDREN[self.pid]
 
+    def _exited(self) -> bool:
+        """Dead, reaped or not; unlike :attr:`alive`, this never reaps."""
+        stat = _stat(self.pid)
+        return stat is None or stat[1] != self.started or stat[0] == "Z"
+
     def _signal(self, signum: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
+        """To the whole group, but only while the leader's pid is still ours: once it
+        is reaped the kernel may give it (and so the group id) to another process."""
+        stat = _stat(self.pid)
+        if stat is None or stat[1] != self.started:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signum)
 
 
@@ -122,11 +132,17 @@ def spawn(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            env={**_inherited(), "PYTHONUNBUFFERED": "1", **(env or {})},
             cwd=cwd,
             start_new_session=True,
         )
     return adopt(name, process.pid, log, reap=process.poll)
+
+
+def _inherited() -> dict[str, str]:
+    """The caller's environment without its OpenStack credentials (OS_PASSWORD...):
+    long-lived daemons need none of them."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
 
 
 def adopt(name: str, pid: int, log: Path, *, reap: Callable[[], object] | None = None) -> Daemon:

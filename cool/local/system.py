@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import re
 import secrets
+import shlex
+import socket
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -31,13 +34,14 @@ import bcrypt
 
 from cool.errors import CoolError
 from cool.local.daemons import Daemon, adopt, spawn, wait_until
-from cool.local.zookeeper import ZooKeeperServer, free_port
+from cool.local.zookeeper import ZooKeeperServer, free_ports
 
 CLOUD = "cool-local"
 USER = "demo"
 PROJECT = "demo"
 DEFAULT_DIR = Path(".cool-local")
 _STATE = "state.json"
+_CHECKOUT = Path(__file__).resolve().parents[2]  # where scripts/ is, in a checkout
 _START_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 30.0
 _READY = re.compile(r"^cool-worker \S+ ready$", re.MULTILINE)
@@ -104,10 +108,9 @@ class LocalSystem:
             raise LocalSystemError(f"cannot read {self.directory / _STATE}: {exc}") from None
 
     def _save(self) -> None:
-        path = self.directory / _STATE
-        temporary = path.with_suffix(".tmp")
-        _write_private(temporary, json.dumps(self.state, indent=2, sort_keys=True) + "\n")
-        temporary.replace(path)
+        _write_private(
+            self.directory / _STATE, json.dumps(self.state, indent=2, sort_keys=True) + "\n"
+        )
 
     def _record(self, daemon: Daemon) -> None:
         self.state.setdefault("daemons", {})[daemon.name] = daemon.to_dict()
@@ -115,10 +118,22 @@ class LocalSystem:
 
     # -- up
 
-    def up(self) -> list[str]:
-        """Start what is not running; the names of what was started."""
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One up or down at a time per directory (two run.sh at once, or run and stop)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)  # the password and the htpasswd file are in it
+        with (self.directory / "lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.state = self._load()  # as the previous holder left it
+            yield
+
+    def up(self) -> list[str]:
+        """Start what is not running; the names of what was started."""
+        with self._locked():
+            return self._up()
+
+    def _up(self) -> list[str]:
         self._configure()
         running = {n for n, d in self.daemons().items() if d.alive}
         started = []
@@ -135,12 +150,17 @@ class LocalSystem:
         return started
 
     def _configure(self) -> None:
-        """Ports and password once, kept across runs; files written every time."""
-        if "zk_port" not in self.state:
-            self.state["zk_port"] = free_port()
-            self.state["api_port"] = free_port()
+        """Ports and password once, kept across runs (a port taken by someone else
+        while ours was down is replaced); files written every time."""
+        if "password" not in self.state:
             self.state["password"] = secrets.token_urlsafe(18)
-            self._save()
+        running = {n for n, d in self.daemons().items() if d.alive}
+        for key, user in (("zk_port", "zookeeper"), ("api_port", "api")):
+            port = self.state.get(key)
+            if user not in running and (port is None or not _bindable(int(port))):
+                taken = {self.state.get("zk_port"), self.state.get("api_port")}
+                self.state[key] = next(p for p in free_ports(3) if p not in taken)
+        self._save()
         htpasswd = self.directory / "htpasswd"
         hashed = bcrypt.hashpw(self.password.encode(), bcrypt.gensalt()).decode()
         _write_private(htpasswd, f"{USER}:{hashed}\n")
@@ -184,10 +204,10 @@ clouds:
       endpoint: {self.url}
 """,
         )
-        exports = "".join(f"export {k}={v}\n" for k, v in self.environment().items())
-        venv_bin = Path(sys.executable).parent
+        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.environment().items())
+        venv_bin = shlex.quote(str(Path(sys.executable).parent))
         self.env_file.write_text(
-            f"# source this file to use the local cool\n{exports}export PATH={venv_bin}:$PATH\n"
+            f'# source this file to use the local cool\n{exports}export PATH={venv_bin}:"$PATH"\n'
         )
 
     def _start_zookeeper(self) -> None:
@@ -249,6 +269,12 @@ clouds:
 
     def down(self) -> list[str]:
         """Stop what up started (workers first, ZooKeeper last); the names stopped."""
+        if not self.directory.is_dir():
+            return []
+        with self._locked():
+            return self._down()
+
+    def _down(self) -> list[str]:
         stopped = []
         daemons = self.daemons()
         workers = sorted(n for n in daemons if n.startswith("worker-"))
@@ -269,7 +295,10 @@ clouds:
 
     def guide(self) -> str:
         """What a newcomer reads once it runs: where things are, how to use and stop it."""
-        where = _shown_path(self.directory)
+        where = shlex.quote(str(self.directory))
+        stop = shlex.quote(str(_CHECKOUT / "scripts" / "stop.sh"))
+        if self.directory != (_CHECKOUT / DEFAULT_DIR).resolve():
+            stop = f"COOL_LOCAL_DIR={where} {stop}"
         return f"""
 cool is running on this machine (the cloud is SIMULATED: nothing real is built):
   cool-api   {self.url}  (http_basic: user {USER}, password in {where}/clouds.yaml)
@@ -285,7 +314,9 @@ Use it from this shell:
   cool workers                       # kill -9 one mid-build: another takes over
   cool delete <id> --wait
 
-Stop it: ./scripts/stop.sh   (run ./scripts/run.sh again to start it again)"""
+Stop it: {stop}
+(run scripts/run.sh again to start what stopped; the local ZooKeeper has no ACLs:
+this is for a machine of your own, not a shared one)"""
 
     def __enter__(self) -> Self:
         self.up()
@@ -295,16 +326,24 @@ Stop it: ./scripts/stop.sh   (run ./scripts/run.sh again to start it again)"""
         self.down()
 
 
-def _shown_path(path: Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(path.relative_to(Path.cwd()))
-    return str(path)
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Readable by the owner only, and replaced whole (a running cool-api never reads
+    half an htpasswd file)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+    temporary.replace(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -350,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(system.guide())
         else:
             for key, value in system.environment().items():
-                print(f"export {key}={value}")
+                print(f"export {key}={shlex.quote(value)}")
     except LocalSystemError as exc:
         print(f"cool.local.system: {exc}", file=sys.stderr)
         return 1

@@ -74,6 +74,7 @@ class BuildRunner:
         self.clock = clock
         self.watch_control = watch_control
         self.max_claims = max_claims
+        self._announced = False  # "claimed by" or "resumed by": once per claim
         self.build_id = fence.build_id
         self.meta, self.plan = store.meta_and_plan(self.build_id)
         self.specs = {r.name: r for r in self.plan.resources}
@@ -148,7 +149,8 @@ class BuildRunner:
 
     def _resumed(self) -> bool:
         """Whether an earlier claim left the build midway (a worker died, or handed it
-        over): an in-progress status that no request of the API just set."""
+        over): an in-progress status that no request of the API just set (the first
+        worker of a delete records "claimed by", which later ones see)."""
         state = self.ledger.state
         if self.fence.lease.claims < 2 or state.status not in _RESUMABLE:
             return False
@@ -186,11 +188,15 @@ class BuildRunner:
                 else BuildStatus.CREATE_FAILED
             )
             return ledger.finish(failed, str(note["error"]), note=note)
-        if self._resumed():
-            # Who follows the build sees the takeover (or handover) as it happens.
-            ledger.transition(
-                status, f"resumed by {ledger.worker_id} (claim {self.fence.lease.claims})"
-            )
+        if not self._announced:
+            # Who follows the build sees who took it, and any takeover (or handover).
+            self._announced = True
+            if self._resumed():
+                ledger.transition(
+                    status, f"resumed by {ledger.worker_id} (claim {self.fence.lease.claims})"
+                )
+            elif status is BuildStatus.DELETE_IN_PROGRESS:  # as the API's request left it
+                ledger.transition(status, f"claimed by {ledger.worker_id}")
         if DELETE in control and status not in (
             BuildStatus.DELETE_IN_PROGRESS,
             BuildStatus.DELETE_COMPLETE,

@@ -248,6 +248,7 @@ def test_delete_wait_deletes_every_resource(cool: Cool) -> None:
     assert "CREATE_COMPLETE -> DELETE_IN_PROGRESS: delete requested" in shown[0]
     assert not [line for line in shown if "PENDING -> CREATE_IN_PROGRESS" in line]
     assert "resumed by" not in deleted.err  # a new claim for a delete is no takeover
+    assert "DELETE_IN_PROGRESS -> DELETE_IN_PROGRESS: claimed by " in deleted.err
     resources = json.loads(cool("resources", build["id"], "-f", "json").out)
     kept = {r["Name"] for r in resources if r["Status"] == "RETAINED"}
     assert kept == {"db_volume"}  # deletion_policy: Retain
@@ -379,3 +380,33 @@ def test_ctrl_c_stops_following_and_leaves_the_build_alone(
     # not cancelled: still on its way, or done if this machine is slow enough
     assert state["status"] in ("CREATE_QUEUED", "CREATE_IN_PROGRESS", "CREATE_COMPLETE")
     cool("cancel", build["id"])  # leave the workers free (a 409 if it is done)
+
+
+def test_a_cloud_that_is_not_in_clouds_yaml_spares_offline_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("OS_CLOUD", "nosuch")
+    offline = run_cool("validate", EXAMPLES / "single-server.yaml", "-f", "value", "-c", "Resource")
+    assert offline.rc == 0, offline.err
+    assert offline.out.split() == ["key", "server"]
+    remote = run_cool("list")
+    assert remote.rc == 1
+    assert remote.err.strip() == (
+        "cannot load the cloud's configuration: Cloud nosuch was not found."
+    )
+
+
+def test_outputs_are_shown_as_they_are_not_as_markup(cool: Cool, tmp_path: Path) -> None:
+    """rich reads '[...]' as markup: an output like this one crashed the live view."""
+    odd = "[/etc] a[/b] ssh [bastion] host"
+    path = _template(
+        tmp_path,
+        {"v": {"type": "OS::Heat::Value", "properties": {"value": odd}}},
+        {"odd": {"value": {"get_attr": ["v", "value"]}}},
+    )
+    build = _submit(cool, path, "--wait")
+    assert build["outputs"]["odd"]["value"] == odd
+    followed = cool("events", build["id"], "--follow")
+    assert followed.rc == 0, followed.err
+    assert odd in followed.err

@@ -83,3 +83,29 @@ def test_a_connection_error_is_said_in_the_sockets_words() -> None:
     )
     assert _why(Exception(long)) == "Connection refused"
     assert _why(Exception("short")) == "short"
+
+
+def test_a_build_is_expected_to_end_as_its_action_should() -> None:
+    from cool.cli.follow import expected_end, succeeded
+
+    assert expected_end({"status": "CREATE_IN_PROGRESS"}) == {"CREATE_COMPLETE"}
+    assert expected_end({"status": "DELETE_IN_PROGRESS"}) == {"DELETE_COMPLETE"}
+    # a submit --wait whose build someone else deleted did not succeed
+    deleted = {"status": "DELETE_COMPLETE"}
+    assert not succeeded(deleted, frozenset({"CREATE_COMPLETE"}))
+    assert succeeded(deleted, frozenset({"DELETE_COMPLETE"}))
+
+
+def test_a_heat_environment_file_gives_its_defaults_then_its_values(tmp_path) -> None:
+    from cool.cli.validate import load_parameter_file
+
+    env = tmp_path / "env.yaml"
+    env.write_text(
+        "parameter_defaults: {size: 1, name: base}\n"
+        "parameters: {size: 3}\n"
+        "resource_registry: {'OS::X': x.yaml}\n"
+    )
+    assert load_parameter_file(str(env)) == {"size": 3, "name": "base"}
+    plain = tmp_path / "values.yaml"
+    plain.write_text("size: 2\n")
+    assert load_parameter_file(str(plain)) == {"size": 2}

@@ -64,7 +64,7 @@ def test_run_reuse_and_stop(tmp_path: Path) -> None:
     assert "web_url: http://100.64." in first.stdout
     assert "16/16" in first.stderr
     assert f"source {directory}/env" in first.stdout
-    assert "./scripts/stop.sh" in first.stdout
+    assert f"Stop it: COOL_LOCAL_DIR={directory} {REPO}/scripts/stop.sh" in first.stdout
     daemons = _daemons(directory)
     assert sorted(daemons) == ["api", "worker-1", "worker-2", "zookeeper"]
     assert all(d.alive for d in daemons.values())
