@@ -173,17 +173,23 @@ class Fence:
         events: Sequence[Event] = (),
         finish: bool = False,
         release: bool = False,
+        control_version: int | None = None,
     ) -> Written:
         """One fenced transaction: ``check(lease, epoch)`` and then every change.
 
         A resource with version None is created, else set at that version;
         ``finish`` also removes the build from ``pending`` and drops the
         claim; ``release`` only drops the claim (a graceful handover).
+        ``control_version``: the version of the build's ``control`` this write was
+        decided on; a request that came since refuses it (CommitUnknownError: the
+        caller reads again), so a finish never buries a delete request.
         """
         self._check_lost()
         layout, build_id = self.layout, self.build_id
         transaction = self.client.transaction()
         transaction.check(layout.lease(build_id), self.epoch)
+        if control_version is not None:
+            transaction.check(layout.control(build_id), control_version)
         for record, version in resources:
             path = layout.resource(build_id, record.name)
             data = codec.dumps(record.to_dict())
@@ -231,7 +237,7 @@ class Fence:
             # Our own bookkeeping disagrees with ZooKeeper: re-read and carry on.
             raise CommitUnknownError(f"build {build_id}: write refused: {cause!r}")
         written = Written()
-        position = 1
+        position = 1 if control_version is None else 2
         for record, _ in resources:
             result = results[position]
             written.resources[record.name] = result.version if isinstance(result, ZnodeStat) else 0

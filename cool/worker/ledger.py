@@ -35,6 +35,9 @@ class Ledger:
         self._state_version = 0
         self.records: dict[str, tuple[ResourceRecord, int]] = {}
         self.finished = False  # the terminal state is written: nothing more to do
+        # The control node's version that the runner last read (None: never read):
+        # the final write checks it, so a request that came since is not lost.
+        self.control_version: int | None = None
 
     def load(self) -> None:
         """Read back everything recorded (at the start, or after an uncertain write)."""
@@ -74,7 +77,8 @@ class Ledger:
         LOG.info("build %s: %s -> %s (%s)", self.build_id, old, status, reason)
 
     def finish(self, status: BuildStatus, reason: str, **changes: Any) -> BuildStatus:
-        """Terminal state, note, outputs, out of pending, claim released: one transaction."""
+        """Terminal state, note, outputs, out of pending, claim released: one transaction,
+        refused if a cancel or delete request came after :attr:`control_version`."""
         with self._lock:
             old = self.state.status
             state = self.state.but(status=status, reason=reason, updated_at=self.clock(), **changes)
@@ -82,6 +86,7 @@ class Ledger:
                 state=(state, self._state_version),
                 events=[self.event(None, str(old), str(status), reason)],
                 finish=True,
+                control_version=self.control_version,
             )
             self.state = state
             self.finished = True

@@ -129,7 +129,7 @@ class BuildRunner:
         return self.clock() >= self.meta.deadline
 
     def _read_control(self) -> dict[str, Any]:
-        self._control, _ = self.requests.control(self.build_id)
+        self._control, self.ledger.control_version = self.requests.control(self.build_id)
         return self._control
 
     def _note(self, error: str, action: str = "CREATE") -> dict[str, object]:
@@ -259,12 +259,12 @@ class BuildRunner:
         if self.stopping.is_set() and outcome.unfinished and outcome.failure is None:
             return None
         control = self._read_control()
+        if DELETE in control:  # even when all was built: the caller wants it gone
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
+            return BuildStatus.DELETE_IN_PROGRESS
         if outcome.failure is None and not outcome.unfinished:
             outputs = references.outputs(self.plan, self.meta, ledger.records)
             return ledger.finish(BuildStatus.CREATE_COMPLETE, "build complete", outputs=outputs)
-        if DELETE in control:
-            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
-            return BuildStatus.DELETE_IN_PROGRESS
         if CANCEL in control and outcome.failure is None:
             if not self.meta.rollback:
                 return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled")

@@ -169,3 +169,38 @@ def test_release_hands_the_build_over_without_finishing_it(
     again = claim(second, layout, build_id, "w2")
     assert again is not None
     assert again.lease.claims == 2
+
+
+def test_a_finish_decided_before_a_delete_request_is_refused(
+    clients: list[KazooClient], layout: Layout, plan: Plan
+) -> None:
+    """The worker read control, then a delete came: finishing CREATE_COMPLETE on the old
+    read would bury the request (the build terminal, the delete never done)."""
+    from cool.errors import CommitUnknownError
+    from cool.store.control import DELETE, Requests
+
+    worker, api = clients
+    build_id = _submit(worker, layout, plan)
+    store = BuildStore(worker, layout)
+    fence = claim(worker, layout, build_id, "w1")
+    assert fence is not None
+    requests = Requests(store)
+    _, control_version = requests.control(build_id)  # what the runner decided on
+    Requests(BuildStore(api, layout)).delete(build_id, user_id="u")  # in progress: control only
+    state, version = store.state(build_id)
+    with pytest.raises(CommitUnknownError):
+        fence.write(
+            state=(state.but(status=BuildStatus.CREATE_COMPLETE), version),
+            finish=True,
+            control_version=control_version,
+        )
+    assert store.pending() == [build_id]  # nothing was finished
+    assert store.state(build_id)[0].status is not BuildStatus.CREATE_COMPLETE
+    control, fresh = requests.control(build_id)
+    assert DELETE in control
+    written = fence.write(
+        state=(state.but(status=BuildStatus.DELETE_IN_PROGRESS), version),
+        control_version=fresh,
+    )
+    assert written.state is not None
+    assert written.state > version

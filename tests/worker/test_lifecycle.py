@@ -266,3 +266,27 @@ def test_delete_counts_a_resource_already_gone_from_the_cloud_as_deleted(
         recorded = statuses(store, build_id)
     assert state.status is BuildStatus.DELETE_COMPLETE
     assert recorded["port"] == "DELETE_COMPLETE"
+
+
+def test_a_delete_asked_while_the_last_resource_completes_is_not_lost(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """Everything got built, but a delete was asked first: the build ends deleted, not
+    CREATE_COMPLETE with the request left unread in its control node."""
+    db = tmp_path / "sim.db"
+    last = """
+heat_template_version: wallaby
+resources:
+  net: {type: OS::Neutron::Net}
+  only: {type: OS::Heat::TestResource, depends_on: net, properties: {wait_secs: 1.5}}
+"""
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, db):
+        build_id = submit(store, registry, last)
+        assert_eventually(
+            lambda: statuses(store, build_id).get("only") == "CREATE_IN_PROGRESS", timeout_s=20
+        )
+        Requests(store).delete(build_id, user_id="u1")
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.DELETE_COMPLETE
+    with SimProvider(db) as sim:
+        assert sim.live_resources(build_id) == []
