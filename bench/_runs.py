@@ -88,12 +88,14 @@ def fan_out_template(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def takeover_template(n: int, wait_s: float) -> str:
-    """A chain of TestResources that each take ``wait_s``: any worker can observe them."""
+def takeover_template(n: int, wait_s: float, *, hold_s: float = 0.0, hold_at: int = 2) -> str:
+    """A chain of TestResources that each take ``wait_s`` (``r<hold_at>``: ``hold_s``, when
+    given): any worker can observe them."""
     lines = ["heat_template_version: wallaby", "resources:"]
     for i in range(n):
         depends = f", depends_on: r{i - 1}" if i else ""
-        properties = f"properties: {{wait_secs: {wait_s}}}"
+        wait = hold_s if hold_s and i == hold_at else wait_s
+        properties = f"properties: {{wait_secs: {wait}}}"
         lines.append(f"  r{i}: {{type: OS::Heat::TestResource, {properties}{depends}}}")
     return "\n".join(lines) + "\n"
 
@@ -316,7 +318,8 @@ def sim_problems(sim_db: os.PathLike[str], expected_live: int) -> list[str]:
 class TakeoverRun:
     session_timeout_s: float
     to_claim_s: float  # kill -> the lease taken by the other worker
-    to_step_s: float  # kill -> the other worker's first recorded step (its event's `at`)
+    # kill -> the other worker's first event (its "resumed by", written as it claims)
+    to_step_s: float
 
     @property
     def over_timeout_s(self) -> float:
@@ -325,6 +328,10 @@ class TakeoverRun:
 
 TAKEOVER_STEPS = 10
 TAKEOVER_WAIT_S = 0.3
+# The third step, the one the kill interrupts, lasts this long: longer than a second
+# worker takes to start on a loaded machine (else the first one finished the build
+# before the kill, and there was no takeover to measure).
+TAKEOVER_HOLD_S = 8.0
 # Polling the TestResources often only shortens the build; takeover does not poll.
 TAKEOVER_EXTRA = "[worker]\npoll_interval = 0.1\n"
 
@@ -345,7 +352,9 @@ def run_takeover(
     complete, while the first worker is in the middle of the third.
     """
     what = f"takeover ({session_timeout_s:g} s)"
-    plan = compile_template(takeover_template(steps, TAKEOVER_WAIT_S), registry)
+    plan = compile_template(
+        takeover_template(steps, TAKEOVER_WAIT_S, hold_s=TAKEOVER_HOLD_S), registry
+    )
     store = BuildStore(client, Layout(root))
     store.ensure_layout()
     (doomed,) = fleet.start(root, 1, session_timeout_s=session_timeout_s, extra=TAKEOVER_EXTRA)
@@ -356,6 +365,9 @@ def run_takeover(
             return None, [f"{what}: the first worker made no progress:\n{doomed.log_tail()}"]
         time.sleep(0.05)
     (rescuer,) = fleet.start(root, 1, session_timeout_s=session_timeout_s, extra=TAKEOVER_EXTRA)
+    if _completed(store, build_id) > 2:
+        fleet.stop([rescuer])
+        return None, [f"{what}: the first worker passed the held step before the kill"]
     killed_at = time.time()
     doomed.kill()
     finished = wait_gone(client, store.layout.pending_build(build_id), timeout_s)

@@ -174,7 +174,6 @@ class Follower:
         marker: int | None = None,
         since: float | None = None,
         expect: frozenset[str] | None = None,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Until the build is finished; the build as it ended. Events after ``marker``;
         the time shown counts from ``since`` (default: the build's creation);
@@ -190,7 +189,7 @@ class Follower:
             BarColumn(),
             MofNCompleteColumn(),
             _Elapsed(),
-            TextColumn("{task.fields[working]}"),
+            TextColumn("{task.fields[working]}", markup=False),  # names are not markup
             console=self.console,
             redirect_stdout=False,
             redirect_stderr=False,
@@ -208,17 +207,11 @@ class Follower:
                     marker=marker,
                     wait_s=0 if finished else self.wait_s,
                 )
-                if not events and not finished and time.monotonic() - asked < self.wait_s / 2:
-                    time.sleep(pause)  # no long-poll slot was free: do not spin
-                    pause = min(pause * 2, _BACKOFF_S[1])
-                else:
-                    pause = _BACKOFF_S[0]
+                answered_empty = not events and time.monotonic() - asked < self.wait_s / 2
                 for event in events:
                     marker = int(event["id"])
                     view.apply(event)
                     self._emit(event, progress)
-                    if on_event is not None:
-                        on_event(event)
                 view.build = self._call(self.client.build, build_id)
                 counts = view.build.get("progress", {})
                 progress.update(
@@ -229,6 +222,11 @@ class Follower:
                 )
                 if finished and not events:
                     break
+                if answered_empty and not finished and not view.build.get("finished"):
+                    time.sleep(pause)  # no long-poll slot was free: do not spin
+                    pause = min(pause * 2, _BACKOFF_S[1])
+                else:
+                    pause = _BACKOFF_S[0]
             progress.update(task, completed=counts.get("done", 0))
             progress.stop_task(task)
         self.summarise(view.build, since)
