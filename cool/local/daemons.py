@@ -54,7 +54,7 @@ class Daemon:
             # A thread group's leader is a zombie before its last thread has gone,
             # and cannot be reaped until then: keep the reaper for the next look.
             elif reap() is not None:
-                del _CHILDREN[self.pid]
+                _CHILDREN.pop(self.pid, None)
             return False
         return True
 
@@ -89,7 +89,7 @@ class Daemon:
         """A child of ours is reaped once its last thread is gone (a moment after)."""
         reap = _CHILDREN.get(self.pid)
         if reap is not None and wait_until(lambda: reap() is not None, 10.0):
-            del _CHILDREN[self.pid]
+            _CHILDREN.pop(self.pid, None)
 
     def _exited(self) -> bool:
         """Dead, reaped or not; unlike :attr:`alive`, this never reaps."""
