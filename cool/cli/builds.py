@@ -22,7 +22,7 @@ from cool.cli.follow import (
     output_value,
 )
 from cool.cli.remote import RemoteMixin, add_build_id, shown
-from cool.cli.validate import gather_values, parse_assignment
+from cool.cli.validate import add_template_arguments, gather_values
 
 _BUILD_FIELDS = (
     "id",
@@ -70,24 +70,6 @@ def read_template(path: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReportedError(f"{path} is not UTF-8 text: {exc}") from None
-
-
-def add_template_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("template", metavar="FILE", help="HOT template (YAML or JSON); - for stdin")
-    parser.add_argument(
-        "-P",
-        "--parameter",
-        metavar="NAME=VALUE",
-        action="append",
-        type=parse_assignment,
-        help="a parameter value (repeat for more)",
-    )
-    parser.add_argument(
-        "--parameter-file",
-        metavar="FILE",
-        action="append",
-        help="a YAML or JSON file of parameter values (repeat for more)",
-    )
 
 
 class _ShowBuild(FollowingCommand, ShowOne):

@@ -8,7 +8,6 @@ error format and which requests are safe to send again.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,11 +138,10 @@ class CoolClient:
 
     # -- builds
 
-    def submit(self, request: dict[str, Any], *, idempotency_key: str | None = None) -> dict:
+    def submit(self, request: dict[str, Any], *, idempotency_key: str) -> dict:
         """``POST /v1/builds``; resent on a lost answer with the same key, so at most
         one build results however many times it goes out."""
-        key = idempotency_key or str(uuid.uuid4())
-        headers = {"Idempotency-Key": key}
+        headers = {"Idempotency-Key": idempotency_key}
         _, body = self._request("POST", "/v1/builds", json=request, headers=headers)
         return body["build"]
 

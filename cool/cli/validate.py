@@ -55,6 +55,25 @@ def load_parameter_file(path: str) -> dict[str, Any]:
     return data
 
 
+def add_template_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE, -P NAME=VALUE and --parameter-file: as validate and submit take them."""
+    parser.add_argument("template", metavar="FILE", help="HOT template (YAML or JSON); - for stdin")
+    parser.add_argument(
+        "-P",
+        "--parameter",
+        metavar="NAME=VALUE",
+        action="append",
+        type=parse_assignment,
+        help="a parameter value (repeat for more)",
+    )
+    parser.add_argument(
+        "--parameter-file",
+        metavar="FILE",
+        action="append",
+        help="a YAML or JSON file of parameter values (repeat for more)",
+    )
+
+
 def gather_values(parsed: argparse.Namespace) -> dict[str, Any] | None:
     """The values given on the command line; None when none were (validate only)."""
     if not parsed.parameter and not parsed.parameter_file:
@@ -77,21 +96,7 @@ class Validate(RemoteMixin, Lister):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        parser.add_argument("template", metavar="FILE", help="HOT template (YAML or JSON)")
-        parser.add_argument(
-            "-P",
-            "--parameter",
-            metavar="NAME=VALUE",
-            action="append",
-            type=parse_assignment,
-            help="a parameter value (repeat for more)",
-        )
-        parser.add_argument(
-            "--parameter-file",
-            metavar="FILE",
-            action="append",
-            help="a YAML or JSON file of parameter values (repeat for more)",
-        )
+        add_template_arguments(parser)
         parser.add_argument(
             "--sample-values",
             action="store_true",
