@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from cool.clouds import openstack_credentials
 from cool.store.client import ZooKeeperSettings
 from cool.template.parse import Limits
 from cool.worker.runner import RunnerSettings
@@ -107,6 +108,13 @@ worker_opts = [
         help="Seconds between two looks at a cloud resource that is not ready yet.",
     ),
     cfg.FloatOpt(
+        "poll_interval_max",
+        default=5.0,
+        min=0.01,
+        help="Longest wait between two looks at a resource that is not ready: the wait "
+        "starts at poll_interval and grows by half each look up to this.",
+    ),
+    cfg.FloatOpt(
         "stop_timeout",
         default=30.0,
         min=0.0,
@@ -148,6 +156,55 @@ sim_opts = [
     ),
 ]
 
+
+openstack_group = cfg.OptGroup(
+    "openstack",
+    title="OpenStack provider",
+    help="The 'openstack' provider: real resources through openstacksdk (docs/openstack.md).",
+)
+
+openstack_opts = [
+    cfg.StrOpt(
+        "credentials",
+        default="trust",
+        choices=[
+            (
+                "trust",
+                "act for the submitter through the Keystone trust the API made at submit "
+                "(cool's service user in [trustee] is the trustee)",
+            ),
+            ("cloud", "act as the clouds.yaml cloud named by 'cloud' (standalone, no Keystone)"),
+        ],
+        help="Whose authority workers use in the cloud.",
+    ),
+    cfg.StrOpt(
+        "cloud",
+        default="",
+        help="With credentials = cloud: the cloud's name in clouds.yaml (openstacksdk's "
+        "usual search path, or OS_CLIENT_CONFIG_FILE).",
+    ),
+    cfg.StrOpt("region_name", default="", help="Region of the cloud's endpoints ('' = any)."),
+    cfg.StrOpt(
+        "interface",
+        default="public",
+        choices=["public", "internal", "admin"],
+        help="Which endpoints of the Keystone catalog workers call.",
+    ),
+    cfg.IntOpt(
+        "max_calls_per_worker",
+        default=8,
+        min=1,
+        help="API calls one worker has in flight to one cloud at most (all its builds "
+        "together); further calls wait their turn.",
+    ),
+    cfg.IntOpt(
+        "max_calls_per_cloud",
+        default=0,
+        min=0,
+        help="API calls all workers together have in flight to one cloud at most "
+        "(a ZooKeeper semaphore per cloud); 0 means no cap beyond max_calls_per_worker.",
+    ),
+]
 
 gc_group = cfg.OptGroup(
     "gc",
@@ -330,8 +387,11 @@ noauth_opts = [
 
 def register(conf: cfg.ConfigOpts) -> None:
     for group, opts in list_opts():
+        if group.name == openstack_credentials.TRUSTEE_GROUP:
+            continue  # keystoneauth's options follow its auth_type: registered its way
         conf.register_group(group)
         conf.register_opts(opts, group=group)
+    openstack_credentials.register_opts(conf)
 
 
 def zookeeper_settings(conf: cfg.ConfigOpts) -> ZooKeeperSettings:
@@ -355,6 +415,7 @@ def worker_settings(conf: cfg.ConfigOpts) -> WorkerSettings:
         runner=RunnerSettings(
             parallelism=group.parallelism,
             poll_interval_s=group.poll_interval,
+            poll_interval_max_s=max(group.poll_interval, group.poll_interval_max),
             guard_wait_s=conf.zookeeper.session_timeout,
         ),
     )
@@ -377,9 +438,11 @@ def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
         (zookeeper_group, zookeeper_opts),
         (worker_group, worker_opts),
         (sim_group, sim_opts),
+        (openstack_group, openstack_opts),
         (gc_group, gc_opts),
         (build_group, build_opts),
         (api_group, api_opts),
         (http_basic_group, http_basic_opts),
         (noauth_group, noauth_opts),
+        *openstack_credentials.list_opts(),
     ]

@@ -157,6 +157,28 @@ class PolicyNotAuthorizedError(CoolError):
     title = "Forbidden"
 
 
+class DelegationRefusedError(CoolError):
+    """Keystone would not let the caller delegate to cool what a build needs (a trust).
+
+    For example a token from an application credential, or a trust-scoped one:
+    Keystone lets neither make trusts. The caller may do nothing about it with
+    this token, hence 403.
+    """
+
+    code = "cool.auth.delegation_refused"
+    status = 403
+    title = "Forbidden"
+
+
+class KeystoneUnavailableError(CoolError):
+    """Keystone cannot be reached, or failed (5xx), now; the same request may succeed later."""
+
+    code = "cool.keystone.unavailable"
+    status = 503
+    title = "Service unavailable"
+    retryable = True
+
+
 class StoreUnavailableError(CoolError):
     """ZooKeeper cannot be reached now; the same request may succeed later."""
 

@@ -13,8 +13,19 @@ oldest above ``[gc] max_finished``) and prunes ``[gc] batch_size`` builds
 per transaction. Nothing unfinished is ever pruned: each transaction
 re-checks its builds (see :mod:`cool.store.prune`).
 
-Metrics (prometheus-client, on the registry given): ``cool_gc_builds_pruned_total``
-and ``cool_zookeeper_znodes`` (the server's ``zk_znode_count`` from ``mntr``).
+A pruned build's Keystone trust (DESIGN.md sections 6 and 7) is handed over
+in the build's own prune transaction: its id is written under
+``Layout.trusts``. After pruning, each pass deletes every trust waiting
+there in Keystone (as cool's service user, :class:`Trusts`) and removes its
+entry once Keystone says it is gone. A deletion that fails leaves the entry,
+logged, and the next pass tries again, so pruning never waits on Keystone and
+no trust id is ever lost; while Keystone cannot be reached, a pass stops
+trying at the first failure. The gauge ``cool_gc_trusts_waiting`` shows what
+waits (and a GC without ``[trustee]`` configured warns of it each pass).
+
+Metrics (prometheus-client, on the registry given): ``cool_gc_builds_pruned_total``,
+``cool_gc_trusts_deleted_total``, ``cool_gc_trusts_waiting`` and
+``cool_zookeeper_znodes`` (the server's ``zk_znode_count`` from ``mntr``).
 """
 
 from __future__ import annotations
@@ -25,11 +36,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from oslo_config import cfg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from cool.errors import CoolError
+from cool.errors import CoolError, KeystoneUnavailableError
 from cool.model import BuildStatus
 from cool.store.election import Leadership
 from cool.store.prune import (
@@ -42,6 +54,9 @@ from cool.store.prune import (
     znode_count,
 )
 from cool.store.session import Connection, Session
+
+if TYPE_CHECKING:
+    from cool.clouds.openstack_credentials import Trusts
 
 LOG = logging.getLogger(__name__)
 
@@ -76,6 +91,16 @@ class GcMetrics:
             "Finished builds pruned by the garbage collector.",
             registry=self.registry,
         )
+        self.trusts_deleted = Counter(
+            "cool_gc_trusts_deleted_total",
+            "Keystone trusts of pruned builds deleted by the garbage collector.",
+            registry=self.registry,
+        )
+        self.trusts_waiting = Gauge(
+            "cool_gc_trusts_waiting",
+            "Keystone trusts of pruned builds not deleted yet (retried every pass).",
+            registry=self.registry,
+        )
         self.znodes = Gauge(
             "cool_zookeeper_znodes",
             "Znodes in the ZooKeeper server (zk_znode_count from mntr), after the last GC pass.",
@@ -108,6 +133,8 @@ class PruneReport:
     znodes_before: int | None
     znodes_after: int | None
     elapsed_s: float
+    trusts_deleted: int = 0  # Keystone trusts of pruned builds deleted in this pass
+    trusts_waiting: int = 0  # still to delete after it (Keystone failed, or no [trustee])
 
 
 class GarbageCollector:
@@ -119,8 +146,10 @@ class GarbageCollector:
         clock: Callable[[], float] = time.time,
         identifier: str | None = None,
         registry: CollectorRegistry | None = None,
+        trusts: Trusts | None = None,
     ) -> None:
         self.session = session
+        self.trusts = trusts  # None: trusts of pruned builds wait (warned of each pass)
         self.settings = settings
         self.clock = clock
         self.identifier = identifier or f"gc-{uuid.uuid4().hex[:12]}"
@@ -175,6 +204,10 @@ class GarbageCollector:
             transactions += result.transactions
             largest = max(largest, result.largest_transaction)
             self.metrics.pruned.inc(len(result.pruned))
+        if dry_run:
+            trusts_deleted, trusts_waiting = 0, len(self.pruner.waiting_trusts())
+        else:
+            trusts_deleted, trusts_waiting = self._delete_trusts()
         candidates = tuple(
             Candidate(
                 build_id=v.build_id,
@@ -196,6 +229,8 @@ class GarbageCollector:
             znodes_before=znodes_before,
             znodes_after=self._count_znodes() if not dry_run else znodes_before,
             elapsed_s=time.monotonic() - started,
+            trusts_deleted=trusts_deleted,
+            trusts_waiting=trusts_waiting,
         )
         if pruned or refused:
             LOG.info(
@@ -207,6 +242,39 @@ class GarbageCollector:
                 report.elapsed_s,
             )
         return report
+
+    def _delete_trusts(self) -> tuple[int, int]:
+        """Delete the trusts pruned builds left in Keystone: (deleted, still waiting)."""
+        waiting = self.pruner.waiting_trusts()
+        deleted = 0
+        if waiting and self.trusts is None:
+            LOG.warning(
+                "gc %s: %d Keystone trusts of pruned builds wait to be deleted, and "
+                "[trustee] is not configured",
+                self.identifier,
+                len(waiting),
+            )
+        for trust_id in waiting if self.trusts is not None else ():
+            if self._stopping.is_set():
+                break
+            try:
+                self.trusts.delete(trust_id)
+            except CoolError as exc:
+                LOG.warning(
+                    "gc %s: trust %s not deleted (%s); the next pass tries again",
+                    self.identifier,
+                    trust_id,
+                    exc,
+                )
+                if isinstance(exc, KeystoneUnavailableError):
+                    break  # the rest would wait on the same Keystone
+                continue
+            self.pruner.forget_trust(trust_id)
+            deleted += 1
+            LOG.info("gc %s: trust %s of a pruned build deleted", self.identifier, trust_id)
+        self.metrics.trusts_deleted.inc(deleted)
+        self.metrics.trusts_waiting.set(len(waiting) - deleted)
+        return deleted, len(waiting) - deleted
 
     def _count_znodes(self) -> int | None:
         count = znode_count(self.session.client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,3 +266,21 @@ def test_cool_manage_gc_shows_then_prunes(
     assert [b for b in [old, *young, queued] if exists(store, b)] == [*young[1:], queued]
     again = _manage(config, "--dry-run")
     assert "nothing to prune" in again.stdout
+
+
+def test_gc_without_a_trustee_prunes_and_keeps_the_trust_waiting(
+    store: BuildStore, sessions: list[Session], plan: Plan
+) -> None:
+    """No [trustee] to delete trusts with: the build goes, its trust id stays recorded."""
+    trust_id = uuid.uuid4().hex
+    trusted = finish_build(store, plan, finished_at=NOW - 3 * DAY, trust_id=trust_id)
+    gc = collector(sessions[0])
+
+    first = gc.run_once()
+    again = gc.run_once()
+
+    assert first.pruned == (trusted,)
+    assert (first.trusts_deleted, first.trusts_waiting) == (0, 1)
+    assert (again.trusts_deleted, again.trusts_waiting) == (0, 1)
+    assert store.client.get_children(store.layout.trusts) == [trust_id]
+    assert gc.metrics.registry.get_sample_value("cool_gc_trusts_waiting") == 1

@@ -44,6 +44,7 @@ from cool.api.metrics import ApiMetrics, Measure
 from cool.api.policy import Authorizer, make_enforcer
 from cool.api.services import Services, Settings
 from cool.api.submit import Validate
+from cool.clouds import openstack_credentials
 from cool.errors import CoolError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -130,6 +131,7 @@ def build(
             max_waiters=max(1, conf.api.threads // 2),
             max_scan=5 * conf.api.max_limit,
         ),
+        trusts=openstack_credentials.api_trusts(conf),
     )
     router = CompiledRouter()
     app = falcon_app(services, router, conf.api.retry_after)

@@ -138,7 +138,10 @@ def render(resp: falcon.Response, req: falcon.Request, status: int, entries: lis
 def handle_cool_error(
     req: falcon.Request, resp: falcon.Response, error: CoolError, _params: Any
 ) -> None:
-    if error.status >= 500 and not isinstance(error, StoreUnavailableError):
+    if error.status == 503 and error.retryable and not isinstance(error, StoreUnavailableError):
+        LOG.warning("request %s: %s", request_id(req.env), error)  # Keystone, not cool
+        resp.set_header("Retry-After", str(req.env.get("cool.retry_after", 5)))
+    elif error.status >= 500 and not isinstance(error, StoreUnavailableError):
         LOG.error("request %s failed: %s", request_id(req.env), error, exc_info=error)
     elif isinstance(error, StoreUnavailableError):
         LOG.warning("request %s: %s", request_id(req.env), error)

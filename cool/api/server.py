@@ -10,14 +10,17 @@ from prometheus_client import multiprocess
 
 from cool.api import app, auth
 from cool.api.wsgi import connect_lazily, load_config
+from cool.clouds import openstack_credentials
 
 __all__ = ["Server", "check", "load_config"]
 
 
 def check(conf: cfg.ConfigOpts) -> None:
     """Refuse a bad auth configuration in the master, with its reason, rather than
-    have every worker fail to boot (ConfigurationError)."""
+    have every worker fail to boot (ConfigurationError): the auth strategy, and the
+    trusts an openstack provider needs (which need Keystone auth)."""
     auth.wrap(lambda _environ, _start_response: [], conf)
+    openstack_credentials.api_trusts(conf)
 
 
 class Server(BaseApplication):  # type: ignore[misc]

@@ -14,6 +14,7 @@ from oslo_context.context import RequestContext
 from cool.api.auth import ENV_CONTEXT
 from cool.api.metrics import ApiMetrics
 from cool.api.policy import Authorizer
+from cool.clouds.openstack_credentials import Trusts
 from cool.errors import BuildNotFoundError, PolicyNotAuthorizedError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -43,6 +44,7 @@ class Services:
     limits: Limits
     metrics: ApiMetrics
     settings: Settings
+    trusts: Trusts | None = None  # builds act through Keystone trusts: make one per submit
 
     def caller(self, req: falcon.Request) -> RequestContext:
         """The authenticated caller, whose project and user can name znodes."""

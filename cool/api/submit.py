@@ -5,20 +5,39 @@ problem, with the request and with the template, comes back in one 400.
 A submit then stores the plan in one ZooKeeper transaction and answers 202
 at once; with an ``Idempotency-Key``, a retried submit answers with the
 build the first one made.
+
+When builds act through Keystone trusts (``Services.trusts``), a submit
+makes the build's trust before the transaction, and deletes it again if the
+transaction fails or the request turns out to replay an earlier build (a
+replay found before the trust is made makes none). Whether the build holds a
+trust is not shown in the API: its id is of no use to the caller.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import falcon
+from oslo_context.context import RequestContext
 
 from cool.api import bodies, views
 from cool.api.errors import request_id
 from cool.api.services import Services
-from cool.errors import RequestInvalidError, RequestProblem
+from cool.clouds.openstack_credentials import Trusts
+from cool.errors import (
+    CoolError,
+    NotAuthenticatedError,
+    RequestInvalidError,
+    RequestProblem,
+    SubmitOutcomeUnknownError,
+)
+from cool.store.layout import new_build_id
 from cool.template.compile import Report, check
 from cool.template.problems import Problem
+
+LOG = logging.getLogger(__name__)
 
 
 def _compile(
@@ -67,19 +86,77 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
     # A replay is found by submit_once, with the key's one read, before it writes.
     report = _compile(services, request, request.parameters or {})
     assert report.plan is not None
-    meta, created = services.store.submit_once(
-        report.plan,
-        project_id=context.project_id,
-        user_id=context.user_id,
-        name=request.name,
-        timeout_mins=request.timeout_mins,
-        rollback=request.rollback,
-        request_id=request_id(req.env),
-        idempotency=idempotency,
-    )
+    build_id = new_build_id()
+    trust_id = ""
+    if services.trusts is not None:
+        if idempotency is not None:  # a replay needs no trust: look before making one
+            earlier = services.store.idempotent_build(context.project_id, idempotency)
+            if earlier is not None:
+                _accepted(services, req, resp, earlier.build_id, replayed=True)
+                return
+        trust_id = _delegate(services.trusts, req, context, build_id)
+    try:
+        meta, created = services.store.submit_once(
+            report.plan,
+            project_id=context.project_id,
+            user_id=context.user_id,
+            name=request.name,
+            timeout_mins=request.timeout_mins,
+            rollback=request.rollback,
+            request_id=request_id(req.env),
+            build_id=build_id,
+            idempotency=idempotency,
+            trust_id=trust_id,
+        )
+    except SubmitOutcomeUnknownError:
+        if trust_id:  # the build may exist, and need it: the GC deletes it with the build
+            LOG.warning(
+                "build %s: stored or not, unknown; its trust %s is kept (left in Keystone "
+                "if the build was not stored)",
+                build_id,
+                trust_id,
+            )
+        raise
+    except Exception:
+        if trust_id:
+            _drop(services.trusts, trust_id, build_id, "the build was not stored")
+        raise
     if created:
         services.metrics.builds_submitted.inc()
+    elif trust_id:
+        _drop(services.trusts, trust_id, build_id, f"the request replays build {meta.build_id}")
     _accepted(services, req, resp, meta.build_id, replayed=not created)
+
+
+def _delegate(trusts: Trusts, req: falcon.Request, context: RequestContext, build_id: str) -> str:
+    """A trust from the caller to cool's service user, made with the caller's token
+    (keystonemiddleware validated it and leaves it in X-Auth-Token), delegating the
+    token's roles (implied ones included, which Keystone accepts) on its project."""
+    token = req.get_header("X-Auth-Token") or context.auth_token
+    if not token:
+        raise NotAuthenticatedError("a Keystone token is needed to delegate your roles to cool")
+    started = time.monotonic()
+    trust_id = trusts.create(token, context.user_id, context.project_id, context.roles)
+    LOG.info(
+        "build %s: trust %s from user %s on project %s (%.0f ms)",
+        build_id,
+        trust_id,
+        context.user_id,
+        context.project_id,
+        (time.monotonic() - started) * 1000,
+    )
+    return trust_id
+
+
+def _drop(trusts: Trusts | None, trust_id: str, build_id: str, why: str) -> None:
+    """Delete a trust no build holds (best effort: a failure leaves it, logged)."""
+    assert trusts is not None
+    try:
+        trusts.delete(trust_id)
+    except CoolError as exc:
+        LOG.warning("build %s: trust %s left in Keystone (%s): %s", build_id, trust_id, why, exc)
+    else:
+        LOG.info("build %s: trust %s deleted: %s", build_id, trust_id, why)
 
 
 def _accepted(

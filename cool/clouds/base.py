@@ -61,6 +61,10 @@ class StepContext:
     resource_type: str
     project_id: str
     build_name: str = ""
+    trust_id: str = ""  # the submitter's Keystone trust, when the build has one
+    # The step's properties, references resolved: what links (a router interface,
+    # an association) are found by, and what a create converges to.
+    properties: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def cloud_name(self) -> str:

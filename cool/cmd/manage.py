@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from oslo_config import cfg
 
 from cool import config
+from cool.clouds.openstack_credentials import gc_trusts
 from cool.errors import CoolError
 from cool.gc import GarbageCollector, PruneReport, gc_settings
 from cool.store.session import Session
@@ -73,9 +74,10 @@ def _gc(conf: cfg.ConfigOpts, *, dry_run: bool) -> int:
         print(f"cool-manage: {exc}", file=sys.stderr)
         return 1
     try:
-        report = GarbageCollector(session, settings, identifier="cool-manage").run_once(
-            dry_run=dry_run
+        collector = GarbageCollector(
+            session, settings, identifier="cool-manage", trusts=gc_trusts(conf)
         )
+        report = collector.run_once(dry_run=dry_run)
     except CoolError as exc:
         print(f"cool-manage: garbage collection failed: {exc}", file=sys.stderr)
         return 1
@@ -118,6 +120,11 @@ def render(report: PruneReport, *, retention_s: float, max_finished: int) -> str
             f"{_count(report.transactions, 'transaction')}, "
             f"{report.elapsed_s:.2f} s"
             + (f"; kept {len(report.refused)} that changed meanwhile" if report.refused else "")
+        )
+    if report.trusts_deleted or report.trusts_waiting:
+        lines.append(
+            f"Keystone trusts of pruned builds: {report.trusts_deleted} deleted, "
+            f"{report.trusts_waiting} still to delete"
         )
     if report.znodes_before is not None:
         after = (

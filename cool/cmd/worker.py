@@ -19,13 +19,16 @@ from oslo_config import cfg
 from prometheus_client import REGISTRY
 
 from cool import config
+from cool.clouds.openstack import OpenStackProvider
+from cool.clouds.openstack_credentials import CloudCredentials, gc_trusts
+from cool.clouds.openstack_limits import CallLimiter, zookeeper_slots
 from cool.clouds.registry import Providers
 from cool.clouds.sim import SimProvider
 from cool.clouds.utility import UtilityProvider
 from cool.errors import CoolError
 from cool.gc import GarbageCollector, gc_settings
 from cool.store.session import Session
-from cool.worker.service import Worker
+from cool.worker.service import Worker, new_worker_id
 
 LOG = logging.getLogger("cool.worker")
 
@@ -71,9 +74,25 @@ def list_testing_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
     return [(testing_group, testing_opts)]
 
 
-def build_providers(conf: cfg.ConfigOpts) -> Providers:
-    if conf.worker.provider != "sim":
-        raise CoolError(f"provider {conf.worker.provider!r} is not available yet")
+def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> Providers:
+    if conf.worker.provider == "openstack":
+        group = conf.openstack
+        cluster = None
+        if group.max_calls_per_cloud:
+            cluster = zookeeper_slots(
+                session.client,
+                session.layout.root,
+                max_leases=group.max_calls_per_cloud,
+                identifier=worker_id,
+            )
+        limiter = CallLimiter(group.max_calls_per_worker, cluster=cluster)
+        openstack = OpenStackProvider(
+            CloudCredentials(conf).session,
+            region_name=group.region_name,
+            interface=group.interface,
+            limiter=limiter,
+        )
+        return Providers([UtilityProvider(), openstack])
     sim = SimProvider(
         conf.sim.database, latency_s=conf.sim.latency, failure_rate=conf.sim.failure_rate
     )
@@ -92,10 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         session = Session.open(config.zookeeper_settings(conf))
+        worker_id = new_worker_id()
         worker = Worker(
             session,
-            build_providers(conf),
+            build_providers(conf, session, worker_id),
             config.worker_settings(conf),
+            worker_id=worker_id,
             count_write=_crash_after(conf.testing.crash_after_zk_writes),
             count_call=_crash_after(conf.testing.crash_after_cloud_calls),
         )
@@ -103,7 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         collector = None
         if conf.gc.enabled:
             collector = GarbageCollector(
-                session, gc_settings(conf), identifier=worker.worker_id, registry=REGISTRY
+                session,
+                gc_settings(conf),
+                identifier=worker.worker_id,
+                registry=REGISTRY,
+                trusts=gc_trusts(conf),
             )
             collector.start()
     except CoolError as exc:

@@ -129,6 +129,7 @@ class BuildStore:
         request_id: str = "",
         build_id: str | None = None,
         idempotency: Idempotency | None = None,
+        trust_id: str = "",
     ) -> BuildMeta:
         """Store a new build in one transaction: it exists completely or not at all.
 
@@ -147,6 +148,7 @@ class BuildStore:
             request_id=request_id,
             build_id=build_id,
             idempotency=idempotency,
+            trust_id=trust_id,
         )
         if created:
             self.stored_state(meta.build_id)  # nobody asks for it here
@@ -164,12 +166,15 @@ class BuildStore:
         request_id: str = "",
         build_id: str | None = None,
         idempotency: Idempotency | None = None,
+        trust_id: str = "",
     ) -> tuple[BuildMeta, bool]:
         """:meth:`submit`, and whether the build is new (False: the key's earlier build).
 
         The key's entry is created in the build's own transaction, so of two
         concurrent submits with one key exactly one makes a build; the other
         finds it. The same key with a different request is refused (422).
+        ``trust_id`` is stored with a new build only: the caller deletes its
+        trust when the answer is the key's earlier build.
         """
         if idempotency is not None:
             earlier = self.idempotent_build(project_id, idempotency)
@@ -195,6 +200,7 @@ class BuildStore:
             rollback=rollback,
             request_id=request_id,
             idempotency_digest=idempotency.key_digest if idempotency else "",
+            trust_id=trust_id,
         )
         layout = self.layout
         record = codec.dumps_compressed({"meta": meta.to_dict(), "plan": plan.to_dict()})

@@ -22,6 +22,10 @@ deployments or test runs can share one ensemble::
     <root>/index/idempotency/<project_id>/<key_digest>
                                                 the build an Idempotency-Key made (its id
                                                 and the request's digest); pruned with it
+    <root>/trusts/<trust_id>                    the Keystone trust of a pruned build, to be
+                                                deleted: created in the build's prune
+                                                transaction, removed once Keystone has
+                                                deleted it (holds the build id)
 
 A build id is a ULID (26 characters of Crockford base32, time-ordered). Its
 shard is its last two characters (1,024 shards, spread evenly because they
@@ -45,6 +49,7 @@ PROJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 USER_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_@.\-]{0,254}")
 WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 KEY_DIGEST = re.compile(r"[0-9a-f]{64}")
+TRUST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Keystone's are 32 hex digits
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
 ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
 EVENT_PREFIX = "ev-"
@@ -84,6 +89,7 @@ class Layout:
         self.projects = f"{root}/index/projects"
         self.idempotency = f"{root}/index/idempotency"
         self.gc_election = f"{root}/election/gc"
+        self.trusts = f"{root}/trusts"
 
     @staticmethod
     def shard(build_id: str) -> str:
@@ -143,6 +149,10 @@ class Layout:
         """Where a project's Idempotency-Key (by its SHA-256 digest) names its build."""
         digest = _checked(KEY_DIGEST, key_digest, "idempotency key digest")
         return f"{self.idempotency_project(project_id)}/{digest}"
+
+    def trust(self, trust_id: str) -> str:
+        """Where a pruned build's Keystone trust waits to be deleted."""
+        return f"{self.trusts}/{_checked(TRUST_ID, trust_id, 'trust id')}"
 
     def top_level(self) -> list[str]:
         """The containers every deployment has."""

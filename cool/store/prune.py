@@ -15,7 +15,9 @@ Three parts, each usable alone:
   touched. A batch is one transaction as long as it fits
   :data:`MAX_TRANSACTION_BYTES`; a single build bigger than that (thousands
   of events) has its events deleted ahead in guarded chunks, and the rest in
-  one last transaction.
+  one last transaction. A build's Keystone trust id, if it has one, is
+  written under ``Layout.trusts`` in that same last transaction, for the GC
+  to delete in Keystone (:meth:`Pruner.waiting_trusts`, :meth:`Pruner.forget_trust`).
 
 :class:`Leadership` is the GC election (kazoo's ``Lock`` recipe on
 ``Layout.gc_election``): one worker prunes at a time, and another takes over
@@ -27,6 +29,7 @@ leader whose session ended writes nothing more.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +139,7 @@ class _Op:
     path: str
     version: int = -1
     why: str = ""  # what it means if this op is refused
+    data: bytes = b""  # what a create writes
 
 
 @dataclass(slots=True)
@@ -293,7 +297,10 @@ class Pruner:
         index_paths = [_index_path(layout, meta, build.build_id) for build, _, meta in ready]
         key_paths = [_idempotency_path(layout, meta) for _, _, meta in ready]
         roots = [layout.build(build.build_id) for build, _, _ in ready]
+        trust_paths = [_trust_path(layout, meta, build.build_id) for build, _, meta in ready]
         with unavailable_as_error():
+            if any(trust_paths):
+                self.client.ensure_path(layout.trusts)
             listed = [p for p in index_paths + key_paths if p is not None]
             indexed = {
                 p for p, stat in zip(listed, self._many("exists", listed), strict=True) if stat
@@ -303,8 +310,8 @@ class Pruner:
             else:
                 subtrees = self._shallow_subtrees([build.build_id for build, _, _ in ready])
         doomed = []
-        for (build, lease_version, _), index_path, key_path, nodes in zip(
-            ready, index_paths, key_paths, subtrees, strict=True
+        for (build, lease_version, _), index_path, key_path, trust_path, nodes in zip(
+            ready, index_paths, key_paths, trust_paths, subtrees, strict=True
         ):
             build_id = build.build_id
             state_path, lease_path = layout.state(build_id), layout.lease(build_id)
@@ -330,6 +337,16 @@ class Pruner:
                 tail.append(_Op("delete", index_path, why="its index entry changed"))
             if key_path in indexed:
                 tail.append(_Op("delete", key_path, why="its Idempotency-Key entry changed"))
+            if trust_path is not None:
+                # Handed to the GC's trust deletion in the same transaction: never lost.
+                tail.append(
+                    _Op(
+                        "create",
+                        trust_path,
+                        why="its trust is already waiting to be deleted",
+                        data=codec.dumps({"build_id": build_id}),
+                    )
+                )
             tail.append(_Op("delete", layout.build(build_id), why=why))
             doomed.append(_Doomed(build_id, guards, body, tail, deep=deep))
         return doomed
@@ -426,7 +443,7 @@ class Pruner:
             if op.kind == "check":
                 transaction.check(op.path, op.version)
             elif op.kind == "create":
-                transaction.create(op.path, b"")
+                transaction.create(op.path, op.data)
             else:
                 transaction.delete(op.path)
         try:
@@ -467,6 +484,18 @@ class Pruner:
     def _cost(self, ops: Iterable[_Op]) -> int:
         chroot = len(self.client.chroot or "")
         return sum(len(op.path.encode()) + chroot + _OP_OVERHEAD_BYTES for op in ops)
+
+    # -- trusts of pruned builds ---------------------------------------------
+
+    def waiting_trusts(self) -> list[str]:
+        """Trust ids of pruned builds that Keystone has not been seen to delete yet."""
+        with unavailable_as_error():
+            return sorted(self._children(self.layout.trusts))
+
+    def forget_trust(self, trust_id: str) -> None:
+        """Keystone deleted it (or never had it): stop trying."""
+        with unavailable_as_error(), contextlib.suppress(NoNodeError):
+            self.client.delete(self.layout.trust(trust_id))
 
     # -- reads ----------------------------------------------------------------
 
@@ -534,6 +563,16 @@ def _idempotency_path(layout: Layout, meta: BuildMeta | None) -> str | None:
     try:
         return layout.idempotency_key(meta.project_id, meta.idempotency_digest)
     except InvalidIdError:
+        return None
+
+
+def _trust_path(layout: Layout, meta: BuildMeta | None, build_id: str) -> str | None:
+    if meta is None or not meta.trust_id:
+        return None
+    try:
+        return layout.trust(meta.trust_id)
+    except InvalidIdError:
+        LOG.warning("build %s: trust id %r is not one, left in Keystone", build_id, meta.trust_id)
         return None
 
 

@@ -25,6 +25,10 @@ class BuildMeta:
     rollback: bool
     request_id: str = ""
     idempotency_digest: str = ""  # names the build's Idempotency-Key entry, if it has one
+    # The Keystone trust workers act for the submitter through ("" = none). Useless
+    # alone: using it takes cool's service user's password, which only cool.conf has.
+    trust_id: str = ""
+    trust_id: str = ""  # the Keystone trust workers act through (openstack provider)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

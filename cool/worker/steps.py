@@ -13,6 +13,7 @@ so whoever runs a step after a takeover knows whether the resource is done
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from cool.clouds.registry import Providers
 from cool.errors import ClaimLostError
 from cool.model import DeletionPolicy, ResourceSpec, ResourceStatus
 from cool.store.records import Note, ResourceRecord
+from cool.template.functions import PathError
 from cool.worker import references
 from cool.worker.ledger import Ledger
 from cool.worker.retry import CLOUD_RETRY, RetryPolicy
@@ -43,7 +45,8 @@ _RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
 @dataclass(frozen=True, slots=True)
 class RunnerSettings:
     parallelism: int = 4  # steps of one build at a time
-    poll_interval_s: float = 0.2  # between two looks at a resource that is not ready
+    poll_interval_s: float = 0.2  # between the first two looks at a resource not ready
+    poll_interval_max_s: float = 2.0  # the wait grows by half each look, up to this
     guard_wait_s: float = 10.0  # how long a SUSPENDED connection may hold a step
     retry: RetryPolicy = CLOUD_RETRY
 
@@ -70,14 +73,24 @@ class Steps:
 
     # -- shared -----------------------------------------------------------------
 
-    def _context(self, spec: ResourceSpec) -> StepContext:
+    def _context(self, spec: ResourceSpec, *, creating: bool = False) -> StepContext:
+        """The step's names, tags and properties. A create's references all resolve (what
+        it depends on is complete); a delete's may not any more, and its ids suffice."""
         meta = self.ledger.meta
+        try:
+            properties = references.resolve(spec.properties, meta, self.ledger.records)
+        except (PathError, TypeError, ValueError):
+            if creating:
+                raise
+            properties = {}
         return StepContext(
             build_id=meta.build_id,
             resource_name=spec.name,
             resource_type=spec.type,
             project_id=meta.project_id,
             build_name=meta.name,
+            trust_id=meta.trust_id,
+            properties=properties,
         )
 
     def _guarded(self, function: Callable[[], Any]) -> Any:
@@ -89,13 +102,15 @@ class Steps:
 
         return self.settings.retry.call(function, before=before)
 
-    def _pause(self, name: str, *, creating: bool = False) -> None:
-        """Between two polls: let go when the worker stops or the build's deadline
-        passed (the physical id is recorded: nothing is lost), abandon when the claim
-        is lost."""
+    def _pause(self, name: str, looks: int, *, creating: bool = False) -> None:
+        """Between two polls (the ``looks``-th wait, from 0, backing off): let go when the
+        worker stops or the build's deadline passed (the physical id is recorded: nothing
+        is lost), abandon when the claim is lost."""
         if self.stopping.is_set() or (creating and self.expired()):
             raise StepStoppedError(name)
-        if self.ledger.fence.lost.wait(self.settings.poll_interval_s):
+        settings = self.settings
+        wait = min(settings.poll_interval_s * 1.5 ** min(looks, 64), settings.poll_interval_max_s)
+        if self.ledger.fence.lost.wait(max(wait, settings.poll_interval_s)):
             raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")
 
     def _update(self, name: str, reason: str, *, progress: int = 0, **changes: Any) -> None:
@@ -122,10 +137,10 @@ class Steps:
     def create(self, name: str) -> None:
         spec = self.specs[name]
         provider = self.providers.for_type(spec.type)
-        ctx = self._context(spec)
         record = self.ledger.record(name)
         if record is not None and record.status is ResourceStatus.CREATE_FAILED:
             raise StepFailedError(self.note(spec, "CREATE", record.error or "failed"))
+        ctx = self._context(spec, creating=True)
         try:
             if record is None:
                 self.ledger.write_resource(
@@ -178,7 +193,7 @@ class Steps:
                     return self._adopt(provider, ctx, spec, found)
                 raise
 
-        properties = references.resolve(spec.properties, self.ledger.meta, self.ledger.records)
+        properties = ctx.properties
         return self._guarded(find_or_create)
 
     def _adopt(
@@ -195,7 +210,7 @@ class Steps:
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, physical_id: str
     ) -> None:
         recreated = 0
-        while True:
+        for looks in itertools.count():
             try:
                 observed: Observed = self._guarded(lambda p=physical_id: provider.observe(ctx, p))
             except ResourceGoneError:
@@ -223,7 +238,7 @@ class Steps:
             record = self.ledger.record(spec.name)
             if record is not None and record.physical_id != physical_id:
                 self._update(spec.name, "create called", physical_id=physical_id)
-            self._pause(spec.name, creating=True)
+            self._pause(spec.name, looks, creating=True)
 
     # -- delete -------------------------------------------------------------------
 
@@ -249,8 +264,10 @@ class Steps:
             for physical_id in sorted(ids):
                 with contextlib.suppress(ResourceGoneError):
                     self._guarded(lambda p=physical_id: provider.delete(ctx, p))
-            while not all(self._guarded(lambda p=p: provider.is_deleted(ctx, p)) for p in ids):
-                self._pause(name)
+            for looks in itertools.count():
+                if all(self._guarded(lambda p=p: provider.is_deleted(ctx, p)) for p in ids):
+                    break
+                self._pause(name, looks)
         except ProviderError as exc:
             self._update(name, str(exc), status=ResourceStatus.DELETE_FAILED, error=str(exc))
             raise StepFailedError(self.note(spec, "DELETE", str(exc))) from exc

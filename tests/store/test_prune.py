@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ from kazoo.client import KazooClient
 
 from cool.model import BuildStatus, Plan, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
+from cool.store import codec
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
 from cool.store.fence import claim
@@ -60,9 +62,10 @@ def finish_build(
     status: BuildStatus = BuildStatus.CREATE_COMPLETE,
     project_id: str = "p1",
     events: int = 2,
+    trust_id: str = "",
 ) -> str:
     """Submit a build, claim it and finish it as a worker would, at ``finished_at``."""
-    build_id = store.submit(plan, project_id=project_id, user_id="u1").build_id
+    build_id = store.submit(plan, project_id=project_id, user_id="u1", trust_id=trust_id).build_id
     fence = claim(store.client, store.layout, build_id, "test-worker")
     assert fence is not None
     state, version = store.state(build_id)
@@ -225,6 +228,27 @@ def test_prune_deletes_the_whole_subtree_and_the_index_entry(
     assert client.exists(layout.pending_build(doomed)) is None
     assert store.project_builds("p1") == [kept]
     assert subtree(client, layout.build(kept)) == kept_before
+
+
+def test_prune_hands_a_builds_trust_over_in_its_transaction(
+    store: BuildStore, pruner: Pruner, plan: Plan
+) -> None:
+    client, layout = store.client, store.layout
+    trust_id = uuid.uuid4().hex
+    trusted = finish_build(store, plan, finished_at=NOW - DAY, trust_id=trust_id)
+    plain = finish_build(store, plan, finished_at=NOW - DAY)
+    assert pruner.waiting_trusts() == []  # nothing waits before a prune (no container yet)
+
+    result = pruner.prune([listed(pruner)[trusted], listed(pruner)[plain]])
+
+    assert sorted(result.pruned) == sorted([trusted, plain])
+    assert result.transactions == 1
+    assert pruner.waiting_trusts() == [trust_id]
+    data, _ = client.get(layout.trust(trust_id))
+    assert codec.loads(data) == {"build_id": trusted}
+    pruner.forget_trust(trust_id)
+    pruner.forget_trust(trust_id)  # already forgotten: fine
+    assert pruner.waiting_trusts() == []
 
 
 def test_prune_never_touches_an_unfinished_build(

@@ -1,0 +1,171 @@
+"""Cinder's types for the openstack provider: volumes and their attachments.
+
+Volumes carry cool's marks as volume metadata, set by the create. An
+attachment is a link (Nova attaches, Cinder records it): its physical id is
+``<server id>:<volume id>`` and it is found by the volume's attachments.
+Deleting a volume that is still attached detaches it first (through Nova)
+and deletes it once it is available again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cool.clouds import openstack_identity as identity
+from cool.clouds.base import Found, Observed, ResourceFailedError, ResourceGoneError, StepContext
+from cool.clouds.openstack_cloud import Cloud, Handler, body, given, show
+
+_FAILED = frozenset({"error", "error_extending", "error_restoring", "error_managing"})
+_DETACHABLE = frozenset({"in-use"})
+
+
+def _attached_to(volume: Any) -> list[str]:
+    return [str(a["server_id"]) for a in volume.attachments or () if a.get("server_id")]
+
+
+class Volume:
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        props = properties
+        attrs: dict[str, Any] = {
+            "name": props.get("name") or ctx.cloud_name,
+            "metadata": {**dict(props.get("metadata") or {}), **identity.metadata(ctx)},
+            **body(
+                props,
+                {
+                    "size": "size",
+                    "description": "description",
+                    "volume_type": "volume_type",
+                    "availability_zone": "availability_zone",
+                    "snapshot_id": "snapshot_id",
+                    "source_volid": "source_volume_id",
+                    "backup_id": "backup_id",
+                    "scheduler_hints": "scheduler_hints",
+                    "multiattach": "is_multiattach",
+                },
+            ),
+        }
+        image = props.get("image") or props.get("imageRef")
+        if given(image):
+            attrs["image_id"] = cloud.image_id(image)
+        return str(cloud.conn.block_storage.create_volume(**attrs).id)
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        # Cinder filters on metadata server-side; the check here is the proof.
+        volumes = cloud.conn.block_storage.volumes(metadata=identity.metadata(ctx))
+        return identity.oldest_first(
+            volumes,
+            keep=lambda v: identity.carries(ctx, v.metadata) and v.status != "deleting",
+        )
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        volume = cloud.conn.block_storage.get_volume(physical_id)
+        if volume.status in _FAILED:
+            return Observed(ready=False, failed=f"volume went to {volume.status}")
+        if volume.status not in ("available", "in-use"):
+            return Observed(ready=False)
+        if ctx.properties.get("read_only") and (volume.metadata or {}).get("readonly") != "True":
+            cloud.conn.block_storage.set_volume_readonly(volume, True)
+        shown = show(volume)
+        metadata = {k: v for k, v in (volume.metadata or {}).items() if k not in ctx.tags}
+        return Observed(
+            ready=True,
+            attributes={
+                "availability_zone": volume.availability_zone,
+                "size": volume.size,
+                "snapshot_id": volume.snapshot_id,
+                "display_name": volume.name,
+                "display_description": volume.description,
+                "volume_type": volume.volume_type,
+                "metadata": metadata,
+                "metadata_values": metadata,
+                "source_volid": volume.source_volume_id,
+                "status": volume.status,
+                "created_at": volume.created_at,
+                "bootable": volume.is_bootable,
+                "encrypted": volume.is_encrypted,
+                "attachments": shown.get("attachments", []),
+                "attachments_list": shown.get("attachments", []),
+                "multiattach": volume.is_multiattach,
+                "show": shown,
+            },
+        )
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        volume = cloud.conn.block_storage.find_volume(physical_id, ignore_missing=True)
+        if volume is None:
+            return
+        servers = _attached_to(volume)
+        if not servers:
+            cloud.conn.block_storage.delete_volume(physical_id, ignore_missing=True)
+        for server in servers:  # detach first; is_deleted deletes it once available
+            cloud.conn.compute.delete_volume_attachment(server, physical_id, ignore_missing=True)
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        volume = cloud.conn.block_storage.find_volume(physical_id, ignore_missing=True)
+        if volume is None:
+            return True
+        if volume.status == "error_deleting":
+            raise ResourceFailedError(f"volume {physical_id} went to error_deleting")
+        if volume.status in ("available", "error") and not _attached_to(volume):
+            cloud.conn.block_storage.delete_volume(physical_id, ignore_missing=True)
+        elif volume.status in _DETACHABLE:  # a detach that did not happen (yet)
+            for server in _attached_to(volume):
+                cloud.conn.compute.delete_volume_attachment(
+                    server, physical_id, ignore_missing=True
+                )
+        return False
+
+
+class VolumeAttachment:
+    """A link: ``<server id>:<volume id>``; ready when Cinder shows it in-use on the server."""
+
+    @staticmethod
+    def _ids(physical_id: str) -> tuple[str, str]:
+        server, _, volume = physical_id.partition(":")
+        return server, volume
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        server, volume = str(properties["instance_uuid"]), str(properties["volume_id"])
+        attrs = {"device": properties["mountpoint"]} if given(properties.get("mountpoint")) else {}
+        cloud.conn.compute.create_volume_attachment(server, volume_id=volume, **attrs)
+        return f"{server}:{volume}"
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        server = ctx.properties.get("instance_uuid")
+        volume_id = ctx.properties.get("volume_id")
+        if not (given(server) and given(volume_id)):
+            return []
+        volume = cloud.conn.block_storage.find_volume(str(volume_id), ignore_missing=True)
+        if volume is None or str(server) not in _attached_to(volume):
+            return []
+        return [Found(f"{server}:{volume_id}")]
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        server, volume_id = self._ids(physical_id)
+        volume = cloud.conn.block_storage.get_volume(volume_id)
+        if volume.status == "error_attaching":
+            return Observed(ready=False, failed=f"volume {volume_id} went to error_attaching")
+        if server in _attached_to(volume) and volume.status == "in-use":
+            attachment = next(a for a in volume.attachments if str(a.get("server_id")) == server)
+            return Observed(ready=True, attributes={"show": dict(attachment)})
+        if volume.status in ("attaching", "reserved"):
+            return Observed(ready=False)
+        raise ResourceGoneError(f"volume {volume_id} is not attached to server {server}")
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        server, volume = self._ids(physical_id)
+        cloud.conn.compute.delete_volume_attachment(server, volume, ignore_missing=True)
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        server, volume_id = self._ids(physical_id)
+        volume = cloud.conn.block_storage.find_volume(volume_id, ignore_missing=True)
+        return volume is None or (
+            server not in _attached_to(volume) and volume.status != "detaching"
+        )
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "OS::Cinder::Volume": Volume(),
+    "OS::Cinder::VolumeAttachment": VolumeAttachment(),
+}

@@ -1,0 +1,95 @@
+"""What each resource type's handler gets from the openstack provider, and owes it.
+
+A handler (one per resource type, in :mod:`cool.clouds.openstack_neutron`,
+:mod:`~cool.clouds.openstack_nova` and :mod:`~cool.clouds.openstack_cinder`)
+speaks openstacksdk; the provider (:mod:`cool.clouds.openstack`) gives it a
+:class:`Cloud` and turns whatever it raises into cool's errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from openstack import exceptions as os_exceptions
+from openstack.connection import Connection
+
+from cool.clouds.base import Found, Observed, ProviderError, StepContext
+
+ACTIVE_OR_DOWN = frozenset({"ACTIVE", "DOWN"})  # Neutron's "built", as Heat reads it
+
+
+def given(value: Any) -> bool:
+    """Set in the template: not absent, null or empty."""
+    if value is None:
+        return False
+    return not (isinstance(value, str | list | dict) and len(value) == 0)
+
+
+def body(properties: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """The given properties among ``names`` (template name -> API name)."""
+    return {api: properties[name] for name, api in names.items() if given(properties.get(name))}
+
+
+def show(resource: Any) -> dict[str, Any]:
+    """A resource as its API shows it (Heat's ``show`` attribute), JSON-ready."""
+    shown = resource.to_dict(computed=False, original_names=True)
+    shown.pop("location", None)
+    return {k: v for k, v in shown.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Cloud:
+    """One authority in one cloud: the openstacksdk connection, and lookups by name or id."""
+
+    conn: Connection
+
+    def _find(self, finder: Any, kind: str, ref: Any, **filters: Any) -> Any:
+        try:
+            return finder(str(ref), ignore_missing=False, **filters)
+        except os_exceptions.ResourceNotFound as exc:
+            # Not ResourceGoneError: what is missing is what the template names.
+            raise ProviderError(f"{kind} {ref!r} not found") from exc
+        except os_exceptions.DuplicateResource as exc:
+            raise ProviderError(f"{kind} {ref!r} is ambiguous: give its id") from exc
+
+    def network(self, ref: Any) -> Any:
+        return self._find(self.conn.network.find_network, "network", ref)
+
+    def network_id(self, ref: Any) -> str:
+        return str(self.network(ref).id)
+
+    def subnet_id(self, ref: Any) -> str:
+        return str(self._find(self.conn.network.find_subnet, "subnet", ref).id)
+
+    def port_id(self, ref: Any) -> str:
+        return str(self._find(self.conn.network.find_port, "port", ref).id)
+
+    def router_id(self, ref: Any) -> str:
+        return str(self._find(self.conn.network.find_router, "router", ref).id)
+
+    def security_group_ids(self, refs: Iterable[Any]) -> list[str]:
+        project = self.conn.current_project_id
+        finder = self.conn.network.find_security_group
+        return [str(self._find(finder, "security group", r, project_id=project).id) for r in refs]
+
+    def image_id(self, ref: Any) -> str:
+        return str(self._find(self.conn.image.find_image, "image", ref).id)
+
+    def flavor_id(self, ref: Any) -> str:
+        return str(self._find(self.conn.compute.find_flavor, "flavor", ref).id)
+
+
+class Handler(Protocol):
+    """One resource type in openstacksdk terms; the provider's protocol, per type."""
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str: ...
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]: ...
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed: ...
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None: ...
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool: ...

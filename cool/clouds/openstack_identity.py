@@ -1,0 +1,78 @@
+"""How the openstack provider marks a cloud resource as one build step's, and finds it.
+
+Adoption (DESIGN.md section 5) needs an identity the cloud keeps *atomically
+with the create*: a mark added by a second call after the create could be
+lost with the worker that was to make it. Each service offers its own:
+
+- Neutron: tags in the create's body (``cool-build=<id>``, ``cool-resource=<name>``),
+  listed with the ``tags`` filter (every tag must match);
+- Nova servers: the same tags (Nova allows 60 characters a tag, so a long
+  resource name is shortened to a digest) and, exact, server metadata;
+- Cinder volumes: volume metadata (``cool-build``, ``cool-resource``);
+- Nova key pairs have neither: their identity is their name, and cool writes
+  the tags into the public key's comment (see :mod:`cool.clouds.openstack_nova`).
+
+A found resource counts as the step's only when its exact marks match
+(:func:`carries`): a list filter is a shortcut, never the proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from cool.clouds.base import TAG_BUILD, TAG_RESOURCE, Found, StepContext
+
+_NOVA_TAG_MAX = 60
+
+
+def neutron_tags(ctx: StepContext) -> list[str]:
+    return [f"{TAG_BUILD}={ctx.build_id}", f"{TAG_RESOURCE}={ctx.resource_name}"]
+
+
+def nova_tags(ctx: StepContext) -> list[str]:
+    """Neutron's tags, a long resource name replaced by its digest (Nova's 60 characters)."""
+    resource = f"{TAG_RESOURCE}={ctx.resource_name}"
+    if len(resource) > _NOVA_TAG_MAX:
+        digest = hashlib.sha256(ctx.resource_name.encode()).hexdigest()[:32]
+        resource = f"{TAG_RESOURCE}=sha256:{digest}"
+    return [f"{TAG_BUILD}={ctx.build_id}", resource]
+
+
+def metadata(ctx: StepContext) -> dict[str, str]:
+    """The exact marks, for services with key-value metadata (Nova, Cinder)."""
+    return dict(ctx.tags)
+
+
+def has_tags(ctx: StepContext, tags: Iterable[str] | None) -> bool:
+    return set(neutron_tags(ctx)) <= set(tags or ())
+
+
+def carries(ctx: StepContext, meta: Mapping[str, Any] | None) -> bool:
+    meta = meta or {}
+    return all(meta.get(key) == value for key, value in ctx.tags.items())
+
+
+def timestamp(value: Any) -> float:
+    """A service's ISO 8601 time (with or without zone, Z or offset) in epoch seconds; 0 if none."""
+    if not value:
+        return 0.0
+    text = str(value).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:  # Nova and Cinder write UTC without saying so
+        text += "+00:00"
+        moment = datetime.fromisoformat(text)
+    return moment.timestamp()
+
+
+def oldest_first(resources: Iterable[Any], *, keep: Any = lambda _r: True) -> list[Found]:
+    """Resources (openstacksdk objects with ``id`` and ``created_at``) kept by ``keep``."""
+    found = [
+        Found(str(r.id), timestamp(getattr(r, "created_at", None))) for r in resources if keep(r)
+    ]
+    return sorted(found, key=lambda f: (f.created_at, f.physical_id))

@@ -1,0 +1,483 @@
+"""Neutron's types for the openstack provider: networks, subnets, routers and their
+interfaces, ports, security groups and floating IPs.
+
+Resources with Neutron's standard attributes carry cool's tags from their
+create on (:mod:`cool.clouds.openstack_identity`). Router interfaces and
+floating IP associations are links, not resources: they are found by what
+they link. Deletes wait for Neutron's "in use" conflicts (409, retried by the
+worker) to clear, and a router's own interfaces go before the router.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from openstack import exceptions as os_exceptions
+
+from cool.clouds import openstack_identity as identity
+from cool.clouds.base import (
+    Found,
+    Observed,
+    ProviderError,
+    ResourceFailedError,
+    ResourceGoneError,
+    StepContext,
+)
+from cool.clouds.openstack_cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, show
+
+_ROUTER_INTERFACE_OWNERS = (
+    "network:router_interface",
+    "network:router_interface_distributed",
+    "network:ha_router_replicated_interface",
+)
+
+
+def _picked(resource: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """Heat's attributes of a Neutron resource: its API fields by those names, and ``show``."""
+    shown = show(resource)
+    shown.setdefault("tenant_id", shown.get("project_id"))
+    return {**{name: shown.get(name) for name in names}, "show": shown}
+
+
+class _Tagged:
+    """A Neutron resource with standard attributes: tagged at create, found by its tags."""
+
+    kind = ""  # openstacksdk's proxy noun: network, subnet, router, port, security_group, ip
+    plural = ""
+    attributes: tuple[str, ...] = ()
+    waits_for_status = False  # ACTIVE or DOWN before it counts as built (as Heat)
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        raise NotImplementedError
+
+    def _proxy(self, cloud: Cloud, verb: str) -> Callable[..., Any]:
+        return getattr(cloud.conn.network, f"{verb}_{self.kind}")
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        attrs = {
+            **dict(properties.get("value_specs") or {}),
+            **self._create_body(cloud, ctx, properties),
+        }
+        attrs["tags"] = [*(properties.get("tags") or ()), *identity.neutron_tags(ctx)]
+        return str(self._proxy(cloud, "create")(**attrs).id)
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        listing = getattr(cloud.conn.network, self.plural)
+        tagged = listing(tags=",".join(identity.neutron_tags(ctx)))
+        return identity.oldest_first(tagged, keep=lambda r: identity.has_tags(ctx, r.tags))
+
+    def _get(self, cloud: Cloud, physical_id: str) -> Any:
+        return self._proxy(cloud, "get")(physical_id)  # NotFound: the boundary's ResourceGoneError
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        resource = self._get(cloud, physical_id)
+        status = str(getattr(resource, "status", "") or "")
+        if status == "ERROR":
+            return Observed(ready=False, failed=f"{self.kind.replace('_', ' ')} went to ERROR")
+        ready = not self.waits_for_status or status in ACTIVE_OR_DOWN
+        return Observed(ready=ready, attributes=self._attributes(cloud, resource) if ready else {})
+
+    def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
+        return _picked(resource, self.attributes)
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        self._proxy(cloud, "delete")(physical_id, ignore_missing=True)
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        return self._proxy(cloud, "find")(physical_id, ignore_missing=True) is None
+
+
+def _project(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {"project_id": props["tenant_id"]} if given(props.get("tenant_id")) else {}
+
+
+class Net(_Tagged):
+    kind, plural = "network", "networks"
+    waits_for_status = True
+    attributes = (
+        "status", "name", "subnets", "admin_state_up", "tenant_id", "port_security_enabled",
+        "mtu", "qos_policy_id", "l2_adjacency", "segments",
+    )  # fmt: skip
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        attrs = body(
+            props,
+            {
+                "admin_state_up": "admin_state_up",
+                "shared": "shared",
+                "port_security_enabled": "port_security_enabled",
+                "dns_domain": "dns_domain",
+            },
+        )
+        if given(props.get("qos_policy")):
+            attrs["qos_policy_id"] = str(
+                cloud._find(
+                    cloud.conn.network.find_qos_policy, "QoS policy", props["qos_policy"]
+                ).id
+            )
+        return {"name": props.get("name") or ctx.cloud_name, **attrs, **_project(props)}
+
+
+class Subnet(_Tagged):
+    kind, plural = "subnet", "subnets"
+    attributes = (
+        "name", "network_id", "tenant_id", "allocation_pools", "gateway_ip", "host_routes",
+        "ip_version", "cidr", "dns_nameservers", "enable_dhcp",
+    )  # fmt: skip
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        attrs = body(
+            props,
+            {
+                "cidr": "cidr",
+                "ip_version": "ip_version",
+                "enable_dhcp": "enable_dhcp",
+                "allocation_pools": "allocation_pools",
+                "dns_nameservers": "dns_nameservers",
+                "host_routes": "host_routes",
+                "ipv6_ra_mode": "ipv6_ra_mode",
+                "ipv6_address_mode": "ipv6_address_mode",
+                "prefixlen": "prefixlen",
+            },
+        )
+        attrs["network_id"] = cloud.network_id(props.get("network") or props.get("network_id"))
+        if "gateway_ip" in props and props["gateway_ip"] is not None:
+            # Heat: an empty gateway_ip means no gateway; absent means Neutron picks one.
+            attrs["gateway_ip"] = props["gateway_ip"] or None
+        if given(props.get("subnetpool")):
+            pool = cloud._find(
+                cloud.conn.network.find_subnet_pool, "subnet pool", props["subnetpool"]
+            )
+            attrs["subnetpool_id"] = str(pool.id)
+        if given(props.get("segment")):
+            segment = cloud._find(cloud.conn.network.find_segment, "segment", props["segment"])
+            attrs["segment_id"] = str(segment.id)
+        return {"name": props.get("name") or ctx.cloud_name, **attrs, **_project(props)}
+
+
+class Router(_Tagged):
+    kind, plural = "router", "routers"
+    waits_for_status = True
+    attributes = ("status", "external_gateway_info", "name", "admin_state_up", "tenant_id")
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        attrs = body(
+            props, {"admin_state_up": "admin_state_up", "distributed": "distributed", "ha": "ha"}
+        )
+        gateway = props.get("external_gateway_info")
+        if given(gateway):
+            info: dict[str, Any] = {"network_id": cloud.network_id(gateway["network"])}
+            if gateway.get("enable_snat") is not None:
+                info["enable_snat"] = gateway["enable_snat"]
+            fixed = [
+                {
+                    **({"ip_address": f["ip_address"]} if given(f.get("ip_address")) else {}),
+                    **(
+                        {"subnet_id": cloud.subnet_id(f["subnet"])}
+                        if given(f.get("subnet"))
+                        else {}
+                    ),
+                }
+                for f in gateway.get("external_fixed_ips") or ()
+            ]
+            if fixed:
+                info["external_fixed_ips"] = fixed
+            attrs["external_gateway_info"] = info
+        return {"name": props.get("name") or ctx.cloud_name, **attrs}
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        """Its interfaces first: Neutron refuses to delete a router that has any."""
+        network = cloud.conn.network
+        for owner in _ROUTER_INTERFACE_OWNERS:
+            for port in network.ports(device_id=physical_id, device_owner=owner):
+                with contextlib.suppress(os_exceptions.NotFoundException):
+                    network.remove_interface_from_router(physical_id, port_id=port.id)
+        network.delete_router(physical_id, ignore_missing=True)
+
+
+class Port(_Tagged):
+    kind, plural = "port", "ports"
+    waits_for_status = True
+    attributes = (
+        "admin_state_up", "device_id", "device_owner", "fixed_ips", "mac_address", "name",
+        "network_id", "security_groups", "status", "tenant_id", "allowed_address_pairs",
+        "port_security_enabled", "qos_policy_id", "dns_assignment",
+    )  # fmt: skip
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        attrs = body(
+            props,
+            {
+                "admin_state_up": "admin_state_up",
+                "device_id": "device_id",
+                "device_owner": "device_owner",
+                "mac_address": "mac_address",
+                "allowed_address_pairs": "allowed_address_pairs",
+                "binding:vnic_type": "binding:vnic_type",
+                "port_security_enabled": "port_security_enabled",
+                "dns_name": "dns_name",
+                "propagate_uplink_status": "propagate_uplink_status",
+            },
+        )
+        attrs["network_id"] = cloud.network_id(props.get("network") or props.get("network_id"))
+        if props.get("no_fixed_ips"):
+            attrs["fixed_ips"] = []
+        elif given(props.get("fixed_ips")):
+            attrs["fixed_ips"] = [_fixed_ip(cloud, f) for f in props["fixed_ips"]]
+        if props.get("security_groups") is not None:
+            attrs["security_group_ids"] = cloud.security_group_ids(props["security_groups"])
+        if given(props.get("qos_policy")):
+            policy = cloud._find(
+                cloud.conn.network.find_qos_policy, "QoS policy", props["qos_policy"]
+            )
+            attrs["qos_policy_id"] = str(policy.id)
+        if "binding:vnic_type" in attrs:
+            attrs["binding_vnic_type"] = attrs.pop("binding:vnic_type")
+        return {"name": props.get("name") or ctx.cloud_name, **attrs}
+
+    def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
+        attributes = _picked(resource, self.attributes)
+        subnet_ids = {f.get("subnet_id") for f in resource.fixed_ips or () if f.get("subnet_id")}
+        attributes["subnets"] = [
+            show(cloud.conn.network.get_subnet(subnet_id)) for subnet_id in sorted(subnet_ids)
+        ]
+        attributes["network"] = show(cloud.conn.network.get_network(resource.network_id))
+        return attributes
+
+
+def _fixed_ip(cloud: Cloud, entry: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    subnet = entry.get("subnet") or entry.get("subnet_id")
+    if given(subnet):
+        out["subnet_id"] = cloud.subnet_id(subnet)
+    if given(entry.get("ip_address")):
+        out["ip_address"] = entry["ip_address"]
+    return out
+
+
+class SecurityGroup(_Tagged):
+    """Rules are reconciled on every look until they are exactly the template's, so a
+    group adopted half-made (a worker died between two rule creates) is completed."""
+
+    kind, plural = "security_group", "security_groups"
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        return {
+            "name": props.get("name") or ctx.cloud_name,
+            **body(props, {"description": "description"}),
+        }
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        physical_id = super().create(cloud, ctx, properties)
+        self._converge(cloud, physical_id, properties)
+        return physical_id
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        self._get(cloud, physical_id)  # gone: ResourceGoneError
+        self._converge(cloud, physical_id, ctx.properties)
+        return Observed(ready=True, attributes={"show": show(self._get(cloud, physical_id))})
+
+    def _converge(self, cloud: Cloud, group_id: str, props: Mapping[str, Any]) -> None:
+        converge_rules(cloud, group_id, props.get("rules"))
+
+
+def _rule_key(rule: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        rule.get("direction") or "ingress",
+        rule.get("ethertype") or "IPv4",
+        (str(rule["protocol"]) if rule.get("protocol") is not None else None),
+        rule.get("port_range_min"),
+        rule.get("port_range_max"),
+        rule.get("remote_ip_prefix"),
+        rule.get("remote_group_id"),
+    )
+
+
+def _wanted_rule(group_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A template rule as Neutron's body, Heat's way: remote_mode says which remote
+    counts; a remote_group_id left empty is the group itself."""
+    mode = rule.get("remote_mode") or "remote_ip_prefix"
+    out: dict[str, Any] = {
+        "direction": rule.get("direction") or "ingress",
+        "ethertype": rule.get("ethertype") or "IPv4",
+        "protocol": (str(rule["protocol"]) if given(rule.get("protocol")) else None),
+        "port_range_min": rule.get("port_range_min"),
+        "port_range_max": rule.get("port_range_max"),
+        "remote_ip_prefix": None,
+        "remote_group_id": None,
+    }
+    if mode == "remote_group_id":
+        out["remote_group_id"] = rule.get("remote_group_id") or group_id
+    else:
+        out["remote_ip_prefix"] = rule.get("remote_ip_prefix") or None
+    return out
+
+
+def converge_rules(cloud: Cloud, group_id: str, rules: Any) -> None:
+    """Make the group's rules the template's. Neutron's default egress rules stay only
+    when the template gives no egress rule (Heat's rule)."""
+    network = cloud.conn.network
+    wanted = [_wanted_rule(group_id, r) for r in rules or ()]
+    wanted_keys = {_rule_key(r) for r in wanted}
+    gives_egress = any(r["direction"] == "egress" for r in wanted)
+    existing = list(network.security_group_rules(security_group_id=group_id))
+    have = {_rule_key(r.to_dict()) for r in existing}
+    for rule in existing:
+        if (
+            rule.direction == "egress"
+            and gives_egress
+            and _rule_key(rule.to_dict()) not in wanted_keys
+        ):
+            network.delete_security_group_rule(rule.id, ignore_missing=True)
+    for rule in wanted:
+        if _rule_key(rule) in have:
+            continue
+        with contextlib.suppress(os_exceptions.ConflictException):  # made by a lost reply
+            network.create_security_group_rule(
+                security_group_id=group_id, **{k: v for k, v in rule.items() if v is not None}
+            )
+        have.add(_rule_key(rule))
+
+
+class FloatingIP(_Tagged):
+    kind, plural = "ip", "ips"
+    attributes = (
+        "router_id", "tenant_id", "floating_network_id", "fixed_ip_address",
+        "floating_ip_address", "port_id",
+    )  # fmt: skip
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        network = props.get("floating_network") or props.get("floating_network_id")
+        attrs: dict[str, Any] = {
+            "floating_network_id": cloud.network_id(network),
+            "description": ctx.cloud_name,
+            **body(
+                props,
+                {
+                    "fixed_ip_address": "fixed_ip_address",
+                    "floating_ip_address": "floating_ip_address",
+                    "dns_name": "dns_name",
+                    "dns_domain": "dns_domain",
+                },
+            ),
+        }
+        if given(props.get("floating_subnet")):
+            attrs["subnet_id"] = cloud.subnet_id(props["floating_subnet"])
+        if given(props.get("port_id")):
+            attrs["port_id"] = cloud.port_id(props["port_id"])
+        return attrs
+
+
+class FloatingIPAssociation:
+    """A link: its physical id is ``<floating IP id>:<port id>``."""
+
+    def _ids(self, cloud: Cloud, props: Mapping[str, Any]) -> tuple[str, str]:
+        return str(props["floatingip_id"]), cloud.port_id(props["port_id"])
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        fip, port = self._ids(cloud, properties)
+        attrs = body(properties, {"fixed_ip_address": "fixed_ip_address"})
+        cloud.conn.network.update_ip(fip, port_id=port, **attrs)
+        return f"{fip}:{port}"
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        props = ctx.properties
+        if not (given(props.get("floatingip_id")) and given(props.get("port_id"))):
+            return []
+        fip = cloud.conn.network.find_ip(str(props["floatingip_id"]), ignore_missing=True)
+        port = str(props["port_id"])
+        return [Found(f"{fip.id}:{port}")] if fip is not None and fip.port_id == port else []
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        fip_id, port_id = physical_id.split(":", 1)
+        fip = cloud.conn.network.get_ip(fip_id)
+        if fip.port_id == port_id:
+            return Observed(ready=True, attributes={"show": show(fip)})
+        if fip.port_id:
+            raise ResourceFailedError(f"floating IP {fip_id} is associated with port {fip.port_id}")
+        raise ResourceGoneError(f"floating IP {fip_id} is not associated")
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        fip_id, port_id = physical_id.split(":", 1)
+        fip = cloud.conn.network.find_ip(fip_id, ignore_missing=True)
+        if fip is not None and fip.port_id == port_id:
+            cloud.conn.network.update_ip(fip_id, port_id=None)
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        fip_id, port_id = physical_id.split(":", 1)
+        fip = cloud.conn.network.find_ip(fip_id, ignore_missing=True)
+        return fip is None or fip.port_id != port_id
+
+
+class RouterInterface:
+    """A link: its physical id is ``<router id>:subnet_id=<id>`` or ``:port_id=<id>`` (Heat's)."""
+
+    def _target(self, cloud: Cloud, props: Mapping[str, Any]) -> tuple[str, str, str]:
+        router = cloud.router_id(props.get("router") or props.get("router_id"))
+        if given(props.get("subnet") or props.get("subnet_id")):
+            return router, "subnet_id", cloud.subnet_id(props.get("subnet") or props["subnet_id"])
+        return router, "port_id", cloud.port_id(props.get("port") or props["port_id"])
+
+    @staticmethod
+    def _parse(physical_id: str) -> tuple[str, str, str]:
+        router, _, link = physical_id.partition(":")
+        key, _, value = link.partition("=")
+        return router, key, value
+
+    def _present(self, cloud: Cloud, router: str, key: str, value: str) -> bool:
+        ports = cloud.conn.network.ports(device_id=router)
+        if key == "port_id":
+            return any(p.id == value for p in ports)
+        return any(
+            p.device_owner in _ROUTER_INTERFACE_OWNERS
+            and any(f.get("subnet_id") == value for f in p.fixed_ips or ())
+            for p in ports
+        )
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        router, key, value = self._target(cloud, properties)
+        cloud.conn.network.add_interface_to_router(router, **{key: value})
+        return f"{router}:{key}={value}"
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        """The link itself, from the step's properties (a router or subnet that is
+        gone has no interface left to find)."""
+        try:
+            router, key, value = self._target(cloud, ctx.properties)
+        except (KeyError, ProviderError):
+            return []
+        return (
+            [Found(f"{router}:{key}={value}")] if self._present(cloud, router, key, value) else []
+        )
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        router, key, value = self._parse(physical_id)
+        cloud.conn.network.get_router(router)  # gone router: ResourceGoneError
+        if not self._present(cloud, router, key, value):
+            raise ResourceGoneError(f"router {router} has no interface with {key} {value}")
+        return Observed(ready=True, attributes={"show": {"router_id": router, key: value}})
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        router, key, value = self._parse(physical_id)
+        with contextlib.suppress(os_exceptions.NotFoundException):
+            cloud.conn.network.remove_interface_from_router(router, **{key: value})
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        router, key, value = self._parse(physical_id)
+        if cloud.conn.network.find_router(router, ignore_missing=True) is None:
+            return True
+        return not self._present(cloud, router, key, value)
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "OS::Neutron::Net": Net(),
+    "OS::Neutron::Subnet": Subnet(),
+    "OS::Neutron::Router": Router(),
+    "OS::Neutron::RouterInterface": RouterInterface(),
+    "OS::Neutron::Port": Port(),
+    "OS::Neutron::SecurityGroup": SecurityGroup(),
+    "OS::Neutron::FloatingIP": FloatingIP(),
+    "OS::Neutron::FloatingIPAssociation": FloatingIPAssociation(),
+}
