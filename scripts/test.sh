@@ -6,6 +6,7 @@ source "$(dirname "$0")/setup-env.sh"
 cool_setup_env test
 cool_need_zookeeper
 cool_need_keystone
+cool_need_openstack
 cool_need_tmux
 cd "$COOL_ROOT"
 echo "==> ruff" >&2

@@ -9,6 +9,7 @@ and deletes it once it is available again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,7 +53,10 @@ class Volume:
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         # Cinder filters on metadata server-side; the check here is the proof.
-        volumes = cloud.conn.block_storage.volumes(metadata=identity.metadata(ctx))
+        # openstacksdk calls the metadata filter "properties"; Cinder reads it as one
+        # literal dict (a dict given to openstacksdk would be sent as repeated keys).
+        marks = json.dumps(identity.metadata(ctx))
+        volumes = cloud.conn.block_storage.volumes(properties=marks)
         return identity.oldest_first(
             volumes,
             keep=lambda v: identity.carries(ctx, v.metadata) and v.status != "deleting",

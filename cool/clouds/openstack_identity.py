@@ -4,8 +4,12 @@ Adoption (DESIGN.md section 5) needs an identity the cloud keeps *atomically
 with the create*: a mark added by a second call after the create could be
 lost with the worker that was to make it. Each service offers its own:
 
-- Neutron: tags in the create's body (``cool-build=<id>``, ``cool-resource=<name>``),
-  listed with the ``tags`` filter (every tag must match);
+- Neutron: the ``description`` (``cool-build=<id>,cool-resource=<name>``), the one
+  field every Neutron resource takes in its create and filters on; Neutron's tags
+  (``cool-build=<id>``, ``cool-resource=<name>``) are what operators filter on, but
+  Neutron 2026.1 accepts them in a create's body for ports only, so the other
+  resources get them right after, and a worker that takes over adds them if the
+  one that created the resource died first;
 - Nova servers: the same tags (Nova allows 60 characters a tag, so a long
   resource name is shortened to a digest) and, exact, server metadata;
 - Cinder volumes: volume metadata (``cool-build``, ``cool-resource``);
@@ -39,6 +43,22 @@ def nova_tags(ctx: StepContext) -> list[str]:
         digest = hashlib.sha256(ctx.resource_name.encode()).hexdigest()[:32]
         resource = f"{TAG_RESOURCE}=sha256:{digest}"
     return [f"{TAG_BUILD}={ctx.build_id}", resource]
+
+
+_DESCRIPTION_MAX = 255
+
+
+def mark(ctx: StepContext) -> str:
+    """The step's mark in one string (a Neutron description, a public key's comment)."""
+    text = ",".join(neutron_tags(ctx))
+    if len(text) > _DESCRIPTION_MAX:
+        digest = hashlib.sha256(ctx.resource_name.encode()).hexdigest()[:32]
+        text = f"{TAG_BUILD}={ctx.build_id},{TAG_RESOURCE}=sha256:{digest}"
+    return text
+
+
+def marked(ctx: StepContext, description: str | None) -> bool:
+    return mark(ctx) in (description or "")
 
 
 def metadata(ctx: StepContext) -> dict[str, str]:

@@ -26,7 +26,9 @@ from cool.clouds.base import (
     StepContext,
 )
 from cool.clouds.openstack_cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, show
+from cool.clouds.openstack_errors import cloud_message
 
+_SDK_NAMES = {"subnet_id": "subnet", "port_id": "port"}  # openstacksdk's (it renamed them)
 _ROUTER_INTERFACE_OWNERS = (
     "network:router_interface",
     "network:router_interface_distributed",
@@ -55,18 +57,37 @@ class _Tagged:
     def _proxy(self, cloud: Cloud, verb: str) -> Callable[..., Any]:
         return getattr(cloud.conn.network, f"{verb}_{self.kind}")
 
+    tags_in_create = False  # Neutron takes tags in a create's body for ports only
+
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         attrs = {
             **dict(properties.get("value_specs") or {}),
             **self._create_body(cloud, ctx, properties),
         }
-        attrs["tags"] = [*(properties.get("tags") or ()), *identity.neutron_tags(ctx)]
-        return str(self._proxy(cloud, "create")(**attrs).id)
+        attrs["description"] = self._description(ctx, properties)
+        if self.tags_in_create:
+            attrs["tags"] = self._tags(ctx)
+        resource = self._proxy(cloud, "create")(**attrs)
+        if not self.tags_in_create:
+            cloud.conn.network.set_tags(resource, self._tags(ctx))
+        return str(resource.id)
+
+    @staticmethod
+    def _tags(ctx: StepContext) -> list[str]:
+        return [*(ctx.properties.get("tags") or ()), *identity.neutron_tags(ctx)]
+
+    def _description(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        return identity.mark(ctx)
+
+    def _find_filters(self, ctx: StepContext) -> dict[str, Any]:
+        return {"description": identity.mark(ctx)}
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         listing = getattr(cloud.conn.network, self.plural)
-        tagged = listing(tags=",".join(identity.neutron_tags(ctx)))
-        return identity.oldest_first(tagged, keep=lambda r: identity.has_tags(ctx, r.tags))
+        return identity.oldest_first(
+            listing(**self._find_filters(ctx)),
+            keep=lambda r: identity.marked(ctx, r.description),
+        )
 
     def _get(self, cloud: Cloud, physical_id: str) -> Any:
         return self._proxy(cloud, "get")(physical_id)  # NotFound: the boundary's ResourceGoneError
@@ -77,7 +98,12 @@ class _Tagged:
         if status == "ERROR":
             return Observed(ready=False, failed=f"{self.kind.replace('_', ' ')} went to ERROR")
         ready = not self.waits_for_status or status in ACTIVE_OR_DOWN
-        return Observed(ready=ready, attributes=self._attributes(cloud, resource) if ready else {})
+        if not ready:
+            return Observed(ready=False)
+        tags = self._tags(ctx)
+        if not set(tags) <= set(resource.tags or ()):  # its creator died before tagging it
+            cloud.conn.network.set_tags(resource, sorted({*(resource.tags or ()), *tags}))
+        return Observed(ready=True, attributes=self._attributes(cloud, resource))
 
     def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
         return _picked(resource, self.attributes)
@@ -193,13 +219,14 @@ class Router(_Tagged):
         for owner in _ROUTER_INTERFACE_OWNERS:
             for port in network.ports(device_id=physical_id, device_owner=owner):
                 with contextlib.suppress(os_exceptions.NotFoundException):
-                    network.remove_interface_from_router(physical_id, port_id=port.id)
+                    network.remove_interface_from_router(physical_id, port=port.id)
         network.delete_router(physical_id, ignore_missing=True)
 
 
 class Port(_Tagged):
     kind, plural = "port", "ports"
     waits_for_status = True
+    tags_in_create = True
     attributes = (
         "admin_state_up", "device_id", "device_owner", "fixed_ips", "mac_address", "name",
         "network_id", "security_groups", "status", "tenant_id", "allowed_address_pairs",
@@ -264,10 +291,15 @@ class SecurityGroup(_Tagged):
     kind, plural = "security_group", "security_groups"
 
     def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
-        return {
-            "name": props.get("name") or ctx.cloud_name,
-            **body(props, {"description": "description"}),
-        }
+        return {"name": props.get("name") or ctx.cloud_name}
+
+    def _description(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        """The template's description, with the mark after it."""
+        given_text = str(properties.get("description") or "")
+        return f"{given_text} ({identity.mark(ctx)})" if given_text else identity.mark(ctx)
+
+    def _find_filters(self, ctx: StepContext) -> dict[str, Any]:
+        return {"name": ctx.properties.get("name") or ctx.cloud_name}
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         physical_id = super().create(cloud, ctx, properties)
@@ -275,9 +307,11 @@ class SecurityGroup(_Tagged):
         return physical_id
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        self._get(cloud, physical_id)  # gone: ResourceGoneError
         self._converge(cloud, physical_id, ctx.properties)
-        return Observed(ready=True, attributes={"show": show(self._get(cloud, physical_id))})
+        return super().observe(cloud, ctx, physical_id)
+
+    def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
+        return {"show": show(resource)}
 
     def _converge(self, cloud: Cloud, group_id: str, props: Mapping[str, Any]) -> None:
         converge_rules(cloud, group_id, props.get("rules"))
@@ -343,6 +377,13 @@ def converge_rules(cloud: Cloud, group_id: str, rules: Any) -> None:
 
 class FloatingIP(_Tagged):
     kind, plural = "ip", "ips"
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        return _unreachable_is_transient(
+            lambda: super(FloatingIP, self).create(cloud, ctx, properties),
+            f"create {ctx.resource_name} (OS::Neutron::FloatingIP)",
+        )
+
     attributes = (
         "router_id", "tenant_id", "floating_network_id", "fixed_ip_address",
         "floating_ip_address", "port_id",
@@ -352,7 +393,6 @@ class FloatingIP(_Tagged):
         network = props.get("floating_network") or props.get("floating_network_id")
         attrs: dict[str, Any] = {
             "floating_network_id": cloud.network_id(network),
-            "description": ctx.cloud_name,
             **body(
                 props,
                 {
@@ -370,6 +410,21 @@ class FloatingIP(_Tagged):
         return attrs
 
 
+def _unreachable_is_transient(call: Callable[[], Any], what: str) -> Any:
+    """Neutron's 404 "External network ... is not reachable from subnet ..." for a
+    floating IP on a port: retryable. The router interface it needs was just added,
+    and Neutron can answer from a view that does not show it yet (seen with a
+    router interface made a second before); if it is truly missing, the retries end
+    in a failure that says so."""
+    try:
+        return call()
+    except os_exceptions.NotFoundException as exc:
+        message = cloud_message(exc)
+        if "is not reachable from subnet" not in message:
+            raise
+        raise ProviderError(f"{what}: {message} (HTTP 404)", retryable=True) from exc
+
+
 class FloatingIPAssociation:
     """A link: its physical id is ``<floating IP id>:<port id>``."""
 
@@ -379,7 +434,10 @@ class FloatingIPAssociation:
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         fip, port = self._ids(cloud, properties)
         attrs = body(properties, {"fixed_ip_address": "fixed_ip_address"})
-        cloud.conn.network.update_ip(fip, port_id=port, **attrs)
+        _unreachable_is_transient(
+            lambda: cloud.conn.network.update_ip(fip, port_id=port, **attrs),
+            f"create {ctx.resource_name} (OS::Neutron::FloatingIPAssociation)",
+        )
         return f"{fip}:{port}"
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
@@ -438,7 +496,7 @@ class RouterInterface:
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         router, key, value = self._target(cloud, properties)
-        cloud.conn.network.add_interface_to_router(router, **{key: value})
+        cloud.conn.network.add_interface_to_router(router, **{_SDK_NAMES[key]: value})
         return f"{router}:{key}={value}"
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
@@ -462,7 +520,7 @@ class RouterInterface:
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
         router, key, value = self._parse(physical_id)
         with contextlib.suppress(os_exceptions.NotFoundException):
-            cloud.conn.network.remove_interface_from_router(router, **{key: value})
+            cloud.conn.network.remove_interface_from_router(router, **{_SDK_NAMES[key]: value})
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
         router, key, value = self._parse(physical_id)

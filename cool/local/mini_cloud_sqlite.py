@@ -1,0 +1,90 @@
+"""SQLite transactions that wait for each other instead of failing: for the mini cloud's venv.
+
+Copied by :mod:`cool.local.mini_cloud_venv` into the OpenStack venv as
+``cool_sqlite_immediate.py``, with a ``.pth`` file that calls :func:`install`
+at interpreter start; never imported by cool itself (it imports nothing of cool).
+
+Why: oslo.db opens every SQLite transaction with a plain (deferred) ``BEGIN``.
+A transaction that reads and then writes must upgrade its lock, and in WAL mode
+the upgrade fails at once with "database is locked" (no busy wait) when another
+connection wrote in between. With several processes on one database (Cinder's
+API, scheduler and volume service; Nova's API, conductor and scheduler;
+Keystone's threads) that kills services at start and fails API calls with a
+500. ``BEGIN IMMEDIATE`` takes the write lock first, so transactions queue on
+the busy timeout (raised to 60 s) instead. A test cloud's load is small enough
+for writers in single file.
+
+Only ``oslo_db.sqlalchemy.engines`` is touched, when something imports it: an
+import hook wraps its ``create_engine`` so that SQLite engines get the two
+event listeners. Other engines, and interpreters that never use oslo.db (pip),
+are left alone.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+from typing import Any
+
+_TARGET = "oslo_db.sqlalchemy.engines"
+_BUSY_TIMEOUT_MS = 60_000
+
+
+def _immediate_begin(
+    conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any
+) -> tuple[str, Any]:
+    """A ``before_cursor_execute`` listener (retval=True): oslo.db's BEGIN, made IMMEDIATE."""
+    if statement.strip().upper() == "BEGIN":
+        statement = "BEGIN IMMEDIATE"
+    return statement, parameters
+
+
+def _busy_timeout(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+
+
+def _patch(module: ModuleType) -> None:
+    import sqlalchemy.event  # noqa: PLC0415  (only once oslo.db is in use)
+
+    original = module.create_engine
+
+    def create_engine(*args: Any, **kwargs: Any) -> Any:
+        engine = original(*args, **kwargs)
+        if engine.dialect.name == "sqlite":
+            sqlalchemy.event.listen(engine, "before_cursor_execute", _immediate_begin, retval=True)
+            sqlalchemy.event.listen(engine, "checkout", _busy_timeout)
+        return engine
+
+    module.create_engine = create_engine
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        _patch(module)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(
+        self, fullname: str, path: Any, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != _TARGET:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Loader(spec.loader)
+        return spec
+
+
+def install() -> None:
+    """Patch oslo.db's engines when they are imported (idempotent)."""
+    if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Finder())

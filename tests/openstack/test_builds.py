@@ -1,0 +1,228 @@
+"""Builds on a real cloud, end to end: a project member's Keystone token at cool-api,
+a trust to cool's service user, cool-worker processes on the openstack provider,
+and real Neutron, Nova, Cinder and Glance (the mini cloud). Every test counts what
+the project holds before and after: a delete or a rollback leaves it as it was."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cool.local.mini_cloud import MiniCloud
+from tests.openstack.cool_on_cloud import Client, CoolOnCloud, cool_on
+from tests.openstack.helpers import Project, unique
+
+pytestmark = pytest.mark.openstack
+
+REPO = Path(__file__).resolve().parents[2]
+MULTI_TIER = (REPO / "examples" / "multi-tier.yaml").read_text()
+
+# What the crash test builds: a server with a port, a volume and a floating IP, and
+# what they need (a routed network).
+SERVER_WITH_EVERYTHING = """
+heat_template_version: 2021-04-16
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.60.0.0/24}
+  router:
+    type: OS::Neutron::Router
+    properties: {external_gateway_info: {network: public}}
+  link:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  port:
+    type: OS::Neutron::Port
+    properties:
+      network: {get_resource: net}
+      fixed_ips: [{subnet: {get_resource: subnet}}]
+  server:
+    type: OS::Nova::Server
+    properties: {image: cirros, flavor: m1.tiny, networks: [{port: {get_resource: port}}]}
+  vol: {type: OS::Cinder::Volume, properties: {size: 1}}
+  attach:
+    type: OS::Cinder::VolumeAttachment
+    properties: {instance_uuid: {get_resource: server}, volume_id: {get_resource: vol}}
+  fip:
+    type: OS::Neutron::FloatingIP
+    depends_on: link
+    properties: {floating_network: public, port_id: {get_resource: port}}
+outputs:
+  address: {value: {get_attr: [fip, floating_ip_address]}}
+  first: {value: {get_attr: [server, first_address]}}
+"""
+
+ONE_SERVER = """
+heat_template_version: 2021-04-16
+parameters:
+  image: {type: string, default: cirros}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.61.0.0/24}
+  vol: {type: OS::Cinder::Volume, properties: {size: 1}}
+  server:
+    type: OS::Nova::Server
+    depends_on: [subnet, vol]
+    properties:
+      image: {get_param: image}
+      flavor: m1.tiny
+      networks: [{network: {get_resource: net}}]
+"""
+
+
+@pytest.fixture
+def cool(mini_cloud: MiniCloud, tmp_path: Path, zk_hosts: str) -> Iterator[CoolOnCloud]:
+    with cool_on(mini_cloud, tmp_path, zk_hosts) as cool:
+        yield cool
+
+
+@pytest.fixture
+def project(mini_cloud: MiniCloud) -> Project:
+    return Project.create(mini_cloud)
+
+
+def _trusts_of(cloud: MiniCloud, user_id: str) -> list[dict]:
+    session = cloud.admin().session()
+    answer = session.get(f"{cloud.auth_url}/OS-TRUST/trusts", params={"trustor_user_id": user_id})
+    return answer.json()["trusts"]
+
+
+def test_the_multi_tier_example_builds_for_real_and_deletes_clean(
+    cool: CoolOnCloud, project: Project, mini_cloud: MiniCloud
+) -> None:
+    for _ in range(2):
+        cool.worker().start()
+    before = project.counts()
+    client = Client.of(cool, project)
+    name = unique("tier")
+    submitted = client.submit(MULTI_TIER, name=name, parameters={"image": mini_cloud.image_name})
+    build = client.wait_finished(submitted["id"])
+    assert build["status"] == "CREATE_COMPLETE", build
+    [trust] = _trusts_of(mini_cloud, project.user_id)
+    assert trust["impersonation"] is True
+    assert trust["project_id"] == project.project_id
+
+    resources = client.resources(build["id"])
+    ids = {name: r["physical_id"] for name, r in resources.items()}
+    net = project.conn.network
+    outputs = {name: output["value"] for name, output in build["outputs"].items()}
+    web_ip = outputs["web_url"].removeprefix("http://").rstrip("/")
+    web_fip = net.get_ip(ids["web_floating_ip"])
+    assert web_fip.floating_ip_address == web_ip
+    assert web_fip.port_id == ids["web_port"]  # associated with the web server's port
+    assert outputs["db_address"] == net.get_ip(ids["db_floating_ip"]).floating_ip_address
+    web = project.conn.compute.get_server(ids["web"])
+    assert web.status == "ACTIVE"
+    first = resources["web"]["attributes"]["first_address"]
+    assert ipaddress.ip_address(first) in ipaddress.ip_network("10.10.0.0/24")
+    assert resources["db"]["attributes"]["first_address"] != first
+    addresses = [a["addr"] for listed in web.addresses.values() for a in listed]
+    assert web_ip in addresses  # Neutron told Nova about the floating IP
+    volume = project.conn.block_storage.get_volume(ids["web_volume"])
+    assert volume.status == "in-use"
+    assert [a["server_id"] for a in volume.attachments] == [ids["web"]]
+    assert web.key_name == f"{name}-key"
+
+    client.delete(build["id"])
+    deleted = client.wait_finished(
+        build["id"], statuses=frozenset({"DELETE_COMPLETE", "DELETE_FAILED"})
+    )
+    assert deleted["status"] == "DELETE_COMPLETE", deleted
+    # deletion_policy: Retain kept the database's volume, and only that.
+    kept = project.conn.block_storage.get_volume(ids["db_volume"])
+    assert kept.status == "available"
+    project.settles_to({**before, "volumes": before["volumes"] + 1})
+    project.conn.block_storage.delete_volume(kept)
+    project.settles_to(before)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("image", "image 'no-such-image' not found"),
+        ("quota", "quota 'instances' exceeded"),
+    ],
+)
+def test_a_cloud_refusal_fails_the_build_with_a_note_and_rolls_back(
+    cool: CoolOnCloud, project: Project, mini_cloud: MiniCloud, change: str, said: str
+) -> None:
+    cool.worker().start()
+    before = project.counts()
+    parameters = {}
+    if change == "image":
+        parameters["image"] = "no-such-image"
+    else:
+        mini_cloud.admin_connection().set_compute_quotas(project.project_id, instances=0)
+    client = Client.of(cool, project)
+    submitted = client.submit(ONE_SERVER, name=unique("fails"), parameters=parameters)
+    build = client.wait_finished(submitted["id"])
+    assert build["status"] == "ROLLBACK_COMPLETE", build
+    note = build["note"]
+    assert note["resource"] == "server"
+    assert note["type"] == "OS::Nova::Server"
+    assert note["action"] == "CREATE"
+    assert said in note["error"]
+    project.settles_to(before)  # the network, subnet and volume made before: gone
+
+
+def test_a_worker_killed_after_every_cloud_call_leaves_one_of_each(
+    cool: CoolOnCloud, project: Project
+) -> None:
+    """Each worker of the chain makes one cloud call and is SIGKILLed as it starts its
+    second; the next one takes the build over. The cloud then holds exactly one of each
+    resource (nothing created twice, nothing leaked), and a delete removes them all."""
+    before = project.counts()
+    client = Client.of(cool, project)
+    submitted = client.submit(SERVER_WITH_EVERYTHING, name=unique("crash"))
+    crashes = 0
+    for _ in itertools.repeat(None, 150):
+        if client.build(submitted["id"])["status"] in ("CREATE_COMPLETE", "CREATE_FAILED"):
+            break
+        crasher = cool.worker(extra="[testing]\ncrash_after_cloud_calls = 2\n")
+        crasher.start(wait_ready=False)
+        code = crasher.wait(timeout_s=120)
+        crashes += code == -9
+    build = client.build(submitted["id"])
+    if build["status"] != "CREATE_COMPLETE":  # the chain ran out: an ordinary worker ends it
+        cool.worker().start()
+        build = client.wait_finished(submitted["id"])
+    assert build["status"] == "CREATE_COMPLETE", build
+    assert crashes >= 20, f"only {crashes} crashes: the chain did not crash at every step"
+    resources = client.resources(submitted["id"])
+    assert all(r["status"] == "CREATE_COMPLETE" for r in resources.values()), resources
+
+    counts = project.counts()
+    made = {k: counts[k] - before[k] for k in counts}
+    # One server, volume, floating IP, network, subnet, router; ports: the server's, the
+    # router's interface and the DHCP agent's none (agentless), the gateway's is not the
+    # project's; key pairs and security groups: none in this template.
+    assert made == {
+        "servers": 1,
+        "volumes": 1,
+        "floating_ips": 1,
+        "networks": 1,
+        "subnets": 1,
+        "routers": 1,
+        "ports": 2,
+        "security_groups": 0,
+        "key_pairs": 0,
+    }, made
+    ids = {name: r["physical_id"] for name, r in resources.items()}
+    assert project.conn.network.get_ip(ids["fip"]).port_id == ids["port"]
+    volume = project.conn.block_storage.get_volume(ids["vol"])
+    assert [a["server_id"] for a in volume.attachments] == [ids["server"]]
+
+    cool.worker().start()
+    client.delete(submitted["id"])
+    deleted = client.wait_finished(
+        submitted["id"], statuses=frozenset({"DELETE_COMPLETE", "DELETE_FAILED"})
+    )
+    assert deleted["status"] == "DELETE_COMPLETE", deleted
+    project.settles_to(before)

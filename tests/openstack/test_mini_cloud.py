@@ -1,0 +1,224 @@
+"""The mini cloud itself: what cool's openstack provider will rely on, as a member sees it.
+
+Real services throughout (``cool.local.mini_cloud``); every wait is on a
+condition with a deadline, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import openstack.connection
+import pytest
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
+
+from cool.local.mini_cloud import MiniCloud
+from cool.local.mini_cloud_errors import MiniCloudTimeoutError
+from tests.openstack_fixture import Member
+
+pytestmark = [pytest.mark.openstack, pytest.mark.slow]
+
+T = TypeVar("T")
+_WAIT_S = 120.0
+
+
+def eventually(what: str, probe: Callable[[], T | None], timeout_s: float = _WAIT_S) -> T:
+    """``probe()`` once it returns something truthy; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def conn(mini_cloud: MiniCloud, member: Member) -> Iterator[openstack.connection.Connection]:
+    connection = mini_cloud.connect(member.user_name, member.password, member.project_name)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _counts(conn: openstack.connection.Connection) -> dict[str, int]:
+    project = conn.current_project_id
+    return {
+        "servers": len(list(conn.compute.servers())),
+        "volumes": len(list(conn.block_storage.volumes())),
+        "networks": len(list(conn.network.networks(project_id=project))),
+        "subnets": len(list(conn.network.subnets(project_id=project))),
+        "ports": len(list(conn.network.ports(project_id=project))),
+        "routers": len(list(conn.network.routers(project_id=project))),
+        "floating_ips": len(list(conn.network.ips(project_id=project))),
+    }
+
+
+def _floating_addresses(conn: openstack.connection.Connection, server_id: str) -> list[str]:
+    server = conn.compute.get_server(server_id)
+    return [
+        address["addr"]
+        for addresses in (server.addresses or {}).values()
+        for address in addresses
+        if address.get("OS-EXT-IPS:type") == "floating"
+    ]
+
+
+def test_mini_cloud_member_builds_and_deletes_a_server_with_volume_and_floating_ip(
+    mini_cloud: MiniCloud, conn: openstack.connection.Connection
+) -> None:
+    before = _counts(conn)
+    public = conn.network.find_network(mini_cloud.public_network)
+    assert public is not None
+    assert public.is_router_external
+    image = conn.image.find_image(mini_cloud.image_name)
+    flavor = conn.compute.find_flavor(mini_cloud.flavor_name)
+    assert image is not None
+    assert flavor is not None
+
+    network = conn.network.create_network(name="net")
+    subnet = conn.network.create_subnet(
+        network_id=network.id, ip_version=4, cidr="10.10.0.0/24", name="subnet"
+    )
+    router = conn.network.create_router(
+        name="router", external_gateway_info={"network_id": public.id}
+    )
+    conn.network.add_interface_to_router(router, subnet=subnet.id)
+    port = conn.network.create_port(network_id=network.id, name="port")
+    server = conn.compute.create_server(
+        name="server", image_id=image.id, flavor_id=flavor.id, networks=[{"port": port.id}]
+    )
+    server = conn.compute.wait_for_server(server, status="ACTIVE", wait=_WAIT_S)
+    assert conn.network.get_port(port.id).status == "ACTIVE"
+
+    volume = conn.block_storage.create_volume(size=1, name="volume")
+    conn.block_storage.wait_for_status(volume, "available", wait=_WAIT_S)
+    conn.compute.create_volume_attachment(server, volume_id=volume.id)
+    conn.block_storage.wait_for_status(volume, "in-use", wait=_WAIT_S)
+
+    floating_ip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
+    assert floating_ip.floating_ip_address in eventually(
+        "the floating IP in the server's addresses",
+        lambda: _floating_addresses(conn, server.id),
+    )
+
+    conn.compute.delete_volume_attachment(server, volume.id)
+    conn.block_storage.wait_for_status(volume, "available", wait=_WAIT_S)
+    conn.block_storage.delete_volume(volume)
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=_WAIT_S)
+    conn.block_storage.wait_for_delete(volume, wait=_WAIT_S)
+    conn.network.delete_ip(floating_ip)
+    conn.network.remove_interface_from_router(router, subnet=subnet.id)
+    conn.network.delete_router(router)
+    conn.network.delete_port(port)
+    conn.network.delete_subnet(subnet)
+    conn.network.delete_network(network)
+    assert _counts(conn) == before
+
+
+def test_mini_cloud_trust_scoped_token_works_against_every_service(
+    mini_cloud: MiniCloud, member: Member
+) -> None:
+    """What cool's worker will do: act for a member, later, through a trust."""
+    admin = mini_cloud.admin()
+    trustee_name, trustee_password = f"cool-{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    trustee_id = admin.create_service_user(trustee_name, trustee_password)
+    member_token = admin.token(member.user_name, member.password, member.project_id)
+    trust = {
+        "trust": {
+            "trustor_user_id": member.user_id,
+            "trustee_user_id": trustee_id,
+            "project_id": member.project_id,
+            "impersonation": True,
+            "roles": [{"name": "member"}],
+        }
+    }
+    response = admin.session().post(
+        f"{mini_cloud.auth_url}/OS-TRUST/trusts",
+        json=trust,
+        headers={"X-Auth-Token": member_token},
+        authenticated=False,
+    )
+    trust_id = response.json()["trust"]["id"]
+    auth = v3.Password(
+        auth_url=mini_cloud.auth_url,
+        username=trustee_name,
+        password=trustee_password,
+        user_domain_id="default",
+        trust_id=trust_id,
+    )
+    session = ks_session.Session(auth=auth)
+    try:
+        assert session.get_project_id() == member.project_id
+        assert session.get_user_id() == member.user_id  # impersonation
+        for service_type, path in (
+            ("compute", "/servers"),
+            ("network", "/v2.0/networks"),
+            ("block-storage", "/volumes"),
+            ("image", "/v2/images"),
+            ("placement", "/"),
+        ):
+            reply = session.get(
+                path,
+                endpoint_filter={
+                    "service_type": service_type,
+                    "interface": "public",
+                    "region_name": mini_cloud.region_name,
+                },
+                raise_exc=False,
+            )
+            assert reply.status_code == 200, (service_type, reply.status_code, reply.text)
+        trust_conn = openstack.connection.Connection(
+            session=session, region_name=mini_cloud.region_name
+        )
+        network = trust_conn.network.create_network(name="through-a-trust")
+        assert network.project_id == member.project_id
+        trust_conn.network.delete_network(network)
+    finally:
+        session.session.close()
+
+
+def _processes_under(directory: Path) -> list[int]:
+    """Pids whose working directory is in ``directory`` (every process of a cloud is)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if Path(cwd).is_relative_to(directory):
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_mini_cloud_stop_after_a_failed_start_leaves_no_process(tmp_path: Path) -> None:
+    cloud = MiniCloud(tmp_path / "cloud")
+    with pytest.raises(MiniCloudTimeoutError):
+        cloud.start(timeout_s=8.0)  # far too short: it fails half way, processes up
+    assert cloud.pids == []  # start() stopped them itself
+    assert _processes_under(tmp_path) == []
+    cloud.stop()  # idempotent
+
+
+def test_mini_cloud_stop_leaves_no_process(tmp_path: Path) -> None:
+    cloud = MiniCloud(tmp_path / "cloud")
+    try:
+        cloud.start()
+        pids: list[Any] = cloud.pids
+        assert len(pids) >= 12
+        assert _processes_under(tmp_path)
+    finally:
+        cloud.stop()
+    assert _processes_under(tmp_path) == []
+    cloud.stop()
