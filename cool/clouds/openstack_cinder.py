@@ -13,9 +13,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from openstack import exceptions as os_exceptions
+
 from cool.clouds import openstack_identity as identity
-from cool.clouds.base import Found, Observed, ResourceFailedError, ResourceGoneError, StepContext
+from cool.clouds.base import (
+    Found,
+    Observed,
+    ResourceExistsError,
+    ResourceFailedError,
+    ResourceGoneError,
+    StepContext,
+)
 from cool.clouds.openstack_cloud import Cloud, Handler, body, given, show
+from cool.clouds.openstack_errors import cloud_message
 
 _FAILED = frozenset({"error", "error_extending", "error_restoring", "error_managing"})
 _DETACHABLE = frozenset({"in-use"})
@@ -122,17 +132,33 @@ class Volume:
 
 
 class VolumeAttachment:
-    """A link: ``<server id>:<volume id>``; ready when Cinder shows it in-use on the server."""
+    """A link: ``<server id>:<volume id>``. Nova knows an attachment from the moment it
+    accepts it (its block device mappings), Cinder only once it is made: it is found
+    through Nova, and ready when Cinder shows the volume in-use on the server."""
 
     @staticmethod
     def _ids(physical_id: str) -> tuple[str, str]:
         server, _, volume = physical_id.partition(":")
         return server, volume
 
+    @staticmethod
+    def _in_nova(cloud: Cloud, server: str, volume_id: str) -> bool:
+        try:
+            attachments = cloud.conn.compute.volume_attachments(server)
+            return any(str(a.volume_id) == volume_id for a in attachments)
+        except os_exceptions.NotFoundException:  # the server is gone
+            return False
+
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         server, volume = str(properties["instance_uuid"]), str(properties["volume_id"])
         attrs = {"device": properties["mountpoint"]} if given(properties.get("mountpoint")) else {}
-        cloud.conn.compute.create_volume_attachment(server, volume_id=volume, **attrs)
+        try:
+            cloud.conn.compute.create_volume_attachment(server, volume_id=volume, **attrs)
+        except os_exceptions.BadRequestException as exc:
+            # An attach whose reply was lost: Cinder says the volume is attached already.
+            if server in cloud_message(exc) and "already attached" in cloud_message(exc):
+                raise ResourceExistsError(cloud_message(exc)) from exc
+            raise
         return f"{server}:{volume}"
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
@@ -140,8 +166,7 @@ class VolumeAttachment:
         volume_id = ctx.properties.get("volume_id")
         if not (given(server) and given(volume_id)):
             return []
-        volume = cloud.conn.block_storage.find_volume(str(volume_id), ignore_missing=True)
-        if volume is None or str(server) not in _attached_to(volume):
+        if not self._in_nova(cloud, str(server), str(volume_id)):
             return []
         return [Found(f"{server}:{volume_id}")]
 
@@ -153,7 +178,7 @@ class VolumeAttachment:
         if server in _attached_to(volume) and volume.status == "in-use":
             attachment = next(a for a in volume.attachments if str(a.get("server_id")) == server)
             return Observed(ready=True, attributes={"show": dict(attachment)})
-        if volume.status in ("attaching", "reserved"):
+        if volume.status in ("attaching", "reserved") or self._in_nova(cloud, server, volume_id):
             return Observed(ready=False)
         raise ResourceGoneError(f"volume {volume_id} is not attached to server {server}")
 
@@ -164,9 +189,11 @@ class VolumeAttachment:
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
         server, volume_id = self._ids(physical_id)
         volume = cloud.conn.block_storage.find_volume(volume_id, ignore_missing=True)
-        return volume is None or (
-            server not in _attached_to(volume) and volume.status != "detaching"
-        )
+        if volume is None:
+            return True
+        if server in _attached_to(volume) or volume.status in ("detaching", "attaching"):
+            return False
+        return not self._in_nova(cloud, server, volume_id)
 
 
 HANDLERS: Mapping[str, Handler] = {
