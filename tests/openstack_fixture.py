@@ -11,9 +11,11 @@ project of its own (:func:`member`).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,17 +50,35 @@ def new_member(cloud: MiniCloud, prefix: str = "member") -> Member:
     return Member(project_id, project_name, user_id, user_name, password, entry)
 
 
+def processes_under(directory: Path) -> list[int]:
+    """Pids whose working directory is in ``directory`` (every process of a cloud is)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if Path(cwd).is_relative_to(directory):
+            pids.append(int(entry.name))
+    return pids
+
+
 @pytest.fixture(scope="session")
 def mini_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MiniCloud]:
-    """One mini cloud for the session, stopped (every process group) at the end."""
+    """One mini cloud for the session, stopped (every process group) at the end; its
+    teardown fails if any process of it is left."""
     venv = ensure_venv()
     ensure_template(venv)
-    cloud = MiniCloud(tmp_path_factory.mktemp("mini-cloud"), venv=venv)
+    directory = tmp_path_factory.mktemp("mini-cloud")
+    cloud = MiniCloud(directory, venv=venv)
     try:
         cloud.start()
         yield cloud
     finally:
         cloud.stop()  # also when start() failed half way: no service outlives the session
+    assert processes_under(directory) == [], "processes of the mini cloud outlived stop()"
 
 
 @pytest.fixture

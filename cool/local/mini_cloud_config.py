@@ -82,9 +82,7 @@ class CloudLayout:
         return f"rabbit://guest:guest@{HOST}:{self.ports.amqp}/"
 
     def sqlite_url(self, service: str, name: str) -> str:
-        # A writer waits up to 60 s for another (pysqlite's default is 5 s): cinder-volume
-        # died at start with "database is locked" while cinder-scheduler cleaned up.
-        return f"sqlite:///{self.service_dir(service) / name}?timeout=60&isolation_level=IMMEDIATE"
+        return f"sqlite:///{self.service_dir(service) / name}"
 
     def endpoints(self) -> dict[str, tuple[str, str]]:
         """The catalog beside bootstrap's identity: service type -> (name, public URL)."""

@@ -8,10 +8,10 @@ Why: oslo.db opens every SQLite transaction with a plain (deferred) ``BEGIN``.
 A transaction that reads and then writes must upgrade its lock, and in WAL mode
 the upgrade fails at once with "database is locked" (no busy wait) when another
 connection wrote in between. With several processes on one database (Cinder's
-API, scheduler and volume service; Nova's API, conductor and scheduler;
-Keystone's threads) that kills services at start and fails API calls with a
-500. ``BEGIN IMMEDIATE`` takes the write lock first, so transactions queue on
-the busy timeout (raised to 60 s) instead. A test cloud's load is small enough
+API, scheduler and volume service; Nova's API, conductor and scheduler) that
+kills services at start and fails API calls with a 500. ``BEGIN IMMEDIATE``
+takes the write lock first, so transactions queue on the busy timeout (raised
+to 60 s) instead. A test cloud's load is small enough
 for writers in single file.
 
 Only ``oslo_db.sqlalchemy.engines`` is touched, when something imports it: an
@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 from types import ModuleType
 from typing import Any
 
 _TARGET = "oslo_db.sqlalchemy.engines"
+ENV_VAR = "COOL_SQLITE_IMMEDIATE"
 _BUSY_TIMEOUT_MS = 60_000
 
 
@@ -85,6 +87,12 @@ class _Finder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Patch oslo.db's engines when they are imported (idempotent)."""
+    """Patch oslo.db's engines when they are imported (idempotent), in the processes
+    that ask for it (``COOL_SQLITE_IMMEDIATE=1``: the services and their manage
+    commands). Not Keystone: a request of Keystone's that holds a write
+    transaction and opens a second session waited out the 60 s busy timeout on
+    itself; its threads get by with deferred transactions."""
+    if os.environ.get(ENV_VAR) != "1":
+        return
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Finder())

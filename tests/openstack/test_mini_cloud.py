@@ -6,12 +6,11 @@ condition with a deadline, never a fixed sleep.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import openstack.connection
 import pytest
@@ -20,7 +19,7 @@ from keystoneauth1.identity import v3
 
 from cool.local.mini_cloud import MiniCloud
 from cool.local.mini_cloud_errors import MiniCloudTimeoutError
-from tests.openstack_fixture import Member
+from tests.openstack_fixture import Member, processes_under
 
 pytestmark = [pytest.mark.openstack, pytest.mark.slow]
 
@@ -70,59 +69,6 @@ def _floating_addresses(conn: openstack.connection.Connection, server_id: str) -
         for address in addresses
         if address.get("OS-EXT-IPS:type") == "floating"
     ]
-
-
-def test_mini_cloud_member_builds_and_deletes_a_server_with_volume_and_floating_ip(
-    mini_cloud: MiniCloud, conn: openstack.connection.Connection
-) -> None:
-    before = _counts(conn)
-    public = conn.network.find_network(mini_cloud.public_network)
-    assert public is not None
-    assert public.is_router_external
-    image = conn.image.find_image(mini_cloud.image_name)
-    flavor = conn.compute.find_flavor(mini_cloud.flavor_name)
-    assert image is not None
-    assert flavor is not None
-
-    network = conn.network.create_network(name="net")
-    subnet = conn.network.create_subnet(
-        network_id=network.id, ip_version=4, cidr="10.10.0.0/24", name="subnet"
-    )
-    router = conn.network.create_router(
-        name="router", external_gateway_info={"network_id": public.id}
-    )
-    conn.network.add_interface_to_router(router, subnet=subnet.id)
-    port = conn.network.create_port(network_id=network.id, name="port")
-    server = conn.compute.create_server(
-        name="server", image_id=image.id, flavor_id=flavor.id, networks=[{"port": port.id}]
-    )
-    server = conn.compute.wait_for_server(server, status="ACTIVE", wait=_WAIT_S)
-    assert conn.network.get_port(port.id).status == "ACTIVE"
-
-    volume = conn.block_storage.create_volume(size=1, name="volume")
-    conn.block_storage.wait_for_status(volume, "available", wait=_WAIT_S)
-    conn.compute.create_volume_attachment(server, volume_id=volume.id)
-    conn.block_storage.wait_for_status(volume, "in-use", wait=_WAIT_S)
-
-    floating_ip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
-    assert floating_ip.floating_ip_address in eventually(
-        "the floating IP in the server's addresses",
-        lambda: _floating_addresses(conn, server.id),
-    )
-
-    conn.compute.delete_volume_attachment(server, volume.id)
-    conn.block_storage.wait_for_status(volume, "available", wait=_WAIT_S)
-    conn.block_storage.delete_volume(volume)
-    conn.compute.delete_server(server)
-    conn.compute.wait_for_delete(server, wait=_WAIT_S)
-    conn.block_storage.wait_for_delete(volume, wait=_WAIT_S)
-    conn.network.delete_ip(floating_ip)
-    conn.network.remove_interface_from_router(router, subnet=subnet.id)
-    conn.network.delete_router(router)
-    conn.network.delete_port(port)
-    conn.network.delete_subnet(subnet)
-    conn.network.delete_network(network)
-    assert _counts(conn) == before
 
 
 def test_mini_cloud_trust_scoped_token_works_against_every_service(
@@ -187,38 +133,10 @@ def test_mini_cloud_trust_scoped_token_works_against_every_service(
         session.session.close()
 
 
-def _processes_under(directory: Path) -> list[int]:
-    """Pids whose working directory is in ``directory`` (every process of a cloud is)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if Path(cwd).is_relative_to(directory):
-            pids.append(int(entry.name))
-    return pids
-
-
 def test_mini_cloud_stop_after_a_failed_start_leaves_no_process(tmp_path: Path) -> None:
     cloud = MiniCloud(tmp_path / "cloud")
     with pytest.raises(MiniCloudTimeoutError):
         cloud.start(timeout_s=8.0)  # far too short: it fails half way, processes up
     assert cloud.pids == []  # start() stopped them itself
-    assert _processes_under(tmp_path) == []
+    assert processes_under(tmp_path) == []
     cloud.stop()  # idempotent
-
-
-def test_mini_cloud_stop_leaves_no_process(tmp_path: Path) -> None:
-    cloud = MiniCloud(tmp_path / "cloud")
-    try:
-        cloud.start()
-        pids: list[Any] = cloud.pids
-        assert len(pids) >= 12
-        assert _processes_under(tmp_path)
-    finally:
-        cloud.stop()
-    assert _processes_under(tmp_path) == []
-    cloud.stop()
