@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from kazoo.exceptions import KazooException
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from openstack import exceptions as os_exceptions
@@ -31,6 +32,7 @@ from cool.clouds.base import Found, Observed, ProviderError, StepContext
 from cool.clouds.openstack_cloud import Cloud, Handler
 from cool.clouds.openstack_errors import translate
 from cool.clouds.openstack_limits import CallLimiter
+from cool.errors import CoolError
 
 T = TypeVar("T")
 
@@ -95,6 +97,10 @@ class OpenStackProvider:
             raise
         except (os_exceptions.SDKException, ks_exceptions.ClientException) as exc:
             raise translate(exc, doing) from exc
+        except KazooException as exc:  # the cluster-wide call cap's semaphore
+            raise ProviderError(f"{doing}: ZooKeeper: {exc!r}", retryable=True) from exc
+        except CoolError as exc:  # credentials that cannot be made (configuration)
+            raise ProviderError(f"{doing}: {exc}", retryable=False) from exc
 
     def create(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         if not self.supports(ctx.resource_type):

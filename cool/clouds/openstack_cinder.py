@@ -28,7 +28,16 @@ from cool.clouds.openstack_cloud import Cloud, Handler, body, given, show
 from cool.clouds.openstack_errors import cloud_message
 
 _FAILED = frozenset({"error", "error_extending", "error_restoring", "error_managing"})
+_DELETABLE = _FAILED | {"available"}  # Cinder refuses to delete a volume still busy
 _DETACHABLE = frozenset({"in-use"})
+
+
+def _volume(cloud: Cloud, volume_id: str) -> Any:
+    """The volume, or None once it is gone (a GET by id: find_volume lists on a 404)."""
+    try:
+        return cloud.conn.block_storage.get_volume(volume_id)
+    except os_exceptions.NotFoundException:
+        return None
 
 
 def _attached_to(volume: Any) -> list[str]:
@@ -106,22 +115,22 @@ class Volume:
         )
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
-        volume = cloud.conn.block_storage.find_volume(physical_id, ignore_missing=True)
+        volume = _volume(cloud, physical_id)
         if volume is None:
             return
         servers = _attached_to(volume)
-        if not servers:
+        if not servers and volume.status in _DELETABLE:  # else is_deleted, once it settles
             cloud.conn.block_storage.delete_volume(physical_id, ignore_missing=True)
         for server in servers:  # detach first; is_deleted deletes it once available
             cloud.conn.compute.delete_volume_attachment(server, physical_id, ignore_missing=True)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
-        volume = cloud.conn.block_storage.find_volume(physical_id, ignore_missing=True)
+        volume = _volume(cloud, physical_id)
         if volume is None:
             return True
         if volume.status == "error_deleting":
             raise ResourceFailedError(f"volume {physical_id} went to error_deleting")
-        if volume.status in ("available", "error") and not _attached_to(volume):
+        if volume.status in _DELETABLE and not _attached_to(volume):
             cloud.conn.block_storage.delete_volume(physical_id, ignore_missing=True)
         elif volume.status in _DETACHABLE:  # a detach that did not happen (yet)
             for server in _attached_to(volume):
@@ -153,7 +162,7 @@ class VolumeAttachment:
         server, volume = str(properties["instance_uuid"]), str(properties["volume_id"])
         attrs = {"device": properties["mountpoint"]} if given(properties.get("mountpoint")) else {}
         try:
-            cloud.conn.compute.create_volume_attachment(server, volume_id=volume, **attrs)
+            cloud.conn.compute.create_volume_attachment(server, volume=volume, **attrs)
         except os_exceptions.BadRequestException as exc:
             # An attach whose reply was lost: Cinder says the volume is attached already.
             if server in cloud_message(exc) and "already attached" in cloud_message(exc):
@@ -188,7 +197,7 @@ class VolumeAttachment:
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
         server, volume_id = self._ids(physical_id)
-        volume = cloud.conn.block_storage.find_volume(volume_id, ignore_missing=True)
+        volume = _volume(cloud, volume_id)
         if volume is None:
             return True
         if server in _attached_to(volume) or volume.status in ("detaching", "attaching"):

@@ -58,7 +58,10 @@ def mark(ctx: StepContext) -> str:
 
 
 def marked(ctx: StepContext, description: str | None) -> bool:
-    return mark(ctx) in (description or "")
+    """The description is the mark, or ends with it in parentheses (after a template's
+    own text): exactly, since one step's mark can be the start of another's."""
+    text, wanted = description or "", mark(ctx)
+    return text == wanted or text.endswith(f" ({wanted})")
 
 
 def metadata(ctx: StepContext) -> dict[str, str]:

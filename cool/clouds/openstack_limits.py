@@ -23,7 +23,10 @@ from typing import Any
 import requests
 from keystoneauth1 import session as ks_session
 
+from cool.clouds.base import ProviderError
+
 _MARK = "_cool_call_limiter"
+_CLUSTER_SLOT_WAIT_S = 300.0  # then the call fails, retryable: the worker backs off
 
 Slot = Callable[[], contextlib.AbstractContextManager[Any]]
 
@@ -96,8 +99,19 @@ def zookeeper_slots(
     def for_cloud(auth_url: str) -> Slot:
         path = f"{root}/clouds/{cloud_key(auth_url)}/calls"
 
-        def slot() -> contextlib.AbstractContextManager[Any]:
-            return client.Semaphore(path, identifier=identifier, max_leases=max_leases)
+        @contextlib.contextmanager
+        def slot() -> Iterator[None]:
+            semaphore = client.Semaphore(path, identifier=identifier, max_leases=max_leases)
+            if not semaphore.acquire(timeout=_CLUSTER_SLOT_WAIT_S):
+                raise ProviderError(
+                    f"no free call slot of this cloud in {_CLUSTER_SLOT_WAIT_S:.0f} s "
+                    f"([openstack] max_calls_per_cloud = {max_leases})",
+                    retryable=True,
+                )
+            try:
+                yield
+            finally:
+                semaphore.release()
 
         return slot
 

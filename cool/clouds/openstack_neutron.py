@@ -11,6 +11,7 @@ worker) to clear, and a router's own interfaces go before the router.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -112,7 +113,11 @@ class _Tagged:
         self._proxy(cloud, "delete")(physical_id, ignore_missing=True)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
-        return self._proxy(cloud, "find")(physical_id, ignore_missing=True) is None
+        try:
+            self._get(cloud, physical_id)  # a GET by id (find_* would list on a 404)
+        except os_exceptions.NotFoundException:
+            return True
+        return False
 
 
 def _project(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -317,14 +322,32 @@ class SecurityGroup(_Tagged):
         converge_rules(cloud, group_id, props.get("rules"))
 
 
+_ANY_PREFIXES = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def _prefix(value: Any) -> str | None:
+    """A remote prefix as Neutron compares them: a host is its /32 (/128), any is none."""
+    if not value:
+        return None
+    try:
+        text = str(ipaddress.ip_network(str(value), strict=False))
+    except ValueError:
+        return str(value)
+    return None if text in _ANY_PREFIXES else text
+
+
 def _rule_key(rule: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two rules the same rule (Neutron's API names; its normal forms)."""
+    low, high = rule.get("port_range_min"), rule.get("port_range_max")
+    if (low, high) == (1, 65535):
+        low = high = None
     return (
         rule.get("direction") or "ingress",
         rule.get("ethertype") or "IPv4",
         (str(rule["protocol"]) if rule.get("protocol") is not None else None),
-        rule.get("port_range_min"),
-        rule.get("port_range_max"),
-        rule.get("remote_ip_prefix"),
+        low,
+        high,
+        _prefix(rule.get("remote_ip_prefix")),
         rule.get("remote_group_id"),
     )
 
@@ -356,15 +379,14 @@ def converge_rules(cloud: Cloud, group_id: str, rules: Any) -> None:
     wanted = [_wanted_rule(group_id, r) for r in rules or ()]
     wanted_keys = {_rule_key(r) for r in wanted}
     gives_egress = any(r["direction"] == "egress" for r in wanted)
-    existing = list(network.security_group_rules(security_group_id=group_id))
-    have = {_rule_key(r.to_dict()) for r in existing}
-    for rule in existing:
-        if (
-            rule.direction == "egress"
-            and gives_egress
-            and _rule_key(rule.to_dict()) not in wanted_keys
-        ):
-            network.delete_security_group_rule(rule.id, ignore_missing=True)
+    existing = [
+        (r.id, r.to_dict(original_names=True))
+        for r in network.security_group_rules(security_group_id=group_id)
+    ]
+    have = {_rule_key(r) for _, r in existing}
+    for rule_id, rule in existing:
+        if rule["direction"] == "egress" and gives_egress and _rule_key(rule) not in wanted_keys:
+            network.delete_security_group_rule(rule_id, ignore_missing=True)
     for rule in wanted:
         if _rule_key(rule) in have:
             continue
@@ -444,9 +466,12 @@ class FloatingIPAssociation:
         props = ctx.properties
         if not (given(props.get("floatingip_id")) and given(props.get("port_id"))):
             return []
-        fip = cloud.conn.network.find_ip(str(props["floatingip_id"]), ignore_missing=True)
-        port = str(props["port_id"])
-        return [Found(f"{fip.id}:{port}")] if fip is not None and fip.port_id == port else []
+        try:
+            fip_id, port = self._ids(cloud, props)
+            fip = cloud.conn.network.get_ip(fip_id)
+        except (ProviderError, os_exceptions.NotFoundException):
+            return []  # what it would link is gone: so is the link
+        return [Found(f"{fip_id}:{port}")] if fip.port_id == port else []
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         fip_id, port_id = physical_id.split(":", 1)
@@ -457,15 +482,21 @@ class FloatingIPAssociation:
             raise ResourceFailedError(f"floating IP {fip_id} is associated with port {fip.port_id}")
         raise ResourceGoneError(f"floating IP {fip_id} is not associated")
 
-    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+    @staticmethod
+    def _current(cloud: Cloud, physical_id: str) -> tuple[str, str, Any]:
         fip_id, port_id = physical_id.split(":", 1)
-        fip = cloud.conn.network.find_ip(fip_id, ignore_missing=True)
+        try:
+            return fip_id, port_id, cloud.conn.network.get_ip(fip_id)
+        except os_exceptions.NotFoundException:
+            return fip_id, port_id, None
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        fip_id, port_id, fip = self._current(cloud, physical_id)
         if fip is not None and fip.port_id == port_id:
             cloud.conn.network.update_ip(fip_id, port_id=None)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
-        fip_id, port_id = physical_id.split(":", 1)
-        fip = cloud.conn.network.find_ip(fip_id, ignore_missing=True)
+        _, port_id, fip = self._current(cloud, physical_id)
         return fip is None or fip.port_id != port_id
 
 
@@ -524,7 +555,9 @@ class RouterInterface:
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
         router, key, value = self._parse(physical_id)
-        if cloud.conn.network.find_router(router, ignore_missing=True) is None:
+        try:
+            cloud.conn.network.get_router(router)
+        except os_exceptions.NotFoundException:
             return True
         return not self._present(cloud, router, key, value)
 

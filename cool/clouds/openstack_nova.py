@@ -41,7 +41,7 @@ from cool.clouds.base import (
 )
 from cool.clouds.openstack_cloud import Cloud, Handler, body, given, show
 
-_GONE = frozenset({"DELETED", "SOFT_DELETED"})
+_GONE = frozenset({"DELETED", "SOFT_DELETED"})  # as a step's resource: not there
 _BDM_SOURCES = (  # Heat's block_device_mapping_v2 keys -> source_type
     ("volume_id", "volume"),
     ("snapshot_id", "snapshot"),
@@ -66,7 +66,6 @@ class Server:
                     "availability_zone": "availability_zone",
                     "config_drive": "config_drive",
                     "admin_pass": "admin_password",
-                    "reservation_id": "reservation_id",
                     "diskConfig": "disk_config",
                 },
             ),
@@ -196,13 +195,17 @@ class Server:
     @staticmethod
     def _attributes(cloud: Cloud, ctx: StepContext, server: Any) -> dict[str, Any]:
         addresses = dict(server.addresses or {})
+        # Network names need not be unique: the ids come from the server's own ports.
+        ids_by_name: dict[str, str] = {}
+        for port in cloud.conn.network.ports(device_id=server.id):
+            network = cloud.conn.network.get_network(port.network_id)
+            ids_by_name.setdefault(str(network.name), str(network.id))
         networks: dict[str, list[str]] = {}
         for name, listed in addresses.items():
             ips = [a["addr"] for a in listed]
             networks[name] = ips
-            found = cloud.conn.network.find_network(name, ignore_missing=True)
-            if found is not None:
-                networks[str(found.id)] = ips
+            if name in ids_by_name:
+                networks[ids_by_name[name]] = ips
         fixed = [
             a["addr"]
             for listed in addresses.values()
@@ -226,11 +229,25 @@ class Server:
         cloud.conn.compute.delete_server(physical_id, ignore_missing=True)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
-        server = cloud.conn.compute.find_server(physical_id, ignore_missing=True)
-        if server is not None and server.status == "ERROR" and server.task_state is None:
+        try:
+            server = cloud.conn.compute.get_server(physical_id)
+        except os_exceptions.NotFoundException:
+            return True
+        if server.status == "SOFT_DELETED":
+            # A cloud with reclaim_instance_interval only soft-deletes: the server
+            # keeps its ports and volumes until reclaimed. Delete it for good.
+            cloud.conn.compute.delete_server(physical_id, ignore_missing=True, force=True)
+            return False
+        if server.status == "ERROR" and server.task_state is None:
             # An ERROR server whose delete was dropped: ask again (Nova allows it).
             cloud.conn.compute.delete_server(physical_id, ignore_missing=True)
-        return server is None or server.status in _GONE
+        return server.status == "DELETED"
+
+
+def _user(ctx: StepContext) -> dict[str, str]:
+    """A key pair of another user (the template's ``user``, an id): admins only."""
+    user = ctx.properties.get("user")
+    return {"user_id": str(user)} if given(user) else {}
 
 
 def _mark(ctx: StepContext) -> str:
@@ -261,6 +278,11 @@ class KeyPair:
                 "save_private_key is not supported by the openstack provider: cool keeps "
                 "nothing secret; give public_key instead"
             )
+        if properties.get("type") == "x509":
+            raise ProviderError(
+                "key pairs of type x509 are not supported by the openstack provider: their "
+                "certificate has no comment to carry cool's mark"
+            )
         public = properties.get("public_key")
         if not given(public):
             key = ed25519.Ed25519PrivateKey.generate().public_key()
@@ -283,13 +305,13 @@ class KeyPair:
         name = ctx.properties.get("name")
         if not given(name):
             return []
-        keypair = cloud.conn.compute.find_keypair(str(name), ignore_missing=True)
+        keypair = cloud.conn.compute.find_keypair(str(name), ignore_missing=True, **_user(ctx))
         if keypair is None or not _carries_mark(keypair.public_key, ctx):
             return []
         return [Found(str(name), identity.timestamp(keypair.created_at))]
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        keypair = cloud.conn.compute.get_keypair(physical_id)
+        keypair = cloud.conn.compute.get_keypair(physical_id, **_user(ctx))
         if not _carries_mark(keypair.public_key, ctx):
             raise ResourceGoneError(f"key pair {physical_id!r} is not this step's any more")
         return Observed(
@@ -299,12 +321,12 @@ class KeyPair:
         )
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
-        keypair = cloud.conn.compute.find_keypair(physical_id, ignore_missing=True)
+        keypair = cloud.conn.compute.find_keypair(physical_id, ignore_missing=True, **_user(ctx))
         if keypair is not None and _carries_mark(keypair.public_key, ctx):
-            cloud.conn.compute.delete_keypair(physical_id, ignore_missing=True)
+            cloud.conn.compute.delete_keypair(physical_id, ignore_missing=True, **_user(ctx))
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
-        keypair = cloud.conn.compute.find_keypair(physical_id, ignore_missing=True)
+        keypair = cloud.conn.compute.find_keypair(physical_id, ignore_missing=True, **_user(ctx))
         return keypair is None or not _carries_mark(keypair.public_key, ctx)
 
 

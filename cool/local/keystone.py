@@ -357,8 +357,10 @@ errorlog = "-"
     def create_user(self, name: str, password: str, project_id: str, roles: Sequence[str]) -> str:
         return self.admin.create_user(name, password, project_id, roles)
 
-    def create_service_user(self, name: str, password: str) -> str:
-        return self.admin.create_service_user(name, password)
+    def create_service_user(
+        self, name: str, password: str, roles: Sequence[str] = ("service", "admin")
+    ) -> str:
+        return self.admin.create_service_user(name, password, roles)
 
     def token(self, username: str, password: str, project_id: str) -> str:
         return self.admin.token(username, password, project_id)

@@ -114,9 +114,12 @@ class KeystoneAdmin:
             self._request("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
         return user_id
 
-    def create_service_user(self, name: str, password: str) -> str:
-        """A user with ``service`` and ``admin`` on project ``service``, as
-        keystonemiddleware's auth_token logs in with; bootstrap makes no such project."""
+    def create_service_user(
+        self, name: str, password: str, roles: Sequence[str] = ("service", "admin")
+    ) -> str:
+        """A user with ``roles`` on project ``service``, as keystonemiddleware's
+        auth_token logs in with (``service`` lets it validate tokens); bootstrap makes
+        no such project."""
         project_id = self.project_id(SERVICE_PROJECT)
         if project_id is None:
             try:
@@ -125,7 +128,7 @@ class KeystoneAdmin:
                 project_id = self.project_id(SERVICE_PROJECT)
                 if project_id is None:
                     raise
-        return self.create_user(name, password, project_id, ["service", "admin"])
+        return self.create_user(name, password, project_id, roles)
 
     def register_endpoint(self, service_type: str, url: str, *, name: str | None = None) -> str:
         """A catalog entry: a service of ``service_type`` with a public endpoint at ``url``

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from cool.worker.ledger import Ledger
 from cool.worker.retry import CLOUD_RETRY, RetryPolicy
 from cool.worker.schedule import StepFailedError, StepStoppedError
 
+LOG = logging.getLogger(__name__)
+
 _RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
 
 
@@ -47,6 +50,7 @@ class RunnerSettings:
     parallelism: int = 4  # steps of one build at a time
     poll_interval_s: float = 0.2  # between the first two looks at a resource not ready
     poll_interval_max_s: float = 2.0  # the wait grows by half each look, up to this
+    delete_patience_s: float = 1800.0  # a delete not done by then fails (DELETE_FAILED)
     guard_wait_s: float = 10.0  # how long a SUSPENDED connection may hold a step
     retry: RetryPolicy = CLOUD_RETRY
 
@@ -194,7 +198,13 @@ class Steps:
                 raise
 
         properties = ctx.properties
-        return self._guarded(find_or_create)
+        physical_id: str = self._guarded(find_or_create)
+        record = self.ledger.record(spec.name)
+        if record is not None and record.physical_id != physical_id:
+            # Recorded before the first look: if that look fails, the delete or
+            # rollback still knows what to remove, without relying on a find.
+            self._update(spec.name, "create called", physical_id=physical_id)
+        return physical_id
 
     def _adopt(
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, found: list[Found]
@@ -202,7 +212,10 @@ class Steps:
         """Keep the oldest resource carrying the step's tags; delete any duplicates."""
         keep, extras = found[0], found[1:]
         for extra in extras:  # a create that raced a takeover
-            self._guarded(lambda e=extra: provider.delete(ctx, e.physical_id))
+            try:
+                self._guarded(lambda e=extra: provider.delete(ctx, e.physical_id))
+            except ProviderError as exc:  # still marked: the build's delete finds it
+                LOG.warning("%s: a duplicate %s is left for the delete: %s", spec.name, extra, exc)
         self._update(spec.name, "adopted an existing resource", physical_id=keep.physical_id)
         return keep.physical_id
 
@@ -264,9 +277,15 @@ class Steps:
             for physical_id in sorted(ids):
                 with contextlib.suppress(ResourceGoneError):
                     self._guarded(lambda p=physical_id: provider.delete(ctx, p))
+            give_up = self.ledger.clock() + self.settings.delete_patience_s
             for looks in itertools.count():
                 if all(self._guarded(lambda p=p: provider.is_deleted(ctx, p)) for p in ids):
                     break
+                if self.ledger.clock() > give_up:
+                    raise ProviderError(
+                        f"still not deleted after {self.settings.delete_patience_s:.0f} s "
+                        f"(the cloud's state: see {', '.join(sorted(ids))})"
+                    )
                 self._pause(name, looks)
         except ProviderError as exc:
             self._update(name, str(exc), status=ResourceStatus.DELETE_FAILED, error=str(exc))

@@ -55,7 +55,10 @@ def cloud(keystone: KeystoneServer) -> Cloud:
     member = unique_name("member")
     return Cloud(
         service_user=service_user,
-        service_user_id=keystone.create_service_user(service_user, PASSWORD),
+        # Only the service role (validating tokens), not admin: Keystone's default
+        # policy lets a trust's trustor delete it, not its trustee, so this is what
+        # shows the GC deletes trusts the way least-privilege deployments allow.
+        service_user_id=keystone.create_service_user(service_user, PASSWORD, roles=["service"]),
         project=project,
         member=member,
         member_id=keystone.create_user(member, PASSWORD, project, ["member"]),

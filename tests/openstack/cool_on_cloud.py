@@ -61,7 +61,10 @@ class CoolOnCloud:
         )
 
     def start_api(self) -> ApiProcess:
-        self.cloud.admin().create_service_user(self.service_user, SERVICE_PASSWORD)
+        # The least a deployment gives it: validating tokens; no admin anywhere.
+        self.cloud.admin().create_service_user(
+            self.service_user, SERVICE_PASSWORD, roles=["service"]
+        )
         config = (
             "auth_strategy = keystone\nworkers = 2\nthreads = 8\nmax_event_wait = 20\n"
             f"[zookeeper]\nhosts = {self.zk_hosts}\nroot = /cool\nsession_timeout = 2\n"

@@ -1,0 +1,120 @@
+"""The openstack benchmark's arithmetic, without a cloud: the critical path, the steps
+read from a build's events, the callers read from access log lines, and the verdicts.
+
+A run of the benchmark itself (a round builds the multi-tier example twice on
+the mini cloud, about two minutes) is not repeated here: the cool half is what
+``tests/openstack/test_builds.py`` already builds end to end, and the suite's
+time is better spent there. ``python -m bench.openstack --quick`` is the smoke run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bench._openstack import access_caller, claim_seconds, step_seconds
+from bench._openstack_baseline import ORDER, RETAINED
+from bench.openstack import (
+    TEMPLATE_PATH,
+    Results,
+    Round,
+    Side,
+    critical_path_s,
+    render,
+    verdicts,
+)
+from cool.model import Plan
+from cool.resources.registry import ResourceTypeRegistry
+from cool.template.compile import compile_template
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return compile_template(
+        TEMPLATE_PATH.read_text(), ResourceTypeRegistry.load(), {"image": "cirros"}
+    )
+
+
+def test_the_script_makes_every_resource_of_the_template_after_what_it_needs(plan: Plan) -> None:
+    assert sorted(ORDER) == sorted(r.name for r in plan.resources)
+    position = {name: i for i, name in enumerate(ORDER)}
+    for resource in plan.resources:
+        assert all(position[need] < position[resource.name] for need in resource.depends_on)
+    assert {r.name for r in plan.resources if r.deletion_policy.value == "Retain"} == RETAINED
+
+
+def test_the_critical_path_follows_dependencies_and_reverses_for_deletes(plan: Plan) -> None:
+    steps = dict.fromkeys(ORDER, 1.0)
+    # network -> subnet -> db_port -> db -> web -> web_volume_attachment: 6 levels.
+    assert critical_path_s(plan, steps) == pytest.approx(6.0)
+    assert critical_path_s(plan, steps, reverse=True) == pytest.approx(6.0)
+    assert critical_path_s(plan, {**steps, "key": 10.0}) == pytest.approx(13.0)  # key, db, web, ..
+    assert critical_path_s(plan, {}) == 0.0
+
+
+def _event(at: str, resource: str | None, new: str) -> dict[str, object]:
+    return {"at": f"2026-12-01T10:00:{at}Z", "resource": resource, "new_status": new}
+
+
+def test_steps_and_the_claim_are_read_from_the_events() -> None:
+    events = [
+        _event("00.000", None, "CREATE_QUEUED"),
+        _event("00.250", None, "CREATE_IN_PROGRESS"),
+        _event("00.500", "net", "CREATE_IN_PROGRESS"),
+        _event("01.750", "net", "CREATE_COMPLETE"),
+        _event("02.000", "vol", "CREATE_IN_PROGRESS"),
+        _event("03.000", "vol", "RETAINED"),
+        _event("04.000", None, "CREATE_COMPLETE"),
+    ]
+    assert step_seconds(events, "CREATE") == pytest.approx({"net": 1.25, "vol": 1.0})
+    assert claim_seconds(events, "CREATE") == pytest.approx(0.5)
+    assert claim_seconds(events[:2], "CREATE") is None
+
+
+@pytest.mark.parametrize(
+    ("agent", "who"),
+    [
+        ("cool-bench-member keystoneauth1/5.18.1 python-requests/2.34.2", "baseline"),
+        (
+            "worker.py openstacksdk/4.22.0 keystoneauth1/5.18.1 python-requests/2.34.2",
+            "cool-worker",
+        ),
+        ("cool/0.1.0 keystonemiddleware.auth_token/13.0.1 keystoneauth1/5.18.1", "cool-api"),
+        (
+            "nova-compute keystoneauth1/5.18.1 python-requests/2.34.2 CPython/3.11.7",
+            "cloud services",
+        ),
+    ],
+)
+def test_an_access_log_line_says_who_called(agent: str, who: str) -> None:
+    request = '"POST /v2.0/subnets HTTP/1.1" 201 641 "-"'
+    assert access_caller(f'127.0.0.1 - - [01/Dec/2026:21:56:01 +0000] {request} "{agent}"') == who
+
+
+def test_a_line_that_records_no_request_is_no_call() -> None:
+    assert access_caller("[2026-12-01 21:56:13 +0000] [15068] [INFO] Handling signal: term") is None
+
+
+def _side(create_s: float, delete_s: float) -> Side:
+    calls = Counter({("neutron", "baseline"): 3, ("neutron", "cool-worker"): 5})
+    return Side(create_s, delete_s, {"network": 1.0}, {"network": 0.5}, calls, calls, 0.1, 0.1)
+
+
+def test_the_verdicts_judge_the_median_ratio_and_report_leaks(plan: Plan) -> None:
+    results = Results(workers=2, poll_interval_s=1.0, poll_interval_max_s=5.0, plan=plan)
+    results.rounds = [
+        Round("baseline", _side(10.0, 10.0), _side(8.0, 13.0)),
+        Round("cool", _side(10.0, 10.0), _side(9.0, 11.0)),
+        Round("baseline", _side(10.0, 10.0), _side(30.0, 12.0), {"cool": {"volumes": 1}}),
+    ]
+    said = verdicts(results)
+    assert said[0].startswith("create: cool/baseline 0.90 ")
+    assert ": met; faster than the sequential script: yes" in said[0]
+    assert said[1].startswith("delete: cool/baseline 1.20 ")
+    assert ": met; faster than the sequential script: no" in said[1]
+    assert said[2] == "leaks: rounds [3] left resources behind (see the table)"
+    text = render(results)
+    assert "| **median** | | 10.0 | 9.0 | **0.90** | 10.0 | 12.0 | **1.20** | |" in text
+    assert "cool: {'volumes': 1}" in text
+    assert "| baseline create | 0 | 3 | 0 | 0 | 0 | 3 | 0 |" in text
