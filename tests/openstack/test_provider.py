@@ -344,3 +344,89 @@ def test_the_call_cap_holds_concurrent_calls_to_it(member: Project) -> None:
     [cloud] = limiter.most_in_flight
     assert limiter.most_in_flight[cloud] == 2  # reached, never passed
     assert limiter.in_flight[cloud] == 0
+
+
+def test_egress_rules_replace_both_default_egress_rules_and_converge_once(
+    member: Project,
+) -> None:
+    """IPv6 rules are rules of their own (they were keyed as IPv4 ones: Neutron's
+    default IPv6 egress rule survived the template's egress rules), and a converged
+    group is left alone on the next look (no rule deleted and made again)."""
+    provider = member.provider()
+    rules: list[dict[str, Any]] = [
+        {"direction": "egress"},  # IPv4 anywhere: the same as Neutron's default
+        {"direction": "ingress", "ethertype": "IPv6", "protocol": "tcp",
+         "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "2001:db8::1"},
+    ]  # fmt: skip
+    ctx = member.ctx("group", GROUP, {"rules": rules})
+    group, _ = made(provider, ctx)
+
+    def rules_now() -> dict[str, tuple[Any, ...]]:
+        return {
+            r.id: (r.direction, r.ether_type, r.protocol, r.remote_ip_prefix)
+            for r in member.conn.network.security_group_rules(security_group_id=group)
+        }
+
+    first = rules_now()
+    assert sorted(first.values(), key=str) == sorted(
+        [("egress", "IPv4", None, None), ("ingress", "IPv6", "tcp", "2001:db8::1/128")],
+        key=str,
+    )
+    assert until_ready(provider, ctx, group).ready
+    assert rules_now() == first  # the same rules, by id: nothing flapped
+    provider.delete(ctx, group)
+    until_deleted(provider, ctx, group)
+
+
+def test_a_step_finds_only_its_own_group_among_groups_of_one_name(member: Project) -> None:
+    """One step's mark is the start of another's ("web", "web_admin"): exact matches."""
+    provider = member.provider()
+    build = new_build_id()
+    web = member.ctx("web", GROUP, {"name": "shared"}, build_id=build)
+    admin = member.ctx(
+        "web_admin", GROUP, {"name": "shared", "description": "admins"}, build_id=build
+    )
+    web_id, _ = made(provider, web)
+    admin_id, _ = made(provider, admin)
+    assert [f.physical_id for f in provider.find(web)] == [web_id]
+    assert [f.physical_id for f in provider.find(admin)] == [admin_id]
+    description = member.conn.network.get_security_group(admin_id).description
+    assert description == f"admins (cool-build={build},cool-resource=web_admin)"
+    for ctx, physical_id in ((web, web_id), (admin, admin_id)):
+        provider.delete(ctx, physical_id)
+        until_deleted(provider, ctx, physical_id)
+
+
+def test_a_server_on_a_network_whose_name_another_shares(
+    member: Project, mini_cloud: MiniCloud
+) -> None:
+    """Network names need not be unique: the server's networks attribute takes the ids
+    from its own ports (a lookup by name failed an ACTIVE server)."""
+    provider = member.provider()
+    build = new_build_id()
+    nets = [
+        made(provider, member.ctx(f"net{i}", NET, {"name": "private"}, build_id=build))[0]
+        for i in range(2)
+    ]
+    subnet_props = {"network": nets[0], "cidr": "10.45.0.0/24", "ip_version": 4}
+    subnet, _ = made(provider, member.ctx("subnet", SUBNET, subnet_props, build_id=build))
+    props = {
+        "image": mini_cloud.image_name,
+        "flavor": mini_cloud.flavor_name,
+        "networks": [{"network": nets[0]}],
+    }
+    ctx = member.ctx("web", SERVER, props, build_id=build)
+    server, observed = made(provider, ctx)
+    assert observed.ready, observed
+    address = observed.attributes["first_address"]
+    assert observed.attributes["networks"] == {"private": [address], nets[0]: [address]}
+    provider.delete(ctx, server)
+    until_deleted(provider, ctx, server, timeout_s=90)
+    for name, kind, physical_id in (
+        ("subnet", SUBNET, subnet),
+        ("net0", NET, nets[0]),
+        ("net1", NET, nets[1]),
+    ):
+        step = member.ctx(name, kind, build_id=build)
+        provider.delete(step, physical_id)
+        until_deleted(provider, step, physical_id)
