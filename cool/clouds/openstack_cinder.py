@@ -24,7 +24,7 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack_cloud import Cloud, Handler, body, given, show
+from cool.clouds.openstack_cloud import Cloud, Handler, body, given, own, show
 from cool.clouds.openstack_errors import cloud_message
 
 _FAILED = frozenset({"error", "error_extending", "error_restoring", "error_managing"})
@@ -82,7 +82,8 @@ class Volume:
         )
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        volume = cloud.conn.block_storage.get_volume(physical_id)
+        with own("volume", physical_id):
+            volume = cloud.conn.block_storage.get_volume(physical_id)
         if volume.status in _FAILED:
             return Observed(ready=False, failed=f"volume went to {volume.status}")
         if volume.status not in ("available", "in-use"):
@@ -181,7 +182,8 @@ class VolumeAttachment:
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         server, volume_id = self._ids(physical_id)
-        volume = cloud.conn.block_storage.get_volume(volume_id)
+        with own("volume", volume_id):  # no volume, no attachment
+            volume = cloud.conn.block_storage.get_volume(volume_id)
         if volume.status == "error_attaching":
             return Observed(ready=False, failed=f"volume {volume_id} went to error_attaching")
         if server in _attached_to(volume) and volume.status == "in-use":

@@ -8,14 +8,15 @@ speaks openstacksdk; the provider (:mod:`cool.clouds.openstack`) gives it a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from openstack import exceptions as os_exceptions
 from openstack.connection import Connection
 
-from cool.clouds.base import Found, Observed, ProviderError, StepContext
+from cool.clouds.base import Found, Observed, ProviderError, ResourceGoneError, StepContext
 
 ACTIVE_OR_DOWN = frozenset({"ACTIVE", "DOWN"})  # Neutron's "built", as Heat reads it
 
@@ -79,6 +80,17 @@ class Cloud:
 
     def flavor_id(self, ref: Any) -> str:
         return str(self._find(self.conn.compute.find_flavor, "flavor", ref).id)
+
+
+@contextmanager
+def own(kind: str, physical_id: str) -> Iterator[None]:
+    """Around a GET of the step's own resource: there, and only there, a 404 means the
+    resource is gone (ResourceGoneError: the step makes it again). Elsewhere a 404 is
+    about something else (a subnet, a network the template names) and is a failure."""
+    try:
+        yield
+    except os_exceptions.NotFoundException as exc:
+        raise ResourceGoneError(f"{kind} {physical_id} does not exist (any more)") from exc
 
 
 class Handler(Protocol):

@@ -1,10 +1,13 @@
 """openstacksdk's errors in cool's terms, at the provider's boundary (DESIGN.md 6).
 
 Whether trying again can help is decided here, once: 5xx, 429, connection
-failures and timeouts (not TLS errors), and 409 conflicts (a resource busy in another task)
-are retryable; other 4xx are not (a bad flavor, a missing image, a forbidden
-call). A quota is never retryable, whatever status its service answers with
-(Nova 403, Neutron 409, Cinder 413), and its error names the quota.
+failures and timeouts (not TLS errors), and 409 conflicts (a resource busy in
+another task) are retryable; other 4xx are not (a bad flavor, a missing image,
+a forbidden call). A 404 is a failure like the others here: only around a GET
+of the step's own resource does it mean "gone"
+(:func:`cool.clouds.openstack_cloud.own`). A quota is never retryable, whatever
+status its service answers with (Nova 403, Neutron 409, Cinder 413), and its
+error names the quota.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as os_exceptions
 
-from cool.clouds.base import ProviderError, ResourceGoneError
+from cool.clouds.base import ProviderError
 
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _QUOTA_NAMES = (
@@ -69,8 +72,6 @@ def translate(exc: BaseException, doing: str) -> ProviderError:
         if quota is not None:
             named = f"quota {quota!r} exceeded" if quota else "a quota is exceeded"
             return QuotaExceededError(f"{doing}: {named}: {message} (HTTP {status})", quota=quota)
-        if status == 404:
-            return ResourceGoneError(said)
         retryable = status >= 500 or status in _RETRYABLE_STATUSES
         return ProviderError(said, retryable=retryable)
     if isinstance(

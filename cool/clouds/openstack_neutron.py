@@ -26,7 +26,7 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack_cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, show
+from cool.clouds.openstack_cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, own, show
 from cool.clouds.openstack_errors import cloud_message
 
 _SDK_NAMES = {"subnet_id": "subnet", "port_id": "port"}  # openstacksdk's (it renamed them)
@@ -91,10 +91,11 @@ class _Tagged:
         )
 
     def _get(self, cloud: Cloud, physical_id: str) -> Any:
-        return self._proxy(cloud, "get")(physical_id)  # NotFound: the boundary's ResourceGoneError
+        return self._proxy(cloud, "get")(physical_id)
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        resource = self._get(cloud, physical_id)
+        with own(self.kind, physical_id):
+            resource = self._get(cloud, physical_id)
         status = str(getattr(resource, "status", "") or "")
         if status == "ERROR":
             return Observed(ready=False, failed=f"{self.kind.replace('_', ' ')} went to ERROR")
@@ -475,7 +476,8 @@ class FloatingIPAssociation:
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         fip_id, port_id = physical_id.split(":", 1)
-        fip = cloud.conn.network.get_ip(fip_id)
+        with own("floating IP", fip_id):
+            fip = cloud.conn.network.get_ip(fip_id)
         if fip.port_id == port_id:
             return Observed(ready=True, attributes={"show": show(fip)})
         if fip.port_id:
@@ -543,7 +545,8 @@ class RouterInterface:
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         router, key, value = self._parse(physical_id)
-        cloud.conn.network.get_router(router)  # gone router: ResourceGoneError
+        with own("router", router):
+            cloud.conn.network.get_router(router)
         if not self._present(cloud, router, key, value):
             raise ResourceGoneError(f"router {router} has no interface with {key} {value}")
         return Observed(ready=True, attributes={"show": {"router_id": router, key: value}})

@@ -39,7 +39,7 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack_cloud import Cloud, Handler, body, given, show
+from cool.clouds.openstack_cloud import Cloud, Handler, body, given, own, show
 
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})  # as a step's resource: not there
 _BDM_SOURCES = (  # Heat's block_device_mapping_v2 keys -> source_type
@@ -163,7 +163,8 @@ class Server:
         )
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        server = cloud.conn.compute.get_server(physical_id)
+        with own("server", physical_id):
+            server = cloud.conn.compute.get_server(physical_id)
         if server.status in _GONE:
             raise ResourceGoneError(f"server {physical_id} is {server.status}")
         if server.status == "ERROR":
@@ -311,7 +312,8 @@ class KeyPair:
         return [Found(str(name), identity.timestamp(keypair.created_at))]
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        keypair = cloud.conn.compute.get_keypair(physical_id, **_user(ctx))
+        with own("key pair", physical_id):
+            keypair = cloud.conn.compute.get_keypair(physical_id, **_user(ctx))
         if not _carries_mark(keypair.public_key, ctx):
             raise ResourceGoneError(f"key pair {physical_id!r} is not this step's any more")
         return Observed(

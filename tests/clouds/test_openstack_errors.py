@@ -112,10 +112,15 @@ def test_bad_flavor_or_image_is_not_retryable_and_keeps_the_clouds_words() -> No
     assert str(error) == "create server web: Flavor m1.nope could not be found. (HTTP 400)"
 
 
-def test_not_found_is_gone() -> None:
-    missing = {"itemNotFound": {"code": 404, "message": "Instance 42 could not be found."}}
-    error = translate(_sdk_error(404, missing), "delete server web")
-    assert isinstance(error, ResourceGoneError)
+def test_not_found_is_a_failure_not_a_resource_gone() -> None:
+    """A 404 at the boundary may be about anything the call named (a subnet, a network
+    of the template's): only a handler's GET of its own resource says "gone"."""
+    missing = {"itemNotFound": {"code": 404, "message": "Network 42 could not be found."}}
+    error = translate(_sdk_error(404, missing), "create port web")
+    assert type(error) is ProviderError
+    assert not isinstance(error, ResourceGoneError)
+    assert error.retryable is False
+    assert str(error) == "create port web: Network 42 could not be found. (HTTP 404)"
 
 
 def test_connection_failures_are_retryable_but_tls_errors_are_not() -> None:

@@ -1,0 +1,326 @@
+"""The baseline: examples/multi-tier.yaml's 16 resources made by hand with openstacksdk,
+strictly one after another, as a project member would script them.
+
+Each resource is created and, where the cloud makes it asynchronously, waited
+for with openstacksdk's own helpers (``wait_for_server``, ``wait_for_status``,
+``wait_for_delete``) at a fixed interval: the interval cool's workers start
+their backoff at, so the script polls no less often than cool. Names, images,
+flavors and the public network are looked up where a step needs them, as
+cool's handlers do. No tags, no marks, no checkpoints: nothing that would let
+the script resume after a crash, which is the work cool adds.
+
+Deleting goes in the reverse order of creating, each delete waited for. The
+database's volume is kept, as the template's ``deletion_policy: Retain`` keeps
+it from cool's delete, and the caller removes it untimed for both.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import openstack.connection
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+WAIT_S = 300  # seconds for any one resource: far beyond what the mini cloud takes
+CIDR = "10.10.0.0/24"  # the template's defaults, as the cool build gets them
+DNS = ["8.8.8.8", "8.8.4.4"]
+RULES = (
+    {"protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote": "0.0.0.0/0"},
+    {"protocol": "tcp", "port_range_min": 80, "port_range_max": 80, "remote": "0.0.0.0/0"},
+    {"protocol": "icmp"},
+)
+# The creates, in an order the template's dependencies allow (web's user data
+# reads db's address, so db comes first); deletes go the other way.
+ORDER = (
+    "network",
+    "subnet",
+    "router",
+    "router_interface",
+    "security_group",
+    "key",
+    "db_port",
+    "db",
+    "web_port",
+    "web",
+    "web_volume",
+    "web_volume_attachment",
+    "web_floating_ip",
+    "db_volume",
+    "db_volume_attachment",
+    "db_floating_ip",
+)
+RETAINED = frozenset({"db_volume"})
+
+
+@dataclass
+class Timings:
+    """Seconds per resource, in the order the steps ran."""
+
+    steps: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class HandWritten:
+    """One run of the script in ``conn``'s project: :meth:`create`, then :meth:`delete`."""
+
+    def __init__(
+        self, conn: openstack.connection.Connection, name: str, *, image: str, flavor: str,
+        public_network: str, interval_s: float,
+    ) -> None:  # fmt: skip
+        self.conn = conn
+        self.name = name
+        self.image = image
+        self.flavor = flavor
+        self.public_network = public_network
+        self.interval_s = interval_s
+        self.made: dict[str, Any] = {}  # resource name -> what openstacksdk returned
+
+    # -- create
+
+    def create(self) -> Timings:
+        """Every resource, one after another, each ready before the next begins."""
+        return self._run({name: getattr(self, f"_create_{name}") for name in ORDER})
+
+    def _run(self, steps: dict[str, Callable[[], Any]]) -> Timings:
+        timings = Timings()
+        start = time.perf_counter()
+        for name, step in steps.items():
+            began = time.perf_counter()
+            step()
+            timings.steps[name] = time.perf_counter() - began
+        timings.seconds = time.perf_counter() - start
+        return timings
+
+    def _public_id(self) -> str:
+        return str(self.conn.network.find_network(self.public_network, ignore_missing=False).id)
+
+    def _create_network(self) -> None:
+        self.made["network"] = self.conn.network.create_network(name=f"{self.name}-net")
+
+    def _create_subnet(self) -> None:
+        self.made["subnet"] = self.conn.network.create_subnet(
+            name=f"{self.name}-subnet",
+            network_id=self.made["network"].id,
+            cidr=CIDR,
+            ip_version=4,
+            dns_nameservers=DNS,
+        )
+
+    def _create_router(self) -> None:
+        self.made["router"] = self.conn.network.create_router(
+            name=f"{self.name}-router", external_gateway_info={"network_id": self._public_id()}
+        )
+
+    def _create_router_interface(self) -> None:
+        self.conn.network.add_interface_to_router(
+            self.made["router"], subnet_id=self.made["subnet"].id
+        )
+        self.made["router_interface"] = self.made["subnet"].id
+
+    def _create_security_group(self) -> None:
+        group = self.conn.network.create_security_group(
+            name=f"{self.name}-sg", description="SSH and HTTP from anywhere"
+        )
+        self.made["security_group"] = group
+        for rule in RULES:
+            remote = {"remote_ip_prefix": rule["remote"]} if "remote" in rule else {}
+            ports = {k: v for k, v in rule.items() if k.startswith("port_range")}
+            self.conn.network.create_security_group_rule(
+                security_group_id=group.id,
+                direction="ingress",
+                ethertype="IPv4",
+                protocol=rule["protocol"],
+                **ports,
+                **remote,
+            )
+
+    def _create_key(self) -> None:
+        public = (
+            ed25519.Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+            .decode()
+        )
+        self.made["key"] = self.conn.compute.create_keypair(
+            name=f"{self.name}-key", public_key=public
+        )
+
+    def _port(self, which: str) -> None:
+        self.made[f"{which}_port"] = self.conn.network.create_port(
+            name=f"{self.name}-{which}-port",
+            network_id=self.made["network"].id,
+            fixed_ips=[{"subnet_id": self.made["subnet"].id}],
+            security_group_ids=[self.made["security_group"].id],
+        )
+
+    def _create_db_port(self) -> None:
+        self._port("db")
+
+    def _create_web_port(self) -> None:
+        self._port("web")
+
+    def _server(self, which: str, **extra: Any) -> None:
+        server = self.conn.compute.create_server(
+            name=f"{self.name}-{which}",
+            image_id=self.conn.image.find_image(self.image, ignore_missing=False).id,
+            flavor_id=self.conn.compute.find_flavor(self.flavor, ignore_missing=False).id,
+            key_name=self.made["key"].name,
+            networks=[{"port": self.made[f"{which}_port"].id}],
+            **extra,
+        )
+        self.made[which] = server
+        self.made[which] = self.conn.compute.wait_for_server(
+            server, interval=self.interval_s, wait=WAIT_S
+        )
+
+    def _create_db(self) -> None:
+        self._server("db")
+
+    def _create_web(self) -> None:
+        addresses = [a["addr"] for listed in self.made["db"].addresses.values() for a in listed]
+        script = f'#!/bin/sh\necho "web tier, database at {addresses[0]}" > /etc/motd\n'
+        self._server("web", user_data=base64.b64encode(script.encode()).decode())
+
+    def _volume(self, which: str, description: str) -> None:
+        volume = self.conn.block_storage.create_volume(
+            name=f"{self.name}-{which}-volume", size=1, description=description
+        )
+        self.made[f"{which}_volume"] = volume
+        self.conn.block_storage.wait_for_status(
+            volume, "available", failures=["error"], interval=self.interval_s, wait=WAIT_S
+        )
+
+    def _create_web_volume(self) -> None:
+        self._volume("web", "Data volume of the web server")
+
+    def _create_db_volume(self) -> None:
+        self._volume("db", "Data volume of the database (kept when the build is deleted)")
+
+    def _attach(self, which: str) -> None:
+        server, volume = self.made[which], self.made[f"{which}_volume"]
+        self.conn.compute.create_volume_attachment(server, volume=volume)
+        self.made[f"{which}_volume_attachment"] = (server.id, volume.id)
+        self.conn.block_storage.wait_for_status(
+            volume, "in-use", failures=["error", "error_attaching"], interval=self.interval_s,
+            wait=WAIT_S,
+        )  # fmt: skip
+
+    def _create_web_volume_attachment(self) -> None:
+        self._attach("web")
+
+    def _create_db_volume_attachment(self) -> None:
+        self._attach("db")
+
+    def _floating_ip(self, which: str) -> None:
+        self.made[f"{which}_floating_ip"] = self.conn.network.create_ip(
+            floating_network_id=self._public_id(), port_id=self.made[f"{which}_port"].id
+        )
+
+    def _create_web_floating_ip(self) -> None:
+        self._floating_ip("web")
+
+    def _create_db_floating_ip(self) -> None:
+        self._floating_ip("db")
+
+    # -- delete
+
+    def delete(self) -> Timings:
+        """What :meth:`create` made, in reverse order, each delete waited for; the
+        retained volume stays (see the module docstring)."""
+        return self._run(
+            {
+                name: getattr(self, f"_delete_{name}")
+                for name in reversed(ORDER)
+                if name in self.made and name not in RETAINED
+            }
+        )
+
+    def clean_up(self) -> None:
+        """After a failure: whatever is left, best effort, in reverse order; then the
+        retained volume too."""
+        for name in reversed(ORDER):
+            if name in self.made:
+                # Whatever went wrong, the rest is still worth removing.
+                with contextlib.suppress(Exception):
+                    getattr(self, f"_delete_{name}")()
+
+    def delete_retained(self) -> None:
+        volume = self.made.get("db_volume")
+        if volume is not None:
+            self._delete_volume("db")
+
+    def _gone(self, resource: Any) -> None:
+        self.conn.compute.wait_for_delete(resource, interval=self.interval_s, wait=WAIT_S)
+
+    def _delete_network(self) -> None:
+        self.conn.network.delete_network(self.made.pop("network"))
+
+    def _delete_subnet(self) -> None:
+        self.conn.network.delete_subnet(self.made.pop("subnet"))
+
+    def _delete_router(self) -> None:
+        self.conn.network.delete_router(self.made.pop("router"))
+
+    def _delete_router_interface(self) -> None:
+        subnet_id = self.made.pop("router_interface")
+        self.conn.network.remove_interface_from_router(self.made["router"], subnet_id=subnet_id)
+
+    def _delete_security_group(self) -> None:
+        self.conn.network.delete_security_group(self.made.pop("security_group"))
+
+    def _delete_key(self) -> None:
+        self.conn.compute.delete_keypair(self.made.pop("key"))
+
+    def _delete_db_port(self) -> None:
+        self.conn.network.delete_port(self.made.pop("db_port"))
+
+    def _delete_web_port(self) -> None:
+        self.conn.network.delete_port(self.made.pop("web_port"))
+
+    def _delete_server(self, which: str) -> None:
+        server = self.made.pop(which)
+        self.conn.compute.delete_server(server)
+        self._gone(server)
+
+    def _delete_db(self) -> None:
+        self._delete_server("db")
+
+    def _delete_web(self) -> None:
+        self._delete_server("web")
+
+    def _delete_volume(self, which: str) -> None:
+        volume = self.made.pop(f"{which}_volume")
+        self.conn.block_storage.delete_volume(volume)
+        self.conn.block_storage.wait_for_delete(volume, interval=self.interval_s, wait=WAIT_S)
+
+    def _delete_web_volume(self) -> None:
+        self._delete_volume("web")
+
+    def _delete_db_volume(self) -> None:
+        self._delete_volume("db")
+
+    def _detach(self, which: str) -> None:
+        server_id, volume_id = self.made.pop(f"{which}_volume_attachment")
+        self.conn.compute.delete_volume_attachment(server_id, volume_id)
+        self.conn.block_storage.wait_for_status(
+            self.made[f"{which}_volume"], "available", failures=["error", "error_detaching"],
+            interval=self.interval_s, wait=WAIT_S,
+        )  # fmt: skip
+
+    def _delete_web_volume_attachment(self) -> None:
+        self._detach("web")
+
+    def _delete_db_volume_attachment(self) -> None:
+        self._detach("db")
+
+    def _delete_web_floating_ip(self) -> None:
+        self.conn.network.delete_ip(self.made.pop("web_floating_ip"))
+
+    def _delete_db_floating_ip(self) -> None:
+        self.conn.network.delete_ip(self.made.pop("db_floating_ip"))

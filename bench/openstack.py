@@ -1,0 +1,307 @@
+"""cool on a real (mini) OpenStack cloud against a hand-written openstacksdk script.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.openstack            # 3 rounds (~6 min on 2 cores)
+    .venv/bin/python -m bench.openstack --quick    # 1 round, a smoke run (~3 min)
+    .venv/bin/python -m bench.openstack --poll-max 1   # workers poll as the script does
+
+It starts a private ZooKeeper, the mini cloud (:mod:`cool.local.mini_cloud`:
+Keystone, Neutron, Nova and Cinder with fake drivers, Glance, Placement), a
+cool-api with Keystone auth and trusts, and ``--workers`` cool-workers on the
+``openstack`` provider, all on 127.0.0.1 with free ports. Then, in rounds that
+alternate which side goes first (so both share the machine's noise), a project
+member builds examples/multi-tier.yaml's 16 resources twice:
+
+1. **the baseline** (:mod:`bench._openstack_baseline`): openstacksdk calls in
+   this process, one resource after another, each waited for until ready,
+   then deleted in reverse order;
+2. **cool**: the template submitted to cool-api and followed until
+   CREATE_COMPLETE, then deleted and followed until DELETE_COMPLETE.
+
+The ratios cool/baseline are measured in the same run, per round, and their
+median is judged: cool within 1.2x of the script, and faster where the graph
+lets steps run in parallel. For context it also prints each resource's step as
+the script and cool's events time it, the critical path of the graph with the
+script's step times (what a perfect parallel engine would take), and the API
+calls each side made (the cloud's access logs, :class:`bench._openstack.CallCounter`).
+
+After each round the project must hold what it held before (the database's
+retained volume removed by hand for both sides): a leak is reported and makes
+the command exit 1, as a build that fails does. A missed target does not. No
+process it starts outlives it (Ctrl-C and SIGTERM included), and every wait
+is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+
+from bench._openstack import (
+    CallCounter,
+    Member,
+    await_status,
+    claim_seconds,
+    deployment,
+    step_seconds,
+    unique,
+)
+from bench._openstack_baseline import RETAINED, HandWritten
+from bench._openstack_report import Results, Round, Side, render
+from bench._runs import default_worker_settings
+from bench._workers import Fleet, load_average
+from bench._zk import start_server
+from bench.engine import describe_machine
+from cool.cli.client import CoolClient
+from cool.local.api import ApiProcess
+from cool.local.mini_cloud import MiniCloud
+from cool.local.mini_cloud_venv import ensure_venv
+from cool.resources.registry import ResourceTypeRegistry
+from cool.template.compile import compile_template
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE_PATH = REPO / "examples" / "multi-tier.yaml"
+BUILD_TIMEOUT_S = 300.0  # one create or delete of the whole build
+SETTLE_TIMEOUT_S = 60.0  # the project back to what it held
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- the two sides ---------------------------------------------------------------------
+
+
+def _diff(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]:
+    return {kind: after[kind] - before[kind] for kind in before if after[kind] != before[kind]}
+
+
+def run_baseline(member: Member, cloud: MiniCloud, calls: CallCounter, interval_s: float) -> Side:
+    """The hand-written script once: create, delete; the retained volume removed after."""
+    script = HandWritten(
+        member.conn,
+        unique("hand"),
+        image=cloud.image_name,
+        flavor=cloud.flavor_name,
+        public_network=cloud.public_network,
+        interval_s=interval_s,
+    )
+    try:
+        calls.take()
+        created = script.create()
+        create_calls = calls.take()
+        deleted = script.delete()
+        delete_calls = calls.take()
+        script.delete_retained()
+    except BaseException:
+        script.clean_up()
+        raise
+    return Side(
+        created.seconds,
+        deleted.seconds,
+        created.steps,
+        deleted.steps,
+        create_calls,
+        delete_calls,
+    )
+
+
+def run_cool(
+    member: Member, client: CoolClient, calls: CallCounter, template: str, image: str
+) -> Side:
+    """The template through cool-api once: submit and follow, delete and follow."""
+    request = {"template": template, "name": unique("tier"), "parameters": {"image": image}}
+    calls.take()
+    started = time.perf_counter()
+    build = client.submit(request, idempotency_key=str(uuid.uuid4()))
+    build_id = build["id"]
+    built, marker = await_status(
+        client, build_id, "CREATE_COMPLETE", marker=None, timeout_s=BUILD_TIMEOUT_S
+    )
+    create_s = time.perf_counter() - started
+    create_calls = calls.take()
+    if built["status"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"cool: build {build_id} ended {built['status']}: {built.get('note')}")
+    retained = {
+        r["name"]: r["physical_id"] for r in client.resources(build_id) if r["name"] in RETAINED
+    }
+    calls.take()
+    started = time.perf_counter()
+    client.delete(build_id)
+    deleted, _ = await_status(
+        client, build_id, "DELETE_COMPLETE", marker=marker, timeout_s=BUILD_TIMEOUT_S
+    )
+    delete_s = time.perf_counter() - started
+    delete_calls = calls.take()
+    if deleted["status"] != "DELETE_COMPLETE":
+        raise RuntimeError(f"cool: delete of {build_id} ended {deleted['status']}")
+    for volume_id in retained.values():  # kept by deletion_policy: Retain, untimed
+        volume = member.conn.block_storage.get_volume(volume_id)
+        member.conn.block_storage.delete_volume(volume)
+        member.conn.block_storage.wait_for_delete(volume, interval=1, wait=120)
+    events = list(client.all_events(build_id))
+    split = next(
+        (i for i, e in enumerate(events) if e["resource"] is None and "DELETE" in e["new_status"]),
+        len(events),
+    )
+    return Side(
+        create_s,
+        delete_s,
+        step_seconds(events[:split], "CREATE"),
+        step_seconds(events[split:], "DELETE"),
+        create_calls,
+        delete_calls,
+        claim_seconds(events[:split], "CREATE"),
+        claim_seconds(events[split:], "DELETE"),
+    )
+
+
+def run(
+    cloud: MiniCloud,
+    hosts: str,
+    root: str,
+    workdir: Path,
+    *,
+    rounds: int = 3,
+    workers: int = 2,
+    poll_max_s: float | None = None,
+) -> Results:
+    """Deploy cool on ``cloud`` (its ZooKeeper at ``hosts``, under ``root``) and measure
+    ``rounds`` rounds; every process started here is stopped before it returns.
+    ``poll_max_s`` replaces cool.conf's ``[worker] poll_interval_max`` (for context:
+    a backoff no longer than the script's fixed interval)."""
+    settings = default_worker_settings()
+    interval_s = settings.runner.poll_interval_s
+    poll_max = settings.runner.poll_interval_max_s if poll_max_s is None else poll_max_s
+    results = Results(workers, interval_s, max(poll_max, interval_s), load_before=load_average())
+    extra = "" if poll_max_s is None else f"[worker]\npoll_interval_max = {poll_max_s}\n"
+    template = TEMPLATE_PATH.read_text()
+    results.plan = compile_template(
+        template, ResourceTypeRegistry.load(), {"image": cloud.image_name}
+    )
+    with contextlib.ExitStack() as stack:
+        member = Member.create(cloud)
+        stack.callback(member.close)
+        deployed = deployment(cloud, hosts, root)
+        api = ApiProcess(workdir, deployed.api_config, name="cool-api")
+        stack.callback(api.stop)
+        api.start()
+        fleet = Fleet(workdir, hosts=hosts, sim_db=workdir / "unused-sim.sqlite")
+        stack.callback(fleet.close)
+        fleet.start(root, workers, extra=deployed.worker_extra + extra)
+        _log(f"cool-api on {api.url}, {workers} cool-workers on the openstack provider")
+        client = member.cool(api)
+        calls = CallCounter(cloud)
+        for number in range(rounds):
+            first = "baseline" if number % 2 == 0 else "cool"
+            this = Round(first)
+            results.rounds.append(this)
+            for side in (first, "cool" if first == "baseline" else "baseline"):
+                before = member.counts()
+                try:
+                    if side == "baseline":
+                        this.baseline = run_baseline(member, cloud, calls, interval_s)
+                    else:
+                        this.cool = run_cool(member, client, calls, template, cloud.image_name)
+                except Exception as exc:  # reported; the project's check and the next round go on
+                    results.problems.append(
+                        f"round {number + 1}, {side}: {type(exc).__name__}: {exc}"
+                    )
+                after = member.settles_to(before, timeout_s=SETTLE_TIMEOUT_S)
+                if after != before:
+                    this.leaks[side] = _diff(before, after)
+                    results.problems.append(
+                        f"round {number + 1}, {side}: the project holds {this.leaks[side]} "
+                        "more than before"
+                    )
+                measured = this.baseline if side == "baseline" else this.cool
+                if measured is not None:
+                    _log(
+                        f"round {number + 1}, {side}: create {measured.create_s:.1f} s, "
+                        f"delete {measured.delete_s:.1f} s"
+                    )
+    results.load_after = load_average()
+    return results
+
+
+# -- the command -------------------------------------------------------------------------
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks: nothing survives
+
+
+def _run_on_private_servers(rounds: int, workers: int, poll_max_s: float | None) -> Results:
+    """Start ZooKeeper and the mini cloud, measure, and stop everything whatever happens."""
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cool-bench-os-")))
+        server = start_server()
+        stack.callback(server.stop)
+        _log(f"ZooKeeper on {server.hosts} in {server.base_dir}")
+        started = time.monotonic()
+        cloud = MiniCloud(tmp / "cloud", venv=ensure_venv())
+        stack.callback(cloud.stop)
+        cloud.start()
+        _log(f"mini cloud on {cloud.auth_url} in {time.monotonic() - started:.0f} s")
+        workdir = tmp / "cool"
+        workdir.mkdir()
+        return run(
+            cloud,
+            server.hosts,
+            f"/cool-bench-{uuid.uuid4().hex[:12]}",
+            workdir,
+            rounds=rounds,
+            workers=workers,
+            poll_max_s=poll_max_s,
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.openstack",
+        description="cool against a hand-written openstacksdk script on the mini cloud.",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both sides (3)")
+    parser.add_argument("--workers", type=int, default=2, help="cool-worker processes (2)")
+    parser.add_argument(
+        "--poll-max",
+        type=float,
+        default=None,
+        metavar="S",
+        help="cool-workers' [worker] poll_interval_max (default: cool.conf's, 5 s); "
+        "1 polls as often as the script does",
+    )
+    parser.add_argument("--quick", action="store_true", help="one round: a smoke run")
+    args = parser.parse_args(argv)
+    rounds = 1 if args.quick else max(args.rounds, 1)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    started = time.monotonic()
+    try:
+        results = _run_on_private_servers(rounds, max(args.workers, 1), args.poll_max)
+    except KeyboardInterrupt:
+        _log("interrupted: every process it started is stopped")
+        return 130
+    print(
+        f"{describe_machine()}; mini cloud (fake Nova and Cinder drivers); {results.workers} "
+        f"cool-workers (poll every {results.poll_interval_s:g} s backing "
+        f"off to {results.poll_interval_max_s:g} s; the script polls every "
+        f"{results.poll_interval_s:g} s); load average {results.load_before:.1f} before, "
+        f"{results.load_after:.1f} after; {time.monotonic() - started:,.0f} s in all\n"
+    )
+    print(render(results))
+    for problem in results.problems:
+        print(f"WRONG: {problem}", file=sys.stderr)
+    return 1 if results.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
