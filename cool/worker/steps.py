@@ -198,13 +198,7 @@ class Steps:
                 raise
 
         properties = ctx.properties
-        physical_id: str = self._guarded(find_or_create)
-        record = self.ledger.record(spec.name)
-        if record is not None and record.physical_id != physical_id:
-            # Recorded before the first look: if that look fails, the delete or
-            # rollback still knows what to remove, without relying on a find.
-            self._update(spec.name, "create called", physical_id=physical_id)
-        return physical_id
+        return self._guarded(find_or_create)
 
     def _adopt(
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, found: list[Found]
@@ -234,7 +228,11 @@ class Steps:
                     raise
                 physical_id = self._create(provider, ctx, spec, adopt=True)
                 continue
+            except ProviderError as exc:
+                self._failed(spec.name, physical_id, str(exc))
+                raise
             if observed.failed is not None:
+                self._failed(spec.name, physical_id, observed.failed)
                 raise ResourceFailedError(observed.failed)
             if observed.ready:
                 self._update(
@@ -252,6 +250,20 @@ class Steps:
             if record is not None and record.physical_id != physical_id:
                 self._update(spec.name, "create called", physical_id=physical_id)
             self._pause(spec.name, looks, creating=True)
+
+    def _failed(self, name: str, physical_id: str, error: str) -> None:
+        """A create that failed at its first look still records what it made (the id
+        is otherwise written by the first look that finds it not ready): the rollback
+        deletes it by id, not only by what a find turns up."""
+        record = self.ledger.record(name)
+        if record is not None and record.status is not ResourceStatus.CREATE_FAILED:
+            self._update(
+                name,
+                error,
+                status=ResourceStatus.CREATE_FAILED,
+                physical_id=physical_id,
+                error=error,
+            )
 
     # -- delete -------------------------------------------------------------------
 
