@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cool.clouds.sim import SimProvider
-from cool.model import BuildStatus
+from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from tests.worker.helpers import (
     event_lines,
@@ -260,3 +260,29 @@ resources:
     assert state.reason.startswith("rollback failed: DELETE of net (OS::Neutron::Net) failed")
     assert "network in use" in state.reason
     assert recorded["net"] == "DELETE_FAILED"
+
+
+ONE_VOLUME = """
+heat_template_version: wallaby
+resources:
+  vol: {type: OS::Cinder::Volume, properties: {size: 1}}
+"""
+
+
+def test_a_create_failed_at_its_first_look_records_what_it_made(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """The id is written by the first look that finds a resource not ready; one already
+    in ERROR at that look is recorded with its failure, so what it made is known by id."""
+    db = tmp_path / "sim.db"
+    with SimProvider(db) as sim:
+        sim.arm("vol", "create", times=None, mode="error_status", message="disk on fire")
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, db):
+        build_id = submit(store, registry, ONE_VOLUME, rollback=False)
+        state = wait_terminal(store, build_id)
+        record = store.resources(build_id)["vol"][0]
+    assert state.status is BuildStatus.CREATE_FAILED
+    with SimProvider(db) as sim:
+        [made] = sim.live_resources(build_id)
+    assert record.status is ResourceStatus.CREATE_FAILED
+    assert record.physical_id == made.physical_id
