@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from cool.clouds.openstack import OpenStackProvider
 from cool.clouds.openstack_limits import CallLimiter
 from cool.local.keystone_admin import DEFAULT_DOMAIN
 from cool.local.mini_cloud import MiniCloud
+from cool.store.layout import new_build_id
 from tests.zk import assert_eventually
 
 PASSWORD = "member-secret"
@@ -24,13 +25,6 @@ PASSWORD = "member-secret"
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def new_build_id() -> str:
-    """A build id of cool's shape (a ULID), fresh each time."""
-    from cool.store.layout import new_build_id as make
-
-    return make()
 
 
 @dataclass
@@ -153,6 +147,3 @@ def made(
     physical_id = provider.create(ctx, props)
     observed = until_ready(provider, ctx, physical_id)
     return physical_id, observed
-
-
-Cleanup = Callable[[], None]
