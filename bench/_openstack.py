@@ -37,7 +37,7 @@ from keystoneauth1.identity import v3
 from cool.cli.client import CoolClient
 from cool.local.api import ApiProcess
 from cool.local.keystone_admin import DEFAULT_DOMAIN
-from cool.local.mini_cloud import MiniCloud
+from cool.local.mini_cloud import MiniCloud, project_counts
 
 SERVICE_PASSWORD = "cool-bench-service-secret"
 MEMBER_PASSWORD = "cool-bench-member-secret"
@@ -96,22 +96,7 @@ class Member:
         return cls(cloud, project_id, project_name, user_name, user_id, session, conn)
 
     def counts(self) -> dict[str, int]:
-        """What the project holds, by kind (its default security group not counted)."""
-        network = self.conn.network
-        project = {"project_id": self.project_id}
-        return {
-            "servers": len(list(self.conn.compute.servers())),
-            "volumes": len(list(self.conn.block_storage.volumes())),
-            "networks": len(list(network.networks(**project))),
-            "subnets": len(list(network.subnets(**project))),
-            "routers": len(list(network.routers(**project))),
-            "ports": len(list(network.ports(**project))),
-            "floating_ips": len(list(network.ips(**project))),
-            "security_groups": len(
-                [g for g in network.security_groups(**project) if g.name != "default"]
-            ),
-            "key_pairs": len(list(self.conn.compute.keypairs())),
-        }
+        return project_counts(self.conn, self.project_id)
 
     def settles_to(self, expected: Mapping[str, int], *, timeout_s: float = 60.0) -> dict[str, int]:
         """What the project holds once it holds ``expected``, or when ``timeout_s`` has

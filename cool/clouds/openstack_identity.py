@@ -69,10 +69,6 @@ def metadata(ctx: StepContext) -> dict[str, str]:
     return dict(ctx.tags)
 
 
-def has_tags(ctx: StepContext, tags: Iterable[str] | None) -> bool:
-    return set(neutron_tags(ctx)) <= set(tags or ())
-
-
 def carries(ctx: StepContext, meta: Mapping[str, Any] | None) -> bool:
     meta = meta or {}
     return all(meta.get(key) == value for key, value in ctx.tags.items())

@@ -46,6 +46,17 @@ def is_venv_complete(path: Path) -> bool:
     )
 
 
+def fresh_interpreter(path: Path, whose: str, marker: str) -> Path:
+    """The venv's python, the venv made (again) unless its interpreter runs; its
+    completion ``marker`` removed, to be written once the installs are done."""
+    python = path / "bin" / "python"
+    if not (python.is_file() and subprocess.run([python, "-c", ""], check=False).returncode == 0):
+        print(f"==> creating {whose} virtual environment {path}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
+    (path / marker).unlink(missing_ok=True)
+    return python
+
+
 def ensure_venv(path: Path | None = None) -> Path:
     """Create Keystone's venv and install :data:`REQUIREMENTS` unless already done.
 
@@ -55,12 +66,8 @@ def ensure_venv(path: Path | None = None) -> Path:
     path = path or default_venv_path()
     if is_venv_complete(path):
         return path
-    python = path / "bin" / "python"
     started = time.monotonic()
-    if not (python.is_file() and subprocess.run([python, "-c", ""], check=False).returncode == 0):
-        print(f"==> creating Keystone's virtual environment {path}", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
-    (path / _VENV_MARKER).unlink(missing_ok=True)
+    python = fresh_interpreter(path, "Keystone's", _VENV_MARKER)
     print(f"==> installing {' '.join(REQUIREMENTS)} into {path}", file=sys.stderr, flush=True)
     # stdout=2: pip's output is progress too, and pytest's sys.stderr may have no fd.
     subprocess.run([python, "-m", "pip", "install", "-q", *REQUIREMENTS], check=True, stdout=2)

@@ -501,6 +501,27 @@ class MiniCloud:
         return path
 
 
+def project_counts(conn: openstack.connection.Connection, project_id: str) -> dict[str, int]:
+    """What a project holds, by kind, as ``conn`` (one of its members) sees it: to show
+    that a build's delete, or rollback, left it as it was (its default security group
+    not counted)."""
+    network = conn.network
+    project = {"project_id": project_id}
+    return {
+        "servers": len(list(conn.compute.servers())),
+        "volumes": len(list(conn.block_storage.volumes())),
+        "networks": len(list(network.networks(**project))),
+        "subnets": len(list(network.subnets(**project))),
+        "routers": len(list(network.routers(**project))),
+        "ports": len(list(network.ports(**project))),
+        "floating_ips": len(list(network.ips(**project))),
+        "security_groups": len(
+            [g for g in network.security_groups(**project) if g.name != "default"]
+        ),
+        "key_pairs": len(list(conn.compute.keypairs())),
+    }
+
+
 def _get(session: ks_session.Session, service_type: str, path: str) -> Any:
     """GET on a service as the session's user; None on any error (a readiness probe)."""
     headers = {"OpenStack-API-Version": "placement 1.0"} if service_type == "placement" else {}

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cool.local.keystone_venv import REPO
+from cool.local.keystone_venv import REPO, fresh_interpreter
 
 SERVICE_VERSIONS = {
     "keystone": "29.1.0",
@@ -133,12 +133,8 @@ def ensure_venv(path: Path | None = None) -> Path:
     path = path or default_venv_path()
     if is_venv_complete(path):
         return path
-    python = path / "bin" / "python"
     started = time.monotonic()
-    if not (python.is_file() and subprocess.run([python, "-c", ""], check=False).returncode == 0):
-        print(f"==> creating OpenStack's virtual environment {path}", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", path], check=True)
-    (path / _VENV_MARKER).unlink(missing_ok=True)
+    python = fresh_interpreter(path, "OpenStack's", _VENV_MARKER)
     print(f"==> installing {' '.join(REQUIREMENTS)} into {path}", file=sys.stderr, flush=True)
     # The driver is built from a copy: pip's in-tree build would leave build/ and
     # *.egg-info in the test tree.

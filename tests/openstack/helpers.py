@@ -16,7 +16,7 @@ from cool.clouds.base import Observed, StepContext
 from cool.clouds.openstack import OpenStackProvider
 from cool.clouds.openstack_limits import CallLimiter
 from cool.local.keystone_admin import DEFAULT_DOMAIN
-from cool.local.mini_cloud import MiniCloud
+from cool.local.mini_cloud import MiniCloud, project_counts
 from cool.store.layout import new_build_id
 from tests.zk import assert_eventually
 
@@ -93,22 +93,7 @@ class Project:
         )
 
     def counts(self) -> dict[str, int]:
-        """What the project holds, by kind (the default security group not counted)."""
-        network = self.conn.network
-        project = {"project_id": self.project_id}
-        return {
-            "servers": len(list(self.conn.compute.servers())),
-            "volumes": len(list(self.conn.block_storage.volumes())),
-            "networks": len(list(network.networks(**project))),
-            "subnets": len(list(network.subnets(**project))),
-            "routers": len(list(network.routers(**project))),
-            "ports": len(list(network.ports(**project))),
-            "floating_ips": len(list(network.ips(**project))),
-            "security_groups": len(
-                [g for g in network.security_groups(**project) if g.name != "default"]
-            ),
-            "key_pairs": len(list(self.conn.compute.keypairs())),
-        }
+        return project_counts(self.conn, self.project_id)
 
 
 def until_ready(
