@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Stop what ./scripts/run.sh started (and only that): workers, cool-api, ZooKeeper.
-# Its data stays in the directory; remove it to start afresh.
+# Stop what ./scripts/run.sh started (and only that): workers, cool-api, ZooKeeper
+# and, with --openstack, the cloud. Without COOL_LOCAL_DIR, it stops both default
+# systems (.cool-local and .cool-local-openstack), whichever run.
+# Their data stays in their directories; remove one to start afresh.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${COOL_LOCAL_DIR:-$root/.cool-local}"
-if [ ! -f "$dir/state.json" ]; then
-    echo "nothing to stop: no local system in $dir"
-    exit 0
+python="${COOL_VENV:-$root/.venv}/bin/python"
+if [ -n "${COOL_LOCAL_DIR:-}" ]; then
+    dirs=("$COOL_LOCAL_DIR")
+else
+    dirs=("$root/.cool-local" "$root/.cool-local-openstack")
 fi
-exec "${COOL_VENV:-$root/.venv}/bin/python" -m cool.local.system --dir "$dir" down
+found=""
+for dir in "${dirs[@]}"; do
+    if [ -f "$dir/state.json" ]; then
+        found=1
+        "$python" -m cool.local.system --dir "$dir" down
+    fi
+done
+if [ -z "$found" ]; then
+    echo "nothing to stop: no local system in ${dirs[*]}"
+fi

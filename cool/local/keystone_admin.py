@@ -114,27 +114,70 @@ class KeystoneAdmin:
             self._request("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
         return user_id
 
+    def ensure_project(self, name: str) -> str:
+        """The id of project ``name``, made when missing (by this caller or a racing one)."""
+        project_id = self.project_id(name)
+        if project_id is None:
+            try:
+                project_id = self.create_project(name)
+            except KeystoneError:  # another caller created it first (409)
+                project_id = self.project_id(name)
+                if project_id is None:
+                    raise
+        return project_id
+
+    def user_id(self, name: str) -> str | None:
+        """The id of the default domain's user ``name``, or None."""
+        params = {"name": name, "domain_id": DEFAULT_DOMAIN}
+        users = self._request("GET", "/users", params=params).json()["users"]
+        return str(users[0]["id"]) if users else None
+
+    def ensure_user(self, name: str, password: str, project_id: str, roles: Sequence[str]) -> str:
+        """:meth:`create_user` for a user that may exist already: its password, default
+        project and roles are set again; its id."""
+        user_id = self.user_id(name)
+        if user_id is None:
+            return self.create_user(name, password, project_id, roles)
+        body = {"user": {"password": password, "default_project_id": project_id}}
+        self._request("PATCH", f"/users/{user_id}", json=body)
+        for role in roles:
+            path = f"/projects/{project_id}/users/{user_id}/roles/{self.role_id(role)}"
+            self._request("PUT", path)
+        return user_id
+
     def create_service_user(
         self, name: str, password: str, roles: Sequence[str] = ("service", "admin")
     ) -> str:
         """A user with ``roles`` on project ``service``, as keystonemiddleware's
         auth_token logs in with (``service`` lets it validate tokens); bootstrap makes
         no such project."""
-        project_id = self.project_id(SERVICE_PROJECT)
-        if project_id is None:
-            try:
-                project_id = self.create_project(SERVICE_PROJECT)
-            except KeystoneError:  # another caller created it first (409)
-                project_id = self.project_id(SERVICE_PROJECT)
-                if project_id is None:
-                    raise
-        return self.create_user(name, password, project_id, roles)
+        return self.create_user(name, password, self.ensure_project(SERVICE_PROJECT), roles)
 
     def register_endpoint(self, service_type: str, url: str, *, name: str | None = None) -> str:
         """A catalog entry: a service of ``service_type`` with a public endpoint at ``url``
         (in bootstrap's region); returns the service id."""
         body = {"service": {"type": service_type, "name": name or service_type, "enabled": True}}
         service_id = str(self._request("POST", "/services", json=body).json()["service"]["id"])
+        self._create_endpoint(service_id, url)
+        return service_id
+
+    def ensure_endpoint(self, service_type: str, url: str, *, name: str | None = None) -> str:
+        """:meth:`register_endpoint`, or the public endpoint of the service of that type
+        moved to ``url`` when the catalog has one; the service id."""
+        services = self._request("GET", "/services", params={"type": service_type}).json()
+        if not services["services"]:
+            return self.register_endpoint(service_type, url, name=name)
+        service_id = str(services["services"][0]["id"])
+        params = {"service_id": service_id, "interface": "public", "region_id": REGION}
+        endpoints = self._request("GET", "/endpoints", params=params).json()["endpoints"]
+        if not endpoints:
+            self._create_endpoint(service_id, url)
+        elif endpoints[0]["url"] != url:
+            body = {"endpoint": {"url": url}}
+            self._request("PATCH", f"/endpoints/{endpoints[0]['id']}", json=body)
+        return service_id
+
+    def _create_endpoint(self, service_id: str, url: str) -> None:
         endpoint = {
             "endpoint": {
                 "service_id": service_id,
@@ -145,7 +188,6 @@ class KeystoneAdmin:
             }
         }
         self._request("POST", "/endpoints", json=endpoint)
-        return service_id
 
     def _issue(self, identity: dict[str, Any], project_id: str | None = None) -> requests.Response:
         """POST /v3/auth/tokens (unauthenticated); the token is the X-Subject-Token header."""

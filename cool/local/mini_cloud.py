@@ -64,6 +64,7 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from cool.local.daemons import Daemon, adopt, wait_until
+from cool.local.files import write_private
 from cool.local.keystone import KeystoneServer
 from cool.local.keystone_admin import (
     ADMIN_PROJECT,
@@ -112,6 +113,7 @@ LOG = logging.getLogger(__name__)
 
 _STOP_TIMEOUT_S = 15.0
 _STATE = "state.json"
+_READY = "ready.json"  # what a client of the dev command needs, once the cloud serves
 _ADMIN_CLOUD = "mini-admin"
 # service -> its API's WSGI application (under gunicorn)
 _APIS = {
@@ -477,28 +479,33 @@ class MiniCloud:
 
     def clouds_yaml_entry(self, user_name: str, password: str, project_name: str) -> dict[str, Any]:
         """One cloud of a ``clouds.yaml``: a default-domain user on a project."""
-        return {
-            "auth": {
-                "auth_url": self.auth_url,
-                "username": user_name,
-                "password": password,
-                "project_name": project_name,
-                "user_domain_id": DEFAULT_DOMAIN,
-                "project_domain_id": DEFAULT_DOMAIN,
-            },
-            "region_name": self.region_name,
-            "interface": "public",
-            "identity_api_version": 3,
-        }
+        return clouds_yaml_entry(self.auth_url, self.region_name, user_name, password, project_name)
 
     @staticmethod
     def write_clouds_yaml(path: Path, clouds: Mapping[str, Mapping[str, Any]]) -> Path:
         """Write ``{"clouds": clouds}`` to ``path`` (mode 0600: it holds passwords)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            yaml.safe_dump({"clouds": {name: dict(entry) for name, entry in clouds.items()}}, out)
+        document = {"clouds": {name: dict(entry) for name, entry in clouds.items()}}
+        write_private(path, yaml.safe_dump(document))
         return path
+
+
+def clouds_yaml_entry(
+    auth_url: str, region_name: str, user_name: str, password: str, project_name: str
+) -> dict[str, Any]:
+    """One cloud of a ``clouds.yaml``: a default-domain user on a project."""
+    return {
+        "auth": {
+            "auth_url": auth_url,
+            "username": user_name,
+            "password": password,
+            "project_name": project_name,
+            "user_domain_id": DEFAULT_DOMAIN,
+            "project_domain_id": DEFAULT_DOMAIN,
+        },
+        "region_name": region_name,
+        "interface": "public",
+        "identity_api_version": 3,
+    }
 
 
 def project_counts(conn: openstack.connection.Connection, project_id: str) -> dict[str, int]:
@@ -548,6 +555,17 @@ def _state_path(directory: Path) -> Path:
     return directory / _STATE
 
 
+def ready_access(directory: Path) -> dict[str, Any] | None:
+    """What the dev command serving ``directory`` wrote once its cloud was up: ``pid``
+    (the command's), ``auth_url``, ``region_name`` and ``admin_password``; None
+    until then (and again once it stops)."""
+    try:
+        access = json.loads((directory / _READY).read_text())
+    except (FileNotFoundError, ValueError):  # not up yet, or being written
+        return None
+    return access if isinstance(access, dict) else None
+
+
 def _up(args: argparse.Namespace) -> int:
     stopping = threading.Event()
 
@@ -565,6 +583,8 @@ def _up(args: argparse.Namespace) -> int:
             return 1
     me = adopt("mini-cloud-up", os.getpid(), directory / "up.log")
     _state_path(directory).write_text(json.dumps(me.to_dict()))
+    ready = directory / _READY
+    ready.unlink(missing_ok=True)  # an earlier run's, killed before it could remove it
     cloud = MiniCloud(directory, venv=args.venv)
     try:
         cloud.start(timeout_s=args.timeout)
@@ -577,14 +597,21 @@ def _up(args: argparse.Namespace) -> int:
             },
         )
         openrc = directory / "openrc"
-        openrc.write_text(
+        write_private(
+            openrc,
             f"export OS_AUTH_URL={cloud.auth_url}\nexport OS_USERNAME={ADMIN_USER}\n"
             f"export OS_PASSWORD={cloud.admin_password}\nexport OS_PROJECT_NAME={ADMIN_PROJECT}\n"
             f"export OS_USER_DOMAIN_ID={DEFAULT_DOMAIN}\n"
             f"export OS_PROJECT_DOMAIN_ID={DEFAULT_DOMAIN}\n"
-            f"export OS_REGION_NAME={REGION}\nexport OS_IDENTITY_API_VERSION=3\n"
+            f"export OS_REGION_NAME={REGION}\nexport OS_IDENTITY_API_VERSION=3\n",
         )
-        openrc.chmod(0o600)
+        access = {
+            "pid": os.getpid(),
+            "auth_url": cloud.auth_url,
+            "region_name": cloud.region_name,
+            "admin_password": cloud.admin_password,
+        }
+        write_private(ready, json.dumps(access))
         print(
             f"mini cloud up: OS_AUTH_URL={cloud.auth_url} OS_USERNAME={ADMIN_USER} "
             f"OS_PASSWORD={cloud.admin_password} OS_PROJECT_NAME={ADMIN_PROJECT}\n"
@@ -602,6 +629,7 @@ def _up(args: argparse.Namespace) -> int:
         LOG.error("%s", exc)
         return 1
     finally:
+        ready.unlink(missing_ok=True)
         cloud.stop()
         _state_path(directory).unlink(missing_ok=True)
 
