@@ -241,6 +241,14 @@ gc_opts = [
         "ZooKeeper.",
     ),
     cfg.BoolOpt("enabled", default=True, help="Whether workers take part in the GC election."),
+    cfg.FloatOpt(
+        "unstored_trust_grace",
+        default=900.0,
+        min=60.0,
+        help="Seconds after which a Keystone trust made for a submit whose build was never "
+        "stored (its cool-api died in between) is deleted. Longer than any submit takes: "
+        "a submit still running when it is reached fails with 503, and nothing is stored.",
+    ),
 ]
 
 build_group = cfg.OptGroup("build", title="Builds", help="Limits on every build.")

@@ -22,6 +22,9 @@ logged, and the next pass tries again, so pruning never waits on Keystone and
 no trust id is ever lost; while Keystone cannot be reached, a pass stops
 trying at the first failure. The gauge ``cool_gc_trusts_waiting`` shows what
 waits (and a GC without ``[trustee]`` configured warns of it each pass).
+Trusts made for submits whose build was never stored (cool-api died between
+making the trust and storing the build) join them once they are older than
+``[gc] unstored_trust_grace`` (:meth:`Pruner.orphan_new_trusts`).
 
 Metrics (prometheus-client, on the registry given): ``cool_gc_builds_pruned_total``,
 ``cool_gc_trusts_deleted_total``, ``cool_gc_trusts_waiting`` and
@@ -68,6 +71,8 @@ class GcSettings:
     interval_s: float = 60.0  # between two passes of the leader
     batch_size: int = 100  # builds per transaction
     enabled: bool = True  # whether workers take part in the election
+    # a trust made for a submit whose build is not stored after this long is an orphan
+    unstored_trust_grace_s: float = 900.0
 
 
 def gc_settings(conf: cfg.ConfigOpts) -> GcSettings:
@@ -78,6 +83,7 @@ def gc_settings(conf: cfg.ConfigOpts) -> GcSettings:
         interval_s=group.interval,
         batch_size=group.batch_size,
         enabled=group.enabled,
+        unstored_trust_grace_s=group.unstored_trust_grace,
     )
 
 
@@ -207,6 +213,10 @@ class GarbageCollector:
         if dry_run:
             trusts_deleted, trusts_waiting = 0, len(self.pruner.waiting_trusts())
         else:
+            self.pruner.orphan_new_trusts(
+                made_before=self.clock() - self.settings.unstored_trust_grace_s,
+                guard_path=guard,
+            )
             trusts_deleted, trusts_waiting = self._delete_trusts()
         candidates = tuple(
             Candidate(

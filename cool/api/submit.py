@@ -9,8 +9,12 @@ build the first one made.
 When builds act through Keystone trusts (``Services.trusts``), a submit
 makes the build's trust before the transaction, and deletes it again if the
 transaction fails or the request turns out to replay an earlier build (a
-replay found before the trust is made makes none). Whether the build holds a
-trust is not shown in the API: its id is of no use to the caller.
+replay found before the trust is made makes none). The trust is recorded in
+ZooKeeper as soon as Keystone has made it (``BuildStore.hold_trust``), and
+the build's transaction removes that record: if this process dies in
+between, or a deletion here fails, the GC deletes the trust later. Whether
+the build holds a trust is not shown in the API: its id is of no use to the
+caller.
 """
 
 from __future__ import annotations
@@ -95,6 +99,11 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
                 _accepted(services, req, resp, earlier.build_id, replayed=True)
                 return
         trust_id = _delegate(services.trusts, req, context, build_id)
+        try:
+            services.store.hold_trust(trust_id, build_id)
+        except Exception:
+            _drop(services, trust_id, build_id, "it could not be recorded", held=False)
+            raise
     try:
         meta, created = services.store.submit_once(
             report.plan,
@@ -109,9 +118,9 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
             trust_id=trust_id,
         )
     except SubmitOutcomeUnknownError:
-        if trust_id:  # the build may exist, and need it: the GC deletes it with the build
+        if trust_id:  # the build may exist, and hold it: the GC decides, later
             LOG.warning(
-                "build %s: stored or not, unknown; its trust %s is kept (left in Keystone "
+                "build %s: stored or not, unknown; its trust %s is kept (the GC deletes it "
                 "if the build was not stored)",
                 build_id,
                 trust_id,
@@ -119,12 +128,12 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
         raise
     except Exception:
         if trust_id:
-            _drop(services.trusts, trust_id, build_id, "the build was not stored")
+            _drop(services, trust_id, build_id, "the build was not stored")
         raise
     if created:
         services.metrics.builds_submitted.inc()
     elif trust_id:
-        _drop(services.trusts, trust_id, build_id, f"the request replays build {meta.build_id}")
+        _drop(services, trust_id, build_id, f"the request replays build {meta.build_id}")
     _accepted(services, req, resp, meta.build_id, replayed=not created)
 
 
@@ -148,15 +157,24 @@ def _delegate(trusts: Trusts, req: falcon.Request, context: RequestContext, buil
     return trust_id
 
 
-def _drop(trusts: Trusts | None, trust_id: str, build_id: str, why: str) -> None:
-    """Delete a trust no build holds (best effort: a failure leaves it, logged)."""
-    assert trusts is not None
+def _drop(services: Services, trust_id: str, build_id: str, why: str, *, held: bool = True) -> None:
+    """Delete a trust no build holds, then its record. A failure leaves it: when it is
+    recorded (``held``), for the GC to delete later; when not, logged."""
+    assert services.trusts is not None
     try:
-        trusts.delete(trust_id)
+        services.trusts.delete(trust_id)
     except CoolError as exc:
-        LOG.warning("build %s: trust %s left in Keystone (%s): %s", build_id, trust_id, why, exc)
-    else:
-        LOG.info("build %s: trust %s deleted: %s", build_id, trust_id, why)
+        later = "the GC deletes it later" if held else "left in Keystone"
+        LOG.warning(
+            "build %s: trust %s not deleted (%s; %s): %s", build_id, trust_id, why, later, exc
+        )
+        return
+    LOG.info("build %s: trust %s deleted: %s", build_id, trust_id, why)
+    if held:
+        try:
+            services.store.release_trust(trust_id)
+        except CoolError as exc:  # its record stays: the GC finds the trust gone
+            LOG.warning("build %s: record of deleted trust %s kept: %s", build_id, trust_id, exc)
 
 
 def _accepted(

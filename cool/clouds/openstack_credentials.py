@@ -43,7 +43,7 @@ from cool.errors import (
     KeystoneUnavailableError,
     NotAuthenticatedError,
 )
-from cool.store.layout import TRUST_ID
+from cool.store.layout import is_trust_id
 
 LOG = logging.getLogger(__name__)
 
@@ -114,10 +114,6 @@ def _session_opts() -> list[cfg.Opt]:
         if opt.dest == "timeout":
             opt.default = TIMEOUT_S
     return opts
-
-
-def is_trust_id(value: object) -> bool:
-    return isinstance(value, str) and TRUST_ID.fullmatch(value) is not None
 
 
 def _auth_group(conf: cfg.ConfigOpts) -> str:

@@ -136,8 +136,11 @@ class BuildStore:
         Every build has a deadline: ``timeout_mins`` (the deployment's default
         when None), at most the deployment's maximum. With ``idempotency``, a
         build already made with the same key is returned instead (see
-        :meth:`submit_once`).
+        :meth:`submit_once`). A ``trust_id`` is held (:meth:`hold_trust`) first.
         """
+        build_id = build_id or new_build_id()
+        if trust_id:
+            self.hold_trust(trust_id, build_id)
         meta, created = self.submit_once(
             plan,
             project_id=project_id,
@@ -153,6 +156,21 @@ class BuildStore:
         if created:
             self.stored_state(meta.build_id)  # nobody asks for it here
         return meta
+
+    def hold_trust(self, trust_id: str, build_id: str) -> None:
+        """Record a Keystone trust just made for a submit, before the build that is to
+        hold it is stored, so that it is never lost: if this process dies before the
+        build is stored, the GC finds the record and deletes the trust. Storing the
+        build removes the record in the build's own transaction
+        (:meth:`submit_once`)."""
+        record = codec.dumps({"build_id": build_id})  # when: the node's ctime
+        with unavailable_as_error():
+            self.client.create(self.layout.new_trust(trust_id), record, makepath=True)
+
+    def release_trust(self, trust_id: str) -> None:
+        """A held trust that no build will hold was deleted in Keystone: forget it."""
+        with unavailable_as_error(), contextlib.suppress(NoNodeError):
+            self.client.delete(self.layout.new_trust(trust_id))
 
     def submit_once(
         self,
@@ -174,7 +192,9 @@ class BuildStore:
         concurrent submits with one key exactly one makes a build; the other
         finds it. The same key with a different request is refused (422).
         ``trust_id`` is stored with a new build only: the caller deletes its
-        trust when the answer is the key's earlier build.
+        trust when the answer is the key's earlier build. The trust must be held
+        (:meth:`hold_trust`): the build's transaction removes that record, and
+        fails whole if it is gone (the GC took the trust for an orphan).
         """
         if idempotency is not None:
             earlier = self.idempotent_build(project_id, idempotency)
@@ -244,10 +264,17 @@ class BuildStore:
                 )
             )
             parents.append(layout.idempotency_project(project_id))
-        results = self._create_all(ops, parents)
+        consumed = [layout.new_trust(trust_id)] if trust_id else []
+        results = self._create_all(ops, parents, deletes=consumed)
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
-            if idempotency is not None and isinstance(results[-1], NodeExistsError):
+            if consumed and isinstance(results[len(ops)], NoNodeError):
+                raise StoreUnavailableError(
+                    f"build {build_id} was not stored: its Keystone trust was taken for an "
+                    "orphan (the submit took longer than [gc] unstored_trust_grace); "
+                    "submit again"
+                )
+            if idempotency is not None and isinstance(results[len(ops) - 1], NodeExistsError):
                 # A concurrent submit with the same key won the race: its build.
                 earlier = self.idempotent_build(project_id, idempotency)
                 if earlier is not None:
@@ -263,15 +290,19 @@ class BuildStore:
                 self._states.popitem(last=False)
         return meta, True
 
-    def _create_all(self, ops: list[tuple[str, bytes, bool]], parents: list[str]) -> list[Any]:
-        """One transaction of creates: one round trip when the parents exist (once a
-        shard, a project and ``pending`` have been used, they always do). A parent
-        missing fails the transaction whole; then the parents are made and it is
-        committed again."""
+    def _create_all(
+        self, ops: list[tuple[str, bytes, bool]], parents: list[str], *, deletes: list[str]
+    ) -> list[Any]:
+        """One transaction of creates (then ``deletes``): one round trip when the
+        parents exist (once a shard, a project and ``pending`` have been used, they
+        always do). A parent missing fails the transaction whole; then the parents
+        are made and it is committed again."""
         for attempt in range(2):
             transaction = self.client.transaction()
             for path, data, sequence in ops:
                 transaction.create(path, data, sequence=sequence)
+            for path in deletes:
+                transaction.delete(path)
             results = self._commit_creating(transaction, ops[0][0])
             if attempt or not any(isinstance(r, NoNodeError) for r in results):
                 return results

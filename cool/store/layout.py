@@ -26,6 +26,11 @@ deployments or test runs can share one ensemble::
                                                 deleted: created in the build's prune
                                                 transaction, removed once Keystone has
                                                 deleted it (holds the build id)
+    <root>/new-trusts/<trust_id>                a trust made for a submit whose build is
+                                                not stored yet (its build id, when made):
+                                                removed by the build's own transaction;
+                                                one left old (its cool-api died) is moved
+                                                to trusts/ by the GC
 
 A build id is a ULID (26 characters of Crockford base32, time-ordered). Its
 shard is its last two characters (1,024 shards, spread evenly because they
@@ -71,6 +76,10 @@ def is_build_id(value: object) -> bool:
     return isinstance(value, str) and BUILD_ID.fullmatch(value) is not None
 
 
+def is_trust_id(value: object) -> bool:
+    return isinstance(value, str) and TRUST_ID.fullmatch(value) is not None
+
+
 def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise InvalidIdError(f"{what} {value!r} is not valid")
@@ -90,6 +99,7 @@ class Layout:
         self.idempotency = f"{root}/index/idempotency"
         self.gc_election = f"{root}/election/gc"
         self.trusts = f"{root}/trusts"
+        self.new_trusts = f"{root}/new-trusts"
 
     @staticmethod
     def shard(build_id: str) -> str:
@@ -153,6 +163,10 @@ class Layout:
     def trust(self, trust_id: str) -> str:
         """Where a pruned build's Keystone trust waits to be deleted."""
         return f"{self.trusts}/{_checked(TRUST_ID, trust_id, 'trust id')}"
+
+    def new_trust(self, trust_id: str) -> str:
+        """Where a trust made for a submit waits for its build to be stored."""
+        return f"{self.new_trusts}/{_checked(TRUST_ID, trust_id, 'trust id')}"
 
     def top_level(self) -> list[str]:
         """The containers every deployment has."""

@@ -54,7 +54,7 @@ from cool.errors import CoolError, StoreUnavailableError
 from cool.model import BuildStatus
 from cool.store import codec
 from cool.store.builds import unavailable_as_error
-from cool.store.layout import SHARD, InvalidIdError, Layout, is_build_id
+from cool.store.layout import SHARD, InvalidIdError, Layout, is_build_id, is_trust_id
 from cool.store.records import BuildMeta, BuildState
 
 LOG = logging.getLogger(__name__)
@@ -497,6 +497,56 @@ class Pruner:
         with unavailable_as_error(), contextlib.suppress(NoNodeError):
             self.client.delete(self.layout.trust(trust_id))
 
+    def orphan_new_trusts(self, *, made_before: float, guard_path: str | None = None) -> list[str]:
+        """Hand the trusts of submits whose build was never stored (their cool-api died,
+        or ZooKeeper lost the build's answer) to the trust deletion: every record under
+        ``Layout.new_trusts`` made before ``made_before`` (a Unix time, against the
+        record's ZooKeeper ctime) moves to ``Layout.trusts``; the ids moved.
+
+        Each move removes the record at the version read, in one transaction with
+        the create: the build's own transaction, which removes the same record, can
+        then never commit, so no stored build ever holds a trust deleted as an orphan.
+        """
+        layout = self.layout
+        with unavailable_as_error():
+            names = [n for n in self._children(layout.new_trusts) if is_trust_id(n)]
+            records = self._many("get", [layout.new_trust(n) for n in names])
+        old = [
+            (name, record)
+            for name, record in zip(names, records, strict=True)
+            if record is not None and record[1].ctime / 1000 < made_before
+        ]
+        moved = []
+        if old:
+            with unavailable_as_error():
+                self.client.ensure_path(layout.trusts)
+        for name, (data, stat) in old:
+            transaction = self.client.transaction()
+            if guard_path is not None:
+                transaction.check(guard_path, -1)
+            transaction.delete(layout.new_trust(name), stat.version)
+            transaction.create(layout.trust(name), data)
+            try:
+                results = transaction.commit()
+            except _UNKNOWN_OUTCOME as exc:
+                raise StoreUnavailableError(
+                    f"ZooKeeper is unavailable while moving trusts: {type(exc).__name__}"
+                ) from exc
+            if not any(isinstance(r, Exception) for r in results):
+                moved.append(name)
+                LOG.warning(
+                    "trust %s was made for build %s, which was never stored: to be deleted",
+                    name,
+                    _held_for(data),
+                )
+            elif guard_path is not None and isinstance(results[0], NoNodeError):
+                raise LeadershipLostError("the GC election was lost while moving trusts")
+            elif isinstance(results[-1], NodeExistsError):  # waiting already: the record goes
+                with unavailable_as_error(), contextlib.suppress(NoNodeError, BadVersionError):
+                    self.client.delete(layout.new_trust(name), stat.version)
+            # else: the build's own transaction took the record in between (it holds the trust)
+        return moved
+
     # -- reads ----------------------------------------------------------------
 
     def _children(self, path: str) -> list[str]:
@@ -574,6 +624,14 @@ def _trust_path(layout: Layout, meta: BuildMeta | None, build_id: str) -> str | 
     except InvalidIdError:
         LOG.warning("build %s: trust id %r is not one, left in Keystone", build_id, meta.trust_id)
         return None
+
+
+def _held_for(record: bytes) -> str:
+    """The build a held trust was made for (what :meth:`BuildStore.hold_trust` wrote)."""
+    try:
+        return str(codec.loads(record)["build_id"])
+    except (CoolError, KeyError, TypeError, ValueError):
+        return "(unknown)"
 
 
 def znode_count(client: KazooClient) -> int | None:

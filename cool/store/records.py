@@ -28,7 +28,6 @@ class BuildMeta:
     # The Keystone trust workers act for the submitter through ("" = none). Useless
     # alone: using it takes cool's service user's password, which only cool.conf has.
     trust_id: str = ""
-    trust_id: str = ""  # the Keystone trust workers act through (openstack provider)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from falcon import testing
 from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
@@ -35,6 +36,7 @@ from tests.keystone_fixture import unique_name
 from tests.worker.helpers import settings_for
 
 PASSWORD = "secret-pass"
+GRACE_S = 600.0  # [gc] unstored_trust_grace in these tests
 
 
 @dataclass(frozen=True)
@@ -177,9 +179,25 @@ def _finish(store: BuildStore, build_id: str) -> None:
     fence.write(state=(finished, version), finish=True)
 
 
-def _collector(session: Session, trusts: Trusts | None) -> GarbageCollector:
-    settings = GcSettings(retention_s=60.0, max_finished=1000, interval_s=0.1, batch_size=100)
-    return GarbageCollector(session, settings, trusts=trusts)
+def _collector(
+    session: Session, trusts: Trusts | None, *, clock: Callable[[], float] = time.time
+) -> GarbageCollector:
+    settings = GcSettings(
+        retention_s=60.0,
+        max_finished=1000,
+        interval_s=0.1,
+        batch_size=100,
+        unstored_trust_grace_s=GRACE_S,
+    )
+    return GarbageCollector(session, settings, trusts=trusts, clock=clock)
+
+
+def _held(store: BuildStore) -> list[str]:
+    """Trusts made for submits whose build is not stored (yet)."""
+    try:
+        return sorted(store.client.get_children(store.layout.new_trusts))
+    except NoNodeError:
+        return []
 
 
 def _dead_url() -> str:
@@ -206,6 +224,7 @@ def test_submit_makes_a_trust_from_the_member_to_cool(
     assert trust["impersonation"] is True
     assert trust["expires_at"] is None
     assert {role["name"] for role in trust["roles"]} == {"member", "reader"}  # implied too
+    assert _held(store) == []  # recorded until the build held it: taken by its transaction
 
 
 def test_submit_trust_session_acts_as_the_member(
@@ -241,10 +260,11 @@ def test_submit_replayed_with_its_idempotency_key_makes_no_second_trust(
     assert again.json["build"]["id"] == first.json["build"]["id"]
     assert _trusts_of(keystone, cloud.member_id) == before
     assert store.meta_and_plan(first.json["build"]["id"])[0].trust_id in before
+    assert _held(store) == []
 
 
 def test_submit_the_store_refuses_deletes_its_new_trust(
-    api: testing.TestClient, keystone: KeystoneServer, cloud: Cloud
+    api: testing.TestClient, store: BuildStore, keystone: KeystoneServer, cloud: Cloud
 ) -> None:
     """The store checks timeout_mins against the deployment's maximum after the trust
     is made: the refused build leaves no trust behind."""
@@ -256,6 +276,7 @@ def test_submit_the_store_refuses_deletes_its_new_trust(
     assert refused.status_code == 400, refused.text
     assert error_codes(refused) == ["cool.build.invalid"]
     assert _trusts_of(keystone, cloud.member_id) == before
+    assert _held(store) == []  # deleted in Keystone, then forgotten
 
 
 def test_submit_while_keystone_is_unreachable_is_a_503_and_stores_nothing(
@@ -402,6 +423,48 @@ def test_gc_retries_a_trust_keystone_did_not_delete(
     assert later.pruned == ()
     assert (later.trusts_deleted, later.trusts_waiting) == (1, 0)
     assert _trust(keystone, trust_id) is None
+
+
+class _Died(BaseException):
+    """cool-api's process dying (SIGKILL, OOM): no ``except Exception`` of the submit
+    gets to clean up after it."""
+
+
+def test_a_trust_whose_submit_died_before_storing_its_build_is_deleted_by_the_gc(
+    api: testing.TestClient,
+    store: BuildStore,
+    conf: cfg.ConfigOpts,
+    gc_session: Session,
+    keystone: KeystoneServer,
+    cloud: Cloud,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = _trusts_of(keystone, cloud.member_id)
+
+    def dies(*args: object, **kwargs: object) -> None:
+        raise _Died
+
+    monkeypatch.setattr(BuildStore, "submit_once", dies)
+    with pytest.raises(_Died):
+        _submit(api, _token(keystone, cloud))
+    monkeypatch.undo()
+    (made,) = set(_trusts_of(keystone, cloud.member_id)) - set(before)
+    assert _held(store) == [made]  # recorded before the build was to be stored
+    assert api.simulate_get("/v1/builds", headers=_token(keystone, cloud)).json["builds"] == []
+
+    # A pass within the grace leaves it: a submit may still be storing its build.
+    soon = _collector(gc_session, Trusts(conf)).run_once()
+    assert (soon.trusts_deleted, soon.trusts_waiting) == (0, 0)
+    assert _trust(keystone, made) is not None
+    assert _held(store) == [made]
+
+    later = _collector(gc_session, Trusts(conf), clock=lambda: time.time() + GRACE_S + 1)
+    report = later.run_once()
+
+    assert (report.trusts_deleted, report.trusts_waiting) == (1, 0)
+    assert _trust(keystone, made) is None
+    assert _held(store) == []
+    assert store.client.get_children(store.layout.trusts) == []
 
 
 # -- credentials = cloud --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -9,13 +10,14 @@ from typing import Any
 import pytest
 from kazoo.client import KazooClient
 
+from cool.errors import StoreUnavailableError
 from cool.model import BuildStatus, Plan, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
 from cool.store.fence import claim
-from cool.store.layout import Layout
+from cool.store.layout import Layout, new_build_id
 from cool.store.prune import (
     FinishedBuild,
     LeadershipLostError,
@@ -249,6 +251,72 @@ def test_prune_hands_a_builds_trust_over_in_its_transaction(
     pruner.forget_trust(trust_id)
     pruner.forget_trust(trust_id)  # already forgotten: fine
     assert pruner.waiting_trusts() == []
+
+
+def test_a_held_trust_is_taken_by_its_builds_transaction(
+    store: BuildStore, pruner: Pruner, plan: Plan
+) -> None:
+    client, layout = store.client, store.layout
+    trust_id, build_id = uuid.uuid4().hex, new_build_id()
+    store.hold_trust(trust_id, build_id)
+    assert client.get_children(layout.new_trusts) == [trust_id]
+
+    store.submit_once(plan, project_id="p1", user_id="u1", build_id=build_id, trust_id=trust_id)
+
+    assert client.get_children(layout.new_trusts) == []
+    assert store.meta_and_plan(build_id)[0].trust_id == trust_id
+    # the build holds it now: never an orphan, however old
+    assert pruner.orphan_new_trusts(made_before=time.time() + DAY) == []
+    assert pruner.waiting_trusts() == []
+
+
+def test_held_trusts_whose_build_never_came_are_handed_to_the_trust_deletion(
+    store: BuildStore, pruner: Pruner
+) -> None:
+    """A trust held and never stored (its cool-api died) is an orphan once it was made
+    before the grace's start; a younger one may belong to a submit still under way."""
+    client, layout = store.client, store.layout
+    orphan, orphan_build = uuid.uuid4().hex, new_build_id()
+    store.hold_trust(orphan, orphan_build)
+    made = _made(client, layout.new_trust(orphan))
+    young = uuid.uuid4().hex
+    store.hold_trust(young, new_build_id())
+    while (young_made := _made(client, layout.new_trust(young))) == made:
+        store.release_trust(young)  # the same millisecond: made again, until later
+        store.hold_trust(young, new_build_id())
+
+    assert pruner.orphan_new_trusts(made_before=made) == []  # both too young
+    assert pruner.orphan_new_trusts(made_before=young_made) == [orphan]
+    assert client.get_children(layout.new_trusts) == [young]
+    assert pruner.waiting_trusts() == [orphan]
+    assert codec.loads(client.get(layout.trust(orphan))[0]) == {"build_id": orphan_build}
+    assert pruner.orphan_new_trusts(made_before=young_made + 1) == [young]
+    assert pruner.waiting_trusts() == sorted([orphan, young])
+    assert client.get_children(layout.new_trusts) == []
+
+
+def _made(client: KazooClient, path: str) -> float:
+    """When ZooKeeper made the node (its ctime), as a Unix time."""
+    return client.exists(path).ctime / 1000
+
+
+def test_a_build_whose_held_trust_was_taken_for_an_orphan_is_not_stored(
+    store: BuildStore, pruner: Pruner, plan: Plan
+) -> None:
+    """The GC moved the record first (the submit took longer than the grace): the
+    build's transaction, which removes the record, fails whole; no build holds a trust
+    that is being deleted."""
+    client, layout = store.client, store.layout
+    trust_id, build_id = uuid.uuid4().hex, new_build_id()
+    store.hold_trust(trust_id, build_id)
+    assert pruner.orphan_new_trusts(made_before=time.time() + DAY) == [trust_id]
+
+    with pytest.raises(StoreUnavailableError, match="taken for an orphan"):
+        store.submit_once(plan, project_id="p1", user_id="u1", build_id=build_id, trust_id=trust_id)
+
+    assert client.exists(layout.build(build_id)) is None
+    assert client.get_children(layout.pending) == []
+    assert pruner.waiting_trusts() == [trust_id]
 
 
 def test_prune_never_touches_an_unfinished_build(
