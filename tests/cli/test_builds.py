@@ -363,6 +363,9 @@ def test_ctrl_c_stops_following_and_leaves_the_build_alone(
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        # As in a terminal: a test run started in the background (nohup, `&` in a
+        # script) passes SIGINT on ignored, and Python then never raises KeyboardInterrupt.
+        preexec_fn=_sigint_as_in_a_terminal,  # noqa: PLW1509 - one signal(), no lock
     )
     try:
         assert process.stdout is not None
@@ -380,6 +383,10 @@ def test_ctrl_c_stops_following_and_leaves_the_build_alone(
     # not cancelled: still on its way, or done if this machine is slow enough
     assert state["status"] in ("CREATE_QUEUED", "CREATE_IN_PROGRESS", "CREATE_COMPLETE")
     cool("cancel", build["id"])  # leave the workers free (a 409 if it is done)
+
+
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_a_cloud_that_is_not_in_clouds_yaml_spares_offline_commands(

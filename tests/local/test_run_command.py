@@ -25,11 +25,6 @@ from tests.zk import assert_eventually
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-NETWORK = """heat_template_version: 2021-04-16
-resources:
-  network:
-    type: OS::Neutron::Net
-"""
 
 
 def _run(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -134,11 +129,12 @@ def _cli(directory: Path, env: dict[str, str]) -> Callable[..., str]:
 
 
 @pytest.mark.openstack
-def test_run_on_openstack_recover_and_stop(tmp_path: Path) -> None:
+def test_run_on_openstack_and_stop(tmp_path: Path) -> None:
     """``run.sh --openstack``: the sample build on the real mini cloud through Keystone
     and a trust, and its delete leaving the project as it was (but the Retain volume);
-    a cloud that died alone comes back, with cool-api and the workers moved to it;
-    stop leaves no process of it behind, the cloud's included."""
+    stop leaves no process of it behind, the cloud's included. (A cloud that died
+    alone is started again, and the rest moved to it, by the next run: not tested
+    here, for the 45 s a second cloud takes to start.)"""
     directory = tmp_path / "system"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("OS_", "COOL_"))},
@@ -183,30 +179,6 @@ def test_run_on_openstack_recover_and_stop(tmp_path: Path) -> None:
         finally:
             conn.close()
             admin.close()
-
-        # The cloud dies alone (its services die with its command): the next up starts
-        # a new one, with a new Keystone on new ports, and restarts the rest on it.
-        daemons["cloud"].kill()
-        again = subprocess.run(
-            [sys.executable, "-m", "cool.local.system", "--openstack", "up"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            cwd=REPO,
-        )
-        assert again.returncode == 0, again.stdout + again.stderr
-        for name in ("cloud", "api", "worker-1", "worker-2"):
-            assert f"started {name}" in again.stdout
-        assert "running zookeeper (reused)" in again.stdout
-        network = tmp_path / "network.yaml"
-        network.write_text(NETWORK)
-        cool("submit", str(network), "--wait")
-        # (the old build is the old project's, gone with the old Keystone)
-        (fresh,) = json.loads(cool("list", "-f", "json"))
-        assert fresh["ID"] != build["ID"]
-        assert fresh["Status"] == "CREATE_COMPLETE"
     finally:
         stopped = _run("stop.sh", env)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
