@@ -5,12 +5,14 @@ system up and the sample build completes; run again, it reuses what runs;
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openstack
 import openstack.config
@@ -129,12 +131,17 @@ def _cli(directory: Path, env: dict[str, str]) -> Callable[..., str]:
 
 
 @pytest.mark.openstack
-def test_run_on_openstack_and_stop(tmp_path: Path) -> None:
-    """``run.sh --openstack``: the sample build on the real mini cloud through Keystone
-    and a trust, and its delete leaving the project as it was (but the Retain volume);
-    stop leaves no process of it behind, the cloud's included. (A cloud that died
-    alone is started again, and the rest moved to it, by the next run: not tested
-    here, for the 45 s a second cloud takes to start.)"""
+def test_run_on_openstack_builds_the_example_for_real_and_stop_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """``run.sh --openstack``, as an operator deploys cool: cool-api with Keystone
+    auth, its service user holding only ``service``, a trust per build, workers on the
+    openstack provider. The multi-tier example builds on the real mini cloud with the
+    right outputs (the web server's address on its subnet, its floating IP associated
+    with its port, its volume in-use on it); delete leaves the project as it was but
+    for the Retain volume; stop leaves no process behind, the cloud's included. (A
+    cloud that died alone is started again, and the rest moved to it, by the next
+    run: not tested here, for the 45 s a second cloud start takes.)"""
     directory = tmp_path / "system"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("OS_", "COOL_"))},
@@ -147,35 +154,15 @@ def test_run_on_openstack_and_stop(tmp_path: Path) -> None:
         assert first.returncode == 0, first.stdout + first.stderr
         assert "started cloud" in first.stdout
         assert "| status  | CREATE_COMPLETE" in first.stdout
-        assert "web_url: http://172.24.4." in first.stdout  # the public network's pool
         assert "16/16" in first.stderr
         assert "on the openstack provider" in first.stdout
         assert f"source {directory}/env" in first.stdout
         daemons = _daemons(directory)
         assert sorted(daemons) == ["api", "cloud", "worker-1", "worker-2", "zookeeper"]
-
-        cool = _cli(directory, env)
-        (build,) = json.loads(cool("list", "-f", "json"))
         conn = _connect(directory / "clouds.yaml", CLOUD)
         admin = _connect(directory / "cloud" / "clouds.yaml", "mini-admin")
         try:
-            (server,) = [s for s in conn.compute.servers() if s.name.endswith("web")]
-            assert server.status == "ACTIVE"
-            assert server.metadata["cool-build"] == build["ID"]
-            # the build's trust: from the user to cool's service user, which holds
-            # no role on the project
-            (trust,) = admin.identity.trusts(trustor_user_id=conn.current_user_id)
-            assert trust.project_id == conn.current_project_id
-            assert trust.trustee_user_id == admin.identity.find_user("cool").id
-            cool("delete", build["ID"], "--wait")
-            counts = project_counts(conn, conn.current_project_id)
-            left = {**dict.fromkeys(counts, 0), "volumes": 1}  # db_volume: Retain
-            assert_eventually(  # Nova forgets a DELETED server a moment after it says so
-                lambda: project_counts(conn, conn.current_project_id) == left,
-                timeout_s=60,
-                interval_s=0.5,
-                message=f"the project holds {left}",
-            )
+            _check_multi_tier(conn, admin, _cli(directory, env))
         finally:
             conn.close()
             admin.close()
@@ -184,3 +171,64 @@ def test_run_on_openstack_and_stop(tmp_path: Path) -> None:
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert "stopped worker-1, worker-2, api, zookeeper, cloud" in stopped.stdout
     assert _processes_mentioning(str(directory)) == []
+
+
+def _check_multi_tier(
+    conn: openstack.connection.Connection,
+    admin: openstack.connection.Connection,
+    cool: Callable[..., str],
+) -> None:
+    """The sample build, as the cloud holds it, as cool-api tells it; then its delete."""
+    # cool-api through the catalog, as the member (what the CLI does too)
+    api = conn.session.get_endpoint(service_type="orchestration-cool", interface="public")
+
+    def get(path: str) -> Any:
+        return conn.session.get(api + path).json()
+
+    (listed,) = get("/v1/builds")["builds"]
+    build = get(f"/v1/builds/{listed['id']}")["build"]
+    resources = {r["name"]: r for r in get(f"/v1/builds/{build['id']}/resources")["resources"]}
+    ids = {name: r["physical_id"] for name, r in resources.items()}
+    # its trust: from the member to cool's service user, which holds no role on it
+    (trust,) = admin.identity.trusts(trustor_user_id=conn.current_user_id)
+    assert trust.project_id == conn.current_project_id
+    assert trust.trustee_user_id == admin.identity.find_user("cool").id
+    assert trust.is_impersonation
+
+    outputs = {name: output["value"] for name, output in build["outputs"].items()}
+    web_ip = outputs["web_url"].removeprefix("http://").rstrip("/")
+    assert ipaddress.ip_address(web_ip) in ipaddress.ip_network("172.24.4.0/24")  # public
+    web_fip = conn.network.get_ip(ids["web_floating_ip"])
+    assert web_fip.floating_ip_address == web_ip
+    assert web_fip.port_id == ids["web_port"]  # associated with the web server's port
+    assert outputs["db_address"] == conn.network.get_ip(ids["db_floating_ip"]).floating_ip_address
+    web = conn.compute.get_server(ids["web"])
+    assert web.status == "ACTIVE"
+    assert web.metadata["cool-build"] == build["id"]
+    first = resources["web"]["attributes"]["first_address"]
+    assert ipaddress.ip_address(first) in ipaddress.ip_network("10.10.0.0/24")
+    assert resources["db"]["attributes"]["first_address"] != first
+    addresses = [a["addr"] for entries in web.addresses.values() for a in entries]
+    assert web_ip in addresses  # Neutron told Nova about the floating IP
+    volume = conn.block_storage.get_volume(ids["web_volume"])
+    assert volume.status == "in-use"
+    assert [a["server_id"] for a in volume.attachments] == [ids["web"]]
+    assert web.key_name == f"{build['id']}-key"  # the build's name: its id
+
+    cool("delete", build["id"], "--wait")
+    # deletion_policy: Retain kept the database's volume, and only that
+    kept = conn.block_storage.get_volume(ids["db_volume"])
+    assert kept.status == "available"
+    empty = dict.fromkeys(project_counts(conn, conn.current_project_id), 0)
+    _settles_to(conn, {**empty, "volumes": 1})
+    conn.block_storage.delete_volume(kept)
+    _settles_to(conn, empty)
+
+
+def _settles_to(conn: openstack.connection.Connection, counts: dict[str, int]) -> None:
+    assert_eventually(  # Nova forgets a DELETED server a moment after it says so
+        lambda: project_counts(conn, conn.current_project_id) == counts,
+        timeout_s=60,
+        interval_s=0.5,
+        message=f"the project holds {counts}",
+    )
