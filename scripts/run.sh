@@ -10,14 +10,15 @@
 #                                 install once), cool-api with Keystone and trusts
 #
 # ./scripts/stop.sh stops it. COOL_LOCAL_DIR picks where it lives (default
-# .cool-local, or .cool-local-openstack, in the checkout).
+# .cool-local, or .cool-local-openstack, in the checkout); COOL_SIM_LATENCY how
+# many seconds a simulated resource takes to be ready (default 1.5).
 set -euo pipefail
 mode=()
 for arg in "$@"; do
     case "$arg" in
     --openstack) mode=(--openstack) ;;
     -h | --help)
-        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)

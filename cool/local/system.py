@@ -490,8 +490,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sim-latency",
         type=float,
-        default=1.5,
-        help="seconds a simulated resource takes to be ready (default 1.5)",
+        default=float(os.environ.get("COOL_SIM_LATENCY", "1.5")),
+        help="seconds a simulated resource takes to be ready (env COOL_SIM_LATENCY; "
+        "default 1.5, slow enough to watch a build)",
     )
     parser.add_argument("action", choices=["up", "down", "status", "env", "guide", "where"])
     args = parser.parse_args(argv)

@@ -66,6 +66,7 @@ def test_run_reuse_and_stop(tmp_path: Path) -> None:
         **{k: v for k, v in os.environ.items() if not k.startswith(("OS_", "COOL_"))},
         "COOL_LOCAL_DIR": str(directory),
         "COOL_VENV": sys.prefix,
+        "COOL_SIM_LATENCY": "0.3",  # not the 1.5 s that makes a build watchable
     }
     first = _run("run.sh", env)
     assert first.returncode == 0, first.stdout + first.stderr
