@@ -4,7 +4,8 @@ Each process runs in a session of its own (a terminal's Ctrl-C is for the
 starter to handle; its group, gunicorn's master and worker, is signalled
 whole) under ``setpriv --pdeathsig KILL``, as :mod:`cool.local.keystone` and
 :mod:`cool.local.zookeeper` do: if the Python process that started the cloud
-is killed, even with SIGKILL, the kernel kills every service with it. The
+is killed, even with SIGKILL, the kernel kills every service with it (and
+the services' own forked workers, through :mod:`cool.local.mini_cloud_forks`). The
 signal follows the starting *thread*, so start a cloud from a thread that
 lives as long as it (the main thread, in the fixture and the dev command).
 

@@ -81,6 +81,7 @@ def service_env(venv: Path) -> dict[str, str]:
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"
     env["COOL_SQLITE_IMMEDIATE"] = "1"  # cool.local.mini_cloud_sqlite: BEGIN IMMEDIATE
+    env["COOL_DIE_WITH_PARENT"] = "1"  # cool.local.mini_cloud_forks: no orphaned workers
     return env
 
 

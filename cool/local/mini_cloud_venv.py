@@ -13,7 +13,9 @@ clone needs nothing outside the repository. Two pieces of cool go in too: the
 agentless ML2 mechanism driver of the tests (``tests/mini_cloud/ml2_driver``;
 without it no port binds and no server boots) and the SQLite hook of
 :mod:`cool.local.mini_cloud_sqlite` (without it services sharing a database
-fail with "database is locked").
+fail with "database is locked"), and the fork hook of
+:mod:`cool.local.mini_cloud_forks` (without it a service's forked workers
+outlive a SIGKILLed cloud).
 """
 
 from __future__ import annotations
@@ -46,9 +48,13 @@ REQUIREMENTS = (
 )
 CONSTRAINTS = Path(__file__).with_name("openstack-2026.1-upper-constraints.txt")
 ML2_DRIVER_DIR = REPO / "tests" / "mini_cloud" / "ml2_driver"
-# BEGIN IMMEDIATE for oslo.db's SQLite transactions (see that module's docstring)
-SQLITE_HOOK = Path(__file__).with_name("mini_cloud_sqlite.py")
-_SQLITE_HOOK_MODULE = "cool_sqlite_immediate"
+# Python run at every interpreter's start in the venv (see each module's docstring):
+# BEGIN IMMEDIATE for oslo.db's SQLite transactions; forked children that die with
+# their parent. Module name in the venv -> its source here.
+HOOKS = {
+    "cool_sqlite_immediate": Path(__file__).with_name("mini_cloud_sqlite.py"),
+    "cool_die_with_parent": Path(__file__).with_name("mini_cloud_forks.py"),
+}
 VENV_ENV_VAR = "COOL_OPENSTACK_VENV"
 INSTALL_HINT = "python -m cool.local.mini_cloud --ensure-venv"
 
@@ -92,7 +98,10 @@ def _venv_marker_text() -> str:
             "requirements": list(REQUIREMENTS),
             "constraints": constraints,
             "ml2_driver": _driver_digest(),
-            "sqlite_hook": hashlib.sha256(SQLITE_HOOK.read_bytes()).hexdigest()[:16],
+            "hooks": {
+                name: hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+                for name, source in HOOKS.items()
+            },
         },
         sort_keys=True,
     )
@@ -105,12 +114,12 @@ def is_venv_complete(path: Path) -> bool:
         marker.is_file()
         and marker.read_text() == _venv_marker_text()
         and all((path / "bin" / name).is_file() for name in _COMMANDS)
-        and any(path.glob(f"lib/python3*/site-packages/{_SQLITE_HOOK_MODULE}.pth"))
+        and all(any(path.glob(f"lib/python3*/site-packages/{name}.pth")) for name in HOOKS)
     )
 
 
-def _install_sqlite_hook(python: Path) -> None:
-    """Copy the hook into the venv's site-packages, with the .pth that installs it."""
+def _install_hooks(python: Path) -> None:
+    """Copy the hooks into the venv's site-packages, each with the .pth that installs it."""
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True,
@@ -118,10 +127,9 @@ def _install_sqlite_hook(python: Path) -> None:
         text=True,
     ).stdout.strip()
     site = Path(purelib)
-    shutil.copyfile(SQLITE_HOOK, site / f"{_SQLITE_HOOK_MODULE}.py")
-    (site / f"{_SQLITE_HOOK_MODULE}.pth").write_text(
-        f"import {_SQLITE_HOOK_MODULE}; {_SQLITE_HOOK_MODULE}.install()\n"
-    )
+    for name, source in HOOKS.items():
+        shutil.copyfile(source, site / f"{name}.py")
+        (site / f"{name}.pth").write_text(f"import {name}; {name}.install()\n")
 
 
 def ensure_venv(path: Path | None = None) -> Path:
@@ -153,7 +161,7 @@ def ensure_venv(path: Path | None = None) -> Path:
             check=True,
             stdout=2,
         )
-    _install_sqlite_hook(python)
+    _install_hooks(python)
     (path / _VENV_MARKER).write_text(_venv_marker_text())
     print(f"==> OpenStack's venv ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
     return path
