@@ -41,6 +41,14 @@ def _run(script: str, env: dict[str, str], *args: str) -> subprocess.CompletedPr
     )
 
 
+def _env(directory: Path, **extra: str) -> dict[str, str]:
+    """A newcomer's environment: no cloud of theirs, no setting of cool's but the
+    system's directory, this venv, and the OpenStack venv's place if one is given."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "COOL_"))}
+    venv = {k: v for k, v in os.environ.items() if k == "COOL_OPENSTACK_VENV"}
+    return {**kept, **venv, "COOL_LOCAL_DIR": str(directory), "COOL_VENV": sys.prefix, **extra}
+
+
 def _processes_mentioning(text: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -62,12 +70,7 @@ def _daemons(directory: Path) -> dict[str, Daemon]:
 
 def test_run_reuse_and_stop(tmp_path: Path) -> None:
     directory = tmp_path / "system"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OS_", "COOL_"))},
-        "COOL_LOCAL_DIR": str(directory),
-        "COOL_VENV": sys.prefix,
-        "COOL_SIM_LATENCY": "0.3",  # not the 1.5 s that makes a build watchable
-    }
+    env = _env(directory, COOL_SIM_LATENCY="0.3")  # not the 1.5 s that makes it watchable
     first = _run("run.sh", env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "started zookeeper" in first.stdout
@@ -144,12 +147,7 @@ def test_run_on_openstack_builds_the_example_for_real_and_stop_leaves_nothing(
     cloud that died alone is started again, and the rest moved to it, by the next
     run: not tested here, for the 45 s a second cloud start takes.)"""
     directory = tmp_path / "system"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OS_", "COOL_"))},
-        "COOL_LOCAL_DIR": str(directory),
-        "COOL_VENV": sys.prefix,
-        **{k: v for k, v in os.environ.items() if k == "COOL_OPENSTACK_VENV"},
-    }
+    env = _env(directory)
     try:
         first = _run("run.sh", env, "--openstack")
         assert first.returncode == 0, first.stdout + first.stderr
