@@ -249,19 +249,7 @@ class Worker:
     def _run(self, fence: Fence) -> None:
         build_id = fence.build_id
         try:
-            runner = BuildRunner(
-                self.store,
-                fence,
-                self.providers,
-                self.settings.runner,
-                executor=self._executor,
-                stopping=self.stopping,
-                clock=self.clock,
-                count_call=self.count_call,
-                watch_control=self._watch_control,
-                max_claims=self.settings.max_claims,
-            )
-            runner.run()
+            self._run_build(fence)
         except ClaimLostError as exc:
             LOG.warning("worker %s: abandoned build %s: %s", self.worker_id, build_id, exc)
             if fence.still_ours():
@@ -283,6 +271,22 @@ class Worker:
                 self._active.pop(build_id, None)
             self._publish_load()
             self._wake.set()
+
+    def _run_build(self, fence: Fence) -> None:
+        # A frame of its own: the runner (and the plan it holds) is unreachable once
+        # this returns, before the build leaves `_active`, not when the thread ends.
+        BuildRunner(
+            self.store,
+            fence,
+            self.providers,
+            self.settings.runner,
+            executor=self._executor,
+            stopping=self.stopping,
+            clock=self.clock,
+            count_call=self.count_call,
+            watch_control=self._watch_control,
+            max_claims=self.settings.max_claims,
+        ).run()
 
     def _watch_control(
         self, build_id: str, callback: Callable[[dict[str, Any]], None]
