@@ -56,37 +56,66 @@ cool_setup_env() {
     echo "$want" >"$stamp"
 }
 
-# ZooKeeper from Debian (the tests and the local system run a real one), and
-# a Java runtime for it when none is on PATH.
-cool_need_zookeeper() {
-    local packages=()
-    [ -f /usr/share/java/zookeeper.jar ] || packages+=(zookeeper)
-    command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+# The Debian packages these needs lack, in one apt run (one `apt-get update`):
+#   zookeeper  ZooKeeper, and a Java runtime when none is on PATH (the tests and
+#              the local system run a real ZooKeeper)
+#   openstack  RabbitMQ, for the mini cloud's private broker (Nova and Cinder need
+#              one; the system service is never used)
+#   tmux       for the test that watches the CLI's live view in a real terminal
+cool_need_packages() {
+    local packages=() need
+    for need in "$@"; do
+        case "$need" in
+        zookeeper)
+            [ -f /usr/share/java/zookeeper.jar ] || packages+=(zookeeper)
+            command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
+            ;;
+        openstack) [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || packages+=(rabbitmq-server) ;;
+        tmux) command -v tmux >/dev/null 2>&1 || packages+=(tmux) ;;
+        *)
+            echo "error: no Debian packages known for $need" >&2
+            return 1
+            ;;
+        esac
+    done
     if [ "${#packages[@]}" -gt 0 ]; then
         _cool_apt_install "${packages[@]}"
     fi
 }
 
-# Keystone (PyPI `keystone`, for the tests' and the local system's real Keystone)
-# in a virtual environment of its own, so that its pins never fight cool's.
-# Idempotent and fast once made; needs cool installed in $COOL_VENV first.
-cool_need_keystone() {
-    "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv
+# The services' own virtual environments, made side by side (each is mostly
+# waiting on downloads); idempotent and fast once made. Needs cool installed in
+# $COOL_VENV first.
+#   keystone   PyPI `keystone` for the tests' real Keystone, in a venv of its own
+#              so that its pins never fight cool's
+#   openstack  Keystone, Neutron, Nova, Placement, Glance and Cinder for the mini
+#              cloud (cool.local.mini_cloud), in one venv (~2 min, once), and their
+#              template databases (~45 s, once). No compiler is needed: the few
+#              dependencies without a wheel are pure Python, or fall back to it.
+cool_need_venvs() {
+    local pids=() need pid failed=0
+    for need in "$@"; do
+        case "$need" in
+        keystone) "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv & ;;
+        openstack) "$COOL_VENV/bin/python" -m cool.local.mini_cloud --ensure-venv & ;;
+        *)
+            echo "error: no virtual environment known for $need" >&2
+            failed=1
+            continue
+            ;;
+        esac
+        pids+=("$!")
+    done
+    # Interrupted, the makers stop too (a background job ignores SIGINT); a venv left
+    # half made is repaired by the next run.
+    trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
+    for pid in "${pids[@]}"; do
+        wait "$pid" || failed=1
+    done
+    trap - INT TERM
+    return "$failed"
 }
 
-# The mini OpenStack cloud of the openstack provider's tests (cool.local.mini_cloud):
-# a private RabbitMQ node from Debian's rabbitmq-server (Nova and Cinder need a
-# broker; the system service is never used), and Keystone, Neutron, Nova,
-# Placement, Glance and Cinder from PyPI in one venv of their own (~2 min, once)
-# with their template databases (~45 s, once). No compiler is needed: the few
-# dependencies without a wheel (ovs, ncclient, testresources, simplegeneric) are
-# pure Python, or fall back to it (ovs). Needs cool installed in $COOL_VENV first.
-cool_need_openstack() {
-    [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || _cool_apt_install rabbitmq-server
-    "$COOL_VENV/bin/python" -m cool.local.mini_cloud --ensure-venv
-}
-
-# tmux, for the test that watches the CLI's live view in a real terminal.
-cool_need_tmux() {
-    command -v tmux >/dev/null 2>&1 || _cool_apt_install tmux
-}
+cool_need_zookeeper() { cool_need_packages zookeeper; }
+cool_need_keystone() { cool_need_venvs keystone; }
+cool_need_openstack() { cool_need_packages openstack && cool_need_venvs openstack; }

@@ -4,13 +4,13 @@
 set -euo pipefail
 source "$(dirname "$0")/setup-env.sh"
 cool_setup_env test
-cool_need_zookeeper
-cool_need_keystone
-cool_need_openstack
-cool_need_tmux
+cool_need_packages zookeeper openstack tmux
+cool_need_venvs keystone openstack
 cd "$COOL_ROOT"
 echo "==> ruff" >&2
 "$COOL_VENV/bin/ruff" check .
 "$COOL_VENV/bin/ruff" format --check .
 echo "==> pytest" >&2
-exec "$COOL_VENV/bin/python" -m pytest "$@"
+# Two processes by default (COOL_TEST_PROCESSES; -n 0 among the arguments runs one):
+# the tests of the mini cloud stay together in one of them (tests/scheduling.py).
+exec "$COOL_VENV/bin/python" -m pytest -n "${COOL_TEST_PROCESSES:-2}" --dist loadgroup "$@"

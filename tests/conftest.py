@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
@@ -30,6 +31,23 @@ REPO = Path(__file__).resolve().parent.parent
 ZK_TICK_TIME_MS = 100
 ZK_MIN_SESSION_TIMEOUT_MS = 200
 ZK_MAX_SESSION_TIMEOUT_MS = 30_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (a stable sort): spread over processes, the long ones then run
+    beside the short ones instead of ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` (as scripts/test.sh runs the suite): the mini cloud's tests
+    in one process (:mod:`tests.scheduling`)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import CloudTestsTogether
+
+    return CloudTestsTogether(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,7 @@ def test_server_requests_is_none_without_a_server() -> None:
     assert server_requests(None) is None
 
 
+@pytest.mark.slow
 def test_tiny_run_is_right_and_leaves_no_worker_behind(
     zk_hosts: str, zookeeper: ZooKeeperServer, tmp_path: Path
 ) -> None:

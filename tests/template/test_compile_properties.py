@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
@@ -677,6 +678,7 @@ def _show(text: str | bytes, values: Any) -> None:
 # -- the properties --------------------------------------------------------------
 
 
+@pytest.mark.slow
 @_settings(1000)
 @given(data=st.data())
 def test_check_is_sound_for_mutated_data(registry, data):
@@ -694,6 +696,7 @@ def test_check_is_sound_for_mutated_data(registry, data):
         assert _location_problems(report, text) == []
 
 
+@pytest.mark.slow
 @_settings(800)
 @given(data=st.data())
 def test_parse_reads_the_data_that_was_written(data):
@@ -819,6 +822,7 @@ def _mutated_text(draw: Draw) -> str | bytes:
     return subject
 
 
+@pytest.mark.slow
 @_settings(3000)
 @given(data=st.data())
 def test_check_is_sound_for_mutated_text(registry, data):
@@ -877,6 +881,7 @@ def _plan_json(report: Report) -> str | None:
     return report.plan.to_json() if report.plan is not None else None
 
 
+@pytest.mark.slow
 @_settings(400)
 @given(data=st.data())
 def test_check_is_deterministic(registry, data):
@@ -898,6 +903,7 @@ def test_check_is_deterministic(registry, data):
         assert again.to_json() == serialised
 
 
+@pytest.mark.slow
 @_settings(300)
 @given(data=st.data())
 def test_plan_does_not_depend_on_key_order(registry, data):
@@ -917,6 +923,7 @@ def test_plan_does_not_depend_on_key_order(registry, data):
     )
 
 
+@pytest.mark.slow
 @_settings(300)
 @given(data=st.data())
 def test_plan_does_not_depend_on_yaml_or_json(registry, data):

@@ -54,6 +54,8 @@ from tests.worker.helpers import (
 from tests.worker.processes import WorkerProcess
 from tests.zk import assert_eventually, drop_connections
 
+pytestmark = pytest.mark.slow
+
 # Six resources with references, outputs that depend on neither the build id nor timing.
 NETWORKED_SERVER = """
 heat_template_version: wallaby

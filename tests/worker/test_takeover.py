@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from cool.clouds.sim import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
@@ -13,6 +15,8 @@ from cool.store.session import Connection
 from tests.worker.helpers import open_store, running_worker, statuses, submit, wait_terminal
 from tests.worker.processes import WorkerProcess
 from tests.zk import ConnectionProxy, assert_eventually, expire_session
+
+pytestmark = pytest.mark.slow
 
 # Outputs that do not depend on the build id or on timing, so that a disturbed
 # run can be compared with an undisturbed one.

@@ -1,0 +1,26 @@
+"""How scripts/test.sh spreads the suite over two processes (pytest-xdist).
+
+Every test under ``tests/openstack/`` goes to one process: they share the
+session's mini cloud, which costs ~40 s of both cores to start, so two
+processes must not start one each. Every other test is a unit of its own.
+xdist hands out the largest unit first, so the cloud's tests start at once
+and do not end the run alone.
+
+The path decides, not an ``xdist_group`` mark: xdist puts a mark's group in
+the test's node id, which pytest 9.2 no longer lets it change
+(pytest-dev/pytest-xdist#1386), and marks added by a conftest hook reach it
+too late (#1241).
+"""
+
+from __future__ import annotations
+
+from xdist.scheduler import LoadGroupScheduling
+
+CLOUD_TESTS = "tests/openstack/"
+
+
+class CloudTestsTogether(LoadGroupScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        if nodeid.startswith(CLOUD_TESTS):
+            return CLOUD_TESTS
+        return super()._split_scope(nodeid)
