@@ -96,8 +96,8 @@ cool_need_venvs() {
     local pids=() need pid failed=0
     for need in "$@"; do
         case "$need" in
-        keystone) "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv & ;;
-        openstack) "$COOL_VENV/bin/python" -m cool.local.mini_cloud --ensure-venv & ;;
+        keystone) setsid "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv & ;;
+        openstack) setsid "$COOL_VENV/bin/python" -m cool.local.mini_cloud --ensure-venv & ;;
         *)
             echo "error: no virtual environment known for $need" >&2
             failed=1
@@ -106,9 +106,12 @@ cool_need_venvs() {
         esac
         pids+=("$!")
     done
-    # Interrupted, the makers stop too (a background job ignores SIGINT); a venv left
-    # half made is repaired by the next run.
-    trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT TERM
+    # Each maker leads a process group of its own (setsid), so that, interrupted, we
+    # stop it and its pip with it: a background job ignores the terminal's SIGINT.
+    # A venv left half made is repaired by the next run.
+    local stop='for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null; done; exit'
+    trap "$stop 130" INT
+    trap "$stop 143" TERM
     for pid in "${pids[@]}"; do
         wait "$pid" || failed=1
     done
