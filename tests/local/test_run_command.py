@@ -22,7 +22,7 @@ import pytest
 from cool.local.daemons import Daemon
 from cool.local.mini_cloud import project_counts
 from cool.local.system import CLOUD
-from tests.zk import assert_eventually
+from tests.openstack.helpers import settles_to
 
 pytestmark = pytest.mark.slow
 
@@ -218,16 +218,8 @@ def _check_multi_tier(
     # deletion_policy: Retain kept the database's volume, and only that
     kept = conn.block_storage.get_volume(ids["db_volume"])
     assert kept.status == "available"
-    empty = dict.fromkeys(project_counts(conn, conn.current_project_id), 0)
-    _settles_to(conn, {**empty, "volumes": 1})
+    project_id = conn.current_project_id
+    empty = dict.fromkeys(project_counts(conn, project_id), 0)
+    settles_to(conn, project_id, {**empty, "volumes": 1})
     conn.block_storage.delete_volume(kept)
-    _settles_to(conn, empty)
-
-
-def _settles_to(conn: openstack.connection.Connection, counts: dict[str, int]) -> None:
-    assert_eventually(  # Nova forgets a DELETED server a moment after it says so
-        lambda: project_counts(conn, conn.current_project_id) == counts,
-        timeout_s=60,
-        interval_s=0.5,
-        message=f"the project holds {counts}",
-    )
+    settles_to(conn, project_id, empty)

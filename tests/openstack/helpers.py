@@ -27,6 +27,23 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def settles_to(
+    conn: openstack.connection.Connection,
+    project_id: str,
+    counts: Mapping[str, int],
+    *,
+    timeout_s: float = 60,
+) -> None:
+    """The project comes to hold ``counts`` (Nova forgets a DELETED server a moment
+    after it says so)."""
+    assert_eventually(
+        lambda: project_counts(conn, project_id) == counts,
+        timeout_s=timeout_s,
+        interval_s=0.5,
+        message=f"the project holds {counts}",
+    )
+
+
 @dataclass
 class Project:
     """A project of its own with a member in it, openstacksdk as that member, and the
@@ -83,14 +100,7 @@ class Project:
         )
 
     def settles_to(self, counts: Mapping[str, int], *, timeout_s: float = 60) -> None:
-        """The project comes to hold ``counts`` (Nova forgets a DELETED server a moment
-        after it says so)."""
-        assert_eventually(
-            lambda: self.counts() == counts,
-            timeout_s=timeout_s,
-            interval_s=0.5,
-            message=f"the project holds {counts}",
-        )
+        settles_to(self.conn, self.project_id, counts, timeout_s=timeout_s)
 
     def counts(self) -> dict[str, int]:
         return project_counts(self.conn, self.project_id)
