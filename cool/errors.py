@@ -222,3 +222,20 @@ class CommitUnknownError(CoolError):
 
     code = "cool.store.commit_unknown"
     retryable = True
+
+
+class RecordTooLargeError(CoolError):
+    """A ZooKeeper write would exceed what one request may carry: refused before it is
+    sent (ZooKeeper drops the connection of a client that sends a packet over its
+    limit, and the client would resend it forever)."""
+
+    code = "cool.store.record_too_large"
+
+    def __init__(self, record: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{record} would be {size:,} bytes, over the {limit:,}-byte limit of one "
+            "ZooKeeper write; it was not written"
+        )
+        self.record = record
+        self.size = size
+        self.limit = limit
