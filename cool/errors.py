@@ -239,3 +239,15 @@ class RecordTooLargeError(CoolError):
         self.record = record
         self.size = size
         self.limit = limit
+
+
+class ResolutionTooLargeError(CoolError):
+    """Resolving a template's functions would produce more than its budget allows.
+
+    Raised while the value is produced, before it exists: at validation it becomes
+    a located problem (400); at run time it fails the build with a note.
+    """
+
+    code = "cool.template.resolution_too_large"
+    status = 400
+    title = "Invalid template"
