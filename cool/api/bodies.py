@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,13 @@ from cool.errors import (
     RequestInvalidError,
     RequestProblem,
     RequestTooLargeError,
+    TemplateInvalidError,
     TemplateTooLargeError,
     UnsupportedMediaTypeError,
 )
 from cool.store.builds import Idempotency
+from cool.template import numbers
+from cool.template.parse_json import JsonBuilder
 from cool.template.problems import Code, Problem
 
 JSON_TYPES = frozenset({"application/json"})
@@ -140,6 +144,7 @@ def parse_json(body: bytes) -> Any:
             object_pairs_hook=_no_duplicates,
             parse_constant=_no_constant,
             parse_int=_bounded_int,
+            parse_float=_finite_float,
         )
         # "\ud800" is valid JSON but no text: it could never be stored or shown.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -162,6 +167,8 @@ def parse_json(body: bytes) -> Any:
                 )
             ]
         ) from None
+    except _BadNumberError as exc:
+        raise RequestInvalidError([_located_number(text, exc)]) from None
     except _BadJsonError as exc:
         raise RequestInvalidError([RequestProblem("cool.request.malformed", str(exc))]) from None
     except RecursionError:
@@ -186,17 +193,43 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _BadNumberError(_BadJsonError):
+    """A number cool cannot hold (``code`` says whether JSON allows it at all)."""
+
+    def __init__(self, message: str, code: Code) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def _bounded_int(literal: str) -> int:
-    if len(literal) > _MAX_INT_DIGITS:
-        raise _BadJsonError(f"the body is not usable: a number of {len(literal)} digits")
+    if len(literal.lstrip("-")) > numbers.MAX_DIGITS:  # before int() reads it
+        raise _BadNumberError(numbers.too_large(literal), Code.REQUEST_VALUE)
     return int(literal)
 
 
-_MAX_INT_DIGITS = 4000  # under Python's 4,300-digit limit for int()
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _BadNumberError(numbers.too_large(literal), Code.REQUEST_VALUE)
+    return value
 
 
 def _no_constant(name: str) -> Any:
-    raise _BadJsonError(f"the body is not valid JSON: {name} is not a JSON number")
+    raise _BadNumberError(
+        f"the body is not valid JSON: {name} is not a JSON number", Code.REQUEST_MALFORMED
+    )
+
+
+def _located_number(text: str, exc: _BadNumberError) -> Problem:
+    """Where the number json refused is: the template's located JSON reader finds
+    the same first number (both read left to right), with its pointer and line."""
+    try:
+        JsonBuilder(text, max_depth=len(text) + 1, max_nodes=len(text) + 1).build()
+    except TemplateInvalidError as invalid:
+        found = [p for p in invalid.problems if p.code is Code.INVALID_VALUE]
+        if found:
+            return Problem(exc.code, str(exc), found[0].pointer, found[0].line, found[0].column)
+    return Problem(exc.code, str(exc), "")
 
 
 def _template_too_large(size: int, limit: int) -> TemplateTooLargeError:
@@ -403,7 +436,7 @@ def _rollback(
 
 
 def _as_int(text: str) -> Any:
-    if text.isascii() and text.isdigit() and len(text) <= _MAX_INT_DIGITS:
+    if text.isascii() and text.isdigit() and len(text) <= numbers.MAX_DIGITS:
         return int(text)
     return text
 

@@ -35,6 +35,7 @@ from cool.resources.registry import ResourceTypeRegistry
 from cool.resources.schema import ResourceType
 from cool.template import functions as fn
 from cool.template import versions
+from cool.template.budget import Budget
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
@@ -162,7 +163,11 @@ class _Compiler:
         self.check_groups(declared)
         resolved, missing = self.assign_values(declared, values)
         types = self.resource_types()
-        resolver = Resolver(self.document, resolved, types, self.problems.append)
+        budget = Budget(
+            max_value_bytes=self.limits.max_value_bytes,
+            max_resolved_bytes=self.limits.max_resolved_bytes,
+        )
+        resolver = Resolver(self.document, resolved, types, self.problems.append, budget)
         resources = self.resources(types, resolver)
         outputs = self.outputs(resolver)
         level, order = self.order(resources)

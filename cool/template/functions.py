@@ -9,9 +9,11 @@ to other resources' attributes). Pure: no I/O.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from cool.template import numbers
+from cool.template.budget import Budget, text_bytes
 
 GET_PARAM = "get_param"
 GET_RESOURCE = "get_resource"
@@ -101,9 +103,11 @@ def follow(value: Any, path: Sequence[Any]) -> Any:
         elif isinstance(value, list):
             position = _as_index(step)
             if position is None:
-                raise PathError(index, f"{step!r} is not a list index")
+                raise PathError(index, f"{_shown(step)} is not a list index")
             if not -len(value) <= position < len(value):
-                raise PathError(index, f"index {position} is out of range for {len(value)} items")
+                raise PathError(
+                    index, f"index {_shown(step)} is out of range for {len(value)} items"
+                )
             value = value[position]
         else:
             raise PathError(index, f"cannot index {type(value).__name__} value with {step!r}")
@@ -115,9 +119,20 @@ def _as_index(step: Any) -> int | None:
         return None
     if isinstance(step, int):
         return step
-    if isinstance(step, str) and re.fullmatch(r"-?[0-9]+", step):
-        return int(step)
+    if isinstance(step, str):
+        return numbers.index(step)
     return None
+
+
+def _shown(step: Any) -> str:
+    """A path step for a message: long ones shortened (and never str() of a huge int)."""
+    if isinstance(step, int) and not isinstance(step, bool):
+        return str(step) if numbers.fits(step) else "(a number too large to show)"
+    text = step if isinstance(step, str) else repr(step)
+    short = text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
+    if isinstance(step, str) and numbers.index(step) is None:
+        return repr(short)
+    return short
 
 
 def stringify(value: Any) -> str:
@@ -137,33 +152,105 @@ def stringify(value: Any) -> str:
     raise TypeError(f"cannot turn {type(value).__name__} into a string")
 
 
-def replace(template: str, params: Mapping[str, Any]) -> str:
+def replace(template: str, params: Mapping[str, Any], budget: Budget | None = None) -> str:
     """str_replace as Heat does it: longest key first, replaced text never rescanned.
 
-    The text is split on the longest key; the pieces between are searched
-    for the next key, and so on; then everything is joined back with the
-    values. (Iterative: a template may have many keys.)
+    Heat splits the text on the longest key, then each piece on the next
+    key, and so on. The same result is found here as spans of the text
+    claimed by keys (``claimed`` marks them), each key searched only where
+    it occurs: no step per key per piece (3,000 keys over 20,000 pieces
+    took seconds). The result's size is known, and charged to ``budget``,
+    before the result is built.
     """
-    # Each segment is (text, replaced): replaced segments are values, final.
-    segments: list[tuple[str, bool]] = [(template, False)]
+    claimed = bytearray(len(template))  # 1 where a key's occurrence was replaced
+    found: list[tuple[int, str, str]] = []  # (position, key, its value as text)
+    size = text_bytes(template)
     for key in sorted(params, key=lambda k: (-len(k), k)):
+        if key not in template:
+            continue
         value = stringify(params[key])
-        split: list[tuple[str, bool]] = []
-        for text, replaced in segments:
-            if replaced or key not in text:
-                split.append((text, replaced))
+        count = _claim(template, key, claimed, found, value)
+        if count:
+            size += count * (text_bytes(value) - text_bytes(key))
+    if budget is not None:
+        budget.charge(STR_REPLACE, size)
+    if not found:
+        return template
+    found.sort()
+    parts: list[str] = []
+    end = 0
+    for position, key, value in found:
+        parts += (template[end:position], value)
+        end = position + len(key)
+    parts.append(template[end:])
+    return "".join(parts)
+
+
+def _claim(
+    template: str, key: str, claimed: bytearray, found: list[tuple[int, str, str]], value: str
+) -> int:
+    """Claim ``key``'s occurrences in the unclaimed pieces, as str.split finds them
+    (leftmost, not overlapping); how many."""
+    width = len(key)
+    count = 0
+    position = template.find(key)
+    while position >= 0:
+        taken = claimed.find(1, position, position + width)
+        if taken < 0:
+            claimed[position : position + width] = b"\x01" * width
+            found.append((position, key, value))
+            count += 1
+            position = template.find(key, position + width)
+            continue
+        # An occurrence starting before the claimed span would cross it: go past it.
+        free = claimed.find(0, taken)
+        if free < 0:
+            break
+        position = template.find(key, free)
+    return count
+
+
+def _joined_size(
+    size: int, lists: Sequence[Sequence[Any]], step: int, done: int
+) -> tuple[int, bool]:
+    """For the message: the whole size if the rest is ASCII text (free to measure),
+    else the size so far and False."""
+    seen = 0
+    for items in lists:
+        for item in items:
+            seen += 1
+            if seen <= done:
                 continue
-            for index, piece in enumerate(text.split(key)):
-                if index:
-                    split.append((value, True))
-                split.append((piece, False))
-        segments = split
-    return "".join(text for text, _ in segments)
+            if not isinstance(item, str) or not item.isascii():
+                return size, False
+            size += len(item) + step
+    return size, True
 
 
-def join(delimiter: str, lists: Sequence[Sequence[Any]]) -> str:
-    """list_join: the items of every list, in order, joined by ``delimiter``."""
-    return delimiter.join(stringify(item) for items in lists for item in items)
+def join(delimiter: str, lists: Sequence[Sequence[Any]], budget: Budget | None = None) -> str:
+    """list_join: the items of every list, in order, joined by ``delimiter``.
+
+    Each part's size is known, and the sum charged, before anything is joined.
+    """
+    parts: list[str] = []
+    size = 0
+    step = text_bytes(delimiter)
+    for items in lists:
+        for item in items:
+            if budget is not None and isinstance(item, dict | list):
+                # Its JSON is measured before json.dumps makes it.
+                measured, _ = budget.measure(item)
+                if size + measured > budget.ceiling:
+                    budget.charge(LIST_JOIN, size + measured, at_least=True)
+            text = stringify(item)
+            size += text_bytes(text) + (step if parts else 0)
+            parts.append(text)
+            if budget is not None and size > budget.ceiling:
+                total, exact = _joined_size(size, lists, step, len(parts))
+                budget.charge(LIST_JOIN, total, at_least=not exact)
+    if budget is not None:
+        budget.charge(LIST_JOIN, size)
+    return delimiter.join(parts)
 
 
 # -- run time --------------------------------------------------------------
@@ -175,12 +262,15 @@ def resolve(
     get_resource: Callable[[str], Any],
     get_attr: Callable[[str, str], Any],
     pseudo: Mapping[str, Any],
+    budget: Budget | None = None,
 ) -> Any:
     """Evaluate the expressions a plan kept for run time.
 
     ``get_resource(name)`` gives a resource's physical id and
     ``get_attr(name, attribute)`` one of its recorded attributes; the caller
-    only calls this once the referenced resources are complete.
+    only calls this once the referenced resources are complete. What each
+    function produces is charged to ``budget`` before it is produced
+    (:class:`~cool.errors.ResolutionTooLargeError` when over it).
     """
 
     def walk(node: Any) -> Any:
@@ -196,16 +286,19 @@ def resolve(
             return get_resource(args)
         if name == GET_ATTR:
             resource, attribute, *path = walk(args)
-            return follow(get_attr(resource, attribute), path)
+            value = follow(get_attr(resource, attribute), path)
+            if budget is not None:  # one attribute may be referenced many times
+                budget.charge_value(GET_ATTR, value)
+            return value
         if name == GET_PARAM:
             key, *path = [args] if isinstance(args, str) else walk(args)
             return follow(pseudo[key], path)
         if name == STR_REPLACE:
             args = walk(args)
-            return replace(args["template"], args["params"])
+            return replace(args["template"], args["params"], budget)
         if name == LIST_JOIN:
             delimiter, *lists = walk(args)
-            return join(delimiter, lists)
+            return join(delimiter, lists, budget)
         raise ValueError(f"function {name} cannot be evaluated")
 
     return walk(value)

@@ -25,6 +25,7 @@ from cool.resources.schema import (
     Length,
     Range,
 )
+from cool.template.numbers import MAX_DIGITS, parse_number, too_large
 from cool.template.problems import Code, Path
 
 KEYS = frozenset({"type", "description", "label", "default", "hidden", "constraints"})
@@ -94,18 +95,7 @@ def coerce(kind: ParameterType, value: Any) -> Any:
                 raise ValueError("must be a finite number")
             return value
         if isinstance(value, str):
-            text = value.strip()
-            try:
-                return int(text)
-            except ValueError:
-                pass
-            try:
-                number = float(text)
-            except ValueError:
-                raise ValueError("must be a number") from None
-            if not math.isfinite(number):
-                raise ValueError("must be a finite number")
-            return number
+            return parse_number(value)
         raise ValueError("must be a number")
     if kind is ParameterType.BOOLEAN:
         if isinstance(value, bool):
@@ -124,7 +114,16 @@ def coerce(kind: ParameterType, value: Any) -> Any:
             return value
         if isinstance(value, str):
             try:
-                parsed = json.loads(value, parse_constant=_refuse_constant) if value.strip() else {}
+                parsed = (
+                    json.loads(
+                        value,
+                        parse_constant=_refuse_constant,
+                        parse_int=_bounded_int,
+                        parse_float=_finite_float,
+                    )
+                    if value.strip()
+                    else {}
+                )
             except ValueError as exc:
                 raise ValueError(f"must be JSON: {exc}") from None
             if isinstance(parsed, dict | list):
@@ -145,6 +144,19 @@ def coerce(kind: ParameterType, value: Any) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a finite number")
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_DIGITS:  # before int() reads it
+        raise ValueError(too_large(literal))
+    return int(literal)
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise ValueError(too_large(literal))
+    return number
 
 
 def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[DeclarationProblem]]:

@@ -24,6 +24,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from cool.errors import TemplateInvalidError, TemplateTooLargeError
+from cool.template import numbers
 from cool.template.lines import clamp, line_column
 from cool.template.parse_json import JsonBuilder
 from cool.template.problems import Code, Path, Problem, dotted, pointer
@@ -47,6 +48,10 @@ class Limits:
     max_depth: int = 64  # nesting of mappings and sequences
     max_nodes: int = 250_000  # nodes after expanding aliases
     max_resources: int = 1000  # like Heat's max_resources_per_stack
+    # What resolving functions may produce (cool.template.budget): one value, and
+    # everything one template's resolution (or one run-time resolution) produces.
+    max_value_bytes: int = 256 * 1024
+    max_resolved_bytes: int = 2 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -142,6 +147,7 @@ class _Frame:
     path: Path
     anchor: str | None
     size: int = 1
+    weight: int = 0  # characters of the scalars and keys it holds, aliases expanded
     key: str | None = None  # a mapping's pending key, once read
     key_mark: tuple[int, int] | None = None
     skip: bool = False  # the pending key is a duplicate: drop its value
@@ -154,7 +160,8 @@ class _Builder:
         self._limits = limits
         self._root_mark = (1, 1)
         self._marks: dict[Path, dict[str | int, tuple[int, int]]] = {}
-        self._anchors: dict[str, tuple[Any, int]] = {}
+        self._anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, weight
+        self._aliased = 0  # characters added by expanding aliases
         self._problems: list[Problem] = []
         self._stack: list[_Frame] = []
         self._nodes = 0
@@ -288,7 +295,7 @@ class _Builder:
         self._check_tag(event)
         self._count(1, event)
         value = self._resolve(event)
-        self._attach(value, event, 1)
+        self._attach(value, event, 1, len(event.value))
 
     def _key(self, event: yaml.ScalarEvent) -> None:
         top = self._stack[-1]
@@ -332,6 +339,7 @@ class _Builder:
             top.skip = False
         top.key = key
         top.key_mark = mark
+        top.weight += len(key)
 
     def _start(self, event: yaml.CollectionStartEvent) -> None:
         if self._is_key():
@@ -365,11 +373,11 @@ class _Builder:
     def _end(self) -> None:
         frame = self._stack.pop()
         if frame.anchor is not None:
-            self._anchors[frame.anchor] = (frame.value, frame.size)
+            self._anchors[frame.anchor] = (frame.value, frame.size, frame.weight)
         if not self._stack:
             self._root = frame.value
             return
-        self._store(frame.value, frame.size)
+        self._store(frame.value, frame.size, frame.weight)
 
     def _alias(self, event: yaml.AliasEvent) -> None:
         if self._is_key():
@@ -392,18 +400,31 @@ class _Builder:
                     *_mark(event),
                 )
             )
-        value, size = anchored
+        value, size, weight = anchored
         self._count(size, event)
-        self._attach(copy.deepcopy(value), event, size)
+        # Shared, an alias costs nothing until something joins or writes it: bound
+        # the text it adds by what a whole resolution may produce.
+        self._aliased += weight
+        if self._aliased > self._limits.max_resolved_bytes:
+            raise _FatalError(
+                Problem(
+                    Code.ALIAS_EXPANSION,
+                    f"template expands to more than {self._limits.max_resolved_bytes:,} "
+                    "bytes through YAML aliases",
+                    pointer(self._value_path()),
+                    *_mark(event),
+                )
+            )
+        self._attach(copy.deepcopy(value), event, size, weight)
 
-    def _attach(self, value: Any, event: Any, size: int) -> None:
+    def _attach(self, value: Any, event: Any, size: int, weight: int) -> None:
         if getattr(event, "anchor", None) is not None and isinstance(event, yaml.ScalarEvent):
-            self._anchors[event.anchor] = (value, 1)
+            self._anchors[event.anchor] = (value, 1, weight)
         self._mark_value(event)
         if not self._stack:
             self._root = value
             return
-        self._store(value, size)
+        self._store(value, size, weight)
 
     def _mark_value(self, event: Any) -> None:
         if not self._stack:
@@ -418,9 +439,10 @@ class _Builder:
         else:
             top.marks[len(top.value)] = _mark(event)
 
-    def _store(self, value: Any, size: int) -> None:
+    def _store(self, value: Any, size: int, weight: int) -> None:
         top = self._stack[-1]
         top.size += size
+        top.weight += weight
         if isinstance(top.value, list):
             top.value.append(value)
             return
@@ -440,19 +462,21 @@ class _Builder:
         if tag == "tag:yaml.org,2002:bool":
             return _constructor.construct_yaml_bool(node)
         if tag == "tag:yaml.org,2002:int":
-            try:
-                return _constructor.construct_yaml_int(node)
-            except ValueError:  # over Python's 4,300-digit limit for int()
-                self._problems.append(
-                    Problem(
-                        Code.INVALID_VALUE,
-                        f"a number of {len(event.value)} characters is too long; quote it to "
-                        "use it as a string",
-                        pointer(self._value_path()),
-                        *_mark(event),
-                    )
+            # Measured before it is converted: hex, binary, octal and sexagesimal
+            # literals become ints of any size, at any cost, without a check.
+            if len(event.value) <= numbers.MAX_LITERAL:
+                number = _constructor.construct_yaml_int(node)
+                if numbers.fits(number):
+                    return number
+            self._problems.append(
+                Problem(
+                    Code.INVALID_VALUE,
+                    f"{numbers.too_large(event.value)}; quote it to use it as a string",
+                    pointer(self._value_path()),
+                    *_mark(event),
                 )
-                return event.value
+            )
+            return event.value
         if tag == "tag:yaml.org,2002:float":
             number = _constructor.construct_yaml_float(node)
             if not math.isfinite(number):

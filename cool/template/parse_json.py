@@ -17,6 +17,7 @@ from json.decoder import JSONDecodeError, scanstring
 from typing import Any
 
 from cool.errors import TemplateInvalidError
+from cool.template import numbers
 from cool.template.lines import LineIndex
 from cool.template.problems import Code, Path, Problem, dotted, pointer
 
@@ -26,8 +27,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _LITERALS = {"true": True, "false": False, "null": None}
 _NOT_FINITE = ("NaN", "-Infinity", "Infinity")
 _OPEN = object()  # begin_value pushed a container
-
-_MAX_INT_DIGITS = 4000  # under Python's 4,300-digit limit for int()
 
 
 class _StopError(Exception):
@@ -211,11 +210,10 @@ class JsonBuilder:
         if number:
             literal = number.group(0)
             if number.group(1) is None and number.group(2) is None:
-                if len(literal) > _MAX_INT_DIGITS:
+                if len(literal.lstrip("-")) > numbers.MAX_DIGITS:  # before int() reads it
                     raise self._stop(
                         Code.INVALID_VALUE,
-                        f"a number of {len(literal)} digits is too long; quote it to use it "
-                        "as a string",
+                        f"{numbers.too_large(literal)}; quote it to use it as a string",
                         pos,
                         path,
                     )

@@ -53,6 +53,10 @@ class Code(StrEnum):
     UNKNOWN_ATTRIBUTE = "cool.template.unknown_attribute"
     INVALID_PATH = "cool.template.invalid_path"
     DEPENDENCY_CYCLE = "cool.template.dependency_cycle"
+    RESOLUTION_TOO_LARGE = "cool.template.resolution_too_large"
+    # Numbers in the JSON body around a template, located like a template's.
+    REQUEST_MALFORMED = "cool.request.malformed"
+    REQUEST_VALUE = "cool.request.invalid_value"
     # Properties against a resource type's schema.
     UNKNOWN_PROPERTY = "cool.template.unknown_property"
     MISSING_PROPERTY = "cool.template.missing_property"

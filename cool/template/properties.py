@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cool.resources.schema import Property, PropertyType, ResourceType
+from cool.template.numbers import parse_number
 from cool.template.problems import Code, Path, dotted
 from cool.template.resolve import suggest
 from cool.template.values import ANY, Deferred, Unknown, compatible
@@ -194,12 +195,10 @@ def _coerce(kind: PropertyType, value: Any) -> Any:
             raise ValueError(f"must be an {kind}, not a boolean")
         if isinstance(value, str):
             try:
-                value = int(value.strip())
+                value = parse_number(value)
             except ValueError:
-                try:
-                    value = float(value.strip())
-                except ValueError:
-                    raise ValueError(f"must be an {kind}, not {value!r}") from None
+                shown = repr(value) if len(value) <= 40 else f"a string of {len(value)} characters"
+                raise ValueError(f"must be an {kind}, not {shown}") from None
         if not isinstance(value, int | float) or not math.isfinite(value):
             raise ValueError(f"must be a {kind}, not {_kind(value)}")
         if kind is PropertyType.INTEGER:

@@ -12,8 +12,10 @@ import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cool.errors import ResolutionTooLargeError
 from cool.resources.schema import AttributeType, PropertyType, ResourceType
 from cool.template import functions as fn
+from cool.template.budget import Budget
 from cool.template.parse import Document
 from cool.template.problems import Code, Path, Problem
 from cool.template.values import (
@@ -56,11 +58,14 @@ class Resolver:
         parameters: Mapping[str, Any],
         resources: Mapping[str, ResourceType | None],
         report: Callable[[Problem], None],
+        budget: Budget,
     ) -> None:
         self._document = document
         self._parameters = parameters
         self._resources = resources
         self._report = report
+        self._budget = budget
+        self._sizes: dict[tuple[Any, ...], int] = {}  # get_param's, by path (< 0: at least)
         self.current: str | None = None  # the resource whose values are being resolved
 
     def _problem(self, code: Code, message: str, path: Path) -> None:
@@ -108,7 +113,13 @@ class Resolver:
             fn.STR_REPLACE: self._str_replace,
             fn.LIST_JOIN: self._list_join,
         }[name]
-        return handler(args, here, refs)
+        if self._budget.exhausted:
+            return Unknown()  # the problem was reported where the budget ran out
+        try:
+            return handler(args, here, refs)
+        except ResolutionTooLargeError as exc:  # raised before the value was made
+            self._problem(Code.RESOLUTION_TOO_LARGE, exc.message, here)
+            return Unknown()
 
     # -- get_param ---------------------------------------------------------
 
@@ -157,6 +168,13 @@ class Resolver:
                 Code.INVALID_PATH, f"get_param path into {key!r}: {exc}", (*here, 1 + exc.index)
             )
             return Unknown()
+        # Charged before it is copied; measured once per path, however often it is used.
+        where = (key, *steps)
+        signed = self._sizes.get(where)
+        if signed is None:
+            size, whole = self._budget.measure(value)
+            signed = self._sizes[where] = size if whole else -size
+        self._budget.charge(fn.GET_PARAM, abs(signed), at_least=signed < 0)
         return copy.deepcopy(value)
 
     # -- get_resource ------------------------------------------------------
@@ -298,7 +316,7 @@ class Resolver:
                 },
                 PropertyType.STRING,
             )
-        return fn.replace(template, params)
+        return fn.replace(template, params, self._budget)
 
     # -- list_join ---------------------------------------------------------
 
@@ -329,7 +347,7 @@ class Resolver:
             return Unknown(PropertyType.STRING)
         if contains_deferred(resolved):
             return Deferred({fn.LIST_JOIN: materialize(resolved)}, PropertyType.STRING)
-        return fn.join(resolved[0], resolved[1:])
+        return fn.join(resolved[0], resolved[1:], self._budget)
 
 
 def _is_kind(value: Any, python_type: type, kind: PropertyType) -> bool:

@@ -6,12 +6,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cool.errors import ResolutionTooLargeError
 from cool.model import Plan
 from cool.store.records import BuildMeta, ResourceRecord
 from cool.template import functions
+from cool.template.budget import Budget
+from cool.template.parse import DEFAULT_LIMITS, Limits
 
 
-def resolve(value: Any, meta: BuildMeta, records: Mapping[str, tuple[ResourceRecord, int]]) -> Any:
+def resolve(
+    value: Any,
+    meta: BuildMeta,
+    records: Mapping[str, tuple[ResourceRecord, int]],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    budget: Budget | None = None,
+) -> Any:
+    """``value`` with its functions evaluated, within ``limits``' resolution budget
+    (or ``budget``, shared by several values), else ResolutionTooLargeError."""
+    if budget is None:
+        budget = Budget(
+            max_value_bytes=limits.max_value_bytes, max_resolved_bytes=limits.max_resolved_bytes
+        )
+
     def get_resource(name: str) -> str | None:
         """The provider's reference (a key pair's name, ...), else the physical id."""
         entry = records.get(name)
@@ -37,18 +54,35 @@ def resolve(value: Any, meta: BuildMeta, records: Mapping[str, tuple[ResourceRec
             "OS::stack_id": meta.build_id,
             "OS::project_id": meta.project_id,
         },
+        budget=budget,
     )
 
 
 def outputs(
-    plan: Plan, meta: BuildMeta, records: Mapping[str, tuple[ResourceRecord, int]]
+    plan: Plan,
+    meta: BuildMeta,
+    records: Mapping[str, tuple[ResourceRecord, int]],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> dict[str, Any]:
-    """Every output's value, or the error that kept it from having one."""
+    """Every output's value, or the error that kept it from having one.
+
+    The outputs share one budget: they are written together, in the build's state.
+    """
+    budget = Budget(
+        max_value_bytes=limits.max_value_bytes, max_resolved_bytes=limits.max_resolved_bytes
+    )
     out: dict[str, Any] = {}
     for output in plan.outputs:
         try:
-            value = resolve(output.value, meta, records)
-        except (ValueError, KeyError, TypeError, functions.PathError) as exc:
+            value = resolve(output.value, meta, records, budget=budget)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            functions.PathError,
+            ResolutionTooLargeError,
+        ) as exc:
             out[output.name] = {"description": output.description, "error": str(exc)}
         else:
             out[output.name] = {"description": output.description, "value": value}

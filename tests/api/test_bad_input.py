@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
+import tracemalloc
+
 import pytest
 from kazoo.client import KazooClient
 
@@ -298,3 +302,126 @@ def test_hidden_parameters_may_not_travel_in_the_url(
     assert _nothing_stored(kazoo_client)
     in_body = alice.submit(template, parameters={"secret": "hunter2", "plain": "x"})
     assert in_body.status_code == 202
+
+
+_HEX = "0x" + "f" * 4000  # 4,817 decimal digits once converted
+_NUMBER_TEMPLATE = (
+    "heat_template_version: 2018-08-31\n"
+    "parameters:\n"
+    "  n:\n"
+    f"    type: number\n    default: {_HEX}\n"
+    "resources: {}\n"
+)
+
+
+@pytest.mark.parametrize("path", ["/v1/builds", "/v1/validate"])
+def test_yaml_integers_past_pythons_digit_limit_are_a_located_400(
+    alice: Caller, kazoo_client: KazooClient, path: str
+) -> None:
+    """Found under fire: a 500 on submit, and a 500 with an empty body on validate."""
+    result = alice.post(path, body=_NUMBER_TEMPLATE, headers={"Content-Type": "application/yaml"})
+    assert result.status_code == 400, result.text
+    assert error_codes(result) == ["cool.template.invalid_value"]
+    source = result.json["errors"][0]["source"]
+    assert source == {"pointer": "/parameters/n/default", "line": 5, "column": 14}
+    assert _nothing_stored(kazoo_client)
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "pointer", "line", "column"),
+    [
+        pytest.param(
+            '{"template": "x",\n "timeout_mins": 1e999999}',
+            "cool.request.invalid_value",
+            "/timeout_mins",
+            2,
+            18,
+            id="overflowing-float",
+        ),
+        pytest.param(
+            '{"template": "x", "parameters": {"n": ' + "9" * 400 + "}}",
+            "cool.request.invalid_value",
+            "/parameters/n",
+            1,
+            39,
+            id="integer-cool-cannot-hold",
+        ),
+        pytest.param(
+            '{"template": "x", "parameters": {"j": [1, -1e400]}}',
+            "cool.request.invalid_value",
+            "/parameters/j/1",
+            1,
+            43,
+            id="overflowing-float-in-a-list",
+        ),
+        pytest.param(
+            '{"template": "x",\n"parameters": {"n": Infinity}}',
+            "cool.request.malformed",
+            "/parameters/n",
+            2,
+            21,
+            id="infinity",
+        ),
+        pytest.param('{"template": NaN}', "cool.request.malformed", "/template", 1, 14, id="nan"),
+    ],
+)
+def test_numbers_cool_cannot_hold_in_a_json_body_are_located(
+    alice: Caller,
+    kazoo_client: KazooClient,
+    body: str,
+    code: str,
+    pointer: str,
+    line: int,
+    column: int,
+) -> None:
+    result = alice.post("/v1/builds", body=body, headers=JSON)
+    assert result.status_code == 400, result.text
+    assert error_codes(result) == [code]
+    source = result.json["errors"][0]["source"]
+    assert source == {"pointer": pointer, "line": line, "column": column}
+    assert _nothing_stored(kazoo_client)
+
+
+def test_a_json_parameter_with_an_overflowing_float_is_not_stored(alice: Caller) -> None:
+    template = (
+        "heat_template_version: 2018-08-31\nparameters:\n  j: {type: json}\n  s: {type: string}\n"
+    )
+    for parameters in ('{"j": [1e999], "s": "x"}', '{"j": [], "s": 1e999}'):
+        body = '{"template": ' + json.dumps(template) + ', "parameters": ' + parameters + "}"
+        result = alice.post("/v1/builds", body=body, headers=JSON)
+        assert result.status_code == 400, result.text
+
+
+@pytest.mark.parametrize("path", ["/v1/validate", "/v1/builds"])
+def test_a_template_that_resolves_to_gigabytes_is_a_located_400(
+    alice: Caller, kazoo_client: KazooClient, path: str
+) -> None:
+    """Found under fire: a 60 KB validate took an API process to 935 MB."""
+    template = (
+        "heat_template_version: 2018-08-31\n"
+        "resources:\n  v:\n    type: OS::Heat::Value\n    properties:\n      value:\n"
+        f"        str_replace:\n          template: {'a' * 30_000}\n"
+        f"          params: {{a: {'b' * 30_000}}}\n"
+    )
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        result = alice.post(path, body=template, headers={"Content-Type": "application/yaml"})
+    finally:
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert result.status_code == 400, result.text
+    assert error_codes(result) == ["cool.template.resolution_too_large"]
+    (entry,) = result.json["errors"]
+    assert entry["source"] == {
+        "pointer": "/resources/v/properties/value/str_replace",
+        "line": 7,
+        "column": 9,
+    }
+    assert entry["detail"] == (
+        "str_replace would produce 900,000,000 bytes, over the 262,144-byte budget of one value"
+    )
+    assert elapsed < 2.0
+    assert peak < 16 * 1024 * 1024
+    assert _nothing_stored(kazoo_client)
