@@ -8,13 +8,16 @@ Three ways to disturb a client, from narrowest to widest:
   clients that connect through it. ``drop()`` cuts their connections (they
   reconnect at once, same session); ``partition()`` keeps them cut until
   ``heal()`` (past the session timeout the server expires the session, and
-  the client sees LOST when it gets through again).
+  the client sees LOST when it gets through again); ``lose_reply()`` lets a
+  request take effect and cuts the connection before its reply is relayed
+  (the client cannot know the outcome: kazoo raises ``ConnectionLoss``).
 - :func:`drop_connections`: restart the server itself; every client loses its
   connection, and every session survives (ZooKeeper persists sessions and
   re-arms their timeouts when it loads).
 
 ``ZooKeeperServer.pause()``/``resume()`` (SIGSTOP/SIGCONT) make a hung
-server; see its docstring for what clients then see.
+server; see its docstring for what clients then see. :func:`pause_server`
+also waits until the server has really stopped (a signal is not taken at once).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -139,6 +143,29 @@ def expire_session(client: KazooClient, *, timeout_s: float = 30.0) -> None:
     )
 
 
+def pause_server(server: ZooKeeperServer, *, timeout_s: float = 10.0) -> None:
+    """SIGSTOP ``server`` and return once every thread of it is stopped: from then on
+    it answers nothing, for sure.
+
+    ``kill()`` returns before the stop is done: one thread takes the signal and then
+    stops the others, and until it runs (on a loaded machine, a while) the server
+    still answers requests. Seen from ``/proc`` (Linux), state T of every thread.
+    """
+    server.pause()
+    tasks = Path(f"/proc/{server.pid}/task")
+
+    def stopped() -> bool:
+        states = []
+        for task in tasks.iterdir():
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        return bool(states) and all(state in {"T", "t"} for state in states)
+
+    assert_eventually(
+        stopped, timeout_s=timeout_s, interval_s=0.005, message=f"{server!r} is stopped"
+    )
+
+
 def drop_connections(server: ZooKeeperServer, *, timeout_s: float = 30.0) -> None:
     """Cut every client's connection to ``server`` by restarting it.
 
@@ -165,6 +192,8 @@ class ConnectionProxy:
         self._links: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self._partitioned = False
+        self._lose_reply_to: bytes | None = None
+        self._reply_lost = threading.Event()
         self._closed = threading.Event()
         self._accepter = threading.Thread(target=self._accept_loop, name="zk-proxy", daemon=True)
         self._accepter.start()
@@ -185,6 +214,17 @@ class ConnectionProxy:
         with self._lock:
             self._partitioned = True
         self.drop()
+
+    def lose_reply(self, containing: bytes) -> threading.Event:
+        """Arm a lost reply: the next request whose bytes contain ``containing`` reaches
+        the server, which answers it; that answer is not relayed: the connection is cut
+        instead (the client reconnects at once, same session). Returns an event set once
+        a reply was lost. Deterministic: the cut follows the server's answer, so the
+        request took effect exactly when the server says it did."""
+        with self._lock:
+            self._lose_reply_to = containing
+            self._reply_lost.clear()
+        return self._reply_lost
 
     def heal(self) -> None:
         with self._lock:
@@ -232,18 +272,51 @@ class ConnectionProxy:
             with self._lock:
                 self._links |= {downstream, upstream}
             self._threads = [t for t in self._threads if t.is_alive()]
-            for source, sink in ((downstream, upstream), (upstream, downstream)):
+            awaited: set[bytes] = set()  # xids of requests whose reply is to be lost
+            for source, sink, requests in (
+                (downstream, upstream, True),
+                (upstream, downstream, False),
+            ):
                 thread = threading.Thread(
-                    target=self._pump, args=(source, sink), name="zk-proxy-pump", daemon=True
+                    target=self._pump,
+                    args=(source, sink, requests, awaited),
+                    name="zk-proxy-pump",
+                    daemon=True,
                 )
                 thread.start()
                 self._threads.append(thread)
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        """Copy bytes one way until either side closes; then close both."""
+    def _pump(
+        self, source: socket.socket, sink: socket.socket, requests: bool, awaited: set[bytes]
+    ) -> None:
+        """Copy ZooKeeper's frames (a 4-byte length, then the body) one way until either
+        side closes; then close both. After the connect handshake, a request's body
+        starts with its xid, and so does the reply to it."""
+        buffer, handshake = b"", True
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                buffer += data
+                relay = bytearray()
+                while len(buffer) >= 4 and len(buffer) >= 4 + (
+                    size := int.from_bytes(buffer[:4], "big")
+                ):
+                    frame, buffer = buffer[: 4 + size], buffer[4 + size :]
+                    xid = frame[4:8]
+                    if handshake:
+                        handshake = False
+                    elif requests:
+                        with self._lock:
+                            marker = self._lose_reply_to
+                            if marker is not None and marker in frame:
+                                self._lose_reply_to = None
+                                awaited.add(xid)
+                    elif xid in awaited:
+                        sink.sendall(bytes(relay))  # what came before it, not the reply
+                        self._reply_lost.set()
+                        return
+                    relay += frame
+                if relay:
+                    sink.sendall(bytes(relay))
         except OSError:
             pass
         finally:

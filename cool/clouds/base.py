@@ -8,6 +8,18 @@ anything (it *adopts* what it finds). Providers never touch ZooKeeper.
 
 Errors say whether trying again can help (``retryable``); the worker's retry
 policy (tenacity) decides how often and how long.
+
+**Fencing tokens.** Every call carries the claim's epoch
+(:attr:`StepContext.epoch`, the lease version, which only grows). A worker
+frozen inside a create (SIGSTOPped, partitioned) may wake after its claim moved
+on and land that create late. A provider whose cloud can enforce a fencing
+token should: keep, per build, the highest epoch presented, refuse a create
+(or delete) that presents a lower one with :class:`StaleClaimError`, atomically
+with the side effect, and say so with ``fences_creates = True`` (the sim does,
+:mod:`cool.clouds.sim_fencing`). For a provider that cannot (OpenStack's APIs
+take no such token), the runner looks each step's tags up again before it
+records a terminal status and deletes what it does not own (DESIGN.md
+section 5): that costs one ``find`` per resource, which fenced providers skip.
 """
 
 from __future__ import annotations
@@ -46,6 +58,13 @@ class ResourceExistsError(ProviderError):
     code = "cool.provider.exists"
 
 
+class StaleClaimError(ProviderError):
+    """The cloud refused a call whose fencing token (claim epoch) is older than one it
+    has seen for the build: the claim moved on. The worker treats it as its claim lost."""
+
+    code = "cool.provider.stale_claim"
+
+
 class ResourceGoneError(ProviderError):
     """The resource does not exist (any more). A delete treats this as done."""
 
@@ -65,6 +84,7 @@ class StepContext:
     # The step's properties, references resolved: what links (a router interface,
     # an association) are found by, and what a create converges to.
     properties: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    epoch: int = 0  # the claim's fencing token (the lease version); 0: none (tools, tests)
 
     @property
     def cloud_name(self) -> str:
@@ -96,6 +116,11 @@ class Observed:
     failed: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     reference: str | None = None
+
+
+def fences_creates(provider: object) -> bool:
+    """Whether a provider refuses stale creates itself (see "Fencing tokens" above)."""
+    return bool(getattr(provider, "fences_creates", False))
 
 
 class Provider(Protocol):

@@ -12,7 +12,9 @@ where Heat gives something other than the id (a key pair's name).
 
 Every call is one short ``BEGIN IMMEDIATE`` transaction on a connection of
 the calling thread. A failure decided by a switch or by the rate is committed
-(the switch consumed, the call recorded) before it is raised.
+(the switch consumed, the call recorded) before it is raised. The sim enforces
+fencing tokens (:mod:`cool.clouds.sim_fencing`) unless told to behave like a
+cloud that cannot (``fencing=False``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
-from cool.clouds import sim_attributes, sim_faults
+from cool.clouds import sim_attributes, sim_faults, sim_fencing
 from cool.clouds.base import (
     Found,
     Observed,
@@ -60,7 +62,9 @@ class SimProvider(SimAudit):
     ``latency_s`` is how long a create (and a delete) takes; ``failure_rate``
     the chance (``seed``-ed) that a call of ``failure_actions`` fails as
     ``failure_mode`` says; ``clock`` is injectable so tests need no sleeps;
-    ``caller`` labels this provider's calls (default host:pid). The audit
+    ``caller`` labels this provider's calls (default host:pid); ``fencing`` False
+    makes it accept stale fencing tokens, as a cloud that cannot check them does
+    (the runner's re-check of tags is then what removes a late create). The audit
     queries (:class:`~cool.clouds.sim_audit.SimAudit`) read the same file.
     """
 
@@ -79,7 +83,9 @@ class SimProvider(SimAudit):
         caller: str | None = None,
         record_calls: bool = True,
         busy_timeout_s: float = 30.0,
+        fencing: bool = True,
     ) -> None:
+        self.fences_creates = fencing
         self._failures = Failures(
             rate=failure_rate, mode=failure_mode, actions=failure_actions, seed=seed
         )
@@ -240,6 +246,25 @@ class SimProvider(SimAudit):
                 retryable=retryable,
             )
 
+    def hold(
+        self,
+        resource_name: str,
+        action: str = "create",
+        *,
+        release: str | os.PathLike[str],
+        build_id: str | None = None,
+    ) -> int:
+        """Make the next ``action`` call for a resource wait until the file ``release``
+        exists (at most :data:`~cool.clouds.sim_faults.HOLD_MAX_S`), then run; the switch
+        id. The switch is gone (:meth:`armed`) once a call is held by it."""
+        return self.arm(
+            resource_name, action, build_id=build_id, mode=FailureMode.HOLD, message=str(release)
+        )
+
+    def armed(self) -> list[int]:
+        """The ids of the switches still armed."""
+        return [row[0] for row in self._store.read("SELECT switch_id FROM switches")]
+
     def disarm(self, switch_id: int | None = None) -> None:
         """Remove one switch, or all of them."""
         with self._store.transaction() as conn:
@@ -248,15 +273,19 @@ class SimProvider(SimAudit):
     # -- the machinery of a call -------------------------------------------------
 
     def _call(self, action: str, ctx: StepContext, physical_id: str | None, body: Body[T]) -> T:
-        """One call: decide a failure, run ``body``, record the call; all committed, then raise."""
+        """One call: check its fencing token, decide a failure, run ``body``, record the
+        call; all committed, then raise. A held call waits first, outside any transaction."""
         now = self._clock()
         error: ProviderError | None = None
         result: Any = None
         with self._store.transaction() as conn:
-            fault = self._failures.fault(conn, action, ctx)
-            if fault is not None and fault.mode is FailureMode.RAISE:
+            error = sim_fencing.present(conn, action, ctx) if self.fences_creates else None
+            fault = self._failures.fault(conn, action, ctx) if error is None else None
+            held = fault is not None and fault.mode is FailureMode.HOLD
+            # (Held: the switch is consumed now; the call runs once released.)
+            if error is None and fault is not None and fault.mode is FailureMode.RAISE:
                 error = fault.error()
-            else:
+            elif error is None and not held:
                 conn.execute("SAVEPOINT body")
                 try:
                     result = body(conn, now, fault)
@@ -266,13 +295,17 @@ class SimProvider(SimAudit):
                 conn.execute("RELEASE body")
                 if error is None and fault is not None and fault.mode is FailureMode.LOST_REPLY:
                     error = ProviderError(fault.message, retryable=True)
-            if self.record_calls:
+            if self.record_calls and not held:
                 conn.execute(
                     "INSERT INTO calls (action, type, build_id, resource_name, physical_id, "
                     "caller, pid, at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (action, ctx.resource_type, ctx.build_id, ctx.resource_name, physical_id,
                      self.caller, os.getpid(), now, "ok" if error is None else str(error)),
                 )  # fmt: skip
+        if held:
+            assert fault is not None
+            sim_faults.wait_for_release(fault.message)  # outside any transaction
+            return self._call(action, ctx, physical_id, body)
         if error is not None:
             raise error
         return result  # type: ignore[no-any-return]

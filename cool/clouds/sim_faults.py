@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from cool.clouds.base import ProviderError, ResourceFailedError, StepContext
 from cool.errors import ConfigurationError
@@ -28,19 +30,25 @@ class FailureMode(StrEnum):
         ERROR (``is_deleted`` raises ResourceFailedError).
     LOST_REPLY: the create or delete happens, but its reply is lost: the call
         raises a retryable error (a gateway timeout). Only adoption avoids a duplicate.
+    HOLD: the call waits, before it starts, until the file named by the switch's
+        message exists (at most HOLD_MAX_S), then goes on as if nothing happened.
+        Only by a switch, never by a rate.
     """
 
     RAISE = "raise"
     ERROR_STATUS = "error_status"
     LOST_REPLY = "lost_reply"
+    HOLD = "hold"
 
+
+HOLD_MAX_S = 120.0  # a held call goes on after this long, file or not: nothing hangs forever
 
 _MODES_BY_ACTION = {
     "create": frozenset(FailureMode),
     "delete": frozenset(FailureMode),
-    "observe": frozenset({FailureMode.RAISE, FailureMode.ERROR_STATUS}),
-    "find": frozenset({FailureMode.RAISE}),
-    "is_deleted": frozenset({FailureMode.RAISE}),
+    "observe": frozenset({FailureMode.RAISE, FailureMode.ERROR_STATUS, FailureMode.HOLD}),
+    "find": frozenset({FailureMode.RAISE, FailureMode.HOLD}),
+    "is_deleted": frozenset({FailureMode.RAISE, FailureMode.HOLD}),
 }
 
 
@@ -76,6 +84,8 @@ class Failures:
         if not 0.0 <= rate <= 1.0:
             raise ConfigurationError(f"sim failure_rate {rate} is not in [0, 1]")
         self.mode = FailureMode(mode)
+        if self.mode is FailureMode.HOLD:
+            raise ConfigurationError("sim calls are held by an armed switch, not by a rate")
         for action in actions:
             if not can_fail(action, self.mode):
                 raise ConfigurationError(f"sim cannot fail {action} as {self.mode}")
@@ -128,6 +138,8 @@ def arm(
         raise ValueError(f"a switch cannot fail {action!r} as {mode}")
     if times is not None and times < 1:
         raise ValueError("times is at least 1 (or None: every time)")
+    if mode is FailureMode.HOLD and not message:
+        raise ValueError("a HOLD switch needs the file that releases it as its message")
     text = message or f"simulated failure of {action} (armed switch)"
     cursor = conn.execute(
         "INSERT INTO switches (action, resource_name, build_id, times, mode, retryable, "
@@ -136,6 +148,14 @@ def arm(
          int(retryable), text),
     )  # fmt: skip
     return int(cursor.lastrowid or 0)
+
+
+def wait_for_release(release: str, *, bound_s: float = HOLD_MAX_S) -> None:
+    """A HOLD: wait until the file ``release`` exists, at most ``bound_s``."""
+    path = Path(release)
+    deadline = time.monotonic() + bound_s
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def disarm(conn: sqlite3.Connection, switch_id: int | None) -> None:

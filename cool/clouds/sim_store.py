@@ -18,6 +18,7 @@ can be counted after the fact. The file, documented here once::
     calls      one row per cloud call: action, type, tags, physical id, caller, pid,
                time, outcome ("ok" or the error)
     counters   shared counters (MACs, VNIs, instance numbers, address cursors)
+    fences     per build, the highest fencing token (claim epoch) any call presented
     addresses  claimed addresses per scope (a subnet, or "floating"), by owner
 
 Every write is one short ``BEGIN IMMEDIATE`` transaction on a connection of
@@ -63,6 +64,7 @@ _SCHEMA = (
         build_id TEXT NOT NULL, resource_name TEXT NOT NULL, physical_id TEXT,
         caller TEXT NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL, outcome TEXT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS fences (build_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL)",
     """CREATE TABLE IF NOT EXISTS addresses (
         scope TEXT NOT NULL, address TEXT NOT NULL, owner TEXT NOT NULL,
         PRIMARY KEY (scope, address))""",

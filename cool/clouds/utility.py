@@ -145,6 +145,7 @@ class UtilityProvider:
     """Runs the types that need no cloud, in this process, with no shared state."""
 
     name = "utility"
+    fences_creates = True  # it creates nothing anywhere: no late create can leave anything
 
     def __init__(self, *, clock: Callable[[], float] = time.time, memory: int = 4096) -> None:
         self._clock = clock

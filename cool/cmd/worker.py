@@ -144,10 +144,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"cool-worker {worker.worker_id} ready", flush=True)
     stop.wait()
+    # Every step has a bound, ZooKeeper reachable or not: the collector's thread,
+    # the runners (stop_timeout_s), each later step and the session's close
+    # (leave_timeout_s). What outlives them is ephemeral and ends with the session.
+    leave_s = worker.settings.leave_timeout_s
     if collector is not None:
-        collector.stop()  # resigns: another worker's collector takes over at once
+        collector.stop(leave_s)  # resigns: another worker's collector takes over at once
     worker.stop(graceful=True)
-    session.close()
+    if not session.close(leave_s):
+        # kazoo's exit hook would join the threads that did not stop: leave now.
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 

@@ -8,7 +8,8 @@ that was presumed dead (paused, partitioned, its session expired) and comes
 back can never overwrite the progress of the owner that claimed after it.
 
 The ephemeral claim is liveness (it vanishes with the session, which hands
-the build to another worker); the lease version is the fence.
+the build to another worker); the lease version is the fence. A claim whose
+reply was lost is found again by the nonce of its attempt in the lease.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,8 +35,8 @@ from kazoo.exceptions import (
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.protocol.states import ZnodeStat
 
-from cool.errors import ClaimLostError, CommitUnknownError
-from cool.store import codec
+from cool.errors import ClaimLostError, CommitUnknownError, RecordTooLargeError
+from cool.store import codec, sizes
 from cool.store.layout import Layout
 from cool.store.records import BuildState, Event, Lease, ResourceRecord
 
@@ -58,6 +60,8 @@ class Fence:
     (session expired, lease moved on, build released): from then on nothing
     is written and no cloud call is started.
     """
+
+    max_write_bytes: int = sizes.MAX_WRITE_BYTES  # no write bigger is ever sent
 
     def __init__(
         self,
@@ -92,15 +96,23 @@ class Fence:
     # -- before a side effect ----------------------------------------------
 
     def guard(self, wait_s: float) -> None:
-        """Call before each cloud call: our session is alive and the lease still ours.
+        """Call before each cloud call, reads included: our session is alive and the
+        lease still ours.
 
-        While the connection is SUSPENDED no new side effect may start: wait
-        for it to come back, and check again (a connection that drops during
-        the check is waited for too). Only LOST, a new session, a moved lease,
-        or a connection gone for longer than ``wait_s`` (the session timeout:
-        by then the server has expired the session) count as losing the claim.
+        While the connection is SUSPENDED no cloud call starts, not even a read (a
+        poll, a find): DESIGN.md says a worker stops issuing cloud calls, and a read
+        would gain nothing, since what it learns cannot be recorded before the
+        connection is back (every record is a fenced ZooKeeper write). So wait for the
+        connection, and check again. A call whose guard passed just before the
+        connection dropped runs to its end (it cannot be called back); the fence
+        refuses any record of it if the claim moved meanwhile.
+
+        Only LOST, a new session, a moved lease, or a connection gone (or a check
+        unanswered) for longer than ``wait_s`` (the session timeout: by then the
+        server has expired the session) count as losing the claim.
         """
         deadline = time.monotonic() + wait_s
+        held = False
         while True:
             self._check_lost()
             state = self.client.state
@@ -110,50 +122,79 @@ class Fence:
                 self.client.client_id is None or self.client.client_id[0] != self._session_id
             ):
                 self.lose("the ZooKeeper session changed")  # (its id is unsure while away)
-            elif state == KazooState.CONNECTED:
-                try:
-                    # Both reads in flight at once: one round trip before each cloud call.
-                    lease_read = self.client.exists_async(self.layout.lease(self.build_id))
-                    claim_read = self.client.exists_async(self.layout.claim(self.build_id))
-                    stat, claim = lease_read.get(), claim_read.get()
-                except SessionExpiredError:
-                    self.lose("the ZooKeeper session expired")
-                except _UNKNOWN_OUTCOME:
-                    pass  # the connection dropped while checking: wait for it, check again
-                else:
-                    if stat is None or stat.version != self.epoch:
-                        self.lose("the lease moved on")
-                    elif claim is None or claim.ephemeralOwner != self._session_id:
-                        self.lose("the claim node is not ours")
-                    self._check_lost()
-                    return
+            elif state == KazooState.CONNECTED and self._claim_checked(wait_s):
+                return
             elif time.monotonic() > deadline:
                 self.lose(f"disconnected for more than {wait_s:g} s: the session is expired")
+            elif not held and state != KazooState.CONNECTED:
+                held = True
+                LOG.info(
+                    "build %s: ZooKeeper connection suspended: holding a cloud call until "
+                    "it is back (at most %g s)",
+                    self.build_id,
+                    wait_s,
+                )
             self._check_lost()
             self.lost.wait(0.05)
 
-    def still_ours(self) -> bool:
-        """After giving the build up: does this session still hold its claim? (Then the
-        claim must be released, or nobody would ever continue the build.)"""
+    def _claim_checked(self, timeout_s: float) -> bool:
+        """Read the lease and the claim (both in flight at once: one round trip) and
+        lose the claim if either moved on; False if the connection dropped first."""
         try:
-            claim = self.client.exists(self.layout.claim(self.build_id))
-            lease = self.client.exists(self.layout.lease(self.build_id))
-        except (*_UNKNOWN_OUTCOME, SessionExpiredError):
-            return False
-        return (
-            claim is not None
-            and claim.ephemeralOwner == self._session_id
-            and lease is not None
-            and lease.version == self.epoch
-        )
+            lease_read = self.client.exists_async(self.layout.lease(self.build_id))
+            claim_read = self.client.exists_async(self.layout.claim(self.build_id))
+            stat = lease_read.get(timeout=timeout_s)
+            claim = claim_read.get(timeout=timeout_s)
+        except SessionExpiredError:
+            self.lose("the ZooKeeper session expired")
+            self._check_lost()
+            raise
+        except _UNKNOWN_OUTCOME:
+            return False  # the connection dropped while checking: wait for it, check again
+        if stat is None or stat.version != self.epoch:
+            self.lose("the lease moved on")
+        elif claim is None or claim.ephemeralOwner != self._session_id:
+            self.lose("the claim node is not ours")
+        self._check_lost()
+        return True
 
-    def release_claim(self) -> None:
-        """Drop the claim of a build this worker gave up while its session lives on."""
+    def still_ours(self, timeout_s: float = 10.0) -> bool:
+        """After giving the build up: does this session still hold its claim? (Then the
+        claim must be released, or nobody would ever continue the build.)
+
+        A connection that drops meanwhile is waited for, and the reads sent again, for
+        at most ``timeout_s`` (the session timeout: a session unreachable longer than
+        that is gone, and its claim with it): then False."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            try:
+                claim_read = self.client.exists_async(self.layout.claim(self.build_id))
+                lease_read = self.client.exists_async(self.layout.lease(self.build_id))
+                claim = claim_read.get(timeout=remaining)
+                lease = lease_read.get(timeout=remaining)
+            except SessionExpiredError:
+                return False
+            except _UNKNOWN_OUTCOME:
+                if time.monotonic() >= deadline:
+                    return False
+                threading.Event().wait(0.05)  # the connection dropped: it may come back
+                continue
+            return (
+                claim is not None
+                and claim.ephemeralOwner == self._session_id
+                and lease is not None
+                and lease.version == self.epoch
+            )
+
+    def release_claim(self, timeout_s: float = 10.0) -> None:
+        """Drop the claim of a build this worker gave up while its session lives on
+        (waiting at most ``timeout_s``: unanswered, it goes with the session)."""
         transaction = self.client.transaction()
         transaction.check(self.layout.lease(self.build_id), self.epoch)
         transaction.delete(self.layout.claim(self.build_id))
         try:
-            results = transaction.commit()
+            results = transaction.commit_async().get(timeout=timeout_s)
         except (*_UNKNOWN_OUTCOME, SessionExpiredError):
             return
         if not any(isinstance(r, Exception) for r in results):
@@ -183,9 +224,12 @@ class Fence:
         ``control_version``: the version of the build's ``control`` this write was
         decided on; a request that came since refuses it (CommitUnknownError: the
         caller reads again), so a finish never buries a delete request.
+        A write over :attr:`max_write_bytes` is not sent: RecordTooLargeError names
+        its largest record (:mod:`cool.store.sizes`).
         """
         self._check_lost()
         layout, build_id = self.layout, self.build_id
+        labels: dict[str, str] = {}  # what each written path holds, for an error
         transaction = self.client.transaction()
         transaction.check(layout.lease(build_id), self.epoch)
         if control_version is not None:
@@ -193,11 +237,13 @@ class Fence:
         for record, version in resources:
             path = layout.resource(build_id, record.name)
             data = codec.dumps(record.to_dict())
+            labels[path] = f"the record of resource {record.name}"
             if version is None:
                 transaction.create(path, data)
             else:
                 transaction.set_data(path, data, version=version)
         if state is not None:
+            labels[layout.state(build_id)] = "the build's state"
             transaction.set_data(
                 layout.state(build_id), codec.dumps(state[0].to_dict()), version=state[1]
             )
@@ -220,6 +266,13 @@ class Fence:
             )
         if finish or release:
             transaction.delete(layout.claim(build_id))
+        size = sizes.transaction_size(transaction.operations)
+        if size > self.max_write_bytes:
+            largest = max(transaction.operations, key=sizes.op_size)
+            path = str(largest.path)
+            label = next((v for k, v in labels.items() if path.endswith(k)), "an event")
+            LOG.warning("build %s: not written: %s is %d bytes", build_id, label, size)
+            raise RecordTooLargeError(label, size, self.max_write_bytes)
         try:
             results = transaction.commit()
         except _UNKNOWN_OUTCOME as exc:
@@ -260,8 +313,16 @@ def claim(
     *,
     clock: Callable[[], float] = time.time,
     count_write: Callable[[], None] = lambda: None,
+    recover_s: float = 10.0,
 ) -> Fence | None:
-    """Claim a pending, unclaimed build in one transaction; None if someone else did."""
+    """Claim a pending, unclaimed build in one transaction; None if someone else did.
+
+    A claim whose reply is lost may have committed: then the build is claimed (its
+    claim node exists) by us, and nobody else will run it while our session lives.
+    So it is looked for again, as kazoo's lock recipe finds its node after a
+    connection loss: the lease carries a nonce of this attempt (see
+    :func:`_find_own_claim`, which waits at most ``recover_s`` for an answer).
+    """
     lease_path = layout.lease(build_id)
     try:
         data, stat = client.get(lease_path)
@@ -271,7 +332,22 @@ def claim(
     claims = int(previous.get("claims", 0)) + 1
     releases = int(previous.get("releases", 0))
     now = clock()
-    lease_data = {"worker_id": worker_id, "claims": claims, "releases": releases, "claimed_at": now}
+    attempt = uuid.uuid4().hex
+    lease_data = {
+        "worker_id": worker_id,
+        "claims": claims,
+        "releases": releases,
+        "claimed_at": now,
+        "attempt": attempt,
+    }
+    lease = Lease(
+        worker_id=worker_id,
+        claims=claims,
+        claimed_at=now,
+        epoch=stat.version + 1,  # what the versioned set below makes it
+        releases=releases,
+    )
+    session_id = client.client_id[0] if client.client_id else None
     transaction = client.transaction()
     transaction.check(layout.pending_build(build_id), -1)
     transaction.create(layout.claim(build_id), worker_id.encode(), ephemeral=True)
@@ -279,7 +355,19 @@ def claim(
     try:
         results = transaction.commit()
     except _UNKNOWN_OUTCOME:
-        return None  # the next watch event tells whether it went through
+        if _find_own_claim(
+            client,
+            layout,
+            build_id,
+            session_id=session_id,
+            lease=lease,
+            attempt=attempt,
+            recover_s=recover_s,
+        ):
+            count_write()
+            LOG.info("build %s: the claim's reply was lost, but the claim is ours", build_id)
+            return Fence(client, layout, build_id, lease, count_write=count_write)
+        return None
     count_write()
     if any(isinstance(r, Exception) for r in results):
         # Someone else claimed it, or it finished meanwhile (the pending check
@@ -297,8 +385,47 @@ def claim(
         if unexpected:
             LOG.warning("build %s: claim failed: %r", build_id, unexpected[0])
         return None
-    epoch = results[2].version
-    lease = Lease(
-        worker_id=worker_id, claims=claims, claimed_at=now, epoch=epoch, releases=releases
-    )
     return Fence(client, layout, build_id, lease, count_write=count_write)
+
+
+def _find_own_claim(
+    client: KazooClient,
+    layout: Layout,
+    build_id: str,
+    *,
+    session_id: int | None,
+    lease: Lease,
+    attempt: str,
+    recover_s: float,
+) -> bool:
+    """Did the claim whose reply was lost commit? Ours if the claim node belongs to
+    our session and the lease carries this attempt's nonce at the version the claim
+    would have given it. Reads are retried (the connection comes back, same session)
+    for at most ``recover_s``; still unanswered by then, the session is presumed
+    expired, and with it the claim node if there was one: False."""
+    deadline = time.monotonic() + recover_s
+    delay = 0.05
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or session_id is None or client.state == KazooState.LOST:
+            LOG.warning("build %s: a claim's outcome is still unknown; left to it", build_id)
+            return False
+        try:
+            claim_read = client.exists_async(layout.claim(build_id))
+            lease_read = client.get_async(layout.lease(build_id))
+            claim_stat = claim_read.get(timeout=remaining)
+            data, stat = lease_read.get(timeout=remaining)
+        except NoNodeError:
+            return False  # the build is gone
+        except SessionExpiredError:
+            return False  # and our claim node with the session, if it was ever made
+        except _UNKNOWN_OUTCOME:
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 1.0)
+            continue
+        return (
+            claim_stat is not None
+            and claim_stat.ephemeralOwner == session_id
+            and stat.version == lease.epoch
+            and codec.loads(data).get("attempt") == attempt
+        )

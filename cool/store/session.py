@@ -47,6 +47,12 @@ class Session:
     def session_id(self) -> int | None:
         return self.client.client_id[0] if self.client.client_id else None
 
+    @property
+    def timeout_s(self) -> float:
+        """The session timeout asked for: how long the session outlives a lost connection
+        (the server may clamp it to its own bounds)."""
+        return float(self.client._session_timeout) / 1000.0
+
     def on_connection(self, callback: Callable[[Connection], None]) -> None:
         def listener(state: KazooState) -> None:
             callback(Connection(str(state)))
@@ -106,8 +112,29 @@ class Session:
         arm()
         return stop
 
-    def close(self) -> None:
-        try:
-            self.client.stop()
-        finally:
-            self.client.close()
+    def close(self, timeout_s: float = 10.0) -> bool:
+        """End the session (the server drops its ephemerals: claims, worker node) and
+        free the client, waiting at most ``timeout_s``; False if that was not enough.
+
+        kazoo's ``stop()`` has no bound of its own: it joins its event threads (one may
+        be inside a callback waiting on ZooKeeper) and its connection thread. Past the
+        bound the session is left to expire on the server, as if the process had died.
+        """
+
+        def close() -> None:
+            try:
+                self.client.stop()
+                self.client.close()
+            except Exception as exc:  # e.g. kazoo's WriterNotClosedException
+                LOG.warning("closing the ZooKeeper session: %r", exc)
+
+        closer = threading.Thread(target=close, name="zookeeper-close", daemon=True)
+        closer.start()
+        closer.join(timeout_s)
+        if closer.is_alive():
+            LOG.warning(
+                "the ZooKeeper session did not close within %.1f s: the server expires it",
+                timeout_s,
+            )
+            return False
+        return True

@@ -9,6 +9,7 @@ from typing import Any
 from kazoo.client import KazooClient
 from kazoo.exceptions import NodeExistsError, NoNodeError
 
+from cool.errors import StoreUnavailableError
 from cool.store import codec
 from cool.store.builds import unavailable_as_error
 from cool.store.layout import WORKER_ID, Layout
@@ -59,9 +60,18 @@ class WorkerRegistry:
             except NoNodeError:
                 self.register(info)
 
-    def unregister(self, worker_id: str) -> None:
+    def unregister(self, worker_id: str, *, timeout_s: float) -> None:
+        """Delete this worker's node, waiting at most ``timeout_s`` for the reply.
+
+        A courtesy that makes the worker vanish from listings at once: the node is
+        EPHEMERAL, so closing the session removes it anyway. So nothing is sent while
+        the connection is down (kazoo would queue the delete until it is back), and a
+        reply that does not come in time is given up on (StoreUnavailableError).
+        """
+        if not self.client.connected:
+            raise StoreUnavailableError("not connected to ZooKeeper: the session's end removes it")
         with unavailable_as_error(), contextlib.suppress(NoNodeError):
-            self.client.delete(self.layout.worker(worker_id))
+            self.client.delete_async(self.layout.worker(worker_id)).get(timeout=timeout_s)
 
     def live(self) -> list[WorkerInfo]:
         out = []

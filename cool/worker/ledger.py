@@ -121,3 +121,9 @@ class Ledger:
             if state is not None:
                 self.state, self._state_version = state[0], written.state or 0
         return record
+
+    def remark(self, name: str, reason: str) -> None:
+        """An event about a resource whose record does not change (its status stays)."""
+        with self._lock:
+            status = str(self.status(name))
+            self.fence.write(events=[self.event(name, status, status, reason)])

@@ -27,9 +27,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
+from cool.clouds.base import fences_creates
 from cool.clouds.registry import Providers
-from cool.errors import CommitUnknownError
+from cool.errors import CommitUnknownError, RecordTooLargeError
 from cool.model import BuildStatus, ResourceStatus
+from cool.store import codec
 from cool.store.builds import BuildStore
 from cool.store.control import CANCEL, DELETE, DELETE_REQUESTED, Requests
 from cool.store.fence import Fence
@@ -78,6 +80,7 @@ class BuildRunner:
         self.build_id = fence.build_id
         self.meta, self.plan = store.meta_and_plan(self.build_id)
         self.specs = {r.name: r for r in self.plan.resources}
+        self.providers = providers
         self.requests = Requests(store, clock=clock)
         self.ledger = Ledger(store, fence, self.meta, clock)
         self.steps = Steps(
@@ -222,7 +225,7 @@ class BuildRunner:
             status = BuildStatus.ROLLBACK_IN_PROGRESS
         if status is BuildStatus.ROLLBACK_IN_PROGRESS:
             outcome = self._teardown()
-            if outcome.stopped:
+            if outcome.stopped:  # a drain: the next worker finishes the rollback
                 return ledger.release()
             if outcome.failure is not None:
                 # The note stays the first failure's; the reason says why rollback failed.
@@ -239,7 +242,7 @@ class BuildRunner:
                 return ledger.finish(BuildStatus.ROLLBACK_COMPLETE, "rolled back")
         if status is BuildStatus.DELETE_IN_PROGRESS:
             outcome = self._teardown()
-            if outcome.stopped:
+            if outcome.stopped:  # a drain: the next worker finishes the delete
                 return ledger.release()
             if outcome.failure is None:
                 # Outputs pointed at what is gone now.
@@ -256,25 +259,67 @@ class BuildRunner:
         if self._expired():
             self.halt.set()
         outcome = self._create_all()
+        control = self._read_control()
+        if (
+            outcome.failure is None
+            and DELETE not in control
+            and (not outcome.unfinished or (CANCEL in control and not self.meta.rollback))
+        ):
+            # About to finish with what was built: nothing more under its tags.
+            outcome = _handed_over_if_stopped(self._recheck(torn_down=False)) or outcome
         if self.stopping.is_set() and outcome.unfinished and outcome.failure is None:
             return None
-        control = self._read_control()
         if DELETE in control:  # even when all was built: the caller wants it gone
             ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
             return BuildStatus.DELETE_IN_PROGRESS
         if outcome.failure is None and not outcome.unfinished:
-            outputs = references.outputs(self.plan, self.meta, ledger.records)
-            return ledger.finish(BuildStatus.CREATE_COMPLETE, "build complete", outputs=outputs)
+            return self._complete()
         if CANCEL in control and outcome.failure is None:
             if not self.meta.rollback:
                 return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled")
             ledger.transition(BuildStatus.ROLLBACK_IN_PROGRESS, "cancelled; rolling back")
             return BuildStatus.ROLLBACK_IN_PROGRESS
-        failure = outcome.failure or self._deadline_note()
+        return self._failed(outcome.failure or self._deadline_note())
+
+    def _failed(self, failure: dict[str, object]) -> BuildStatus:
+        """CREATE_FAILED with the note: final without rollback, else the rollback follows."""
         if not self.meta.rollback:
-            return ledger.finish(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
-        ledger.transition(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
+            return self.ledger.finish(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
+        self.ledger.transition(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
         return BuildStatus.CREATE_FAILED
+
+    def _complete(self) -> BuildStatus:
+        """CREATE_COMPLETE with the outputs. When they would make the build's record too
+        large to store, the largest values are replaced by an error, one at a time, until
+        it fits (each try is measured, never sent): the build and what it built are fine,
+        only those values are not kept."""
+        outputs = references.outputs(
+            self.plan, self.meta, self.ledger.records, limits=self.settings.limits
+        )
+        dropped: list[str] = []
+        while True:
+            reason = "build complete"
+            if dropped:
+                reason += f"; outputs too large to keep: {', '.join(dropped)}"
+            try:
+                return self.ledger.finish(BuildStatus.CREATE_COMPLETE, reason, outputs=outputs)
+            except RecordTooLargeError as exc:
+                sizes = {
+                    name: len(codec.dumps(entry["value"]))
+                    for name, entry in outputs.items()
+                    if "value" in entry
+                }
+                if not sizes:  # not the outputs' fault: fail with a (small) note
+                    return self._failed(self._note(str(exc)))
+                name = max(sizes, key=lambda n: sizes[n])
+                outputs[name] = {
+                    "description": outputs[name].get("description", ""),
+                    "error": f"not kept: its value is {sizes[name]:,} bytes, and the build's "
+                    f"record would be {exc.size:,} bytes, over the {exc.limit:,}-byte limit "
+                    "of one ZooKeeper write",
+                }
+                dropped.append(name)
+                LOG.warning("build %s: output %s not kept: %s", self.build_id, name, exc)
 
     def _create_all(self) -> Outcome:
         todo = [
@@ -292,7 +337,13 @@ class BuildRunner:
         )
 
     def _teardown(self) -> Outcome:
-        """Delete what was recorded, dependents first (reverse dependency order)."""
+        """Delete what was recorded, dependents first (reverse dependency order).
+
+        ``stopped`` when the worker is stopping before everything is gone: the build
+        is handed over, never called complete. A teardown without failure is checked
+        before it counts as done: every recorded resource DELETE_COMPLETE or RETAINED
+        in the ledger, and nothing left in the cloud under their tags.
+        """
         targets = [
             name
             for name in self.specs
@@ -303,13 +354,60 @@ class BuildRunner:
             for dep in self.specs[name].depends_on:
                 if dep in dependents:
                     dependents[dep].append(name)
-        return run_graph(
+        outcome = run_graph(
             targets,
             dependents,
             lambda name: self.steps.delete(name, honour_retain=True),
             executor=self.executor,
             parallelism=self.settings.parallelism,
             halts=(self.stopping,),  # requests and deadlines do not stop a teardown
+        )
+        if outcome.failure is not None:
+            return outcome
+        standing = [
+            name
+            for name in self.specs
+            if self.ledger.record(name) is not None and self.ledger.status(name) not in _FINISHED
+        ]
+        if outcome.stopped or outcome.unfinished or standing:
+            if self.stopping.is_set():
+                return Outcome(stopped=True, unfinished=True)
+            # Only the worker stopping halts a teardown; anything else is a bug to report.
+            return Outcome(
+                failure=self._note(f"not torn down: {', '.join(standing)}", "DELETE"),
+                unfinished=True,
+            )
+        return _handed_over_if_stopped(self._recheck(torn_down=True)) or Outcome()
+
+    def _recheck(self, *, torn_down: bool) -> Outcome:
+        """Before a terminal status: look each step's tags up again, and delete what the
+        ledger does not own (a late create of a worker whose claim moved on: a duplicate
+        after a create, anything at all after a teardown). One ``find`` per resource of
+        a provider that does not fence creates itself (:mod:`cool.clouds.base`)."""
+        names = [
+            name
+            for name, spec in self.specs.items()
+            if (record := self.ledger.record(name)) is not None
+            and (torn_down or record.status is ResourceStatus.CREATE_COMPLETE)
+            and not fences_creates(self.providers.for_type(spec.type))
+        ]
+        if not names:
+            return Outcome()
+
+        def sweep(name: str) -> None:
+            record = self.ledger.record(name)
+            assert record is not None
+            retained = record.status is ResourceStatus.RETAINED
+            keep = record.physical_id if not torn_down or retained else None
+            self.steps.sweep(name, keep=keep)
+
+        return run_graph(
+            names,
+            {},
+            sweep,
+            executor=self.executor,
+            parallelism=self.settings.parallelism,
+            halts=(self.stopping,),
         )
 
 
@@ -320,6 +418,16 @@ _RESUMABLE = frozenset(
         BuildStatus.DELETE_IN_PROGRESS,
     }
 )
+
+
+def _handed_over_if_stopped(outcome: Outcome) -> Outcome | None:
+    """A re-check's outcome as the caller needs it: None when it found all well, else
+    a failure, or "stopped" (the worker is stopping: the build is handed over)."""
+    if outcome.failure is not None:
+        return outcome
+    if outcome.stopped or outcome.unfinished:
+        return Outcome(stopped=True, unfinished=True)
+    return None
 
 
 def _reason(note: dict[str, object]) -> str:

@@ -38,6 +38,7 @@ class WorkerSettings:
     step_threads: int = 16  # the pool every build's steps share
     claim_grace_s: float = 0.5  # per rank, before a lower-ranked worker claims
     stop_timeout_s: float = 30.0  # graceful stop: how long runners get to checkpoint
+    leave_timeout_s: float = 5.0  # each later step of leaving (steps, unregister, close)
     max_claims: int = 5  # claims ended by a dead worker before a build is poison
     runner: RunnerSettings = field(default_factory=RunnerSettings)
 
@@ -110,16 +111,34 @@ class Worker:
         LOG.info("worker %s started (capacity %d)", self.worker_id, self.settings.capacity)
 
     def stop(self, *, graceful: bool = True) -> None:
-        """Stop claiming; runners checkpoint and release their builds; leave."""
+        """Stop claiming; runners checkpoint and release their builds; leave.
+
+        Every wait has a bound, also while ZooKeeper is unreachable: the runners get
+        ``stop_timeout_s`` (graceful) and each later step ``leave_timeout_s``. A thread
+        still waiting on ZooKeeper then is a daemon that closing the session (the
+        caller's next step, see :meth:`Session.close`) wakes; what it held (claims,
+        this worker's node) is ephemeral and ends with the session.
+        """
         self.stopping.set()
         self._wake.set()
+        leave_s = self.settings.leave_timeout_s
         deadline = time.monotonic() + (self.settings.stop_timeout_s if graceful else 0)
         for _fence, thread in list(self._active.values()):
             thread.join(max(deadline - time.monotonic(), 0))
-        self._dispatcher.join(5)
-        self._executor.shutdown(wait=graceful, cancel_futures=True)
+        self._dispatcher.join(leave_s)
+        # shutdown(wait=True) has no bound of its own: wait for it in a thread.
+        steps = threading.Thread(
+            target=self._executor.shutdown,
+            kwargs={"wait": graceful, "cancel_futures": True},
+            name="cool-step-shutdown",
+            daemon=True,
+        )
+        steps.start()
+        steps.join(leave_s)
+        if steps.is_alive():
+            LOG.warning("worker %s: steps still running after %g s", self.worker_id, leave_s)
         try:
-            self.registry.unregister(self.worker_id)
+            self.registry.unregister(self.worker_id, timeout_s=leave_s)
         except CoolError as exc:
             LOG.warning("worker %s: could not unregister: %s", self.worker_id, exc)
         LOG.info("worker %s stopped", self.worker_id)
@@ -228,6 +247,7 @@ class Worker:
             self.worker_id,
             clock=self.clock,
             count_write=self.count_write,
+            recover_s=self.settings.runner.guard_wait_s,
         )
         if fence is None:
             return
@@ -252,10 +272,13 @@ class Worker:
             self._run_build(fence)
         except ClaimLostError as exc:
             LOG.warning("worker %s: abandoned build %s: %s", self.worker_id, build_id, exc)
-            if fence.still_ours():
+            # The session outlives its connection for its timeout: wait that long for an
+            # answer (a step may have given up sooner, after ``guard_wait_s``).
+            wait_s = max(self.settings.runner.guard_wait_s, self.session.timeout_s)
+            if fence.still_ours(wait_s):
                 # Given up on a connection blip while our session lived on: the claim
                 # would keep every worker away from the build forever. Let it go.
-                fence.release_claim()
+                fence.release_claim(wait_s)
         except Exception:
             LOG.exception(
                 "worker %s: build %s failed unexpectedly; releasing it", self.worker_id, build_id

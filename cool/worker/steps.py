@@ -28,13 +28,15 @@ from cool.clouds.base import (
     ResourceExistsError,
     ResourceFailedError,
     ResourceGoneError,
+    StaleClaimError,
     StepContext,
 )
 from cool.clouds.registry import Providers
-from cool.errors import ClaimLostError
+from cool.errors import ClaimLostError, RecordTooLargeError, ResolutionTooLargeError
 from cool.model import DeletionPolicy, ResourceSpec, ResourceStatus
 from cool.store.records import Note, ResourceRecord
 from cool.template.functions import PathError
+from cool.template.parse import DEFAULT_LIMITS, Limits
 from cool.worker import references
 from cool.worker.ledger import Ledger
 from cool.worker.retry import CLOUD_RETRY, RetryPolicy
@@ -43,6 +45,9 @@ from cool.worker.schedule import StepFailedError, StepStoppedError
 LOG = logging.getLogger(__name__)
 
 _RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
+# What resolving a step's properties may raise: a create fails with a note; a
+# delete goes on without them (its ids suffice).
+_UNRESOLVABLE = (PathError, TypeError, ValueError, ResolutionTooLargeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,7 @@ class RunnerSettings:
     delete_patience_s: float = 1800.0  # a delete not done by then fails (DELETE_FAILED)
     guard_wait_s: float = 10.0  # how long a SUSPENDED connection may hold a step
     retry: RetryPolicy = CLOUD_RETRY
+    limits: Limits = DEFAULT_LIMITS  # the resolution budget, as the API checked it
 
 
 class Steps:
@@ -82,8 +88,10 @@ class Steps:
         it depends on is complete); a delete's may not any more, and its ids suffice."""
         meta = self.ledger.meta
         try:
-            properties = references.resolve(spec.properties, meta, self.ledger.records)
-        except (PathError, TypeError, ValueError):
+            properties = references.resolve(
+                spec.properties, meta, self.ledger.records, limits=self.settings.limits
+            )
+        except _UNRESOLVABLE:
             if creating:
                 raise
             properties = {}
@@ -94,17 +102,24 @@ class Steps:
             project_id=meta.project_id,
             build_name=meta.name,
             trust_id=meta.trust_id,
+            epoch=self.ledger.fence.epoch,
             properties=properties,
         )
 
     def _guarded(self, function: Callable[[], Any]) -> Any:
-        """A cloud call: only while the claim is ours, retried as the policy says."""
+        """A cloud call, a read (poll, find) as much as a create or a delete: only while
+        the claim is ours and the connection up (``Fence.guard`` holds it while
+        SUSPENDED), retried as the policy says."""
 
         def before() -> None:
             self.ledger.fence.guard(self.settings.guard_wait_s)
             self.count_call()
 
-        return self.settings.retry.call(function, before=before)
+        try:
+            return self.settings.retry.call(function, before=before)
+        except StaleClaimError as exc:  # the cloud has seen a newer owner's token
+            self.ledger.fence.lose(str(exc))
+            raise ClaimLostError(f"build {self.ledger.build_id}: {exc}") from exc
 
     def _pause(self, name: str, looks: int, *, creating: bool = False) -> None:
         """Between two polls (the ``looks``-th wait, from 0, backing off): let go when the
@@ -144,7 +159,12 @@ class Steps:
         record = self.ledger.record(name)
         if record is not None and record.status is ResourceStatus.CREATE_FAILED:
             raise StepFailedError(self.note(spec, "CREATE", record.error or "failed"))
-        ctx = self._context(spec, creating=True)
+        try:
+            ctx = self._context(spec, creating=True)
+        except _UNRESOLVABLE as exc:  # over the resolution budget, say: nothing was made
+            error = f"its properties could not be resolved: {exc}"
+            self._fail_unstarted(spec, error)
+            raise StepFailedError(self.note(spec, "CREATE", error)) from exc
         try:
             if record is None:
                 self.ledger.write_resource(
@@ -235,16 +255,22 @@ class Steps:
                 self._failed(spec.name, physical_id, observed.failed)
                 raise ResourceFailedError(observed.failed)
             if observed.ready:
-                self._update(
-                    spec.name,
-                    "created",
-                    progress=1,
-                    status=ResourceStatus.CREATE_COMPLETE,
-                    physical_id=physical_id,
-                    reference=observed.reference,
-                    attributes=dict(observed.attributes),
-                    error=None,
-                )
+                try:
+                    self._update(
+                        spec.name,
+                        "created",
+                        progress=1,
+                        status=ResourceStatus.CREATE_COMPLETE,
+                        physical_id=physical_id,
+                        reference=observed.reference,
+                        attributes=dict(observed.attributes),
+                        error=None,
+                    )
+                except RecordTooLargeError as exc:
+                    # Never sent. A small record instead: the id (the rollback deletes
+                    # it), not the attributes.
+                    self._failed(spec.name, physical_id, str(exc))
+                    raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
                 return
             record = self.ledger.record(spec.name)
             if record is not None and record.physical_id != physical_id:
@@ -264,6 +290,25 @@ class Steps:
                 physical_id=physical_id,
                 error=error,
             )
+
+    def _fail_unstarted(self, spec: ResourceSpec, error: str) -> None:
+        """A create that failed before its cloud call: recorded CREATE_FAILED, so the
+        build's resources say which one failed and why."""
+        record = self.ledger.record(spec.name)
+        if record is not None:
+            self._update(spec.name, error, status=ResourceStatus.CREATE_FAILED, error=error)
+            return
+        self.ledger.write_resource(
+            ResourceRecord(
+                name=spec.name,
+                type=spec.type,
+                status=ResourceStatus.CREATE_FAILED,
+                error=error,
+                worker=self.ledger.worker_id,
+                updated_at=self.ledger.clock(),
+            ),
+            error,
+        )
 
     # -- delete -------------------------------------------------------------------
 
@@ -286,20 +331,51 @@ class Steps:
             ids = {f.physical_id for f in self._guarded(lambda: provider.find(ctx))}
             if record.physical_id:
                 ids.add(record.physical_id)
-            for physical_id in sorted(ids):
-                with contextlib.suppress(ResourceGoneError):
-                    self._guarded(lambda p=physical_id: provider.delete(ctx, p))
-            give_up = self.ledger.clock() + self.settings.delete_patience_s
-            for looks in itertools.count():
-                if all(self._guarded(lambda p=p: provider.is_deleted(ctx, p)) for p in ids):
-                    break
-                if self.ledger.clock() > give_up:
-                    raise ProviderError(
-                        f"still not deleted after {self.settings.delete_patience_s:.0f} s "
-                        f"(the cloud's state: see {', '.join(sorted(ids))})"
-                    )
-                self._pause(name, looks)
+            self._delete_all(provider, ctx, name, ids)
         except ProviderError as exc:
             self._update(name, str(exc), status=ResourceStatus.DELETE_FAILED, error=str(exc))
             raise StepFailedError(self.note(spec, "DELETE", str(exc))) from exc
         self._update(name, "deleted", status=ResourceStatus.DELETE_COMPLETE, error=None)
+
+    def _delete_all(self, provider: Provider, ctx: StepContext, name: str, ids: set[str]) -> None:
+        """Delete every id and wait until each is gone (bounded by ``delete_patience_s``)."""
+        for physical_id in sorted(ids):
+            with contextlib.suppress(ResourceGoneError):
+                self._guarded(lambda p=physical_id: provider.delete(ctx, p))
+        give_up = self.ledger.clock() + self.settings.delete_patience_s
+        for looks in itertools.count():
+            if all(self._guarded(lambda p=p: provider.is_deleted(ctx, p)) for p in ids):
+                return
+            if self.ledger.clock() > give_up:
+                raise ProviderError(
+                    f"still not deleted after {self.settings.delete_patience_s:.0f} s "
+                    f"(the cloud's state: see {', '.join(sorted(ids))})"
+                )
+            self._pause(name, looks)
+
+    # -- the re-check before a terminal status ---------------------------------------
+
+    def sweep(self, name: str, *, keep: str | None) -> None:
+        """Delete whatever carries the step's tags but ``keep``, with an event: what a
+        create that landed late (its worker's claim had moved on) left in the cloud."""
+        spec = self.specs[name]
+        provider = self.providers.for_type(spec.type)
+        ctx = self._context(spec)
+        try:
+            try:
+                found = self._guarded(lambda: provider.find(ctx))
+            except ResourceGoneError:  # what it would hang on is gone: so is it
+                found = []
+            extras = {f.physical_id for f in found if f.physical_id != keep}
+            if not extras:
+                return
+            LOG.warning("build %s: %s: deleting %s, not ours", ctx.build_id, name, extras)
+            self._delete_all(provider, ctx, name, extras)
+        except ProviderError as exc:
+            error = f"could not delete what a late create left under its tags: {exc}"
+            raise StepFailedError(self.note(spec, "DELETE", error)) from exc
+        self.ledger.remark(
+            name,
+            f"deleted {', '.join(sorted(extras))}: made under its tags by a create that "
+            "landed late, after its worker's claim had moved on",
+        )

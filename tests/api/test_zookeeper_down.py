@@ -8,7 +8,7 @@ from kazoo.client import KazooClient
 
 from cool.local.zookeeper import ZooKeeperServer
 from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
-from tests.zk import assert_eventually
+from tests.zk import assert_eventually, pause_server
 
 
 def test_zookeeper_stopped_answers_503_with_retry_after_and_loses_nothing(
@@ -65,7 +65,7 @@ def test_zookeeper_hung_mid_submit_says_the_outcome_is_unknown_and_where_to_look
     whole or absent."""
     warm = alice.submit(VALUE_TEMPLATE)  # its parents exist: the next submit is one round trip
     assert warm.status_code == 202
-    zookeeper.pause()
+    pause_server(zookeeper)  # stopped for sure before the request is sent
     try:
         unknown = alice.submit(VALUE_TEMPLATE)
     finally:
@@ -97,7 +97,7 @@ def test_zookeeper_hung_before_an_idempotent_submit_is_sent_is_plainly_unavailab
     sent, and the retry with the key after makes exactly one build."""
     headers = {"Idempotency-Key": "hung-1"}
     assert alice.submit(VALUE_TEMPLATE).status_code == 202
-    zookeeper.pause()
+    pause_server(zookeeper)  # stopped for sure before the request is sent
     try:
         refused = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
     finally:

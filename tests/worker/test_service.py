@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
+from cool.clouds.registry import Providers
+from cool.clouds.utility import UtilityProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.layout import new_build_id
+from cool.store.session import Connection, Session
 from cool.store.workers import WorkerRegistry
-from cool.worker.service import WorkerSettings, rank
-from tests.worker.helpers import FAST, open_store, running_worker, submit, wait_terminal
-from tests.zk import assert_eventually, expire_session
+from cool.worker.service import Worker, WorkerSettings, rank
+from tests.worker.helpers import (
+    FAST,
+    open_store,
+    running_worker,
+    settings_for,
+    submit,
+    wait_terminal,
+)
+from tests.zk import ConnectionProxy, assert_eventually, expire_session
 
 SLOW = """
 heat_template_version: wallaby
@@ -118,3 +131,46 @@ def test_finished_builds_leave_nothing_behind_in_the_worker(
         assert_eventually(lambda: worker.active_builds == [])
         assert_eventually(lambda: runners() == [], message="runners kept after their builds")
         assert worker.store._plans == {}
+
+
+def test_worker_stopped_while_partitioned_leaves_within_a_bound(
+    zk_proxy: ConnectionProxy,
+    zk_hosts: str,
+    zk_chroot: str,
+    tmp_path: Path,
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Every step of leaving (runners, steps, unregistering, closing the session) has a
+    bound: a worker cut off from ZooKeeper with a build in hand still leaves."""
+    settings = dataclasses.replace(FAST, stop_timeout_s=1.0, leave_timeout_s=2.0)
+    bound_s = settings.stop_timeout_s + 5 * settings.leave_timeout_s + 5.0
+    template = """
+heat_template_version: wallaby
+resources:
+  wait: {type: OS::Heat::TestResource, properties: {wait_secs: 120}}
+"""
+    session = Session.open(settings_for(zk_proxy.hosts + zk_chroot, session_timeout_s=20.0))
+    worker = Worker(session, Providers([UtilityProvider()]), settings, worker_id="partitioned")
+    worker.start()
+    left = threading.Event()
+
+    def leave() -> None:
+        worker.stop(graceful=True)
+        session.close(settings.leave_timeout_s)
+        left.set()
+
+    try:
+        with open_store(zk_hosts) as store:
+            build_id = submit(store, registry, template)
+            assert_eventually(lambda: worker.active_builds == [build_id], timeout_s=20)
+            zk_proxy.partition()
+            assert_eventually(lambda: worker.session.connection is Connection.SUSPENDED)
+            started = time.monotonic()
+            threading.Thread(target=leave, name="leaving", daemon=True).start()
+            left.wait(bound_s)
+            elapsed = time.monotonic() - started
+            assert left.is_set(), f"stop() and close() still running after {elapsed:.1f} s"
+            assert elapsed < bound_s
+    finally:
+        zk_proxy.heal()  # lets a hung stop finish, so the test ends either way
+        assert_eventually(left.is_set, timeout_s=60, message="the worker left after healing")

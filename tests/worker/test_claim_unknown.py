@@ -1,0 +1,77 @@
+"""A claim whose reply is lost: the worker finds its own claim again and runs the build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cool.model import BuildStatus
+from cool.resources.registry import ResourceTypeRegistry
+from cool.store.fence import claim
+from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
+from tests.zk import ConnectionProxy, start_client, stop_client
+
+pytestmark = pytest.mark.slow
+
+TEMPLATE = """
+heat_template_version: wallaby
+resources:
+  net: {type: OS::Neutron::Net, properties: {name: n}}
+"""
+
+
+def test_claim_committed_but_unanswered_is_found_again_and_run(
+    zk_proxy: ConnectionProxy,
+    zk_hosts: str,
+    zk_chroot: str,
+    tmp_path: Path,
+    registry: ResourceTypeRegistry,
+) -> None:
+    """The claim transaction commits, its reply is lost (the connection is cut before
+    it is relayed), the session lives on: without finding its claim again the worker
+    would leave the build claimed by nobody that runs it, until its session ends."""
+    with (
+        open_store(zk_hosts) as store,
+        running_worker(
+            zk_proxy.hosts + zk_chroot, tmp_path / "sim.db", worker_id="w", session_timeout_s=30
+        ) as worker,
+    ):
+        session_id = worker.session.session_id
+        lost = zk_proxy.lose_reply(b"/claims/")
+        build_id = submit(store, registry, TEMPLATE)
+        assert lost.wait(20), "the claim's reply was not lost"
+        state = wait_terminal(store, build_id, timeout_s=15)
+        assert worker.session.session_id == session_id  # the session lived on throughout
+        lease, _ = store.lease_data(build_id)
+    assert state.status is BuildStatus.CREATE_COMPLETE
+    assert lease["worker_id"] == "w"
+    assert lease["claims"] == 1  # found again, not claimed a second time
+
+
+def test_claim_unanswered_is_ours_only_if_our_attempt_committed(
+    zk_proxy: ConnectionProxy, zk_hosts: str, zk_chroot: str, registry: ResourceTypeRegistry
+) -> None:
+    """Found again: a Fence at the lease's version. Refused (another worker's claim came
+    first): None, although the reply was lost just the same."""
+    client = start_client(zk_proxy.hosts + zk_chroot, timeout_s=30)
+    rival = start_client(zk_hosts, timeout_s=30)
+    try:
+        with open_store(zk_hosts) as store:
+            layout = store.layout
+            ours, theirs = (submit(store, registry, TEMPLATE) for _ in range(2))
+            lost = zk_proxy.lose_reply(b"/claims/")
+            fence = claim(client, layout, ours, "w")
+            assert lost.is_set()
+            assert fence is not None
+            assert fence.epoch == store.lease_data(ours)[1]
+            fence.guard(5.0)  # the claim checks out as ours
+
+            assert claim(rival, layout, theirs, "rival") is not None
+            lost = zk_proxy.lose_reply(b"/claims/")
+            assert claim(client, layout, theirs, "w") is None
+            assert lost.is_set()
+            assert store.lease_data(theirs)[0]["worker_id"] == "rival"
+    finally:
+        stop_client(client)
+        stop_client(rival)
