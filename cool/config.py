@@ -46,6 +46,23 @@ template_opts = [
         min=1,
         help="Most resources one template may declare (Heat's max_resources_per_stack).",
     ),
+    cfg.IntOpt(
+        "max_value_bytes",
+        default=256 * 1024,
+        min=1024,
+        help="Largest value one function (str_replace, list_join, get_param, get_attr) may "
+        "produce, in bytes, when a template is validated and when a build resolves its "
+        "references. Checked before the value is made: over it is a located 400, or a "
+        "failed build with a note.",
+    ),
+    cfg.IntOpt(
+        "max_resolved_bytes",
+        default=2 * 1024 * 1024,
+        min=1024,
+        help="Most bytes all the functions of one template may produce together (at run "
+        "time: one resource's properties, or a build's outputs); also bounds the text "
+        "YAML aliases may add.",
+    ),
 ]
 
 
@@ -289,8 +306,52 @@ api_opts = [
         default=32,
         min=1,
         help="Threads per worker process: the requests one process serves at once. A "
-        "long-poll of events holds a thread while it waits.",
+        "long-poll of events holds a thread while it waits (at most half of them wait). "
+        "Only complete requests reach a thread: slow clients cost none.",
     ),
+    cfg.IntOpt(
+        "max_connections",
+        default=1000,
+        min=1,
+        help="Open connections per worker process; one past it is answered 503 and "
+        "closed. Each may hold its headers and, while it arrives, its body.",
+    ),
+    cfg.FloatOpt(
+        "header_timeout",
+        default=10.0,
+        min=0.1,
+        help="Seconds a new connection has to send its request headers; later, a 408 "
+        "and the connection closed.",
+    ),
+    cfg.FloatOpt(
+        "body_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds a request has to send its whole body once its headers are in; "
+        "later, a 408 and the connection closed.",
+    ),
+    cfg.IntOpt(
+        "idle_timeout",
+        default=5,
+        min=0,
+        help="Seconds a kept-alive connection may wait for the headers of its next "
+        "request before it is closed; 0 closes every connection after one response.",
+    ),
+    cfg.IntOpt(
+        "max_request_line",
+        default=8190,
+        min=64,
+        help="Longest request line (method, path with query, version) in bytes; a "
+        "longer one is answered 414 and the connection closed.",
+    ),
+    cfg.IntOpt(
+        "max_header_size",
+        default=8190,
+        min=64,
+        help="Longest request header line in bytes; past it, or past max_headers "
+        "headers, 431 and the connection closed.",
+    ),
+    cfg.IntOpt("max_headers", default=100, min=1, help="Most request headers."),
     cfg.StrOpt(
         "auth_strategy",
         default="keystone",
@@ -377,6 +438,20 @@ http_basic_opts = [
         help="Seconds a checked user and password are remembered (bcrypt is slow on "
         "purpose); 0 checks every request. A changed htpasswd file clears the memory.",
     ),
+    cfg.IntOpt(
+        "failure_cache_ttl",
+        default=10,
+        min=0,
+        help="Seconds a wrong user and password are remembered after their last try, "
+        "so that repeating them costs no bcrypt check; 0 checks every request.",
+    ),
+    cfg.IntOpt(
+        "concurrent_checks",
+        default=2,
+        min=1,
+        help="bcrypt checks one process runs at once; four times as many wait (5 s at "
+        "most), and a request past those is answered 503 with Retry-After at once.",
+    ),
 ]
 
 noauth_group = cfg.OptGroup(
@@ -425,6 +500,7 @@ def worker_settings(conf: cfg.ConfigOpts) -> WorkerSettings:
             poll_interval_s=group.poll_interval,
             poll_interval_max_s=max(group.poll_interval, group.poll_interval_max),
             guard_wait_s=conf.zookeeper.session_timeout,
+            limits=template_limits(conf),
         ),
     )
 
@@ -436,6 +512,8 @@ def template_limits(conf: cfg.ConfigOpts) -> Limits:
         max_depth=group.max_nesting_depth,
         max_nodes=group.max_template_nodes,
         max_resources=group.max_resources,
+        max_value_bytes=group.max_value_bytes,
+        max_resolved_bytes=group.max_resolved_bytes,
     )
 
 

@@ -56,12 +56,15 @@ def test_config_worker_settings_follow_the_options(tmp_path: Path) -> None:
     conf_file = tmp_path / "cool.conf"
     conf_file.write_text(
         "[zookeeper]\nsession_timeout = 3\n[worker]\ncapacity = 2\nparallelism = 7\n"
+        "[template]\nmax_value_bytes = 4096\n"
     )
     conf = _conf("--config-file", str(conf_file))
     settings = config.worker_settings(conf)
     assert settings.capacity == 2
     assert settings.runner.parallelism == 7
     assert settings.runner.guard_wait_s == 3
+    # The worker resolves with the budget the API validated with.
+    assert settings.runner.limits.max_value_bytes == 4096
     assert config.zookeeper_settings(conf).session_timeout_s == 3
 
 

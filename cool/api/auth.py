@@ -16,7 +16,6 @@ import os
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,6 +25,7 @@ from oslo_context.context import RequestContext
 from oslo_middleware import basic_auth
 
 from cool.api.errors import respond
+from cool.api.password_checks import CheckSlots, Remembered
 from cool.errors import ConfigurationError
 from cool.store.layout import PROJECT_ID
 
@@ -42,6 +42,7 @@ _IDENTITY = re.compile(
 # Keystone's default implied roles, for strategies that do not ask Keystone.
 _IMPLIED = {"admin": ("member", "reader"), "member": ("reader",)}
 _CACHE_SIZE = 1024
+_CHECK_WAIT_S = 5.0  # longest a request waits for a password check slot
 
 
 def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
@@ -57,6 +58,8 @@ def wrap(app: WSGIApp, conf: cfg.ConfigOpts) -> WSGIApp:
             htpasswd_file=group.htpasswd_file,
             users=parse_users(group.user),
             cache_ttl_s=group.cache_ttl,
+            failure_ttl_s=group.failure_cache_ttl,
+            checks=group.concurrent_checks,
         )
     if strategy == "noauth":
         group = conf.noauth
@@ -131,9 +134,11 @@ class HtpasswdAuth:
     oslo.middleware's own ``BasicAuthMiddleware`` reads the global
     ``cfg.CONF`` and turns any exception of the app behind it into a 401, so
     its functions are used here directly. bcrypt is slow on purpose (~0.2 s
-    a check at the usual cost), so a checked user and password are
-    remembered, as a SHA-256 digest, for ``cache_ttl_s``; a changed file
-    forgets them all.
+    a check at the usual cost): a right user and password are remembered, as
+    a SHA-256 digest, for ``cache_ttl_s``, a wrong one for ``failure_ttl_s`` after its
+    last try,
+    and the checks left run ``checks`` at a time (see
+    :mod:`cool.api.password_checks`); a changed file forgets them all.
     """
 
     def __init__(
@@ -143,6 +148,8 @@ class HtpasswdAuth:
         htpasswd_file: str,
         users: dict[str, tuple[str, list[str]]],
         cache_ttl_s: float = 300.0,
+        failure_ttl_s: float = 10.0,
+        checks: int = 2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         try:
@@ -153,8 +160,11 @@ class HtpasswdAuth:
         self.htpasswd_file = htpasswd_file
         self.users = users
         self.cache_ttl_s = cache_ttl_s
+        self.failure_ttl_s = failure_ttl_s
         self.clock = clock
-        self._checked: OrderedDict[bytes, float] = OrderedDict()
+        self._right = Remembered(_CACHE_SIZE)
+        self._wrong = Remembered(_CACHE_SIZE)
+        self._slots = CheckSlots(checks, waiting=4 * checks, wait_s=_CHECK_WAIT_S)
         self._file_stamp: tuple[float, int] | None = None
         self._lock = threading.Lock()
 
@@ -166,7 +176,17 @@ class HtpasswdAuth:
         except Exception as exc:  # webob's HTTPUnauthorized / HTTPBadRequest
             detail = getattr(exc, "detail", None) or "HTTP basic credentials required"
             return refuse(environ, start_response, 401, str(detail), challenge)
-        if not self._verified(username, password):
+        verified = self._verified(username, password)
+        if verified is None:
+            return respond(
+                environ,
+                start_response,
+                503,
+                "cool.auth.busy",
+                "too many password checks in progress; retry",
+                headers={"Retry-After": "1"},
+            )
+        if not verified:
             return refuse(environ, start_response, 401, "invalid username or password", challenge)
         project = self.users.get(username)
         if project is None:
@@ -176,24 +196,27 @@ class HtpasswdAuth:
         _set_identity(environ, username, project_id, roles)
         return self.app(environ, start_response)
 
-    def _verified(self, username: str, password: bytes) -> bool:
+    def _verified(self, username: str, password: bytes) -> bool | None:
+        """True or False; None when no check slot came in time."""
         key = hashlib.sha256(username.encode() + b"\0" + password).digest()
+        self._forget_if_file_changed()
         now = self.clock()
-        with self._lock:
-            self._forget_if_file_changed()
-            expires = self._checked.get(key)
-            if expires is not None and expires > now:
-                return True
-        try:
-            basic_auth.authenticate(self.htpasswd_file, username, password)
-        except Exception:  # HTTPUnauthorized, or the file unreadable (logged by oslo)
+        if (key, now) in self._right:
+            return True
+        if (key, now) in self._wrong:  # remembered while it keeps coming: no expiry burst
+            self._wrong.add(key, now + self.failure_ttl_s)
             return False
+        with self._slots.slot() as slot:
+            if not slot:
+                return None
+            try:
+                basic_auth.authenticate(self.htpasswd_file, username, password)
+            except Exception:  # HTTPUnauthorized, or the file unreadable (logged by oslo)
+                if self.failure_ttl_s > 0:
+                    self._wrong.add(key, now + self.failure_ttl_s)
+                return False
         if self.cache_ttl_s > 0:
-            with self._lock:
-                self._checked[key] = now + self.cache_ttl_s
-                self._checked.move_to_end(key)
-                while len(self._checked) > _CACHE_SIZE:
-                    self._checked.popitem(last=False)
+            self._right.add(key, now + self.cache_ttl_s)
         return True
 
     def _forget_if_file_changed(self) -> None:
@@ -202,9 +225,11 @@ class HtpasswdAuth:
             stamp = (stat.st_mtime, stat.st_size)
         except OSError:
             stamp = None
-        if stamp != self._file_stamp:
-            self._checked.clear()
-            self._file_stamp = stamp
+        with self._lock:
+            if stamp != self._file_stamp:
+                self._right.clear()
+                self._wrong.clear()
+                self._file_stamp = stamp
 
 
 class NoAuth:

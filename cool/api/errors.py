@@ -54,11 +54,14 @@ _STATUS_CODES = {
     404: "cool.request.not_found",
     405: "cool.request.method_not_allowed",
     406: "cool.request.not_acceptable",
+    408: "cool.request.timeout",
     411: "cool.request.length_required",
     413: "cool.request.too_large",
     414: "cool.request.uri_too_long",
     415: "cool.request.unsupported_media_type",
+    431: "cool.request.headers_too_large",
     500: "cool.error",
+    501: "cool.request.not_implemented",
     503: "cool.store.unavailable",
 }
 
@@ -229,6 +232,22 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
+def phrase(status: int) -> str:
+    """The standard reason phrase of ``status``."""
+    return _phrase(status)
+
+
+def code_for(status: int) -> str:
+    return _STATUS_CODES.get(status, f"cool.http.{status}")
+
+
+def document(status: int, code: str, detail: str, rid: str) -> bytes:
+    """One error's whole body, for those answering outside falcon (middlewares, the server)."""
+    title = _phrase(status)
+    one = entry(status=status, code=code, title=title, detail=detail, request_id=rid)
+    return json.dumps({"errors": [one]}).encode()
+
+
 def respond(
     environ: dict[str, Any],
     start_response: Callable[..., Any],
@@ -242,19 +261,7 @@ def respond(
     """An error answered by a WSGI middleware, in the same format as the app's
     (``exc_info`` when a response may have been started already, as PEP 3333 says)."""
     title = _phrase(status)
-    body = json.dumps(
-        {
-            "errors": [
-                entry(
-                    status=status,
-                    code=code,
-                    title=title,
-                    detail=detail,
-                    request_id=request_id(environ),
-                )
-            ]
-        }
-    ).encode()
+    body = document(status, code, detail, request_id(environ))
     environ[ENV_RENDERED] = True
     start_response(
         f"{status} {title}",

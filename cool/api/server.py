@@ -1,4 +1,5 @@
-"""The API served by gunicorn, configured from ``cool.conf`` (see ``cool-api``)."""
+"""The API served by gunicorn's asyncio worker, configured from ``cool.conf`` (see
+``cool-api``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from oslo_config import cfg
 from prometheus_client import multiprocess
 
 from cool.api import app, auth
+from cool.api.asgi import WsgiOnAsgi
 from cool.api.wsgi import connect_lazily, load_config
 from cool.clouds import openstack_credentials
 
@@ -29,6 +31,7 @@ class Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.conf = conf
         self.client: Any = None
+        self.served: WsgiOnAsgi | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -38,13 +41,20 @@ class Server(BaseApplication):  # type: ignore[misc]
         settings = {
             "bind": [bind],
             "workers": api.workers,
-            "worker_class": "gthread",
-            "threads": api.threads,
-            # A long-poll holds a request up to max_event_wait: never kill it for that.
-            "timeout": int(api.max_event_wait) + 30,
+            # An event loop reads requests; only complete ones reach api.threads
+            # threads (cool.api.asgi). See docs/operators.md, "How cool-api faces
+            # the network".
+            "worker_class": "cool.api.worker.Worker",
+            "threads": 1,
+            "worker_connections": api.max_connections,
+            "keepalive": api.idle_timeout,
+            "limit_request_line": api.max_request_line,
+            "limit_request_field_size": api.max_header_size,
+            "limit_request_fields": api.max_headers,
+            "asgi_lifespan": "off",
+            # The event loop tells the master it is alive whatever the threads do.
+            "timeout": 30,
             "graceful_timeout": 30,
-            # Ids of any length get the API's own 404, not gunicorn's 414 (1 MiB cap).
-            "limit_request_line": 0,
             "control_socket_disable": True,
             "errorlog": "-",
             "proc_name": "cool-api",
@@ -57,13 +67,22 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         self.client = connect_lazily(self.conf)
-        return app.build(self.conf, self.client)
+        self.served = WsgiOnAsgi(
+            app.build(self.conf, self.client),
+            threads=self.conf.api.threads,
+            max_body_bytes=self.conf.oslo_middleware.max_request_body_size,
+            body_timeout_s=self.conf.api.body_timeout,
+        )
+        return self.served
 
     def _when_ready(self, server: Any) -> None:
         for listener in server.LISTENERS:
-            print(f"cool-api listening on http://{listener}", flush=True)
+            # A TCP listener prints as "http://host:port" already.
+            print(f"cool-api listening on {listener}", flush=True)
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:
+        if self.served is not None:
+            self.served.close()
         if self.client is not None:
             self.client.stop()
             self.client.close()

@@ -1,9 +1,9 @@
 """``cool-api --config-file cool.conf``: the API under gunicorn.
 
-Threaded workers (``gthread``): a long-poll of events holds a thread, not a
-process. Each worker process builds the app after the fork, with its own
-ZooKeeper session. With ``auth_strategy = noauth`` it refuses to listen on
-anything but loopback.
+gunicorn's asyncio worker reads requests; complete ones run in a pool of
+threads (a long-poll of events holds a thread, not a process). Each worker
+process builds the app after the fork, with its own ZooKeeper session. With
+``auth_strategy = noauth`` it refuses to listen on anything but loopback.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ class ApiProcess:
         self._reader: threading.Thread | None = None
         self._log_file: object = None
         self.listening = False
+        self.listening_on: list[str] = []  # the URLs its "listening on" lines name
         self._started = threading.Event()
 
     @property
@@ -85,6 +86,7 @@ class ApiProcess:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             if line.startswith("cool-api listening on"):
+                self.listening_on.append(line.split(" on ", 1)[1].strip())
                 self.listening = True
                 self._started.set()
 
