@@ -21,7 +21,7 @@ from cool.cli.follow import (
     note_lines,
     output_value,
 )
-from cool.cli.remote import RemoteMixin, add_build_id, shown
+from cool.cli.remote import RemoteMixin, add_build_id, shown, shown_attributes
 from cool.cli.validate import add_template_arguments, gather_values
 
 _BUILD_FIELDS = (
@@ -179,6 +179,14 @@ class Cancel(_ShowBuild):
         if parsed_args.wait:
             cancelled = frozenset({"CANCEL_COMPLETE"})
             build = self.follow(build["id"], marker=marker, since=asked, expect=cancelled)
+        else:
+            # The answer shows the build as it still is (CREATE_IN_PROGRESS, claimed):
+            # say that the cancel was accepted, and what comes of it.
+            self.app.stderr.write(
+                f"cancel requested for build {build['id']}: it stops within one step, "
+                "deletes what it built and ends CANCEL_COMPLETE (follow it with "
+                f"`cool events {build['id']} --follow`, or cancel with --wait)\n"
+            )
         return build_columns(build, parsed_args.formatter)
 
 
@@ -286,7 +294,7 @@ class Resources(RemoteMixin, Lister):
                     r.get("attempts"),
                     r.get("worker") or "",
                     r.get("error") or "",
-                    shown(r.get("attributes"), fmt),
+                    shown_attributes(r.get("attributes"), fmt),
                 ]
             rows.append(row)
         return columns + extra, rows

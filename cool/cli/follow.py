@@ -27,7 +27,7 @@ from rich.progress import (
     Task,
     TextColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from cool.cli.client import ApiError, ApiUnreachableError, CoolClient
@@ -42,6 +42,15 @@ PATIENCE_S = 300.0
 _TRANSIENT_STATUSES = frozenset({502, 503, 504})
 _BACKOFF_S = (0.5, 5.0)  # an empty answer long before the wait: all long-poll slots taken
 _SUCCESS = frozenset({"CREATE_COMPLETE", "DELETE_COMPLETE"})
+# A teardown (delete, rollback, a cancel's rollback) counts resources torn down, of those
+# that were there to tear down (a PENDING one never was).
+_TEARDOWN_PREFIXES = ("DELETE_", "ROLLBACK_")
+_TORN_DOWN = frozenset({"DELETE_COMPLETE", "RETAINED"})
+_NEVER_CREATED = frozenset({"PENDING"})
+# The bar's width: 40 on a wide terminal, less on a narrow one, never under 10, so
+# that the whole live line (mark, status, bar, m/n, time, names) fits on one line.
+_BAR_WIDTH = (10, 40)
+_BAR_SPARE = 60  # the columns the rest of the line wants before the names
 
 
 def parse_time(text: str | None) -> float | None:
@@ -123,15 +132,36 @@ class _View:
     build: dict[str, Any]
     since: float | None = None  # what the elapsed time counts from: the build's creation
     working: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)  # each resource's, as last seen
+    tearing_down: bool = False  # once seen, kept: a cancel's rollback ends CANCEL_COMPLETE
+
+    def track(self, resources: list[dict[str, Any]]) -> None:
+        """The resources as read when following begins."""
+        for resource in resources:
+            status = str(resource.get("status", ""))
+            self.statuses[resource["name"]] = status
+            if status.endswith("_IN_PROGRESS"):
+                self.working[resource["name"]] = status
 
     def apply(self, event: dict[str, Any]) -> None:
         name = event.get("resource")
         if not name:
             return
+        self.statuses[name] = str(event.get("new_status", ""))
         if str(event.get("new_status", "")).endswith("_IN_PROGRESS"):
             self.working[name] = str(event["new_status"])
         else:
             self.working.pop(name, None)
+
+    def counts(self) -> tuple[int, int | None]:
+        """(done, total) for the bar: resources built, as the build counts them; in a
+        teardown, resources torn down (or retained) of those there were to tear down."""
+        self.tearing_down |= str(self.build.get("status", "")).startswith(_TEARDOWN_PREFIXES)
+        if self.tearing_down:
+            there = [s for s in self.statuses.values() if s not in _NEVER_CREATED]
+            return sum(s in _TORN_DOWN for s in there), len(there)
+        progress = self.build.get("progress") or {}
+        return progress.get("done", 0), progress.get("total") or None
 
     def fields(self) -> dict[str, Any]:
         finished = self.build.get("finished")
@@ -180,22 +210,10 @@ class Follower:
         ``expect``: the statuses that count as success (default: from the build)."""
         view = _View(self._call(self.client.build, build_id), since)
         self.expect = expect or expected_end(view.build)
-        for resource in self._call(self.client.resources, build_id):
-            if str(resource.get("status", "")).endswith("_IN_PROGRESS"):
-                view.working[resource["name"]] = resource["status"]
-        progress = Progress(
-            _Mark(self.expect, unicode=_unicode(self.console)),
-            TextColumn("[bold]{task.fields[status]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _Elapsed(),
-            TextColumn("{task.fields[working]}", markup=False),  # names are not markup
-            console=self.console,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
-        total = view.build.get("progress", {}).get("total") or None
-        task = progress.add_task("build", total=total, **view.fields())
+        view.track(self._call(self.client.resources, build_id))
+        progress = live_progress(self.console, self.expect)
+        done, total = view.counts()
+        task = progress.add_task("build", total=total, completed=done, **view.fields())
         pause = _BACKOFF_S[0]
         with progress:
             while True:
@@ -213,13 +231,8 @@ class Follower:
                     view.apply(event)
                     self._emit(event, progress)
                 view.build = self._call(self.client.build, build_id)
-                counts = view.build.get("progress", {})
-                progress.update(
-                    task,
-                    total=counts.get("total") or None,
-                    completed=counts.get("done", 0),
-                    **view.fields(),
-                )
+                done, total = view.counts()
+                progress.update(task, total=total, completed=done, **view.fields())
                 if finished and not events:
                     break
                 if answered_empty and not finished and not view.build.get("finished"):
@@ -227,7 +240,7 @@ class Follower:
                     pause = min(pause * 2, _BACKOFF_S[1])
                 else:
                     pause = _BACKOFF_S[0]
-            progress.update(task, completed=counts.get("done", 0))
+            progress.update(task, completed=done)
             progress.stop_task(task)
         self.summarise(view.build, since)
         return view.build
@@ -235,7 +248,11 @@ class Follower:
     def _emit(self, event: dict[str, Any], progress: Progress) -> None:
         line = json.dumps(event, sort_keys=True) if self.json_lines else event_line(event)
         if self.console.is_terminal and (self.out is self.console.file or self.out.isatty()):
-            progress.console.print(line, markup=False, highlight=False)
+            # One line each, cut to the terminal's width: wrapped, they push the bar away
+            # (`cool events ID` shows them whole).
+            progress.console.print(
+                Text(line), no_wrap=True, overflow="ellipsis", crop=True, highlight=False
+            )
         else:
             self.out.write(line + "\n")
             self.out.flush()
@@ -287,6 +304,28 @@ class Follower:
                     said = True
             time.sleep(pause)
             pause = min(pause * 2, 15.0)
+
+
+def live_progress(console: Console, expect: frozenset[str]) -> Progress:
+    """The live line, fitted to the console's width: the bar narrows on a narrow
+    terminal and the names of the resources being worked on are cut, never wrapped."""
+    bar_width = min(max(console.width - _BAR_SPARE, _BAR_WIDTH[0]), _BAR_WIDTH[1])
+    return Progress(
+        _Mark(expect, unicode=_unicode(console)),
+        TextColumn("[bold]{task.fields[status]}"),
+        BarColumn(bar_width=bar_width),
+        MofNCompleteColumn(),
+        _Elapsed(),
+        TextColumn(
+            "{task.fields[working]}",
+            markup=False,  # names are not markup
+            table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1),
+        ),
+        console=console,
+        expand=True,  # the names take what the other columns leave, and no more
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
 
 
 def _unicode(console: Console) -> bool:

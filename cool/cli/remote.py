@@ -101,3 +101,23 @@ def shown(value: Any, formatter: str) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return value
+
+
+# The widest a `key: value` line of attributes gets in a table, ellipsis included.
+ATTRIBUTE_LINE_CHARS = 60
+
+
+def shown_attributes(attributes: dict[str, Any] | None, formatter: str) -> Any:
+    """A resource's attributes: whole for json and yaml; one ``key: value`` line each
+    otherwise (nested values as compact JSON), cut with an ellipsis in a table, where a
+    server's ``show`` would otherwise fill the terminal."""
+    if formatter in ("json", "yaml"):
+        return attributes
+    lines = []
+    for key, value in sorted((attributes or {}).items()):
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        line = f"{key}: {text}".replace("\n", " ")
+        if formatter == "table" and len(line) > ATTRIBUTE_LINE_CHARS:
+            line = line[: ATTRIBUTE_LINE_CHARS - 1] + "…"
+        lines.append(line)
+    return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 Each runs in a session of its own (so a terminal's Ctrl-C is not for it, and
 its whole process group can be signalled: gunicorn's master and workers),
-logs to a file, and is recorded as its pid *and* its start time in
+logs to a file (appended to across restarts, so the log of one that died
+stays; rotated by size at a start), and is recorded as its pid *and* its start time in
 ``/proc/<pid>/stat``: a recorded pid that the kernel has since given to
 another process is never signalled.
 """
@@ -10,16 +11,23 @@ another process is never signalled.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
 _POLL_S = 0.05
+# A log past this size at a start is moved to <log>.1 (.1 to .2, ...), keeping a few.
+MAX_LOG_BYTES = 10 * 1024 * 1024
+KEEP_LOGS = 3
+# The line spawn writes before a process's first: where this run's log begins.
+_START_MARK = "--- cool-local: "
 # Children this process started: pid -> how to reap it (Popen.poll: None until it
 # is reaped), so that none is left a zombie and Popen does not warn, when
 # collected, that it still runs.
@@ -59,10 +67,15 @@ class Daemon:
         return True
 
     def log_tail(self, size: int = 4000) -> str:
+        """The end of this run's log (earlier runs' lines are above its start line)."""
         try:
-            return Path(self.log).read_text(errors="replace")[-size:]
+            with Path(self.log).open("rb") as log:
+                log.seek(max(log.seek(0, os.SEEK_END) - size, 0))
+                tail = log.read().decode(errors="replace")
         except OSError:
             return ""
+        start = tail.rfind(_START_MARK)
+        return tail if start < 0 else tail[tail.find("\n", start) + 1 :]
 
     def stop(self, *, timeout_s: float) -> bool:
         """SIGTERM to its group, SIGKILL after ``timeout_s``; whether it was running."""
@@ -124,9 +137,16 @@ def spawn(
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    max_log_bytes: int = MAX_LOG_BYTES,
+    keep_logs: int = KEEP_LOGS,
 ) -> Daemon:
+    """Start ``command`` in a session of its own, appending to ``log`` after a start line."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    _rotate(log, max_log_bytes, keep_logs)
     with log.open("ab") as out:
+        now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        out.write(f"{_START_MARK}{name} starting at {now}\n".encode())
+        out.flush()
         process = subprocess.Popen(
             list(command),
             stdin=subprocess.DEVNULL,
@@ -137,6 +157,18 @@ def spawn(
             start_new_session=True,
         )
     return adopt(name, process.pid, log, reap=process.poll)
+
+
+def _rotate(log: Path, max_bytes: int, keep: int) -> None:
+    """As logging's RotatingFileHandler rolls over (its own code), but only at a start:
+    a running process keeps writing to the file it opened."""
+    with contextlib.suppress(FileNotFoundError):
+        if log.stat().st_size >= max_bytes:
+            handler = RotatingFileHandler(log, maxBytes=max_bytes, backupCount=keep, delay=True)
+            try:
+                handler.doRollover()
+            finally:
+                handler.close()
 
 
 def _inherited() -> dict[str, str]:

@@ -357,9 +357,8 @@ poll_interval_max = 2
 
     def _start_worker(self, name: str) -> None:
         command = [sys.executable, "-m", "cool.cmd.worker", "--config-file", str(self.config_path)]
-        log = self._log(name)
-        log.unlink(missing_ok=True)  # "ready" below must be this run's
-        daemon = spawn(name, command, log)
+        # Appended to: the log of the worker that died stays (log_tail is this run's).
+        daemon = spawn(name, command, self._log(name))
         self._record(daemon)
 
         def ready() -> bool:

@@ -151,7 +151,10 @@ TEST_RESOURCE = ResourceType(
             PropertyType.STRING, "The value of the output attribute.", default="test_string"
         ),
         "fail": Property(
-            PropertyType.BOOLEAN, "Fail the create (and delete) of this resource.", default=False
+            PropertyType.BOOLEAN,
+            "Fail the create of this resource (after its create wait); its delete succeeds,"
+            " as in Heat, so a failed build is rolled back.",
+            default=False,
         ),
         "wait_secs": Property(
             PropertyType.NUMBER,

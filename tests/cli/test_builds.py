@@ -190,6 +190,10 @@ def test_status_list_resources_outputs_and_events_in_tables_and_json(cool: Cool)
     assert "web_port" in web["Depends On"]
     long = json.loads(cool("resources", build_id, "--long", "-f", "json").out)
     assert next(r for r in long if r["Name"] == "web")["Attempts"] == 1
+    assert isinstance(next(r for r in long if r["Name"] == "web")["Attributes"]["show"], dict)
+    long_table = cool("resources", build_id, "--long").out
+    assert " show: {" in long_table  # one `key: value` line each, not a JSON dump
+    assert '"show": {' not in long_table
     assert "OS::Nova::Server" in cool("resources", build_id).out
 
     outputs = json.loads(cool("outputs", build_id, "-f", "json").out)
@@ -237,6 +241,24 @@ def test_cancel_wait_ends_cancelled_and_a_second_cancel_is_a_409(
     assert again.err.startswith("cool.build.conflict: ")
     assert "(HTTP 409, request req-" in again.err
     assert len(again.err.strip().splitlines()) == 1
+
+
+def test_cancel_says_it_was_accepted_and_how_soon_it_stops(cool: Cool, tmp_path: Path) -> None:
+    """Without --wait the build is still CREATE_IN_PROGRESS when the answer comes: the
+    CLI says the cancel was accepted, and what happens next."""
+    build = _submit(cool, _slow(tmp_path, 3))
+    cancelled = cool("cancel", build["id"])
+    assert cancelled.rc == 0, cancelled.err
+    assert cancelled.err.startswith(f"cancel requested for build {build['id']}: "), cancelled.err
+    assert "within one step" in cancelled.err
+    assert "| status " in cancelled.out  # the build as it is now, below
+    assert_eventually(
+        lambda: (
+            json.loads(cool("status", build["id"], "-f", "json").out)["status"] == "CANCEL_COMPLETE"
+        ),
+        timeout_s=60,
+        message="the cancelled build ends CANCEL_COMPLETE",
+    )
 
 
 def test_delete_wait_deletes_every_resource(cool: Cool) -> None:

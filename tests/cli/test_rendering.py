@@ -109,3 +109,114 @@ def test_a_heat_environment_file_gives_its_defaults_then_its_values(tmp_path) ->
     plain = tmp_path / "values.yaml"
     plain.write_text("size: 2\n")
     assert load_parameter_file(str(plain)) == {"size": 2}
+
+
+def test_attributes_in_a_table_are_one_short_line_each_and_whole_in_json() -> None:
+    from cool.cli.remote import shown_attributes
+
+    attributes = {
+        "name": "web",
+        "first_address": "10.0.0.5",
+        "show": {"id": "abc", "name": "web", "networks": {"private": ["10.0.0.5"]}, "x": "y" * 80},
+        "networks": {"private": ["10.0.0.5"]},
+    }
+    table = shown_attributes(attributes, "table").splitlines()
+    assert [line.split(":")[0] for line in table] == ["first_address", "name", "networks", "show"]
+    assert table[0] == "first_address: 10.0.0.5"
+    assert table[2] == 'networks: {"private": ["10.0.0.5"]}'
+    assert table[3].startswith('show: {"id": "abc", ')
+    assert table[3].endswith("…")
+    assert max(len(line) for line in table) <= 60
+    assert shown_attributes(attributes, "json") == attributes
+    assert shown_attributes(attributes, "yaml") == attributes
+    # Other text formats (value, csv, shell) are for scripts: nothing cut.
+    assert '"x": "' + "y" * 80 in shown_attributes(attributes, "value")
+    assert shown_attributes({}, "table") == ""
+    assert shown_attributes(None, "table") == ""
+
+
+def _resource_event(name: str, old: str, new: str) -> dict:
+    return {"id": 1, "resource": name, "old_status": old, "new_status": new}
+
+
+def test_a_teardown_counts_resources_torn_down_from_zero() -> None:
+    """A delete (or rollback) is not 16/16 from its first second: the bar counts what
+    is torn down (or retained) out of what was there to tear down."""
+    from cool.cli.follow import _View
+
+    created = {"status": "DELETE_IN_PROGRESS", "progress": {"done": 3, "total": 4}}
+    view = _View(created)
+    view.track(
+        [
+            {"name": "a", "status": "CREATE_COMPLETE"},
+            {"name": "b", "status": "CREATE_COMPLETE"},
+            {"name": "kept", "status": "CREATE_COMPLETE"},
+            {"name": "never", "status": "PENDING"},  # never created: nothing to tear down
+        ]
+    )
+    assert view.counts() == (0, 3)
+    view.apply(_resource_event("a", "CREATE_COMPLETE", "DELETE_IN_PROGRESS"))
+    assert view.counts() == (0, 3)
+    view.apply(_resource_event("a", "DELETE_IN_PROGRESS", "DELETE_COMPLETE"))
+    view.apply(_resource_event("kept", "CREATE_COMPLETE", "RETAINED"))
+    assert view.counts() == (2, 3)
+    view.build = {**created, "status": "DELETE_COMPLETE", "finished": True}
+    view.apply(_resource_event("b", "DELETE_IN_PROGRESS", "DELETE_COMPLETE"))
+    assert view.counts() == (3, 3)
+    # a create counts what the build says it has done; its rollback, from zero
+    view = _View({"status": "CREATE_IN_PROGRESS", "progress": {"done": 1, "total": 2}})
+    view.track([{"name": "a", "status": "CREATE_COMPLETE"}, {"name": "b", "status": "PENDING"}])
+    assert view.counts() == (1, 2)
+    view.build = {"status": "ROLLBACK_IN_PROGRESS", "progress": {"done": 1, "total": 2}}
+    assert view.counts() == (0, 1)
+    view.build = {"status": "CANCEL_COMPLETE", "progress": {"done": 1, "total": 2}}
+    view.apply(_resource_event("a", "DELETE_IN_PROGRESS", "DELETE_COMPLETE"))
+    assert view.counts() == (1, 1)
+
+
+def _rendered(console, renderable) -> list[str]:
+    lines = console.render_lines(renderable, console.options, pad=False)
+    return ["".join(segment.text for segment in line) for line in lines]
+
+
+def test_the_live_line_fits_80_columns_with_its_bar() -> None:
+    import io
+
+    from rich.console import Console
+
+    from cool.cli.follow import live_progress
+
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    progress = live_progress(console, frozenset({"CREATE_COMPLETE"}))
+    working = "db_port, router_interface, web_port, web_server_group, db_server"
+    task = progress.add_task("build", total=16, status="ROLLBACK_IN_PROGRESS", working=working)
+    progress.update(task, completed=6, since=None, until=None)
+    [line] = _rendered(console, progress.get_renderable())
+    assert len(line) <= 80
+    assert "━" in line
+    assert " 6/16 " in line
+    assert "db_port, router_" in line
+    assert line.rstrip().endswith("…")
+
+
+def test_an_event_line_in_a_terminal_is_one_line_cut_to_its_width() -> None:
+    import io
+
+    from rich.console import Console
+
+    from cool.cli.follow import Follower, live_progress
+
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    follower = Follower(None, console, console.file)  # type: ignore[arg-type]
+    event = {
+        "at": "2026-12-01T16:05:56.341Z",
+        "resource": None,
+        "old_status": "CREATE_QUEUED",
+        "new_status": "CREATE_IN_PROGRESS",
+        "reason": "claimed by vm-21527-d521bfef-0123456789abcdef (resumed)",
+    }
+    follower._emit(event, live_progress(console, frozenset({"CREATE_COMPLETE"})))
+    [line] = console.file.getvalue().splitlines()
+    assert len(line) <= 80
+    assert line.startswith("16:05:56.341 build CREATE_QUEUED -> CREATE_IN_PROGRESS: claimed by")
+    assert line.endswith("…")
