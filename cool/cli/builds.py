@@ -182,9 +182,15 @@ class Cancel(_ShowBuild):
         else:
             # The answer shows the build as it still is (CREATE_IN_PROGRESS, claimed):
             # say that the cancel was accepted, and what comes of it.
+            # With rollback off (submit --no-rollback) a cancel keeps what was built.
+            then = (
+                "deletes what it built"
+                if build.get("rollback", True)
+                else "keeps what it built (rollback is off)"
+            )
             self.app.stderr.write(
                 f"cancel requested for build {build['id']}: it stops within one step, "
-                "deletes what it built and ends CANCEL_COMPLETE (follow it with "
+                f"{then} and ends CANCEL_COMPLETE (follow it with "
                 f"`cool events {build['id']} --follow`, or cancel with --wait)\n"
             )
         return build_columns(build, parsed_args.formatter)

@@ -251,6 +251,7 @@ def test_cancel_says_it_was_accepted_and_how_soon_it_stops(cool: Cool, tmp_path:
     assert cancelled.rc == 0, cancelled.err
     assert cancelled.err.startswith(f"cancel requested for build {build['id']}: "), cancelled.err
     assert "within one step" in cancelled.err
+    assert "deletes what it built" in cancelled.err
     assert "| status " in cancelled.out  # the build as it is now, below
     assert_eventually(
         lambda: (
@@ -259,6 +260,15 @@ def test_cancel_says_it_was_accepted_and_how_soon_it_stops(cool: Cool, tmp_path:
         timeout_s=60,
         message="the cancelled build ends CANCEL_COMPLETE",
     )
+
+
+def test_cancel_without_rollback_says_what_it_built_stays(cool: Cool, tmp_path: Path) -> None:
+    """With rollback off a cancel keeps what was built: the CLI must not promise a delete."""
+    build = _submit(cool, _slow(tmp_path, 3), "--no-rollback")
+    cancelled = cool("cancel", build["id"])
+    assert cancelled.rc == 0, cancelled.err
+    assert "keeps what it built (rollback is off)" in cancelled.err, cancelled.err
+    assert "deletes what it built" not in cancelled.err
 
 
 def test_delete_wait_deletes_every_resource(cool: Cool) -> None:
