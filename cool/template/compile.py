@@ -39,8 +39,9 @@ from cool.template.budget import Budget
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
-from cool.template.problems import Code, Path, Problem
+from cool.template.problems import Code, Path, Problem, Problems
 from cool.template.properties import check_properties
+from cool.template.quoting import MAX_NAME, clip, quote
 from cool.template.resolve import Resolver, suggest
 from cool.template.values import PARAMETER_KINDS, Deferred, Unknown, contains_unknown, materialize
 
@@ -135,7 +136,7 @@ class _Compiler:
         self.data = document.data
         self.registry = registry
         self.limits = limits
-        self.problems: list[Problem] = []
+        self.problems = Problems()  # bounded while collecting
         self.reported_sections: set[str] = set()
 
     def problem(self, code: Code, message: str, path: Path) -> None:
@@ -175,7 +176,8 @@ class _Compiler:
         kinds = {name: str(spec["type"]) for name, spec in resources.items()}
         dependencies = {name: tuple(sorted(spec["depends_on"])) for name, spec in resources.items()}
         secrets = _secrets(declared, resolved)
-        problems = tuple(_redact(p, secrets) for p in self.problems) if secrets else self.problems
+        shown = self.problems.all()
+        problems = tuple(_redact(p, secrets) for p in shown) if secrets else shown
         if problems or missing or order is None:
             return Report(tuple(problems), specs, tuple(missing), order or (), kinds, dependencies)
         plan = Plan(
@@ -221,13 +223,13 @@ class _Compiler:
             if key in UNSUPPORTED_SECTIONS:
                 self.problem(
                     Code.UNSUPPORTED_FEATURE,
-                    f"section {key!r}: {UNSUPPORTED_SECTIONS[key]}",
+                    f"section {quote(key)}: {UNSUPPORTED_SECTIONS[key]}",
                     (key,),
                 )
             elif key not in SECTIONS:
                 self.problem(
                     Code.UNKNOWN_SECTION,
-                    f"unknown section {key!r}{suggest(key, SECTIONS)} "
+                    f"unknown section {quote(key)}{suggest(key, SECTIONS)} "
                     f"(sections: {', '.join(sorted(SECTIONS))})",
                     (key,),
                 )
@@ -251,7 +253,8 @@ class _Compiler:
         if version is None:
             self.problem(
                 Code.INVALID_VERSION,
-                f"unknown heat_template_version {raw!r} (known: {', '.join(versions.known())})",
+                f"unknown heat_template_version {quote(raw)} "
+                f"(known: {', '.join(versions.known())})",
                 ("heat_template_version",),
             )
             return ""
@@ -289,7 +292,7 @@ class _Compiler:
                 if key not in ("label", "description", "parameters"):
                     self.problem(
                         Code.UNKNOWN_KEY,
-                        f"unknown key {key!r} in a parameter group "
+                        f"unknown key {quote(key)} in a parameter group "
                         "(allowed: description, label, parameters)",
                         (*path, key),
                     )
@@ -306,14 +309,14 @@ class _Compiler:
                 if not isinstance(name, str) or name not in self.section("parameters", dict, {}):
                     self.problem(
                         Code.UNKNOWN_GROUP_PARAMETER,
-                        f"parameter group lists {name!r}, which is not a declared parameter"
+                        f"parameter group lists {quote(name)}, which is not a declared parameter"
                         + (suggest(name, declared) if isinstance(name, str) else ""),
                         here,
                     )
                 elif name in seen:
                     self.problem(
                         Code.UNKNOWN_GROUP_PARAMETER,
-                        f"parameter {name!r} is already in parameter group {seen[name]}",
+                        f"parameter {quote(name)} is already in parameter group {seen[name]}",
                         here,
                     )
                 else:
@@ -329,7 +332,7 @@ class _Compiler:
             if name not in declared and name not in self.section("parameters", dict, {}):
                 self.problem(
                     Code.PARAMETER_UNDECLARED,
-                    f"a value was given for parameter {name!r}, which the template does not "
+                    f"a value was given for parameter {quote(name)}, which the template does not "
                     f"declare{suggest(name, declared)}",
                     # The value is not in the template: point at the declarations.
                     ("parameters",) if isinstance(self.data.get("parameters"), dict) else (),
@@ -342,7 +345,7 @@ class _Compiler:
                 except ValueError as exc:
                     self.problem(
                         Code.PARAMETER_VALUE,
-                        f"value of parameter {name!r} {exc}",
+                        f"value of parameter {quote(name)} {exc}",
                         entry.path,
                     )
                     resolved[name] = Unknown(PARAMETER_KINDS[spec.type])
@@ -351,7 +354,7 @@ class _Compiler:
                 if message is not None:
                     self.problem(
                         Code.PARAMETER_CONSTRAINT,
-                        f"value of parameter {name!r}: {message}",
+                        f"value of parameter {quote(name)}: {message}",
                         entry.path,
                     )
                 resolved[name] = value
@@ -363,7 +366,7 @@ class _Compiler:
                 if values is not None:
                     self.problem(
                         Code.PARAMETER_MISSING,
-                        f"parameter {name!r} needs a value (it has no default)",
+                        f"parameter {quote(name)} needs a value (it has no default)",
                         entry.path,
                     )
                 missing.append(name)
@@ -378,7 +381,7 @@ class _Compiler:
             if fn.function_name(node) is not None:
                 self.problem(
                     Code.PARAMETER_VALUE,
-                    f"value of parameter {name!r} contains {next(iter(node))!r} as a "
+                    f"value of parameter {quote(name)} contains {quote(next(iter(node)))} as a "
                     "one-key mapping, which cool would take for an intrinsic function",
                     path,
                 )
@@ -405,12 +408,12 @@ class _Compiler:
             if not RESOURCE_NAME.fullmatch(name):
                 self.problem(
                     Code.INVALID_NAME,
-                    f"resource name {name!r} is not valid: use letters, digits, '_', '-' and "
+                    f"resource name {quote(name)} is not valid: use letters, digits, '_', '-' and "
                     "'.', starting with a letter, digit or '_' (at most 255)",
                     path,
                 )
             if not isinstance(body, dict):
-                self.problem(Code.INVALID_TYPE, f"resource {name!r} must be a mapping", path)
+                self.problem(Code.INVALID_TYPE, f"resource {quote(name)} must be a mapping", path)
                 types[name] = None  # still a name others may refer to
                 continue
             types[name] = self.resource_type(name, body.get("type"), (*path, "type"))
@@ -418,22 +421,24 @@ class _Compiler:
 
     def resource_type(self, name: str, type_name: Any, path: Path) -> ResourceType | None:
         if type_name is None:
-            self.problem(Code.MISSING_KEY, f"resource {name!r} needs a type", path[:-1])
+            self.problem(Code.MISSING_KEY, f"resource {quote(name)} needs a type", path[:-1])
             return None
         if not isinstance(type_name, str):
-            self.problem(Code.INVALID_TYPE, f"type of resource {name!r} must be a string", path)
+            self.problem(
+                Code.INVALID_TYPE, f"type of resource {quote(name)} must be a string", path
+            )
             return None
         rtype = self.registry.get(type_name)
         if rtype is not None:
             return rtype
         if type_name.endswith((".yaml", ".yml", ".template", ".json")) or "://" in type_name:
             message = (
-                f"resource {name!r} uses nested template {type_name!r}; nested templates are "
-                "not supported"
+                f"resource {quote(name)} uses nested template {quote(type_name)}; nested templates "
+                "are not supported"
             )
         else:
             message = (
-                f"resource type {type_name!r} is not supported by cool"
+                f"resource type {quote(type_name)} is not supported by cool"
                 + suggest(type_name, [t.name for t in self.registry])
                 + " (see 'cool resource-type list')"
             )
@@ -456,7 +461,8 @@ class _Compiler:
                 elif key not in RESOURCE_KEYS:
                     self.problem(
                         Code.UNKNOWN_KEY,
-                        f"unknown key {key!r} in resource {name!r}{suggest(key, RESOURCE_KEYS)}"
+                        f"unknown key {quote(key)} in resource {quote(name)}"
+                        f"{suggest(key, RESOURCE_KEYS)}"
                         f" (allowed: {', '.join(sorted(RESOURCE_KEYS))})",
                         (*path, key),
                     )
@@ -489,7 +495,7 @@ class _Compiler:
         if raw is None:
             raw = {}
         elif not isinstance(raw, dict) and fn.function_name(raw) is None:
-            self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)
+            self.problem(Code.INVALID_TYPE, f"properties of {quote(name)} must be a mapping", path)
             return {}
         resolved = resolver.resolve(raw, path, refs)
         if "external_id" in body:
@@ -497,13 +503,15 @@ class _Compiler:
         if isinstance(resolved, Deferred):
             self.problem(
                 Code.INVALID_TYPE,
-                f"properties of {name!r} must be a mapping known before the build runs",
+                f"properties of {quote(name)} must be a mapping known before the build runs",
                 path,
             )
             return {}
         if not isinstance(resolved, dict):
             if not isinstance(resolved, Unknown):
-                self.problem(Code.INVALID_TYPE, f"properties of {name!r} must be a mapping", path)
+                self.problem(
+                    Code.INVALID_TYPE, f"properties of {quote(name)} must be a mapping", path
+                )
             return {}
         if rtype is None:
             return resolved
@@ -549,11 +557,11 @@ class _Compiler:
             if not isinstance(item, str):
                 self.problem(Code.INVALID_TYPE, "depends_on lists resource names", at)
             elif item == name:
-                self.problem(Code.DEPENDENCY_CYCLE, f"resource {name!r} depends on itself", at)
+                self.problem(Code.DEPENDENCY_CYCLE, f"resource {quote(name)} depends on itself", at)
             elif item not in resources:
                 self.problem(
                     Code.UNKNOWN_RESOURCE,
-                    f"depends_on names unknown resource {item!r}{suggest(item, resources)}",
+                    f"depends_on names unknown resource {quote(item)}{suggest(item, resources)}",
                     at,
                 )
             else:
@@ -580,7 +588,7 @@ class _Compiler:
                 return DeletionPolicy.DELETE
         self.problem(
             Code.INVALID_VALUE,
-            f"deletion_policy must be Delete or Retain, not {value!r}"
+            f"deletion_policy must be Delete or Retain, not {quote(value)}"
             if not isinstance(value, Deferred)
             else "deletion_policy must be known before the build runs",
             here,
@@ -594,7 +602,7 @@ class _Compiler:
         for name, body in self.section("outputs", dict, {}).items():
             path: Path = ("outputs", name)
             if not isinstance(body, dict):
-                self.problem(Code.INVALID_TYPE, f"output {name!r} must be a mapping", path)
+                self.problem(Code.INVALID_TYPE, f"output {quote(name)} must be a mapping", path)
                 continue
             for key in body:
                 if key in UNSUPPORTED_OUTPUT_KEYS:
@@ -604,7 +612,8 @@ class _Compiler:
                 elif key not in OUTPUT_KEYS:
                     self.problem(
                         Code.UNKNOWN_KEY,
-                        f"unknown key {key!r} in output {name!r} (allowed: description, value)",
+                        f"unknown key {quote(key)} in output {quote(name)} "
+                        "(allowed: description, value)",
                         (*path, key),
                     )
             description = body.get("description", "")
@@ -616,7 +625,7 @@ class _Compiler:
                 )
                 description = ""
             if "value" not in body:
-                self.problem(Code.MISSING_KEY, f"output {name!r} needs a value", path)
+                self.problem(Code.MISSING_KEY, f"output {quote(name)} needs a value", path)
                 continue
             value = resolver.resolve(body["value"], (*path, "value"), set())
             out[name] = (value, description)
@@ -634,7 +643,9 @@ class _Compiler:
         for cycle in cycles:
             self.problem(
                 Code.DEPENDENCY_CYCLE,
-                "dependency cycle: " + " -> ".join(cycle) + " (each depends on the next)",
+                "dependency cycle: "
+                + " -> ".join(clip(name, MAX_NAME) for name in cycle)
+                + " (each depends on the next)",
                 ("resources", cycle[0]),
             )
         if cycles:
@@ -672,6 +683,9 @@ def _redact(problem: Problem, secrets: list[str]) -> Problem:
     message = problem.message
     for secret in secrets:
         message = message.replace(repr(secret), "'******'")
+        shortened = quote(secret)  # how a long one is quoted
+        if shortened != repr(secret):
+            message = message.replace(shortened, "'******'")
         if len(secret) >= 3:  # shorter ones are masked only where quoted
             message = message.replace(secret, "******")
     if message == problem.message:

@@ -14,6 +14,7 @@ from typing import Any
 
 from cool.template import numbers
 from cool.template.budget import Budget, text_bytes
+from cool.template.quoting import listing, quote
 
 GET_PARAM = "get_param"
 GET_RESOURCE = "get_resource"
@@ -95,10 +96,10 @@ def follow(value: Any, path: Sequence[Any]) -> Any:
     for index, step in enumerate(path):
         if isinstance(value, Mapping):
             if not isinstance(step, str):
-                raise PathError(index, f"key {step!r} must be a string to index a mapping")
+                raise PathError(index, f"key {quote(step)} must be a string to index a mapping")
             if step not in value:
-                known = ", ".join(sorted(map(str, value))) or "none"
-                raise PathError(index, f"key {step!r} not found (keys: {known})")
+                # The first 20 shown, found without sorting them all: a message stays short.
+                raise PathError(index, f"key {quote(step)} not found (keys: {listing(value)})")
             value = value[step]
         elif isinstance(value, list):
             position = _as_index(step)
@@ -110,7 +111,7 @@ def follow(value: Any, path: Sequence[Any]) -> Any:
                 )
             value = value[position]
         else:
-            raise PathError(index, f"cannot index {type(value).__name__} value with {step!r}")
+            raise PathError(index, f"cannot index {type(value).__name__} value with {quote(step)}")
     return value
 
 

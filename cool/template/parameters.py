@@ -27,6 +27,7 @@ from cool.resources.schema import (
 )
 from cool.template.numbers import MAX_DIGITS, parse_number, too_large
 from cool.template.problems import Code, Path
+from cool.template.quoting import quote
 
 KEYS = frozenset({"type", "description", "label", "default", "hidden", "constraints"})
 # Heat's other parameter keys, refused by name.
@@ -166,7 +167,7 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
         problems.append(
             DeclarationProblem(
                 Code.INVALID_NAME,
-                f"parameter name {name!r} is not valid (letters, digits, '_', '-', '.', ':'; "
+                f"parameter name {quote(name)} is not valid (letters, digits, '_', '-', '.', ':'; "
                 "starting with a letter or '_')",
                 path,
             )
@@ -174,7 +175,7 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
     if not isinstance(body, dict):
         problems.append(
             DeclarationProblem(
-                Code.INVALID_PARAMETER, f"parameter {name!r} must be a mapping", path
+                Code.INVALID_PARAMETER, f"parameter {quote(name)} must be a mapping", path
             )
         )
         return None, problems
@@ -187,7 +188,7 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
             problems.append(
                 DeclarationProblem(
                     Code.UNKNOWN_KEY,
-                    f"unknown key {key!r} in parameter {name!r} "
+                    f"unknown key {quote(key)} in parameter {quote(name)} "
                     f"(allowed: {', '.join(sorted(KEYS))})",
                     (*path, key),
                 )
@@ -200,9 +201,10 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
         problems.append(
             DeclarationProblem(
                 Code.MISSING_KEY if raw_type is None else Code.INVALID_PARAMETER,
-                f"parameter {name!r} needs a type"
+                f"parameter {quote(name)} needs a type"
                 if raw_type is None
-                else f"parameter {name!r} has unknown type {raw_type!r} (allowed: {allowed})",
+                else f"parameter {quote(name)} has unknown type {quote(raw_type)} "
+                f"(allowed: {allowed})",
                 (*path, "type") if raw_type is not None else path,
             )
         )
@@ -212,7 +214,7 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
             problems.append(
                 DeclarationProblem(
                     Code.INVALID_TYPE,
-                    f"{key} of parameter {name!r} must be a string",
+                    f"{key} of parameter {quote(name)} must be a string",
                     (*path, key),
                 )
             )
@@ -221,7 +223,7 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
         problems.append(
             DeclarationProblem(
                 Code.INVALID_TYPE,
-                f"hidden of parameter {name!r} must be true or false",
+                f"hidden of parameter {quote(name)} must be true or false",
                 (*path, "hidden"),
             )
         )
@@ -253,9 +255,9 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
             problems.append(
                 DeclarationProblem(
                     Code.INVALID_PARAMETER,
-                    f"default of parameter {name!r} {message}"
+                    f"default of parameter {quote(name)} {message}"
                     if not message[0].isupper()
-                    else f"default of parameter {name!r}: {message}",
+                    else f"default of parameter {quote(name)}: {message}",
                     (*path, "default"),
                 )
             )
@@ -285,7 +287,9 @@ def _constraints(
     if not isinstance(raw, list):
         problems.append(
             DeclarationProblem(
-                Code.INVALID_CONSTRAINT, f"constraints of parameter {name!r} must be a list", here
+                Code.INVALID_CONSTRAINT,
+                f"constraints of parameter {quote(name)} must be a list",
+                here,
             )
         )
         return (), ()
@@ -332,7 +336,7 @@ def _constraints(
             problems.append(
                 DeclarationProblem(
                     Code.INVALID_CONSTRAINT,
-                    f"unknown constraint {key!r} (allowed: {', '.join(sorted(APPLIES))})",
+                    f"unknown constraint {quote(key)} (allowed: {', '.join(sorted(APPLIES))})",
                     (*at, key),
                 )
             )
@@ -341,7 +345,7 @@ def _constraints(
             problems.append(
                 DeclarationProblem(
                     Code.INVALID_CONSTRAINT,
-                    f"constraint {key!r} does not apply to a parameter of type {kind}",
+                    f"constraint {quote(key)} does not apply to a parameter of type {kind}",
                     (*at, key),
                 )
             )
@@ -390,7 +394,7 @@ def build_constraint(key: str, arg: Any, kind: ParameterType, description: str) 
             try:
                 values.append(coerce(item_kind, item))
             except ValueError as exc:
-                raise ValueError(f"allowed value {item!r} {exc}") from None
+                raise ValueError(f"allowed value {quote(item)} {exc}") from None
         return AllowedValues(tuple(values), description)
     if key == "allowed_pattern":
         if not isinstance(arg, str):
@@ -399,14 +403,14 @@ def build_constraint(key: str, arg: Any, kind: ParameterType, description: str) 
             re.compile(arg)
         except re.error as exc:
             raise ValueError(
-                f"allowed_pattern {arg!r} is not a valid regular expression: {exc}"
+                f"allowed_pattern {quote(arg)} is not a valid regular expression: {exc}"
             ) from None
         return AllowedPattern(arg, description)
     # custom_constraint
     if not isinstance(arg, str):
         raise ValueError("custom_constraint takes a constraint name")
     if arg not in OFFLINE_CONSTRAINTS and arg not in CLOUD_CONSTRAINTS:
-        raise ValueError(f"unknown custom constraint {arg!r}")
+        raise ValueError(f"unknown custom constraint {quote(arg)}")
     return CustomConstraint(arg, description)
 
 

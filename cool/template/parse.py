@@ -27,7 +27,8 @@ from cool.errors import TemplateInvalidError, TemplateTooLargeError
 from cool.template import numbers
 from cool.template.lines import clamp, line_column
 from cool.template.parse_json import JsonBuilder
-from cool.template.problems import Code, Path, Problem, dotted, pointer
+from cool.template.problems import Code, Path, Problem, Problems, dotted, pointer
+from cool.template.quoting import quote
 
 try:
     _Parser: Any = yaml.CSafeLoader
@@ -162,7 +163,7 @@ class _Builder:
         self._marks: dict[Path, dict[str | int, tuple[int, int]]] = {}
         self._anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, weight
         self._aliased = 0  # characters added by expanding aliases
-        self._problems: list[Problem] = []
+        self._problems = Problems()  # bounded while collecting
         self._stack: list[_Frame] = []
         self._nodes = 0
         self._root: Any = None
@@ -173,25 +174,28 @@ class _Builder:
         try:
             self._run(parser.get_event)
         except yaml.MarkedYAMLError as exc:
-            self._problems.append(self._syntax_problem(exc))
+            self._problems.append(self._syntax_problem(exc), always=True)
         except yaml.reader.ReaderError as exc:  # a character YAML does not allow
             self._problems.append(
                 Problem(
                     Code.SYNTAX,
-                    f"invalid YAML: character {exc.character!r} is not allowed in YAML text "
+                    f"invalid YAML: character {quote(exc.character)} is not allowed in YAML text "
                     "(control characters are not)",
                     "",
                     *line_column(self._text, exc.position),
-                )
+                ),
+                always=True,
             )
         except yaml.YAMLError as exc:
-            self._problems.append(Problem(Code.SYNTAX, f"invalid YAML: {exc}", "", 1, 1))
+            self._problems.append(
+                Problem(Code.SYNTAX, f"invalid YAML: {exc}", "", 1, 1), always=True
+            )
         except _FatalError as fatal:
-            self._problems.append(fatal.problem)
+            self._problems.append(fatal.problem, always=True)
         finally:
             parser.dispose()
         if self._problems:
-            raise TemplateInvalidError(self._problems)
+            raise TemplateInvalidError(self._problems.all())
         if not isinstance(self._root, dict):
             kind = "empty" if self._root is None else _kind(self._root)
             raise TemplateInvalidError(
@@ -265,7 +269,7 @@ class _Builder:
         self._problems.append(
             Problem(
                 Code.YAML_TAG,
-                f"YAML tags are not allowed in templates (found {tag!r} at {dotted(path)})",
+                f"YAML tags are not allowed in templates (found {quote(tag)} at {dotted(path)})",
                 pointer(path),
                 *_mark(event),
             )
@@ -328,7 +332,7 @@ class _Builder:
             self._problems.append(
                 Problem(
                     Code.DUPLICATE_KEY,
-                    f"duplicate key {key!r} in {dotted(top.path)}"
+                    f"duplicate key {quote(key)} in {dotted(top.path)}"
                     + (f" (first at line {first})" if first else ""),
                     pointer((*top.path, key)),
                     *mark,
@@ -395,7 +399,7 @@ class _Builder:
             raise _FatalError(
                 Problem(
                     Code.SYNTAX,
-                    f"unknown alias {event.anchor!r}",
+                    f"unknown alias {quote(event.anchor)}",
                     pointer(self._value_path()),
                     *_mark(event),
                 )
@@ -483,7 +487,8 @@ class _Builder:
                 self._problems.append(
                     Problem(
                         Code.INVALID_VALUE,
-                        f"{event.value!r} is not a finite number; quote it to use it as a string",
+                        f"{quote(event.value)} is not a finite number; quote it to use it as a "
+                        "string",
                         pointer(self._value_path()),
                         *_mark(event),
                     )

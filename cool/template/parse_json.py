@@ -19,7 +19,8 @@ from typing import Any
 from cool.errors import TemplateInvalidError
 from cool.template import numbers
 from cool.template.lines import LineIndex
-from cool.template.problems import Code, Path, Problem, dotted, pointer
+from cool.template.problems import Code, Path, Problem, Problems, dotted, pointer
+from cool.template.quoting import quote
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -55,7 +56,7 @@ class JsonBuilder:
         self.max_nodes = max_nodes
         self.where = LineIndex(text)
         self.marks: dict[Path, dict[str | int, tuple[int, int]]] = {}
-        self.problems: list[Problem] = []
+        self.problems = Problems()  # bounded while collecting
         self.stack: list[_Frame] = []
         self.nodes = 0
 
@@ -63,10 +64,10 @@ class JsonBuilder:
         try:
             root = self._run()
         except _StopError as stop:
-            self.problems.append(stop.problem)
+            self.problems.append(stop.problem, always=True)
             root = None
         if self.problems:
-            raise TemplateInvalidError(self.problems)
+            raise TemplateInvalidError(self.problems.all())
         return root, self.marks
 
     # -- helpers ----------------------------------------------------------------
@@ -155,7 +156,7 @@ class JsonBuilder:
             self.problems.append(
                 Problem(
                     Code.DUPLICATE_KEY,
-                    f"duplicate key {key!r} in {dotted(frame.path)} "
+                    f"duplicate key {quote(key)} in {dotted(frame.path)} "
                     f"(first at line {frame.first_lines[key]})",
                     pointer((*frame.path, key)),
                     *mark,

@@ -8,8 +8,17 @@ nearest node that exists there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from enum import StrEnum
+
+from cool.template.quoting import clip
+
+# A validation reports at most this many problems, then one counting the rest
+# (as compilers stop after N errors): a template can make a problem per node.
+MAX_PROBLEMS = 100
+# No message is longer, whatever quoted it (messages quote values shortened).
+MAX_MESSAGE = 2000
 
 
 class Code(StrEnum):
@@ -54,6 +63,8 @@ class Code(StrEnum):
     INVALID_PATH = "cool.template.invalid_path"
     DEPENDENCY_CYCLE = "cool.template.dependency_cycle"
     RESOLUTION_TOO_LARGE = "cool.template.resolution_too_large"
+    # More problems than a report shows: the last problem counts them.
+    TOO_MANY_PROBLEMS = "cool.template.too_many_problems"
     # Numbers in the JSON body around a template, located like a template's.
     REQUEST_MALFORMED = "cool.request.malformed"
     REQUEST_VALUE = "cool.request.invalid_value"
@@ -81,6 +92,61 @@ class Problem:
         return {"code": str(self.code), "detail": self.message, "source": source}
 
 
+class Problems:
+    """The problems of one validation, bounded while they are collected.
+
+    The first ``limit`` are kept (each message clipped to :data:`MAX_MESSAGE`);
+    the rest are only counted, and where the first of them is remembered, so
+    memory stays the same however many a template makes.
+    """
+
+    __slots__ = ("_first_hidden", "_hidden", "_kept", "limit")
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self._kept: list[Problem] = []
+        self._hidden = 0
+        self._first_hidden: Problem | None = None
+
+    def append(self, problem: Problem, *, always: bool = False) -> None:
+        """Keep ``problem``, or count it once the report is full (``always``: keep it
+        anyway, for the one error that stopped the parser)."""
+        if len(self._kept) < self.limit or always:
+            if len(problem.message) > MAX_MESSAGE:
+                problem = replace(problem, message=clip(problem.message, MAX_MESSAGE))
+            self._kept.append(problem)
+            return
+        if self._first_hidden is None:
+            self._first_hidden = replace(problem, message="")
+        self._hidden += 1
+
+    def extend(self, problems: Iterator[Problem] | tuple[Problem, ...] | list[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __len__(self) -> int:
+        return len(self._kept) + self._hidden
+
+    def __bool__(self) -> bool:
+        return bool(self._kept)
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self._kept)
+
+    def all(self) -> tuple[Problem, ...]:
+        """What a report shows: the kept problems, then one saying how many more,
+        located where the first of those is."""
+        if self._first_hidden is None:
+            return tuple(self._kept)
+        more = self._hidden
+        summary = replace(
+            self._first_hidden,
+            code=Code.TOO_MANY_PROBLEMS,
+            message=f"{more:,} more problem{'s' if more > 1 else ''} not shown",
+        )
+        return (*self._kept, summary)
+
+
 Path = tuple[str | int, ...]
 
 
@@ -93,5 +159,9 @@ def dotted(path: Path) -> str:
     """A path as people read it in messages: ``resources.web.properties.flavor``."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "the template"
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = clip(str(part), 40)
+            out += f".{name}" if out else name
+    return clip(out, 200) or "the template"

@@ -15,6 +15,7 @@ from typing import Any
 from cool.resources.schema import Property, PropertyType, ResourceType
 from cool.template.numbers import parse_number
 from cool.template.problems import Code, Path, dotted
+from cool.template.quoting import quote
 from cool.template.resolve import suggest
 from cool.template.values import ANY, Deferred, Unknown, compatible
 
@@ -94,7 +95,7 @@ def _check_fields(
             if rtype is not None and key in rtype.unsupported:
                 report(
                     Code.UNSUPPORTED_PROPERTY,
-                    f"property {key!r} of {rtype.name} is not supported by cool: "
+                    f"property {quote(key)} of {rtype.name} is not supported by cool: "
                     f"{rtype.unsupported[key]}",
                     here,
                 )
@@ -103,7 +104,8 @@ def _check_fields(
                 known = ", ".join(sorted(schema)) or "none"
                 report(
                     Code.UNKNOWN_PROPERTY,
-                    f"unknown property {key!r} in {owner}{suggest(key, schema)} (known: {known})",
+                    f"unknown property {quote(key)} in {owner}{suggest(key, schema)} "
+                    f"(known: {known})",
                     here,
                 )
             continue
@@ -203,7 +205,7 @@ def _coerce(kind: PropertyType, value: Any) -> Any:
             raise ValueError(f"must be a {kind}, not {_kind(value)}")
         if kind is PropertyType.INTEGER:
             if value != int(value):
-                raise ValueError(f"must be an Integer, not {value!r}")
+                raise ValueError(f"must be an Integer, not {quote(value)}")
             return int(value)
         return value
     if kind is PropertyType.BOOLEAN:

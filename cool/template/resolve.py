@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from cool.errors import ResolutionTooLargeError
@@ -18,6 +18,7 @@ from cool.template import functions as fn
 from cool.template.budget import Budget
 from cool.template.parse import Document
 from cool.template.problems import Code, Path, Problem
+from cool.template.quoting import quote
 from cool.template.values import (
     ANY,
     Deferred,
@@ -38,9 +39,35 @@ _ATTRIBUTE_KINDS = {
 }
 
 
-def suggest(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+# difflib compares two names in quadratic time, and each of the choices: a
+# suggestion looks at names of at most this length, among at most this many.
+MAX_SUGGESTED = 100
+MAX_CANDIDATES = 200
+
+
+def suggest(name: str, choices: Iterable[Any]) -> str:
+    """``; did you mean 'x'?`` for the closest choice, or nothing.
+
+    Bounded whatever the choices: difflib's ratio reaches its 0.6 cutoff only
+    between names of close lengths (2 * shorter / both >= 0.6), so only those
+    are candidates, the ones with the same first character first.
+    """
+    if not name or len(name) > MAX_SUGGESTED:
+        return ""
+    low, high = (3 * len(name) + 6) // 7, min(7 * len(name) // 3, MAX_SUGGESTED)
+    first: list[str] = []
+    others: list[str] = []
+    for choice in choices:
+        if isinstance(choice, str) and low <= len(choice) <= high:
+            if choice[0] == name[0]:
+                first.append(choice)
+                if len(first) == MAX_CANDIDATES:
+                    break
+            elif len(others) < MAX_CANDIDATES:
+                others.append(choice)
+    candidates = (first + others)[:MAX_CANDIDATES]
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f"; did you mean {quote(close[0])}?" if close else ""
 
 
 class Resolver:
@@ -101,7 +128,7 @@ class Resolver:
         if name in fn.UNSUPPORTED:
             self._problem(
                 Code.UNSUPPORTED_FUNCTION,
-                f"intrinsic function {name!r} is not supported by cool (supported: "
+                f"intrinsic function {quote(name)} is not supported by cool (supported: "
                 f"{', '.join(sorted(fn.SUPPORTED))})",
                 here,
             )
@@ -146,7 +173,7 @@ class Resolver:
         if key not in self._parameters:
             self._problem(
                 Code.UNKNOWN_PARAMETER,
-                f"get_param refers to undeclared parameter {key!r}"
+                f"get_param refers to undeclared parameter {quote(key)}"
                 + suggest(key, [*self._parameters, *fn.PSEUDO_PARAMETERS]),
                 here,
             )
@@ -165,7 +192,9 @@ class Resolver:
             value = fn.follow(value, steps)
         except fn.PathError as exc:
             self._problem(
-                Code.INVALID_PATH, f"get_param path into {key!r}: {exc}", (*here, 1 + exc.index)
+                Code.INVALID_PATH,
+                f"get_param path into {quote(key)}: {exc}",
+                (*here, 1 + exc.index),
             )
             return Unknown()
         # Charged before it is copied; measured once per path, however often it is used.
@@ -193,13 +222,13 @@ class Resolver:
 
     def _check_resource(self, name: str, function: str, here: Path) -> bool:
         if name == self.current:
-            self._problem(Code.DEPENDENCY_CYCLE, f"resource {name!r} refers to itself", here)
+            self._problem(Code.DEPENDENCY_CYCLE, f"resource {quote(name)} refers to itself", here)
             return False
         if name in self._resources:
             return True
         self._problem(
             Code.UNKNOWN_RESOURCE,
-            f"{function} refers to unknown resource {name!r}" + suggest(name, self._resources),
+            f"{function} refers to unknown resource {quote(name)}" + suggest(name, self._resources),
             here,
         )
         return False
@@ -244,7 +273,7 @@ class Resolver:
             if declared is None:
                 self._problem(
                     Code.UNKNOWN_ATTRIBUTE,
-                    f"resource {name!r} ({rtype.name}) has no attribute {attribute!r}"
+                    f"resource {quote(name)} ({rtype.name}) has no attribute {quote(attribute)}"
                     + suggest(attribute, rtype.attributes)
                     + f" (attributes: {', '.join(sorted(rtype.attributes)) or 'none'})",
                     (*here, 1),
@@ -260,7 +289,8 @@ class Resolver:
             ):
                 self._problem(
                     Code.INVALID_PATH,
-                    f"attribute {attribute!r} of {rtype.name} is a {declared.type}; it has no path",
+                    f"attribute {quote(attribute)} of {rtype.name} is a {declared.type}; "
+                    "it has no path",
                     (*here, 2),
                 )
                 return Unknown()

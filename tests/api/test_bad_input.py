@@ -425,3 +425,35 @@ def test_a_template_that_resolves_to_gigabytes_is_a_located_400(
     assert elapsed < 2.0
     assert peak < 16 * 1024 * 1024
     assert _nothing_stored(kazoo_client)
+
+
+@pytest.mark.parametrize("path", ["/v1/validate", "/v1/builds"])
+def test_a_template_that_makes_thousands_of_long_problems_gets_a_short_400(
+    alice: Caller, kazoo_client: KazooClient, path: str
+) -> None:
+    """Found under fire: 1,000 bad paths into a 20,000-key parameter made 2,001
+    problems holding 160 MB of messages, all in one response."""
+    default = ", ".join(f"k{i:05}: {i}" for i in range(20_000))
+    outputs = "".join(f"  o{i}: {{value: {{get_param: [p, nope]}}}}\n" for i in range(1000))
+    template = (
+        "heat_template_version: 2018-08-31\n"
+        f"parameters:\n  p:\n    type: json\n    default: {{{default}}}\noutputs:\n{outputs}"
+    )
+    tracemalloc.start()
+    try:
+        result = alice.post(path, body=template, headers={"Content-Type": "application/yaml"})
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert result.status_code == 400, result.text[:1000]
+    codes = error_codes(result)
+    assert len(codes) == 101
+    assert set(codes[:100]) == {"cool.template.invalid_path"}
+    assert codes[100] == "cool.template.too_many_problems"
+    last = result.json["errors"][-1]
+    assert last["detail"] == "900 more problems not shown"
+    assert last["source"]["pointer"] == "/outputs/o100/value/get_param/1"
+    assert all(e["source"].get("line") for e in result.json["errors"])
+    assert len(result.content) < 256 * 1024
+    assert peak < 32 * 1024 * 1024, f"{peak / 1e6:.1f} MB"
+    assert _nothing_stored(kazoo_client)
