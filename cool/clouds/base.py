@@ -19,7 +19,9 @@ with the side effect, and say so with ``fences_creates = True`` (the sim does,
 :mod:`cool.clouds.sim_fencing`). For a provider that cannot (OpenStack's APIs
 take no such token), the runner looks each step's tags up again before it
 records a terminal status and deletes what it does not own (DESIGN.md
-section 5): that costs one ``find`` per resource, which fenced providers skip.
+section 5): that costs one ``find`` per resource, which fenced providers skip. It
+skips too the types whose ``find`` matches endpoints rather than the step's marks
+(:func:`finds_by_mark`): a late create of such a link is not swept.
 """
 
 from __future__ import annotations
@@ -116,6 +118,31 @@ class Observed:
     failed: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     reference: str | None = None
+
+
+# Link types whose OpenStack find matches the link's endpoints (a router and a subnet,
+# a floating IP and a port, a server and a volume), not marks of the step: the same
+# link made by another build is found too. (Their clouds keep no tags on a link.)
+ENDPOINT_FOUND_TYPES = frozenset(
+    {
+        "OS::Neutron::RouterInterface",
+        "OS::Neutron::FloatingIPAssociation",
+        "OS::Cinder::VolumeAttachment",
+    }
+)
+
+
+def finds_by_mark(provider: object, resource_type: str) -> bool:
+    """Whether ``find`` returns only what carries the step's own marks (its build's and
+    resource's tags or names) for this type. A provider says so with a
+    ``finds_by_mark(resource_type)`` method; without one, every type but
+    :data:`ENDPOINT_FOUND_TYPES` is. The re-check before a terminal status deletes what
+    ``find`` returns that the ledger does not own: for a type found by its endpoints,
+    that could be another build's identical link, so the re-check skips such types."""
+    method = getattr(provider, "finds_by_mark", None)
+    if callable(method):
+        return bool(method(resource_type))
+    return resource_type not in ENDPOINT_FOUND_TYPES
 
 
 def fences_creates(provider: object) -> bool:

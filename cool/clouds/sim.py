@@ -151,6 +151,11 @@ class SimProvider(SimAudit):
 
         return self._call("create", ctx, physical_id, body)
 
+    def finds_by_mark(self, resource_type: str) -> bool:
+        """The sim finds every type, links included, by the step's build and resource
+        name (its marks), never by endpoints: another build's link is never found."""
+        return True
+
     def find(self, ctx: StepContext) -> list[Found]:
         def body(conn: sqlite3.Connection, now: float, _fault: Fault | None) -> list[Found]:
             rows = conn.execute(

@@ -305,6 +305,17 @@ class Fence:
         return written
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownClaim:
+    """A claim whose outcome stayed unknown: what tells it apart from any other
+    (:func:`settle_claim` looks at it again)."""
+
+    build_id: str
+    session_id: int | None
+    lease: Lease
+    attempt: str
+
+
 def claim(
     client: KazooClient,
     layout: Layout,
@@ -314,6 +325,7 @@ def claim(
     clock: Callable[[], float] = time.time,
     count_write: Callable[[], None] = lambda: None,
     recover_s: float = 10.0,
+    on_unknown: Callable[[UnknownClaim], None] = lambda unknown: None,
 ) -> Fence | None:
     """Claim a pending, unclaimed build in one transaction; None if someone else did.
 
@@ -322,6 +334,8 @@ def claim(
     So it is looked for again, as kazoo's lock recipe finds its node after a
     connection loss: the lease carries a nonce of this attempt (see
     :func:`_find_own_claim`, which waits at most ``recover_s`` for an answer).
+    Still unknown then (the session may outlive that: the server negotiates its
+    timeout), ``on_unknown`` is told, for the caller to :func:`settle_claim` later.
     """
     lease_path = layout.lease(build_id)
     try:
@@ -355,7 +369,7 @@ def claim(
     try:
         results = transaction.commit()
     except _UNKNOWN_OUTCOME:
-        if _find_own_claim(
+        found = _find_own_claim(
             client,
             layout,
             build_id,
@@ -363,10 +377,13 @@ def claim(
             lease=lease,
             attempt=attempt,
             recover_s=recover_s,
-        ):
+        )
+        if found:
             count_write()
             LOG.info("build %s: the claim's reply was lost, but the claim is ours", build_id)
             return Fence(client, layout, build_id, lease, count_write=count_write)
+        if found is None:
+            on_unknown(UnknownClaim(build_id, session_id, lease, attempt))
         return None
     count_write()
     if any(isinstance(r, Exception) for r in results):
@@ -397,19 +414,21 @@ def _find_own_claim(
     lease: Lease,
     attempt: str,
     recover_s: float,
-) -> bool:
+) -> bool | None:
     """Did the claim whose reply was lost commit? Ours if the claim node belongs to
     our session and the lease carries this attempt's nonce at the version the claim
     would have given it. Reads are retried (the connection comes back, same session)
-    for at most ``recover_s``; still unanswered by then, the session is presumed
-    expired, and with it the claim node if there was one: False."""
+    for at most ``recover_s``; still unanswered by then: None (unknown; the claim node,
+    if there is one, lives as long as the session)."""
     deadline = time.monotonic() + recover_s
     delay = 0.05
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or session_id is None or client.state == KazooState.LOST:
-            LOG.warning("build %s: a claim's outcome is still unknown; left to it", build_id)
-            return False
+        if session_id is None or client.state == KazooState.LOST:
+            return False  # no session of ours: no claim node of ours either
+        if remaining <= 0:
+            LOG.warning("build %s: a claim's outcome is still unknown; looked at later", build_id)
+            return None
         try:
             claim_read = client.exists_async(layout.claim(build_id))
             lease_read = client.get_async(layout.lease(build_id))
@@ -429,3 +448,54 @@ def _find_own_claim(
             and stat.version == lease.epoch
             and codec.loads(data).get("attempt") == attempt
         )
+
+
+def settle_claim(
+    client: KazooClient,
+    layout: Layout,
+    unknown: UnknownClaim,
+    *,
+    count_write: Callable[[], None] = lambda: None,
+    timeout_s: float = 5.0,
+) -> tuple[bool, Fence | None]:
+    """Look again at a claim whose outcome stayed unknown: (settled, the Fence to run
+    the build with, if the claim is ours). A claim node of our session is ours: adopted
+    when the lease names our attempt at the version our claim set, else released (a
+    delete checked against the lease's version), since nobody else may claim the build
+    while it stands. Not settled (False) while the connection is down: ask again."""
+    path, lease_path = layout.claim(unknown.build_id), layout.lease(unknown.build_id)
+    if unknown.session_id is None or client.state == KazooState.LOST:
+        return True, None  # no session of ours: no claim node of ours either
+    if client.state != KazooState.CONNECTED or client.client_id is None:
+        return False, None  # (the session's id is unsure while away)
+    if client.client_id[0] != unknown.session_id:
+        return True, None  # that session ended, and any claim node of it with it
+    session_id = unknown.session_id
+    try:
+        claim_read = client.exists_async(path)
+        lease_read = client.get_async(lease_path)
+        claim_stat = claim_read.get(timeout=timeout_s)
+        data, stat = lease_read.get(timeout=timeout_s)
+    except (NoNodeError, SessionExpiredError):
+        return True, None
+    except _UNKNOWN_OUTCOME:
+        return False, None
+    if claim_stat is None or claim_stat.ephemeralOwner != session_id:
+        return True, None  # it never committed, or the claim is someone else's
+    if stat.version == unknown.lease.epoch and codec.loads(data).get("attempt") == unknown.attempt:
+        count_write()
+        LOG.info("build %s: a claim whose outcome was unknown is ours: resumed", unknown.build_id)
+        return True, Fence(client, layout, unknown.build_id, unknown.lease, count_write=count_write)
+    transaction = client.transaction()
+    transaction.check(lease_path, stat.version)
+    transaction.delete(path, version=claim_stat.version)
+    try:
+        results = transaction.commit_async().get(timeout=timeout_s)
+    except _UNKNOWN_OUTCOME:
+        return False, None
+    except SessionExpiredError:
+        return True, None
+    if any(isinstance(r, Exception) for r in results):
+        return False, None  # the lease moved meanwhile: look again
+    LOG.info("build %s: a claim node of ours, not at our lease: released", unknown.build_id)
+    return True, None

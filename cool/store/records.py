@@ -10,6 +10,25 @@ from typing import Any
 
 from cool.model import BuildStatus, Plan, ResourceStatus
 
+# The most characters of an error or reason kept in a record, a note or an event. An
+# error's text has no bound of its own (a path error lists a mapping's keys; a cloud
+# may answer at length) and codec escapes non-ASCII (6 bytes a character): uncut, one
+# could make a write too large for ZooKeeper, and the build could record nothing.
+MAX_TEXT = 1500
+
+
+def cut(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, or its first ``limit`` characters, an ellipsis and its length."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (cut: {len(text):,} characters in all)"
+
+
+def _cut_field(record: Any, name: str) -> None:
+    value = getattr(record, name)
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        object.__setattr__(record, name, cut(value))  # frozen: set once, as it is built
+
 
 @dataclass(frozen=True, slots=True)
 class BuildMeta:
@@ -49,6 +68,9 @@ class Note:
     worker: str
     at: float
 
+    def __post_init__(self) -> None:
+        _cut_field(self, "error")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -62,6 +84,12 @@ class BuildState:
     total: int = 0
     outputs: dict[str, Any] | None = None
     updated_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        _cut_field(self, "reason")
+        error = self.note.get("error") if self.note is not None else None
+        if isinstance(error, str) and len(error) > MAX_TEXT:
+            object.__setattr__(self, "note", {**(self.note or {}), "error": cut(error)})
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -99,6 +127,9 @@ class ResourceRecord:
     worker: str = ""
     updated_at: float = 0.0
 
+    def __post_init__(self) -> None:
+        _cut_field(self, "error")
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["status"] = str(self.status)
@@ -134,6 +165,9 @@ class Event:
     reason: str = ""
     worker: str = ""
     request_id: str = ""
+
+    def __post_init__(self) -> None:
+        _cut_field(self, "reason")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

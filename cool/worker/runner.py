@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from cool.clouds.base import fences_creates
+from cool.clouds.base import fences_creates, finds_by_mark
 from cool.clouds.registry import Providers
 from cool.errors import CommitUnknownError, RecordTooLargeError
 from cool.model import BuildStatus, ResourceStatus
@@ -117,7 +117,10 @@ class BuildRunner:
         try:
             while True:
                 try:
-                    return self._run_once()
+                    try:
+                        return self._run_once()
+                    except RecordTooLargeError as exc:  # never sent: fail with a small note
+                        return self._too_large(exc)
                 except CommitUnknownError as exc:
                     LOG.warning("build %s: %s; re-reading and carrying on", self.build_id, exc)
                     self.fence.guard(self.settings.guard_wait_s)
@@ -149,6 +152,18 @@ class BuildRunner:
         return self._note(
             f"the build did not finish within its timeout of {self.meta.timeout_mins} minutes"
         )
+
+    def _too_large(self, exc: RecordTooLargeError) -> BuildStatus:
+        """A write of the walk was too large to send (steps turn theirs into failures):
+        the build fails where it stands, with a note that fits, and no rollback. Were it
+        left to escape, the build would go from worker to worker, failing each the same."""
+        LOG.warning("build %s: failed: %s", self.build_id, exc)
+        self.ledger.load()
+        self._read_control()
+        status = self.ledger.state.status
+        failed, action = _TOO_LARGE.get(status, (BuildStatus.CREATE_FAILED, "CREATE"))
+        note = self._note(str(exc), action)
+        return self.ledger.finish(failed, str(note["error"]), note=note)
 
     def _resumed(self) -> bool:
         """Whether an earlier claim left the build midway (a worker died, or handed it
@@ -383,13 +398,17 @@ class BuildRunner:
         """Before a terminal status: look each step's tags up again, and delete what the
         ledger does not own (a late create of a worker whose claim moved on: a duplicate
         after a create, anything at all after a teardown). One ``find`` per resource of
-        a provider that does not fence creates itself (:mod:`cool.clouds.base`)."""
+        a provider that does not fence creates itself (:mod:`cool.clouds.base`), for the
+        types it finds by the step's marks (a find by endpoints could match another
+        build's identical link)."""
         names = [
             name
             for name, spec in self.specs.items()
             if (record := self.ledger.record(name)) is not None
             and (torn_down or record.status is ResourceStatus.CREATE_COMPLETE)
-            and not fences_creates(self.providers.for_type(spec.type))
+            and not fences_creates(provider := self.providers.for_type(spec.type))
+            # A find by endpoints could return another build's identical link: not swept.
+            and finds_by_mark(provider, spec.type)
         ]
         if not names:
             return Outcome()
@@ -418,6 +437,13 @@ _RESUMABLE = frozenset(
         BuildStatus.DELETE_IN_PROGRESS,
     }
 )
+
+# What a build fails as, from where it stood, when a write was too large to send.
+_TOO_LARGE = {
+    BuildStatus.ROLLBACK_IN_PROGRESS: (BuildStatus.ROLLBACK_FAILED, "DELETE"),
+    BuildStatus.DELETE_IN_PROGRESS: (BuildStatus.DELETE_FAILED, "DELETE"),
+    BuildStatus.DELETE_COMPLETE: (BuildStatus.DELETE_FAILED, "DELETE"),
+}
 
 
 def _handed_over_if_stopped(outcome: Outcome) -> Outcome | None:

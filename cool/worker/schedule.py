@@ -43,15 +43,17 @@ def run_graph(
 
     Independent steps run in parallel, at most ``parallelism`` at a time.
     After a failure, or once any of ``halts`` is set, no new step starts and the
-    ones in flight finish. A lost claim is raised once every step in flight
-    has returned.
+    ones in flight finish. Any other exception (a lost claim, a write whose
+    outcome is unknown) is raised once every step in flight has returned: the
+    caller may then read the build back and run steps again, and must never run
+    a second step beside one still in flight (two creates of one resource).
     """
     remaining = set(names)
     every = frozenset(names)  # blockers outside the graph count as done
     done: set[str] = set()
     in_flight: dict[Future[None], str] = {}
     failure: dict[str, object] | None = None
-    lost: ClaimLostError | None = None
+    lost: BaseException | None = None  # the first unexpected exception of a step
     stopped = False
     while True:
         halted = any(event.is_set() for event in halts)
@@ -71,12 +73,16 @@ def run_graph(
             name = in_flight.pop(future)
             try:
                 future.result()
-            except ClaimLostError as exc:
-                lost = lost or exc
             except StepFailedError as exc:
                 failure = failure or exc.note
             except StepStoppedError:
                 stopped = True
+            except BaseException as exc:  # (raised below, once all returned)
+                # A lost claim comes first: nothing more may be written then.
+                if lost is None or (
+                    isinstance(exc, ClaimLostError) and not isinstance(lost, ClaimLostError)
+                ):
+                    lost = exc
             else:
                 remaining.discard(name)
                 done.add(name)

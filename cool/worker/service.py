@@ -24,7 +24,7 @@ from typing import Any
 from cool.clouds.registry import Providers
 from cool.errors import ClaimLostError, CoolError
 from cool.store.builds import BuildStore
-from cool.store.fence import Fence, claim
+from cool.store.fence import Fence, UnknownClaim, claim, settle_claim
 from cool.store.session import Connection, Session
 from cool.store.workers import WorkerInfo, WorkerRegistry
 from cool.worker.runner import BuildRunner, RunnerSettings
@@ -40,6 +40,9 @@ class WorkerSettings:
     stop_timeout_s: float = 30.0  # graceful stop: how long runners get to checkpoint
     leave_timeout_s: float = 5.0  # each later step of leaving (steps, unregister, close)
     max_claims: int = 5  # claims ended by a dead worker before a build is poison
+    # How long a claim whose reply was lost is looked for at once (None: the runner's
+    # guard_wait_s); still unknown then, each dispatch looks again (``_settle``).
+    claim_recover_s: float | None = None
     runner: RunnerSettings = field(default_factory=RunnerSettings)
 
 
@@ -56,6 +59,9 @@ def rank(worker_id: str, build_id: str, workers: list[str]) -> int:
 
     ordered = sorted(set(workers) | {worker_id}, key=score, reverse=True)
     return ordered.index(worker_id)
+
+
+_UNKNOWN_RETRY_S = 0.5  # between two looks at a claim whose outcome is unknown
 
 
 class Worker:
@@ -88,6 +94,9 @@ class Worker:
         self._workers: list[str] = []
         self._first_seen: dict[str, float] = {}
         self._active: dict[str, tuple[Fence, threading.Thread]] = {}
+        # Claims whose outcome stayed unknown: each may be a claim node of our session
+        # that nobody runs (and nobody else may claim) while the session lives.
+        self._unknown: dict[str, UnknownClaim] = {}
         self._needs_registering = True
         self._started_at = clock()
         self._executor = ThreadPoolExecutor(
@@ -214,6 +223,7 @@ class Worker:
             return None  # the connection listener wakes us
         if self._needs_registering:
             self._register()
+        retry = self._settle_unknown()
         with self._lock:
             candidates = sorted(self._pending - self._claimed - set(self._active))
             free = self.settings.capacity - len(self._active)
@@ -222,7 +232,7 @@ class Worker:
                 if build_id not in self._pending:
                     del self._first_seen[build_id]
         if free <= 0 or not candidates or self.draining.is_set():
-            return None
+            return retry
         now = time.monotonic()
         due: list[str] = []
         next_due: float | None = None
@@ -237,9 +247,38 @@ class Worker:
                 next_due = when if next_due is None else min(next_due, when)
         for build_id in due[:free]:
             self._claim(build_id)
-        return None if next_due is None else max(next_due - now, 0.01)
+        if self._unknown:
+            retry = _UNKNOWN_RETRY_S
+        due_in = None if next_due is None else max(next_due - now, 0.01)
+        return min((t for t in (retry, due_in) if t is not None), default=None)
+
+    def _settle_unknown(self) -> float | None:
+        """Look again at the claims whose outcome stayed unknown (a few reads each, for
+        those only: the cost does not grow with the backlog); adopt those that are ours.
+        The seconds until the next look, while some are still unknown."""
+        with self._lock:
+            unknown = [u for b, u in self._unknown.items() if b not in self._active]
+        for entry in unknown:
+            settled, fence = settle_claim(
+                self.session.client,
+                self.session.layout,
+                entry,
+                count_write=self.count_write,
+                timeout_s=self.settings.leave_timeout_s,
+            )
+            if settled:
+                with self._lock:
+                    self._unknown.pop(entry.build_id, None)
+            if fence is not None:
+                self._start(fence)
+        return _UNKNOWN_RETRY_S if self._unknown else None
+
+    def _remember_unknown(self, unknown: UnknownClaim) -> None:
+        with self._lock:
+            self._unknown[unknown.build_id] = unknown
 
     def _claim(self, build_id: str) -> None:
+        recover_s = self.settings.claim_recover_s
         fence = claim(
             self.session.client,
             self.session.layout,
@@ -247,10 +286,14 @@ class Worker:
             self.worker_id,
             clock=self.clock,
             count_write=self.count_write,
-            recover_s=self.settings.runner.guard_wait_s,
+            recover_s=self.settings.runner.guard_wait_s if recover_s is None else recover_s,
+            on_unknown=self._remember_unknown,
         )
-        if fence is None:
-            return
+        if fence is not None:
+            self._start(fence)
+
+    def _start(self, fence: Fence) -> None:
+        build_id = fence.build_id
         LOG.info(
             "worker %s: claimed build %s (epoch %d, claim %d)",
             self.worker_id,
@@ -283,11 +326,14 @@ class Worker:
             LOG.exception(
                 "worker %s: build %s failed unexpectedly; releasing it", self.worker_id, build_id
             )
-            try:
-                if not fence.lost.is_set():
-                    fence.write(release=True)
-            except CoolError as exc:
-                LOG.warning("build %s: could not release: %s", build_id, exc)
+            # Not a graceful handover (no ``releases + 1``): this claim counts towards
+            # ``max_claims``, so a build that crashes every runner ends as poison.
+            if not fence.lost.is_set():
+                try:
+                    fence.release_claim(self.settings.leave_timeout_s)
+                except Exception as exc:  # (it goes with the session then)
+                    LOG.warning("build %s: could not release: %s", build_id, exc)
+                fence.lose("released after an unexpected error")
         finally:
             self.store.forget(build_id)
             with self._lock:

@@ -30,6 +30,7 @@ from cool.clouds.base import (
     ResourceGoneError,
     StaleClaimError,
     StepContext,
+    finds_by_mark,
 )
 from cool.clouds.registry import Providers
 from cool.errors import ClaimLostError, RecordTooLargeError, ResolutionTooLargeError
@@ -154,6 +155,12 @@ class Steps:
     # -- create -------------------------------------------------------------------
 
     def create(self, name: str) -> None:
+        try:
+            self._create_step(name)
+        except RecordTooLargeError as exc:  # never sent: the step fails, the build goes on
+            raise StepFailedError(self.note(self.specs[name], "CREATE", str(exc))) from exc
+
+    def _create_step(self, name: str) -> None:
         spec = self.specs[name]
         provider = self.providers.for_type(spec.type)
         record = self.ledger.record(name)
@@ -313,6 +320,12 @@ class Steps:
     # -- delete -------------------------------------------------------------------
 
     def delete(self, name: str, *, honour_retain: bool) -> None:
+        try:
+            self._delete_step(name, honour_retain=honour_retain)
+        except RecordTooLargeError as exc:
+            raise StepFailedError(self.note(self.specs[name], "DELETE", str(exc))) from exc
+
+    def _delete_step(self, name: str, *, honour_retain: bool) -> None:
         spec = self.specs[name]
         record = self.ledger.record(name)
         assert record is not None
@@ -327,8 +340,12 @@ class Steps:
             if record.status is not ResourceStatus.DELETE_IN_PROGRESS:
                 self._update(name, "deleting", status=ResourceStatus.DELETE_IN_PROGRESS)
             # Everything tagged for this step goes, not just the recorded id: a
-            # create whose outcome was never recorded leaves nothing behind.
-            ids = {f.physical_id for f in self._guarded(lambda: provider.find(ctx))}
+            # create whose outcome was never recorded leaves nothing behind. (A type
+            # found by its endpoints, not by marks, is looked up only when no id was
+            # recorded: what it finds could be another build's identical link.)
+            ids: set[str] = set()
+            if record.physical_id is None or finds_by_mark(provider, spec.type):
+                ids = {f.physical_id for f in self._guarded(lambda: provider.find(ctx))}
             if record.physical_id:
                 ids.add(record.physical_id)
             self._delete_all(provider, ctx, name, ids)
@@ -374,8 +391,14 @@ class Steps:
         except ProviderError as exc:
             error = f"could not delete what a late create left under its tags: {exc}"
             raise StepFailedError(self.note(spec, "DELETE", error)) from exc
-        self.ledger.remark(
-            name,
+        self._remark(
+            spec,
             f"deleted {', '.join(sorted(extras))}: made under its tags by a create that "
             "landed late, after its worker's claim had moved on",
         )
+
+    def _remark(self, spec: ResourceSpec, reason: str) -> None:
+        try:
+            self.ledger.remark(spec.name, reason)
+        except RecordTooLargeError as exc:
+            raise StepFailedError(self.note(spec, "DELETE", str(exc))) from exc

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
-from cool.store.fence import claim
-from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
-from tests.zk import ConnectionProxy, start_client, stop_client
+from cool.store.fence import UnknownClaim, claim, settle_claim
+from tests.worker.helpers import FAST, open_store, running_worker, submit, wait_terminal
+from tests.zk import ConnectionProxy, assert_eventually, start_client, stop_client
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +76,67 @@ def test_claim_unanswered_is_ours_only_if_our_attempt_committed(
     finally:
         stop_client(client)
         stop_client(rival)
+
+
+def test_claim_still_unknown_after_the_first_look_is_settled_by_the_dispatcher(
+    zk_proxy: ConnectionProxy,
+    zk_hosts: str,
+    zk_chroot: str,
+    tmp_path: Path,
+    registry: ResourceTypeRegistry,
+) -> None:
+    """The first look gives up at once (claim_recover_s 0: as if the connection stayed
+    away past it, while the server kept the session): before, the claim node of our
+    session stood, nobody ran the build and nobody else could claim it."""
+    settings = dataclasses.replace(FAST, claim_recover_s=0.0)
+    with (
+        open_store(zk_hosts) as store,
+        running_worker(
+            zk_proxy.hosts + zk_chroot,
+            tmp_path / "sim.db",
+            worker_id="w",
+            session_timeout_s=30,
+            settings=settings,
+        ) as worker,
+    ):
+        session_id = worker.session.session_id
+        lost = zk_proxy.lose_reply(b"/claims/")
+        build_id = submit(store, registry, TEMPLATE)
+        assert lost.wait(20), "the claim's reply was not lost"
+        state = wait_terminal(store, build_id, timeout_s=15)
+        assert worker.session.session_id == session_id
+        lease, _ = store.lease_data(build_id)
+    assert state.status is BuildStatus.CREATE_COMPLETE
+    assert lease["claims"] == 1  # resumed, not claimed a second time
+
+
+def test_settle_claim_adopts_ours_and_releases_a_claim_node_not_at_our_lease(
+    zk_proxy: ConnectionProxy, zk_hosts: str, zk_chroot: str, registry: ResourceTypeRegistry
+) -> None:
+    client = start_client(zk_proxy.hosts + zk_chroot, timeout_s=30)
+    try:
+        with open_store(zk_hosts) as store:
+            layout = store.layout
+            ours, other = (submit(store, registry, TEMPLATE) for _ in range(2))
+            unknown: list[UnknownClaim] = []
+            for build_id in (ours, other):
+                lost = zk_proxy.lose_reply(b"/claims/")
+                assert (
+                    claim(client, layout, build_id, "w", recover_s=0, on_unknown=unknown.append)
+                    is None
+                )
+                assert lost.is_set()
+            assert [u.build_id for u in unknown] == [ours, other]
+            _, fence = assert_eventually(
+                lambda: (r := settle_claim(client, layout, unknown[0]))[0] and r, timeout_s=20
+            )
+            assert fence is not None
+            assert fence.epoch == store.lease_data(ours)[1]
+            fence.guard(5.0)
+            # A claim node of ours whose lease does not name the attempt: released.
+            stranger = dataclasses.replace(unknown[1], attempt="not-this-one")
+            assert_eventually(lambda: settle_claim(client, layout, stranger)[0], timeout_s=20)
+            assert client.exists(layout.claim(other)) is None
+            assert store.lease_data(other)[0]["claims"] == 1  # checked, not moved
+    finally:
+        stop_client(client)
