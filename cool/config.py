@@ -330,6 +330,23 @@ api_opts = [
         help="Seconds a request has to send its whole body once its headers are in; "
         "later, a 408 and the connection closed.",
     ),
+    cfg.FloatOpt(
+        "send_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds one write of a response may wait for a client that does not read "
+        "it (and a closed connection for its last bytes to go); later, the connection "
+        "is dropped.",
+    ),
+    cfg.IntOpt(
+        "max_buffered_bytes",
+        default=64 * 1024 * 1024,
+        min=65536,
+        help="Request body bytes one worker process holds at once, over all its "
+        "requests, while they arrive and run. A body that would go past it waits up "
+        "to a second, then is answered 503 with Retry-After. Keep it above [oslo_middleware] "
+        "max_request_body_size.",
+    ),
     cfg.IntOpt(
         "idle_timeout",
         default=5,

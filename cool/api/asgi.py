@@ -6,8 +6,11 @@ bounded in time (``[api] body_timeout``) and size (``[oslo_middleware]
 max_request_body_size``), chunked bodies already decoded by the server, and
 only then runs the WSGI app (falcon inside keystonemiddleware and
 oslo.middleware, which are WSGI) in a bounded pool of threads. A slow client
-so costs a coroutine and its buffered bytes, never a thread. Refusals made
-here are JSON in the API-SIG format, like the app's.
+so costs a coroutine and its buffered bytes, never a thread. The bytes of all
+bodies a process holds are bounded too (``[api] max_buffered_bytes``, see
+:mod:`cool.api.body_budget`), each body kept in one buffer whatever the size
+of the pieces it came in. Refusals made here are JSON in the API-SIG format,
+like the app's.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from urllib.parse import unquote_to_bytes
 
 from oslo_context.context import generate_request_id
 
-from cool.api.errors import code_for, document
+from cool.api.body_budget import BodyBudget
+from cool.api.errors import OVERLOADED, OVERLOADED_TITLE, code_for, document
 
 LOG = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -31,39 +35,63 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 # Framing the server did (chunked decoded, the body complete): not for the app.
 _HOP_BY_HOP = frozenset({"transfer-encoding", "connection", "keep-alive", "te", "trailer"})
+BUDGET_WAIT_S = 1.0  # longest a body waits for room in the budget before a 503
+RETRY_AFTER_S = 1
 
 
 class RefusedError(Exception):
     """A request refused before the app saw it: status and detail of the answer."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, *, overloaded: bool = False) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.overloaded = overloaded  # cool-api at its limit: retry later
 
 
 class WsgiOnAsgi:
     """An ASGI app that buffers each request, then calls ``app`` in ``threads`` threads."""
 
     def __init__(
-        self, app: WSGIApp, *, threads: int, max_body_bytes: int, body_timeout_s: float
+        self,
+        app: WSGIApp,
+        *,
+        threads: int,
+        max_body_bytes: int,
+        body_timeout_s: float,
+        max_buffered_bytes: int,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
+        self.budget = BodyBudget(max_buffered_bytes)
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="cool-api")
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise RuntimeError(f"cool-api serves HTTP only, not {scope['type']}")
+        charged = [0]  # bytes of this request's body taken from the budget
         try:
-            body = await self._read_body(scope, receive)
+            await self._serve(scope, receive, send, charged)
+        except OSError:  # the client is gone (or was dropped for not reading)
+            pass
+        finally:
+            self.budget.give_back(charged[0])
+
+    async def _serve(
+        self, scope: dict[str, Any], receive: Receive, send: Send, charged: list[int]
+    ) -> None:
+        try:
+            body = await self._read_body(scope, receive, charged)
         except RefusedError as refused:
-            await answer(send, refused.status, refused.detail, close=True)
+            await answer(
+                send, refused.status, refused.detail, close=True, overloaded=refused.overloaded
+            )
             return
         if body is None:  # the client left
             return
         environ = wsgi_environ(scope, body)
+        del body  # environ's wsgi.input holds it until the call is done
         loop = asyncio.get_running_loop()
         try:
             status, headers, content = await loop.run_in_executor(self.pool, self._call, environ)
@@ -71,15 +99,24 @@ class WsgiOnAsgi:
             LOG.exception("%s %s failed outside the app", scope["method"], scope["path"])
             await answer(send, 500, "an unexpected error occurred; see cool-api's log")
             return
+        finally:
+            del environ  # the body is no longer needed: its bytes go back at once
+            self.budget.give_back(charged[0])
+            charged[0] = 0
+        # How long a client that does not read may hold these: the worker's send
+        # timeout (cool.api.worker), on every write.
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
-    async def _read_body(self, scope: dict[str, Any], receive: Receive) -> bytes | None:
+    async def _read_body(
+        self, scope: dict[str, Any], receive: Receive, charged: list[int]
+    ) -> bytes | None:
+        """The whole body, its bytes taken from the budget (counted in ``charged``);
+        None if the client left."""
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise RefusedError(413, self._too_large())
-        chunks: list[bytes] = []
-        size = 0
+        held = bytearray()
         try:
             async with asyncio.timeout(self.body_timeout_s):
                 while True:
@@ -87,12 +124,18 @@ class WsgiOnAsgi:
                     if message["type"] == "http.disconnect":
                         return None
                     chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > self.max_body_bytes:
+                    if len(held) + len(chunk) > self.max_body_bytes:
                         raise RefusedError(413, self._too_large())
-                    chunks.append(chunk)
+                    if chunk and not await self.budget.take(len(chunk), BUDGET_WAIT_S):
+                        raise RefusedError(
+                            503,
+                            "cool-api holds too many request bodies at once; retry later",
+                            overloaded=True,
+                        )
+                    charged[0] += len(chunk)
+                    held += chunk  # one buffer: a body in tiny pieces costs its size
                     if not message.get("more_body", False):
-                        return b"".join(chunks)
+                        return bytes(held)
         except TimeoutError:
             raise RefusedError(
                 408, f"the request body did not arrive within {self.body_timeout_s:g} s"
@@ -133,14 +176,21 @@ class WsgiOnAsgi:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-async def answer(send: Send, status: int, detail: str, *, close: bool = False) -> None:
+async def answer(
+    send: Send, status: int, detail: str, *, close: bool = False, overloaded: bool = False
+) -> None:
     rid = generate_request_id()
-    body = document(status, code_for(status), detail, rid)
+    if overloaded:
+        body = document(status, OVERLOADED, detail, rid, OVERLOADED_TITLE)
+    else:
+        body = document(status, code_for(status), detail, rid)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"x-openstack-request-id", rid.encode()),
     ]
+    if overloaded:
+        headers.append((b"retry-after", str(RETRY_AFTER_S).encode()))
     if close:  # the rest of the request was not read: the connection cannot be reused
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from keystonemiddleware import auth_token
@@ -128,6 +129,14 @@ class Identify:
         return self.app(environ, start_response)
 
 
+@dataclass(slots=True)
+class _Flight:
+    """A password check in flight, and its answer once done (None: no slot came)."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    verified: bool | None = None
+
+
 class HtpasswdAuth:
     """HTTP basic auth against a bcrypt htpasswd file, checked by oslo.middleware.
 
@@ -167,6 +176,7 @@ class HtpasswdAuth:
         self._slots = CheckSlots(checks, waiting=4 * checks, wait_s=_CHECK_WAIT_S)
         self._file_stamp: tuple[float, int] | None = None
         self._lock = threading.Lock()
+        self._in_flight: dict[bytes, _Flight] = {}  # credential digest: its check running
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         _strip_identity(environ)
@@ -206,7 +216,27 @@ class HtpasswdAuth:
         if (key, now) in self._wrong:  # remembered while it keeps coming: no expiry burst
             self._wrong.add(key, now + self.failure_ttl_s)
             return False
-        with self._slots.slot() as slot:
+        # One check per credential at a time: a client's parallel first requests (or a
+        # flood repeating one password) wait for the check in flight, not for slots.
+        with self._lock:
+            flight = self._in_flight.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._in_flight[key] = _Flight()
+        if not leader:
+            if not flight.done.wait(2 * _CHECK_WAIT_S):
+                return None
+            return flight.verified
+        try:
+            flight.verified = self._check(key, username, password, now)
+        finally:
+            with self._lock:
+                del self._in_flight[key]
+            flight.done.set()
+        return flight.verified
+
+    def _check(self, key: bytes, username: str, password: bytes, now: float) -> bool | None:
+        with self._slots.slot(username) as slot:
             if not slot:
                 return None
             try:

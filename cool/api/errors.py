@@ -46,6 +46,9 @@ _TITLES = {
     "cool.parameter": "Invalid parameter value",
     "cool.request": "Invalid request",
 }
+# cool-api itself is at a limit (connections, buffered bodies): not ZooKeeper's fault.
+OVERLOADED = "cool.api.overloaded"
+OVERLOADED_TITLE = "cool-api overloaded"
 # Codes for errors raised as HTTP statuses (by falcon or by a middleware).
 _STATUS_CODES = {
     400: "cool.request.invalid",
@@ -241,9 +244,9 @@ def code_for(status: int) -> str:
     return _STATUS_CODES.get(status, f"cool.http.{status}")
 
 
-def document(status: int, code: str, detail: str, rid: str) -> bytes:
+def document(status: int, code: str, detail: str, rid: str, title: str | None = None) -> bytes:
     """One error's whole body, for those answering outside falcon (middlewares, the server)."""
-    title = _phrase(status)
+    title = title or _phrase(status)
     one = entry(status=status, code=code, title=title, detail=detail, request_id=rid)
     return json.dumps({"errors": [one]}).encode()
 

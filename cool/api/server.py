@@ -72,6 +72,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             threads=self.conf.api.threads,
             max_body_bytes=self.conf.oslo_middleware.max_request_body_size,
             body_timeout_s=self.conf.api.body_timeout,
+            max_buffered_bytes=self.conf.api.max_buffered_bytes,
         )
         return self.served
 

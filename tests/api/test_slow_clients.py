@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import bcrypt
@@ -28,10 +29,14 @@ from tests.zk import assert_eventually
 pytestmark = pytest.mark.slow
 
 BOUND_S = 2.0  # a normal request answers within this, whatever the slow clients do
-THREADS = 4
+THREADS = 16  # more than the password check places, far fewer than slow clients
 HEADER_TIMEOUT_S = 5
 BODY_TIMEOUT_S = 8
 FLOODED = "carol"  # a user whose bcrypt hash has the production cost
+VICTIM = "dave"  # another, whose password no other test checks (never remembered)
+SEND_TIMEOUT_S = 2
+CROWDED_CONNECTIONS = 8
+CROWDED_BUFFER = 1024 * 1024  # [api] max_buffered_bytes of the crowded server
 TEMPLATE = (
     '{"template": {"heat_template_version": "2018-08-31", "resources": '
     '{"v": {"type": "OS::Heat::Value", "properties": {"value": "one"}}}}}'
@@ -42,17 +47,33 @@ TEMPLATE = (
 def api(zookeeper: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
     directory = tmp_path_factory.mktemp("slow-clients")
     htpasswd = write_htpasswd(directory / "htpasswd")
-    slow_hash = bcrypt.hashpw(password(FLOODED).encode(), bcrypt.gensalt(rounds=12)).decode()
-    with htpasswd.open("a") as out:
-        out.write(f"{FLOODED}:{slow_hash}\n")
     users = "".join(f"user = {u}:{p[0]}:{p[1]}\n" for u, p in USERS.items() if p)
+    with htpasswd.open("a") as out:
+        for user in (FLOODED, VICTIM):
+            slow_hash = bcrypt.hashpw(password(user).encode(), bcrypt.gensalt(rounds=12))
+            out.write(f"{user}:{slow_hash.decode()}\n")
+            users += f"user = {user}:p-one:member\n"
     config = (
         f"auth_strategy = http_basic\nworkers = 1\nthreads = {THREADS}\n"
         f"header_timeout = {HEADER_TIMEOUT_S}\nbody_timeout = {BODY_TIMEOUT_S}\n"
-        f"[http_basic]\nhtpasswd_file = {htpasswd}\n{users}user = {FLOODED}:p-one:member\n"
+        f"[http_basic]\nhtpasswd_file = {htpasswd}\n{users}"
         f"[zookeeper]\nhosts = {zookeeper.hosts}\nroot = /cool-slow-clients\n"
     )
     with ApiProcess(directory, config) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def crowded(zookeeper: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
+    """A server with few connections, a short send timeout and a small body budget."""
+    directory = tmp_path_factory.mktemp("crowded")
+    config = (
+        f"auth_strategy = noauth\nworkers = 1\nthreads = {THREADS}\n"
+        f"max_connections = {CROWDED_CONNECTIONS}\nsend_timeout = {SEND_TIMEOUT_S}\n"
+        f"max_buffered_bytes = {CROWDED_BUFFER}\nheader_timeout = 20\nbody_timeout = 20\n"
+        f"[zookeeper]\nhosts = {zookeeper.hosts}\nroot = /cool-crowded\n"
+    )
+    with ApiProcess(directory, config, name="crowded") as process:
         yield process
 
 
@@ -302,6 +323,243 @@ def test_wrong_password_flood_does_not_starve_a_right_one(api: ApiProcess) -> No
         elapsed, status = _timed_get(api, "/v1/builds", user=FLOODED)
         assert status == 200
         assert elapsed < BOUND_S, f"the right password waited {elapsed:.1f} s"
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(40)
+
+
+def _new_log(process: ApiProcess, since: int) -> str:
+    return process.log.read_text(errors="replace")[since:]
+
+
+def _log_size(process: ApiProcess) -> int:
+    return len(process.log.read_text(errors="replace"))
+
+
+def _worker_pid(process: ApiProcess) -> int:
+    assert process.process is not None
+    master = process.process.pid
+    children = Path(f"/proc/{master}/task/{master}/children")
+    assert_eventually(lambda: len(children.read_text().split()) == 1, message="one worker")
+    return int(children.read_text())
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A size from /proc/PID/status: VmRSS now, VmHWM its peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def test_too_many_connections_say_overloaded_not_zookeeper(crowded: ApiProcess) -> None:
+    sockets = _open_many(crowded, CROWDED_CONNECTIONS, lambda i: b"GET /healthcheck HTTP/1.1\r\n")
+    try:
+        extra = _connect(crowded)
+        status, headers, body = _read_response(extra)
+        extra.close()
+        _assert_json_error(status, headers, body, 503)
+        (entry,) = json.loads(body)["errors"]
+        assert entry["code"] == "cool.api.overloaded", entry
+        assert "Retry-After" in {k.title(): v for k, v in headers.items()}
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_clients_that_never_read_are_cut_off_after_the_send_timeout(
+    crowded: ApiProcess,
+) -> None:
+    """Each pipelines requests of a 24 KB document, more than the kernel's buffers
+    take, into a 4 KB receive buffer and never reads: without a send timeout they
+    held every connection for ever."""
+    count = 200
+    pipelined = b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * count
+    sockets = []
+    try:
+        for _ in range(CROWDED_CONNECTIONS):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(30)
+            sock.connect(("127.0.0.1", crowded.port))
+            sock.sendall(pipelined)
+            sockets.append(sock)
+        # Every connection stays busy at least while its send is blocked, so a
+        # request then gets in only once the server gave up on the readers.
+        assert_eventually(
+            lambda: _timed_get(crowded, "/healthcheck")[1] == 200,
+            timeout_s=SEND_TIMEOUT_S + 30,
+            message="a normal request is served again",
+        )
+        for sock in sockets:  # the server dropped them, with their responses unread
+            received = 0
+            with contextlib.suppress(ConnectionResetError):
+                sock.settimeout(10)
+                while chunk := sock.recv(65536):
+                    received += len(chunk)
+            assert received < count * 20_000, received
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_body_sent_a_byte_a_chunk_costs_its_size_not_fifty_times(crowded: ApiProcess) -> None:
+    pid = _worker_pid(crowded)
+    size = 150_000
+    head = (
+        b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    for _ in range(THREADS):  # warm: threads started, the validation code loaded
+        assert _post_validate(crowded, b"a" * 1000) == 400
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak starts again from now
+    before = _status_kb(pid, "VmRSS")
+    sockets = _open_many(crowded, 4, lambda _i: head)
+    try:
+        for sock in sockets:
+            sock.sendall(b"1\r\na\r\n" * size)
+        for sock in sockets:
+            sock.sendall(b"0\r\n\r\n")  # complete: answered once the whole body was read
+        for sock in sockets:
+            status, _headers, _body = _read_response(sock, timeout_s=60)
+            assert status in (400, 413), status  # not JSON: refused, but read whole
+    finally:
+        for sock in sockets:
+            sock.close()
+    growth_kb = _status_kb(pid, "VmHWM") - before
+    # 4 × 150 KB of body (3.6 MB on the wire): ~9 MB measured with the parser's and
+    # the server's own costs; each byte kept as its own object cost ~35 MB.
+    assert growth_kb < 20 * 1024, f"the worker grew by {growth_kb} KB"
+
+
+def test_bodies_past_the_buffer_budget_are_told_to_retry(crowded: ApiProcess) -> None:
+    """Two bodies that do not fit in the budget together: one of them (or both, when
+    each was charged part of the budget before either could finish) waits briefly,
+    then is refused with a JSON 503 and Retry-After."""
+    length = CROWDED_BUFFER * 3 // 4
+    head = (
+        "POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    ).encode()
+    sockets = _open_many(crowded, 2, lambda _i: head)
+    try:
+        for sock in sockets:
+            sock.sendall(b" " * (length - 10))  # held until the rest comes
+        answers = []
+        for sock in sockets:
+            sock.settimeout(0.2)
+        deadline = time.monotonic() + 15
+        while not answers and time.monotonic() < deadline:
+            for sock in sockets:
+                with contextlib.suppress(TimeoutError):
+                    if sock.recv(1, socket.MSG_PEEK):
+                        answers.append(_read_response(sock))
+        assert answers, "a body past the budget is refused"
+        for status, headers, body in answers:
+            _assert_json_error(status, headers, body, 503)
+            assert json.loads(body)["errors"][0]["code"] == "cool.api.overloaded"
+            assert headers["retry-after"].isdigit()
+    finally:
+        for sock in sockets:
+            sock.close()
+    # The budget is given back with the connections: a body fits again.
+    assert_eventually(
+        lambda: _post_validate(crowded) == 200, timeout_s=30, message="a body is taken again"
+    )
+
+
+def _post_validate(process: ApiProcess, body: bytes | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", process.port, timeout=30)
+    if body is None:
+        body = TEMPLATE.encode() + b" " * (CROWDED_BUFFER * 3 // 4)
+    try:
+        conn.request("POST", "/v1/validate", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/healthcheck", "/v1/builds", "/nowhere"])
+def test_a_websocket_upgrade_is_answered_as_plain_http(api: ApiProcess, path: str) -> None:
+    since = _log_size(api)
+    sock = _connect(api)
+    sock.sendall(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()
+    )
+    status, headers, body = _read_response(sock)
+    sock.close()
+    assert status in (200, 401, 404), body[:300]
+    if path != "/healthcheck":  # oslo.middleware's healthcheck answers plain text
+        assert headers["content-type"].startswith("application/json")
+    assert "Traceback" not in _new_log(api, since)
+
+
+def test_an_h2c_upgrade_is_answered_over_http_1(api: ApiProcess) -> None:
+    since = _log_size(api)
+    sock = _connect(api)
+    sock.sendall(
+        b"GET /v1/builds HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+        b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
+    )
+    status, headers, body = _read_response(sock)
+    sock.close()
+    _assert_json_error(status, headers, body, 401)
+    assert "Traceback" not in _new_log(api, since)
+
+
+def test_an_http2_preface_is_refused_as_json_or_closed(api: ApiProcess) -> None:
+    since = _log_size(api)
+    sock = _connect(api)
+    sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    try:
+        status, headers, body = _read_response(sock)
+    except ConnectionError:
+        pass  # closed without an answer: clean too
+    else:
+        assert 400 <= status < 500, body[:300]
+        assert headers["content-type"].startswith("application/json"), body[:300]
+    assert _closed(sock)
+    sock.close()
+    assert "Traceback" not in _new_log(api, since)
+
+
+def test_a_flood_of_distinct_wrong_passwords_does_not_lock_out_another_user(
+    api: ApiProcess,
+) -> None:
+    """Each try a new password (none remembered): the flooded user's checks take
+    its own share of the check slots, not another user's."""
+    stop = threading.Event()
+    tries = [0] * 20
+
+    def flood(i: int) -> None:
+        while not stop.is_set():
+            tries[i] += 1
+            user = FLOODED if i % 2 else f"nobody-{i}-{tries[i]}"
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
+                try:
+                    secret = f"wrong-{i}-{tries[i]}"
+                    conn.request(
+                        "GET", "/v1/builds", headers={"Authorization": _auth(user, secret)}
+                    )
+                    conn.getresponse().read()
+                finally:
+                    conn.close()
+
+    threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert_eventually(lambda: min(tries) >= 3, timeout_s=60, message="the flood is on")
+        elapsed, status = _timed_get(api, "/v1/builds", user=VICTIM)
+        assert status == 200, f"{VICTIM}'s right password was answered {status}"
+        assert elapsed < 5, f"{VICTIM}'s right password waited {elapsed:.1f} s"
     finally:
         stop.set()
         for thread in threads:
