@@ -2,7 +2,10 @@
 
 Every test under ``tests/openstack/`` goes to one process: they share the
 session's mini cloud, which costs ~40 s of both cores to start, so two
-processes must not start one each. Every other test is a unit of its own.
+processes must not start one each. The short chaos runs (each a 3-node
+ensemble, cool-api and 4 workers) go to one process too, one after the
+other: two at once beside the cloud would make the machine, not cool, the
+thing under test. Every other test is a unit of its own.
 xdist hands out the largest unit first, so the cloud's tests start at once
 and do not end the run alone.
 
@@ -17,10 +20,13 @@ from __future__ import annotations
 from xdist.scheduler import LoadGroupScheduling
 
 CLOUD_TESTS = "tests/openstack/"
+CHAOS_RUNS = "tests/bench/test_chaos.py::test_short_chaos_run"
 
 
 class CloudTestsTogether(LoadGroupScheduling):
     def _split_scope(self, nodeid: str) -> str:
         if nodeid.startswith(CLOUD_TESTS):
             return CLOUD_TESTS
+        if nodeid.startswith(CHAOS_RUNS):
+            return CHAOS_RUNS
         return super()._split_scope(nodeid)

@@ -55,6 +55,10 @@ class ApiProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, timeout_s: float = 60) -> Self:
+        # A restart waits for the new process, not the "listening" of the last one.
+        self.listening = False
+        self.listening_on = []
+        self._started.clear()
         log = self.log.open("w")
         self._log_file = log
         command = [sys.executable, "-m", "cool.cmd.api", "--config-file", str(self.config)]

@@ -38,3 +38,18 @@ def test_api_process_that_cannot_start_says_why(tmp_path: Path) -> None:
     api.config.write_text(api.config.read_text().replace("127.0.0.1", "0.0.0.0"))
     with pytest.raises(ApiStartError, match=r"refusing to listen on 0\.0\.0\.0"):
         api.start(timeout_s=30)
+
+
+def test_api_process_started_again_waits_for_the_new_server(zk_hosts: str, tmp_path: Path) -> None:
+    """A second start() waited for nothing: "listening" was still set by the first run,
+    so it returned before the new server listened (the chaos run restarts cool-api)."""
+    config = f"auth_strategy = noauth\nworkers = 1\n[zookeeper]\nhosts = {zk_hosts}\n"
+    api = ApiProcess(tmp_path, config).start()
+    try:
+        api.stop()
+        api.start()
+        # No wait here: start() returned, so the new server answers now.
+        assert requests.get(f"{api.url}/healthcheck", timeout=10).text == "OK"
+        assert len(api.listening_on) == 1
+    finally:
+        api.stop()
