@@ -16,17 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-
-from cool.local.api import ApiProcess
 from cool.local.zookeeper import ZooKeeperServer
-from tests.api.helpers import password
 from tests.api.test_openapi import (
     GROWTH_BOUND_BYTES,
-    api_config,
     fuzz,
     html_or_server_errors,
     process_group_rss_bytes,
+    serving_api,
 )
 
 
@@ -40,14 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         zookeeper = ZooKeeperServer(force_sync=False)
         zookeeper.start()
         try:
-            with ApiProcess(directory, api_config(directory, zookeeper.hosts)) as api:
+            with serving_api(directory, zookeeper.hosts) as api:
                 assert api.process is not None
-                requests.post(
-                    f"{api.url}/v1/builds",
-                    json={"template": {"heat_template_version": "2018-08-31", "resources": {}}},
-                    auth=("alice", password("alice")),
-                    timeout=10,
-                ).raise_for_status()
                 before = process_group_rss_bytes(api.process.pid)
                 started = time.monotonic()
                 result, entries = fuzz(

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,9 +67,15 @@ def test_openapi_served_document_is_openapi_3_1(alice) -> None:
 
 @pytest.fixture(scope="module")
 def served_api(tmp_path_factory: pytest.TempPathFactory, zookeeper) -> Iterator[ApiProcess]:
-    directory = tmp_path_factory.mktemp("schemathesis")
-    with ApiProcess(directory, api_config(directory, zookeeper.hosts)) as api:
-        # A build for the item endpoints to find now and then.
+    with serving_api(tmp_path_factory.mktemp("schemathesis"), zookeeper.hosts) as api:
+        yield api
+
+
+@contextmanager
+def serving_api(directory: Path, zk_hosts: str) -> Iterator[ApiProcess]:
+    """cool-api (:func:`api_config`) holding one build, for the item endpoints to find
+    now and then; also bench.fuzz_api's."""
+    with ApiProcess(directory, api_config(directory, zk_hosts)) as api:
         requests.post(
             f"{api.url}/v1/builds",
             json={"template": {"heat_template_version": "2018-08-31", "resources": {}}},

@@ -20,7 +20,7 @@ from cool.store.session import Session
 from cool.template.compile import compile_template
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
-from tests.zk import assert_eventually
+from tests.zk import ConnectionProxy, assert_eventually
 
 FAST = WorkerSettings(
     capacity=8,
@@ -35,6 +35,11 @@ def settings_for(hosts: str, *, session_timeout_s: float = 4.0) -> ZooKeeperSett
     return ZooKeeperSettings(hosts=hosts, root="/cool", session_timeout_s=session_timeout_s)
 
 
+def through(proxy: ConnectionProxy, hosts: str) -> str:
+    """``hosts`` (a connection string with a chroot) reached through ``proxy`` instead."""
+    return proxy.hosts + hosts[hosts.index("/") :]
+
+
 @contextmanager
 def running_worker(
     hosts: str,
@@ -44,9 +49,11 @@ def running_worker(
     latency_s: float = 0.0,
     worker_id: str | None = None,
     session_timeout_s: float = 4.0,
+    fencing: bool = True,
 ) -> Iterator[Worker]:
+    """``fencing=False``: a sim that plays a cloud which cannot check claim epochs."""
     session = Session.open(settings_for(hosts, session_timeout_s=session_timeout_s))
-    sim = SimProvider(sim_db, latency_s=latency_s, caller=worker_id)
+    sim = SimProvider(sim_db, latency_s=latency_s, caller=worker_id, fencing=fencing)
     worker = Worker(session, Providers([UtilityProvider(), sim]), settings, worker_id=worker_id)
     worker.start()
     try:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.fence import UnknownClaim, claim, settle_claim
-from tests.worker.helpers import FAST, open_store, running_worker, submit, wait_terminal
+from cool.store.records import BuildState
+from tests.worker.helpers import (
+    FAST,
+    open_store,
+    running_worker,
+    submit,
+    through,
+    wait_terminal,
+)
 from tests.zk import ConnectionProxy, assert_eventually, start_client, stop_client
 
 pytestmark = pytest.mark.slow
@@ -22,20 +31,19 @@ resources:
 """
 
 
-def test_claim_committed_but_unanswered_is_found_again_and_run(
+def _run_with_the_claim_reply_lost(
     zk_proxy: ConnectionProxy,
     zk_hosts: str,
-    zk_chroot: str,
-    tmp_path: Path,
+    db: Path,
     registry: ResourceTypeRegistry,
-) -> None:
-    """The claim transaction commits, its reply is lost (the connection is cut before
-    it is relayed), the session lives on: without finding its claim again the worker
-    would leave the build claimed by nobody that runs it, until its session ends."""
+    **options: Any,
+) -> tuple[BuildState, dict[str, Any]]:
+    """A worker "w" behind the proxy runs a build whose claim reply is lost, its session
+    living on throughout: the build's final state and its lease."""
     with (
         open_store(zk_hosts) as store,
         running_worker(
-            zk_proxy.hosts + zk_chroot, tmp_path / "sim.db", worker_id="w", session_timeout_s=30
+            through(zk_proxy, zk_hosts), db, worker_id="w", session_timeout_s=30, **options
         ) as worker,
     ):
         session_id = worker.session.session_id
@@ -45,17 +53,27 @@ def test_claim_committed_but_unanswered_is_found_again_and_run(
         state = wait_terminal(store, build_id, timeout_s=15)
         assert worker.session.session_id == session_id  # the session lived on throughout
         lease, _ = store.lease_data(build_id)
+    return state, lease
+
+
+def test_claim_committed_but_unanswered_is_found_again_and_run(
+    zk_proxy: ConnectionProxy, zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """The claim transaction commits, its reply is lost (the connection is cut before
+    it is relayed), the session lives on: without finding its claim again the worker
+    would leave the build claimed by nobody that runs it, until its session ends."""
+    state, lease = _run_with_the_claim_reply_lost(zk_proxy, zk_hosts, tmp_path / "sim.db", registry)
     assert state.status is BuildStatus.CREATE_COMPLETE
     assert lease["worker_id"] == "w"
     assert lease["claims"] == 1  # found again, not claimed a second time
 
 
 def test_claim_unanswered_is_ours_only_if_our_attempt_committed(
-    zk_proxy: ConnectionProxy, zk_hosts: str, zk_chroot: str, registry: ResourceTypeRegistry
+    zk_proxy: ConnectionProxy, zk_hosts: str, registry: ResourceTypeRegistry
 ) -> None:
     """Found again: a Fence at the lease's version. Refused (another worker's claim came
     first): None, although the reply was lost just the same."""
-    client = start_client(zk_proxy.hosts + zk_chroot, timeout_s=30)
+    client = start_client(through(zk_proxy, zk_hosts), timeout_s=30)
     rival = start_client(zk_hosts, timeout_s=30)
     try:
         with open_store(zk_hosts) as store:
@@ -79,41 +97,23 @@ def test_claim_unanswered_is_ours_only_if_our_attempt_committed(
 
 
 def test_claim_still_unknown_after_the_first_look_is_settled_by_the_dispatcher(
-    zk_proxy: ConnectionProxy,
-    zk_hosts: str,
-    zk_chroot: str,
-    tmp_path: Path,
-    registry: ResourceTypeRegistry,
+    zk_proxy: ConnectionProxy, zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
 ) -> None:
     """The first look gives up at once (claim_recover_s 0: as if the connection stayed
     away past it, while the server kept the session): before, the claim node of our
     session stood, nobody ran the build and nobody else could claim it."""
     settings = dataclasses.replace(FAST, claim_recover_s=0.0)
-    with (
-        open_store(zk_hosts) as store,
-        running_worker(
-            zk_proxy.hosts + zk_chroot,
-            tmp_path / "sim.db",
-            worker_id="w",
-            session_timeout_s=30,
-            settings=settings,
-        ) as worker,
-    ):
-        session_id = worker.session.session_id
-        lost = zk_proxy.lose_reply(b"/claims/")
-        build_id = submit(store, registry, TEMPLATE)
-        assert lost.wait(20), "the claim's reply was not lost"
-        state = wait_terminal(store, build_id, timeout_s=15)
-        assert worker.session.session_id == session_id
-        lease, _ = store.lease_data(build_id)
+    state, lease = _run_with_the_claim_reply_lost(
+        zk_proxy, zk_hosts, tmp_path / "sim.db", registry, settings=settings
+    )
     assert state.status is BuildStatus.CREATE_COMPLETE
     assert lease["claims"] == 1  # resumed, not claimed a second time
 
 
 def test_settle_claim_adopts_ours_and_releases_a_claim_node_not_at_our_lease(
-    zk_proxy: ConnectionProxy, zk_hosts: str, zk_chroot: str, registry: ResourceTypeRegistry
+    zk_proxy: ConnectionProxy, zk_hosts: str, registry: ResourceTypeRegistry
 ) -> None:
-    client = start_client(zk_proxy.hosts + zk_chroot, timeout_s=30)
+    client = start_client(through(zk_proxy, zk_hosts), timeout_s=30)
     try:
         with open_store(zk_hosts) as store:
             layout = store.layout

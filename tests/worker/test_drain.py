@@ -17,6 +17,7 @@ from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
+from cool.store.records import BuildState
 from cool.worker.service import Worker
 from tests.worker.helpers import open_store, running_worker, statuses, submit, wait_terminal
 from tests.zk import assert_eventually
@@ -44,15 +45,11 @@ def _drain_while_held(worker: Worker, sim: SimProvider, release: Path) -> None:
     assert not stopper.is_alive()
 
 
-def _assert_handed_over_then_finished(
-    hosts: str,
-    store: BuildStore,
-    build_id: str,
-    db: Path,
-    in_progress: BuildStatus,
-    final: BuildStatus,
-) -> None:
-    """The drained worker left the build mid-teardown for another, which finishes it."""
+def _finished_elsewhere(
+    hosts: str, store: BuildStore, build_id: str, db: Path, in_progress: BuildStatus
+) -> BuildState:
+    """The drained worker left the build mid-teardown for another, which finishes it
+    without a leak: the build's final state, for the test to check."""
     state, _ = store.state(build_id)
     assert state.status is in_progress, state.reason  # not a *_COMPLETE with v1 still live
     assert build_id in store.pending()
@@ -61,10 +58,10 @@ def _assert_handed_over_then_finished(
         assert [r.resource_name for r in sim.live_resources(build_id)] == ["v1"]
     with running_worker(hosts, db, worker_id="next"):
         state = wait_terminal(store, build_id)
-    assert state.status is final, state.reason
     assert set(statuses(store, build_id).values()) == {"DELETE_COMPLETE"}
     with SimProvider(db) as sim:
         assert sim.live_resources(build_id) == []
+    return state
 
 
 def test_drain_during_a_rollback_hands_the_build_over_and_leaks_nothing(
@@ -76,14 +73,8 @@ def test_drain_during_a_rollback_hands_the_build_over_and_leaks_nothing(
         with running_worker(zk_hosts, db, worker_id="first") as first:
             build_id = submit(store, registry, FAILS_AFTER_VOLUMES)
             _drain_while_held(first, sim, release)
-        _assert_handed_over_then_finished(
-            zk_hosts,
-            store,
-            build_id,
-            db,
-            BuildStatus.ROLLBACK_IN_PROGRESS,
-            BuildStatus.ROLLBACK_COMPLETE,
-        )
+        state = _finished_elsewhere(zk_hosts, store, build_id, db, BuildStatus.ROLLBACK_IN_PROGRESS)
+        assert state.status is BuildStatus.ROLLBACK_COMPLETE, state.reason
 
 
 def test_drain_during_a_cancels_rollback_hands_the_build_over_and_leaks_nothing(
@@ -100,14 +91,8 @@ def test_drain_during_a_cancels_rollback_hands_the_build_over_and_leaks_nothing(
             created.touch()
             assert delete_switch in sim.armed()
             _drain_while_held(first, sim, release)
-        _assert_handed_over_then_finished(
-            zk_hosts,
-            store,
-            build_id,
-            db,
-            BuildStatus.ROLLBACK_IN_PROGRESS,
-            BuildStatus.CANCEL_COMPLETE,
-        )
+        state = _finished_elsewhere(zk_hosts, store, build_id, db, BuildStatus.ROLLBACK_IN_PROGRESS)
+        assert state.status is BuildStatus.CANCEL_COMPLETE, state.reason
 
 
 def test_drain_during_a_delete_hands_the_build_over_and_leaks_nothing(
@@ -121,11 +106,5 @@ def test_drain_during_a_delete_hands_the_build_over_and_leaks_nothing(
             sim.hold("v2", "delete", release=release)
             Requests(store).delete(build_id)
             _drain_while_held(first, sim, release)
-        _assert_handed_over_then_finished(
-            zk_hosts,
-            store,
-            build_id,
-            db,
-            BuildStatus.DELETE_IN_PROGRESS,
-            BuildStatus.DELETE_COMPLETE,
-        )
+        state = _finished_elsewhere(zk_hosts, store, build_id, db, BuildStatus.DELETE_IN_PROGRESS)
+        assert state.status is BuildStatus.DELETE_COMPLETE, state.reason

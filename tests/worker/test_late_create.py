@@ -14,16 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cool.clouds.registry import Providers
 from cool.clouds.sim import SimProvider
-from cool.clouds.utility import UtilityProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
-from cool.store.session import Session
-from cool.worker.service import Worker
-from tests.worker.helpers import FAST, open_store, settings_for, submit, wait_terminal
+from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
 from tests.zk import assert_eventually, expire_session
 
 ONE = """
@@ -41,24 +37,36 @@ resources:
 """
 
 
-@contextmanager
-def _worker(hosts: str, db: Path, worker_id: str, *, fencing: bool) -> Iterator[Worker]:
-    session = Session.open(settings_for(hosts))
-    sim = SimProvider(db, caller=worker_id, fencing=fencing)
-    worker = Worker(session, Providers([UtilityProvider(), sim]), FAST, worker_id=worker_id)
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop(graceful=False)
-        session.close()
-        sim.close()
-
-
 def _landed(sim: SimProvider) -> str:
     """The outcome of the old owner's late create, once it is recorded."""
     calls = sim.calls(action="create", resource_name="x", caller="old")
     return calls[-1].outcome if calls else ""
+
+
+@contextmanager
+def _frozen_old_owner(
+    hosts: str,
+    sim: SimProvider,
+    store: BuildStore,
+    registry: ResourceTypeRegistry,
+    template: str,
+    *releases: Path,
+) -> Iterator[str]:
+    """Yields the build id once the old owner is inside x's held create (the first of
+    ``releases`` lets it land), drained and with its session expired. Every release is
+    touched on the way out, so no held call outlives the test."""
+    switch = sim.hold("x", "create", release=releases[0])
+    try:
+        fencing = sim.fences_creates
+        with running_worker(hosts, sim.db_path, worker_id="old", fencing=fencing) as old:
+            build_id = submit(store, registry, template)
+            assert_eventually(lambda: switch not in sim.armed(), timeout_s=30)
+            old.drain()
+            expire_session(old.session.client)
+            yield build_id
+    finally:
+        for release in releases:
+            release.touch()
 
 
 def test_late_create_refused_by_the_fencing_token_after_the_new_owner_finished(
@@ -66,19 +74,11 @@ def test_late_create_refused_by_the_fencing_token_after_the_new_owner_finished(
 ) -> None:
     db, release = tmp_path / "sim.db", tmp_path / "release"
     with SimProvider(db) as sim, open_store(zk_hosts) as store:
-        switch = sim.hold("x", "create", release=release)
-        try:
-            with _worker(zk_hosts, db, "old", fencing=True) as old:
-                build_id = submit(store, registry, ONE)
-                assert_eventually(lambda: switch not in sim.armed(), timeout_s=30)
-                old.drain()
-                expire_session(old.session.client)
-                with _worker(zk_hosts, db, "new", fencing=True):
-                    state = wait_terminal(store, build_id)
-                release.touch()
-                outcome = assert_eventually(lambda: _landed(sim), timeout_s=30)
-        finally:
+        with _frozen_old_owner(zk_hosts, sim, store, registry, ONE, release) as build_id:
+            with running_worker(zk_hosts, db, worker_id="new", fencing=True):
+                state = wait_terminal(store, build_id)
             release.touch()
+            outcome = assert_eventually(lambda: _landed(sim), timeout_s=30)
         _assert_one_x(store, sim, build_id, state.status, BuildStatus.CREATE_COMPLETE)
     assert "fencing token 1" in outcome
 
@@ -88,20 +88,12 @@ def test_late_create_refused_by_the_fencing_token_after_a_delete_finished(
 ) -> None:
     db, release = tmp_path / "sim.db", tmp_path / "release"
     with SimProvider(db) as sim, open_store(zk_hosts) as store:
-        switch = sim.hold("x", "create", release=release)
-        try:
-            with _worker(zk_hosts, db, "old", fencing=True) as old:
-                build_id = submit(store, registry, ONE)
-                assert_eventually(lambda: switch not in sim.armed(), timeout_s=30)
-                old.drain()
-                expire_session(old.session.client)
-                Requests(store).delete(build_id)
-                with _worker(zk_hosts, db, "new", fencing=True):
-                    state = wait_terminal(store, build_id)
-                release.touch()
-                outcome = assert_eventually(lambda: _landed(sim), timeout_s=30)
-        finally:
+        with _frozen_old_owner(zk_hosts, sim, store, registry, ONE, release) as build_id:
+            Requests(store).delete(build_id)
+            with running_worker(zk_hosts, db, worker_id="new", fencing=True):
+                state = wait_terminal(store, build_id)
             release.touch()
+            outcome = assert_eventually(lambda: _landed(sim), timeout_s=30)
         assert state.status is BuildStatus.DELETE_COMPLETE
         assert "fencing token 1" in outcome
         assert sim.live_resources(build_id) == []
@@ -113,24 +105,17 @@ def test_late_create_on_an_unfenced_cloud_is_deleted_by_the_recheck_before_compl
     """The late create lands after the new owner created ``x``, before it finishes."""
     db, late, last = tmp_path / "sim.db", tmp_path / "late", tmp_path / "last"
     with SimProvider(db, fencing=False) as sim, open_store(zk_hosts) as store:
-        late_switch = sim.hold("x", "create", release=late)
         last_switch = sim.hold("y", "create", release=last)
-        try:
-            with _worker(zk_hosts, db, "old", fencing=False) as old:
-                build_id = submit(store, registry, TWO)
-                assert_eventually(lambda: late_switch not in sim.armed(), timeout_s=30)
-                old.drain()
-                expire_session(old.session.client)
-                with _worker(zk_hosts, db, "new", fencing=False):
-                    assert_eventually(lambda: last_switch not in sim.armed(), timeout_s=30)
-                    late.touch()  # the zombie's create lands: a duplicate of x, for now
-                    assert assert_eventually(lambda: _landed(sim), timeout_s=30) == "ok"
-                    assert [line.resource_name for line in sim.duplicates(build_id)] == ["x"]
-                    last.touch()
-                    state = wait_terminal(store, build_id)
-        finally:
-            late.touch()
+        with (
+            _frozen_old_owner(zk_hosts, sim, store, registry, TWO, late, last) as build_id,
+            running_worker(zk_hosts, db, worker_id="new", fencing=False),
+        ):
+            assert_eventually(lambda: last_switch not in sim.armed(), timeout_s=30)
+            late.touch()  # the zombie's create lands: a duplicate of x, for now
+            assert assert_eventually(lambda: _landed(sim), timeout_s=30) == "ok"
+            assert [line.resource_name for line in sim.duplicates(build_id)] == ["x"]
             last.touch()
+            state = wait_terminal(store, build_id)
         _assert_one_x(store, sim, build_id, state.status, BuildStatus.CREATE_COMPLETE)
         reasons = [e.reason for _, e in store.events(build_id) if e.resource == "x"]
     assert any("landed late" in reason for reason in reasons)
@@ -142,24 +127,15 @@ def test_late_create_on_an_unfenced_cloud_is_deleted_by_the_recheck_after_a_dele
     """The late create lands after the new owner deleted ``x``, before the delete ends."""
     db, late, last = tmp_path / "sim.db", tmp_path / "late", tmp_path / "last"
     with SimProvider(db, fencing=False) as sim, open_store(zk_hosts) as store:
-        late_switch = sim.hold("x", "create", release=late)
-        try:
-            with _worker(zk_hosts, db, "old", fencing=False) as old:
-                build_id = submit(store, registry, TWO)
-                assert_eventually(lambda: late_switch not in sim.armed(), timeout_s=30)
-                old.drain()
-                expire_session(old.session.client)
-                last_switch = sim.hold("z", "delete", release=last)
-                Requests(store).delete(build_id)
-                with _worker(zk_hosts, db, "new", fencing=False):
-                    assert_eventually(lambda: last_switch not in sim.armed(), timeout_s=30)
-                    late.touch()  # x is torn down already: the zombie's create lands
-                    assert assert_eventually(lambda: _landed(sim), timeout_s=30) == "ok"
-                    last.touch()
-                    state = wait_terminal(store, build_id)
-        finally:
-            late.touch()
-            last.touch()
+        with _frozen_old_owner(zk_hosts, sim, store, registry, TWO, late, last) as build_id:
+            last_switch = sim.hold("z", "delete", release=last)
+            Requests(store).delete(build_id)
+            with running_worker(zk_hosts, db, worker_id="new", fencing=False):
+                assert_eventually(lambda: last_switch not in sim.armed(), timeout_s=30)
+                late.touch()  # x is torn down already: the zombie's create lands
+                assert assert_eventually(lambda: _landed(sim), timeout_s=30) == "ok"
+                last.touch()
+                state = wait_terminal(store, build_id)
         assert state.status is BuildStatus.DELETE_COMPLETE, state.reason
         assert sim.live_resources(build_id) == []
 

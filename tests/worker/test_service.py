@@ -22,6 +22,7 @@ from tests.worker.helpers import (
     running_worker,
     settings_for,
     submit,
+    through,
     wait_terminal,
 )
 from tests.zk import ConnectionProxy, assert_eventually, expire_session
@@ -134,11 +135,7 @@ def test_finished_builds_leave_nothing_behind_in_the_worker(
 
 
 def test_worker_stopped_while_partitioned_leaves_within_a_bound(
-    zk_proxy: ConnectionProxy,
-    zk_hosts: str,
-    zk_chroot: str,
-    tmp_path: Path,
-    registry: ResourceTypeRegistry,
+    zk_proxy: ConnectionProxy, zk_hosts: str, registry: ResourceTypeRegistry
 ) -> None:
     """Every step of leaving (runners, steps, unregistering, closing the session) has a
     bound: a worker cut off from ZooKeeper with a build in hand still leaves."""
@@ -149,7 +146,7 @@ heat_template_version: wallaby
 resources:
   wait: {type: OS::Heat::TestResource, properties: {wait_secs: 120}}
 """
-    session = Session.open(settings_for(zk_proxy.hosts + zk_chroot, session_timeout_s=20.0))
+    session = Session.open(settings_for(through(zk_proxy, zk_hosts), session_timeout_s=20.0))
     worker = Worker(session, Providers([UtilityProvider()]), settings, worker_id="partitioned")
     worker.start()
     left = threading.Event()

@@ -20,7 +20,7 @@ from cool.errors import CommitUnknownError
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.worker.schedule import run_graph
-from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
+from tests.worker.helpers import open_store, running_worker, submit, through, wait_terminal
 from tests.zk import ConnectionProxy, assert_eventually
 
 pytestmark = pytest.mark.slow
@@ -66,18 +66,14 @@ def test_run_graph_raises_an_unknown_outcome_only_once_steps_in_flight_returned(
 
 
 def test_unknown_write_during_a_parallel_build_creates_nothing_twice(
-    zk_proxy: ConnectionProxy,
-    zk_hosts: str,
-    zk_chroot: str,
-    tmp_path: Path,
-    registry: ResourceTypeRegistry,
+    zk_proxy: ConnectionProxy, zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
 ) -> None:
     """bravo's create is held in the cloud while alpha's write loses its reply."""
     db, release = tmp_path / "sim.db", tmp_path / "release"
     with SimProvider(db) as sim, open_store(zk_hosts) as store:
         switch = sim.hold("bravo", "create", release=release)
         with running_worker(
-            zk_proxy.hosts + zk_chroot, db, latency_s=1.0, worker_id="w", session_timeout_s=30
+            through(zk_proxy, zk_hosts), db, latency_s=1.0, worker_id="w", session_timeout_s=30
         ):
             build_id = submit(store, registry, TWO)
             assert_eventually(lambda: switch not in sim.armed(), timeout_s=30)
