@@ -8,9 +8,6 @@ located, quickly, and with peak memory a small multiple of the budget.
 
 from __future__ import annotations
 
-import time
-import tracemalloc
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,6 +24,7 @@ from cool.template.compile import Report, check
 from cool.template.parse import DEFAULT_LIMITS, Limits
 from cool.template.problems import Code
 from cool.worker import references
+from tests.template.measuring import measured
 
 VALUE = DEFAULT_LIMITS.max_value_bytes
 WHOLE = DEFAULT_LIMITS.max_resolved_bytes
@@ -42,25 +40,10 @@ def _value_resource(expression: str) -> str:
     )
 
 
-def _measured(run: Callable[[], Any]) -> tuple[Any, float, int]:
-    """What ``run`` gives, how long it took, and its peak of traced memory (traced in
-    a second run: tracing slows Python down several times)."""
-    started = time.monotonic()
-    run()
-    elapsed = time.monotonic() - started
-    tracemalloc.start()
-    try:
-        result = run()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return result, elapsed, peak
-
-
 def _check(
     registry: ResourceTypeRegistry, text: str, values: dict[str, Any] | None = None
 ) -> tuple[Report, float, int]:
-    report, elapsed, peak = _measured(lambda: check(text, registry, values))
+    report, elapsed, peak = measured(lambda: check(text, registry, values))
     return report, elapsed, peak
 
 
@@ -261,7 +244,7 @@ def test_run_time_resolution_raises_before_building() -> None:
             references.resolve(expression, META, records)
         return info.value
 
-    error, elapsed, peak = _measured(resolve)
+    error, elapsed, peak = measured(resolve)
     assert str(error) == (
         "str_replace would produce 900,000,000 bytes, over the 262,144-byte budget of one value"
     )

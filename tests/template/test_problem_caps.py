@@ -10,33 +10,15 @@ that counts the rest, and suggestions cost the same however many choices.
 
 from __future__ import annotations
 
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
-
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template import functions as fn
 from cool.template.compile import Report, check
 from cool.template.problems import MAX_PROBLEMS, Code
 from cool.template.quoting import MAX_LISTED, MAX_QUOTED, listing, quote
+from tests.template.measuring import measured
 
 HEAD = "heat_template_version: 2018-08-31\n"
 PEAK = 16 * 1024 * 1024  # traced memory while validating any template below
-
-
-def _measured(run: Callable[[], Any]) -> tuple[Any, float, int]:
-    """What ``run`` gives, how long it took (untraced), and its peak of traced memory."""
-    started = time.monotonic()
-    run()
-    elapsed = time.monotonic() - started
-    tracemalloc.start()
-    try:
-        result = run()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return result, elapsed, peak
 
 
 def _many_keys_template(keys: int = 20_000, references: int = 1000) -> str:
@@ -61,7 +43,7 @@ def _assert_capped(report: Report, code: Code) -> None:
 def test_many_bad_paths_into_a_big_mapping_are_bounded(registry: ResourceTypeRegistry) -> None:
     text = _many_keys_template()
     assert len(text) > 250_000
-    report, elapsed, peak = _measured(lambda: check(text, registry))
+    report, elapsed, peak = measured(lambda: check(text, registry))
     _assert_capped(report, Code.INVALID_PATH)
     first = report.problems[0]
     assert first.pointer == "/outputs/o0/value/get_param/1"
@@ -101,7 +83,7 @@ def test_a_template_with_exactly_the_cap_shows_them_all(registry: ResourceTypeRe
 
 def test_parse_problems_are_capped_too(registry: ResourceTypeRegistry) -> None:
     keys = "".join(f"  k: {i}\n" for i in range(5000))
-    report, _, peak = _measured(lambda: check(f"{HEAD}description: x\nmetadata:\n{keys}", registry))
+    report, _, peak = measured(lambda: check(f"{HEAD}description: x\nmetadata:\n{keys}", registry))
     assert len(report.problems) == MAX_PROBLEMS + 1
     assert all(p.code is Code.DUPLICATE_KEY for p in report.problems[:-1])
     assert report.problems[-1].message == f"{4999 - MAX_PROBLEMS:,} more problems not shown"
@@ -111,7 +93,7 @@ def test_parse_problems_are_capped_too(registry: ResourceTypeRegistry) -> None:
 def test_long_user_values_are_quoted_shortened(registry: ResourceTypeRegistry) -> None:
     name = "x" * 200_000  # JSON: YAML's plain keys stop at 1,024 characters
     text = f'{{"heat_template_version": "2018-08-31", "{name}": 1}}'
-    report, _, peak = _measured(lambda: check(text, registry))
+    report, _, peak = measured(lambda: check(text, registry))
     (problem,) = report.problems
     assert problem.code is Code.UNKNOWN_SECTION
     assert len(problem.message) < 2 * MAX_QUOTED + 200
@@ -125,11 +107,11 @@ def test_suggestions_over_many_choices_are_cheap(registry: ResourceTypeRegistry)
     declared = "".join(f"  p{i:05}: {{type: string}}\n" for i in range(15_000))
     outputs = "".join(f"  o{i}: {{value: {{get_param: q{i:05}}}}}\n" for i in range(300))
     text = f"{HEAD}parameters:\n{declared}outputs:\n{outputs}"
-    report, elapsed, peak = _measured(lambda: check(text, registry))
+    report, elapsed, peak = measured(lambda: check(text, registry))
     assert len(report.problems) == MAX_PROBLEMS + 1
     assert all(p.code is Code.UNKNOWN_PARAMETER for p in report.problems[:-1])
     # 15,000 declarations weigh what they weigh; the mistakes add little to it.
-    _, _, baseline = _measured(lambda: check(text.replace(": q", ": p"), registry))
+    _, _, baseline = measured(lambda: check(text.replace(": q", ": p"), registry))
     assert peak < baseline + 2 * 1024 * 1024, f"{peak / 1e6:.1f} MB, {baseline / 1e6:.1f} MB"
     assert elapsed < 20  # generous; unbounded, this took minutes
 
