@@ -297,32 +297,57 @@ def test_a_malformed_request_is_refused_as_json(api: ApiProcess) -> None:
 
 
 def test_wrong_password_flood_does_not_starve_a_right_one(api: ApiProcess) -> None:
-    stop = threading.Event()
     answered = [0] * 20
 
-    def flood(i: int) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
-                try:
-                    conn.request(
-                        "GET", "/v1/builds", headers={"Authorization": _auth(FLOODED, f"x{i}")}
-                    )
-                    response = conn.getresponse()
-                    response.read()
-                    if response.status == 401:  # checked, not just told to retry
-                        answered[i] += 1
-                finally:
-                    conn.close()
+    def tried(i: int, _try: int) -> tuple[str, str]:
+        return FLOODED, f"x{i}"  # one wrong password each: remembered after its check
 
-    threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    try:
+    def seen(i: int, status: int) -> None:
+        if status == 401:  # checked, not just told to retry
+            answered[i] += 1
+
+    with _flooding(api, tried, seen):
         assert_eventually(lambda: min(answered) >= 2, timeout_s=60, message="every client refused")
         elapsed, status = _timed_get(api, "/v1/builds", user=FLOODED)
         assert status == 200
         assert elapsed < BOUND_S, f"the right password waited {elapsed:.1f} s"
+
+
+@contextlib.contextmanager
+def _flooding(
+    api: ApiProcess,
+    tried: Callable[[int, int], tuple[str, str]],
+    seen: Callable[[int, int], None] = lambda _i, _status: None,
+    *,
+    clients: int = 20,
+) -> Iterator[list[int]]:
+    """``clients`` threads sending GET /v1/builds as ``tried(client, try)`` (user,
+    password) over and over, each answer's status to ``seen``; yields the tries so far
+    of each client, and stops them all on the way out."""
+    stop = threading.Event()
+    tries = [0] * clients
+
+    def flood(i: int) -> None:
+        while not stop.is_set():
+            tries[i] += 1
+            user, secret = tried(i, tries[i])
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
+                try:
+                    conn.request(
+                        "GET", "/v1/builds", headers={"Authorization": _auth(user, secret)}
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    seen(i, response.status)
+                finally:
+                    conn.close()
+
+    threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield tries
     finally:
         stop.set()
         for thread in threads:
@@ -534,33 +559,13 @@ def test_a_flood_of_distinct_wrong_passwords_does_not_lock_out_another_user(
 ) -> None:
     """Each try a new password (none remembered): the flooded user's checks take
     its own share of the check slots, not another user's."""
-    stop = threading.Event()
-    tries = [0] * 20
 
-    def flood(i: int) -> None:
-        while not stop.is_set():
-            tries[i] += 1
-            user = FLOODED if i % 2 else f"nobody-{i}-{tries[i]}"
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
-                try:
-                    secret = f"wrong-{i}-{tries[i]}"
-                    conn.request(
-                        "GET", "/v1/builds", headers={"Authorization": _auth(user, secret)}
-                    )
-                    conn.getresponse().read()
-                finally:
-                    conn.close()
+    def tried(i: int, attempt: int) -> tuple[str, str]:
+        user = FLOODED if i % 2 else f"nobody-{i}-{attempt}"
+        return user, f"wrong-{i}-{attempt}"
 
-    threads = [threading.Thread(target=flood, args=(i,), daemon=True) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    try:
+    with _flooding(api, tried) as tries:
         assert_eventually(lambda: min(tries) >= 3, timeout_s=60, message="the flood is on")
         elapsed, status = _timed_get(api, "/v1/builds", user=VICTIM)
         assert status == 200, f"{VICTIM}'s right password was answered {status}"
         assert elapsed < 5, f"{VICTIM}'s right password waited {elapsed:.1f} s"
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(40)
