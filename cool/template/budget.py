@@ -28,6 +28,13 @@ class Budget:
         self.used = 0
         self.exhausted = False
 
+    @classmethod
+    def of(cls, limits: Any) -> Budget:
+        """A fresh budget for one resolution under ``limits`` (a parse.Limits)."""
+        return cls(
+            max_value_bytes=limits.max_value_bytes, max_resolved_bytes=limits.max_resolved_bytes
+        )
+
     @property
     def remaining(self) -> int:
         return self.max_resolved_bytes - self.used

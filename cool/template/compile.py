@@ -164,10 +164,7 @@ class _Compiler:
         self.check_groups(declared)
         resolved, missing = self.assign_values(declared, values)
         types = self.resource_types()
-        budget = Budget(
-            max_value_bytes=self.limits.max_value_bytes,
-            max_resolved_bytes=self.limits.max_resolved_bytes,
-        )
+        budget = Budget.of(self.limits)
         resolver = Resolver(self.document, resolved, types, self.problems.append, budget)
         resources = self.resources(types, resolver)
         outputs = self.outputs(resolver)

@@ -25,9 +25,7 @@ def resolve(
     """``value`` with its functions evaluated, within ``limits``' resolution budget
     (or ``budget``, shared by several values), else ResolutionTooLargeError."""
     if budget is None:
-        budget = Budget(
-            max_value_bytes=limits.max_value_bytes, max_resolved_bytes=limits.max_resolved_bytes
-        )
+        budget = Budget.of(limits)
 
     def get_resource(name: str) -> str | None:
         """The provider's reference (a key pair's name, ...), else the physical id."""
@@ -69,9 +67,7 @@ def outputs(
 
     The outputs share one budget: they are written together, in the build's state.
     """
-    budget = Budget(
-        max_value_bytes=limits.max_value_bytes, max_resolved_bytes=limits.max_resolved_bytes
-    )
+    budget = Budget.of(limits)
     out: dict[str, Any] = {}
     for output in plan.outputs:
         try:

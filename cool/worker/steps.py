@@ -391,14 +391,9 @@ class Steps:
         except ProviderError as exc:
             error = f"could not delete what a late create left under its tags: {exc}"
             raise StepFailedError(self.note(spec, "DELETE", error)) from exc
-        self._remark(
-            spec,
+        # (An event's text is cut short: it cannot be too large to write.)
+        self.ledger.remark(
+            spec.name,
             f"deleted {', '.join(sorted(extras))}: made under its tags by a create that "
             "landed late, after its worker's claim had moved on",
         )
-
-    def _remark(self, spec: ResourceSpec, reason: str) -> None:
-        try:
-            self.ledger.remark(spec.name, reason)
-        except RecordTooLargeError as exc:
-            raise StepFailedError(self.note(spec, "DELETE", str(exc))) from exc
