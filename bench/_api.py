@@ -66,12 +66,17 @@ SUBMIT_BODY = json.dumps({"template": TEMPLATE}).encode()
 # -- timings ---------------------------------------------------------------------------
 
 
+def nearest_rank(ordered: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile of sorted, non-empty values."""
+    rank = max(int(fraction * len(ordered) + 0.999999) - 1, 0)
+    return ordered[min(rank, len(ordered) - 1)]
+
+
 def percentile_ms(sorted_s: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile of sorted durations in seconds, in ms."""
     if not sorted_s:
         return float("nan")
-    rank = max(int(fraction * len(sorted_s) + 0.999999) - 1, 0)
-    return sorted_s[min(rank, len(sorted_s) - 1)] * 1e3
+    return nearest_rank(sorted_s, fraction) * 1e3
 
 
 @dataclass(frozen=True, slots=True)

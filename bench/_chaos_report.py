@@ -32,6 +32,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench._api import nearest_rank
 from bench._chaos_api import ApiClient, ApiGaveUpError
 from bench._chaos_builds import Build
 from cool.clouds.sim import SimProvider
@@ -56,11 +57,10 @@ def _at(text: str) -> float:
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """Nearest-rank percentile, or None without values."""
+    """Nearest-rank percentile (as the API benchmark takes it), or None without values."""
     if not values:
         return None
-    ordered = sorted(values)
-    return ordered[min(max(int(fraction * len(ordered) + 0.999999) - 1, 0), len(ordered) - 1)]
+    return nearest_rank(sorted(values), fraction)
 
 
 @dataclass(slots=True)

@@ -46,9 +46,12 @@ class ApiProcess:
         self.process: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
         self._log_file: object = None
-        self.listening = False
         self.listening_on: list[str] = []  # the URLs its "listening on" lines name
         self._started = threading.Event()
+
+    @property
+    def listening(self) -> bool:
+        return bool(self.listening_on)
 
     @property
     def url(self) -> str:
@@ -56,7 +59,6 @@ class ApiProcess:
 
     def start(self, *, timeout_s: float = 60) -> Self:
         # A restart waits for the new process, not the "listening" of the last one.
-        self.listening = False
         self.listening_on = []
         self._started.clear()
         log = self.log.open("w")
@@ -91,7 +93,6 @@ class ApiProcess:
         for line in self.process.stdout:
             if line.startswith("cool-api listening on"):
                 self.listening_on.append(line.split(" on ", 1)[1].strip())
-                self.listening = True
                 self._started.set()
 
     def stop(self, *, timeout_s: float = 30) -> None:
