@@ -166,11 +166,11 @@ def handle_http_error(
 ) -> None:
     """falcon's own refusals (no route, method not allowed, ...)."""
     status = error.status_code
-    detail = error.description or _phrase(status)
+    detail = error.description or phrase(status)
     for name, value in (error.headers or {}).items():
         resp.set_header(name, value)
-    code = _STATUS_CODES.get(status, f"cool.http.{status}")
-    title = _phrase(status)
+    code = code_for(status)
+    title = phrase(status)
     render(
         resp,
         req,
@@ -228,16 +228,12 @@ def _is_webob_too_large(error: Exception) -> bool:
     return getattr(error, "code", None) == 413 and type(error).__module__.startswith("webob")
 
 
-def _phrase(status: int) -> str:
+def phrase(status: int) -> str:
+    """The standard reason phrase of ``status``."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-def phrase(status: int) -> str:
-    """The standard reason phrase of ``status``."""
-    return _phrase(status)
 
 
 def code_for(status: int) -> str:
@@ -246,7 +242,7 @@ def code_for(status: int) -> str:
 
 def document(status: int, code: str, detail: str, rid: str, title: str | None = None) -> bytes:
     """One error's whole body, for those answering outside falcon (middlewares, the server)."""
-    title = title or _phrase(status)
+    title = title or phrase(status)
     one = entry(status=status, code=code, title=title, detail=detail, request_id=rid)
     return json.dumps({"errors": [one]}).encode()
 
@@ -263,7 +259,7 @@ def respond(
 ) -> list[bytes]:
     """An error answered by a WSGI middleware, in the same format as the app's
     (``exc_info`` when a response may have been started already, as PEP 3333 says)."""
-    title = _phrase(status)
+    title = phrase(status)
     body = document(status, code, detail, request_id(environ))
     environ[ENV_RENDERED] = True
     start_response(
@@ -327,8 +323,8 @@ class ErrorFormat:
                 close()
         status = captured["status"]
         kept = {k: v for k, v in captured["headers"] if k.lower() in _KEEP_HEADERS}
-        detail = self.details.get(status) or _foreign_detail(original) or _phrase(status)
-        code = _STATUS_CODES.get(status, f"cool.http.{status}")
+        detail = self.details.get(status) or _foreign_detail(original) or phrase(status)
+        code = code_for(status)
         return respond(environ, start_response, status, code, detail, headers=kept)
 
 
