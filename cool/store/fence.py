@@ -430,10 +430,7 @@ def _find_own_claim(
             LOG.warning("build %s: a claim's outcome is still unknown; looked at later", build_id)
             return None
         try:
-            claim_read = client.exists_async(layout.claim(build_id))
-            lease_read = client.get_async(layout.lease(build_id))
-            claim_stat = claim_read.get(timeout=remaining)
-            data, stat = lease_read.get(timeout=remaining)
+            claim_stat, data, stat = _read_claim(client, layout, build_id, remaining)
         except NoNodeError:
             return False  # the build is gone
         except SessionExpiredError:
@@ -442,12 +439,27 @@ def _find_own_claim(
             time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 2, 1.0)
             continue
-        return (
-            claim_stat is not None
-            and claim_stat.ephemeralOwner == session_id
-            and stat.version == lease.epoch
-            and codec.loads(data).get("attempt") == attempt
-        )
+        return _claimed_by(claim_stat, session_id) and _leased_by(data, stat, lease, attempt)
+
+
+def _read_claim(
+    client: KazooClient, layout: Layout, build_id: str, timeout_s: float
+) -> tuple[ZnodeStat | None, bytes, ZnodeStat]:
+    """The claim node's stat and the lease, both reads in flight at once."""
+    claim_read = client.exists_async(layout.claim(build_id))
+    lease_read = client.get_async(layout.lease(build_id))
+    claim_stat = claim_read.get(timeout=timeout_s)
+    data, stat = lease_read.get(timeout=timeout_s)
+    return claim_stat, data, stat
+
+
+def _claimed_by(claim_stat: ZnodeStat | None, session_id: int | None) -> bool:
+    return claim_stat is not None and claim_stat.ephemeralOwner == session_id
+
+
+def _leased_by(data: bytes, stat: ZnodeStat, lease: Lease, attempt: str) -> bool:
+    """The lease is as this claim attempt set it: at its epoch, with its nonce."""
+    return stat.version == lease.epoch and codec.loads(data).get("attempt") == attempt
 
 
 def settle_claim(
@@ -472,17 +484,15 @@ def settle_claim(
         return True, None  # that session ended, and any claim node of it with it
     session_id = unknown.session_id
     try:
-        claim_read = client.exists_async(path)
-        lease_read = client.get_async(lease_path)
-        claim_stat = claim_read.get(timeout=timeout_s)
-        data, stat = lease_read.get(timeout=timeout_s)
+        claim_stat, data, stat = _read_claim(client, layout, unknown.build_id, timeout_s)
     except (NoNodeError, SessionExpiredError):
         return True, None
     except _UNKNOWN_OUTCOME:
         return False, None
-    if claim_stat is None or claim_stat.ephemeralOwner != session_id:
+    if not _claimed_by(claim_stat, session_id):
         return True, None  # it never committed, or the claim is someone else's
-    if stat.version == unknown.lease.epoch and codec.loads(data).get("attempt") == unknown.attempt:
+    assert claim_stat is not None
+    if _leased_by(data, stat, unknown.lease, unknown.attempt):
         count_write()
         LOG.info("build %s: a claim whose outcome was unknown is ours: resumed", unknown.build_id)
         return True, Fence(client, layout, unknown.build_id, unknown.lease, count_write=count_write)
