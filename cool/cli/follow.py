@@ -131,27 +131,19 @@ class _View:
 
     build: dict[str, Any]
     since: float | None = None  # what the elapsed time counts from: the build's creation
-    working: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # each resource's, as last seen
     tearing_down: bool = False  # once seen, kept: a cancel's rollback ends CANCEL_COMPLETE
 
     def track(self, resources: list[dict[str, Any]]) -> None:
         """The resources as read when following begins."""
         for resource in resources:
-            status = str(resource.get("status", ""))
-            self.statuses[resource["name"]] = status
-            if status.endswith("_IN_PROGRESS"):
-                self.working[resource["name"]] = status
+            self.statuses[resource["name"]] = str(resource.get("status", ""))
 
     def apply(self, event: dict[str, Any]) -> None:
         name = event.get("resource")
         if not name:
             return
         self.statuses[name] = str(event.get("new_status", ""))
-        if str(event.get("new_status", "")).endswith("_IN_PROGRESS"):
-            self.working[name] = str(event["new_status"])
-        else:
-            self.working.pop(name, None)
 
     def counts(self) -> tuple[int, int | None]:
         """(done, total) for the bar: resources built, as the build counts them; in a
@@ -165,7 +157,11 @@ class _View:
 
     def fields(self) -> dict[str, Any]:
         finished = self.build.get("finished")
-        working = ", ".join(sorted(self.working)) if not finished else ""
+        working = ", ".join(
+            sorted(n for n, s in self.statuses.items() if s.endswith("_IN_PROGRESS"))
+            if not finished
+            else ()
+        )
         return {
             "status": self.build.get("status", ""),
             "working": working,
