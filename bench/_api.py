@@ -32,11 +32,11 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NodeExistsError
 
 from bench._workers import cpu_s, machine_cpu
-from cool.local.keystone import KeystoneServer
 from cool.model import BuildStatus, Plan
 from cool.store import codec
 from cool.store.layout import Layout, new_build_id
 from cool.store.records import BuildMeta, BuildState, Event
+from harness.keystone.server import KeystoneServer
 
 HOST = "127.0.0.1"
 USER = "bench"

@@ -3,8 +3,8 @@
 Everything lives in one run directory (``zookeeper/server-<id>/``, ``api*.log``,
 ``worker-<slot>.<incarnation>.log``, ``sim.sqlite``) that is kept afterwards, so a
 violation can be read in the logs. Every process runs in its own session under
-``setpriv --pdeathsig KILL`` (:mod:`bench._workers`, :mod:`cool.local.api`,
-:mod:`cool.local.zookeeper`) and :meth:`Cluster.close`, called in a ``finally``,
+``setpriv --pdeathsig KILL`` (:mod:`bench._workers`, :mod:`harness.api`,
+:mod:`harness.zookeeper`) and :meth:`Cluster.close`, called in a ``finally``,
 stops what is left: nothing outlives the run.
 
 Every process is started by one thread that lives as long as the cluster
@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench._workers import WorkerProcess
-from cool.local.api import ApiProcess
-from cool.local.zookeeper import ZooKeeperEnsemble, ZooKeeperMode, ZooKeeperServer
+from harness.api import ApiProcess
+from harness.zookeeper import ZooKeeperEnsemble, ZooKeeperMode, ZooKeeperServer
 
 T = TypeVar("T")
 ROOT = "/cool-chaos"

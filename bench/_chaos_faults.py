@@ -37,8 +37,8 @@ from typing import Any
 from bench._chaos_api import ApiClient, ApiGaveUpError
 from bench._chaos_builds import Build
 from bench._chaos_cluster import Cluster
-from cool.clouds import sim_faults
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim import faults as sim_faults
+from cool.clouds.sim.provider import SimProvider
 
 KINDS = ("kill", "pause", "drain", "leader", "follower", "api", "zombie")
 HELD = "held_volume"

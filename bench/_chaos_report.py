@@ -35,7 +35,7 @@ from rich.table import Table
 from bench._api import nearest_rank
 from bench._chaos_api import ApiClient, ApiGaveUpError
 from bench._chaos_builds import Build
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 
 TORN_DOWN = frozenset({"DELETE_COMPLETE", "ROLLBACK_COMPLETE", "CANCEL_COMPLETE"})
 # The level field of cool's log lines ("<date> <time> <pid> ERROR ...") and gunicorn's

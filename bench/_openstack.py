@@ -35,9 +35,9 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from cool.cli.client import CoolClient
-from cool.local.api import ApiProcess
-from cool.local.keystone_admin import DEFAULT_DOMAIN
-from cool.local.mini_cloud import MiniCloud, project_counts
+from harness.api import ApiProcess
+from harness.keystone.admin import DEFAULT_DOMAIN
+from harness.mini_cloud.cloud import MiniCloud, project_counts
 
 SERVICE_PASSWORD = "cool-bench-service-secret"
 MEMBER_PASSWORD = "cool-bench-member-secret"

@@ -22,9 +22,9 @@ from oslo_config import cfg
 from bench._workers import Fleet, cpu_s, machine_cpu
 from bench._zk import server_requests, wait_gone, wait_no_children
 from cool import config
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.sim import SimProvider
-from cool.clouds.utility import UtilityProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -194,7 +194,7 @@ def run_build(
     session = Session.open(ZooKeeperSettings(hosts=hosts, root=root))
     worker = Worker(
         session,
-        Providers([UtilityProvider()]),
+        Providers([HeatProvider()]),
         default_worker_settings(),
         count_write=writes,
         count_call=calls,

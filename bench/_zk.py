@@ -23,7 +23,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError, NotEmptyError
 from kazoo.retry import KazooRetry
 
-from cool.local.zookeeper import ZooKeeperServer, four_letter_word
+from harness.zookeeper import ZooKeeperServer, four_letter_word
 
 # Room for the session timeouts a user configures (cool.conf's default is 10 s);
 # ZooKeeper's own default maximum is 20 ticks (4 s with 200 ms ticks).

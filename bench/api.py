@@ -5,9 +5,9 @@ Run from the repository root::
     .venv/bin/python -m bench.api          # the full run (~100 s on 2 cores)
     .venv/bin/python -m bench.api --quick  # smaller counts, a smoke run (~25 s)
 
-It starts a private ZooKeeper (``cool.local.zookeeper``, ``forceSync=yes`` as
-a user gets it), a private Keystone (``cool.local.keystone``) and two real
-``cool-api`` gunicorn servers (``cool.local.api``, cool.conf's 2 worker
+It starts a private ZooKeeper (``harness.zookeeper``, ``forceSync=yes`` as
+a user gets it), a private Keystone (``harness.keystone.server``) and two real
+``cool-api`` gunicorn servers (``harness.api``, cool.conf's 2 worker
 processes of 32 threads each): one with ``auth_strategy = http_basic`` (a
 bcrypt htpasswd at bcrypt's default cost; the API remembers checked
 credentials), one with ``auth_strategy = keystone`` (keystonemiddleware, its
@@ -36,7 +36,7 @@ transaction rate. The command prints Markdown tables and the verdict on
 each target; it exits 1 if a request is not answered as expected (a submit
 not 202, a read not 200), not when a target is missed. No process it
 starts outlives it, Ctrl-C and SIGTERM included; only a SIGKILL of the
-benchmark itself leaves the cool-api masters running (``cool.local.api``
+benchmark itself leaves the cool-api masters running (``harness.api``
 does not start them under ``setpriv --pdeathsig``, as ZooKeeper and
 Keystone are).
 """
@@ -83,14 +83,14 @@ from bench._api import (
 from bench._workers import load_average
 from bench._zk import close, connect, start_server
 from bench.engine import describe_machine
-from cool.local.api import ApiProcess
-from cool.local.keystone import KeystoneServer
-from cool.local.keystone_venv import ensure_venv
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.layout import Layout
 from cool.template.compile import compile_template
+from harness.api import ApiProcess
+from harness.keystone.server import KeystoneServer
+from harness.keystone.venv import ensure_venv
 
 TARGET_RAW_RATIO = 0.5  # submits/s >= half the raw single-client transaction rate
 TARGET_P99_MS = 50.0  # at TARGET_P99_CONCURRENCY clients

@@ -38,7 +38,7 @@ from bench._chaos_report import (
     judge_takeovers,
     render,
 )
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 
 _SETTLE_LOOK_S = 2.0
 _MIX = Mix()

@@ -18,9 +18,8 @@ import uuid
 from collections.abc import Sequence
 
 from bench._runs import PROJECT, SHAPES, Counter, default_worker_settings
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.utility import UtilityProvider
-from cool.local.zookeeper import ZooKeeperServer
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -29,6 +28,7 @@ from cool.store.control import Requests
 from cool.store.session import Session
 from cool.template.compile import compile_template
 from cool.worker.service import Worker
+from harness.zookeeper import ZooKeeperServer
 
 
 def _wait(store: BuildStore, build_id: str, status: BuildStatus, timeout_s: float) -> bool:
@@ -48,7 +48,7 @@ def measure(hosts: str, shape: str, n: int) -> tuple[dict[str, float], list[str]
     writes = Counter()
     session = Session.open(ZooKeeperSettings(hosts=hosts, root=root))
     worker = Worker(
-        session, Providers([UtilityProvider()]), default_worker_settings(), count_write=writes
+        session, Providers([HeatProvider()]), default_worker_settings(), count_write=writes
     )
     problems: list[str] = []
     try:

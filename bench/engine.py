@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python -m bench.engine          # the full run (~2.5 minutes on 2 cores)
     .venv/bin/python -m bench.engine --quick  # smaller counts, a smoke run (~20 s)
 
-It starts a private ZooKeeper (``cool.local.zookeeper``, with the defaults a
+It starts a private ZooKeeper (``harness.zookeeper``, with the defaults a
 user gets: ``forceSync=yes``, so every transaction is fsynced before it is
 acknowledged; only the largest session timeout is raised, to 60 s, so that
 cool.conf's 10 s is not cut to ZooKeeper's 20 ticks) and works under a root

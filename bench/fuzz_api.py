@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cool.local.zookeeper import ZooKeeperServer
+from harness.zookeeper import ZooKeeperServer
 from tests.api.test_openapi import (
     GROWTH_BOUND_BYTES,
     fuzz,

@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python -m bench.gc          # backlogs of 1,000 and 10,000 builds (~2 minutes)
     .venv/bin/python -m bench.gc --quick  # 1,000 only (a smoke run)
 
-It starts a private ZooKeeper (``cool.local.zookeeper``, with the defaults a
+It starts a private ZooKeeper (``harness.zookeeper``, with the defaults a
 user gets: ``forceSync=yes``, every transaction fsynced before it is
 acknowledged), fills a root of its own with N finished builds shaped like
 real ones (a plan of 3 ``OS::Heat::None``, their resource records, 8 events,
@@ -43,7 +43,6 @@ from typing import Any
 from kazoo.client import KazooClient
 
 from cool.gc import GarbageCollector, GcSettings
-from cool.local.zookeeper import ZooKeeperServer, four_letter_word
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
@@ -53,6 +52,7 @@ from cool.store.prune import Pruner, znode_count
 from cool.store.records import BuildMeta, BuildState, Event, ResourceRecord
 from cool.store.session import Session
 from cool.template.compile import compile_template
+from harness.zookeeper import ZooKeeperServer, four_letter_word
 
 TEMPLATE = """
 heat_template_version: wallaby

@@ -6,7 +6,7 @@ Run from the repository root::
     .venv/bin/python -m bench.openstack --quick    # 1 round, a smoke run (~3 min)
     .venv/bin/python -m bench.openstack --poll-max 1   # workers poll as the script does
 
-It starts a private ZooKeeper, the mini cloud (:mod:`cool.local.mini_cloud`:
+It starts a private ZooKeeper, the mini cloud (:mod:`harness.mini_cloud.cloud`:
 Keystone, Neutron, Nova and Cinder with fake drivers, Glance, Placement), a
 cool-api with Keystone auth and trusts, and ``--workers`` cool-workers on the
 ``openstack`` provider, all on 127.0.0.1 with free ports. Then, in rounds that
@@ -62,11 +62,11 @@ from bench._workers import Fleet, load_average
 from bench._zk import start_server
 from bench.engine import describe_machine
 from cool.cli.client import CoolClient
-from cool.local.api import ApiProcess
-from cool.local.mini_cloud import MiniCloud
-from cool.local.mini_cloud_venv import ensure_venv
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import compile_template
+from harness.api import ApiProcess
+from harness.mini_cloud.cloud import MiniCloud
+from harness.mini_cloud.venv import ensure_venv
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE_PATH = REPO / "examples" / "multi-tier.yaml"

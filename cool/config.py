@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-from cool.clouds import openstack_credentials
+from cool.clouds.openstack import credentials as openstack_credentials
 from cool.store.client import ZooKeeperSettings
 from cool.template.parse import Limits
 from cool.worker.runner import RunnerSettings

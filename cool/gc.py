@@ -59,7 +59,7 @@ from cool.store.prune import (
 from cool.store.session import Connection, Session
 
 if TYPE_CHECKING:
-    from cool.clouds.openstack_credentials import Trusts
+    from cool.clouds.openstack.credentials import Trusts
 
 LOG = logging.getLogger(__name__)
 

@@ -1,1 +1,6 @@
-"""Running cool's parts on one machine: for the local system and for tests."""
+"""The harness: cool's parts and the services it talks to, run on one machine.
+
+For tests, benchmarks and the local system of ``./scripts/run.sh``. It lives in
+the checkout, beside ``cool/``, and is not part of the wheel: nothing in ``cool``
+imports it.
+"""

@@ -18,13 +18,13 @@ from types import TracebackType
 from typing import Self
 
 from cool.errors import CoolError
-from cool.local.zookeeper import free_port
+from harness.zookeeper import free_port
 
 
 class ApiStartError(CoolError):
     """cool-api did not come up; the message carries its log."""
 
-    code = "cool.local.api_start"
+    code = "harness.api_start"
 
 
 class ApiProcess:

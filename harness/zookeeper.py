@@ -28,7 +28,7 @@ needs, so it is added to the class path; without it we fall back to NIO.
 
 Run one in the foreground (the local system's run command does)::
 
-    python -m cool.local.zookeeper --port 2181 --dir /var/tmp/cool-zk
+    python -m harness.zookeeper --port 2181 --dir /var/tmp/cool-zk
 """
 
 from __future__ import annotations
@@ -74,20 +74,20 @@ _PORT_MOVES = 2
 class ZooKeeperError(CoolError):
     """A local ZooKeeper could not be found, started, or did not answer."""
 
-    code = "cool.local.zookeeper"
+    code = "harness.zookeeper"
     title = "Local ZooKeeper problem"
 
 
 class ZooKeeperNotInstalledError(ZooKeeperError):
     """Java or the ZooKeeper jars are missing: install them, then retry."""
 
-    code = "cool.local.zookeeper.not_installed"
+    code = "harness.zookeeper.not_installed"
 
 
 class ZooKeeperTimeoutError(ZooKeeperError):
     """A server did not reach the awaited condition in time (or died)."""
 
-    code = "cool.local.zookeeper.timeout"
+    code = "harness.zookeeper.timeout"
     retryable = True
 
 
@@ -598,7 +598,7 @@ def _stop_all(servers: Iterable[ZooKeeperServer]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one standalone server in the foreground until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(
-        prog="python -m cool.local.zookeeper",
+        prog="python -m harness.zookeeper",
         description="Run a standalone ZooKeeper on 127.0.0.1 until SIGTERM/SIGINT; "
         "print its connection string once it serves.",
     )

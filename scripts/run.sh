@@ -34,7 +34,7 @@ if [ "${#mode[@]}" -gt 0 ]; then
     cool_need_openstack
 fi
 cd "$COOL_ROOT"
-system=("$COOL_VENV/bin/python" -m cool.local.system "${mode[@]}")
+system=("$COOL_VENV/bin/python" -m harness.system "${mode[@]}")
 dir="$("${system[@]}" where)"
 echo "==> starting the local system in $dir" >&2
 "${system[@]}" up

@@ -43,6 +43,12 @@ cool_setup_env() {
         echo "==> creating virtual environment $COOL_VENV" >&2
         "$python" -m venv "$COOL_VENV"
     fi
+    # The harness (harness/: the local system, the fixtures' servers) and bench/ live
+    # in the checkout and are not in cool's wheel; the venv finds them from any
+    # directory, as it finds cool's own editable install.
+    local site
+    site="$("$COOL_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+    echo "$COOL_ROOT" >"$site/cool-checkout.pth"
     # Installed already with this pyproject.toml (the code itself is an editable
     # install): nothing to fetch, so a second run works offline too.
     local stamp="$COOL_VENV/.cool-installed${extras:+-$extras}" want
@@ -89,15 +95,15 @@ cool_need_packages() {
 #   keystone   PyPI `keystone` for the tests' real Keystone, in a venv of its own
 #              so that its pins never fight cool's
 #   openstack  Keystone, Neutron, Nova, Placement, Glance and Cinder for the mini
-#              cloud (cool.local.mini_cloud), in one venv (~2 min, once), and their
+#              cloud (harness.mini_cloud.cloud), in one venv (~2 min, once), and their
 #              template databases (~45 s, once). No compiler is needed: the few
 #              dependencies without a wheel are pure Python, or fall back to it.
 cool_need_venvs() {
     local pids=() need pid failed=0
     for need in "$@"; do
         case "$need" in
-        keystone) setsid "$COOL_VENV/bin/python" -m cool.local.keystone --ensure-venv & ;;
-        openstack) setsid "$COOL_VENV/bin/python" -m cool.local.mini_cloud --ensure-venv & ;;
+        keystone) setsid "$COOL_VENV/bin/python" -m harness.keystone --ensure-venv & ;;
+        openstack) setsid "$COOL_VENV/bin/python" -m harness.mini_cloud --ensure-venv & ;;
         *)
             echo "error: no virtual environment known for $need" >&2
             failed=1

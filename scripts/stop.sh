@@ -15,7 +15,7 @@ found=""
 for dir in "${dirs[@]}"; do
     if [ -f "$dir/state.json" ]; then
         found=1
-        "$python" -m cool.local.system --dir "$dir" down
+        "$python" -m harness.system --dir "$dir" down
     fi
 done
 if [ -z "$found" ]; then

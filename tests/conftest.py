@@ -20,8 +20,8 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError, NotEmptyError
 
-from cool.local.zookeeper import ZooKeeperEnsemble, ZooKeeperServer
 from cool.resources.registry import ResourceTypeRegistry
+from harness.zookeeper import ZooKeeperEnsemble, ZooKeeperServer
 from tests.keystone_fixture import keystone  # noqa: F401  (the session Keystone)
 from tests.zk import ConnectionProxy, start_client, stop_client
 

@@ -1,4 +1,4 @@
-"""A real Keystone for the whole test session (``cool.local.keystone``).
+"""A real Keystone for the whole test session (``harness.keystone.server``).
 
 Imported by ``tests/conftest.py``. The first session on a machine makes
 Keystone's virtual environment (~30 s; ``scripts/test.sh`` makes it before
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cool.local.keystone import KeystoneServer
-from cool.local.keystone_venv import ensure_venv
+from harness.keystone.server import KeystoneServer
+from harness.keystone.venv import ensure_venv
 
 
 def unique_name(prefix: str) -> str:

@@ -1,4 +1,4 @@
-"""A real mini OpenStack cloud for the whole test session (``cool.local.mini_cloud``).
+"""A real mini OpenStack cloud for the whole test session (``harness.mini_cloud.cloud``).
 
 Keystone, Neutron, Nova (fake virt driver), Placement, Glance and Cinder
 (fake volume driver) from PyPI and a private RabbitMQ, on loopback. The
@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from cool.local.mini_cloud import MiniCloud
-from cool.local.mini_cloud_template import ensure_template
-from cool.local.mini_cloud_venv import ensure_venv
+from harness.mini_cloud.cloud import MiniCloud
+from harness.mini_cloud.template import ensure_template
+from harness.mini_cloud.venv import ensure_venv
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from typing import Any, Self, TypeVar
 from kazoo.client import KazooClient, KazooState
 from kazoo.retry import KazooRetry
 
-from cool.local.zookeeper import HOST, ZooKeeperServer
+from harness.zookeeper import HOST, ZooKeeperServer
 
 T = TypeVar("T")
 

@@ -44,7 +44,7 @@ from cool.api.metrics import ApiMetrics, Measure
 from cool.api.policy import Authorizer, make_enforcer
 from cool.api.services import Services, Settings
 from cool.api.submit import Validate
-from cool.clouds import openstack_credentials
+from cool.clouds.openstack import credentials as openstack_credentials
 from cool.errors import CoolError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore

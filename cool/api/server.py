@@ -12,7 +12,7 @@ from prometheus_client import multiprocess
 from cool.api import app, auth
 from cool.api.asgi import WsgiOnAsgi
 from cool.api.wsgi import connect_lazily, load_config
-from cool.clouds import openstack_credentials
+from cool.clouds.openstack import credentials as openstack_credentials
 
 __all__ = ["Server", "check", "load_config"]
 

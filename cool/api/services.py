@@ -14,7 +14,7 @@ from oslo_context.context import RequestContext
 from cool.api.auth import ENV_CONTEXT
 from cool.api.metrics import ApiMetrics
 from cool.api.policy import Authorizer
-from cool.clouds.openstack_credentials import Trusts
+from cool.clouds.openstack.credentials import Trusts
 from cool.errors import BuildNotFoundError, PolicyNotAuthorizedError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore

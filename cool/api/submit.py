@@ -29,7 +29,7 @@ from oslo_context.context import RequestContext
 from cool.api import bodies, views
 from cool.api.errors import request_id
 from cool.api.services import Services
-from cool.clouds.openstack_credentials import Trusts
+from cool.clouds.openstack.credentials import Trusts
 from cool.errors import (
     CoolError,
     NotAuthenticatedError,

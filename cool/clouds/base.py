@@ -16,7 +16,7 @@ on and land that create late. A provider whose cloud can enforce a fencing
 token should: keep, per build, the highest epoch presented, refuse a create
 (or delete) that presents a lower one with :class:`StaleClaimError`, atomically
 with the side effect, and say so with ``fences_creates = True`` (the sim does,
-:mod:`cool.clouds.sim_fencing`). For a provider that cannot (OpenStack's APIs
+:mod:`cool.clouds.sim.fencing`). For a provider that cannot (OpenStack's APIs
 take no such token), the runner looks each step's tags up again before it
 records a terminal status and deletes what it does not own (DESIGN.md
 section 5): that costs one ``find`` per resource, which fenced providers skip. It

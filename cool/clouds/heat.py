@@ -1,7 +1,7 @@
-"""``utility``: the resource types that need no cloud (OS::Heat::None, ::Value,
+"""``heat``: the resource types that need no cloud (OS::Heat::None, ::Value,
 ::RandomString, ::TestResource).
 
-Nothing is created anywhere, so :meth:`UtilityProvider.find` finds nothing
+Nothing is created anywhere, so :meth:`HeatProvider.find` finds nothing
 and a create after a takeover simply runs again. The provider keeps no shared
 state; what an observe needs must come from the physical id, or from this
 process's memory of the create:
@@ -141,10 +141,10 @@ def _wait_s(properties: Mapping[str, Any], action: str) -> float:
     return float(secs)
 
 
-class UtilityProvider:
+class HeatProvider:
     """Runs the types that need no cloud, in this process, with no shared state."""
 
-    name = "utility"
+    name = "heat"
     fences_creates = True  # it creates nothing anywhere: no late create can leave anything
 
     def __init__(self, *, clock: Callable[[], float] = time.time, memory: int = 4096) -> None:
@@ -177,7 +177,7 @@ class UtilityProvider:
             return self._remember(physical_id, {"value": _generate_from(length, pools)})
         if kind == TEST_RESOURCE:
             return self._create_test_resource(ctx, properties)
-        raise ResourceFailedError(f"the utility provider does not run {kind}")
+        raise ResourceFailedError(f"the heat provider does not run {kind}")
 
     def _create_test_resource(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         wait_s = _wait_s(properties, "create")

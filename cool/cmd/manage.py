@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from oslo_config import cfg
 
 from cool import config
-from cool.clouds.openstack_credentials import gc_trusts
+from cool.clouds.openstack.credentials import gc_trusts
 from cool.errors import CoolError
 from cool.gc import GarbageCollector, PruneReport, gc_settings
 from cool.store.session import Session

@@ -19,12 +19,12 @@ from oslo_config import cfg
 from prometheus_client import REGISTRY
 
 from cool import config
-from cool.clouds.openstack import OpenStackProvider
-from cool.clouds.openstack_credentials import CloudCredentials, gc_trusts
-from cool.clouds.openstack_limits import CallLimiter, zookeeper_slots
+from cool.clouds.heat import HeatProvider
+from cool.clouds.openstack.credentials import CloudCredentials, gc_trusts
+from cool.clouds.openstack.limits import CallLimiter, zookeeper_slots
+from cool.clouds.openstack.provider import OpenStackProvider
 from cool.clouds.registry import Providers
-from cool.clouds.sim import SimProvider
-from cool.clouds.utility import UtilityProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.errors import CoolError
 from cool.gc import GarbageCollector, gc_settings
 from cool.store.session import Session
@@ -92,11 +92,11 @@ def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> P
             interface=group.interface,
             limiter=limiter,
         )
-        return Providers([UtilityProvider(), openstack])
+        return Providers([HeatProvider(), openstack])
     sim = SimProvider(
         conf.sim.database, latency_s=conf.sim.latency, failure_rate=conf.sim.failure_rate
     )
-    return Providers([UtilityProvider(), sim])
+    return Providers([HeatProvider(), sim])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import requests
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from cool.local.keystone_errors import KeystoneError, KeystoneTimeoutError
+from harness.keystone.errors import KeystoneError, KeystoneTimeoutError
 
 ADMIN_USER = "admin"
 ADMIN_PROJECT = "admin"

@@ -1,12 +1,12 @@
 """A real Keystone on loopback, from PyPI ``keystone``, for tests and a local cloud.
 
 Nothing is faked: gunicorn serves ``keystone.wsgi.api:application`` from
-Keystone's own virtual environment (:mod:`cool.local.keystone_venv`) over
+Keystone's own virtual environment (:mod:`harness.keystone.venv`) over
 SQLite (WAL mode) with fernet tokens. A server's directory starts as a copy
-of a template bootstrapped once per machine (:mod:`cool.local.keystone_template`);
+of a template bootstrapped once per machine (:mod:`harness.keystone.template`);
 its test helpers (:meth:`KeystoneServer.create_user`, :meth:`KeystoneServer.token`,
 ...) are the bootstrap admin's, speaking Keystone's REST API
-(:mod:`cool.local.keystone_admin`). A server's directory holds::
+(:mod:`harness.keystone.admin`). A server's directory holds::
 
     <base_dir>/keystone.conf      generated configuration (OS_KEYSTONE_CONFIG_FILES)
     <base_dir>/gunicorn.conf.py   gunicorn's settings (a bare `gunicorn` reads it)
@@ -24,7 +24,7 @@ open. Hence the bare ``gunicorn`` and its ``gunicorn.conf.py``.
 
 Run one in the foreground (a local dev cloud)::
 
-    python -m cool.local.keystone --ensure-venv --port 5000 --dir /var/tmp/cool-keystone
+    python -m harness.keystone --ensure-venv --port 5000 --dir /var/tmp/cool-keystone
 """
 
 from __future__ import annotations
@@ -48,13 +48,13 @@ from typing import Any, Self
 
 from keystoneauth1 import session as ks_session
 
-from cool.local.keystone_admin import ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, KeystoneAdmin
-from cool.local.keystone_errors import (
+from harness.keystone.admin import ADMIN_PROJECT, ADMIN_USER, DEFAULT_DOMAIN, KeystoneAdmin
+from harness.keystone.errors import (
     KeystoneError,
     KeystoneNotInstalledError,
     KeystoneTimeoutError,
 )
-from cool.local.keystone_template import (
+from harness.keystone.template import (
     bootstrap,
     copy_template,
     default_template_dir,
@@ -63,8 +63,8 @@ from cool.local.keystone_template import (
     run_all,
     write_config,
 )
-from cool.local.keystone_venv import INSTALL_HINT, VENV_ENV_VAR, default_venv_path, ensure_venv
-from cool.local.zookeeper import HOST, free_port
+from harness.keystone.venv import INSTALL_HINT, VENV_ENV_VAR, default_venv_path, ensure_venv
+from harness.zookeeper import HOST, free_port
 
 LOG = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ class KeystoneServer:
     def _write_gunicorn_config(self) -> None:
         (self.base_dir / "gunicorn.conf.py").write_text(
             f"""\
-# Written by cool.local.keystone; a bare `gunicorn` reads it from its working directory.
+# Written by harness.keystone.server; a bare `gunicorn` reads it from its working directory.
 wsgi_app = "keystone.wsgi.api:application"
 bind = "{HOST}:{self.port}"
 workers = 1
@@ -398,7 +398,7 @@ def _wait_group_gone(pgid: int, timeout_s: float) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Make Keystone's venv, and/or run one server in the foreground until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(
-        prog="python -m cool.local.keystone",
+        prog="python -m harness.keystone",
         description="Make Keystone's virtual environment (--ensure-venv) and/or run a Keystone "
         "on 127.0.0.1 until SIGTERM/SIGINT, printing its URL and admin password once it serves.",
     )

@@ -29,10 +29,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cool.local.keystone_admin import ADMIN_PROJECT, ADMIN_USER, REGION
-from cool.local.keystone_errors import KeystoneError, KeystoneTimeoutError
-from cool.local.keystone_venv import KEYSTONE_VERSION, REPO
-from cool.local.zookeeper import HOST
+from harness.keystone.admin import ADMIN_PROJECT, ADMIN_USER, REGION
+from harness.keystone.errors import KeystoneError, KeystoneTimeoutError
+from harness.keystone.venv import KEYSTONE_VERSION, REPO
+from harness.zookeeper import HOST
 
 LOG = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Keystone runs in a virtual environment of its own (default
 ``<repo>/.venv-keystone``, or ``$COOL_KEYSTONE_VENV``) so that its pins
 never fight cool's; :func:`ensure_venv` makes it, once per machine::
 
-    python -m cool.local.keystone --ensure-venv
+    python -m harness.keystone --ensure-venv
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ KEYSTONE_VERSION = "30.0.0"
 REQUIREMENTS = (f"keystone=={KEYSTONE_VERSION}", "gunicorn")
 REPO = Path(__file__).resolve().parents[2]
 VENV_ENV_VAR = "COOL_KEYSTONE_VENV"
-INSTALL_HINT = "python -m cool.local.keystone --ensure-venv"
+INSTALL_HINT = "python -m harness.keystone --ensure-venv"
 
 _VENV_MARKER = "cool-keystone.json"  # written last by ensure_venv: the venv is complete
 

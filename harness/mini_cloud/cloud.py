@@ -6,12 +6,12 @@ Every API runs under gunicorn on 127.0.0.1 with a free port and checks
 tokens with keystonemiddleware, so trusts, roles and the catalog behave as
 in production. Its parts, one job each:
 
-- :mod:`cool.local.mini_cloud_venv`: the one virtual environment (``--ensure-venv``)
-- :mod:`cool.local.mini_cloud_template`: databases built once per machine, copied per run
-- :mod:`cool.local.mini_cloud_config`: the directory layout and every configuration file
-- :mod:`cool.local.mini_cloud_rabbit`: the private RabbitMQ node
-- :mod:`cool.local.mini_cloud_processes`: processes that die with their starter
-- :mod:`cool.local.mini_cloud_seed`: catalog, flavors, image, network ``public``
+- :mod:`harness.mini_cloud.venv`: the one virtual environment (``--ensure-venv``)
+- :mod:`harness.mini_cloud.template`: databases built once per machine, copied per run
+- :mod:`harness.mini_cloud.config`: the directory layout and every configuration file
+- :mod:`harness.mini_cloud.rabbit`: the private RabbitMQ node
+- :mod:`harness.mini_cloud.processes`: processes that die with their starter
+- :mod:`harness.mini_cloud.seed`: catalog, flavors, image, network ``public``
 
 The API::
 
@@ -31,13 +31,13 @@ The API::
 
 A cloud lives as long as its processes: :meth:`MiniCloud.start` wipes what
 an earlier run left in the directory. They die with the thread that started
-them, even on SIGKILL (see :mod:`cool.local.mini_cloud_processes`).
+them, even on SIGKILL (see :mod:`harness.mini_cloud.processes`).
 
 The dev command::
 
-    python -m cool.local.mini_cloud --ensure-venv      # the venv and the templates
-    python -m cool.local.mini_cloud up --dir DIR       # serves until Ctrl-C or `down`
-    python -m cool.local.mini_cloud down --dir DIR
+    python -m harness.mini_cloud --ensure-venv      # the venv and the templates
+    python -m harness.mini_cloud up --dir DIR       # serves until Ctrl-C or `down`
+    python -m harness.mini_cloud down --dir DIR
 """
 
 from __future__ import annotations
@@ -63,26 +63,26 @@ import yaml
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from cool.local.daemons import Daemon, adopt, wait_until
-from cool.local.files import write_private
-from cool.local.keystone import KeystoneServer
-from cool.local.keystone_admin import (
+from harness.daemons import Daemon, adopt, wait_until
+from harness.files import write_private
+from harness.keystone.admin import (
     ADMIN_PROJECT,
     ADMIN_USER,
     DEFAULT_DOMAIN,
     REGION,
     KeystoneAdmin,
 )
-from cool.local.keystone_errors import KeystoneError, KeystoneTimeoutError
-from cool.local.mini_cloud_config import COMPUTE_HOST, CloudLayout, Ports
-from cool.local.mini_cloud_errors import (
+from harness.keystone.errors import KeystoneError, KeystoneTimeoutError
+from harness.keystone.server import KeystoneServer
+from harness.mini_cloud.config import COMPUTE_HOST, CloudLayout, Ports
+from harness.mini_cloud.errors import (
     MiniCloudError,
     MiniCloudNotInstalledError,
     MiniCloudTimeoutError,
 )
-from cool.local.mini_cloud_processes import http_status, spawn, stop_all, wait_for
-from cool.local.mini_cloud_rabbit import RabbitNode
-from cool.local.mini_cloud_seed import (
+from harness.mini_cloud.processes import http_status, spawn, stop_all, wait_for
+from harness.mini_cloud.rabbit import RabbitNode
+from harness.mini_cloud.seed import (
     FLAVORS,
     IMAGE_NAME,
     PUBLIC_NETWORK,
@@ -91,20 +91,20 @@ from cool.local.mini_cloud_seed import (
     create_public_network,
     register_services,
 )
-from cool.local.mini_cloud_template import (
+from harness.mini_cloud.template import (
     copy_template,
     default_template_dir,
     ensure_template,
     service_env,
     write_configs,
 )
-from cool.local.mini_cloud_venv import (
+from harness.mini_cloud.venv import (
     INSTALL_HINT,
     default_venv_path,
     ensure_venv,
     is_venv_complete,
 )
-from cool.local.zookeeper import free_ports
+from harness.zookeeper import free_ports
 
 if TYPE_CHECKING:
     import openstack.connection
@@ -616,7 +616,7 @@ def _up(args: argparse.Namespace) -> int:
             f"mini cloud up: OS_AUTH_URL={cloud.auth_url} OS_USERNAME={ADMIN_USER} "
             f"OS_PASSWORD={cloud.admin_password} OS_PROJECT_NAME={ADMIN_PROJECT}\n"
             f"  clouds.yaml: {clouds_yaml} (cloud {_ADMIN_CLOUD}); openrc: {openrc}\n"
-            f"  stop with Ctrl-C or: python -m cool.local.mini_cloud down --dir {directory}",
+            f"  stop with Ctrl-C or: python -m harness.mini_cloud down --dir {directory}",
             flush=True,
         )
         while not stopping.wait(1.0):
@@ -653,7 +653,7 @@ def _down(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cool.local.mini_cloud",
+        prog="python -m harness.mini_cloud",
         description="A real OpenStack (Keystone, Neutron, Nova, Placement, Glance, Cinder) on "
         "127.0.0.1 for tests and development.",
     )

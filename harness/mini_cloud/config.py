@@ -7,7 +7,7 @@ differ. A cloud's directory holds::
     <base_dir>/state.json                     the `up` command's pid (for `down`)
     <base_dir>/clouds.yaml, openrc            the admin's credentials, for a shell
     <base_dir>/rabbitmq/                      a private RabbitMQ node and epmd
-    <base_dir>/keystone/                      a cool.local.keystone.KeystoneServer
+    <base_dir>/keystone/                      a harness.keystone.KeystoneServer
     <base_dir>/{placement,glance,neutron,nova,cinder}/
         <service>.conf (+ ml2_conf.ini)       oslo.config files
         *.sqlite                              databases, copied from the template
@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cool.local.keystone_admin import REGION, SERVICE_PROJECT
-from cool.local.zookeeper import HOST
+from harness.keystone.admin import REGION, SERVICE_PROJECT
+from harness.zookeeper import HOST
 
 SERVICE_USERS = ("placement", "glance", "neutron", "nova", "cinder")
 COMPUTE_HOST = "mini-compute"
@@ -191,7 +191,7 @@ connection = {self.sqlite_url("neutron", "neutron.sqlite")}
 [ml2]
 type_drivers = flat,vlan,local
 tenant_network_types = local
-# The agentless driver of tests/mini_cloud/ml2_driver: binds every port, ACTIVE.
+# The agentless driver of harness/mini_cloud/ml2_driver: binds every port, ACTIVE.
 mechanism_drivers = cool_bind_all
 extension_drivers = port_security
 [ml2_type_flat]
@@ -283,7 +283,7 @@ volume_backend_name = {VOLUME_BACKEND}
         ``argv`` (``--config-file ...``), set here after gunicorn parsed its own.
         """
         return f"""\
-# Written by cool.local.mini_cloud_config.
+# Written by harness.mini_cloud.config.
 import sys
 
 sys.argv[1:] = {argv!r}

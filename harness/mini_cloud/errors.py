@@ -1,4 +1,4 @@
-"""The errors of the mini cloud (``cool.local.mini_cloud`` and its parts)."""
+"""The errors of the mini cloud (``harness.mini_cloud.cloud`` and its parts)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from cool.errors import CoolError
 class MiniCloudError(CoolError):
     """A mini cloud could not be installed or started, or one of its services failed."""
 
-    code = "cool.local.mini_cloud"
+    code = "harness.mini_cloud"
     title = "Local OpenStack problem"
 
 
 class MiniCloudNotInstalledError(MiniCloudError):
     """The OpenStack venv or RabbitMQ is missing: run ``INSTALL_HINT`` / the install hook."""
 
-    code = "cool.local.mini_cloud.not_installed"
+    code = "harness.mini_cloud.not_installed"
 
 
 class MiniCloudTimeoutError(MiniCloudError):
     """A service, a readiness condition or a manage command did not finish in time (or died)."""
 
-    code = "cool.local.mini_cloud.timeout"
+    code = "harness.mini_cloud.timeout"
     retryable = True

@@ -1,11 +1,11 @@
 """Forked children that die with their parent: for the mini cloud's venv.
 
-Copied by :mod:`cool.local.mini_cloud_venv` into the OpenStack venv as
+Copied by :mod:`harness.mini_cloud.venv` into the OpenStack venv as
 ``cool_die_with_parent.py``, with a ``.pth`` file that calls :func:`install`
 at interpreter start; never imported by cool itself (it imports nothing of cool).
 
 Why: every service of the mini cloud runs under ``setpriv --pdeathsig KILL``
-(:mod:`cool.local.mini_cloud_processes`), so it dies when the thread that
+(:mod:`harness.mini_cloud.processes`), so it dies when the thread that
 started the cloud does, even on SIGKILL. But the kernel clears that signal in
 the child of a fork, and some services fork workers of their own
 (cinder-volume, a process per backend, through oslo.service): when a cloud's

@@ -2,14 +2,14 @@
 
 Each process runs in a session of its own (a terminal's Ctrl-C is for the
 starter to handle; its group, gunicorn's master and worker, is signalled
-whole) under ``setpriv --pdeathsig KILL``, as :mod:`cool.local.keystone` and
-:mod:`cool.local.zookeeper` do: if the Python process that started the cloud
+whole) under ``setpriv --pdeathsig KILL``, as :mod:`harness.keystone.server` and
+:mod:`harness.zookeeper` do: if the Python process that started the cloud
 is killed, even with SIGKILL, the kernel kills every service with it (and
-the services' own forked workers, through :mod:`cool.local.mini_cloud_forks`). The
+the services' own forked workers, through :mod:`harness.mini_cloud.forks`). The
 signal follows the starting *thread*, so start a cloud from a thread that
 lives as long as it (the main thread, in the fixture and the dev command).
 
-Processes are :class:`cool.local.daemons.Daemon` records (pid and start
+Processes are :class:`harness.daemons.Daemon` records (pid and start
 time), so that a pid the kernel has since reused is never signalled.
 """
 
@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from cool.local.daemons import Daemon, adopt
-from cool.local.mini_cloud_errors import MiniCloudTimeoutError
-from cool.local.zookeeper import HOST
+from harness.daemons import Daemon, adopt
+from harness.mini_cloud.errors import MiniCloudTimeoutError
+from harness.zookeeper import HOST
 
 _POLL_S = 0.1
 _PROBE_TIMEOUT_S = 2.0

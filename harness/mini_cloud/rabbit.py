@@ -26,11 +26,11 @@ import time
 import uuid
 from pathlib import Path
 
-from cool.local.daemons import Daemon
-from cool.local.mini_cloud_config import CloudLayout
-from cool.local.mini_cloud_errors import MiniCloudNotInstalledError
-from cool.local.mini_cloud_processes import spawn, wait_for
-from cool.local.zookeeper import HOST
+from harness.daemons import Daemon
+from harness.mini_cloud.config import CloudLayout
+from harness.mini_cloud.errors import MiniCloudNotInstalledError
+from harness.mini_cloud.processes import spawn, wait_for
+from harness.zookeeper import HOST
 
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 INSTALL_HINT = "apt-get install rabbitmq-server"

@@ -13,9 +13,9 @@ from typing import Any
 
 from keystoneauth1 import session as ks_session
 
-from cool.local.keystone_admin import REGION, SERVICE_PROJECT, KeystoneAdmin
-from cool.local.mini_cloud_config import SERVICE_USERS, CloudLayout
-from cool.local.mini_cloud_errors import MiniCloudError
+from harness.keystone.admin import REGION, SERVICE_PROJECT, KeystoneAdmin
+from harness.mini_cloud.config import SERVICE_USERS, CloudLayout
+from harness.mini_cloud.errors import MiniCloudError
 
 
 @dataclass(frozen=True)

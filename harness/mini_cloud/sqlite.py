@@ -1,6 +1,6 @@
 """SQLite transactions that wait for each other instead of failing: for the mini cloud's venv.
 
-Copied by :mod:`cool.local.mini_cloud_venv` into the OpenStack venv as
+Copied by :mod:`harness.mini_cloud.venv` into the OpenStack venv as
 ``cool_sqlite_immediate.py``, with a ``.pth`` file that calls :func:`install`
 at interpreter start; never imported by cool itself (it imports nothing of cool).
 

@@ -6,7 +6,7 @@ alone ~25 s), so it happens once per machine into
 and the service versions; a run copies the files (:func:`copy_template`) and
 rewrites what holds its own paths and ports (Nova's cell mappings).
 
-- Keystone: :func:`cool.local.keystone_template.ensure_template` (bootstrapped;
+- Keystone: :func:`harness.keystone.template.ensure_template` (bootstrapped;
   each run re-bootstraps for its port).
 - Neutron: ``neutron-db-manage upgrade heads`` fails on SQLite (ALTER of
   constraints), so the schema is made from the models' metadata and then
@@ -36,11 +36,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cool.local import keystone_template
-from cool.local.keystone_venv import REPO
-from cool.local.mini_cloud_config import CELL0_UUID, CloudLayout, Ports
-from cool.local.mini_cloud_errors import MiniCloudError, MiniCloudTimeoutError
-from cool.local.mini_cloud_venv import SERVICE_VERSIONS
+from harness.keystone import template as keystone_template
+from harness.keystone.venv import REPO
+from harness.mini_cloud.config import CELL0_UUID, CloudLayout, Ports
+from harness.mini_cloud.errors import MiniCloudError, MiniCloudTimeoutError
+from harness.mini_cloud.venv import SERVICE_VERSIONS
 
 LOG = logging.getLogger(__name__)
 
@@ -80,8 +80,8 @@ def service_env(venv: Path) -> dict[str, str]:
     }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"
-    env["COOL_SQLITE_IMMEDIATE"] = "1"  # cool.local.mini_cloud_sqlite: BEGIN IMMEDIATE
-    env["COOL_DIE_WITH_PARENT"] = "1"  # cool.local.mini_cloud_forks: no orphaned workers
+    env["COOL_SQLITE_IMMEDIATE"] = "1"  # harness.mini_cloud.sqlite: BEGIN IMMEDIATE
+    env["COOL_DIE_WITH_PARENT"] = "1"  # harness.mini_cloud.forks: no orphaned workers
     return env
 
 

@@ -6,15 +6,15 @@ library versions, and one install (~2 min cold here, it builds no wheel) is
 cheaper than six. Default ``<repo>/.venv-openstack``, or
 ``$COOL_OPENSTACK_VENV``; :func:`ensure_venv` makes it once per machine::
 
-    python -m cool.local.mini_cloud --ensure-venv
+    python -m harness.mini_cloud --ensure-venv
 
 The constraints file is a copy kept beside this module, so that a fresh
 clone needs nothing outside the repository. Two pieces of cool go in too: the
-agentless ML2 mechanism driver of the tests (``tests/mini_cloud/ml2_driver``;
+agentless ML2 mechanism driver of the tests (``harness/mini_cloud/ml2_driver``;
 without it no port binds and no server boots) and the SQLite hook of
-:mod:`cool.local.mini_cloud_sqlite` (without it services sharing a database
+:mod:`harness.mini_cloud.sqlite` (without it services sharing a database
 fail with "database is locked"), and the fork hook of
-:mod:`cool.local.mini_cloud_forks` (without it a service's forked workers
+:mod:`harness.mini_cloud.forks` (without it a service's forked workers
 outlive a SIGKILLed cloud).
 """
 
@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cool.local.keystone_venv import REPO, fresh_interpreter
+from harness.keystone.venv import REPO, fresh_interpreter
 
 SERVICE_VERSIONS = {
     "keystone": "29.1.0",
@@ -47,16 +47,16 @@ REQUIREMENTS = (
     "gunicorn",
 )
 CONSTRAINTS = Path(__file__).with_name("openstack-2026.1-upper-constraints.txt")
-ML2_DRIVER_DIR = REPO / "tests" / "mini_cloud" / "ml2_driver"
+ML2_DRIVER_DIR = Path(__file__).with_name("ml2_driver")
 # Python run at every interpreter's start in the venv (see each module's docstring):
 # BEGIN IMMEDIATE for oslo.db's SQLite transactions; forked children that die with
 # their parent. Module name in the venv -> its source here.
 HOOKS = {
-    "cool_sqlite_immediate": Path(__file__).with_name("mini_cloud_sqlite.py"),
-    "cool_die_with_parent": Path(__file__).with_name("mini_cloud_forks.py"),
+    "cool_sqlite_immediate": Path(__file__).with_name("sqlite.py"),
+    "cool_die_with_parent": Path(__file__).with_name("forks.py"),
 }
 VENV_ENV_VAR = "COOL_OPENSTACK_VENV"
-INSTALL_HINT = "python -m cool.local.mini_cloud --ensure-venv"
+INSTALL_HINT = "python -m harness.mini_cloud --ensure-venv"
 
 _VENV_MARKER = "cool-openstack.json"  # written last by ensure_venv: the venv is complete
 _COMMANDS = (

@@ -1,6 +1,6 @@
 """The real cloud of a local system on the ``openstack`` provider (``run.sh --openstack``).
 
-The mini cloud's dev command (:mod:`cool.local.mini_cloud`) runs as one of
+The mini cloud's dev command (:mod:`harness.mini_cloud.cloud`) runs as one of
 the system's daemons, and cool is set up in its Keystone as an operator sets
 it up in production (docs/openstack.md): a service user holding only the
 ``service`` role on project ``service`` (it validates tokens and receives the
@@ -20,11 +20,11 @@ from keystoneauth1 import exceptions as ks_exceptions
 
 from cool.cli.connection import SERVICE_TYPE
 from cool.errors import CoolError
-from cool.local.daemons import Daemon, spawn, wait_until
-from cool.local.keystone_admin import DEFAULT_DOMAIN, SERVICE_PROJECT, KeystoneAdmin
-from cool.local.keystone_errors import KeystoneError
-from cool.local.mini_cloud import clouds_yaml_entry, ready_access
-from cool.local.mini_cloud_seed import IMAGE_NAME
+from harness.daemons import Daemon, spawn, wait_until
+from harness.keystone.admin import DEFAULT_DOMAIN, SERVICE_PROJECT, KeystoneAdmin
+from harness.keystone.errors import KeystoneError
+from harness.mini_cloud.cloud import clouds_yaml_entry, ready_access
+from harness.mini_cloud.seed import IMAGE_NAME
 
 NAME = "cloud"
 SERVICE_USER = "cool"
@@ -37,7 +37,7 @@ PARAMETERS = {"image": IMAGE_NAME}
 
 
 class LocalCloudError(CoolError):
-    code = "cool.local.cloud"
+    code = "harness.cloud"
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class CloudAccess:
 def start(directory: Path, log: Path) -> Daemon:
     """The mini cloud's ``up`` command serving from ``directory``, as a daemon."""
     log.unlink(missing_ok=True)  # its tail, shown when it fails, must be this run's
-    command = [sys.executable, "-m", "cool.local.mini_cloud", "up", "--dir", str(directory)]
+    command = [sys.executable, "-m", "harness.mini_cloud", "up", "--dir", str(directory)]
     command += ["--timeout", f"{START_TIMEOUT_S:g}"]
     return spawn(NAME, command, log)
 

@@ -3,20 +3,20 @@ one directory, on one of two clouds:
 
 - ``sim`` (the default): the simulated cloud, and cool-api with http_basic auth;
 - ``openstack`` (``--openstack``): a real, small OpenStack (the mini cloud, see
-  :mod:`cool.local.system_cloud`), cool-api with Keystone auth making trusts,
+  :mod:`harness.system.cloud`), cool-api with Keystone auth making trusts,
   and the workers on the openstack provider, deployed as in production.
 
 ``up`` starts what is not running and reuses what is; ``down`` stops what
 ``up`` started, and only that (each process is recorded with its start time,
-see :mod:`cool.local.daemons`). Everything lives in the directory: the
+see :mod:`harness.daemons`). Everything lives in the directory: the
 configuration, the generated passwords, ``clouds.yaml`` for the CLI,
 ``environment.yaml`` (what the examples need from this cloud), logs,
 ZooKeeper's data and the cloud's. A directory holds a system on one cloud
 only; each cloud has its own default directory. The README's run command and
 the end-to-end tests use this same module.
 
-    python -m cool.local.system up [--openstack] [--dir D] [--workers N]
-    python -m cool.local.system status | env | guide | where | down
+    python -m harness.system up [--openstack] [--dir D] [--workers N]
+    python -m harness.system status | env | guide | where | down
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ import bcrypt
 import yaml
 
 from cool.errors import CoolError
-from cool.local import system_cloud
-from cool.local.daemons import Daemon, adopt, spawn, wait_until
-from cool.local.files import write_private
-from cool.local.mini_cloud import ready_access
-from cool.local.system_cloud import CloudAccess
-from cool.local.zookeeper import ZooKeeperServer, free_ports
+from harness.daemons import Daemon, adopt, spawn, wait_until
+from harness.files import write_private
+from harness.mini_cloud.cloud import ready_access
+from harness.system import cloud as system_cloud
+from harness.system.cloud import CloudAccess
+from harness.zookeeper import ZooKeeperServer, free_ports
 
 CLOUD = "cool-local"
 USER = "demo"
@@ -61,7 +61,7 @@ _READY = re.compile(r"^cool-worker \S+ ready$", re.MULTILINE)
 
 
 class LocalSystemError(CoolError):
-    code = "cool.local.system"
+    code = "harness.system"
 
 
 class LocalSystem:
@@ -262,7 +262,7 @@ class LocalSystem:
             defaults = dict(system_cloud.PARAMETERS)
         write_private(
             self.clouds_yaml,
-            f"# Written by cool.local.system. Use: source {self.env_file}\n"
+            f"# Written by harness.system. Use: source {self.env_file}\n"
             + yaml.safe_dump({"clouds": {CLOUD: clouds}}, sort_keys=False),
         )
         self.environment_file.write_text(
@@ -276,7 +276,7 @@ class LocalSystem:
         )
 
     def _config(self, cloud: CloudAccess | None) -> str:
-        common = f"""# Written by cool.local.system: a whole cool on this machine, to try it out.
+        common = f"""# Written by harness.system.local: a whole cool on this machine, to try it out.
 [zookeeper]
 hosts = {self.zk_hosts}
 root = /cool
@@ -469,7 +469,7 @@ def _bindable(port: int) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m cool.local.system",
+        prog="python -m harness.system",
         description="Run a whole cool on this machine: ZooKeeper, cool-api and workers, on "
         "the simulated cloud or on a small real OpenStack.",
     )
@@ -528,7 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for key, value in system.environment().items():
                 print(f"export {key}={shlex.quote(value)}")
     except CoolError as exc:  # its own, and the cloud's (system_cloud.LocalCloudError)
-        print(f"cool.local.system: {exc}", file=sys.stderr)
+        print(f"harness.system.local: {exc}", file=sys.stderr)
         return 1
     return 0
 

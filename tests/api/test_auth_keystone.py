@@ -12,8 +12,8 @@ from kazoo.client import KazooClient
 from prometheus_client import CollectorRegistry
 
 from cool.api import app
-from cool.local.keystone import KeystoneServer
 from cool.resources.registry import ResourceTypeRegistry
+from harness.keystone.server import KeystoneServer
 from tests.api.helpers import VALUE_TEMPLATE, error_codes, make_conf
 from tests.keystone_fixture import unique_name
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from cool.local.api import ApiProcess
+from harness.api import ApiProcess
 from tests.api.helpers import USERS, password, write_htpasswd
 from tests.worker.processes import WorkerProcess
 

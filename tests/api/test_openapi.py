@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from cool.api.discovery import openapi_document
-from cool.local.api import ApiProcess
+from harness.api import ApiProcess
 from tests.api.helpers import USERS, password, write_htpasswd
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import bcrypt
 import pytest
 
-from cool.local.api import ApiProcess
+from harness.api import ApiProcess
 from tests.api.helpers import USERS, password, write_htpasswd
 from tests.zk import assert_eventually
 

@@ -20,17 +20,17 @@ from oslo_config import cfg
 from prometheus_client import CollectorRegistry
 
 from cool.api import app, server
-from cool.clouds.openstack_credentials import CloudCredentials, Trusts
+from cool.clouds.openstack.credentials import CloudCredentials, Trusts
 from cool.errors import ConfigurationError
 from cool.gc import GarbageCollector, GcSettings
-from cool.local.keystone import KeystoneServer
-from cool.local.zookeeper import free_port
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.fence import claim
 from cool.store.layout import Layout
 from cool.store.session import Session
+from harness.keystone.server import KeystoneServer
+from harness.zookeeper import free_port
 from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, error_codes, make_conf
 from tests.keystone_fixture import unique_name
 from tests.worker.helpers import settings_for

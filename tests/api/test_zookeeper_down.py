@@ -6,7 +6,7 @@ import time
 
 from kazoo.client import KazooClient
 
-from cool.local.zookeeper import ZooKeeperServer
+from harness.zookeeper import ZooKeeperServer
 from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
 from tests.zk import assert_eventually, pause_server
 

@@ -26,12 +26,12 @@ from bench._api import (
     raw_submits,
 )
 from bench.api import Measured, Results, Sizes, render, run, verdicts
-from cool.local.keystone import KeystoneServer
-from cool.local.zookeeper import ZooKeeperServer
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.layout import Layout
 from cool.template.compile import compile_template
+from harness.keystone.server import KeystoneServer
+from harness.zookeeper import ZooKeeperServer
 
 TINY = Sizes(
     raw=10,

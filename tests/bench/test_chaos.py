@@ -21,7 +21,7 @@ from bench import chaos
 from bench._chaos_builds import Build
 from bench._chaos_report import Report, judge_logs, judge_sim, judge_takeovers
 from cool.clouds.base import StepContext
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 
 SHORT_RUN = [
     "--duration", "90", "--builds", "40", "--settle", "60", "--extra-kills", "2",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.delete import measure
-from cool.local.zookeeper import ZooKeeperServer
+from harness.zookeeper import ZooKeeperServer
 
 
 @pytest.mark.parametrize("shape", ["chain", "fan-out"])

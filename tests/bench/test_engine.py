@@ -27,9 +27,9 @@ from bench._runs import (
 from bench._workers import rss_kib
 from bench._zk import RawRates, close, connect, raw_baseline, server_requests
 from bench.engine import Results, Sizes, render, run, verdicts
-from cool.local.zookeeper import ZooKeeperServer
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import compile_template
+from harness.zookeeper import ZooKeeperServer
 
 TINY = Sizes(
     raw=20,

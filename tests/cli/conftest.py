@@ -1,4 +1,4 @@
-"""The CLI against the local system of the README's run command (cool.local.system):
+"""The CLI against the local system of the README's run command (harness.system.local):
 a real ZooKeeper, a real gunicorn cool-api (http_basic) and two real cool-workers
 on the sim, shared by the CLI tests of a session."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cool.cli.app import CoolApp
-from cool.local.system import LocalSystem
+from harness.system.local import LocalSystem
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cool.local.system import LocalSystem
-from cool.local.zookeeper import free_port
+from harness.system.local import LocalSystem
+from harness.zookeeper import free_port
 from tests.cli.conftest import (
     EXAMPLES,
     REPO,

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from cool.cli.connection import SERVICE_TYPE
-from cool.local.api import ApiProcess
-from cool.local.keystone import KeystoneServer
+from harness.api import ApiProcess
+from harness.keystone.server import KeystoneServer
 from tests.cli.conftest import EXAMPLES, run_cool
 from tests.keystone_fixture import unique_name
 

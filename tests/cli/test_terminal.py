@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cool.local.system import LocalSystem
+from harness.system.local import LocalSystem
 from tests.cli.conftest import EXAMPLES, REPO, cool_command, cool_env
 from tests.zk import assert_eventually
 

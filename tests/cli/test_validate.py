@@ -208,7 +208,7 @@ def test_resource_type_show_unknown_suggests_a_name() -> None:
 
 def test_resource_type_show_says_what_test_resource_fail_does() -> None:
     """``fail`` fails the create only: a delete succeeds, so a failed build rolls back
-    (what the utility provider does: tests/clouds/test_utility.py)."""
+    (what the heat provider does: tests/clouds/test_heat.py)."""
     result = cool("resource-type", "show", "OS::Heat::TestResource", "-f", "json")
     assert result.returncode == 0, result.stderr
     described = json.loads(result.stdout)["properties"]["fail"]["description"]

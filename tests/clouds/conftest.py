@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from tests.clouds.helpers import FakeClock
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cool.clouds.base import StepContext
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 
 BUILD = "01HXAAAAAAAAAAAAAAAAAAAAAA"
 NET = "OS::Neutron::Net"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cool.clouds.base import ResourceFailedError, ResourceGoneError, StepContext
-from cool.clouds.utility import CHARACTER_CLASSES, UtilityProvider
+from cool.clouds.heat import CHARACTER_CLASSES, HeatProvider
 from cool.resources.registry import ResourceTypeRegistry
 from tests.clouds.helpers import FakeClock
 
@@ -20,19 +20,19 @@ RANDOM, TEST = "OS::Heat::RandomString", "OS::Heat::TestResource"
 
 
 @pytest.fixture
-def utility(clock: FakeClock) -> UtilityProvider:
-    return UtilityProvider(clock=clock)
+def heat(clock: FakeClock) -> HeatProvider:
+    return HeatProvider(clock=clock)
 
 
 def ctx(resource_type: str, name: str = "thing") -> StepContext:
     return StepContext(BUILD, name, resource_type, project_id="demo")
 
 
-def test_utility_runs_exactly_the_types_that_need_no_cloud(
-    utility: UtilityProvider, registry: ResourceTypeRegistry
+def test_heat_runs_exactly_the_types_that_need_no_cloud(
+    heat: HeatProvider, registry: ResourceTypeRegistry
 ) -> None:
     assert {t.name for t in registry if not t.needs_cloud} == {NONE, VALUE, RANDOM, TEST}
-    assert all(utility.supports(t.name) != t.needs_cloud for t in registry)
+    assert all(heat.supports(t.name) != t.needs_cloud for t in registry)
 
 
 @pytest.mark.parametrize(
@@ -46,32 +46,32 @@ def test_utility_runs_exactly_the_types_that_need_no_cloud(
         (TEST, {}, {"output": "test_string"}),
     ],
 )
-def test_utility_type_creates_observes_and_deletes(
-    utility: UtilityProvider,
+def test_heat_type_creates_observes_and_deletes(
+    heat: HeatProvider,
     resource_type: str,
     properties: dict[str, Any],
     attributes: dict[str, Any],
 ) -> None:
     step = ctx(resource_type)
-    physical_id = utility.create(step, properties)
+    physical_id = heat.create(step, properties)
     assert physical_id.startswith(step.cloud_name)
-    observed = utility.observe(step, physical_id)
+    observed = heat.observe(step, physical_id)
     assert (observed.ready, observed.failed, dict(observed.attributes)) == (True, None, attributes)
-    assert utility.find(step) == []
-    utility.delete(step, physical_id)
-    utility.delete(step, physical_id)
-    assert utility.is_deleted(step, physical_id)
+    assert heat.find(step) == []
+    heat.delete(step, physical_id)
+    heat.delete(step, physical_id)
+    assert heat.is_deleted(step, physical_id)
 
 
 @pytest.mark.parametrize(
     ("resource_type", "properties"),
     [(NONE, {}), (VALUE, {"value": "v"}), (RANDOM, {}), (TEST, {"value": "v"})],
 )
-def test_utility_reference_is_what_heat_gives(
-    utility: UtilityProvider, resource_type: str, properties: dict[str, Any]
+def test_heat_reference_is_what_heat_gives(
+    heat: HeatProvider, resource_type: str, properties: dict[str, Any]
 ) -> None:
     step = ctx(resource_type)
-    observed = utility.observe(step, utility.create(step, properties))
+    observed = heat.observe(step, heat.create(step, properties))
     expected = {  # Heat's get_reference_id: the value, the physical resource name, the id
         RANDOM: observed.attributes.get("value"),
         TEST: step.cloud_name,
@@ -79,41 +79,39 @@ def test_utility_reference_is_what_heat_gives(
     assert observed.reference == expected
 
 
-def test_utility_test_resource_refers_to_its_name_once_ready(
-    utility: UtilityProvider, clock: FakeClock
+def test_heat_test_resource_refers_to_its_name_once_ready(
+    heat: HeatProvider, clock: FakeClock
 ) -> None:
     step = ctx(TEST)
-    physical_id = utility.create(step, {"value": "secretless", "wait_secs": 2})
-    assert utility.observe(step, physical_id).reference is None  # not ready yet
+    physical_id = heat.create(step, {"value": "secretless", "wait_secs": 2})
+    assert heat.observe(step, physical_id).reference is None  # not ready yet
     clock.now += 2
-    assert utility.observe(step, physical_id).reference == step.cloud_name != physical_id
+    assert heat.observe(step, physical_id).reference == step.cloud_name != physical_id
 
 
-def test_utility_value_of_the_wrong_type_fails(utility: UtilityProvider) -> None:
+def test_heat_value_of_the_wrong_type_fails(heat: HeatProvider) -> None:
     with pytest.raises(ResourceFailedError, match="must be a number"):
-        utility.create(ctx(VALUE), {"value": "many", "type": "number"})
+        heat.create(ctx(VALUE), {"value": "many", "type": "number"})
 
 
-def test_utility_value_unknown_to_another_worker_is_gone(
-    utility: UtilityProvider, clock: FakeClock
-) -> None:
-    physical_id = utility.create(ctx(VALUE), {"value": "s3cret"})
+def test_heat_value_unknown_to_another_worker_is_gone(heat: HeatProvider, clock: FakeClock) -> None:
+    physical_id = heat.create(ctx(VALUE), {"value": "s3cret"})
     assert "s3cret" not in physical_id
     with pytest.raises(ResourceGoneError, match="create it again"):
-        UtilityProvider(clock=clock).observe(ctx(VALUE), physical_id)
+        HeatProvider(clock=clock).observe(ctx(VALUE), physical_id)
 
 
 # -- RandomString -------------------------------------------------------------------
 
 
-def _random_string(utility: UtilityProvider, properties: dict[str, Any]) -> tuple[str, str]:
+def _random_string(heat: HeatProvider, properties: dict[str, Any]) -> tuple[str, str]:
     step = ctx(RANDOM)
-    physical_id = utility.create(step, properties)
-    return physical_id, utility.observe(step, physical_id).attributes["value"]
+    physical_id = heat.create(step, properties)
+    return physical_id, heat.observe(step, physical_id).attributes["value"]
 
 
-def test_utility_random_string_defaults_as_heat(utility: UtilityProvider) -> None:
-    values = {_random_string(utility, {})[1] for _ in range(50)}
+def test_heat_random_string_defaults_as_heat(heat: HeatProvider) -> None:
+    values = {_random_string(heat, {})[1] for _ in range(50)}
     assert len(values) == 50  # fresh every create
     for value in values:
         assert len(value) == 32
@@ -134,7 +132,7 @@ _POOLS = st.lists(
 @given(
     pools=_POOLS, mins=st.lists(st.integers(1, 6), min_size=4, max_size=4), extra=st.integers(0, 40)
 )
-def test_utility_random_string_honours_classes_sequences_and_mins(
+def test_heat_random_string_honours_classes_sequences_and_mins(
     pools: list[tuple[str, str]], mins: list[int], extra: int
 ) -> None:
     properties: dict[str, Any] = {"character_classes": [], "character_sequences": []}
@@ -148,34 +146,34 @@ def test_utility_random_string_honours_classes_sequences_and_mins(
             wanted.append((what, minimum))
     length = sum(minimum for _, minimum in wanted) + extra
     properties["length"] = length
-    _, value = _random_string(UtilityProvider(), properties)
+    _, value = _random_string(HeatProvider(), properties)
     assert len(value) == length
     assert set(value) <= set().union(*(set(chars) for chars, _ in wanted))
     for chars, minimum in wanted:
         assert sum(c in chars for c in value) >= minimum
 
 
-def test_utility_random_string_is_stable_and_its_id_holds_only_the_recipe(
-    utility: UtilityProvider, clock: FakeClock
+def test_heat_random_string_is_stable_and_its_id_holds_only_the_recipe(
+    heat: HeatProvider, clock: FakeClock
 ) -> None:
     properties = {
         "length": 12,
         "character_classes": [{"class": "digits", "min": 3}],
         "character_sequences": [{"sequence": "!?", "min": 2}],
     }
-    physical_id, value = _random_string(utility, properties)
+    physical_id, value = _random_string(heat, properties)
     assert value not in physical_id
-    assert utility.observe(ctx(RANDOM), physical_id).attributes["value"] == value
+    assert heat.observe(ctx(RANDOM), physical_id).attributes["value"] == value
     # After a takeover, another worker makes a new value from the same recipe.
-    other = UtilityProvider(clock=clock)
+    other = HeatProvider(clock=clock)
     again = other.observe(ctx(RANDOM), physical_id).attributes["value"]
     assert other.observe(ctx(RANDOM), physical_id).attributes["value"] == again
     assert other.observe(ctx(RANDOM), physical_id).reference == again  # get_resource agrees
     assert len(again) == 12
     assert sum(c.isdigit() for c in again) >= 3
     assert sum(c in "!?" for c in again) >= 2
-    utility.delete(ctx(RANDOM), physical_id)
-    assert utility.is_deleted(ctx(RANDOM), physical_id)
+    heat.delete(ctx(RANDOM), physical_id)
+    assert heat.is_deleted(ctx(RANDOM), physical_id)
 
 
 @pytest.mark.parametrize(
@@ -187,16 +185,16 @@ def test_utility_random_string_is_stable_and_its_id_holds_only_the_recipe(
         ({"length": 0}, "from 1 to 512"),
     ],
 )
-def test_utility_random_string_refuses_impossible_recipes(
-    utility: UtilityProvider, properties: dict[str, Any], why: str
+def test_heat_random_string_refuses_impossible_recipes(
+    heat: HeatProvider, properties: dict[str, Any], why: str
 ) -> None:
     with pytest.raises(ResourceFailedError, match=why):
-        utility.create(ctx(RANDOM), properties)
+        heat.create(ctx(RANDOM), properties)
 
 
-def test_utility_random_string_foreign_id_is_gone(utility: UtilityProvider) -> None:
+def test_heat_random_string_foreign_id_is_gone(heat: HeatProvider) -> None:
     with pytest.raises(ResourceGoneError):
-        utility.observe(ctx(RANDOM), "somebody-else?length=x")
+        heat.observe(ctx(RANDOM), "somebody-else?length=x")
 
 
 # -- TestResource ---------------------------------------------------------------------
@@ -211,13 +209,13 @@ def test_utility_random_string_foreign_id_is_gone(utility: UtilityProvider) -> N
         ({"wait_secs": 1, "attr_wait_secs": 3}, 4.0),
     ],
 )
-def test_utility_test_resource_waits_and_survives_a_takeover(
-    utility: UtilityProvider, clock: FakeClock, properties: dict[str, Any], ready_after_s: float
+def test_heat_test_resource_waits_and_survives_a_takeover(
+    heat: HeatProvider, clock: FakeClock, properties: dict[str, Any], ready_after_s: float
 ) -> None:
     step = ctx(TEST, "slow")
-    physical_id = utility.create(step, {"value": "done", **properties})
+    physical_id = heat.create(step, {"value": "done", **properties})
     assert physical_id.startswith(f"{step.cloud_name}@{clock.now + ready_after_s:.3f}")
-    successor = UtilityProvider(clock=clock)  # another worker, after a takeover
+    successor = HeatProvider(clock=clock)  # another worker, after a takeover
     if ready_after_s:
         clock.now += ready_after_s - 0.01
         assert not successor.observe(step, physical_id).ready
@@ -226,43 +224,43 @@ def test_utility_test_resource_waits_and_survives_a_takeover(
     assert (observed.ready, dict(observed.attributes)) == (True, {"output": "done"})
 
 
-def test_utility_test_resource_fails_as_asked(utility: UtilityProvider, clock: FakeClock) -> None:
+def test_heat_test_resource_fails_as_asked(heat: HeatProvider, clock: FakeClock) -> None:
     with pytest.raises(ResourceFailedError, match=r"thing failed as asked \(fail: true\)"):
-        utility.create(ctx(TEST), {"fail": True})
+        heat.create(ctx(TEST), {"fail": True})
     step = ctx(TEST)
-    physical_id = utility.create(step, {"fail": True, "wait_secs": 3})
-    assert utility.observe(step, physical_id) == utility.observe(step, physical_id)
-    assert not utility.observe(step, physical_id).ready
-    assert utility.observe(step, physical_id).failed is None
+    physical_id = heat.create(step, {"fail": True, "wait_secs": 3})
+    assert heat.observe(step, physical_id) == heat.observe(step, physical_id)
+    assert not heat.observe(step, physical_id).ready
+    assert heat.observe(step, physical_id).failed is None
     clock.now += 3
-    observed = utility.observe(step, physical_id)
+    observed = heat.observe(step, physical_id)
     assert not observed.ready
     assert observed.failed == "OS::Heat::TestResource thing failed as asked (fail: true)"
-    utility.delete(step, physical_id)  # Heat does not fail the delete: rollback works
-    assert not utility.is_deleted(step, physical_id)  # wait_secs is every action's wait
+    heat.delete(step, physical_id)  # Heat does not fail the delete: rollback works
+    assert not heat.is_deleted(step, physical_id)  # wait_secs is every action's wait
     clock.now += 3
-    assert utility.is_deleted(step, physical_id)
+    assert heat.is_deleted(step, physical_id)
 
 
-def test_utility_test_resource_delete_waits(utility: UtilityProvider, clock: FakeClock) -> None:
+def test_heat_test_resource_delete_waits(heat: HeatProvider, clock: FakeClock) -> None:
     step = ctx(TEST)
-    physical_id = utility.create(step, {"wait_secs": 1, "action_wait_secs": {"delete": 4}})
+    physical_id = heat.create(step, {"wait_secs": 1, "action_wait_secs": {"delete": 4}})
     clock.now += 1
-    utility.delete(step, physical_id)
+    heat.delete(step, physical_id)
     clock.now += 2
-    utility.delete(step, physical_id)  # again: the first delete's deadline stands
-    assert not utility.is_deleted(step, physical_id)
+    heat.delete(step, physical_id)  # again: the first delete's deadline stands
+    assert not heat.is_deleted(step, physical_id)
     clock.now += 2
-    assert utility.is_deleted(step, physical_id)
-    quick = utility.create(step, {})
-    utility.delete(step, quick)
-    assert utility.is_deleted(step, quick)
+    assert heat.is_deleted(step, physical_id)
+    quick = heat.create(step, {})
+    heat.delete(step, quick)
+    assert heat.is_deleted(step, quick)
 
 
-def test_utility_test_resource_foreign_id_is_gone(utility: UtilityProvider) -> None:
+def test_heat_test_resource_foreign_id_is_gone(heat: HeatProvider) -> None:
     with pytest.raises(ResourceGoneError):
-        utility.observe(ctx(TEST), "cool-other-thing@12.0")
+        heat.observe(ctx(TEST), "cool-other-thing@12.0")
     with pytest.raises(ResourceGoneError):
-        utility.observe(ctx(TEST), "no deadline at all")
-    utility.delete(ctx(TEST), "no deadline at all")  # nothing to wait for
-    assert utility.is_deleted(ctx(TEST), "no deadline at all")
+        heat.observe(ctx(TEST), "no deadline at all")
+    heat.delete(ctx(TEST), "no deadline at all")  # nothing to wait for
+    assert heat.is_deleted(ctx(TEST), "no deadline at all")

@@ -1,4 +1,4 @@
-"""cool.local.api: a real cool-api that comes up, answers, and leaves nothing behind."""
+"""harness.api: a real cool-api that comes up, answers, and leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cool.local.api import ApiProcess, ApiStartError
+from harness.api import ApiProcess, ApiStartError
 from tests.zk import assert_eventually
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cool.local import daemons
-from cool.local.daemons import Daemon, spawn
-from cool.local.system import LocalSystem
+from harness import daemons
+from harness.daemons import Daemon, spawn
+from harness.system.local import LocalSystem
 
 # A child with threads, as cool's workers and gunicorn are.
 _THREADED = (

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from kazoo.client import KazooClient, KazooState
 
-from cool.local.zookeeper import (
+from harness.zookeeper import (
     ZooKeeperEnsemble,
     ZooKeeperMode,
     ZooKeeperNotInstalledError,
@@ -151,7 +151,7 @@ def test_find_zookeeper_jar_names_the_package_to_install(tmp_path: Path) -> None
 
 def test_main_runs_in_the_foreground_until_sigterm(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "cool.local.zookeeper", "--dir", str(tmp_path / "zk")],
+        [sys.executable, "-m", "harness.zookeeper", "--dir", str(tmp_path / "zk")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

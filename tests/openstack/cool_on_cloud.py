@@ -13,9 +13,9 @@ from typing import Any
 
 import requests
 
-from cool.local.api import ApiProcess
-from cool.local.keystone_admin import DEFAULT_DOMAIN
-from cool.local.mini_cloud import MiniCloud
+from harness.api import ApiProcess
+from harness.keystone.admin import DEFAULT_DOMAIN
+from harness.mini_cloud.cloud import MiniCloud
 from tests.openstack.helpers import PASSWORD, Project, unique
 from tests.worker.processes import WorkerProcess
 

@@ -1,5 +1,5 @@
 """Shared by the tests of the openstack provider against the mini cloud
-(:mod:`cool.local.mini_cloud`): a project of one's own, and the provider acting in it."""
+(:mod:`harness.mini_cloud.cloud`): a project of one's own, and the provider acting in it."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
 from cool.clouds.base import Observed, StepContext
-from cool.clouds.openstack import OpenStackProvider
-from cool.clouds.openstack_limits import CallLimiter
-from cool.local.keystone_admin import DEFAULT_DOMAIN
-from cool.local.mini_cloud import MiniCloud, project_counts
+from cool.clouds.openstack.limits import CallLimiter
+from cool.clouds.openstack.provider import OpenStackProvider
 from cool.store.layout import new_build_id
+from harness.keystone.admin import DEFAULT_DOMAIN
+from harness.mini_cloud.cloud import MiniCloud, project_counts
 from tests.zk import assert_eventually
 
 PASSWORD = "member-secret"

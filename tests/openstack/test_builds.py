@@ -5,7 +5,7 @@ the project holds before and after: a delete or a rollback leaves it as it was.
 
 The multi-tier example's build, outputs and delete on a real cloud are checked
 through the README's run command (``run.sh --openstack``, which deploys cool as
-these tests do): tests/local/test_run_command.py."""
+these tests do): tests/harness/system/test_run_command.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cool.local.mini_cloud import MiniCloud
+from harness.mini_cloud.cloud import MiniCloud
 from tests.openstack.cool_on_cloud import Client, CoolOnCloud, cool_on
 from tests.openstack.helpers import Project, unique
 from tests.worker.processes import WorkerProcess

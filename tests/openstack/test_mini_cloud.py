@@ -1,6 +1,6 @@
 """The mini cloud itself: what cool's openstack provider will rely on, as a member sees it.
 
-Real services throughout (``cool.local.mini_cloud``); every wait is on a
+Real services throughout (``harness.mini_cloud.cloud``); every wait is on a
 condition with a deadline, never a fixed sleep.
 """
 
@@ -17,8 +17,8 @@ import pytest
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from cool.local.mini_cloud import MiniCloud
-from cool.local.mini_cloud_errors import MiniCloudTimeoutError
+from harness.mini_cloud.cloud import MiniCloud
+from harness.mini_cloud.errors import MiniCloudTimeoutError
 from tests.openstack_fixture import Member, processes_under
 
 pytestmark = [pytest.mark.openstack, pytest.mark.slow]

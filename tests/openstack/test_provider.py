@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from cool.clouds.base import ProviderError, ResourceExistsError, ResourceGoneError
-from cool.clouds.openstack_errors import QuotaExceededError
-from cool.clouds.openstack_limits import CallLimiter
-from cool.local.mini_cloud import MiniCloud
-from cool.local.mini_cloud_seed import PUBLIC_CIDR
+from cool.clouds.openstack.errors import QuotaExceededError
+from cool.clouds.openstack.limits import CallLimiter
+from harness.mini_cloud.cloud import MiniCloud
+from harness.mini_cloud.seed import PUBLIC_CIDR
 from tests.openstack.helpers import (
     Project,
     made,

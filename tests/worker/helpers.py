@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.sim import SimProvider
-from cool.clouds.utility import UtilityProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -54,7 +54,7 @@ def running_worker(
     """``fencing=False``: a sim that plays a cloud which cannot check claim epochs."""
     session = Session.open(settings_for(hosts, session_timeout_s=session_timeout_s))
     sim = SimProvider(sim_db, latency_s=latency_s, caller=worker_id, fencing=fencing)
-    worker = Worker(session, Providers([UtilityProvider(), sim]), settings, worker_id=worker_id)
+    worker = Worker(session, Providers([HeatProvider(), sim]), settings, worker_id=worker_id)
     worker.start()
     try:
         yield worker

@@ -30,10 +30,9 @@ from typing import Any
 
 import pytest
 
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.sim import SimProvider
-from cool.clouds.utility import UtilityProvider
-from cool.local.zookeeper import ZooKeeperServer
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -42,6 +41,7 @@ from cool.store.records import BuildState
 from cool.store.session import Connection, Session
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
+from harness.zookeeper import ZooKeeperServer
 from tests.worker.helpers import (
     FAST,
     open_store,
@@ -211,7 +211,7 @@ def counting_worker(
     sim = SimProvider(sim_db, latency_s=latency_s, caller="counted")
     worker = Worker(
         session,
-        Providers([UtilityProvider(), sim]),
+        Providers([HeatProvider(), sim]),
         CRASHER,
         worker_id="counted",
         count_write=tally.write,

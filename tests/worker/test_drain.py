@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from cool.clouds.base import StepContext
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.sim import SimProvider
-from cool.clouds.utility import UtilityProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec, records
@@ -80,7 +80,7 @@ class _Running:
         hosts, db, provider, settings = self.args
         self.session = Session.open(settings_for(hosts))
         self.sim = provider(db)
-        self.worker = Worker(self.session, Providers([UtilityProvider(), self.sim]), settings)
+        self.worker = Worker(self.session, Providers([HeatProvider(), self.sim]), settings)
         self.worker.start()
         return self.worker
 

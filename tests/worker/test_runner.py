@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from tests.worker.helpers import (

@@ -8,8 +8,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.utility import UtilityProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.layout import new_build_id
@@ -147,7 +147,7 @@ resources:
   wait: {type: OS::Heat::TestResource, properties: {wait_secs: 120}}
 """
     session = Session.open(settings_for(through(zk_proxy, zk_hosts), session_timeout_s=20.0))
-    worker = Worker(session, Providers([UtilityProvider()]), settings, worker_id="partitioned")
+    worker = Worker(session, Providers([HeatProvider()]), settings, worker_id="partitioned")
     worker.start()
     left = threading.Event()
 

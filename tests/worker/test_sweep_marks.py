@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from cool.clouds.base import ENDPOINT_FOUND_TYPES, Found, StepContext, finds_by_mark
+from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
-from cool.clouds.sim import SimProvider
-from cool.clouds.sim_store import LIVE
-from cool.clouds.utility import UtilityProvider
+from cool.clouds.sim.provider import SimProvider
+from cool.clouds.sim.store import LIVE
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.control import Requests
@@ -70,7 +70,7 @@ def test_a_teardown_does_not_sweep_another_builds_link_found_by_endpoints(
     db = tmp_path / "sim.db"
     session = Session.open(settings_for(zk_hosts))
     sim = EndpointSim(db, caller="w", fencing=False)
-    worker = Worker(session, Providers([UtilityProvider(), sim]), FAST, worker_id="w")
+    worker = Worker(session, Providers([HeatProvider(), sim]), FAST, worker_id="w")
     worker.start()
     try:
         with open_store(zk_hosts) as store:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore

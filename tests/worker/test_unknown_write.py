@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from cool.errors import CommitUnknownError
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry

@@ -15,7 +15,6 @@ from typing import Any
 
 from openstack import exceptions as os_exceptions
 
-from cool.clouds import openstack_identity as identity
 from cool.clouds.base import (
     Found,
     Observed,
@@ -24,8 +23,9 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack_cloud import Cloud, Handler, body, given, own, show
-from cool.clouds.openstack_errors import cloud_message
+from cool.clouds.openstack import identity
+from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
+from cool.clouds.openstack.errors import cloud_message
 
 _FAILED = frozenset({"error", "error_extending", "error_restoring", "error_managing"})
 _DELETABLE = _FAILED | {"available"}  # Cinder refuses to delete a volume still busy

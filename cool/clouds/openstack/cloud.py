@@ -1,8 +1,8 @@
 """What each resource type's handler gets from the openstack provider, and owes it.
 
-A handler (one per resource type, in :mod:`cool.clouds.openstack_neutron`,
-:mod:`~cool.clouds.openstack_nova` and :mod:`~cool.clouds.openstack_cinder`)
-speaks openstacksdk; the provider (:mod:`cool.clouds.openstack`) gives it a
+A handler (one per resource type, in :mod:`cool.clouds.openstack.neutron`,
+:mod:`~cool.clouds.openstack.nova` and :mod:`~cool.clouds.openstack.cinder`)
+speaks openstacksdk; the provider (:mod:`cool.clouds.openstack.provider`) gives it a
 :class:`Cloud` and turns whatever it raises into cool's errors.
 """
 

@@ -5,7 +5,7 @@ failures and timeouts (not TLS errors), and 409 conflicts (a resource busy in
 another task) are retryable; other 4xx are not (a bad flavor, a missing image,
 a forbidden call). A 404 is a failure like the others here: only around a GET
 of the step's own resource does it mean "gone"
-(:func:`cool.clouds.openstack_cloud.own`). A quota is never retryable, whatever
+(:func:`cool.clouds.openstack.cloud.own`). A quota is never retryable, whatever
 status its service answers with (Nova 403, Neutron 409, Cinder 413), and its
 error names the quota.
 """

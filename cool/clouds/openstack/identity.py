@@ -14,7 +14,7 @@ lost with the worker that was to make it. Each service offers its own:
   resource name is shortened to a digest) and, exact, server metadata;
 - Cinder volumes: volume metadata (``cool-build``, ``cool-resource``);
 - Nova key pairs have neither: their identity is their name, and cool writes
-  the tags into the public key's comment (see :mod:`cool.clouds.openstack_nova`).
+  the tags into the public key's comment (see :mod:`cool.clouds.openstack.nova`).
 
 A found resource counts as the step's only when its exact marks match
 (:func:`carries`): a list filter is a shortcut, never the proof.

@@ -2,7 +2,7 @@
 interfaces, ports, security groups and floating IPs.
 
 Resources with Neutron's standard attributes carry cool's tags from their
-create on (:mod:`cool.clouds.openstack_identity`). Router interfaces and
+create on (:mod:`cool.clouds.openstack.identity`). Router interfaces and
 floating IP associations are links, not resources: they are found by what
 they link. Deletes wait for Neutron's "in use" conflicts (409, retried by the
 worker) to clear, and a router's own interfaces go before the router.
@@ -17,7 +17,6 @@ from typing import Any
 
 from openstack import exceptions as os_exceptions
 
-from cool.clouds import openstack_identity as identity
 from cool.clouds.base import (
     Found,
     Observed,
@@ -26,8 +25,9 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack_cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, own, show
-from cool.clouds.openstack_errors import cloud_message
+from cool.clouds.openstack import identity
+from cool.clouds.openstack.cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, own, show
+from cool.clouds.openstack.errors import cloud_message
 
 _SDK_NAMES = {"subnet_id": "subnet", "port_id": "port"}  # openstacksdk's (it renamed them)
 _ROUTER_INTERFACE_OWNERS = (

@@ -30,7 +30,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from openstack import exceptions as os_exceptions
 
-from cool.clouds import openstack_identity as identity
 from cool.clouds.base import (
     Found,
     Observed,
@@ -39,7 +38,8 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack_cloud import Cloud, Handler, body, given, own, show
+from cool.clouds.openstack import identity
+from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
 
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})  # as a step's resource: not there
 _BDM_SOURCES = (  # Heat's block_device_mapping_v2 keys -> source_type

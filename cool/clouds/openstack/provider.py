@@ -1,17 +1,17 @@
 """``openstack``: real resources in an OpenStack cloud, through openstacksdk.
 
-Each resource type has a handler (:mod:`cool.clouds.openstack_cloud` says
+Each resource type has a handler (:mod:`cool.clouds.openstack.cloud` says
 what one is); this module gives handlers a connection with the build's
 authority and draws the boundary: whatever openstacksdk or keystoneauth
-raise becomes cool's error tree here (:func:`cool.clouds.openstack_errors.translate`),
+raise becomes cool's error tree here (:func:`cool.clouds.openstack.errors.translate`),
 with ``retryable`` decided once.
 
 Authority: a build submitted with a Keystone token has a trust
 (``StepContext.trust_id``); ``sessions`` turns it into a trust-scoped
-keystoneauth session (:class:`cool.clouds.openstack_credentials.CloudCredentials`),
+keystoneauth session (:class:`cool.clouds.openstack.credentials.CloudCredentials`),
 or gives the clouds.yaml cloud's session in a standalone deployment.
 Connections are kept per trust (a bounded number) and every request they
-send takes a slot of the cloud's call cap (:mod:`cool.clouds.openstack_limits`).
+send takes a slot of the cloud's call cap (:mod:`cool.clouds.openstack.limits`).
 """
 
 from __future__ import annotations
@@ -27,19 +27,19 @@ from keystoneauth1 import session as ks_session
 from openstack import exceptions as os_exceptions
 from openstack.connection import Connection
 
-from cool.clouds import openstack_cinder, openstack_neutron, openstack_nova
 from cool.clouds.base import Found, Observed, ProviderError, StepContext
-from cool.clouds.openstack_cloud import Cloud, Handler
-from cool.clouds.openstack_errors import translate
-from cool.clouds.openstack_limits import CallLimiter
+from cool.clouds.openstack import cinder, neutron, nova
+from cool.clouds.openstack.cloud import Cloud, Handler
+from cool.clouds.openstack.errors import translate
+from cool.clouds.openstack.limits import CallLimiter
 from cool.errors import CoolError
 
 T = TypeVar("T")
 
 HANDLERS: Mapping[str, Handler] = {
-    **openstack_neutron.HANDLERS,
-    **openstack_nova.HANDLERS,
-    **openstack_cinder.HANDLERS,
+    **neutron.HANDLERS,
+    **nova.HANDLERS,
+    **cinder.HANDLERS,
 }
 
 _CONNECTIONS_KEPT = 128  # trusts with a connection at hand; older ones are made again

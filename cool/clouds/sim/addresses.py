@@ -6,7 +6,7 @@ address from its subnet's range); a reference that is not (``public``,
 ``private``) is a network the sim pretends the cloud already has. Pretended
 networks have one subnet, 10.254.0.0/16; floating and router gateway
 addresses come from 100.64.0.0/10, one space across the sim. Addresses and
-MACs are drawn from the shared :class:`~cool.clouds.sim_inventory.Inventory`,
+MACs are drawn from the shared :class:`~cool.clouds.sim.inventory.Inventory`,
 so they are unique across every worker on the host.
 """
 
@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cool.clouds.sim_inventory import NET, SUBNET, Inventory
+from cool.clouds.sim.inventory import NET, SUBNET, Inventory
 
 PRETEND_CIDR = "10.254.0.0/16"  # the one subnet of a network the sim pretends exists
 FLOATING_SCOPE = "floating"  # one address space for floating and gateway addresses

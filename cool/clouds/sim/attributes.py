@@ -1,4 +1,4 @@
-"""How the SIMULATED cloud (:mod:`cool.clouds.sim`) makes up a resource's attributes,
+"""How the SIMULATED cloud (:mod:`cool.clouds.sim.provider`) makes up a resource's attributes,
 and what ``get_resource`` gives for it.
 
 This is a simulation, not a cloud: every value is invented, to be
@@ -9,9 +9,9 @@ same way on the sim as on OpenStack. The rules:
 - Derived ids (a server's implicit ports, security group rules) are uuid5s of
   the resource's own id: the same row always shows the same ids.
 - What a real cloud keeps unique stays unique across every worker on the host:
-  IP addresses and MACs (:mod:`cool.clouds.sim_addresses`), key pair names in
-  a project (:mod:`cool.clouds.sim_nova`), drawn from the shared
-  :class:`~cool.clouds.sim_inventory.Inventory` inside the create's transaction.
+  IP addresses and MACs (:mod:`cool.clouds.sim.addresses`), key pair names in
+  a project (:mod:`cool.clouds.sim.nova`), drawn from the shared
+  :class:`~cool.clouds.sim.inventory.Inventory` inside the create's transaction.
 - A reference that is the id of a sim row uses that row; one that is not (a
   network named ``public``, an image name, a key pair's name) is a thing the
   sim pretends the cloud already has.
@@ -19,8 +19,8 @@ same way on the sim as on OpenStack. The rules:
 Attributes that change after create (a network's subnets, a volume's
 attachments, a floating IP's association) are computed when observed
 (:func:`current`), from the rows that name this one as their parent. Each
-type's rules live with its service: :mod:`cool.clouds.sim_neutron`,
-:mod:`cool.clouds.sim_nova`, :mod:`cool.clouds.sim_cinder`.
+type's rules live with its service: :mod:`cool.clouds.sim.neutron`,
+:mod:`cool.clouds.sim.nova`, :mod:`cool.clouds.sim.cinder`.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cool.clouds import sim_cinder, sim_neutron, sim_nova
 from cool.clouds.base import ProviderError
-from cool.clouds.sim_inventory import NET, ROUTER, SERVER, Birth, Inventory, Made, kind_of
+from cool.clouds.sim import cinder, neutron, nova
+from cool.clouds.sim.inventory import NET, ROUTER, SERVER, Birth, Inventory, Made, kind_of
 
-_MAKERS = {**sim_neutron.MAKERS, **sim_nova.MAKERS, **sim_cinder.MAKERS}
-_OBSERVERS = {**sim_neutron.OBSERVERS, **sim_cinder.OBSERVERS}
-_REFERENCES = {**sim_neutron.REFERENCES, **sim_nova.REFERENCES}
+_MAKERS = {**neutron.MAKERS, **nova.MAKERS, **cinder.MAKERS}
+_OBSERVERS = {**neutron.OBSERVERS, **cinder.OBSERVERS}
+_REFERENCES = {**neutron.REFERENCES, **nova.REFERENCES}
 _SHOWS_STATUS = frozenset({NET, ROUTER, SERVER})  # their "status" is the sim's, as it is
 
 TYPES = frozenset(_MAKERS)

@@ -1,6 +1,6 @@
 """What tests and demos ask the SIMULATED cloud's file afterwards: rows, audit, calls.
 
-Read-only queries over the file (:mod:`cool.clouds.sim_store`); none is a
+Read-only queries over the file (:mod:`cool.clouds.sim.store`); none is a
 cloud call, so none is recorded. :class:`cool.clouds.sim.SimProvider` is a
 :class:`SimAudit` of its own file.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-from cool.clouds.sim_store import LIVE, SimCall, SimResource, SimStore
+from cool.clouds.sim.store import LIVE, SimCall, SimResource, SimStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""What the SIMULATED cloud (:mod:`cool.clouds.sim`) makes up for Cinder's types.
+"""What the SIMULATED cloud (:mod:`cool.clouds.sim.provider`) makes up for Cinder's types.
 
 Every value is invented, to be *plausible* and *consistent* with the
 attributes :mod:`cool.resources.cinder` declares. A volume's attachments and
@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cool.clouds.sim_inventory import (
+from cool.clouds.sim.inventory import (
     SERVER,
     VOLUME,
     VOLUME_ATTACHMENT,

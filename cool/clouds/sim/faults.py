@@ -1,4 +1,4 @@
-"""Failures the SIMULATED cloud (:mod:`cool.clouds.sim`) suffers: by rate, or on purpose.
+"""Failures the SIMULATED cloud (:mod:`cool.clouds.sim.provider`) suffers: by rate, or on purpose.
 
 A rate (``failure_rate``, seeded) fails calls of some actions at random; a
 *switch* (armed in the shared file, so every process sees it) fails the next

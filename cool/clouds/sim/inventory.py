@@ -4,7 +4,7 @@
 The inventory reads rows and draws from counters and address claims, inside
 the create's (or the observe's) write transaction, so what a real cloud keeps
 unique stays unique across every worker on the host. The tables are
-documented in :mod:`cool.clouds.sim_store`.
+documented in :mod:`cool.clouds.sim.store`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cool.clouds.base import ProviderError
-from cool.clouds.sim_store import LIVE
+from cool.clouds.sim.store import LIVE
 
 NET = "OS::Neutron::Net"
 SUBNET = "OS::Neutron::Subnet"

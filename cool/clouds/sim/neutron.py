@@ -1,8 +1,8 @@
-"""What the SIMULATED cloud (:mod:`cool.clouds.sim`) makes up for Neutron's types.
+"""What the SIMULATED cloud (:mod:`cool.clouds.sim.provider`) makes up for Neutron's types.
 
 Every value is invented, to be *plausible* and *consistent* with the
 attributes :mod:`cool.resources.neutron` declares; addresses come from the
-address plan (:mod:`cool.clouds.sim_addresses`). What changes after create (a
+address plan (:mod:`cool.clouds.sim.addresses`). What changes after create (a
 network's subnets, a floating IP's association) is computed when observed.
 """
 
@@ -12,8 +12,8 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from cool.clouds import sim_addresses
-from cool.clouds.sim_inventory import (
+from cool.clouds.sim import addresses as sim_addresses
+from cool.clouds.sim.inventory import (
     FLOATING_IP,
     FLOATING_IP_ASSOCIATION,
     NET,

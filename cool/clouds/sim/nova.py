@@ -1,8 +1,8 @@
-"""What the SIMULATED cloud (:mod:`cool.clouds.sim`) makes up for Nova's types.
+"""What the SIMULATED cloud (:mod:`cool.clouds.sim.provider`) makes up for Nova's types.
 
 Every value is invented, to be *plausible* and *consistent* with the
 attributes :mod:`cool.resources.nova` declares. A server's interfaces take
-their addresses from the address plan (:mod:`cool.clouds.sim_addresses`).
+their addresses from the address plan (:mod:`cool.clouds.sim.addresses`).
 
 Key pairs are known by name, as in Nova: ``get_resource`` gives a key pair's
 name (:data:`REFERENCES`), and a name is unique in a project: creating a key
@@ -32,9 +32,9 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from cool.clouds import sim_addresses
 from cool.clouds.base import ProviderError, ResourceExistsError
-from cool.clouds.sim_inventory import (
+from cool.clouds.sim import addresses as sim_addresses
+from cool.clouds.sim.inventory import (
     FLOATING_IP,
     KEY_PAIR,
     PORT,

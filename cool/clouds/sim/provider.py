@@ -1,19 +1,19 @@
 """``sim``: a SIMULATED OpenStack cloud in a SQLite file. Not a cloud.
 
 For demos, load tests and chaos tests (DESIGN.md sections 6 and 10). Every
-worker on a host shares one SQLite file (:mod:`cool.clouds.sim_store`, where
+worker on a host shares one SQLite file (:mod:`cool.clouds.sim.store`, where
 its layout is documented), so duplicates and leaks can be counted after the
-fact (:mod:`cool.clouds.sim_audit`). It simulates each OpenStack type cool
+fact (:mod:`cool.clouds.sim.audit`). It simulates each OpenStack type cool
 declares: real rows with ids, BUILD -> ACTIVE after ``latency_s``, failures by
-rate or on purpose (:mod:`cool.clouds.sim_faults`), and the deterministic
+rate or on purpose (:mod:`cool.clouds.sim.faults`), and the deterministic
 tags adoption relies on. Attributes are made up, plausibly
-(:mod:`cool.clouds.sim_attributes`), and so is what ``get_resource`` gives
+(:mod:`cool.clouds.sim.attributes`), and so is what ``get_resource`` gives
 where Heat gives something other than the id (a key pair's name).
 
 Every call is one short ``BEGIN IMMEDIATE`` transaction on a connection of
 the calling thread. A failure decided by a switch or by the rate is committed
 (the switch consumed, the call recorded) before it is raised. The sim enforces
-fencing tokens (:mod:`cool.clouds.sim_fencing`) unless told to behave like a
+fencing tokens (:mod:`cool.clouds.sim.fencing`) unless told to behave like a
 cloud that cannot (``fencing=False``).
 """
 
@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
-from cool.clouds import sim_attributes, sim_faults, sim_fencing
 from cool.clouds.base import (
     Found,
     Observed,
@@ -37,10 +36,13 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.sim_audit import AuditLine, SimAudit
-from cool.clouds.sim_faults import FailureMode, Failures, Fault
-from cool.clouds.sim_inventory import Birth, Inventory, kind_of
-from cool.clouds.sim_store import LIVE, SimCall, SimResource, SimStatus, SimStore, status_at
+from cool.clouds.sim import attributes as sim_attributes
+from cool.clouds.sim import faults as sim_faults
+from cool.clouds.sim import fencing as sim_fencing
+from cool.clouds.sim.audit import AuditLine, SimAudit
+from cool.clouds.sim.faults import FailureMode, Failures, Fault
+from cool.clouds.sim.inventory import Birth, Inventory, kind_of
+from cool.clouds.sim.store import LIVE, SimCall, SimResource, SimStatus, SimStore, status_at
 
 __all__ = [
     "AuditLine",
@@ -65,7 +67,7 @@ class SimProvider(SimAudit):
     ``caller`` labels this provider's calls (default host:pid); ``fencing`` False
     makes it accept stale fencing tokens, as a cloud that cannot check them does
     (the runner's re-check of tags is then what removes a late create). The audit
-    queries (:class:`~cool.clouds.sim_audit.SimAudit`) read the same file.
+    queries (:class:`~cool.clouds.sim.audit.SimAudit`) read the same file.
     """
 
     name = "sim"
@@ -260,7 +262,7 @@ class SimProvider(SimAudit):
         build_id: str | None = None,
     ) -> int:
         """Make the next ``action`` call for a resource wait until the file ``release``
-        exists (at most :data:`~cool.clouds.sim_faults.HOLD_MAX_S`), then run; the switch
+        exists (at most :data:`~cool.clouds.sim.faults.HOLD_MAX_S`), then run; the switch
         id. The switch is gone (:meth:`armed`) once a call is held by it."""
         return self.arm(
             resource_name, action, build_id=build_id, mode=FailureMode.HOLD, message=str(release)

@@ -1,4 +1,4 @@
-"""The SIMULATED cloud's SQLite file (:mod:`cool.clouds.sim`): schema, connections, rows.
+"""The SIMULATED cloud's SQLite file (:mod:`cool.clouds.sim.provider`): schema, connections, rows.
 
 Every worker on a host shares one file (WAL mode: many processes and threads
 at once; committed rows survive a SIGKILLed worker), so duplicates and leaks

@@ -11,7 +11,7 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as os_exceptions
 
 from cool.clouds.base import ProviderError, ResourceGoneError
-from cool.clouds.openstack_errors import QuotaExceededError, quota_of, translate
+from cool.clouds.openstack.errors import QuotaExceededError, quota_of, translate
 
 
 def _sdk_error(status: int, body: dict) -> os_exceptions.SDKException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from openstack.network.v2.security_group_rule import SecurityGroupRule
 
-from cool.clouds.openstack_neutron import _rule_key, _wanted_rule
+from cool.clouds.openstack.neutron import _rule_key, _wanted_rule
 
 
 def _as_listed(**fields: object) -> dict[str, object]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cool.clouds.base import ProviderError
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from tests.clouds.helpers import BUILD, NET, TYPE_OF, WORLD, build_world, ctx, observe
 
 

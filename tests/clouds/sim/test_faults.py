@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from cool.clouds.base import ProviderError, ResourceFailedError
-from cool.clouds.sim import FailureMode, SimProvider
+from cool.clouds.sim.provider import FailureMode, SimProvider
 from cool.errors import ConfigurationError
 from tests.clouds.helpers import NET, FakeClock, create_net, ctx
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cool.clouds.base import StaleClaimError, StepContext
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from tests.clouds.helpers import NET, ctx
 from tests.zk import assert_eventually
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from cool.clouds.base import ProviderError, StepContext
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 from tests.clouds.helpers import FakeClock, ctx, in_threads
 
 KEY, SERVER = "OS::Nova::KeyPair", "OS::Nova::Server"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cool.clouds.base import ProviderError, ResourceGoneError
-from cool.clouds.sim import SimProvider, SimStatus
+from cool.clouds.sim.provider import SimProvider, SimStatus
 from cool.resources.registry import ResourceTypeRegistry
 from tests.clouds.helpers import (
     BUILD,
@@ -202,7 +202,7 @@ _WORKER = """
 import sys, time
 from pathlib import Path
 from cool.clouds.base import StepContext
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 
 db, n, count, network, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:6]
 with SimProvider(db, caller=f"proc-{n}") as sim:
@@ -256,7 +256,7 @@ def test_sim_many_processes_lose_nothing(tmp_path: Path) -> None:
 _FOREVER = """
 import sys
 from cool.clouds.base import StepContext
-from cool.clouds.sim import SimProvider
+from cool.clouds.sim.provider import SimProvider
 
 sim = SimProvider(sys.argv[1], caller="doomed")
 i = 0

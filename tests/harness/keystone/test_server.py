@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from cool.local import keystone_venv as keystone_module
-from cool.local.keystone import KeystoneServer
-from cool.local.keystone_admin import SERVICE_PROJECT
-from cool.local.keystone_errors import KeystoneNotInstalledError
-from cool.local.keystone_template import REGION
-from cool.local.keystone_venv import INSTALL_HINT, VENV_ENV_VAR, default_venv_path, ensure_venv
+from harness.keystone import venv as keystone_module
+from harness.keystone.admin import SERVICE_PROJECT
+from harness.keystone.errors import KeystoneNotInstalledError
+from harness.keystone.server import KeystoneServer
+from harness.keystone.template import REGION
+from harness.keystone.venv import INSTALL_HINT, VENV_ENV_VAR, default_venv_path, ensure_venv
 from tests.keystone_fixture import unique_name
 
 PASSWORD = "correct horse battery staple"

@@ -1,4 +1,4 @@
-"""The mini cloud's fork hook (cool.local.mini_cloud_forks), in a plain interpreter: a
+"""The mini cloud's fork hook (harness.mini_cloud.forks), in a plain interpreter: a
 forked child dies with its SIGKILLed parent, as cinder-volume's workers must."""
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from cool.local import mini_cloud_forks
+from harness.mini_cloud import forks
 from tests.zk import assert_eventually
 
-HOOK_DIR = Path(mini_cloud_forks.__file__).parent
+HOOK_DIR = Path(forks.__file__).parent
 
 # A parent that forks a child which would live for ten minutes, then prints its pid.
 PARENT = textwrap.dedent(
     """
     import os, sys, time
     sys.path.insert(0, sys.argv[1])
-    import mini_cloud_forks
-    mini_cloud_forks.install()
+    import forks
+    forks.install()
     child = os.fork()
     if child == 0:
         time.sleep(600)
@@ -44,7 +44,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_forked_child_dies_with_its_sigkilled_parent_when_asked(enabled: bool) -> None:
-    env = {**os.environ, mini_cloud_forks.ENV_VAR: "1" if enabled else "0"}
+    env = {**os.environ, forks.ENV_VAR: "1" if enabled else "0"}
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT, str(HOOK_DIR)], env=env, stdout=subprocess.PIPE, text=True
     )

@@ -19,9 +19,9 @@ import openstack.config
 import openstack.connection
 import pytest
 
-from cool.local.daemons import Daemon
-from cool.local.mini_cloud import project_counts
-from cool.local.system import CLOUD
+from harness.daemons import Daemon
+from harness.mini_cloud.cloud import project_counts
+from harness.system.local import CLOUD
 from tests.openstack.helpers import settles_to
 
 pytestmark = pytest.mark.slow

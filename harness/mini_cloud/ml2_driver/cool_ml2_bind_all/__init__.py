@@ -5,7 +5,7 @@ its ``test`` driver asserts on what Nova sends, so with no agents a server's
 port stays unbound and its boot fails. The mini cloud has no data plane: a
 port bound as ``ovs`` with ``port_filter`` is what Nova's fake virt driver
 needs to plug it. Installed only into the mini cloud's virtual environment
-(``cool.local.mini_cloud_venv``); loaded by ML2 as ``cool_bind_all``.
+(``harness.mini_cloud.venv``); loaded by ML2 as ``cool_bind_all``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""A real, small OpenStack cloud on loopback (:mod:`.cloud`) and its parts."""

@@ -1,0 +1,7 @@
+"""``python -m harness.system``: see :mod:`harness.system.local`."""
+
+import sys
+
+from harness.system.local import main
+
+sys.exit(main())
