@@ -60,7 +60,7 @@ ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
 EVENT_PREFIX = "ev-"
 
 
-class InvalidIdError(CoolError):
+class IdInvalidError(CoolError):
     """An id or name that cannot name a znode. The API answers 404 for build ids."""
 
     code = "cool.store.invalid_id"
@@ -82,7 +82,7 @@ def is_trust_id(value: object) -> bool:
 
 def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise InvalidIdError(f"{what} {value!r} is not valid")
+        raise IdInvalidError(f"{what} {value!r} is not valid")
     return value
 
 

@@ -54,7 +54,7 @@ from cool.errors import CoolError, StoreUnavailableError
 from cool.model import BuildStatus
 from cool.store import codec
 from cool.store.builds import unavailable_as_error
-from cool.store.layout import SHARD, InvalidIdError, Layout, is_build_id, is_trust_id
+from cool.store.layout import SHARD, IdInvalidError, Layout, is_build_id, is_trust_id
 from cool.store.records import BuildMeta, BuildState
 
 LOG = logging.getLogger(__name__)
@@ -603,7 +603,7 @@ def _index_path(layout: Layout, meta: BuildMeta | None, build_id: str) -> str | 
         return None
     try:
         return layout.project_build(meta.project_id, build_id)
-    except InvalidIdError:
+    except IdInvalidError:
         return None
 
 
@@ -612,7 +612,7 @@ def _idempotency_path(layout: Layout, meta: BuildMeta | None) -> str | None:
         return None
     try:
         return layout.idempotency_key(meta.project_id, meta.idempotency_digest)
-    except InvalidIdError:
+    except IdInvalidError:
         return None
 
 
@@ -621,7 +621,7 @@ def _trust_path(layout: Layout, meta: BuildMeta | None, build_id: str) -> str | 
         return None
     try:
         return layout.trust(meta.trust_id)
-    except InvalidIdError:
+    except IdInvalidError:
         LOG.warning("build %s: trust id %r is not one, left in Keystone", build_id, meta.trust_id)
         return None
 

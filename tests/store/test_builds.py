@@ -14,7 +14,7 @@ from cool.model import BuildStatus, Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
 from cool.store.builds import BuildStore
-from cool.store.layout import InvalidIdError, Layout, new_build_id
+from cool.store.layout import IdInvalidError, Layout, new_build_id
 from cool.template.compile import compile_template
 from cool.template.parse import Limits
 
@@ -69,16 +69,16 @@ def test_layout_builds_every_path_under_the_root_from_checked_ids() -> None:
     ],
 )
 def test_layout_refuses_ids_that_are_not_ulids(bad: str) -> None:
-    with pytest.raises(InvalidIdError):
+    with pytest.raises(IdInvalidError):
         Layout("/cool").build(bad)
 
 
 @pytest.mark.parametrize("bad", ["", "a/b", "..", ".hidden", "x" * 300, "caf\u00e9"])
 def test_layout_refuses_bad_names(bad: str) -> None:
     layout = Layout("/cool")
-    with pytest.raises(InvalidIdError):
+    with pytest.raises(IdInvalidError):
         layout.resource(new_build_id(), bad)
-    with pytest.raises(InvalidIdError):
+    with pytest.raises(IdInvalidError):
         layout.project(bad)
 
 
