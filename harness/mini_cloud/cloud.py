@@ -24,7 +24,7 @@ The API::
         conn = cloud.connect("alice", "secret", "demo")   # openstacksdk, as the member
         cloud.auth_url, cloud.region_name, cloud.admin_password
         cloud.public_network, cloud.image_name, cloud.flavor_name  # "public", "cirros", "m1.tiny"
-        cloud.admin()                                     # a KeystoneAdmin (keystone_admin)
+        cloud.admin()                                     # a KeystoneAdmin (harness.keystone.admin)
         cloud.log_tail("nova-compute")                    # any process name of cloud.process_names
     finally:
         cloud.stop()                                      # every process, also after a failed start
