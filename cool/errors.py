@@ -214,6 +214,12 @@ class ClaimLostError(CoolError):
     code = "cool.worker.claim_lost"
 
 
+class LeadershipLostError(CoolError):
+    """This process no longer holds the GC election: it must stop pruning."""
+
+    code = "cool.gc.leadership_lost"
+
+
 class CommitUnknownError(CoolError):
     """The connection dropped during a write: it may or may not have been applied.
 

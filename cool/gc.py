@@ -8,7 +8,7 @@ election node goes with its session and the next takes over after the
 session timeout.
 
 A pass lists finished builds shard by shard, decides what goes
-(:func:`cool.store.prune.decide`: older than ``[gc] retention``, then the
+(:func:`cool.store.retention.decide`: older than ``[gc] retention``, then the
 oldest above ``[gc] max_finished``) and prunes ``[gc] batch_size`` builds
 per transaction. Nothing unfinished is ever pruned: each transaction
 re-checks its builds (see :mod:`cool.store.prune`).
@@ -24,7 +24,7 @@ trying at the first failure. The gauge ``cool_gc_trusts_waiting`` shows what
 waits (and a GC without ``[trustee]`` configured warns of it each pass).
 Trusts made for submits whose build was never stored (cool-api died between
 making the trust and storing the build) join them once they are older than
-``[gc] unstored_trust_grace`` (:meth:`Pruner.orphan_new_trusts`).
+``[gc] unstored_trust_grace`` (:meth:`TrustRecords.orphan_new`).
 
 Metrics (prometheus-client, on the registry given): ``cool_gc_builds_pruned_total``,
 ``cool_gc_trusts_deleted_total``, ``cool_gc_trusts_waiting`` and
@@ -44,19 +44,14 @@ from typing import TYPE_CHECKING
 from oslo_config import cfg
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from cool.errors import CoolError, KeystoneUnavailableError
+from cool.errors import CoolError, KeystoneUnavailableError, LeadershipLostError
 from cool.model import BuildStatus
+from cool.store.deletion import Refusal
 from cool.store.election import Leadership
-from cool.store.prune import (
-    FinishedBuild,
-    LeadershipLostError,
-    Pruner,
-    Reason,
-    Refusal,
-    decide,
-    znode_count,
-)
+from cool.store.prune import Pruner, znode_count
+from cool.store.retention import FinishedBuild, Reason, decide
 from cool.store.session import Connection, Session
+from cool.store.trusts import TrustRecords
 
 if TYPE_CHECKING:
     from cool.clouds.openstack.credentials import Trusts
@@ -160,6 +155,7 @@ class GarbageCollector:
         self.clock = clock
         self.identifier = identifier or f"gc-{uuid.uuid4().hex[:12]}"
         self.pruner = Pruner(session.client, session.layout)
+        self.trust_records = TrustRecords(session.client, session.layout)
         self.leadership = Leadership(session.client, session.layout, self.identifier)
         self.metrics = GcMetrics(registry)
         self._stopping = threading.Event()
@@ -211,9 +207,9 @@ class GarbageCollector:
             largest = max(largest, result.largest_transaction)
             self.metrics.pruned.inc(len(result.pruned))
         if dry_run:
-            trusts_deleted, trusts_waiting = 0, len(self.pruner.waiting_trusts())
+            trusts_deleted, trusts_waiting = 0, len(self.trust_records.waiting())
         else:
-            self.pruner.orphan_new_trusts(
+            self.trust_records.orphan_new(
                 made_before=self.clock() - self.settings.unstored_trust_grace_s,
                 guard_path=guard,
             )
@@ -255,7 +251,7 @@ class GarbageCollector:
 
     def _delete_trusts(self) -> tuple[int, int]:
         """Delete the trusts pruned builds left in Keystone: (deleted, still waiting)."""
-        waiting = self.pruner.waiting_trusts()
+        waiting = self.trust_records.waiting()
         deleted = 0
         if waiting and self.trusts is None:
             LOG.warning(
@@ -279,7 +275,7 @@ class GarbageCollector:
                 if isinstance(exc, KeystoneUnavailableError):
                     break  # the rest would wait on the same Keystone
                 continue
-            self.pruner.forget_trust(trust_id)
+            self.trust_records.forget(trust_id)
             deleted += 1
             LOG.info("gc %s: trust %s of a pruned build deleted", self.identifier, trust_id)
         self.metrics.trusts_deleted.inc(deleted)

@@ -17,7 +17,7 @@ from cool.model import BuildStatus, Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.layout import Layout
-from cool.store.prune import Reason
+from cool.store.retention import Reason
 from cool.store.session import Session
 from cool.template.compile import compile_template
 from tests.store.test_prune import DAY, NOW, TEMPLATE, finish_build

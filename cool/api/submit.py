@@ -10,7 +10,7 @@ When builds act through Keystone trusts (``Services.trusts``), a submit
 makes the build's trust before the transaction, and deletes it again if the
 transaction fails or the request turns out to replay an earlier build (a
 replay found before the trust is made makes none). The trust is recorded in
-ZooKeeper as soon as Keystone has made it (``BuildStore.hold_trust``), and
+ZooKeeper as soon as Keystone has made it (``TrustRecords.hold``), and
 the build's transaction removes that record: if this process dies in
 between, or a deletion here fails, the GC deletes the trust later. Whether
 the build holds a trust is not shown in the API: its id is of no use to the
@@ -100,7 +100,7 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
                 return
         trust_id = _delegate(services.trusts, req, context, build_id)
         try:
-            services.store.hold_trust(trust_id, build_id)
+            services.store.trust_records.hold(trust_id, build_id)
         except Exception:
             _drop(services, trust_id, build_id, "it could not be recorded", held=False)
             raise
@@ -172,7 +172,7 @@ def _drop(services: Services, trust_id: str, build_id: str, why: str, *, held: b
     LOG.info("build %s: trust %s deleted: %s", build_id, trust_id, why)
     if held:
         try:
-            services.store.release_trust(trust_id)
+            services.store.trust_records.release(trust_id)
         except CoolError as exc:  # its record stays: the GC finds the trust gone
             LOG.warning("build %s: record of deleted trust %s kept: %s", build_id, trust_id, exc)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cool.model import BuildStatus, Plan, ResourceStatus
-from cool.store.builds import Summary
+from cool.store.reads import Summary
 from cool.store.records import BuildMeta, BuildState, Event, ResourceRecord
 from cool.store.workers import WorkerInfo
 

@@ -72,7 +72,7 @@ class BoundedClient:
     request handler must answer 503 at once instead: each call here fails
     fast with ``ConnectionLoss`` when the client is not connected, and with
     ``KazooTimeoutError`` when no reply comes within ``timeout_s`` (which
-    ``cool.store.builds.unavailable_as_error`` turns into
+    ``cool.store.outcomes.unavailable_as_error`` turns into
     :class:`~cool.errors.StoreUnavailableError`). A write that timed out may
     still be applied later: its outcome is unknown, and said to be.
 

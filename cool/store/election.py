@@ -8,8 +8,8 @@ from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import CancelledError, KazooException
 
 from cool.errors import StoreUnavailableError
-from cool.store.builds import unavailable_as_error
 from cool.store.layout import Layout
+from cool.store.outcomes import unavailable_as_error
 
 LOG = logging.getLogger(__name__)
 

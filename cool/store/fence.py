@@ -24,25 +24,21 @@ from dataclasses import dataclass, field
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import (
     BadVersionError,
-    ConnectionLoss,
     NodeExistsError,
     NoNodeError,
-    OperationTimeoutError,
     RolledBackError,
     RuntimeInconsistency,
     SessionExpiredError,
 )
-from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.protocol.states import ZnodeStat
 
 from cool.errors import ClaimLostError, CommitUnknownError, RecordTooLargeError
 from cool.store import codec, sizes
 from cool.store.layout import Layout
+from cool.store.outcomes import UNKNOWN_OUTCOME
 from cool.store.records import BuildState, Event, Lease, ResourceRecord
 
 LOG = logging.getLogger(__name__)
-
-_UNKNOWN_OUTCOME = (ConnectionLoss, OperationTimeoutError, KazooTimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +145,7 @@ class Fence:
             self.lose("the ZooKeeper session expired")
             self._check_lost()
             raise
-        except _UNKNOWN_OUTCOME:
+        except UNKNOWN_OUTCOME:
             return False  # the connection dropped while checking: wait for it, check again
         if stat is None or stat.version != self.epoch:
             self.lose("the lease moved on")
@@ -175,7 +171,7 @@ class Fence:
                 lease = lease_read.get(timeout=remaining)
             except SessionExpiredError:
                 return False
-            except _UNKNOWN_OUTCOME:
+            except UNKNOWN_OUTCOME:
                 if time.monotonic() >= deadline:
                     return False
                 threading.Event().wait(0.05)  # the connection dropped: it may come back
@@ -195,7 +191,7 @@ class Fence:
         transaction.delete(self.layout.claim(self.build_id))
         try:
             results = transaction.commit_async().get(timeout=timeout_s)
-        except (*_UNKNOWN_OUTCOME, SessionExpiredError):
+        except (*UNKNOWN_OUTCOME, SessionExpiredError):
             return
         if not any(isinstance(r, Exception) for r in results):
             LOG.info("build %s: claim released for another worker", self.build_id)
@@ -275,7 +271,7 @@ class Fence:
             raise RecordTooLargeError(label, size, self.max_write_bytes)
         try:
             results = transaction.commit()
-        except _UNKNOWN_OUTCOME as exc:
+        except UNKNOWN_OUTCOME as exc:
             raise CommitUnknownError(f"build {build_id}: write outcome unknown") from exc
         except SessionExpiredError as exc:
             self.lose("session expired")
@@ -368,7 +364,7 @@ def claim(
     transaction.set_data(lease_path, codec.dumps(lease_data), version=stat.version)
     try:
         results = transaction.commit()
-    except _UNKNOWN_OUTCOME:
+    except UNKNOWN_OUTCOME:
         found = _find_own_claim(
             client,
             layout,
@@ -435,7 +431,7 @@ def _find_own_claim(
             return False  # the build is gone
         except SessionExpiredError:
             return False  # and our claim node with the session, if it was ever made
-        except _UNKNOWN_OUTCOME:
+        except UNKNOWN_OUTCOME:
             time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 2, 1.0)
             continue
@@ -487,7 +483,7 @@ def settle_claim(
         claim_stat, data, stat = _read_claim(client, layout, unknown.build_id, timeout_s)
     except (NoNodeError, SessionExpiredError):
         return True, None
-    except _UNKNOWN_OUTCOME:
+    except UNKNOWN_OUTCOME:
         return False, None
     if not _claimed_by(claim_stat, session_id):
         return True, None  # it never committed, or the claim is someone else's
@@ -501,7 +497,7 @@ def settle_claim(
     transaction.delete(path, version=claim_stat.version)
     try:
         results = transaction.commit_async().get(timeout=timeout_s)
-    except _UNKNOWN_OUTCOME:
+    except UNKNOWN_OUTCOME:
         return False, None
     except SessionExpiredError:
         return True, None

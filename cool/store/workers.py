@@ -11,8 +11,8 @@ from kazoo.exceptions import NodeExistsError, NoNodeError
 
 from cool.errors import StoreUnavailableError
 from cool.store import codec
-from cool.store.builds import unavailable_as_error
 from cool.store.layout import WORKER_ID, Layout
+from cool.store.outcomes import unavailable_as_error
 
 
 @dataclass(frozen=True, slots=True)

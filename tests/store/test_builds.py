@@ -9,7 +9,7 @@ import string
 import pytest
 from kazoo.client import KazooClient
 
-from cool.errors import BuildConflictError, BuildNotFoundError, BuildRequestInvalidError
+from cool.errors import BuildConflictError, BuildRequestInvalidError
 from cool.model import BuildStatus, Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
@@ -122,25 +122,6 @@ def test_submit_is_all_or_nothing(store: BuildStore, plan: Plan, kazoo_client: K
     assert store.pending() == [first.build_id]
     meta, _ = BuildStore(kazoo_client, store.layout).meta_and_plan(first.build_id)
     assert meta.project_id == "p1"
-
-
-def test_get_reads_back_what_was_submitted(
-    store: BuildStore, plan: Plan, kazoo_client: KazooClient
-) -> None:
-    meta = store.submit(plan, project_id="p1", user_id="u1", timeout_mins=5, rollback=False)
-    fresh = BuildStore(kazoo_client, store.layout)  # no cache
-    build = fresh.get(meta.build_id)
-    assert build.meta == meta
-    assert build.plan == plan
-    assert build.plan.to_json() == plan.to_json()
-    assert build.meta.deadline == pytest.approx(build.meta.created_at + 300)
-
-
-def test_get_unknown_or_malformed_build_is_not_found(store: BuildStore) -> None:
-    with pytest.raises(BuildNotFoundError):
-        store.get(new_build_id())
-    with pytest.raises(BuildNotFoundError):
-        store.get("../../zookeeper")
 
 
 def test_plans_are_stored_compressed_and_large_ones_fit(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -10,25 +9,18 @@ from typing import Any
 import pytest
 from kazoo.client import KazooClient
 
-from cool.errors import StoreUnavailableError
+from cool.errors import LeadershipLostError
 from cool.model import BuildStatus, Plan, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
 from cool.store.fence import claim
-from cool.store.layout import Layout, new_build_id
-from cool.store.prune import (
-    FinishedBuild,
-    LeadershipLostError,
-    Pruner,
-    PruneResult,
-    Reason,
-    Verdict,
-    decide,
-    znode_count,
-)
+from cool.store.layout import Layout
+from cool.store.prune import Pruner, PruneResult, znode_count
 from cool.store.records import Event, ResourceRecord
+from cool.store.retention import FinishedBuild
+from cool.store.trusts import TrustRecords
 from cool.template.compile import compile_template
 
 TEMPLATE = (
@@ -97,75 +89,6 @@ def subtree(client: KazooClient, path: str) -> list[str]:
     for child in client.get_children(path):
         nodes += subtree(client, f"{path}/{child}")
     return nodes
-
-
-# -- deciding -----------------------------------------------------------------------
-
-C = BuildStatus.CREATE_COMPLETE
-F = BuildStatus.ROLLBACK_FAILED
-RUNNING = BuildStatus.CREATE_IN_PROGRESS
-OLD, EVICT = Reason.RETENTION, Reason.EVICTED
-
-
-@pytest.mark.parametrize(
-    ("records", "retention_s", "max_finished", "expected"),
-    [
-        pytest.param([], DAY, 10, [], id="nothing"),
-        pytest.param([("a", NOW - 60, C)], DAY, 10, [], id="young-kept"),
-        pytest.param([("a", NOW - 2 * DAY, F)], DAY, 10, [("a", OLD)], id="old-pruned"),
-        pytest.param([("a", NOW - DAY, C)], DAY, 10, [], id="exactly-retention-kept"),
-        pytest.param(
-            [("a", NOW - 9, C), ("b", NOW - 30, C), ("c", NOW - 20, C), ("d", NOW - 10, C)],
-            DAY,
-            2,
-            [("b", EVICT), ("c", EVICT)],
-            id="evicts-oldest-first",
-        ),
-        pytest.param(
-            [
-                ("y1", NOW - 5, C),
-                ("o1", NOW - 3 * DAY, C),
-                ("y2", NOW - 6, C),
-                ("o2", NOW - 2 * DAY, F),
-                ("y3", NOW - 7, C),
-            ],
-            DAY,
-            2,
-            [("o1", OLD), ("o2", OLD), ("y3", EVICT)],
-            id="retention-then-eviction",
-        ),
-        pytest.param(
-            [("a", NOW - 5, C), ("b", NOW - 6, C)],
-            DAY,
-            0,
-            [("b", EVICT), ("a", EVICT)],
-            id="keep-none",
-        ),
-        pytest.param(
-            [("run", NOW - 9 * DAY, RUNNING), ("a", NOW - 9 * DAY, C)],
-            DAY,
-            0,
-            [("a", OLD)],
-            id="never-unfinished",
-        ),
-        pytest.param(
-            [("b", NOW - 2 * DAY, C), ("a", NOW - 2 * DAY, C)],
-            DAY,
-            10,
-            [("a", OLD), ("b", OLD)],
-            id="ties-by-id",
-        ),
-    ],
-)
-def test_decide_chooses_by_age_then_count(
-    records: list[tuple[str, float, BuildStatus]],
-    retention_s: float,
-    max_finished: int,
-    expected: list[tuple[str, Reason]],
-) -> None:
-    builds = [FinishedBuild(build_id, at, status) for build_id, at, status in records]
-    verdicts = decide(builds, now=NOW, retention_s=retention_s, max_finished=max_finished)
-    assert verdicts == [Verdict(build_id, reason) for build_id, reason in expected]
 
 
 # -- listing ------------------------------------------------------------------------
@@ -239,84 +162,19 @@ def test_prune_hands_a_builds_trust_over_in_its_transaction(
     trust_id = uuid.uuid4().hex
     trusted = finish_build(store, plan, finished_at=NOW - DAY, trust_id=trust_id)
     plain = finish_build(store, plan, finished_at=NOW - DAY)
-    assert pruner.waiting_trusts() == []  # nothing waits before a prune (no container yet)
+    records = TrustRecords(client, layout)
+    assert records.waiting() == []  # nothing waits before a prune (no container yet)
 
     result = pruner.prune([listed(pruner)[trusted], listed(pruner)[plain]])
 
     assert sorted(result.pruned) == sorted([trusted, plain])
     assert result.transactions == 1
-    assert pruner.waiting_trusts() == [trust_id]
+    assert records.waiting() == [trust_id]
     data, _ = client.get(layout.trust(trust_id))
     assert codec.loads(data) == {"build_id": trusted}
-    pruner.forget_trust(trust_id)
-    pruner.forget_trust(trust_id)  # already forgotten: fine
-    assert pruner.waiting_trusts() == []
-
-
-def test_a_held_trust_is_taken_by_its_builds_transaction(
-    store: BuildStore, pruner: Pruner, plan: Plan
-) -> None:
-    client, layout = store.client, store.layout
-    trust_id, build_id = uuid.uuid4().hex, new_build_id()
-    store.hold_trust(trust_id, build_id)
-    assert client.get_children(layout.new_trusts) == [trust_id]
-
-    store.submit_once(plan, project_id="p1", user_id="u1", build_id=build_id, trust_id=trust_id)
-
-    assert client.get_children(layout.new_trusts) == []
-    assert store.meta_and_plan(build_id)[0].trust_id == trust_id
-    # the build holds it now: never an orphan, however old
-    assert pruner.orphan_new_trusts(made_before=time.time() + DAY) == []
-    assert pruner.waiting_trusts() == []
-
-
-def test_held_trusts_whose_build_never_came_are_handed_to_the_trust_deletion(
-    store: BuildStore, pruner: Pruner
-) -> None:
-    """A trust held and never stored (its cool-api died) is an orphan once it was made
-    before the grace's start; a younger one may belong to a submit still under way."""
-    client, layout = store.client, store.layout
-    orphan, orphan_build = uuid.uuid4().hex, new_build_id()
-    store.hold_trust(orphan, orphan_build)
-    made = _made(client, layout.new_trust(orphan))
-    young = uuid.uuid4().hex
-    store.hold_trust(young, new_build_id())
-    while (young_made := _made(client, layout.new_trust(young))) == made:
-        store.release_trust(young)  # the same millisecond: made again, until later
-        store.hold_trust(young, new_build_id())
-
-    assert pruner.orphan_new_trusts(made_before=made) == []  # both too young
-    assert pruner.orphan_new_trusts(made_before=young_made) == [orphan]
-    assert client.get_children(layout.new_trusts) == [young]
-    assert pruner.waiting_trusts() == [orphan]
-    assert codec.loads(client.get(layout.trust(orphan))[0]) == {"build_id": orphan_build}
-    assert pruner.orphan_new_trusts(made_before=young_made + 1) == [young]
-    assert pruner.waiting_trusts() == sorted([orphan, young])
-    assert client.get_children(layout.new_trusts) == []
-
-
-def _made(client: KazooClient, path: str) -> float:
-    """When ZooKeeper made the node (its ctime), as a Unix time."""
-    return client.exists(path).ctime / 1000
-
-
-def test_a_build_whose_held_trust_was_taken_for_an_orphan_is_not_stored(
-    store: BuildStore, pruner: Pruner, plan: Plan
-) -> None:
-    """The GC moved the record first (the submit took longer than the grace): the
-    build's transaction, which removes the record, fails whole; no build holds a trust
-    that is being deleted."""
-    client, layout = store.client, store.layout
-    trust_id, build_id = uuid.uuid4().hex, new_build_id()
-    store.hold_trust(trust_id, build_id)
-    assert pruner.orphan_new_trusts(made_before=time.time() + DAY) == [trust_id]
-
-    with pytest.raises(StoreUnavailableError, match="taken for an orphan"):
-        store.submit_once(plan, project_id="p1", user_id="u1", build_id=build_id, trust_id=trust_id)
-
-    assert client.exists(layout.build(build_id)) is None
-    assert client.get_children(layout.pending) == []
-    assert pruner.waiting_trusts() == [trust_id]
+    records.forget(trust_id)
+    records.forget(trust_id)  # already forgotten: fine
+    assert records.waiting() == []
 
 
 def test_prune_never_touches_an_unfinished_build(

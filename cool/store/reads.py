@@ -1,0 +1,276 @@
+"""Reading builds back: one build, its resources and events, listings, summaries.
+
+:class:`BuildReads` is every read of the store; :class:`cool.store.builds.BuildStore`
+adds submitting to it. A build's plan never changes once stored, so the most
+recently read ones are kept; everything else is read afresh. The long-poll of
+events (:meth:`BuildReads.wait_events`) is woken by a ZooKeeper watch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
+
+from cool.errors import BuildNotFoundError
+from cool.model import Plan
+from cool.store import codec
+from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id
+from cool.store.outcomes import unavailable_as_error
+from cool.store.pipelined import many
+from cool.store.records import Build, BuildMeta, BuildState, Event, ResourceRecord
+
+PLAN_CACHE = 256  # plans never change: keep the most recently read ones
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a listing shows of a build without reading its (large) plan."""
+
+    build_id: str
+    project_id: str
+    name: str
+    created_at: float
+    state: BuildState
+
+
+class BuildReads:
+    """Every read of the builds in one deployment's tree."""
+
+    def __init__(self, client: KazooClient, layout: Layout) -> None:
+        self.client = client
+        self.layout = layout
+        self._plans: OrderedDict[str, tuple[BuildMeta, Plan]] = OrderedDict()
+        self._plans_lock = threading.Lock()
+
+    def ensure_reachable(self) -> None:
+        """One round trip to ZooKeeper, or StoreUnavailableError."""
+        with unavailable_as_error():
+            self.client.exists(self.layout.root)
+
+    def _remember(self, build_id: str, meta: BuildMeta, plan: Plan) -> None:
+        self._plans[build_id] = (meta, plan)
+        self._plans.move_to_end(build_id)
+        while len(self._plans) > PLAN_CACHE:
+            self._plans.popitem(last=False)
+
+    def meta_and_plan(self, build_id: str) -> tuple[BuildMeta, Plan]:
+        """The write-once part of a build (cached: it never changes)."""
+        if not is_build_id(build_id):
+            raise BuildNotFoundError(f"no build {build_id!r}")
+        with self._plans_lock:
+            cached = self._plans.get(build_id)
+        if cached is not None:
+            return cached
+        with unavailable_as_error():
+            try:
+                data, _ = self.client.get(self.layout.build(build_id))
+            except NoNodeError:
+                raise BuildNotFoundError(f"no build {build_id!r}") from None
+        stored = codec.loads(data)
+        meta = BuildMeta.from_dict(stored["meta"])
+        plan = Plan.from_dict(stored["plan"])
+        with self._plans_lock:
+            self._remember(build_id, meta, plan)
+        return meta, plan
+
+    def forget(self, build_id: str) -> None:
+        """Drop a build's cached plan (its worker is done with it)."""
+        with self._plans_lock:
+            self._plans.pop(build_id, None)
+
+    def state(self, build_id: str) -> tuple[BuildState, int]:
+        """The current state and its znode version."""
+        with unavailable_as_error():
+            try:
+                data, stat = self.client.get(self.layout.state(build_id))
+            except NoNodeError:
+                raise BuildNotFoundError(f"no build {build_id!r}") from None
+        return BuildState.from_dict(codec.loads(data)), stat.version
+
+    def get(self, build_id: str) -> Build:
+        meta, plan = self.meta_and_plan(build_id)
+        state, _ = self.state(build_id)
+        return Build(meta, plan, state)
+
+    def resources(self, build_id: str) -> dict[str, tuple[ResourceRecord, int]]:
+        """Every resource that has a recorded step, with its znode version."""
+        path = self.layout.resources(build_id)
+        out: dict[str, tuple[ResourceRecord, int]] = {}
+        with unavailable_as_error():
+            try:
+                names = self.client.get_children(path)
+            except NoNodeError:
+                raise BuildNotFoundError(f"no build {build_id!r}") from None
+            for name in sorted(names):
+                try:
+                    data, stat = self.client.get(f"{path}/{name}")
+                except NoNodeError:
+                    continue  # removed while listing (the build is being pruned)
+                out[name] = (ResourceRecord.from_dict(codec.loads(data)), stat.version)
+        return out
+
+    def events(
+        self, build_id: str, *, after: int | None = None, limit: int | None = None
+    ) -> list[tuple[int, Event]]:
+        """Events in order, each with its sequence number; ``after`` pages past one."""
+        return self._events(build_id, after=after, limit=limit)
+
+    def wait_events(
+        self, build_id: str, *, after: int | None, limit: int | None, timeout_s: float
+    ) -> list[tuple[int, Event]]:
+        """:meth:`events`, waiting up to ``timeout_s`` for one if there is none yet.
+
+        Woken by a ZooKeeper children watch on the build's events, not by
+        polling; the watch is dropped from the client when the wait ends, so
+        thousands of long-polls leave nothing behind.
+        """
+        deadline = time.monotonic() + timeout_s
+        path = self.layout.events(build_id)
+        while True:
+            woken = threading.Event()
+
+            def wake(_event: object, woken: threading.Event = woken) -> None:
+                woken.set()
+
+            try:
+                found = self._events(build_id, after=after, limit=limit, watch=wake)
+                remaining = deadline - time.monotonic()
+                if found or remaining <= 0:
+                    return found
+                woken.wait(remaining)
+            finally:
+                _forget_child_watch(self.client, path, wake)
+
+    def _events(
+        self,
+        build_id: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        watch: Callable[[Any], None] | None = None,
+    ) -> list[tuple[int, Event]]:
+        path = self.layout.events(build_id)
+        with unavailable_as_error():
+            try:
+                children = self.client.get_children(path, watch=watch)
+            except NoNodeError:
+                raise BuildNotFoundError(f"no build {build_id!r}") from None
+            numbered = sorted(
+                (int(child[len(EVENT_PREFIX) :]), child)
+                for child in children
+                if child.startswith(EVENT_PREFIX)
+            )
+            if after is not None:
+                numbered = [(n, c) for n, c in numbered if n > after]
+            if limit is not None:
+                numbered = numbered[:limit]
+        got = many(self.client, "get", [f"{path}/{child}" for _, child in numbered])  # pipelined
+        return [
+            (number, Event.from_dict(codec.loads(item[0])))
+            for (number, _), item in zip(numbered, got, strict=True)
+            if item is not None
+        ]
+
+    def pending(self) -> list[str]:
+        with unavailable_as_error():
+            return sorted(
+                c for c in self.client.get_children(self.layout.pending) if is_build_id(c)
+            )
+
+    def claimed(self) -> list[str]:
+        with unavailable_as_error():
+            return sorted(c for c in self.client.get_children(self.layout.claims) if is_build_id(c))
+
+    def project_builds(self, project_id: str) -> list[str]:
+        """A project's build ids, newest first (ULIDs sort by creation time)."""
+        with unavailable_as_error():
+            try:
+                children = self.client.get_children(self.layout.project(project_id))
+            except NoNodeError:
+                return []
+        return sorted((c for c in children if is_build_id(c)), reverse=True)
+
+    def all_builds(self) -> list[tuple[str, str]]:
+        """Every indexed build as (build id, project id), newest first."""
+        projects = self.projects()
+        listings = many(self.client, "get_children", [self.layout.project(p) for p in projects])
+        out = [
+            (build_id, project)
+            for project, children in zip(projects, listings, strict=True)
+            for build_id in children or ()
+            if is_build_id(build_id)
+        ]
+        out.sort(reverse=True)
+        return out
+
+    def projects(self) -> list[str]:
+        with unavailable_as_error():
+            try:
+                children = self.client.get_children(self.layout.projects)
+            except NoNodeError:
+                return []
+        return sorted(c for c in children if PROJECT_ID.fullmatch(c))
+
+    def summaries(self, builds: Sequence[tuple[str, str]]) -> list[Summary]:
+        """(build id, project id) pairs -> their summaries, pipelined; builds gone
+        meanwhile (pruned) are left out."""
+        layout = self.layout
+        states = many(self.client, "get", [layout.state(b) for b, _ in builds])
+        entries = many(self.client, "get", [layout.project_build(p, b) for b, p in builds])
+        out = []
+        for (build_id, project_id), state, entry in zip(builds, states, entries, strict=True):
+            if state is None:
+                continue
+            summary = codec.loads(entry[0]) if entry is not None else {}
+            if "name" not in summary:  # an index entry from before summaries
+                try:
+                    meta, _ = self.meta_and_plan(build_id)
+                except BuildNotFoundError:
+                    continue
+                summary = {"name": meta.name, "created_at": meta.created_at}
+            out.append(
+                Summary(
+                    build_id=build_id,
+                    project_id=project_id,
+                    name=summary["name"],
+                    created_at=summary["created_at"],
+                    state=BuildState.from_dict(codec.loads(state[0])),
+                )
+            )
+        return out
+
+    def lease_data(self, build_id: str) -> tuple[dict[str, Any], int]:
+        with unavailable_as_error():
+            try:
+                data, stat = self.client.get(self.layout.lease(build_id))
+            except NoNodeError:
+                raise BuildNotFoundError(f"no build {build_id!r}") from None
+        return codec.loads(data), stat.version
+
+
+def _forget_child_watch(client: Any, path: str, watch: Callable[[Any], None]) -> None:
+    """Drop a one-shot children watch that has not fired (kazoo keeps it until it does).
+
+    kazoo files watches under the full server path, its chroot included.
+    """
+    raw = getattr(client, "raw", client)
+    watchers = getattr(raw, "_child_watchers", None)
+    if watchers is None:
+        return
+    full = (raw.chroot or "") + path
+    found = watchers.get(full) if hasattr(watchers, "get") else None
+    if found is None:
+        return
+    found.discard(watch)
+    if not found:
+        with contextlib.suppress(KeyError):
+            if not watchers[full]:
+                del watchers[full]

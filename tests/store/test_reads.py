@@ -1,0 +1,56 @@
+"""Reading builds back from a real ZooKeeper (what a submit stored, or nothing)."""
+
+from __future__ import annotations
+
+import pytest
+from kazoo.client import KazooClient
+
+from cool.errors import BuildNotFoundError
+from cool.model import Plan
+from cool.resources.registry import ResourceTypeRegistry
+from cool.store.builds import BuildStore
+from cool.store.layout import Layout, new_build_id
+from cool.store.reads import BuildReads
+from cool.template.compile import compile_template
+
+CHAIN = """
+heat_template_version: wallaby
+resources:
+  a: {type: OS::Heat::RandomString}
+  b:
+    type: OS::Heat::Value
+    properties: {value: {get_attr: [a, value]}}
+outputs:
+  out: {value: {get_attr: [b, value]}}
+"""
+
+
+@pytest.fixture
+def store(kazoo_client: KazooClient) -> BuildStore:
+    store = BuildStore(kazoo_client, Layout("/cool"))
+    store.ensure_layout()
+    return store
+
+
+@pytest.fixture
+def plan(registry: ResourceTypeRegistry) -> Plan:
+    return compile_template(CHAIN, registry, {})
+
+
+def test_get_reads_back_what_was_submitted(
+    store: BuildStore, plan: Plan, kazoo_client: KazooClient
+) -> None:
+    meta = store.submit(plan, project_id="p1", user_id="u1", timeout_mins=5, rollback=False)
+    fresh = BuildReads(kazoo_client, store.layout)  # no cache
+    build = fresh.get(meta.build_id)
+    assert build.meta == meta
+    assert build.plan == plan
+    assert build.plan.to_json() == plan.to_json()
+    assert build.meta.deadline == pytest.approx(build.meta.created_at + 300)
+
+
+def test_get_unknown_or_malformed_build_is_not_found(store: BuildStore) -> None:
+    with pytest.raises(BuildNotFoundError):
+        store.get(new_build_id())
+    with pytest.raises(BuildNotFoundError):
+        store.get("../../zookeeper")
