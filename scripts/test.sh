@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need (system packages included) and run them:
-# lint, formatting, then the whole pytest suite. Extra arguments go to pytest.
+# lint, formatting, import rules, then the whole pytest suite. Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "$0")/setup-env.sh"
 cool_setup_env test
@@ -10,6 +10,8 @@ cd "$COOL_ROOT"
 echo "==> ruff" >&2
 "$COOL_VENV/bin/ruff" check .
 "$COOL_VENV/bin/ruff" format --check .
+echo "==> lint-imports (the import rules of pyproject.toml's [tool.importlinter])" >&2
+"$COOL_VENV/bin/lint-imports" --no-cache --no-logo
 echo "==> pytest" >&2
 # Two processes by default (COOL_TEST_PROCESSES; -n 0 among the arguments runs one):
 # the tests of the mini cloud stay together in one of them (tests/scheduling.py).

@@ -21,13 +21,14 @@ from prometheus_client import REGISTRY
 from cool import config
 from cool.clouds.heat import HeatProvider
 from cool.clouds.openstack.credentials import CloudCredentials, gc_trusts
-from cool.clouds.openstack.limits import CallLimiter, zookeeper_slots
+from cool.clouds.openstack.limits import CallLimiter
 from cool.clouds.openstack.provider import OpenStackProvider
 from cool.clouds.registry import Providers
 from cool.clouds.sim.provider import SimProvider
 from cool.errors import CoolError
 from cool.gc import GarbageCollector, gc_settings
 from cool.store.session import Session
+from cool.store.slots import CallSlots
 from cool.worker.service import Worker, new_worker_id
 
 LOG = logging.getLogger("cool.worker")
@@ -79,9 +80,9 @@ def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> P
         group = conf.openstack
         cluster = None
         if group.max_calls_per_cloud:
-            cluster = zookeeper_slots(
+            cluster = CallSlots(
                 session.client,
-                session.layout.root,
+                session.layout,
                 max_leases=group.max_calls_per_cloud,
                 identifier=worker_id,
             )

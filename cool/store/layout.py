@@ -31,6 +31,13 @@ deployments or test runs can share one ensemble::
                                                 removed by the build's own transaction;
                                                 one left old (its cool-api died) is moved
                                                 to trusts/ by the GC
+    <root>/clouds/<cloud_key>/calls             a kazoo Semaphore: one EPHEMERAL lease per API
+                                                call in flight to that cloud, across every
+                                                worker ([openstack] max_calls_per_cloud);
+                                                kazoo keeps its lock beside it, in
+                                                calls-__lock__. cloud_key: a digest of the
+                                                cloud's Keystone URL (cloud_key below);
+                                                taken and freed by store/slots.py
 
 A build id is a ULID (26 characters of Crockford base32, time-ordered). Its
 shard is its last two characters (1,024 shards, spread evenly because they
@@ -42,6 +49,7 @@ ZooKeeper.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from ulid import ULID
@@ -56,6 +64,7 @@ WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 KEY_DIGEST = re.compile(r"[0-9a-f]{64}")
 TRUST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Keystone's are 32 hex digits
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
+CLOUD_KEY = re.compile(r"[0-9a-f]{24}")
 ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
 EVENT_PREFIX = "ev-"
 
@@ -80,6 +89,13 @@ def is_trust_id(value: object) -> bool:
     return isinstance(value, str) and TRUST_ID.fullmatch(value) is not None
 
 
+def cloud_key(auth_url: str) -> str:
+    """A cloud's name in the tree: a digest of its Keystone URL (every region, project
+    and trust of one cloud share it). The digest clouds/openstack/limits.py used before
+    it moved here: workers of both versions must agree on it."""
+    return hashlib.sha256(auth_url.rstrip("/").encode()).hexdigest()[:24]
+
+
 def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise IdInvalidError(f"{what} {value!r} is not valid")
@@ -100,6 +116,7 @@ class Layout:
         self.gc_election = f"{root}/election/gc"
         self.trusts = f"{root}/trusts"
         self.new_trusts = f"{root}/new-trusts"
+        self.clouds = f"{root}/clouds"
 
     @staticmethod
     def shard(build_id: str) -> str:
@@ -167,6 +184,10 @@ class Layout:
     def new_trust(self, trust_id: str) -> str:
         """Where a trust made for a submit waits for its build to be stored."""
         return f"{self.new_trusts}/{_checked(TRUST_ID, trust_id, 'trust id')}"
+
+    def call_slots(self, cloud_key: str) -> str:
+        """The semaphore of the API calls in flight to one cloud (by its :func:`cloud_key`)."""
+        return f"{self.clouds}/{_checked(CLOUD_KEY, cloud_key, 'cloud key')}/calls"
 
     def top_level(self) -> list[str]:
         """The containers every deployment has."""

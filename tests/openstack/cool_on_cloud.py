@@ -54,9 +54,12 @@ class CoolOnCloud:
     _names: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
 
     def common_config(self) -> str:
+        # max_calls_per_cloud: every cloud call of the workers takes a slot of the
+        # store's semaphore (cool.store.slots, wired by cool-worker), never a tight one.
         return (
             f"[worker]\nprovider = openstack\n"
             f"[openstack]\ncredentials = trust\nregion_name = {self.cloud.region_name}\n"
+            "max_calls_per_cloud = 64\n"
             f"[trustee]\n{_service_options(self.cloud, self.service_user)}timeout = 60\n"
         )
 

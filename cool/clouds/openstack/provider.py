@@ -21,7 +21,6 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from kazoo.exceptions import KazooException
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 from openstack import exceptions as os_exceptions
@@ -32,7 +31,7 @@ from cool.clouds.openstack import cinder, neutron, nova
 from cool.clouds.openstack.cloud import Cloud, Handler
 from cool.clouds.openstack.errors import translate
 from cool.clouds.openstack.limits import CallLimiter
-from cool.errors import CoolError
+from cool.errors import CoolError, StoreUnavailableError
 
 T = TypeVar("T")
 
@@ -97,8 +96,8 @@ class OpenStackProvider:
             raise
         except (os_exceptions.SDKException, ks_exceptions.ClientException) as exc:
             raise translate(exc, doing) from exc
-        except KazooException as exc:  # the cluster-wide call cap's semaphore
-            raise ProviderError(f"{doing}: ZooKeeper: {exc!r}", retryable=True) from exc
+        except StoreUnavailableError as exc:  # the cluster-wide call cap's (cool.store.slots)
+            raise ProviderError(f"{doing}: {exc}", retryable=True) from exc
         except CoolError as exc:  # credentials that cannot be made (configuration)
             raise ProviderError(f"{doing}: {exc}", retryable=False) from exc
 
