@@ -272,6 +272,17 @@ def check_transition(old: BuildStatus, new: BuildStatus) -> None:
         raise ValueError(f"a build cannot go from {old} to {new}")
 
 
+class ControlRequest(StrEnum):
+    """A request to a build from outside, by its key in the build's ``control`` node.
+
+    The values are stored (the node is ``{"cancel": {...}, "delete": {...}}``):
+    never renamed.
+    """
+
+    CANCEL = "cancel"  # stop creating; roll back if the build asked for rollback
+    DELETE = "delete"  # tear down what was built, whatever the build's state
+
+
 class ResourceStatus(StrEnum):
     """One resource's recorded step (DESIGN.md section 5)."""
 

@@ -16,9 +16,13 @@ from urllib.parse import quote, urlsplit
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1.session import Session
 
+from cool.errors import CoolError
+
 # Retried by keystoneauth with backoff: a 503 is what cool-api answers while
 # ZooKeeper is unreachable, with a Retry-After it honours.
 _RETRIED_STATUSES = (503,)
+# Answers that say cool-api (or a proxy in front of it) is unavailable now.
+_TRANSIENT_STATUSES = frozenset({502, 503, 504})
 _RETRIES = 3
 # Longer than any long-poll the API grants ([api] max_event_wait is 60 s).
 _SLACK_S = 15.0
@@ -37,19 +41,32 @@ class ApiProblem:
     source: dict[str, Any] = field(default_factory=dict)
 
 
-class ApiError(Exception):
-    """The API refused a request: every problem it gave, in its order."""
+class ApiError(CoolError):
+    """The API refused a request: every problem it gave, in its order.
+
+    ``status`` is the answer's; ``retryable`` when that says cool-api or what is in
+    front of it is unavailable now (the CLI's follow tries again then).
+    """
+
+    code = "cool.cli.api_refused"
+    title = "Request refused"
 
     def __init__(self, status: int, problems: list[ApiProblem], request_id: str | None) -> None:
-        self.status = status
-        self.problems = problems
-        self.request_id = request_id
         first = problems[0] if problems else None
         super().__init__(first.detail if first else f"HTTP {status}")
+        self.status = status
+        self.retryable = status in _TRANSIENT_STATUSES
+        self.problems = problems
+        self.request_id = request_id
 
 
-class ApiUnreachableError(Exception):
-    """No answer from the API at all (refused, timed out, unknown host)."""
+class ApiUnreachableError(CoolError):
+    """No answer from the API at all (refused, timed out, unknown host, no token)."""
+
+    code = "cool.cli.api_unreachable"
+    status = 503
+    title = "Service unavailable"
+    retryable = True  # as the CLI's follow has always treated it
 
 
 def _problems(status: int, body: Any, fallback: str) -> list[ApiProblem]:

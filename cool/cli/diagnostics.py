@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cool.errors import CoolError
 from cool.template.lines import split_lines
 from cool.template.problems import Problem
 
 
-class ReportedError(Exception):
-    """Problems were already shown to the user; this is the one-line summary."""
+class ReportedError(CoolError):
+    """Problems were already shown to the user; this is the one-line summary (cliff
+    prints it and the command exits 1)."""
+
+    code = "cool.cli.reported"
+    title = "Command failed"
 
 
 def render(problems: Iterable[Problem], filename: str, text: str | None) -> str:

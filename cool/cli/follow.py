@@ -32,6 +32,7 @@ from rich.text import Text
 
 from cool.cli.client import ApiError, ApiUnreachableError, CoolClient
 from cool.cli.remote import RemoteMixin
+from cool.errors import CoolError
 
 # A long-poll's wait: answered at once when an event comes, so only how often an
 # idle build costs a request. Below [api] max_event_wait (60 s by default).
@@ -39,7 +40,6 @@ POLL_WAIT_S = 25.0
 # cool-api unreachable or answering 502/503/504 (restarting, ZooKeeper away): keep
 # trying this long before giving up (with the resume hint).
 PATIENCE_S = 300.0
-_TRANSIENT_STATUSES = frozenset({502, 503, 504})
 _BACKOFF_S = (0.5, 5.0)  # an empty answer long before the wait: all long-poll slots taken
 _SUCCESS = frozenset({"CREATE_COMPLETE", "DELETE_COMPLETE"})
 # A teardown (delete, rollback, a cancel's rollback) counts resources torn down, of those
@@ -290,10 +290,7 @@ class Follower:
             try:
                 return method(*args, **kwargs)
             except (ApiUnreachableError, ApiError) as exc:
-                transient = isinstance(exc, ApiUnreachableError) or (
-                    exc.status in _TRANSIENT_STATUSES
-                )
-                if not transient or time.monotonic() + pause > deadline:
+                if not exc.retryable or time.monotonic() + pause > deadline:
                     raise
                 if not said:
                     self.console.print(Text(f"cool-api unavailable ({exc}); trying again"))
@@ -382,5 +379,11 @@ class FollowingCommand(RemoteMixin):
         return build
 
 
-class FollowInterruptedError(Exception):
+class FollowInterruptedError(CoolError):
     """Ctrl-C while following: already said; the exit code is 130."""
+
+    code = "cool.cli.interrupted"
+    title = "Interrupted"
+
+    def __init__(self, message: str = "interrupted while following the build") -> None:
+        super().__init__(message)

@@ -14,13 +14,13 @@ from cool.resources.schema import (
     Attribute,
     AttributeType,
     CustomConstraint,
+    ProblemKind,
     Property,
+    PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
 )
-
-Problem = tuple[tuple[str | int, ...], str, str]
 
 # What a volume can be created from besides backup_id, in Heat's order
 # (imageRef is Heat's deprecated name of image).
@@ -40,7 +40,7 @@ def _given(value: Any) -> bool:
     return not (isinstance(value, str | list | dict) and len(value) == 0)
 
 
-def _check_volume_source(props: Mapping[str, Any]) -> list[Problem]:
+def _check_volume_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A volume is created from at most one source, and needs size unless it copies one.
 
     As in Heat: backup_id alone suffices; otherwise size is required unless exactly one
@@ -48,18 +48,28 @@ def _check_volume_source(props: Mapping[str, Any]) -> list[Problem]:
     """
     sources = [key for key in _SOURCES if _given(props.get(key))]
     if {"image", "imageRef"} <= set(sources):
-        return [(("imageRef",), "conflict", "imageRef is the deprecated name of image: give one")]
+        return [
+            PropertyProblem(
+                ("imageRef",),
+                ProblemKind.CONFLICT,
+                "imageRef is the deprecated name of image: give one",
+            )
+        ]
     if _given(props.get("backup_id")):
         return []
     if len(sources) > 1:
         why = f"give only one of snapshot_id, source_volid or image, not {' and '.join(sources)}"
-        return [((sources[1],), "conflict", why)]
+        return [PropertyProblem((sources[1],), ProblemKind.CONFLICT, why)]
     if props.get("size") is not None or sources in (["snapshot_id"], ["source_volid"]):
         return []
     if sources:
-        return [(("size",), "missing", "size is required to create a volume from an image")]
+        return [
+            PropertyProblem(
+                ("size",), ProblemKind.MISSING, "size is required to create a volume from an image"
+            )
+        ]
     why = "size is required unless backup_id, snapshot_id or source_volid is given"
-    return [(("size",), "missing", why)]
+    return [PropertyProblem(("size",), ProblemKind.MISSING, why)]
 
 
 VOLUME = ResourceType(

@@ -10,7 +10,9 @@ from cool.resources.schema import (
     AllowedValues,
     Attribute,
     AttributeType,
+    ProblemKind,
     Property,
+    PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
@@ -56,7 +58,7 @@ VALUE = ResourceType(
 )
 
 
-def _check_minimum_total(props: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str, str]]:
+def _check_minimum_total(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The minimum counts cannot add up to more than the string's length."""
     length = props.get("length", 32)
     total = 0
@@ -67,9 +69,9 @@ def _check_minimum_total(props: Mapping[str, Any]) -> list[tuple[tuple[str | int
             total += count if isinstance(count, int) else 0
     if isinstance(length, int) and total > length:
         return [
-            (
+            PropertyProblem(
                 ("length",),
-                "constraint",
+                ProblemKind.CONSTRAINT,
                 f"the minimum counts of character_classes and character_sequences add up to "
                 f"{total}, more than length {length}",
             )

@@ -18,13 +18,13 @@ from cool.resources.schema import (
     Attribute,
     AttributeType,
     CustomConstraint,
+    ProblemKind,
     Property,
+    PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
 )
-
-Problem = tuple[tuple[str | int, ...], str, str]
 
 _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 _ICMP_PROTOCOLS = frozenset({"icmp", "icmpv6", "ipv6-icmp", "1", "58"})
@@ -100,13 +100,25 @@ def _one_name(
     *,
     required: bool = False,
     path: tuple[str | int, ...] = (),
-) -> list[Problem]:
+) -> list[PropertyProblem]:
     """Property ``new`` or its deprecated Heat name ``old``: not both, and one if required."""
     has_new, has_old = _given(props.get(new)), _given(props.get(old))
     if has_new and has_old:
-        return [((*path, old), "conflict", f"{old} is the deprecated name of {new}: give one")]
+        return [
+            PropertyProblem(
+                (*path, old),
+                ProblemKind.CONFLICT,
+                f"{old} is the deprecated name of {new}: give one",
+            )
+        ]
     if required and not has_new and not has_old:
-        return [((*path, new), "missing", f"{new} (or its deprecated name {old}) is required")]
+        return [
+            PropertyProblem(
+                (*path, new),
+                ProblemKind.MISSING,
+                f"{new} (or its deprecated name {old}) is required",
+            )
+        ]
     return []
 
 
@@ -158,46 +170,52 @@ NET = ResourceType(
 # -- OS::Neutron::Subnet ---------------------------------------------------
 
 
-def _check_subnet_network(props: Mapping[str, Any]) -> list[Problem]:
+def _check_subnet_network(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The subnet names its network, as network or as the deprecated network_id."""
     return _one_name(props, "network", "network_id", required=True)
 
 
-def _check_subnet_cidr_source(props: Mapping[str, Any]) -> list[Problem]:
+def _check_subnet_cidr_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """cidr is required unless subnetpool is given, and excludes subnetpool and prefixlen."""
     if not _given(props.get("cidr")):
         if _given(props.get("subnetpool")):
             return []
-        return [(("cidr",), "missing", "cidr is required unless subnetpool is given")]
-    problems: list[Problem] = []
+        return [
+            PropertyProblem(
+                ("cidr",), ProblemKind.MISSING, "cidr is required unless subnetpool is given"
+            )
+        ]
+    problems: list[PropertyProblem] = []
     if _given(props.get("subnetpool")):
         why = "subnetpool cannot be given with cidr: the range comes from one or the other"
-        problems.append((("subnetpool",), "conflict", why))
+        problems.append(PropertyProblem(("subnetpool",), ProblemKind.CONFLICT, why))
     if props.get("prefixlen") is not None:
         why = "prefixlen applies to a subnet allocated from subnetpool, not to one with cidr"
-        problems.append((("prefixlen",), "conflict", why))
+        problems.append(PropertyProblem(("prefixlen",), ProblemKind.CONFLICT, why))
     return problems
 
 
-def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[Problem]:
+def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """IPv6 address modes need ip_version 6, and must be equal when both are set."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     if props.get("ip_version", 4) in (4, None):  # None: not set, so Heat's default, 4
         problems.extend(
-            ((key,), "constraint", f"{key} applies only to IPv6 subnets (ip_version 6)")
+            PropertyProblem(
+                (key,), ProblemKind.CONSTRAINT, f"{key} applies only to IPv6 subnets (ip_version 6)"
+            )
             for key in ("ipv6_ra_mode", "ipv6_address_mode")
             if _given(props.get(key))
         )
     ra_mode, address_mode = props.get("ipv6_ra_mode"), props.get("ipv6_address_mode")
     if isinstance(ra_mode, str) and isinstance(address_mode, str) and ra_mode != address_mode:
         why = f"ipv6_ra_mode {ra_mode!r} and ipv6_address_mode {address_mode!r} must be equal"
-        problems.append((("ipv6_address_mode",), "conflict", why))
+        problems.append(PropertyProblem(("ipv6_address_mode",), ProblemKind.CONFLICT, why))
     return problems
 
 
 def _placement(
     path: tuple[str | int, ...], address: Any, network: Any, version: Any
-) -> list[Problem]:
+) -> list[PropertyProblem]:
     """Problems with an address that should lie inside the subnet (``network``, if known)."""
     what = f"{path[-1]} {address}"
     if network is not None and address.version != network.version:
@@ -208,12 +226,12 @@ def _placement(
         why = f"{what} is an IPv{address.version} address but ip_version is {version}"
     else:
         return []
-    return [(path, "constraint", why)]
+    return [PropertyProblem(path, ProblemKind.CONSTRAINT, why)]
 
 
-def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
+def _check_subnet_addresses(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """cidr, gateway_ip and allocation pools agree on the IP version and lie inside cidr."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     version = props.get("ip_version", 4)
     if version is None:
         version = 4
@@ -227,13 +245,13 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
             network = None  # the net_cidr constraint reports it
     if network is not None and version in (4, 6) and network.version != version:
         why = f"cidr {cidr} is an IPv{network.version} network but ip_version is {version}"
-        problems.append((("cidr",), "constraint", why))
+        problems.append(PropertyProblem(("cidr",), ProblemKind.CONSTRAINT, why))
     gateway_ip, gateway = props.get("gateway_ip"), None
     if isinstance(gateway_ip, str) and gateway_ip not in ("", "~"):  # "" or ~: no gateway
         gateway = _address(gateway_ip)
         if gateway is None:
             why = f"gateway_ip {gateway_ip!r} is not a valid IP address"
-            problems.append((("gateway_ip",), "constraint", why))
+            problems.append(PropertyProblem(("gateway_ip",), ProblemKind.CONSTRAINT, why))
         else:
             misplaced = _placement(("gateway_ip",), gateway, network, version)
             problems.extend(misplaced)
@@ -247,10 +265,12 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[Problem]:
             continue
         if start > end:
             why = f"end {end} comes before start {start}"
-            problems.append((("allocation_pools", i, "end"), "constraint", why))
+            problems.append(
+                PropertyProblem(("allocation_pools", i, "end"), ProblemKind.CONSTRAINT, why)
+            )
         elif gateway is not None and gateway.version == start.version and start <= gateway <= end:
             why = f"gateway_ip {gateway} lies inside allocation pool {start}-{end}"
-            problems.append((("gateway_ip",), "conflict", why))
+            problems.append(PropertyProblem(("gateway_ip",), ProblemKind.CONFLICT, why))
     return problems
 
 
@@ -351,19 +371,23 @@ SUBNET = ResourceType(
 # -- OS::Neutron::Router and ::RouterInterface -------------------------------
 
 
-def _check_router_agents(props: Mapping[str, Any]) -> list[Problem]:
+def _check_router_agents(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A distributed router is neither HA nor pinned to L3 agents; a non-HA one has one agent."""
     distributed, ha, agents = props.get("distributed"), props.get("ha"), props.get("l3_agent_ids")
     problems = _one_name(props, "l3_agent_ids", "l3_agent_id")
     if distributed is True and ha is True:
-        problems.append((("ha",), "conflict", "a router cannot be both distributed and ha"))
+        problems.append(
+            PropertyProblem(
+                ("ha",), ProblemKind.CONFLICT, "a router cannot be both distributed and ha"
+            )
+        )
     for key in ("l3_agent_ids", "l3_agent_id"):
         if distributed is True and _given(props.get(key)):
             why = "a distributed router cannot be placed on L3 agents"
-            problems.append(((key,), "conflict", why))
+            problems.append(PropertyProblem((key,), ProblemKind.CONFLICT, why))
     if ha is not True and isinstance(agents, list) and len(agents) > 1:
         why = "a router that is not ha can have only one L3 agent"
-        problems.append((("l3_agent_ids",), "constraint", why))
+        problems.append(PropertyProblem(("l3_agent_ids",), ProblemKind.CONSTRAINT, why))
     return problems
 
 
@@ -424,7 +448,7 @@ ROUTER = ResourceType(
 )
 
 
-def _check_router_interface_target(props: Mapping[str, Any]) -> list[Problem]:
+def _check_router_interface_target(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A router interface names its router, and attaches exactly one of subnet and port."""
     problems = [
         *_one_name(props, "router", "router_id", required=True),
@@ -434,9 +458,13 @@ def _check_router_interface_target(props: Mapping[str, Any]) -> list[Problem]:
     subnet = [key for key in ("subnet", "subnet_id") if _given(props.get(key))]
     port = [key for key in ("port", "port_id") if _given(props.get(key))]
     if subnet and port:
-        problems.append(((port[0],), "conflict", "give subnet or port, not both"))
+        problems.append(
+            PropertyProblem((port[0],), ProblemKind.CONFLICT, "give subnet or port, not both")
+        )
     elif not subnet and not port:
-        problems.append((("subnet",), "missing", "one of subnet or port is required"))
+        problems.append(
+            PropertyProblem(("subnet",), ProblemKind.MISSING, "one of subnet or port is required")
+        )
     return problems
 
 
@@ -490,7 +518,7 @@ PORT_EXTRA_PROPERTIES: Mapping[str, Property] = {
 }
 
 
-def _check_port_names(props: Mapping[str, Any]) -> list[Problem]:
+def _check_port_names(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The port names its network, and each fixed IP one subnet, under one name each."""
     problems = _one_name(props, "network", "network_id", required=True)
     for i, fixed_ip in _dicts(props.get("fixed_ips")):
@@ -498,12 +526,12 @@ def _check_port_names(props: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _check_port_fixed_ips(props: Mapping[str, Any]) -> list[Problem]:
+def _check_port_fixed_ips(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """fixed_ips is not given with no_fixed_ips."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     if props.get("no_fixed_ips") is True and _given(props.get("fixed_ips")):
         why = "no_fixed_ips cannot be true when fixed_ips is given"
-        problems.append((("no_fixed_ips",), "conflict", why))
+        problems.append(PropertyProblem(("no_fixed_ips",), ProblemKind.CONFLICT, why))
     return problems
 
 
@@ -580,9 +608,9 @@ PORT = ResourceType(
 # -- OS::Neutron::SecurityGroup ----------------------------------------------
 
 
-def _check_rule_ports(props: Mapping[str, Any]) -> list[Problem]:
+def _check_rule_ports(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Each rule's port range has a protocol and port_range_min <= port_range_max."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     for i, rule in _dicts(props.get("rules")):
         low, high = rule.get("port_range_min"), rule.get("port_range_max")
         if low is None and high is None:
@@ -590,20 +618,22 @@ def _check_rule_ports(props: Mapping[str, Any]) -> list[Problem]:
         protocol = rule.get("protocol")
         if protocol is None or protocol == "":
             why = "protocol is required when a port range is given"
-            problems.append((("rules", i, "protocol"), "missing", why))
+            problems.append(PropertyProblem(("rules", i, "protocol"), ProblemKind.MISSING, why))
         elif isinstance(protocol, str) and protocol.lower() in _ICMP_PROTOCOLS:
             continue  # port_range_min is the ICMP type and port_range_max the code
         if _plain_int(low) and _plain_int(high) and low > high:
             why = f"port_range_min {low} is greater than port_range_max {high}"
-            problems.append((("rules", i, "port_range_min"), "constraint", why))
+            problems.append(
+                PropertyProblem(("rules", i, "port_range_min"), ProblemKind.CONSTRAINT, why)
+            )
     return problems
 
 
-def _check_security_group_name(props: Mapping[str, Any]) -> list[Problem]:
+def _check_security_group_name(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A security group cannot be named "default" (each project has its own)."""
     if props.get("name") == "default":
         why = 'a security group cannot be named "default": every project already has one'
-        return [(("name",), "constraint", why)]
+        return [PropertyProblem(("name",), ProblemKind.CONSTRAINT, why)]
     return []
 
 
@@ -666,15 +696,21 @@ SECURITY_GROUP = ResourceType(
 # -- OS::Neutron::FloatingIP and ::FloatingIPAssociation ----------------------
 
 
-def _check_floating_ip_network(props: Mapping[str, Any]) -> list[Problem]:
+def _check_floating_ip_network(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The floating IP names its network, as floating_network or floating_network_id."""
     return _one_name(props, "floating_network", "floating_network_id", required=True)
 
 
-def _check_floating_ip_port(props: Mapping[str, Any]) -> list[Problem]:
+def _check_floating_ip_port(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """fixed_ip_address chooses among the addresses of port_id, so it needs port_id."""
     if _given(props.get("fixed_ip_address")) and not _given(props.get("port_id")):
-        return [(("port_id",), "missing", "port_id is required when fixed_ip_address is given")]
+        return [
+            PropertyProblem(
+                ("port_id",),
+                ProblemKind.MISSING,
+                "port_id is required when fixed_ip_address is given",
+            )
+        ]
     return []
 
 

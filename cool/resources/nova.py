@@ -19,13 +19,13 @@ from cool.resources.schema import (
     AttributeType,
     CustomConstraint,
     Length,
+    ProblemKind,
     Property,
+    PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
 )
-
-Problem = tuple[tuple[str | int, ...], str, str]
 
 # The keys of a block_device_mapping_v2 entry that name what the device is made
 # from; an entry names exactly one (ephemeral_size and ephemeral_format count as one).
@@ -61,17 +61,23 @@ def _list(value: Any) -> list[Any]:
 
 def _one_name(
     props: Mapping[str, Any], new: str, old: str, path: tuple[str | int, ...]
-) -> list[Problem]:
+) -> list[PropertyProblem]:
     """Key ``new`` or its deprecated Heat name ``old``, not both."""
     if _given(props.get(new)) and _given(props.get(old)):
-        return [((*path, old), "conflict", f"{old} is the deprecated name of {new}: give one")]
+        return [
+            PropertyProblem(
+                (*path, old),
+                ProblemKind.CONFLICT,
+                f"{old} is the deprecated name of {new}: give one",
+            )
+        ]
     return []
 
 
 # -- OS::Nova::Server ------------------------------------------------------
 
 
-def _check_user_data_format(props: Mapping[str, Any]) -> list[Problem]:
+def _check_user_data_format(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """user_data_format SOFTWARE_CONFIG is refused: cool has no software deployments."""
     if props.get("user_data_format") != "SOFTWARE_CONFIG":
         return []
@@ -79,12 +85,12 @@ def _check_user_data_format(props: Mapping[str, Any]) -> list[Problem]:
         "SOFTWARE_CONFIG needs Heat's software deployment, which cool does not support; "
         "use RAW or HEAT_CFNTOOLS"
     )
-    return [(("user_data_format",), "unsupported", why)]
+    return [PropertyProblem(("user_data_format",), ProblemKind.UNSUPPORTED, why)]
 
 
-def _check_old_names(props: Mapping[str, Any]) -> list[Problem]:
+def _check_old_names(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Entries give network or its old Heat name uuid, and image or image_id; not both."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     for i, entry in _dicts(props.get("networks")):
         problems.extend(_one_name(entry, "network", "uuid", ("networks", i)))
     for i, mapping in _dicts(props.get("block_device_mapping_v2")):
@@ -102,38 +108,42 @@ def _bdm_v2_sources(mapping: Mapping[str, Any]) -> list[str]:
     return [key for key in _BDM_V2_SOURCES if key in given]
 
 
-def _check_block_devices(props: Mapping[str, Any]) -> list[Problem]:
+def _check_block_devices(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Each block device mapping names one source, and the two mapping styles are not mixed."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     if _given(props.get("block_device_mapping")) and _given(props.get("block_device_mapping_v2")):
         why = "block_device_mapping and block_device_mapping_v2 cannot both be given"
-        problems.append((("block_device_mapping_v2",), "conflict", why))
+        problems.append(PropertyProblem(("block_device_mapping_v2",), ProblemKind.CONFLICT, why))
     for i, mapping in _dicts(props.get("block_device_mapping")):
         path = ("block_device_mapping", i)
         has_volume = mapping.get("volume_id") is not None
         has_snapshot = mapping.get("snapshot_id") is not None
         if has_volume and has_snapshot:
             why = "give volume_id or snapshot_id, not both"
-            problems.append(((*path, "snapshot_id"), "conflict", why))
+            problems.append(PropertyProblem((*path, "snapshot_id"), ProblemKind.CONFLICT, why))
         elif not has_volume and not has_snapshot:
-            problems.append((path, "missing", "one of volume_id or snapshot_id is required"))
+            problems.append(
+                PropertyProblem(
+                    path, ProblemKind.MISSING, "one of volume_id or snapshot_id is required"
+                )
+            )
     for i, mapping in _dicts(props.get("block_device_mapping_v2")):
         path = ("block_device_mapping_v2", i)
         sources = _bdm_v2_sources(mapping)
         if len(sources) > 1:
             key = "ephemeral_size" if sources[1] == "ephemeral" else sources[1]
             why = f"give only one source for the device, not {' and '.join(sources)}"
-            problems.append(((*path, key), "conflict", why))
+            problems.append(PropertyProblem((*path, key), ProblemKind.CONFLICT, why))
         elif not sources:
             why = (
                 "one of volume_id, snapshot_id, image, swap_size, ephemeral_size or "
                 "ephemeral_format is required"
             )
-            problems.append((path, "missing", why))
+            problems.append(PropertyProblem(path, ProblemKind.MISSING, why))
     return problems
 
 
-def _check_boot_source(props: Mapping[str, Any]) -> list[Problem]:
+def _check_boot_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The server boots from image or from a bootable block device, and from only one."""
     has_image = _given(props.get("image"))
     bootable: list[tuple[str | int, ...]] = []  # paths of the mappings that would boot
@@ -160,20 +170,20 @@ def _check_boot_source(props: Mapping[str, Any]) -> list[Problem]:
             "block_device_mapping_v2 entry with volume_id, snapshot_id or image and boot_index "
             "0, or a block_device_mapping entry with device_name vda"
         )
-        return [(("image",), "missing", why)]
+        return [PropertyProblem(("image",), ProblemKind.MISSING, why)]
     if has_image and v2_bootable:
         why = "this entry boots the server, and so does image: give one boot source"
-        return [(v2_bootable[0], "conflict", why)]
+        return [PropertyProblem(v2_bootable[0], ProblemKind.CONFLICT, why)]
     if len(v2_bootable) > 1:
         entries = ", ".join(str(path[1]) for path in v2_bootable)
         why = f"entries {entries} of block_device_mapping_v2 all boot the server; set boot_index"
-        return [(v2_bootable[1], "conflict", why)]
+        return [PropertyProblem(v2_bootable[1], ProblemKind.CONFLICT, why)]
     return []
 
 
-def _check_networks(props: Mapping[str, Any]) -> list[Problem]:
+def _check_networks(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Each networks entry names a network, port, subnet or allocate_network, without conflicts."""
-    problems: list[Problem] = []
+    problems: list[PropertyProblem] = []
     networks = props.get("networks")
     for i, entry in _dicts(networks):
         path = ("networks", i)
@@ -182,19 +192,19 @@ def _check_networks(props: Mapping[str, Any]) -> list[Problem]:
             given = given - {"uuid"} | {"network"}
         if not given & {"network", "port", "subnet", "allocate_network"}:
             why = "one of network, port, subnet or allocate_network is required"
-            problems.append((path, "missing", why))
+            problems.append(PropertyProblem(path, ProblemKind.MISSING, why))
         if "allocate_network" in given and (given != {"allocate_network"} or len(networks) > 1):
             why = "allocate_network must be the only key of the only entry of networks"
-            problems.append(((*path, "allocate_network"), "conflict", why))
+            problems.append(PropertyProblem((*path, "allocate_network"), ProblemKind.CONFLICT, why))
         if {"fixed_ip", "port"} <= given:
             why = "fixed_ip cannot be given with port; set the address on the port"
-            problems.append(((*path, "fixed_ip"), "conflict", why))
+            problems.append(PropertyProblem((*path, "fixed_ip"), ProblemKind.CONFLICT, why))
         if "floating_ip" in given and "network" in given and not given & {"port", "subnet"}:
             why = (
                 "floating_ip needs port or subnet in the same entry: with only network, "
                 "the port to associate is not known"
             )
-            problems.append(((*path, "floating_ip"), "constraint", why))
+            problems.append(PropertyProblem((*path, "floating_ip"), ProblemKind.CONSTRAINT, why))
     if _given(props.get("security_groups")) and any(
         entry.get("port") is not None for _, entry in _dicts(networks)
     ):
@@ -202,7 +212,7 @@ def _check_networks(props: Mapping[str, Any]) -> list[Problem]:
             "security_groups cannot be used when a networks entry names a port; "
             "set the security groups on the port"
         )
-        problems.append((("security_groups",), "conflict", why))
+        problems.append(PropertyProblem(("security_groups",), ProblemKind.CONFLICT, why))
     return problems
 
 

@@ -259,10 +259,32 @@ class Attribute:
         return {"type": str(self.type), "description": self.description}
 
 
+class ProblemKind(StrEnum):
+    """What a cross-check found wrong; the validator gives each kind its problem code."""
+
+    MISSING = "missing"  # a property is required given the others
+    CONFLICT = "conflict"  # two properties cannot be given together
+    CONSTRAINT = "constraint"  # a value is out of what the others allow
+    UNSUPPORTED = "unsupported"  # a Heat feature cool does not implement
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyProblem:
+    """One problem a cross-check found, at ``path`` relative to the resource's properties.
+
+    Not a :class:`cool.template.problems.Problem`: a resource type knows neither where
+    its properties sit in the template (the pointer, the line) nor the template's
+    problem codes; the validator adds both.
+    """
+
+    path: tuple[str | int, ...]
+    kind: ProblemKind
+    message: str
+
+
 # A check across properties (Heat's per-resource validate()): given the
-# resolved properties, yields (relative path, code, message) for each problem.
-# ``kind`` is one of "missing", "conflict", "constraint" or "unsupported".
-CrossCheck = Callable[[Mapping[str, Any]], Sequence[tuple[tuple[str | int, ...], str, str]]]
+# resolved properties, the problems it finds.
+CrossCheck = Callable[[Mapping[str, Any]], Sequence[PropertyProblem]]
 
 
 @dataclass(frozen=True, slots=True)

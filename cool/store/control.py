@@ -1,10 +1,10 @@
 """Requests to a build from outside (the API, operators): cancel and delete.
 
-A request is recorded in the build's ``control`` node; the worker that owns
-the build watches that node and honours it within one step. A delete of a
-finished build, which no worker owns, also puts the build back in
-``pending`` (in the same transaction), so that a worker claims it to tear it
-down.
+A request (a :class:`~cool.model.ControlRequest`) is recorded in the build's
+``control`` node, keyed by its value; the worker that owns the build watches
+that node and honours it within one step. A delete of a finished build, which
+no worker owns, also puts the build back in ``pending`` (in the same
+transaction), so that a worker claims it to tear it down.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError, RolledBackError
 
 from cool.errors import BuildConflictError, BuildNotFoundError
-from cool.model import BuildStatus
+from cool.model import BuildStatus, ControlRequest
 from cool.store import codec
-from cool.store.builds import BuildStore, unavailable_as_error
+from cool.store.builds import BuildStore
+from cool.store.outcomes import unavailable_as_error
 from cool.store.records import BuildState, Event
 
-CANCEL = "cancel"
-DELETE = "delete"
 DELETE_REQUESTED = "delete requested"  # the reason of the state a delete request writes
 _ATTEMPTS = 10  # optimistic concurrency: re-read and retry when a version moved
 
@@ -54,9 +53,9 @@ class Requests:
                     "cancelled"
                 )
             control, version = self.control(build_id)
-            if CANCEL in control or DELETE in control:
+            if ControlRequest.CANCEL in control or ControlRequest.DELETE in control:
                 return state  # asked already: asking again changes nothing
-            control[CANCEL] = self._request(user_id, request_id)
+            control[ControlRequest.CANCEL] = self._request(user_id, request_id)
             if self._write(
                 build_id,
                 control=control,
@@ -75,9 +74,9 @@ class Requests:
             if state.status in (BuildStatus.DELETE_IN_PROGRESS, BuildStatus.DELETE_COMPLETE):
                 return state
             control, version = self.control(build_id)
-            if DELETE in control and not state.status.is_terminal:
+            if ControlRequest.DELETE in control and not state.status.is_terminal:
                 return state  # the owner has it in hand
-            control[DELETE] = self._request(user_id, request_id)
+            control[ControlRequest.DELETE] = self._request(user_id, request_id)
             if not state.status.is_terminal:
                 # In progress (or queued): the owner, or the next one, sees the request.
                 if self._write(

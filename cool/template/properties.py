@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cool.resources.schema import Property, PropertyType, ResourceType
+from cool.resources.schema import ProblemKind, Property, PropertyType, ResourceType
 from cool.template.numbers import parse_number
 from cool.template.problems import Code, Path, dotted
 from cool.template.quoting import quote
@@ -22,10 +22,10 @@ from cool.template.values import ANY, Deferred, Unknown, compatible
 Report = Callable[[Code, str, Path], None]
 
 _CHECK_CODES = {
-    "missing": Code.MISSING_PROPERTY,
-    "conflict": Code.PROPERTY_CONFLICT,
-    "constraint": Code.PROPERTY_CONSTRAINT,
-    "unsupported": Code.UNSUPPORTED_FEATURE,
+    ProblemKind.MISSING: Code.MISSING_PROPERTY,
+    ProblemKind.CONFLICT: Code.PROPERTY_CONFLICT,
+    ProblemKind.CONSTRAINT: Code.PROPERTY_CONSTRAINT,
+    ProblemKind.UNSUPPORTED: Code.UNSUPPORTED_FEATURE,
 }
 
 
@@ -37,8 +37,8 @@ def check_properties(
         return dict(properties)
     out = _check_fields(rtype.properties, properties, path, report, rtype)
     for check in rtype.checks:
-        for relative, kind, message in check(out):
-            report(_CHECK_CODES[kind], message, (*path, *relative))
+        for problem in check(out):
+            report(_CHECK_CODES[problem.kind], problem.message, (*path, *problem.path))
     if not _has_deprecated(rtype.properties):
         return out
     return _rename_deprecated(rtype.properties, out)

@@ -30,10 +30,10 @@ from typing import Any
 from cool.clouds.base import fences_creates, finds_by_mark
 from cool.clouds.registry import Providers
 from cool.errors import CommitUnknownError, RecordTooLargeError
-from cool.model import BuildStatus, ResourceStatus
+from cool.model import BuildStatus, ControlRequest, ResourceStatus
 from cool.store import codec
 from cool.store.builds import BuildStore
-from cool.store.control import CANCEL, DELETE, DELETE_REQUESTED, Requests
+from cool.store.control import DELETE_REQUESTED, Requests
 from cool.store.fence import Fence
 from cool.store.records import Note
 from cool.worker import references
@@ -107,7 +107,7 @@ class BuildRunner:
         halt = self.halt  # the watch holds this event only, never the runner
 
         def on_control(requests: dict[str, Any]) -> None:
-            if CANCEL in requests or DELETE in requests:
+            if ControlRequest.CANCEL in requests or ControlRequest.DELETE in requests:
                 halt.set()  # honoured within one step: nothing new starts
 
         unwatch = self.watch_control(self.build_id, on_control) if self.watch_control else None
@@ -215,14 +215,14 @@ class BuildRunner:
                 )
             elif status is BuildStatus.DELETE_IN_PROGRESS:  # as the API's request left it
                 ledger.transition(status, f"claimed by {ledger.worker_id}")
-        if DELETE in control and status not in (
+        if ControlRequest.DELETE in control and status not in (
             BuildStatus.DELETE_IN_PROGRESS,
             BuildStatus.DELETE_COMPLETE,
         ):
             ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
             status = BuildStatus.DELETE_IN_PROGRESS
         if status is BuildStatus.CREATE_QUEUED:
-            if CANCEL in control:
+            if ControlRequest.CANCEL in control:
                 return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled before it started")
             if self._expired():
                 note = self._deadline_note()
@@ -248,10 +248,10 @@ class BuildRunner:
                     BuildStatus.ROLLBACK_FAILED, f"rollback failed: {_reason(outcome.failure)}"
                 )
             control = self._read_control()
-            if DELETE in control:
+            if ControlRequest.DELETE in control:
                 ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
                 status = BuildStatus.DELETE_IN_PROGRESS
-            elif CANCEL in control:
+            elif ControlRequest.CANCEL in control:
                 return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled; rolled back")
             else:
                 return ledger.finish(BuildStatus.ROLLBACK_COMPLETE, "rolled back")
@@ -277,19 +277,22 @@ class BuildRunner:
         control = self._read_control()
         if (
             outcome.failure is None
-            and DELETE not in control
-            and (not outcome.unfinished or (CANCEL in control and not self.meta.rollback))
+            and ControlRequest.DELETE not in control
+            and (
+                not outcome.unfinished
+                or (ControlRequest.CANCEL in control and not self.meta.rollback)
+            )
         ):
             # About to finish with what was built: nothing more under its tags.
             outcome = _handed_over_if_stopped(self._recheck(torn_down=False)) or outcome
         if self.stopping.is_set() and outcome.unfinished and outcome.failure is None:
             return None
-        if DELETE in control:  # even when all was built: the caller wants it gone
+        if ControlRequest.DELETE in control:  # even when all was built: the caller wants it gone
             ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
             return BuildStatus.DELETE_IN_PROGRESS
         if outcome.failure is None and not outcome.unfinished:
             return self._complete()
-        if CANCEL in control and outcome.failure is None:
+        if ControlRequest.CANCEL in control and outcome.failure is None:
             if not self.meta.rollback:
                 return ledger.finish(BuildStatus.CANCEL_COMPLETE, "cancelled")
             ledger.transition(BuildStatus.ROLLBACK_IN_PROGRESS, "cancelled; rolling back")

@@ -7,20 +7,30 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 
-from cool.errors import ClaimLostError
+from cool.errors import ClaimLostError, CoolError
+
+# How a step ends other than by returning, told to run_graph. Both are caught there,
+# before anything else is, and never reach the API: their status is for the record.
 
 
-class StepFailedError(Exception):
+class StepFailedError(CoolError):
     """A step failed for good; ``note`` says what and why (DESIGN.md section 5)."""
 
+    code = "cool.worker.step_failed"
+
     def __init__(self, note: dict[str, object]) -> None:
-        super().__init__(note.get("error"))
+        super().__init__(str(note.get("error")))
         self.note = note
 
 
-class StepStoppedError(Exception):
+class StepStoppedError(CoolError):
     """A step let go early (the worker is stopping, or the deadline passed); its progress
-    is recorded."""
+    is recorded, and the build's next run carries it on."""
+
+    code = "cool.worker.step_stopped"
+    status = 503
+    title = "Service unavailable"
+    retryable = True
 
 
 @dataclass(frozen=True, slots=True)

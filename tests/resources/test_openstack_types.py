@@ -17,7 +17,9 @@ from cool.resources.schema import (
     CLOUD_CONSTRAINTS,
     OFFLINE_CONSTRAINTS,
     CustomConstraint,
+    ProblemKind,
     Property,
+    PropertyProblem,
     ResourceType,
 )
 
@@ -34,8 +36,8 @@ class _Later:
 LATER = _Later()
 
 
-def _paths(problems: list[tuple[tuple[str | int, ...], str, str]]) -> list[tuple[Any, str]]:
-    return [(path, kind) for path, kind, _ in problems]
+def _paths(problems: list[PropertyProblem]) -> list[tuple[Any, str]]:
+    return [(problem.path, problem.kind) for problem in problems]
 
 
 def _properties(props: dict[str, Property]) -> list[Property]:
@@ -100,7 +102,8 @@ def test_type_checks_do_not_judge_runtime_values(rtype: ResourceType) -> None:
     everything_later = dict.fromkeys(rtype.properties, LATER)
     for check in rtype.checks:
         # Every property is set, so some may conflict; none is missing or invalid.
-        assert {kind for _, kind, _ in check(everything_later)} <= {"conflict"}, check.__name__
+        kinds = {problem.kind for problem in check(everything_later)}
+        assert kinds <= {ProblemKind.CONFLICT}, check.__name__
 
 
 @pytest.mark.parametrize("rtype", TYPES, ids=lambda t: t.name)

@@ -177,7 +177,8 @@ def test_a_finish_decided_before_a_delete_request_is_refused(
     """The worker read control, then a delete came: finishing CREATE_COMPLETE on the old
     read would bury the request (the build terminal, the delete never done)."""
     from cool.errors import CommitUnknownError
-    from cool.store.control import DELETE, Requests
+    from cool.model import ControlRequest
+    from cool.store.control import Requests
 
     worker, api = clients
     build_id = _submit(worker, layout, plan)
@@ -197,7 +198,7 @@ def test_a_finish_decided_before_a_delete_request_is_refused(
     assert store.pending() == [build_id]  # nothing was finished
     assert store.state(build_id)[0].status is not BuildStatus.CREATE_COMPLETE
     control, fresh = requests.control(build_id)
-    assert DELETE in control
+    assert ControlRequest.DELETE in control
     written = fence.write(
         state=(state.but(status=BuildStatus.DELETE_IN_PROGRESS), version),
         control_version=fresh,
