@@ -1,4 +1,5 @@
-"""The benchmark's ZooKeeper: a private server, clients, and the raw baseline.
+"""The benchmark's ZooKeeper: a private server, waits, and the raw baseline
+(clients: :mod:`harness.zk_clients`).
 
 The raw baseline is what the same server does for a client that does nothing
 but write, one request at a time, as a build's chain does:
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError, NotEmptyError
-from kazoo.retry import KazooRetry
 
 from harness.zookeeper import ZooKeeperServer, four_letter_word
 
@@ -68,29 +68,6 @@ def start_server() -> ZooKeeperServer:
         server.stop()
         raise
     return server
-
-
-def connect(hosts: str, *, timeout_s: float = 10.0) -> KazooClient:
-    """A started client whose retries give up (a benchmark must not hang)."""
-    client = KazooClient(
-        hosts=hosts,
-        timeout=timeout_s,
-        connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=1.0),
-        command_retry=KazooRetry(max_tries=5, delay=0.05, max_delay=1.0, deadline=30.0),
-    )
-    try:
-        client.start(timeout=30)
-    except BaseException:
-        client.close()
-        raise
-    return client
-
-
-def close(client: KazooClient) -> None:
-    try:
-        client.stop()
-    finally:
-        client.close()
 
 
 def remove(client: KazooClient, path: str) -> None:

@@ -81,7 +81,7 @@ from bench._api import (
     warm_up,
 )
 from bench._workers import load_average
-from bench._zk import close, connect, start_server
+from bench._zk import start_server
 from bench.engine import describe_machine
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
@@ -91,6 +91,7 @@ from cool.template.compile import compile_template
 from harness.api import ApiProcess
 from harness.keystone.server import KeystoneServer
 from harness.keystone.venv import ensure_venv
+from harness.zk_clients import start_client, stop_client
 
 TARGET_RAW_RATIO = 0.5  # submits/s >= half the raw single-client transaction rate
 TARGET_P99_MS = 50.0  # at TARGET_P99_CONCURRENCY clients
@@ -258,8 +259,8 @@ def run(
     plan = compile_template(json.dumps(TEMPLATE), registry)
     results = Results(sizes, load_before=load_average())
     with contextlib.ExitStack() as stack:
-        client = connect(hosts)
-        stack.callback(close, client)
+        client = start_client(hosts)
+        stack.callback(stop_client, client)
         # The baseline is sampled before and after each strategy's runs, and the best
         # sample counts, like the best of the submit runs: on a shared disk one fsync
         # stall in a single baseline run would otherwise flatter every ratio.

@@ -1,6 +1,6 @@
 """Delete of a 1,000-resource build against its create, in the same run.
 
-    .venv/bin/python -m bench.delete [--quick]
+    .venv/bin/python -m bench.delete [--quick] [--resources N]
 
 A private ZooKeeper (the defaults a user gets), one worker in this process,
 OS::Heat::None resources as a chain and as a fan-out. For each shape: the
@@ -80,10 +80,13 @@ def measure(hosts: str, shape: str, n: int) -> tuple[dict[str, float], list[str]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delete", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="200 resources instead of 1,000")
+    parser.add_argument("--resources", type=int, help="resources per build (overrides --quick)")
     args = parser.parse_args(argv)
-    n = 200 if args.quick else 1000
+    n = args.resources or (200 if args.quick else 1000)
     rows, problems = [], []
     with ZooKeeperServer(max_session_timeout_ms=60_000) as server:
         for shape in SHAPES:

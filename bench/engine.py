@@ -63,8 +63,9 @@ from bench._runs import (
     sim_problems,
 )
 from bench._workers import Fleet, load_average
-from bench._zk import RawRates, close, connect, raw_baseline, start_server
+from bench._zk import RawRates, raw_baseline, start_server
 from cool.resources.registry import ResourceTypeRegistry
+from harness.zk_clients import start_client, stop_client
 
 TARGET_TRANSACTIONS_PER_RESOURCE = 3.0
 TARGET_CHAIN_RATIO = 3.0  # t(chain of N) <= 3 x t(3N raw transactions)
@@ -132,7 +133,7 @@ def run(
     registry = ResourceTypeRegistry.load()
     results = Results(sizes, load_before=load_average())
     sim_db = workdir / "sim.sqlite"
-    client = connect(hosts)
+    client = start_client(hosts)
     fleet = Fleet(workdir, hosts=hosts, sim_db=sim_db)
     runs = itertools.count(1)
     try:
@@ -203,7 +204,7 @@ def run(
         results.problems += sim_problems(sim_db, sim_resources)
     finally:
         fleet.close()
-        close(client)
+        stop_client(client)
     results.load_after = load_average()
     return results
 

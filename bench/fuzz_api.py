@@ -27,7 +27,9 @@ from tests.api.test_openapi import (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fuzz_api", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--max-examples", type=int, default=1000, help="per operation and phase")
     args = parser.parse_args(argv)

@@ -52,6 +52,7 @@ from cool.store.prune import Pruner, znode_count
 from cool.store.records import BuildMeta, BuildState, Event, ResourceRecord
 from cool.store.session import Session
 from cool.template.compile import compile_template
+from harness.zk_clients import start_client, stop_client
 from harness.zookeeper import ZooKeeperServer, four_letter_word
 
 TEMPLATE = """
@@ -155,8 +156,7 @@ def _settle(inflight: list) -> None:  # type: ignore[type-arg]
 
 def _probe(hosts: str, path: str, stop: Any, samples: Any) -> None:
     """In a process of its own: synchronous ``set`` after ``set`` until told to stop."""
-    client = KazooClient(hosts=hosts)
-    client.start(timeout=30)
+    client = start_client(hosts)
     try:
         client.ensure_path(path)
         taken = []
@@ -166,8 +166,7 @@ def _probe(hosts: str, path: str, stop: Any, samples: Any) -> None:
             taken.append((at, (time.perf_counter() - started) * 1e3))
         samples.put(taken)
     finally:
-        client.stop()
-        client.close()
+        stop_client(client)
 
 
 class Probe:

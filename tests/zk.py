@@ -30,41 +30,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from kazoo.client import KazooClient, KazooState
-from kazoo.retry import KazooRetry
 
+from harness.zk_clients import start_client, stop_client  # noqa: F401 (tests import them here)
 from harness.zookeeper import HOST, ZooKeeperServer
 
 T = TypeVar("T")
-
-
-def start_client(hosts: str, *, timeout_s: float = 10.0, **kwargs: Any) -> KazooClient:
-    """A started kazoo client whose retries give up, so a test fails instead of hanging.
-
-    kazoo's defaults retry a command forever, up to an hour apart; here
-    reconnections come at most ~1 s apart (tests that restart a server stay
-    short) and a retried command gives up after 30 s. ``timeout_s`` is the
-    session timeout asked for (the server clamps it to its limits).
-    """
-    kwargs.setdefault("connection_retry", KazooRetry(max_tries=-1, delay=0.05, max_delay=1.0))
-    kwargs.setdefault(
-        "command_retry", KazooRetry(max_tries=-1, delay=0.05, max_delay=1.0, deadline=30.0)
-    )
-    client = KazooClient(hosts=hosts, timeout=timeout_s, **kwargs)
-    try:
-        client.start(timeout=30)
-    except BaseException:
-        client.close()
-        raise
-    return client
-
-
-def stop_client(client: KazooClient) -> None:
-    """Close the session and release the client's resources."""
-    client.stop()
-    client.close()
 
 
 def assert_eventually(

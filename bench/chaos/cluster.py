@@ -3,7 +3,7 @@
 Everything lives in one run directory (``zookeeper/server-<id>/``, ``api*.log``,
 ``worker-<slot>.<incarnation>.log``, ``sim.sqlite``) that is kept afterwards, so a
 violation can be read in the logs. Every process runs in its own session under
-``setpriv --pdeathsig KILL`` (:mod:`bench._workers`, :mod:`harness.api`,
+``setpriv --pdeathsig KILL`` (:mod:`harness.workers`, :mod:`harness.api`,
 :mod:`harness.zookeeper`) and :meth:`Cluster.close`, called in a ``finally``,
 stops what is left: nothing outlives the run.
 
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bench._workers import WorkerProcess
 from harness.api import ApiProcess
+from harness.workers import WorkerProcess
 from harness.zookeeper import ZooKeeperEnsemble, ZooKeeperMode, ZooKeeperServer
 
 T = TypeVar("T")
@@ -51,23 +51,27 @@ class ClusterSettings:
     api_threads: int = 16
 
 
-class ChaosWorker(WorkerProcess):
+def chaos_worker(
+    directory: Path, name: str, *, hosts: str, sim_db: Path, s: ClusterSettings
+) -> WorkerProcess:
     """A ``cool-worker`` with the chaos run's configuration (sim latency, short polls)."""
-
-    def __init__(self, directory: Path, name: str, *, hosts: str, sim_db: Path, s: ClusterSettings):
-        super().__init__(
-            directory, name, hosts=hosts, root=ROOT, sim_db=sim_db,
-            session_timeout_s=s.session_timeout_s,
-        )  # fmt: skip
-        self.config.write_text(
-            f"[zookeeper]\nhosts = {hosts}\nroot = {ROOT}\n"
-            f"session_timeout = {s.session_timeout_s}\n"
-            f"[worker]\ncapacity = {s.capacity}\npoll_interval = {s.poll_interval_s}\n"
-            f"poll_interval_max = {max(s.poll_interval_s, 1.0)}\n"
-            f"stop_timeout = {s.stop_timeout_s}\n"
-            f"[build]\nmax_claims = {s.max_claims}\n"
-            f"[sim]\ndatabase = {sim_db}\nlatency = {s.latency_s}\n"
-        )
+    return WorkerProcess(
+        directory,
+        hosts,
+        sim_db,
+        name=name,
+        root=ROOT,
+        session_timeout_s=s.session_timeout_s,
+        latency_s=s.latency_s,
+        worker={
+            "capacity": s.capacity,
+            "poll_interval": s.poll_interval_s,
+            "poll_interval_max": max(s.poll_interval_s, 1.0),
+            "stop_timeout": s.stop_timeout_s,
+        },
+        extra=f"[build]\nmax_claims = {s.max_claims}\n",
+        die_with_parent=True,
+    )
 
 
 class Cluster:
@@ -84,10 +88,10 @@ class Cluster:
             force_sync=False,
         )
         self.api: ApiProcess | None = None
-        self.workers: dict[int, ChaosWorker] = {}  # slot -> the worker running in it
+        self.workers: dict[int, WorkerProcess] = {}  # slot -> the worker running in it
         self._incarnations: dict[int, int] = {}
         self._api_restarts = 0
-        self.retired: list[ChaosWorker] = []  # every worker that stopped, for its log
+        self.retired: list[WorkerProcess] = []  # every worker that stopped, for its log
         self._spawner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="spawn")
 
     def _in_spawner(self, start: Callable[[], T]) -> T:
@@ -125,9 +129,9 @@ class Cluster:
             f"session_timeout = {s.session_timeout_s}\n"
         )
 
-    def _spawn(self, slot: int) -> ChaosWorker:
+    def _spawn(self, slot: int) -> WorkerProcess:
         n = self._incarnations[slot] = self._incarnations.get(slot, 0) + 1
-        worker = ChaosWorker(
+        worker = chaos_worker(
             self.directory,
             f"worker-{slot}.{n}",
             hosts=self.ensemble.hosts,
@@ -135,7 +139,7 @@ class Cluster:
             s=self.settings,
         )
         self.workers[slot] = worker
-        return self._in_spawner(worker.start)
+        return self._in_spawner(lambda: worker.start(wait_ready=False))
 
     @property
     def url(self) -> str:
@@ -164,7 +168,7 @@ class Cluster:
         self.retired.append(worker)
         return time.monotonic() - started
 
-    def restart_worker(self, slot: int) -> ChaosWorker:
+    def restart_worker(self, slot: int) -> WorkerProcess:
         worker = self._spawn(slot)
         worker.wait_ready()
         return worker

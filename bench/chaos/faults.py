@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._chaos_api import ApiClient, ApiGaveUpError
-from bench._chaos_builds import Build
-from bench._chaos_cluster import Cluster
+from bench.chaos.api import ApiClient, ApiGaveUpError
+from bench.chaos.builds import Build
+from bench.chaos.cluster import Cluster
 from cool.clouds.sim import faults as sim_faults
 from cool.clouds.sim.provider import SimProvider
 

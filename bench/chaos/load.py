@@ -16,8 +16,8 @@ import threading
 import time
 from collections.abc import Sequence
 
-from bench._chaos_api import ApiClient, ApiGaveUpError
-from bench._chaos_builds import Build
+from bench.chaos.api import ApiClient, ApiGaveUpError
+from bench.chaos.builds import Build
 
 _LOOK_EVERY_S = 1.0
 _FOLLOWERS = 4

@@ -33,8 +33,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench._api import nearest_rank
-from bench._chaos_api import ApiClient, ApiGaveUpError
-from bench._chaos_builds import Build
+from bench.chaos.api import ApiClient, ApiGaveUpError
+from bench.chaos.builds import Build
 from cool.clouds.sim.provider import SimProvider
 
 TORN_DOWN = frozenset({"DELETE_COMPLETE", "ROLLBACK_COMPLETE", "CANCEL_COMPLETE"})

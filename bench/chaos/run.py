@@ -5,12 +5,12 @@
 Starts a 3-node ZooKeeper ensemble, cool-api and ``--workers`` cool-workers on
 the sim (short session timeout, small latency) in a run directory that is kept
 (``--dir``; logs of every process there). For ``--duration`` seconds it submits
-a seeded mix of builds (:mod:`bench._chaos_builds`) through the API while a
-seeded injector (:mod:`bench._chaos_faults`) kills, stops and drains workers,
+a seeded mix of builds (:mod:`bench.chaos.builds`) through the API while a
+seeded injector (:mod:`bench.chaos.faults`) kills, stops and drains workers,
 kills ZooKeeper's leader, stops a follower, restarts cool-api and holds a
 cloud call until its claim moves. Then it stops injecting, waits at most
 ``--settle`` seconds for the builds to finish, reads everything back and
-checks it (:mod:`bench._chaos_report`): a table, ``--json FILE``, and exit
+checks it (:mod:`bench.chaos.report`): a table, ``--json FILE``, and exit
 status 1 on any violation. Everything it started is stopped in a ``finally``.
 """
 
@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from bench._chaos_api import ApiClient, ApiGaveUpError
-from bench._chaos_builds import DOOMED, Build, Mix, draw
-from bench._chaos_cluster import Cluster, ClusterSettings
-from bench._chaos_faults import Injector
-from bench._chaos_load import TERMINAL, Load
-from bench._chaos_report import (
+from bench.chaos.api import ApiClient, ApiGaveUpError
+from bench.chaos.builds import DOOMED, Build, Mix, draw
+from bench.chaos.cluster import Cluster, ClusterSettings
+from bench.chaos.faults import Injector
+from bench.chaos.load import TERMINAL, Load
+from bench.chaos.report import (
     Report,
     judge_builds,
     judge_logs,

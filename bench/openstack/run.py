@@ -13,7 +13,7 @@ cool-api with Keystone auth and trusts, and ``--workers`` cool-workers on the
 alternate which side goes first (so both share the machine's noise), a project
 member builds examples/multi-tier.yaml's 16 resources twice:
 
-1. **the baseline** (:mod:`bench._openstack_baseline`): openstacksdk calls in
+1. **the baseline** (:mod:`bench.openstack.baseline`): openstacksdk calls in
    this process, one resource after another, each waited for until ready,
    then deleted in reverse order;
 2. **cool**: the template submitted to cool-api and followed until
@@ -24,7 +24,7 @@ median is judged: cool within 1.2x of the script, and faster where the graph
 lets steps run in parallel. For context it also prints each resource's step as
 the script and cool's events time it, the critical path of the graph with the
 script's step times (what a perfect parallel engine would take), and the API
-calls each side made (the cloud's access logs, :class:`bench._openstack.CallCounter`).
+calls each side made (the cloud's access logs, :class:`bench.openstack.cloud.CallCounter`).
 
 After each round the project must hold what it held before (the database's
 retained volume removed by hand for both sides): a leak is reported and makes
@@ -46,7 +46,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
-from bench._openstack import (
+from bench._runs import default_worker_settings
+from bench._workers import Fleet, load_average
+from bench._zk import start_server
+from bench.engine import describe_machine
+from bench.openstack.baseline import RETAINED, HandWritten
+from bench.openstack.cloud import (
     CallCounter,
     Member,
     await_status,
@@ -55,12 +60,7 @@ from bench._openstack import (
     step_seconds,
     unique,
 )
-from bench._openstack_baseline import RETAINED, HandWritten
-from bench._openstack_report import Results, Round, Side, render
-from bench._runs import default_worker_settings
-from bench._workers import Fleet, load_average
-from bench._zk import start_server
-from bench.engine import describe_machine
+from bench.openstack.report import Results, Round, Side, render
 from cool.cli.client import CoolClient
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import compile_template
@@ -68,7 +68,7 @@ from harness.api import ApiProcess
 from harness.mini_cloud.cloud import MiniCloud
 from harness.mini_cloud.venv import ensure_venv
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO / "examples" / "multi-tier.yaml"
 BUILD_TIMEOUT_S = 300.0  # one create or delete of the whole build
 SETTLE_TIMEOUT_S = 60.0  # the project back to what it held

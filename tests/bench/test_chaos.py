@@ -1,4 +1,4 @@
-"""The short chaos run (bench/chaos.py) on two seeds: any violation fails the test.
+"""The short chaos run (bench/chaos/run.py) on two seeds: any violation fails the test.
 
 Each run starts its own 3-node ensemble, cool-api and 4 workers, submits about
 30 builds through the API over 75 s while every kind of fault is injected once
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import chaos
-from bench._chaos_builds import Build
-from bench._chaos_report import Report, judge_logs, judge_sim, judge_takeovers
+from bench.chaos import run as chaos
+from bench.chaos.builds import Build
+from bench.chaos.report import Report, judge_logs, judge_sim, judge_takeovers
 from cool.clouds.base import StepContext
 from cool.clouds.sim.provider import SimProvider
 

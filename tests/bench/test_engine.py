@@ -25,10 +25,11 @@ from bench._runs import (
     run_build,
 )
 from bench._workers import rss_kib
-from bench._zk import RawRates, close, connect, raw_baseline, server_requests
+from bench._zk import RawRates, raw_baseline, server_requests
 from bench.engine import Results, Sizes, render, run, verdicts
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import compile_template
+from harness.zk_clients import start_client, stop_client
 from harness.zookeeper import ZooKeeperServer
 
 TINY = Sizes(
@@ -83,13 +84,13 @@ def test_raw_baseline_makes_every_write_it_counts(kazoo_client: KazooClient) -> 
 def test_build_transactions_are_counted_and_at_most_3_per_resource(
     shape: str, zk_hosts: str, zookeeper: ZooKeeperServer, registry: ResourceTypeRegistry
 ) -> None:
-    client = connect(zk_hosts)
+    client = start_client(zk_hosts)
     try:
         build, problems = run_build(
             client, zk_hosts, "/cool", shape, 20, registry=registry, server_port=zookeeper.port
         )
     finally:
-        close(client)
+        stop_client(client)
 
     assert problems == []
     assert build.transactions >= 2 * 20  # counted through the hook, not estimated

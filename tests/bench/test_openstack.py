@@ -13,10 +13,10 @@ from collections import Counter
 
 import pytest
 
-from bench._openstack import access_caller, claim_seconds, step_seconds
-from bench._openstack_baseline import ORDER, RETAINED
-from bench._openstack_report import Results, Round, Side, critical_path_s, render, verdicts
-from bench.openstack import TEMPLATE_PATH
+from bench.openstack.baseline import ORDER, RETAINED
+from bench.openstack.cloud import access_caller, claim_seconds, step_seconds
+from bench.openstack.report import Results, Round, Side, critical_path_s, render, verdicts
+from bench.openstack.run import TEMPLATE_PATH
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import compile_template

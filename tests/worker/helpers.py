@@ -20,6 +20,7 @@ from cool.store.session import Session
 from cool.template.compile import compile_template
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
+from harness.zk_clients import open_store  # noqa: F401 (tests import it here)
 from tests.zk import ConnectionProxy, assert_eventually
 
 FAST = WorkerSettings(
@@ -62,17 +63,6 @@ def running_worker(
         worker.stop(graceful=False)
         session.close()
         sim.close()
-
-
-@contextmanager
-def open_store(hosts: str) -> Iterator[BuildStore]:
-    session = Session.open(settings_for(hosts))
-    store = BuildStore(session.client, session.layout)
-    store.ensure_layout()
-    try:
-        yield store
-    finally:
-        session.close()
 
 
 def submit(

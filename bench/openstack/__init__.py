@@ -1,0 +1,2 @@
+"""cool on the mini OpenStack cloud against a hand-written openstacksdk script
+(``python -m bench.openstack``); :mod:`bench.openstack.run` is the command."""
