@@ -18,29 +18,6 @@ from cool.store.layout import IdInvalidError, Layout, new_build_id
 from cool.template.compile import compile_template
 from cool.template.parse import Limits
 
-CHAIN = """
-heat_template_version: wallaby
-resources:
-  a: {type: OS::Heat::RandomString}
-  b:
-    type: OS::Heat::Value
-    properties: {value: {get_attr: [a, value]}}
-outputs:
-  out: {value: {get_attr: [b, value]}}
-"""
-
-
-@pytest.fixture
-def store(kazoo_client: KazooClient) -> BuildStore:
-    store = BuildStore(kazoo_client, Layout("/cool"))
-    store.ensure_layout()
-    return store
-
-
-@pytest.fixture
-def plan(registry: ResourceTypeRegistry) -> Plan:
-    return compile_template(CHAIN, registry, {})
-
 
 def test_layout_builds_every_path_under_the_root_from_checked_ids() -> None:
     layout = Layout("/cool")

@@ -7,34 +7,9 @@ from kazoo.client import KazooClient
 
 from cool.errors import BuildNotFoundError
 from cool.model import Plan
-from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
-from cool.store.layout import Layout, new_build_id
+from cool.store.layout import new_build_id
 from cool.store.reads import BuildReads
-from cool.template.compile import compile_template
-
-CHAIN = """
-heat_template_version: wallaby
-resources:
-  a: {type: OS::Heat::RandomString}
-  b:
-    type: OS::Heat::Value
-    properties: {value: {get_attr: [a, value]}}
-outputs:
-  out: {value: {get_attr: [b, value]}}
-"""
-
-
-@pytest.fixture
-def store(kazoo_client: KazooClient) -> BuildStore:
-    store = BuildStore(kazoo_client, Layout("/cool"))
-    store.ensure_layout()
-    return store
-
-
-@pytest.fixture
-def plan(registry: ResourceTypeRegistry) -> Plan:
-    return compile_template(CHAIN, registry, {})
 
 
 def test_get_reads_back_what_was_submitted(

@@ -15,7 +15,7 @@ from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
 from cool.store.builds import BuildStore
-from cool.store.layout import Layout, new_build_id
+from cool.store.layout import new_build_id
 from cool.store.trusts import TrustRecords
 from cool.template.compile import compile_template
 
@@ -29,13 +29,6 @@ DAY = 86_400.0
 @pytest.fixture
 def plan(registry: ResourceTypeRegistry) -> Plan:
     return compile_template(TEMPLATE, registry, {})
-
-
-@pytest.fixture
-def store(kazoo_client: KazooClient) -> BuildStore:
-    store = BuildStore(kazoo_client, Layout("/cool"))
-    store.ensure_layout()
-    return store
 
 
 @pytest.fixture
