@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import KazooException
+from kazoo.exceptions import KazooException, LockTimeout
 
 from cool.errors import StoreUnavailableError
 from cool.store.layout import Layout, cloud_key
@@ -37,15 +37,19 @@ class CallSlots:
         """One slot of ``cloud`` (its Keystone URL) for the block: entered with True once
         held, or False if kazoo gave up without one in ``timeout_s``.
 
-        A Semaphore object holds one lease, so each call makes its own. kazoo's errors
-        (its own timeout, ``LockTimeout``, among them) raise StoreUnavailableError.
+        A Semaphore object holds one lease, so each call makes its own. kazoo's other
+        errors raise StoreUnavailableError.
         """
         path = self._layout.call_slots(cloud_key(cloud))
         semaphore = self._client.Semaphore(
             path, identifier=self._identifier, max_leases=self.max_leases
         )
-        with _translated():
+        try:
             held = semaphore.acquire(timeout=timeout_s)
+        except LockTimeout:
+            held = False  # kazoo's way to say every slot stayed taken for timeout_s
+        except KazooException as exc:
+            raise StoreUnavailableError(f"ZooKeeper: {exc!r}") from exc
         if not held:
             yield False
             return

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from kazoo.client import KazooClient
-from kazoo.exceptions import KazooException, LockTimeout
+from kazoo.exceptions import KazooException
 
 from cool.errors import StoreUnavailableError
 from cool.store.layout import IdInvalidError, Layout
@@ -52,11 +52,9 @@ def test_call_slots_cap_the_calls_of_every_worker(
     mine, theirs = _slots(kazoo_client, 1), _slots(other_client, 1, "worker-2")
     with mine.hold(CLOUD, timeout_s=10) as held:
         assert held
-        with pytest.raises(StoreUnavailableError) as raised, theirs.hold(CLOUD, timeout_s=0.5):
-            pytest.fail("a second slot of a cap of one")
-    assert raised.value.retryable
-    assert isinstance(raised.value.__cause__, LockTimeout)  # kazoo's way to give up
-    assert raised.value.message.startswith("ZooKeeper: LockTimeout(")
+        # kazoo gives up with LockTimeout: that is no slot, not ZooKeeper being down
+        with theirs.hold(CLOUD, timeout_s=0.5) as second:
+            assert second is False
     with theirs.hold(CLOUD, timeout_s=10) as held:
         assert held  # free again once released
 
