@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class PropertyType(StrEnum):
@@ -268,13 +268,13 @@ class ProblemKind(StrEnum):
     UNSUPPORTED = "unsupported"  # a Heat feature cool does not implement
 
 
-@dataclass(frozen=True, slots=True)
-class PropertyProblem:
+class PropertyProblem(NamedTuple):
     """One problem a cross-check found, at ``path`` relative to the resource's properties.
 
     Not a :class:`cool.template.problems.Problem`: a resource type knows neither where
     its properties sit in the template (the pointer, the line) nor the template's
-    problem codes; the validator adds both.
+    problem codes; the validator adds both. A named tuple, so a plugin's check that
+    returns plain ``(path, kind, message)`` tuples (as cool's own did) still works.
     """
 
     path: tuple[str | int, ...]

@@ -37,8 +37,8 @@ def check_properties(
         return dict(properties)
     out = _check_fields(rtype.properties, properties, path, report, rtype)
     for check in rtype.checks:
-        for problem in check(out):
-            report(_CHECK_CODES[problem.kind], problem.message, (*path, *problem.path))
+        for relative, kind, message in check(out):
+            report(_CHECK_CODES[kind], message, (*path, *relative))
     if not _has_deprecated(rtype.properties):
         return out
     return _rename_deprecated(rtype.properties, out)

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint
+from typing import Any
 
 import pytest
 
 from cool.errors import ConfigurationError
 from cool.resources import heat
 from cool.resources.registry import ENTRY_POINT_GROUP, ResourceTypeRegistry
-from cool.resources.schema import ResourceType
+from cool.resources.schema import (
+    ProblemKind,
+    Property,
+    PropertyProblem,
+    PropertyType,
+    ResourceType,
+)
+from cool.template.problems import Code
+from cool.template.properties import check_properties
 
 EXPECTED = {
     "OS::Neutron::Net",
@@ -90,3 +100,35 @@ def test_registry_load_accepts_an_operator_plugin(monkeypatch: pytest.MonkeyPatc
     loaded = ResourceTypeRegistry.load()
     assert loaded.get("Example::Thing") is extra
     assert len(loaded) == len(heat.TYPES) + 1
+
+
+def test_a_plugin_check_may_return_plain_tuples() -> None:
+    """Checks returned ``(path, kind, message)`` tuples before PropertyProblem named
+    them; an operator's plugin written that way keeps working."""
+
+    def check(properties: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str, str]]:
+        return [(("size",), "constraint", "too big")] if properties["size"] > 1 else []
+
+    rtype = ResourceType(
+        "Example::Sized",
+        "An operator's own type.",
+        {"size": Property(PropertyType.INTEGER, "How big.")},
+        {},
+        checks=(check,),  # type: ignore[arg-type]
+    )
+    reported: list[tuple[Code, str, tuple[str | int, ...]]] = []
+    check_properties(rtype, {"size": 2}, ("resources", "r", "properties"), _collect(reported))
+    assert reported == [
+        (Code.PROPERTY_CONSTRAINT, "too big", ("resources", "r", "properties", "size"))
+    ]
+    assert PropertyProblem(("size",), ProblemKind.CONSTRAINT, "too big") == (
+        ("size",),
+        "constraint",
+        "too big",
+    )
+
+
+def _collect(
+    into: list[tuple[Code, str, tuple[str | int, ...]]],
+) -> Callable[[Code, str, tuple[str | int, ...]], None]:
+    return lambda code, message, path: into.append((code, message, tuple(path)))
