@@ -36,8 +36,12 @@ def many(client: KazooClient, method: str, paths: Sequence[str]) -> list[Any]:
 
 
 def children(client: KazooClient, path: str) -> list[str]:
-    """A node's children; none when the node is not there (yet)."""
-    try:
-        return client.get_children(path)
-    except NoNodeError:
-        return []
+    """A node's children; none when the node is not there (yet).
+
+    ZooKeeper trouble becomes StoreUnavailableError, as in :func:`many`.
+    """
+    with unavailable_as_error():
+        try:
+            return client.get_children(path)
+        except NoNodeError:
+            return []

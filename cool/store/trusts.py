@@ -10,7 +10,7 @@ A trust's life, as far as the store sees it (DESIGN.md sections 6 and 7):
    (:meth:`cool.store.builds.BuildStore.submit_once`); the trust id lives
    on in the build's record.
 3. **waiting**: the build's prune transaction writes the trust id under
-   ``Layout.trusts`` (:func:`waiting_path`, in :mod:`cool.store.deletion`), and
+   ``Layout.trusts`` (:func:`waiting_path`; :mod:`cool.store.deletion` plans that transaction), and
    so does :meth:`TrustRecords.orphan_new` for a trust held longer than the
    grace whose build never came (its cool-api died).
 4. **forgotten**: the GC deleted the trust in Keystone and removes the record

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from kazoo.client import KazooClient
 
+from cool.errors import StoreUnavailableError
 from cool.store.pipelined import IN_FLIGHT, children, many
+from tests.zk import start_client, stop_client
 
 
 def test_many_reads_more_paths_than_are_in_flight_at_once_in_order(
@@ -33,3 +36,11 @@ def test_children_of_a_node_that_is_not_there_are_none(kazoo_client: KazooClient
     kazoo_client.ensure_path("/a/b")
     assert children(kazoo_client, "/a") == ["b"]
     assert children(kazoo_client, "/missing") == []
+
+
+def test_reads_on_a_closed_session_say_the_store_is_unavailable(zk_hosts: str) -> None:
+    client = start_client(zk_hosts)
+    stop_client(client)
+    for read in (lambda: many(client, "get", ["/a"]), lambda: children(client, "/")):
+        with pytest.raises(StoreUnavailableError):
+            read()
