@@ -15,7 +15,8 @@ found=""
 for dir in "${dirs[@]}"; do
     if [ -f "$dir/state.json" ]; then
         found=1
-        "$python" -m harness.system --dir "$dir" down
+        # the harness lives in the checkout (a .venv made before it moved lacks its .pth)
+        PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" "$python" -m harness.system --dir "$dir" down
     fi
 done
 if [ -z "$found" ]; then

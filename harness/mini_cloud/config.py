@@ -7,7 +7,7 @@ differ. A cloud's directory holds::
     <base_dir>/state.json                     the `up` command's pid (for `down`)
     <base_dir>/clouds.yaml, openrc            the admin's credentials, for a shell
     <base_dir>/rabbitmq/                      a private RabbitMQ node and epmd
-    <base_dir>/keystone/                      a harness.keystone.KeystoneServer
+    <base_dir>/keystone/                      a harness.keystone.server.KeystoneServer
     <base_dir>/{placement,glance,neutron,nova,cinder}/
         <service>.conf (+ ml2_conf.ini)       oslo.config files
         *.sqlite                              databases, copied from the template

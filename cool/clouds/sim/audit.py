@@ -1,7 +1,7 @@
 """What tests and demos ask the SIMULATED cloud's file afterwards: rows, audit, calls.
 
 Read-only queries over the file (:mod:`cool.clouds.sim.store`); none is a
-cloud call, so none is recorded. :class:`cool.clouds.sim.SimProvider` is a
+cloud call, so none is recorded. :class:`cool.clouds.sim.provider.SimProvider` is a
 :class:`SimAudit` of its own file.
 """
 

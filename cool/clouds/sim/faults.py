@@ -132,7 +132,7 @@ def arm(
     message: str | None,
     retryable: bool,
 ) -> int:
-    """Insert a switch (see :meth:`cool.clouds.sim.SimProvider.arm`); its id."""
+    """Insert a switch (see :meth:`cool.clouds.sim.provider.SimProvider.arm`); its id."""
     mode = FailureMode(mode)
     if not can_fail(action, mode):
         raise ValueError(f"a switch cannot fail {action!r} as {mode}")
