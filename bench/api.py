@@ -46,10 +46,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import signal
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -80,9 +78,9 @@ from bench._api import (
     token_headers,
     warm_up,
 )
+from bench._report import log, run_and_report
 from bench._workers import load_average
 from bench._zk import start_server
-from bench.engine import describe_machine
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -138,10 +136,6 @@ class Results:
     @property
     def raw_per_s(self) -> float:
         return self.raw.per_s if self.raw is not None else 0.0
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def _prepare(client: KazooClient, root: str, sizes: Sizes) -> None:
@@ -204,7 +198,7 @@ def _measure_strategy(
             _check(Measured("POST /v1/builds", auth, run), results.problems)
         best = max(tries, key=lambda r: r.per_s)
         results.submits.append(Measured("POST /v1/builds", auth, best))
-        _log(
+        log(
             f"{auth}, {concurrency} clients: {best.per_s:,.0f} submits/s, "
             f"p99 {best.percentile_ms(0.99):,.1f} ms"
         )
@@ -241,7 +235,7 @@ def _measure_strategy(
             zookeeper_pid=zookeeper_pid,
         )
         results.reads.append(_check(Measured("GET /v1/builds/{id}", auth, run), results.problems))
-        _log(f"{auth}, GET at {sizes.read_concurrency} clients: {run.per_s:,.0f}/s")
+        log(f"{auth}, GET at {sizes.read_concurrency} clients: {run.per_s:,.0f}/s")
 
 
 def run(
@@ -277,7 +271,7 @@ def run(
             results.raw = min(samples, key=lambda s: s.seconds)
 
         sample_raw()
-        _log(f"raw: {results.raw_per_s:,.0f} submit transactions/s")
+        log(f"raw: {results.raw_per_s:,.0f} submit transactions/s")
         results.store = min(
             (_store_submits(client, f"{root}/store-{i}", plan, sizes) for i in range(sizes.repeat)),
             key=lambda s: s.seconds,
@@ -303,7 +297,7 @@ def run(
                 with_reads=auth == "http_basic",
             )
             sample_raw()
-        _log(f"raw, best of {len(samples)}: {results.raw_per_s:,.0f} submit transactions/s")
+        log(f"raw, best of {len(samples)}: {results.raw_per_s:,.0f} submit transactions/s")
     results.load_after = load_average()
     return results
 
@@ -406,21 +400,17 @@ def verdicts(results: Results) -> list[str]:
 # -- the command -----------------------------------------------------------------------
 
 
-def _exit_on_sigterm(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks: nothing survives
-
-
 def _run_on_private_servers(sizes: Sizes) -> Results:
     """Start ZooKeeper and Keystone, measure, and stop everything whatever happens."""
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="cool-bench-api-"))
         server = start_server()
         stack.callback(server.stop)
-        _log(f"ZooKeeper on {server.hosts} (forceSync=yes) in {server.base_dir}")
+        log(f"ZooKeeper on {server.hosts} (forceSync=yes) in {server.base_dir}")
         keystone = KeystoneServer(venv=ensure_venv())
         stack.callback(keystone.stop)
         keystone.start()
-        _log(f"Keystone on {keystone.url}")
+        log(f"Keystone on {keystone.url}")
         return run(
             sizes,
             server.hosts,
@@ -441,23 +431,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    started = time.monotonic()
-    try:
-        results = _run_on_private_servers(sizes)
-    except KeyboardInterrupt:
-        _log("interrupted: every process it started is stopped")
-        return 130
-    print(
-        f"{describe_machine()}; ZooKeeper forceSync=yes; cool-api {API_WORKERS} workers x "
-        f"{API_THREADS} threads; best of {sizes.repeat} for submits; load average "
-        f"{results.load_before:.1f} before, {results.load_after:.1f} after; "
-        f"{time.monotonic() - started:,.0f} s in all\n"
+    return run_and_report(
+        lambda: _run_on_private_servers(sizes),
+        setup=lambda _: (
+            f"ZooKeeper forceSync=yes; cool-api {API_WORKERS} workers x {API_THREADS} threads; "
+            f"best of {sizes.repeat} for submits"
+        ),
+        render=render,
     )
-    print(render(results))
-    for problem in results.problems:
-        print(f"WRONG: {problem}", file=sys.stderr)
-    return 1 if results.problems else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from bench._report import exit_status, run_command
 from bench._runs import PROJECT, SHAPES, Counter, default_worker_settings
 from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
@@ -79,20 +80,22 @@ def measure(hosts: str, shape: str, n: int) -> tuple[dict[str, float], list[str]
     }, problems
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.delete", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--quick", action="store_true", help="200 resources instead of 1,000")
-    parser.add_argument("--resources", type=int, help="resources per build (overrides --quick)")
-    args = parser.parse_args(argv)
-    n = args.resources or (200 if args.quick else 1000)
-    rows, problems = [], []
+Rows = list[tuple[str, dict[str, float]]]
+
+
+def _measure_all(n: int) -> tuple[Rows, list[str]]:
+    """Each shape at ``n`` resources on a private ZooKeeper, stopped whatever happens."""
+    rows: Rows = []
+    problems: list[str] = []
     with ZooKeeperServer(max_session_timeout_ms=60_000) as server:
         for shape in SHAPES:
             figures, found = measure(server.hosts, shape, n)
             rows.append((shape, figures))
             problems += found
+    return rows, problems
+
+
+def _report(n: int, rows: Rows, problems: list[str]) -> int:
     print(
         "| shape | resources | create s | delete s | create res/s | delete res/s "
         "| delete / create rate | ZK tx per resource (create / delete) |"
@@ -105,9 +108,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| {f['delete_per_s'] / f['create_per_s']:.2f}x "
             f"| {f['create_tx_per_resource']:.2f} / {f['delete_tx_per_resource']:.2f} |"
         )
-    for problem in problems:
-        print(f"PROBLEM: {problem}", file=sys.stderr)
-    return 1 if problems else 0
+    return exit_status(problems, label="PROBLEM")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delete", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="200 resources instead of 1,000")
+    parser.add_argument("--resources", type=int, help="resources per build (overrides --quick)")
+    args = parser.parse_args(argv)
+    n = args.resources or (200 if args.quick else 1000)
+    return run_command(lambda: _measure_all(n), lambda measured, _: _report(n, *measured))
 
 
 if __name__ == "__main__":

@@ -38,17 +38,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
-import signal
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 
+from bench._report import log, run_and_report
 from bench._runs import (
     SHAPES,
     SIM_RESOURCES,
@@ -112,10 +109,6 @@ class Results:
     problems: list[str] = field(default_factory=list)
 
 
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def run(
     sizes: Sizes,
     hosts: str,
@@ -139,7 +132,7 @@ def run(
     try:
         client.ensure_path(root)
         results.raw = raw_baseline(client, f"{root}/raw", sizes.raw)
-        _log(f"raw: {results.raw.multi_per_s:,.0f} transactions/s")
+        log(f"raw: {results.raw.multi_per_s:,.0f} transactions/s")
         for shape in SHAPES:
             build_tries = []
             for _ in range(sizes.repeat):
@@ -155,7 +148,7 @@ def run(
                 )
                 build_tries.append(build)
                 results.problems += problems
-                _log(f"{shape}: {build.per_s:,.0f} resources/s")
+                log(f"{shape}: {build.per_s:,.0f} resources/s")
             results.builds.append(min(build_tries, key=lambda b: b.seconds))
         sim_resources = 0
         for workers in sizes.workers:
@@ -174,7 +167,7 @@ def run(
                 scaling_tries.append(scaling)
                 results.problems += problems
                 sim_resources += sizes.builds * SIM_RESOURCES
-                _log(f"{workers} workers: {scaling.per_s:,.1f} builds/s")
+                log(f"{workers} workers: {scaling.per_s:,.1f} builds/s")
             results.scaling.append(min(scaling_tries, key=lambda s: s.seconds))
         for timeout_s in sizes.session_timeouts_s:
             takeover, problems = run_takeover(
@@ -188,7 +181,7 @@ def run(
             results.problems += problems
             if takeover is not None:
                 results.takeovers.append(takeover)
-                _log(f"takeover ({timeout_s:g} s): {takeover.to_step_s:.2f} s")
+                log(f"takeover ({timeout_s:g} s): {takeover.to_step_s:.2f} s")
         memory, problems = run_memory(
             fleet,
             client,
@@ -200,7 +193,7 @@ def run(
         results.memory = memory
         results.problems += problems
         sim_resources += sizes.memory_builds * SIM_RESOURCES
-        _log(f"memory: {_mib(memory.last[1])} MiB after {memory.last[0]:,} builds")
+        log(f"memory: {_mib(memory.last[1])} MiB after {memory.last[0]:,} builds")
         results.problems += sim_problems(sim_db, sim_resources)
     finally:
         fleet.close()
@@ -355,18 +348,7 @@ def verdicts(results: Results) -> list[str]:
     return out
 
 
-def describe_machine() -> str:
-    return (
-        f"{os.cpu_count()} cores ({platform.machine()}), {platform.python_implementation()} "
-        f"{platform.python_version()}, {platform.system()} {platform.release()}"
-    )
-
-
 # -- the command -----------------------------------------------------------------------
-
-
-def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks: nothing survives
 
 
 def _run_on_private_server(sizes: Sizes) -> Results:
@@ -375,7 +357,7 @@ def _run_on_private_server(sizes: Sizes) -> Results:
         server = None
         try:
             server = start_server()
-            _log(f"ZooKeeper on {server.hosts} (forceSync=yes) in {server.base_dir}")
+            log(f"ZooKeeper on {server.hosts} (forceSync=yes) in {server.base_dir}")
             return run(
                 sizes,
                 server.hosts,
@@ -401,22 +383,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    started = time.monotonic()
-    try:
-        results = _run_on_private_server(sizes)
-    except KeyboardInterrupt:
-        _log("interrupted: every process it started is stopped")
-        return 130
-    print(
-        f"{describe_machine()}; ZooKeeper forceSync=yes; best of {sizes.repeat} for builds "
-        f"and scaling; load average {results.load_before:.1f} before, "
-        f"{results.load_after:.1f} after; {time.monotonic() - started:,.0f} s in all\n"
+    return run_and_report(
+        lambda: _run_on_private_server(sizes),
+        setup=lambda _: f"ZooKeeper forceSync=yes; best of {sizes.repeat} for builds and scaling",
+        render=render,
     )
-    print(render(results))
-    for problem in results.problems:
-        print(f"WRONG: {problem}", file=sys.stderr)
-    return 1 if results.problems else 0
 
 
 if __name__ == "__main__":

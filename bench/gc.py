@@ -42,6 +42,7 @@ from typing import Any
 
 from kazoo.client import KazooClient
 
+from bench._report import exit_status, log, run_command
 from cool.gc import GarbageCollector, GcSettings
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
@@ -90,10 +91,6 @@ class Run:
     @property
     def per_s(self) -> float:
         return self.pruned / self.prune_s if self.prune_s else 0.0
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def fill(client: KazooClient, layout: Layout, count: int, finished_at: float) -> list[str]:
@@ -208,7 +205,7 @@ def measure(hosts: str, count: int, batch_size: int) -> Run:
     client, layout = session.client, session.layout
     try:
         now = time.time()
-        _log(f"{count:,} builds: writing the backlog")
+        log(f"{count:,} builds: writing the backlog")
         doomed = fill(client, layout, count, finished_at=now - 2 * DAY)
         # Two builds that must survive: one queued, one finished within retention.
         keep = fill(client, layout, 1, finished_at=now - 60)
@@ -222,7 +219,7 @@ def measure(hosts: str, count: int, batch_size: int) -> Run:
         list_s = time.perf_counter() - started
         settings = GcSettings(retention_s=DAY, max_finished=10_000_000, batch_size=batch_size)
         collector = GarbageCollector(session, settings, identifier="bench")
-        _log(f"{count:,} builds: pruning ({listed:,} finished), batches of {batch_size}")
+        log(f"{count:,} builds: pruning ({listed:,} finished), batches of {batch_size}")
         with Probe(hosts, f"{root}/probe") as busy:
             started = time.perf_counter()
             report = collector.run_once()
@@ -293,26 +290,31 @@ def machine() -> str:
     )
 
 
+def _measure_all(sizes: Sequence[tuple[int, int]]) -> list[Run]:
+    """A private ZooKeeper, a run for each (builds, batch_size), and the server stopped."""
+    server = ZooKeeperServer(heap_mb=1024)
+    try:
+        server.start()
+        version = four_letter_word(server.port, "srvr").splitlines()[0]
+        log(f"ZooKeeper on {server.hosts}: {version}")
+        return [measure(server.hosts, count, batch_size) for count, batch_size in sizes]
+    finally:
+        server.stop()
+
+
+def _report(runs: Sequence[Run], _seconds: float) -> int:
+    print(f"{time.strftime('%Y-%m-%d')}: {machine()}\n")
+    print(render(runs))
+    problems = [p for run in runs for p in run.problems]
+    return exit_status(problems, label="PROBLEM", file=sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gc", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a backlog of 1,000 builds only")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    server = ZooKeeperServer(heap_mb=1024)
-    runs: list[Run] = []
-    try:
-        server.start()
-        version = four_letter_word(server.port, "srvr").splitlines()[0]
-        _log(f"ZooKeeper on {server.hosts}: {version}")
-        runs = [measure(server.hosts, count, batch_size) for count, batch_size in sizes]
-    finally:
-        server.stop()
-    print(f"{time.strftime('%Y-%m-%d')}: {machine()}\n")
-    print(render(runs))
-    problems = [p for run in runs for p in run.problems]
-    for problem in problems:
-        print(f"PROBLEM: {problem}")
-    return 1 if problems else 0
+    return run_command(lambda: _measure_all(sizes), _report)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cool.resources.heat
+from bench._report import log
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import compile_template
@@ -302,13 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             measurement, problems = measure(shape, n, registry)
             results[shape, n] = measurement
             for problem in problems:
-                print(f"WRONG PLAN ({shape}, {n}): {problem}", file=sys.stderr)
+                log(f"WRONG PLAN ({shape}, {n}): {problem}")
                 failed = True
-            print(
-                f"{shape:>8} {n:>5}: {measurement.total_s * 1e3:8.1f} ms",
-                file=sys.stderr,
-                flush=True,
-            )
+            log(f"{shape:>8} {n:>5}: {measurement.total_s * 1e3:8.1f} ms")
     print(render(results, sizes))
     return 1 if failed else 0
 

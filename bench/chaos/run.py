@@ -11,7 +11,8 @@ kills ZooKeeper's leader, stops a follower, restarts cool-api and holds a
 cloud call until its claim moves. Then it stops injecting, waits at most
 ``--settle`` seconds for the builds to finish, reads everything back and
 checks it (:mod:`bench.chaos.report`): a table, ``--json FILE``, and exit
-status 1 on any violation. Everything it started is stopped in a ``finally``.
+status 1 on any violation. Everything it started is stopped in a ``finally``, on a
+Ctrl-C or SIGTERM too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from bench._report import run_command
 from bench.chaos.api import ApiClient, ApiGaveUpError
 from bench.chaos.builds import DOOMED, Build, Mix, draw
 from bench.chaos.cluster import Cluster, ClusterSettings
@@ -170,13 +172,16 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
+def _conclude(report: Report, json_path: Path | None) -> int:
+    render(report)
+    if json_path is not None:
+        json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return 1 if report.violations() else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    report = run(args)
-    render(report)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    return 1 if report.violations() else 0
+    return run_command(lambda: run(args), lambda report, _: _conclude(report, args.json))
 
 
 if __name__ == "__main__":

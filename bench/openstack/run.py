@@ -37,19 +37,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import FrameType
 
+from bench._report import log, run_and_report
 from bench._runs import default_worker_settings
 from bench._workers import Fleet, load_average
 from bench._zk import start_server
-from bench.engine import describe_machine
 from bench.openstack.baseline import RETAINED, HandWritten
 from bench.openstack.cloud import (
     CallCounter,
@@ -72,10 +70,6 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO / "examples" / "multi-tier.yaml"
 BUILD_TIMEOUT_S = 300.0  # one create or delete of the whole build
 SETTLE_TIMEOUT_S = 60.0  # the project back to what it held
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- the two sides ---------------------------------------------------------------------
@@ -198,7 +192,7 @@ def run(
         fleet = Fleet(workdir, hosts=hosts, sim_db=workdir / "unused-sim.sqlite")
         stack.callback(fleet.close)
         fleet.start(root, workers, extra=deployed.worker_extra + extra)
-        _log(f"cool-api on {api.url}, {workers} cool-workers on the openstack provider")
+        log(f"cool-api on {api.url}, {workers} cool-workers on the openstack provider")
         client = member.cool(api)
         calls = CallCounter(cloud)
         for number in range(rounds):
@@ -225,7 +219,7 @@ def run(
                     )
                 measured = this.baseline if side == "baseline" else this.cool
                 if measured is not None:
-                    _log(
+                    log(
                         f"round {number + 1}, {side}: create {measured.create_s:.1f} s, "
                         f"delete {measured.delete_s:.1f} s"
                     )
@@ -236,22 +230,18 @@ def run(
 # -- the command -------------------------------------------------------------------------
 
 
-def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks: nothing survives
-
-
 def _run_on_private_servers(rounds: int, workers: int, poll_max_s: float | None) -> Results:
     """Start ZooKeeper and the mini cloud, measure, and stop everything whatever happens."""
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cool-bench-os-")))
         server = start_server()
         stack.callback(server.stop)
-        _log(f"ZooKeeper on {server.hosts} in {server.base_dir}")
+        log(f"ZooKeeper on {server.hosts} in {server.base_dir}")
         started = time.monotonic()
         cloud = MiniCloud(tmp / "cloud", venv=ensure_venv())
         stack.callback(cloud.stop)
         cloud.start()
-        _log(f"mini cloud on {cloud.auth_url} in {time.monotonic() - started:.0f} s")
+        log(f"mini cloud on {cloud.auth_url} in {time.monotonic() - started:.0f} s")
         workdir = tmp / "cool"
         workdir.mkdir()
         return run(
@@ -283,24 +273,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one round: a smoke run")
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else max(args.rounds, 1)
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    started = time.monotonic()
-    try:
-        results = _run_on_private_servers(rounds, max(args.workers, 1), args.poll_max)
-    except KeyboardInterrupt:
-        _log("interrupted: every process it started is stopped")
-        return 130
-    print(
-        f"{describe_machine()}; mini cloud (fake Nova and Cinder drivers); {results.workers} "
-        f"cool-workers (poll every {results.poll_interval_s:g} s backing "
-        f"off to {results.poll_interval_max_s:g} s; the script polls every "
-        f"{results.poll_interval_s:g} s); load average {results.load_before:.1f} before, "
-        f"{results.load_after:.1f} after; {time.monotonic() - started:,.0f} s in all\n"
+    return run_and_report(
+        lambda: _run_on_private_servers(rounds, max(args.workers, 1), args.poll_max),
+        setup=lambda results: (
+            f"mini cloud (fake Nova and Cinder drivers); {results.workers} cool-workers "
+            f"(poll every {results.poll_interval_s:g} s backing off to "
+            f"{results.poll_interval_max_s:g} s; the script polls every "
+            f"{results.poll_interval_s:g} s)"
+        ),
+        render=render,
     )
-    print(render(results))
-    for problem in results.problems:
-        print(f"WRONG: {problem}", file=sys.stderr)
-    return 1 if results.problems else 0
 
 
 if __name__ == "__main__":
