@@ -24,10 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from oslo_context.context import generate_request_id
-
 from cool.api.body_budget import BodyBudget
-from cool.api.errors import OVERLOADED, OVERLOADED_TITLE, code_for, document
+from cool.api.errors import refusal
 
 LOG = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -36,7 +34,6 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 # Framing the server did (chunked decoded, the body complete): not for the app.
 _HOP_BY_HOP = frozenset({"transfer-encoding", "connection", "keep-alive", "te", "trailer"})
 BUDGET_WAIT_S = 1.0  # longest a body waits for room in the budget before a 503
-RETRY_AFTER_S = 1
 
 
 class RefusedError(Exception):
@@ -179,21 +176,9 @@ class WsgiOnAsgi:
 async def answer(
     send: Send, status: int, detail: str, *, close: bool = False, overloaded: bool = False
 ) -> None:
-    rid = generate_request_id()
-    if overloaded:
-        body = document(status, OVERLOADED, detail, rid, OVERLOADED_TITLE)
-    else:
-        body = document(status, code_for(status), detail, rid)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-openstack-request-id", rid.encode()),
-    ]
-    if overloaded:
-        headers.append((b"retry-after", str(RETRY_AFTER_S).encode()))
-    if close:  # the rest of the request was not read: the connection cannot be reused
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    body, headers = refusal(status, detail, overloaded=overloaded, close=close)
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -25,6 +25,7 @@ from http import HTTPStatus
 from typing import Any
 
 import falcon
+from oslo_context.context import generate_request_id
 
 from cool.errors import (
     CoolError,
@@ -49,6 +50,7 @@ _TITLES = {
 # cool-api itself is at a limit (connections, buffered bodies): not ZooKeeper's fault.
 OVERLOADED = "cool.api.overloaded"
 OVERLOADED_TITLE = "cool-api overloaded"
+RETRY_AFTER_S = 1  # how long a client refused by an overloaded cool-api is told to wait
 # Codes for errors raised as HTTP statuses (by falcon or by a middleware).
 _STATUS_CODES = {
     400: "cool.request.invalid",
@@ -245,6 +247,35 @@ def document(status: int, code: str, detail: str, rid: str, title: str | None = 
     title = title or phrase(status)
     one = entry(status=status, code=code, title=title, detail=detail, request_id=rid)
     return json.dumps({"errors": [one]}).encode()
+
+
+def refusal(
+    status: int,
+    detail: str,
+    *,
+    overloaded: bool = False,
+    close: bool = True,
+    extra_headers: Iterable[tuple[str, str]] = (),
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """A refusal made by the server before the app ran (the gunicorn worker's
+    protocol, the ASGI adapter): the body and its headers, in the order sent.
+    ``overloaded``: cool-api at its own limit, retry later; ``close``: the
+    connection cannot be reused (the rest of the request was not read)."""
+    rid = generate_request_id()
+    if overloaded:
+        body = document(status, OVERLOADED, detail, rid, OVERLOADED_TITLE)
+        extra_headers = (*extra_headers, ("Retry-After", str(RETRY_AFTER_S)))
+    else:
+        body = document(status, code_for(status), detail, rid)
+    headers = [
+        ("Content-Type", JSON),
+        ("Content-Length", str(len(body))),
+        ("X-OpenStack-Request-ID", rid),
+        *extra_headers,
+    ]
+    if close:
+        headers.append(("Connection", "close"))
+    return body, headers
 
 
 def respond(

@@ -27,9 +27,8 @@ from typing import Any
 
 from gunicorn.asgi.protocol import ASGIProtocol, ClientDisconnected, FlowControl
 from gunicorn.workers import gasgi
-from oslo_context.context import generate_request_id
 
-from cool.api.errors import OVERLOADED, OVERLOADED_TITLE, code_for, document, phrase
+from cool.api.errors import phrase, refusal
 
 # Words for the refusals gunicorn's parser makes; its own message is appended.
 _DETAILS = {
@@ -84,10 +83,7 @@ class Protocol(ASGIProtocol):  # type: ignore[misc]
                 self.cfg.worker_connections,
             )
             self._refuse(
-                503,
-                "cool-api has too many connections open; retry later",
-                code=OVERLOADED,
-                extra_headers=(("Retry-After", "1"),),
+                503, "cool-api has too many connections open; retry later", overloaded=True
             )
             return
         self._header_timer = self.worker.loop.call_later(
@@ -159,11 +155,9 @@ class Protocol(ASGIProtocol):  # type: ignore[misc]
             self._header_timer.cancel()
             self._header_timer = None
 
-    def _refuse(
-        self, status: int, detail: str, *, code: str | None = None, extra_headers: Any = ()
-    ) -> None:
+    def _refuse(self, status: int, detail: str, *, overloaded: bool = False) -> None:
         """Answer, close, and let the connection's task see it is closed."""
-        self._write_error(status, detail, extra_headers, code=code)
+        self._write_error(status, detail, overloaded=overloaded)
         self._close_transport()
         if self._request_ready is not None:
             self._request_ready.set()
@@ -181,23 +175,13 @@ class Protocol(ASGIProtocol):  # type: ignore[misc]
         self._write_error(status, detail, extra_headers)
 
     def _write_error(
-        self, status: int, detail: str, extra_headers: Any = (), *, code: str | None = None
+        self, status: int, detail: str, extra_headers: Any = (), *, overloaded: bool = False
     ) -> None:
-        rid = generate_request_id()
-        if code == OVERLOADED:
-            body = document(status, code, detail, rid, OVERLOADED_TITLE)
-        else:
-            body = document(status, code or code_for(status), detail, rid)
-        extra = "".join(f"{name}: {value}\r\n" for name, value in extra_headers)
-        head = (
-            f"HTTP/1.1 {status} {phrase(status)}\r\n"
-            "Content-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            f"X-OpenStack-Request-ID: {rid}\r\n"
-            f"{extra}"
-            "Connection: close\r\n\r\n"
+        body, headers = refusal(status, detail, overloaded=overloaded, extra_headers=extra_headers)
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        self._safe_write(
+            f"HTTP/1.1 {status} {phrase(status)}\r\n{head}\r\n".encode("latin-1") + body
         )
-        self._safe_write(head.encode("latin-1") + body)
 
 
 class Worker(gasgi.ASGIWorker):  # type: ignore[misc]
