@@ -134,23 +134,18 @@ class Fence:
             self.lost.wait(0.05)
 
     def _claim_checked(self, timeout_s: float) -> bool:
-        """Read the lease and the claim (both in flight at once: one round trip) and
-        lose the claim if either moved on; False if the connection dropped first."""
+        """Ask :meth:`_why_not_ours` once and lose the claim if it moved on; False if
+        the connection dropped first (``guard``'s loop waits for it and asks again)."""
         try:
-            lease_read = self.client.exists_async(self.layout.lease(self.build_id))
-            claim_read = self.client.exists_async(self.layout.claim(self.build_id))
-            stat = lease_read.get(timeout=timeout_s)
-            claim = claim_read.get(timeout=timeout_s)
+            why = self._why_not_ours(timeout_s)
         except SessionExpiredError:
             self.lose("the ZooKeeper session expired")
             self._check_lost()
             raise
         except UNKNOWN_OUTCOME:
             return False  # the connection dropped while checking: wait for it, check again
-        if stat is None or stat.version != self.epoch:
-            self.lose("the lease moved on")
-        elif claim is None or claim.ephemeralOwner != self._session_id:
-            self.lose("the claim node is not ours")
+        if why is not None:
+            self.lose(why)
         self._check_lost()
         return True
 
@@ -158,30 +153,35 @@ class Fence:
         """After giving the build up: does this session still hold its claim? (Then the
         claim must be released, or nobody would ever continue the build.)
 
-        A connection that drops meanwhile is waited for, and the reads sent again, for
+        The same test as ``guard``'s (:meth:`_why_not_ours`), but a question only: the
+        claim is usually marked lost already, and the answer loses nothing. A
+        connection that drops meanwhile is waited for, and the reads sent again, for
         at most ``timeout_s`` (the session timeout: a session unreachable longer than
         that is gone, and its claim with it): then False."""
         deadline = time.monotonic() + timeout_s
         while True:
-            remaining = max(deadline - time.monotonic(), 0.0)
             try:
-                claim_read = self.client.exists_async(self.layout.claim(self.build_id))
-                lease_read = self.client.exists_async(self.layout.lease(self.build_id))
-                claim = claim_read.get(timeout=remaining)
-                lease = lease_read.get(timeout=remaining)
+                return self._why_not_ours(max(deadline - time.monotonic(), 0.0)) is None
             except SessionExpiredError:
                 return False
             except UNKNOWN_OUTCOME:
                 if time.monotonic() >= deadline:
                     return False
                 threading.Event().wait(0.05)  # the connection dropped: it may come back
-                continue
-            return (
-                claim is not None
-                and claim.ephemeralOwner == self._session_id
-                and lease is not None
-                and lease.version == self.epoch
-            )
+
+    def _why_not_ours(self, timeout_s: float) -> str | None:
+        """Is the claim still ours? None if so, else why not: the lease moved past our
+        epoch, or the claim node is not our session's. Both read at once (one round
+        trip); a dropped connection or an expired session raises."""
+        lease_read = self.client.exists_async(self.layout.lease(self.build_id))
+        claim_read = self.client.exists_async(self.layout.claim(self.build_id))
+        lease = lease_read.get(timeout=timeout_s)
+        claim = claim_read.get(timeout=timeout_s)
+        if lease is None or lease.version != self.epoch:
+            return "the lease moved on"
+        if claim is None or claim.ephemeralOwner != self._session_id:
+            return "the claim node is not ours"
+        return None
 
     def release_claim(self, timeout_s: float = 10.0) -> None:
         """Drop the claim of a build this worker gave up while its session lives on
