@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cool.resources.checks import is_given
 from cool.resources.schema import (
     COMMON_ATTRIBUTES,
     Attribute,
     AttributeType,
     CustomConstraint,
-    ProblemKind,
     Property,
     PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
+    conflict,
+    missing,
 )
 
 # What a volume can be created from besides backup_id, in Heat's order
@@ -33,43 +35,26 @@ def _string(description: str, *custom: str, **kwargs: Any) -> Property:
     return Property(PropertyType.STRING, description, constraints=constraints, **kwargs)
 
 
-def _given(value: Any) -> bool:
-    """Whether a property is set: not absent, null or empty (a runtime reference is set)."""
-    if value is None:
-        return False
-    return not (isinstance(value, str | list | dict) and len(value) == 0)
-
-
 def _check_volume_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A volume is created from at most one source, and needs size unless it copies one.
 
     As in Heat: backup_id alone suffices; otherwise size is required unless exactly one
     of snapshot_id and source_volid is given (a volume from an image needs a size).
     """
-    sources = [key for key in _SOURCES if _given(props.get(key))]
+    sources = [key for key in _SOURCES if is_given(props.get(key))]
     if {"image", "imageRef"} <= set(sources):
-        return [
-            PropertyProblem(
-                ("imageRef",),
-                ProblemKind.CONFLICT,
-                "imageRef is the deprecated name of image: give one",
-            )
-        ]
-    if _given(props.get("backup_id")):
+        return [conflict("imageRef", "imageRef is the deprecated name of image: give one")]
+    if is_given(props.get("backup_id")):
         return []
     if len(sources) > 1:
         why = f"give only one of snapshot_id, source_volid or image, not {' and '.join(sources)}"
-        return [PropertyProblem((sources[1],), ProblemKind.CONFLICT, why)]
+        return [conflict(sources[1], why)]
     if props.get("size") is not None or sources in (["snapshot_id"], ["source_volid"]):
         return []
     if sources:
-        return [
-            PropertyProblem(
-                ("size",), ProblemKind.MISSING, "size is required to create a volume from an image"
-            )
-        ]
+        return [missing("size", "size is required to create a volume from an image")]
     why = "size is required unless backup_id, snapshot_id or source_volid is given"
-    return [PropertyProblem(("size",), ProblemKind.MISSING, why)]
+    return [missing("size", why)]
 
 
 VOLUME = ResourceType(

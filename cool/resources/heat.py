@@ -10,12 +10,12 @@ from cool.resources.schema import (
     AllowedValues,
     Attribute,
     AttributeType,
-    ProblemKind,
     Property,
     PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
+    constraint,
 )
 
 _CHARACTER_CLASSES = (
@@ -69,9 +69,8 @@ def _check_minimum_total(props: Mapping[str, Any]) -> list[PropertyProblem]:
             total += count if isinstance(count, int) else 0
     if isinstance(length, int) and total > length:
         return [
-            PropertyProblem(
-                ("length",),
-                ProblemKind.CONSTRAINT,
+            constraint(
+                "length",
                 f"the minimum counts of character_classes and character_sequences add up to "
                 f"{total}, more than length {length}",
             )

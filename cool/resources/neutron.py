@@ -12,18 +12,21 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from cool.resources.checks import is_given, map_entries, one_name
 from cool.resources.schema import (
     COMMON_ATTRIBUTES,
     AllowedValues,
     Attribute,
     AttributeType,
     CustomConstraint,
-    ProblemKind,
     Property,
     PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
+    conflict,
+    constraint,
+    missing,
 )
 
 _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
@@ -66,13 +69,6 @@ def _attributes(**described: tuple[str, AttributeType]) -> dict[str, Attribute]:
     }
 
 
-def _given(value: Any) -> bool:
-    """Whether a property is set: not absent, null or empty (a runtime reference is set)."""
-    if value is None:
-        return False
-    return not (isinstance(value, str | list | dict) and len(value) == 0)
-
-
 def _plain_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -84,42 +80,6 @@ def _address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
         return ipaddress.ip_address(value)
     except ValueError:
         return None
-
-
-def _dicts(value: Any) -> list[tuple[int, dict[str, Any]]]:
-    """The (index, item) pairs of a list property whose items are plain maps."""
-    if not isinstance(value, list):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
-
-
-def _one_name(
-    props: Mapping[str, Any],
-    new: str,
-    old: str,
-    *,
-    required: bool = False,
-    path: tuple[str | int, ...] = (),
-) -> list[PropertyProblem]:
-    """Property ``new`` or its deprecated Heat name ``old``: not both, and one if required."""
-    has_new, has_old = _given(props.get(new)), _given(props.get(old))
-    if has_new and has_old:
-        return [
-            PropertyProblem(
-                (*path, old),
-                ProblemKind.CONFLICT,
-                f"{old} is the deprecated name of {new}: give one",
-            )
-        ]
-    if required and not has_new and not has_old:
-        return [
-            PropertyProblem(
-                (*path, new),
-                ProblemKind.MISSING,
-                f"{new} (or its deprecated name {old}) is required",
-            )
-        ]
-    return []
 
 
 # -- OS::Neutron::Net ------------------------------------------------------
@@ -172,26 +132,22 @@ NET = ResourceType(
 
 def _check_subnet_network(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The subnet names its network, as network or as the deprecated network_id."""
-    return _one_name(props, "network", "network_id", required=True)
+    return one_name(props, "network", "network_id", required=True)
 
 
 def _check_subnet_cidr_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """cidr is required unless subnetpool is given, and excludes subnetpool and prefixlen."""
-    if not _given(props.get("cidr")):
-        if _given(props.get("subnetpool")):
+    if not is_given(props.get("cidr")):
+        if is_given(props.get("subnetpool")):
             return []
-        return [
-            PropertyProblem(
-                ("cidr",), ProblemKind.MISSING, "cidr is required unless subnetpool is given"
-            )
-        ]
+        return [missing("cidr", "cidr is required unless subnetpool is given")]
     problems: list[PropertyProblem] = []
-    if _given(props.get("subnetpool")):
+    if is_given(props.get("subnetpool")):
         why = "subnetpool cannot be given with cidr: the range comes from one or the other"
-        problems.append(PropertyProblem(("subnetpool",), ProblemKind.CONFLICT, why))
+        problems.append(conflict("subnetpool", why))
     if props.get("prefixlen") is not None:
         why = "prefixlen applies to a subnet allocated from subnetpool, not to one with cidr"
-        problems.append(PropertyProblem(("prefixlen",), ProblemKind.CONFLICT, why))
+        problems.append(conflict("prefixlen", why))
     return problems
 
 
@@ -200,16 +156,14 @@ def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[PropertyProblem]:
     problems: list[PropertyProblem] = []
     if props.get("ip_version", 4) in (4, None):  # None: not set, so Heat's default, 4
         problems.extend(
-            PropertyProblem(
-                (key,), ProblemKind.CONSTRAINT, f"{key} applies only to IPv6 subnets (ip_version 6)"
-            )
+            constraint(key, f"{key} applies only to IPv6 subnets (ip_version 6)")
             for key in ("ipv6_ra_mode", "ipv6_address_mode")
-            if _given(props.get(key))
+            if is_given(props.get(key))
         )
     ra_mode, address_mode = props.get("ipv6_ra_mode"), props.get("ipv6_address_mode")
     if isinstance(ra_mode, str) and isinstance(address_mode, str) and ra_mode != address_mode:
         why = f"ipv6_ra_mode {ra_mode!r} and ipv6_address_mode {address_mode!r} must be equal"
-        problems.append(PropertyProblem(("ipv6_address_mode",), ProblemKind.CONFLICT, why))
+        problems.append(conflict("ipv6_address_mode", why))
     return problems
 
 
@@ -226,7 +180,7 @@ def _placement(
         why = f"{what} is an IPv{address.version} address but ip_version is {version}"
     else:
         return []
-    return [PropertyProblem(path, ProblemKind.CONSTRAINT, why)]
+    return [constraint(path, why)]
 
 
 def _check_subnet_addresses(props: Mapping[str, Any]) -> list[PropertyProblem]:
@@ -245,18 +199,18 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[PropertyProblem]:
             network = None  # the net_cidr constraint reports it
     if network is not None and version in (4, 6) and network.version != version:
         why = f"cidr {cidr} is an IPv{network.version} network but ip_version is {version}"
-        problems.append(PropertyProblem(("cidr",), ProblemKind.CONSTRAINT, why))
+        problems.append(constraint("cidr", why))
     gateway_ip, gateway = props.get("gateway_ip"), None
     if isinstance(gateway_ip, str) and gateway_ip not in ("", "~"):  # "" or ~: no gateway
         gateway = _address(gateway_ip)
         if gateway is None:
             why = f"gateway_ip {gateway_ip!r} is not a valid IP address"
-            problems.append(PropertyProblem(("gateway_ip",), ProblemKind.CONSTRAINT, why))
+            problems.append(constraint("gateway_ip", why))
         else:
             misplaced = _placement(("gateway_ip",), gateway, network, version)
             problems.extend(misplaced)
             gateway = None if misplaced else gateway  # refused once is enough
-    for i, pool in _dicts(props.get("allocation_pools")):
+    for i, pool in map_entries(props.get("allocation_pools")):
         start, end = _address(pool.get("start")), _address(pool.get("end"))
         for key, address in (("start", start), ("end", end)):
             if address is not None:
@@ -265,12 +219,10 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[PropertyProblem]:
             continue
         if start > end:
             why = f"end {end} comes before start {start}"
-            problems.append(
-                PropertyProblem(("allocation_pools", i, "end"), ProblemKind.CONSTRAINT, why)
-            )
+            problems.append(constraint(("allocation_pools", i, "end"), why))
         elif gateway is not None and gateway.version == start.version and start <= gateway <= end:
             why = f"gateway_ip {gateway} lies inside allocation pool {start}-{end}"
-            problems.append(PropertyProblem(("gateway_ip",), ProblemKind.CONFLICT, why))
+            problems.append(conflict("gateway_ip", why))
     return problems
 
 
@@ -374,20 +326,16 @@ SUBNET = ResourceType(
 def _check_router_agents(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A distributed router is neither HA nor pinned to L3 agents; a non-HA one has one agent."""
     distributed, ha, agents = props.get("distributed"), props.get("ha"), props.get("l3_agent_ids")
-    problems = _one_name(props, "l3_agent_ids", "l3_agent_id")
+    problems = one_name(props, "l3_agent_ids", "l3_agent_id")
     if distributed is True and ha is True:
-        problems.append(
-            PropertyProblem(
-                ("ha",), ProblemKind.CONFLICT, "a router cannot be both distributed and ha"
-            )
-        )
+        problems.append(conflict("ha", "a router cannot be both distributed and ha"))
     for key in ("l3_agent_ids", "l3_agent_id"):
-        if distributed is True and _given(props.get(key)):
+        if distributed is True and is_given(props.get(key)):
             why = "a distributed router cannot be placed on L3 agents"
-            problems.append(PropertyProblem((key,), ProblemKind.CONFLICT, why))
+            problems.append(conflict(key, why))
     if ha is not True and isinstance(agents, list) and len(agents) > 1:
         why = "a router that is not ha can have only one L3 agent"
-        problems.append(PropertyProblem(("l3_agent_ids",), ProblemKind.CONSTRAINT, why))
+        problems.append(constraint("l3_agent_ids", why))
     return problems
 
 
@@ -451,20 +399,16 @@ ROUTER = ResourceType(
 def _check_router_interface_target(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """A router interface names its router, and attaches exactly one of subnet and port."""
     problems = [
-        *_one_name(props, "router", "router_id", required=True),
-        *_one_name(props, "subnet", "subnet_id"),
-        *_one_name(props, "port", "port_id"),
+        *one_name(props, "router", "router_id", required=True),
+        *one_name(props, "subnet", "subnet_id"),
+        *one_name(props, "port", "port_id"),
     ]
-    subnet = [key for key in ("subnet", "subnet_id") if _given(props.get(key))]
-    port = [key for key in ("port", "port_id") if _given(props.get(key))]
+    subnet = [key for key in ("subnet", "subnet_id") if is_given(props.get(key))]
+    port = [key for key in ("port", "port_id") if is_given(props.get(key))]
     if subnet and port:
-        problems.append(
-            PropertyProblem((port[0],), ProblemKind.CONFLICT, "give subnet or port, not both")
-        )
+        problems.append(conflict(port[0], "give subnet or port, not both"))
     elif not subnet and not port:
-        problems.append(
-            PropertyProblem(("subnet",), ProblemKind.MISSING, "one of subnet or port is required")
-        )
+        problems.append(missing("subnet", "one of subnet or port is required"))
     return problems
 
 
@@ -520,18 +464,18 @@ PORT_EXTRA_PROPERTIES: Mapping[str, Property] = {
 
 def _check_port_names(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The port names its network, and each fixed IP one subnet, under one name each."""
-    problems = _one_name(props, "network", "network_id", required=True)
-    for i, fixed_ip in _dicts(props.get("fixed_ips")):
-        problems.extend(_one_name(fixed_ip, "subnet", "subnet_id", path=("fixed_ips", i)))
+    problems = one_name(props, "network", "network_id", required=True)
+    for i, fixed_ip in map_entries(props.get("fixed_ips")):
+        problems.extend(one_name(fixed_ip, "subnet", "subnet_id", path=("fixed_ips", i)))
     return problems
 
 
 def _check_port_fixed_ips(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """fixed_ips is not given with no_fixed_ips."""
     problems: list[PropertyProblem] = []
-    if props.get("no_fixed_ips") is True and _given(props.get("fixed_ips")):
+    if props.get("no_fixed_ips") is True and is_given(props.get("fixed_ips")):
         why = "no_fixed_ips cannot be true when fixed_ips is given"
-        problems.append(PropertyProblem(("no_fixed_ips",), ProblemKind.CONFLICT, why))
+        problems.append(conflict("no_fixed_ips", why))
     return problems
 
 
@@ -611,21 +555,19 @@ PORT = ResourceType(
 def _check_rule_ports(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Each rule's port range has a protocol and port_range_min <= port_range_max."""
     problems: list[PropertyProblem] = []
-    for i, rule in _dicts(props.get("rules")):
+    for i, rule in map_entries(props.get("rules")):
         low, high = rule.get("port_range_min"), rule.get("port_range_max")
         if low is None and high is None:
             continue
         protocol = rule.get("protocol")
         if protocol is None or protocol == "":
             why = "protocol is required when a port range is given"
-            problems.append(PropertyProblem(("rules", i, "protocol"), ProblemKind.MISSING, why))
+            problems.append(missing(("rules", i, "protocol"), why))
         elif isinstance(protocol, str) and protocol.lower() in _ICMP_PROTOCOLS:
             continue  # port_range_min is the ICMP type and port_range_max the code
         if _plain_int(low) and _plain_int(high) and low > high:
             why = f"port_range_min {low} is greater than port_range_max {high}"
-            problems.append(
-                PropertyProblem(("rules", i, "port_range_min"), ProblemKind.CONSTRAINT, why)
-            )
+            problems.append(constraint(("rules", i, "port_range_min"), why))
     return problems
 
 
@@ -633,7 +575,7 @@ def _check_security_group_name(props: Mapping[str, Any]) -> list[PropertyProblem
     """A security group cannot be named "default" (each project has its own)."""
     if props.get("name") == "default":
         why = 'a security group cannot be named "default": every project already has one'
-        return [PropertyProblem(("name",), ProblemKind.CONSTRAINT, why)]
+        return [constraint("name", why)]
     return []
 
 
@@ -698,19 +640,13 @@ SECURITY_GROUP = ResourceType(
 
 def _check_floating_ip_network(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The floating IP names its network, as floating_network or floating_network_id."""
-    return _one_name(props, "floating_network", "floating_network_id", required=True)
+    return one_name(props, "floating_network", "floating_network_id", required=True)
 
 
 def _check_floating_ip_port(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """fixed_ip_address chooses among the addresses of port_id, so it needs port_id."""
-    if _given(props.get("fixed_ip_address")) and not _given(props.get("port_id")):
-        return [
-            PropertyProblem(
-                ("port_id",),
-                ProblemKind.MISSING,
-                "port_id is required when fixed_ip_address is given",
-            )
-        ]
+    if is_given(props.get("fixed_ip_address")) and not is_given(props.get("port_id")):
+        return [missing("port_id", "port_id is required when fixed_ip_address is given")]
     return []
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cool.resources.checks import is_given, map_entries, one_name
 from cool.resources.neutron import PORT_EXTRA_PROPERTIES
 from cool.resources.schema import (
     COMMON_ATTRIBUTES,
@@ -19,12 +20,15 @@ from cool.resources.schema import (
     AttributeType,
     CustomConstraint,
     Length,
-    ProblemKind,
     Property,
     PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
+    conflict,
+    constraint,
+    missing,
+    unsupported,
 )
 
 # The keys of a block_device_mapping_v2 entry that name what the device is made
@@ -41,37 +45,8 @@ def _string(
     return Property(PropertyType.STRING, description, constraints=constraints, **kwargs)
 
 
-def _given(value: Any) -> bool:
-    """Whether a property is set: not absent, null or empty (a runtime reference is set)."""
-    if value is None:
-        return False
-    return not (isinstance(value, str | list | dict) and len(value) == 0)
-
-
-def _dicts(value: Any) -> list[tuple[int, dict[str, Any]]]:
-    """The (index, item) pairs of a list property whose items are plain maps."""
-    if not isinstance(value, list):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _one_name(
-    props: Mapping[str, Any], new: str, old: str, path: tuple[str | int, ...]
-) -> list[PropertyProblem]:
-    """Key ``new`` or its deprecated Heat name ``old``, not both."""
-    if _given(props.get(new)) and _given(props.get(old)):
-        return [
-            PropertyProblem(
-                (*path, old),
-                ProblemKind.CONFLICT,
-                f"{old} is the deprecated name of {new}: give one",
-            )
-        ]
-    return []
 
 
 # -- OS::Nova::Server ------------------------------------------------------
@@ -85,16 +60,16 @@ def _check_user_data_format(props: Mapping[str, Any]) -> list[PropertyProblem]:
         "SOFTWARE_CONFIG needs Heat's software deployment, which cool does not support; "
         "use RAW or HEAT_CFNTOOLS"
     )
-    return [PropertyProblem(("user_data_format",), ProblemKind.UNSUPPORTED, why)]
+    return [unsupported("user_data_format", why)]
 
 
 def _check_old_names(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Entries give network or its old Heat name uuid, and image or image_id; not both."""
     problems: list[PropertyProblem] = []
-    for i, entry in _dicts(props.get("networks")):
-        problems.extend(_one_name(entry, "network", "uuid", ("networks", i)))
-    for i, mapping in _dicts(props.get("block_device_mapping_v2")):
-        problems.extend(_one_name(mapping, "image", "image_id", ("block_device_mapping_v2", i)))
+    for i, entry in map_entries(props.get("networks")):
+        problems.extend(one_name(entry, "network", "uuid", path=("networks", i)))
+    for i, mapping in map_entries(props.get("block_device_mapping_v2")):
+        problems.extend(one_name(mapping, "image", "image_id", path=("block_device_mapping_v2", i)))
     return problems
 
 
@@ -111,41 +86,39 @@ def _bdm_v2_sources(mapping: Mapping[str, Any]) -> list[str]:
 def _check_block_devices(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Each block device mapping names one source, and the two mapping styles are not mixed."""
     problems: list[PropertyProblem] = []
-    if _given(props.get("block_device_mapping")) and _given(props.get("block_device_mapping_v2")):
+    if is_given(props.get("block_device_mapping")) and is_given(
+        props.get("block_device_mapping_v2")
+    ):
         why = "block_device_mapping and block_device_mapping_v2 cannot both be given"
-        problems.append(PropertyProblem(("block_device_mapping_v2",), ProblemKind.CONFLICT, why))
-    for i, mapping in _dicts(props.get("block_device_mapping")):
+        problems.append(conflict("block_device_mapping_v2", why))
+    for i, mapping in map_entries(props.get("block_device_mapping")):
         path = ("block_device_mapping", i)
         has_volume = mapping.get("volume_id") is not None
         has_snapshot = mapping.get("snapshot_id") is not None
         if has_volume and has_snapshot:
             why = "give volume_id or snapshot_id, not both"
-            problems.append(PropertyProblem((*path, "snapshot_id"), ProblemKind.CONFLICT, why))
+            problems.append(conflict((*path, "snapshot_id"), why))
         elif not has_volume and not has_snapshot:
-            problems.append(
-                PropertyProblem(
-                    path, ProblemKind.MISSING, "one of volume_id or snapshot_id is required"
-                )
-            )
-    for i, mapping in _dicts(props.get("block_device_mapping_v2")):
+            problems.append(missing(path, "one of volume_id or snapshot_id is required"))
+    for i, mapping in map_entries(props.get("block_device_mapping_v2")):
         path = ("block_device_mapping_v2", i)
         sources = _bdm_v2_sources(mapping)
         if len(sources) > 1:
             key = "ephemeral_size" if sources[1] == "ephemeral" else sources[1]
             why = f"give only one source for the device, not {' and '.join(sources)}"
-            problems.append(PropertyProblem((*path, key), ProblemKind.CONFLICT, why))
+            problems.append(conflict((*path, key), why))
         elif not sources:
             why = (
                 "one of volume_id, snapshot_id, image, swap_size, ephemeral_size or "
                 "ephemeral_format is required"
             )
-            problems.append(PropertyProblem(path, ProblemKind.MISSING, why))
+            problems.append(missing(path, why))
     return problems
 
 
 def _check_boot_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The server boots from image or from a bootable block device, and from only one."""
-    has_image = _given(props.get("image"))
+    has_image = is_given(props.get("image"))
     bootable: list[tuple[str | int, ...]] = []  # paths of the mappings that would boot
     unknown = False  # a mapping known only at run time might boot
     for i, mapping in enumerate(_list(props.get("block_device_mapping"))):
@@ -170,14 +143,14 @@ def _check_boot_source(props: Mapping[str, Any]) -> list[PropertyProblem]:
             "block_device_mapping_v2 entry with volume_id, snapshot_id or image and boot_index "
             "0, or a block_device_mapping entry with device_name vda"
         )
-        return [PropertyProblem(("image",), ProblemKind.MISSING, why)]
+        return [missing("image", why)]
     if has_image and v2_bootable:
         why = "this entry boots the server, and so does image: give one boot source"
-        return [PropertyProblem(v2_bootable[0], ProblemKind.CONFLICT, why)]
+        return [conflict(v2_bootable[0], why)]
     if len(v2_bootable) > 1:
         entries = ", ".join(str(path[1]) for path in v2_bootable)
         why = f"entries {entries} of block_device_mapping_v2 all boot the server; set boot_index"
-        return [PropertyProblem(v2_bootable[1], ProblemKind.CONFLICT, why)]
+        return [conflict(v2_bootable[1], why)]
     return []
 
 
@@ -185,34 +158,34 @@ def _check_networks(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """Each networks entry names a network, port, subnet or allocate_network, without conflicts."""
     problems: list[PropertyProblem] = []
     networks = props.get("networks")
-    for i, entry in _dicts(networks):
+    for i, entry in map_entries(networks):
         path = ("networks", i)
         given = {key for key, value in entry.items() if value is not None}
         if "uuid" in given:  # Heat's old name of network
             given = given - {"uuid"} | {"network"}
         if not given & {"network", "port", "subnet", "allocate_network"}:
             why = "one of network, port, subnet or allocate_network is required"
-            problems.append(PropertyProblem(path, ProblemKind.MISSING, why))
+            problems.append(missing(path, why))
         if "allocate_network" in given and (given != {"allocate_network"} or len(networks) > 1):
             why = "allocate_network must be the only key of the only entry of networks"
-            problems.append(PropertyProblem((*path, "allocate_network"), ProblemKind.CONFLICT, why))
+            problems.append(conflict((*path, "allocate_network"), why))
         if {"fixed_ip", "port"} <= given:
             why = "fixed_ip cannot be given with port; set the address on the port"
-            problems.append(PropertyProblem((*path, "fixed_ip"), ProblemKind.CONFLICT, why))
+            problems.append(conflict((*path, "fixed_ip"), why))
         if "floating_ip" in given and "network" in given and not given & {"port", "subnet"}:
             why = (
                 "floating_ip needs port or subnet in the same entry: with only network, "
                 "the port to associate is not known"
             )
-            problems.append(PropertyProblem((*path, "floating_ip"), ProblemKind.CONSTRAINT, why))
-    if _given(props.get("security_groups")) and any(
-        entry.get("port") is not None for _, entry in _dicts(networks)
+            problems.append(constraint((*path, "floating_ip"), why))
+    if is_given(props.get("security_groups")) and any(
+        entry.get("port") is not None for _, entry in map_entries(networks)
     ):
         why = (
             "security_groups cannot be used when a networks entry names a port; "
             "set the security groups on the port"
         )
-        problems.append(PropertyProblem(("security_groups",), ProblemKind.CONFLICT, why))
+        problems.append(conflict("security_groups", why))
     return problems
 
 

@@ -282,6 +282,30 @@ class PropertyProblem(NamedTuple):
     message: str
 
 
+# Constructors, so a check reads in a line: ``at`` is a property's name, or the path to
+# a value inside one (``("networks", 0, "port")``).
+
+
+def missing(at: str | tuple[str | int, ...], message: str) -> PropertyProblem:
+    return PropertyProblem(_path(at), ProblemKind.MISSING, message)
+
+
+def conflict(at: str | tuple[str | int, ...], message: str) -> PropertyProblem:
+    return PropertyProblem(_path(at), ProblemKind.CONFLICT, message)
+
+
+def constraint(at: str | tuple[str | int, ...], message: str) -> PropertyProblem:
+    return PropertyProblem(_path(at), ProblemKind.CONSTRAINT, message)
+
+
+def unsupported(at: str | tuple[str | int, ...], message: str) -> PropertyProblem:
+    return PropertyProblem(_path(at), ProblemKind.UNSUPPORTED, message)
+
+
+def _path(at: str | tuple[str | int, ...]) -> tuple[str | int, ...]:
+    return (at,) if isinstance(at, str) else at
+
+
 # A check across properties (Heat's per-resource validate()): given the
 # resolved properties, the problems it finds.
 CrossCheck = Callable[[Mapping[str, Any]], Sequence[PropertyProblem]]
