@@ -74,10 +74,15 @@ def test_sigkilled_worker_build_is_finished_by_another_without_duplicates_or_lea
 def test_sigterm_hands_builds_over_without_waiting_for_the_session_timeout(
     zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
 ) -> None:
-    """A rolling restart: the second worker continues at once, not after 20 s."""
+    """A rolling restart: the second worker continues at once, not after 20 s.
+
+    r2 takes 10 s, so the build is still running when the second worker is up (its
+    start took over 3 s on a loaded machine, and a build that finished first left
+    nothing to hand over)."""
     db = tmp_path / "sim.db"
     template = "heat_template_version: wallaby\nresources:\n" + "".join(
-        f"  r{i}:\n    type: OS::Heat::TestResource\n    properties: {{wait_secs: 0.4}}\n"
+        f"  r{i}:\n    type: OS::Heat::TestResource\n"
+        f"    properties: {{wait_secs: {10 if i == 2 else 0.4}}}\n"
         + (f"    depends_on: r{i - 1}\n" if i else "")
         for i in range(8)
     )
@@ -89,6 +94,7 @@ def test_sigterm_hands_builds_over_without_waiting_for_the_session_timeout(
             with WorkerProcess(
                 tmp_path, zk_hosts, db, name="staying", session_timeout_s=20
             ) as staying:
+                assert _completed(store, build_id) < 8, "finished before the handover"
                 leaving.terminate()
                 asked_at = time.monotonic()
                 assert leaving.wait(30) == 0
