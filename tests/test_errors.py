@@ -22,6 +22,10 @@ OUTSIDE = {
     "and the store's boundary take it as one (translated to StoreUnavailableError there)",
     "cool.template.functions.PathError": "a ValueError of following a path into a value: its "
     "callers turn it into a located problem (validation) or a step's note (run time)",
+    "cool.template.hot_functions.ArgumentError": "a ValueError of a function's arguments: "
+    "its callers turn it into a located problem (validation) or a step's note (run time)",
+    "cool.template.hot_functions.Pending": "not an error: an argument known only later, "
+    "caught in the module (the call is kept for run time)",
     "cool.template.parse._FatalError": "private: stops the parser, caught in the module",
     "cool.template.parse_json._StopError": "private: stops the parser, caught in the module",
 }

@@ -18,8 +18,8 @@ and makes no plan.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cool.errors import TemplateInvalidError
@@ -31,11 +31,14 @@ from cool.model import (
     Plan,
     ResourceSpec,
 )
+from cool.resources.heat_types import HEAT_RESOURCE_TYPES
 from cool.resources.registry import ResourceTypeRegistry
 from cool.resources.schema import ResourceType
+from cool.template import environment as env
 from cool.template import functions as fn
 from cool.template import versions
 from cool.template.budget import Budget
+from cool.template.conditions import Conditions
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
@@ -53,23 +56,25 @@ SECTIONS = frozenset(
         "parameters",
         "resources",
         "outputs",
+        "conditions",
     }
 )
 UNSUPPORTED_SECTIONS = {
-    "conditions": "conditions are not supported",
-    "parameter_defaults": "environments (parameter_defaults) are not supported; pass values "
-    "as parameters",
-    "resource_registry": "environments (resource_registry) are not supported",
+    "parameter_defaults": "parameter_defaults belongs in an environment (cool submit -e), "
+    "not in the template",
+    "resource_registry": "resource_registry belongs in an environment (cool submit -e), "
+    "not in the template",
     "event_sinks": "event sinks are not supported",
 }
-RESOURCE_KEYS = frozenset({"type", "properties", "depends_on", "deletion_policy", "metadata"})
+RESOURCE_KEYS = frozenset(
+    {"type", "properties", "depends_on", "deletion_policy", "metadata", "condition"}
+)
 UNSUPPORTED_RESOURCE_KEYS = {
     "update_policy": "update_policy is not supported: cool builds are not updated in place",
-    "condition": "conditions are not supported",
     "external_id": "external_id (adopting an existing resource) is not supported",
 }
-OUTPUT_KEYS = frozenset({"value", "description"})
-UNSUPPORTED_OUTPUT_KEYS = {"condition": "conditions are not supported"}
+OUTPUT_KEYS = frozenset({"value", "description", "condition"})
+UNSUPPORTED_OUTPUT_KEYS: dict[str, str] = {}
 
 # Resource names become ZooKeeper node names and cloud resource names.
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
@@ -101,9 +106,19 @@ def compile_template(
     registry: ResourceTypeRegistry,
     values: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    environments: Sequence[env.Source] = (),
+    files: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan for ``text`` with ``values``, or :class:`TemplateInvalidError`."""
-    report = check(text, registry, values if values is not None else {}, limits)
+    report = check(
+        text,
+        registry,
+        values if values is not None else {},
+        limits,
+        environments=environments,
+        files=files,
+    )
     if report.problems:
         raise TemplateInvalidError(report.problems)
     assert report.plan is not None
@@ -115,8 +130,14 @@ def check(
     registry: ResourceTypeRegistry,
     values: Mapping[str, Any] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    *,
+    environments: Sequence[env.Source] = (),
+    files: Mapping[str, str] | None = None,
 ) -> Report:
     """Validate ``text``; template problems are in the report, never raised.
+
+    ``environments`` are Heat environments, merged in order (cool.template.environment);
+    ``files`` what ``get_file`` reads (name -> content).
 
     Raises only :class:`~cool.errors.TemplateTooLargeError`, which refuses
     the request as a whole.
@@ -127,10 +148,17 @@ def check(
         if exc.status == 413:
             raise
         return Report(problems=exc.problems)
-    return _Compiler(document, registry, limits).run(values)
+    compiler = _Compiler(document, registry, limits)
+    compiler.environments, compiler.files = environments, files or {}
+    return compiler.run(values)
 
 
 class _Compiler:
+    environments: Sequence[env.Source] = ()
+    files: Mapping[str, str] = {}
+    environment: env.Applied = env.EMPTY
+    switched_off: frozenset[str] = frozenset()  # mapped to OS::Heat::None by an environment
+
     def __init__(self, document: Document, registry: ResourceTypeRegistry, limits: Limits):
         self.document = document
         self.data = document.data
@@ -162,10 +190,26 @@ class _Compiler:
         description = self.section("description", str, "")
         declared = self.declare_parameters()
         self.check_groups(declared)
+        self.environment = env.apply(
+            self.environments,
+            {name: d.spec.type for name, d in declared.items()},
+            self.limits,
+            self.problems.append,
+        )
         resolved, missing = self.assign_values(declared, values)
-        types = self.resource_types()
         budget = Budget.of(self.limits)
-        resolver = Resolver(self.document, resolved, types, self.problems.append, budget)
+        # Conditions first: a resource whose condition is false does not exist.
+        in_conditions = Resolver(self.document, resolved, {}, self.problems.append, budget)
+        in_conditions.version = version
+        self.conditions = Conditions(
+            self.document, version, in_conditions, self.problems.append
+        ).evaluate()
+        types = self.resource_types()
+        resolver = Resolver(
+            self.document, resolved, types, self.problems.append, budget, files=self.files
+        )
+        resolver.version = version
+        resolver.conditions = self.conditions
         resources = self.resources(types, resolver)
         outputs = self.outputs(resolver)
         level, order = self.order(resources)
@@ -324,8 +368,7 @@ class _Compiler:
     ) -> tuple[dict[str, Any], list[str]]:
         resolved: dict[str, Any] = {}
         missing: list[str] = []
-        given = dict(values or {})
-        for name in given:
+        for name in values or {}:
             if name not in declared and name not in self.section("parameters", dict, {}):
                 self.problem(
                     Code.PARAMETER_UNDECLARED,
@@ -334,13 +377,19 @@ class _Compiler:
                     # The value is not in the template: point at the declarations.
                     ("parameters",) if isinstance(self.data.get("parameters"), dict) else (),
                 )
+        # A value given with the request, then the environments' (cool.template.environment).
+        given = {**self.environment.values, **(values or {})}
         for name, entry in declared.items():
             spec = entry.spec
             if name in given and given[name] is not None:
+                # Located where an environment gave it, unless the request gave it.
+                origin = self.environment if name not in (values or {}) else env.EMPTY
                 try:
                     value = coerce(spec.type, given[name])
                 except ValueError as exc:
-                    self.problem(
+                    self.value_problem(
+                        origin,
+                        name,
                         Code.PARAMETER_VALUE,
                         f"value of parameter {quote(name)} {exc}",
                         entry.path,
@@ -349,7 +398,9 @@ class _Compiler:
                     continue
                 message = violation(spec, entry.checks, value)
                 if message is not None:
-                    self.problem(
+                    self.value_problem(
+                        origin,
+                        name,
                         Code.PARAMETER_CONSTRAINT,
                         f"value of parameter {quote(name)}: {message}",
                         entry.path,
@@ -357,8 +408,7 @@ class _Compiler:
                 resolved[name] = value
                 self.refuse_function_shapes(name, value, entry.path)
             elif spec.has_default:
-                resolved[name] = spec.default
-                self.refuse_function_shapes(name, spec.default, (*entry.path, "default"))
+                resolved[name] = spec.default  # a function in it: reported by declare()
             else:
                 if values is not None:
                     self.problem(
@@ -369,6 +419,15 @@ class _Compiler:
                 missing.append(name)
                 resolved[name] = Unknown(PARAMETER_KINDS[spec.type])
         return resolved, missing
+
+    def value_problem(
+        self, origin: env.Applied, name: str, code: Code, message: str, path: Path
+    ) -> None:
+        problem = origin.problem(name, code, message)
+        if problem is None:
+            self.problem(code, message, path)
+        else:
+            self.problems.append(problem)
 
     def refuse_function_shapes(self, name: str, value: Any, path: Path) -> None:
         """A json value that looks like a function would be run as one at build time."""
@@ -413,6 +472,9 @@ class _Compiler:
                 self.problem(Code.INVALID_TYPE, f"resource {quote(name)} must be a mapping", path)
                 types[name] = None  # still a name others may refer to
                 continue
+            if name in self.conditions.absent:
+                types[name] = None  # does not exist: its type is not looked up, as in Heat
+                continue
             types[name] = self.resource_type(name, body.get("type"), (*path, "type"))
         return types
 
@@ -425,10 +487,36 @@ class _Compiler:
                 Code.INVALID_TYPE, f"type of resource {quote(name)} must be a string", path
             )
             return None
-        rtype = self.registry.get(type_name)
+        found = self.environment.registry.resolve(type_name, name)
+        via = f" (mapped by the environment: {env.describe(found.via)})" if found.via else ""
+        if found.cycle or found.template is not None:
+            self.problem(
+                Code.INVALID_VALUE if found.cycle else Code.UNSUPPORTED_FEATURE,
+                f"the environment maps type {quote(type_name)} in a cycle{via}"
+                if found.cycle
+                else f"resource {quote(name)} is a template resource ({quote(found.template)})"
+                f"{via}: nested templates are not supported yet",
+                path,
+            )
+            return None
+        if found.switched_off:
+            self.switched_off |= {name}
+        rtype = self.registry.get(found.type_name)
         if rtype is not None:
             return rtype
-        if type_name.endswith((".yaml", ".yml", ".template", ".json")) or "://" in type_name:
+        if found.via:
+            known = found.type_name in HEAT_RESOURCE_TYPES  # not misspelt: no "did you mean"
+            names = [] if known else [t.name for t in self.registry]
+            message = (
+                f"resource type {quote(found.type_name)} is not supported by cool{via}"
+                + suggest(found.type_name, names)
+            )
+        elif type_name in HEAT_RESOURCE_TYPES:  # not misspelt: no "did you mean"
+            message = (
+                f"resource type {quote(type_name)} is a Heat resource type that cool does not "
+                "support (yet); see 'cool resource-type list'"
+            )
+        elif type_name.endswith((".yml", ".json")) or "://" in type_name:
             message = (
                 f"resource {quote(name)} uses nested template {quote(type_name)}; nested templates "
                 "are not supported"
@@ -463,6 +551,9 @@ class _Compiler:
                         f" (allowed: {', '.join(sorted(RESOURCE_KEYS))})",
                         (*path, key),
                     )
+            if self.conditions.enabled("resources", name) is False:
+                continue  # does not exist (cool.template.conditions)
+            self.conditions.within("resources", name)
             refs: set[str] = set()
             resolver.current = name
             properties = self.properties(name, body, types.get(name), resolver, refs)
@@ -470,11 +561,13 @@ class _Compiler:
             resolver.current = None
             depends_on = self.depends_on(name, body.get("depends_on"), types, path)
             policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
+            rtype = types.get(name)
             out[name] = {
-                "type": body.get("type"),
+                "type": rtype.name if rtype is not None else body.get("type"),
                 "properties": properties,
                 "metadata": metadata,
-                "depends_on": refs | depends_on,
+                # depends_on a resource whose condition is false is dropped, as in Heat.
+                "depends_on": (refs | depends_on) - self.conditions.absent.keys(),
                 "deletion_policy": policy,
             }
         return out
@@ -512,6 +605,8 @@ class _Compiler:
             return {}
         if rtype is None:
             return resolved
+        if name in self.switched_off:
+            return {}  # switched off by the environment: ignored, as Heat does
 
         def report(code: Code, message: str, at: Path) -> None:
             self.problem(code, message, at)
@@ -610,11 +705,13 @@ class _Compiler:
                     self.problem(
                         Code.UNKNOWN_KEY,
                         f"unknown key {quote(key)} in output {quote(name)} "
-                        "(allowed: description, value)",
+                        "(allowed: condition, description, value)",
                         (*path, key),
                     )
-            description = body.get("description", "")
-            if not isinstance(description, str):
+            description = body.get("description")
+            if description is None:  # absent or empty (YAML null), as Heat allows
+                description = ""
+            elif not isinstance(description, str):
                 self.problem(
                     Code.INVALID_TYPE,
                     "an output's description must be a string",
@@ -624,6 +721,10 @@ class _Compiler:
             if "value" not in body:
                 self.problem(Code.MISSING_KEY, f"output {quote(name)} needs a value", path)
                 continue
+            if self.conditions.enabled("outputs", name) is False:
+                out[name] = (None, description)  # Heat shows it as null
+                continue
+            self.conditions.within("outputs", name)
             value = resolver.resolve(body["value"], (*path, "value"), set())
             out[name] = (value, description)
         return out
@@ -687,7 +788,7 @@ def _redact(problem: Problem, secrets: list[str]) -> Problem:
             message = message.replace(secret, "******")
     if message == problem.message:
         return problem
-    return Problem(problem.code, message, problem.pointer, problem.line, problem.column)
+    return replace(problem, message=message)
 
 
 __all__ = ["Report", "check", "compile_template", "contains_unknown"]

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from cool.template import numbers
+from cool.template import hot_functions, numbers
 from cool.template.budget import Budget, text_bytes
 from cool.template.quoting import listing, quote
 
@@ -21,48 +21,64 @@ GET_RESOURCE = "get_resource"
 GET_ATTR = "get_attr"
 STR_REPLACE = "str_replace"
 LIST_JOIN = "list_join"
+GET_FILE = "get_file"  # resolved when the template is compiled (cool.template.files)
 
-SUPPORTED = frozenset({GET_PARAM, GET_RESOURCE, GET_ATTR, STR_REPLACE, LIST_JOIN})
-
-# Heat's other functions (HOT and CFN): refused by name, never taken as data.
-UNSUPPORTED = frozenset(
+# The value functions of hot_functions (by name here: that module imports this one).
+VALUE_FUNCTIONS = frozenset(
     {
-        "and",
-        "contains",
         "digest",
-        "equals",
         "filter",
-        "get_file",
-        "if",
         "list_concat",
         "list_concat_unique",
         "make_url",
         "map_merge",
         "map_replace",
-        "not",
-        "or",
         "repeat",
-        "resource_facade",
         "str_replace_strict",
         "str_replace_vstrict",
         "str_split",
+        "Fn::Base64",
+        "Fn::Join",
+        "Fn::MemberListToMap",
+        "Fn::Replace",
+        "Fn::Select",
+        "Fn::Split",
+    }
+)
+# Ref (HOT 2013-05-23) is a get_resource or a get_param: it is never kept for run time.
+REF = "Ref"
+
+# if, contains and the condition functions (cool.template.conditions).
+CONDITIONAL = frozenset({"if", "contains", "equals", "not", "and", "or"})
+
+SUPPORTED = frozenset(
+    {
+        GET_PARAM,
+        GET_RESOURCE,
+        GET_ATTR,
+        STR_REPLACE,
+        LIST_JOIN,
+        GET_FILE,
+        REF,
+        *VALUE_FUNCTIONS,
+        *CONDITIONAL,
+    }
+)
+
+# Heat's other functions (HOT and CFN): refused by name, never taken as data.
+UNSUPPORTED = frozenset(
+    {
+        "resource_facade",
         "yaql",
         "Fn::And",
-        "Fn::Base64",
         "Fn::Equals",
         "Fn::FindInMap",
         "Fn::GetAZs",
         "Fn::GetAtt",
         "Fn::If",
-        "Fn::Join",
-        "Fn::MemberListToMap",
         "Fn::Not",
         "Fn::Or",
-        "Fn::Replace",
         "Fn::ResourceFacade",
-        "Fn::Select",
-        "Fn::Split",
-        "Ref",
     }
 )
 
@@ -153,8 +169,17 @@ def stringify(value: Any) -> str:
     raise TypeError(f"cannot turn {type(value).__name__} into a string")
 
 
-def replace(template: str, params: Mapping[str, Any], budget: Budget | None = None) -> str:
+def replace(
+    template: str,
+    params: Mapping[str, Any],
+    budget: Budget | None = None,
+    *,
+    missing: list[str] | None = None,
+    function: str = STR_REPLACE,
+) -> str:
     """str_replace as Heat does it: longest key first, replaced text never rescanned.
+
+    ``missing`` collects the keys that replaced nothing (for str_replace_strict).
 
     Heat splits the text on the longest key, then each piece on the next
     key, and so on. The same result is found here as spans of the text
@@ -167,14 +192,15 @@ def replace(template: str, params: Mapping[str, Any], budget: Budget | None = No
     found: list[tuple[int, str, str]] = []  # (position, key, its value as text)
     size = text_bytes(template)
     for key in sorted(params, key=lambda k: (-len(k), k)):
-        if key not in template:
-            continue
-        value = stringify(params[key])
-        count = _claim(template, key, claimed, found, value)
-        if count:
+        count = 0
+        if key in template:
+            value = stringify(params[key])
+            count = _claim(template, key, claimed, found, value)
             size += count * (text_bytes(value) - text_bytes(key))
+        if not count and missing is not None:
+            missing.append(key)
     if budget is not None:
-        budget.charge(STR_REPLACE, size)
+        budget.charge(function, size)
     if not found:
         return template
     found.sort()
@@ -254,6 +280,20 @@ def join(delimiter: str, lists: Sequence[Sequence[Any]], budget: Budget | None =
     return delimiter.join(parts)
 
 
+CONTAINS_SEQUENCE = "contains's second argument must be a list or a string"
+
+
+def contains(value: Any, sequence: Any) -> bool:
+    """contains as Heat has it: membership in a list, or a substring of a string."""
+    if isinstance(sequence, str):
+        if not isinstance(value, str):
+            raise ValueError("contains looks for a string in a string; this value is not one")
+        return value in sequence
+    if not isinstance(sequence, list):
+        raise ValueError(CONTAINS_SEQUENCE)
+    return value in sequence
+
+
 # -- run time --------------------------------------------------------------
 
 
@@ -300,6 +340,11 @@ def resolve(
         if name == LIST_JOIN:
             delimiter, *lists = walk(args)
             return join(delimiter, lists, budget)
+        if name in VALUE_FUNCTIONS:
+            return hot_functions.evaluate(name, walk(args), budget)
+        if name == "contains":
+            value, sequence = walk(args)
+            return contains(value, sequence)
         raise ValueError(f"function {name} cannot be evaluated")
 
     return walk(value)

@@ -57,12 +57,21 @@ class Code(StrEnum):
     UNKNOWN_GROUP_PARAMETER = "cool.parameter.unknown_in_group"
     # Functions and references.
     INVALID_FUNCTION = "cool.template.invalid_function"
+    # A function the template's heat_template_version lacks (or no longer has).
+    FUNCTION_VERSION = "cool.template.function_version"
     UNKNOWN_PARAMETER = "cool.template.unknown_parameter"
     UNKNOWN_RESOURCE = "cool.template.unknown_resource"
     UNKNOWN_ATTRIBUTE = "cool.template.unknown_attribute"
     INVALID_PATH = "cool.template.invalid_path"
     DEPENDENCY_CYCLE = "cool.template.dependency_cycle"
     RESOLUTION_TOO_LARGE = "cool.template.resolution_too_large"
+    MISSING_FILE = "cool.template.missing_file"  # get_file names no file of the request
+    # Conditions (cool.template.conditions).
+    INVALID_CONDITION = "cool.template.invalid_condition"
+    UNKNOWN_CONDITION = "cool.template.unknown_condition"
+    CONDITION_CYCLE = "cool.template.condition_cycle"
+    ABSENT_RESOURCE = "cool.template.absent_resource"  # referred to; its condition is false
+    FEATURE_VERSION = "cool.template.feature_version"  # a section or field the version lacks
     # More problems than a report shows: the last problem counts them.
     TOO_MANY_PROBLEMS = "cool.template.too_many_problems"
     # Numbers in the JSON body around a template, located like a template's.
@@ -83,12 +92,15 @@ class Problem:
     pointer: str
     line: int | None = None
     column: int | None = None
+    file: str | None = None  # None: the template; else an environment's name in the request
 
     def to_dict(self) -> dict[str, object]:
         source: dict[str, object] = {"pointer": self.pointer}
         if self.line is not None:
             source["line"] = self.line
             source["column"] = self.column
+        if self.file is not None:
+            source["file"] = self.file
         return {"code": str(self.code), "detail": self.message, "source": source}
 
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from cool.errors import ResolutionTooLargeError
 from cool.resources.schema import AttributeType, PropertyType, ResourceType
+from cool.template import conditions as cond
 from cool.template import functions as fn
+from cool.template import hot_functions as hot
+from cool.template import param_path
 from cool.template.budget import Budget
+from cool.template.files import get_file
 from cool.template.parse import Document
 from cool.template.problems import Code, Path, Problem
 from cool.template.quoting import quote
@@ -86,7 +91,10 @@ class Resolver:
         resources: Mapping[str, ResourceType | None],
         report: Callable[[Problem], None],
         budget: Budget,
+        *,
+        files: Mapping[str, str] | None = None,
     ) -> None:
+        self._files = files or {}
         self._document = document
         self._parameters = parameters
         self._resources = resources
@@ -94,12 +102,21 @@ class Resolver:
         self._budget = budget
         self._sizes: dict[tuple[Any, ...], int] = {}  # get_param's, by path (< 0: at least)
         self.current: str | None = None  # the resource whose values are being resolved
+        self.version: str | None = None  # the HOT version, for which functions it has
+        # The template's conditions, for if (the compiler sets them; by default none).
+        self.conditions = cond.Conditions(document, "", self, report)
 
     def _problem(self, code: Code, message: str, path: Path) -> None:
         self._report(self._document.problem(code, message, path))
 
     def resolve(self, node: Any, path: Path, refs: set[str]) -> Any:
         """The value of ``node`` with every function evaluated or deferred."""
+        value = self.resolve_item(node, path, refs)
+        return None if value is cond.OMITTED else value
+
+    def resolve_item(self, node: Any, path: Path, refs: set[str]) -> Any:
+        """:meth:`resolve`, or ``OMITTED`` where a two-argument ``if`` leaves the item
+        out (its mapping or list drops it, as Heat drops an Ellipsis)."""
         name = fn.function_name(node)
         if name is None:
             # Containers without functions in them come back as they are (no copy),
@@ -108,28 +125,35 @@ class Resolver:
                 changed: dict[str, Any] | None = None
                 for k, v in node.items():
                     if isinstance(v, dict | list):
-                        resolved = self.resolve(v, (*path, k), refs)
+                        resolved = self.resolve_item(v, (*path, k), refs)
                         if resolved is not v:
                             changed = changed if changed is not None else dict(node)
                             changed[k] = resolved
-                return node if changed is None else changed
+                if changed is None:
+                    return node
+                return {k: v for k, v in changed.items() if v is not cond.OMITTED}
             if isinstance(node, list):
                 items: list[Any] | None = None
                 for i, v in enumerate(node):
                     if isinstance(v, dict | list):
-                        resolved = self.resolve(v, (*path, i), refs)
+                        resolved = self.resolve_item(v, (*path, i), refs)
                         if resolved is not v:
                             items = items if items is not None else list(node)
                             items[i] = resolved
-                return node if items is None else items
+                return node if items is None else [v for v in items if v is not cond.OMITTED]
             return node
         here = (*path, name)
         args = node[name]
+        lacking = hot.unavailable(name, self.version)
+        if lacking is not None:
+            self._problem(Code.FUNCTION_VERSION, lacking, here)
+            return Unknown()
         if name in fn.UNSUPPORTED:
             self._problem(
                 Code.UNSUPPORTED_FUNCTION,
                 f"intrinsic function {quote(name)} is not supported by cool (supported: "
-                f"{', '.join(sorted(fn.SUPPORTED))})",
+                f"{', '.join(sorted(fn.SUPPORTED))})"
+                + (f": {hot.REFUSED[name]}" if name in hot.REFUSED else ""),
                 here,
             )
             return Unknown()
@@ -139,7 +163,12 @@ class Resolver:
             fn.GET_ATTR: self._get_attr,
             fn.STR_REPLACE: self._str_replace,
             fn.LIST_JOIN: self._list_join,
-        }[name]
+            fn.GET_FILE: self._get_file,
+            fn.REF: self._ref,
+            cond.IF: partial(cond.resolve_if, self),
+            cond.CONTAINS: partial(cond.resolve_contains, self),
+            **dict.fromkeys(cond.CONDITION_ONLY, partial(cond.refuse_in_value, self)),
+        }.get(name, self._value_function)
         if self._budget.exhausted:
             return Unknown()  # the problem was reported where the budget ran out
         try:
@@ -188,15 +217,9 @@ class Resolver:
                 here,
             )
             return Unknown()
-        try:
-            value = fn.follow(value, steps)
-        except fn.PathError as exc:
-            self._problem(
-                Code.INVALID_PATH,
-                f"get_param path into {quote(key)}: {exc}",
-                (*here, 1 + exc.index),
-            )
-            return Unknown()
+        value = param_path.follow(value, steps)  # "" where the path leads nowhere, as Heat
+        if isinstance(value, str) and not value:
+            return ""  # nothing to measure (and a failed path may hold unhashable steps)
         # Charged before it is copied; measured once per path, however often it is used.
         where = (key, *steps)
         signed = self._sizes.get(where)
@@ -205,6 +228,29 @@ class Resolver:
             signed = self._sizes[where] = size if whole else -size
         self._budget.charge(fn.GET_PARAM, abs(signed), at_least=signed < 0)
         return copy.deepcopy(value)
+
+    # -- the value functions (cool.template.hot_functions) and Ref -----------
+
+    def _value_function(self, args: Any, here: Path, refs: set[str]) -> Any:
+        name = here[-1]
+        resolved = self.resolve(args, here, refs)
+        try:
+            return hot.fold(str(name), resolved, self._budget, self.version)
+        except hot.ArgumentError as exc:
+            self._problem(Code.INVALID_FUNCTION, str(exc), (*here, *exc.path))
+            return Unknown()
+
+    def _ref(self, args: Any, here: Path, refs: set[str]) -> Any:
+        """Ref (HOT 2013-05-23): a resource's id if it names one, else a parameter."""
+        if isinstance(args, str) and args in self._resources:
+            return self._get_resource(args, here, refs)
+        return self._get_param(args, here, refs)
+
+    # -- get_file ----------------------------------------------------------
+
+    def _get_file(self, args: Any, here: Path, refs: set[str]) -> Any:
+        name = self.resolve(args, here, refs)
+        return get_file(name, self._files, here, self._budget, self._problem)
 
     # -- get_resource ------------------------------------------------------
 
@@ -223,6 +269,9 @@ class Resolver:
     def _check_resource(self, name: str, function: str, here: Path) -> bool:
         if name == self.current:
             self._problem(Code.DEPENDENCY_CYCLE, f"resource {quote(name)} refers to itself", here)
+            return False
+        if name in self.conditions.absent:
+            self.conditions.refuse(function, name, here)
             return False
         if name in self._resources:
             return True
@@ -256,6 +305,8 @@ class Resolver:
             )
             return Unknown()
         for index, step in enumerate(steps):
+            if isinstance(step, Deferred) and step.kind in (ANY, PropertyType.STRING):
+                continue  # a key known when the build runs (a path that holds a function)
             if isinstance(step, bool) or not isinstance(step, str | int):
                 self._problem(
                     Code.INVALID_PATH,
@@ -294,7 +345,7 @@ class Resolver:
                     (*here, 2),
                 )
                 return Unknown()
-        return Deferred({fn.GET_ATTR: [name, attribute, *steps]}, kind)
+        return Deferred({fn.GET_ATTR: [name, attribute, *materialize(steps)]}, kind)
 
     # -- str_replace -------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The HOT versions Heat knows, by date and by release name.
 
-cool accepts every one of them and applies the same subset to all; a
-feature that a version lacks in Heat but cool supports is accepted anyway
-(cool never runs a template differently because of its version).
+cool accepts every one of them and applies the same subset to all, except
+for intrinsic functions, which follow Heat's per-version tables
+(cool.template.hot_functions.AVAILABLE).
 """
 
 from __future__ import annotations
@@ -39,3 +39,14 @@ def canonical(version: object) -> str | None:
 
 def known() -> list[str]:
     return [*VERSIONS, *ALIASES]
+
+
+def older(version: str, than: str) -> bool:
+    """Whether HOT ``version`` (a date) came before ``than``: ISO dates sort by age."""
+    return version < than
+
+
+def label(version: str) -> str:
+    """A date as people know it: ``2016-10-14 (newton)``."""
+    name = VERSIONS.get(version)
+    return f"{version} ({name})" if name else version
