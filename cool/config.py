@@ -63,6 +63,28 @@ template_opts = [
         "time: one resource's properties, or a build's outputs); also bounds the text "
         "YAML aliases may add.",
     ),
+    cfg.IntOpt(
+        "max_files",
+        default=500,
+        min=0,
+        help="Most files (the request's 'files': what get_file reads, environment files) "
+        "one submit or validate may carry; more is refused with 413.",
+    ),
+    cfg.IntOpt(
+        "max_file_size",
+        default=512 * 1024,
+        min=1024,
+        help="Largest file of a request's 'files', in bytes of UTF-8 text; larger is "
+        "refused with 413.",
+    ),
+    cfg.IntOpt(
+        "max_total_size",
+        default=1024 * 1024,
+        min=1024,
+        help="Most bytes a request's template, files and environment may hold together "
+        "(Heat bounds the whole request body to 1 MiB); more is refused with 413. Keep "
+        "[oslo_middleware] max_request_body_size above twice this, as JSON escapes text.",
+    ),
 ]
 
 

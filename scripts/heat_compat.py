@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from cool.cli.bundle import bundle
+from cool.cli.diagnostics import ReportedError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import check
 from cool.template.problems import Code, Problem
@@ -82,16 +84,45 @@ def classify(path: Path, root: Path, registry: ResourceTypeRegistry) -> Outcome:
     kind = kind_of_file(raw.decode("utf-8", "replace"))
     if kind != "template":
         return Outcome(name, kind)
-    report = check(raw, registry)
+    text, files = _bundled(path, raw)  # get_file's files, as `cool submit` sends them
+    report = check(text, registry, files=files)
     if report.problems:
         verdict = "refused" if all(p.code in UNSUPPORTED for p in report.problems) else "error"
         return Outcome(name, verdict, report.problems)
     values = {**sample_values(report.parameters), **OVERRIDES.get(name, {})}
-    full = check(raw, registry, values)
+    full = check(text, registry, values, files=files)
     if full.problems:
         return Outcome(name, "error", full.problems)
     assert full.plan is not None
     return Outcome(name, "accepted", resources=len(full.plan.resources))
+
+
+def _bundled(path: Path, raw: bytes) -> tuple[str | bytes, dict[str, str]]:
+    """The template and the files it names, read as the CLI reads them. The corpus
+    keeps only templates: a file it lacks (a script, a PowerShell module) is given
+    as empty text, as its author would have it at hand."""
+    try:
+        bundled = bundle(str(path))
+    except ReportedError:
+        return raw, dict.fromkeys(_get_file_names(raw), "")
+    return bundled.template, bundled.files
+
+
+def _get_file_names(raw: bytes) -> set[str]:
+    try:
+        stack = [yaml.safe_load(raw)]
+    except yaml.YAMLError:
+        return set()
+    names: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("get_file"), str):
+                names.add(node["get_file"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return names
 
 
 def run(root: Path, registry: ResourceTypeRegistry) -> list[Outcome]:
@@ -102,6 +133,8 @@ def run(root: Path, registry: ResourceTypeRegistry) -> list[Outcome]:
 def feature_of(problem: Problem) -> str:
     """The unsupported feature a problem names, for the summary table."""
     message = problem.message
+    if message.startswith("resources.") and ": " in message:
+        message = message.split(": ", 1)[1]  # where a property problem is, not what
     if problem.code is Code.UNSUPPORTED_RESOURCE_TYPE:
         return message.split("'")[1] if "'" in message else message
     if problem.code is Code.UNSUPPORTED_FUNCTION:

@@ -29,6 +29,7 @@ from prometheus_client import CollectorRegistry
 
 from cool import config
 from cool.api import auth
+from cool.api.bodies import FileLimits
 from cool.api.builds import BuildCancel, BuildCollection, BuildItem, BuildResources
 from cool.api.discovery import Metrics, OpenApi, Version, Versions, Workers
 from cool.api.errors import (
@@ -130,6 +131,9 @@ def build(
             # Half of a process's threads at most wait: the rest serve everything else.
             max_waiters=max(1, conf.api.threads // 2),
             max_scan=5 * conf.api.max_limit,
+            file_limits=FileLimits(
+                conf.template.max_files, conf.template.max_file_size, conf.template.max_total_size
+            ),
         ),
         trusts=openstack_credentials.api_trusts(conf),
     )

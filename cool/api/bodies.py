@@ -31,21 +31,33 @@ from cool.errors import (
 )
 from cool.store.builds import Idempotency
 from cool.template import numbers
+from cool.template.environment import INLINE, Source
 from cool.template.parse_json import JsonBuilder
 from cool.template.problems import Code, Problem
 
 JSON_TYPES = frozenset({"application/json"})
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
-BUILD_FIELDS = frozenset({"template", "parameters", "name", "timeout_mins", "rollback"})
-VALIDATE_FIELDS = frozenset({"template", "parameters"})
+# Heat's companions of a template: what get_file reads, and environments.
+FILE_FIELDS = frozenset({"files", "environment", "environment_files"})
+BUILD_FIELDS = frozenset(
+    {"template", "parameters", "name", "timeout_mins", "rollback", *FILE_FIELDS}
+)
+VALIDATE_FIELDS = frozenset({"template", "parameters", *FILE_FIELDS})
 YAML_QUERY = frozenset({"name", "timeout_mins", "rollback", "parameter"})
 _HINTS = {
-    "environment": "environments are not supported; give values in 'parameters'",
-    "files": "'files' (nested templates, get_file) is not supported",
     "stack_name": "the field is called 'name'",
     "disable_rollback": "the field is 'rollback' (true or false)",
 }
 MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True, slots=True)
+class FileLimits:
+    """What ``files`` and environments may weigh ([template] options)."""
+
+    max_files: int = 500
+    max_file_size: int = 512 * 1024
+    max_total_size: int = 1024 * 1024  # template, files and environment together
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,9 @@ class TemplateRequest:
     rollback: bool = True
     problems: list[RequestProblem] = field(default_factory=list)
     parameters_in_url: bool = False  # raw YAML: values came in the query string
+    files: dict[str, str] = field(default_factory=dict)
+    environments: tuple[Source, ...] = ()
+    environment_is_text: bool = True  # False: 'environment' came as a JSON object
 
     def digest(self) -> str:
         """What an Idempotency-Key is checked against: same request, same digest."""
@@ -70,6 +85,8 @@ class TemplateRequest:
                 "name": self.name,
                 "timeout_mins": self.timeout_mins,
                 "rollback": self.rollback,
+                "files": self.files,
+                "environments": [[e.name, e.text] for e in self.environments],
             },
             sort_keys=True,
             default=str,
@@ -98,11 +115,13 @@ def parse_template_request(
     max_template_bytes: int,
     max_name_length: int,
     fields: frozenset[str] = BUILD_FIELDS,
+    file_limits: FileLimits = FileLimits(),
 ) -> TemplateRequest:
     """The template and its companions from a submit or validate request."""
     kind = media_type(req)
     # A JSON body carries the template escaped in a string: allow it room to grow.
-    body = read_body(req, max_template_bytes * 2 + 64 * 1024)
+    total = max(max_template_bytes, file_limits.max_total_size)
+    body = read_body(req, total * 2 + 64 * 1024)
     if kind in YAML_TYPES:
         if len(body) > max_template_bytes:
             raise _template_too_large(len(body), max_template_bytes)
@@ -122,7 +141,8 @@ def parse_template_request(
                 )
             ]
         )
-    return _from_json(data, max_template_bytes, max_name_length, fields)
+    request = _from_json(data, max_template_bytes, max_name_length, fields)
+    return _with_files(request, data, file_limits)
 
 
 def parse_json(body: bytes) -> Any:
@@ -462,3 +482,113 @@ def idempotency(req: falcon.Request, user_id: str, request_digest: str) -> Idemp
         )
     key_digest = hashlib.sha256(f"{user_id}\0{key}".encode()).hexdigest()
     return Idempotency(key_digest=key_digest, request_digest=request_digest)
+
+
+def _with_files(
+    request: TemplateRequest, data: dict[str, Any], limits: FileLimits
+) -> TemplateRequest:
+    """``files``, ``environment`` and ``environment_files`` read as Heat reads them:
+    with environment files, the ``environment`` field is ignored (heatclient sends
+    both), and the files are merged in their order."""
+    problems = request.problems
+    files = _files(data.get("files"), limits, problems)
+    environments: list[Source] = []
+    names = data.get("environment_files")
+    is_text = True
+    if names is not None and not (
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+    ):
+        problems.append(
+            RequestProblem(
+                "cool.request.invalid_type",
+                "'environment_files' must be a list of names in 'files'",
+                pointer="/environment_files",
+            )
+        )
+    elif names:
+        for index, name in enumerate(names):
+            if name in files:
+                environments.append(Source(name, files[name]))
+            else:
+                problems.append(
+                    RequestProblem(
+                        "cool.request.invalid_value",
+                        f"environment file {name!r} is not in 'files'",
+                        pointer=f"/environment_files/{index}",
+                    )
+                )
+    elif data.get("environment") is not None:
+        environment = data["environment"]
+        if isinstance(environment, dict):
+            text = json.dumps(environment, ensure_ascii=False, indent=1)
+            environments.append(Source(INLINE, text))
+            is_text = False
+        elif isinstance(environment, str):
+            environments.append(Source(INLINE, environment))
+        else:
+            problems.append(
+                RequestProblem(
+                    "cool.request.invalid_type",
+                    "'environment' must be an object or a string of YAML or JSON",
+                    pointer="/environment",
+                )
+            )
+    size = _size(request.text) + sum(_size(t) for t in files.values())
+    size += sum(_size(e.text) for e in environments if e.name == INLINE)
+    if size > limits.max_total_size:
+        raise RequestTooLargeError(
+            f"the template, its files and its environment are {size} bytes together, over "
+            f"the limit of {limits.max_total_size} bytes"
+        )
+    return TemplateRequest(
+        request.text,
+        request.is_text,
+        request.parameters,
+        request.name,
+        request.timeout_mins,
+        request.rollback,
+        problems,
+        files=files,
+        environments=tuple(environments),
+        environment_is_text=is_text,
+    )
+
+
+def _files(raw: Any, limits: FileLimits, problems: list[RequestProblem]) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(
+            RequestProblem(
+                "cool.request.invalid_type",
+                "'files' must be an object of file names to their content (strings)",
+                pointer="/files",
+            )
+        )
+        return {}
+    if len(raw) > limits.max_files:
+        raise RequestTooLargeError(
+            f"'files' holds {len(raw)} files, over the limit of {limits.max_files}"
+        )
+    files: dict[str, str] = {}
+    for name, content in raw.items():
+        if not isinstance(content, str):
+            problems.append(
+                RequestProblem(
+                    "cool.request.invalid_type",
+                    f"the content of file {name!r} must be a string",
+                    pointer="/files/" + name.replace("~", "~0").replace("/", "~1"),
+                )
+            )
+            continue
+        if _size(content) > limits.max_file_size:
+            raise RequestTooLargeError(
+                f"file {name!r} is {_size(content)} bytes, over the limit of "
+                f"{limits.max_file_size} bytes"
+            )
+        files[name] = content
+    return files
+
+
+def _size(text: str | bytes) -> int:
+    return len(text.encode("utf-8", "surrogatepass")) if isinstance(text, str) else len(text)

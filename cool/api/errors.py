@@ -103,6 +103,8 @@ def _problem_entry(problem: Problem | RequestProblem, status: int, rid: str) -> 
         if problem.line is not None:
             source["line"] = problem.line
             source["column"] = problem.column
+        if problem.file is not None:  # an environment's, not the template's
+            source["file"] = problem.file
         detail = problem.message
     else:
         code = problem.code

@@ -6,12 +6,13 @@ handler; nothing here is a module-level singleton.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import falcon
 from oslo_context.context import RequestContext
 
 from cool.api.auth import ENV_CONTEXT
+from cool.api.bodies import FileLimits
 from cool.api.metrics import ApiMetrics
 from cool.api.policy import Authorizer
 from cool.clouds.openstack.credentials import Trusts
@@ -32,6 +33,7 @@ class Settings:
     max_name_length: int = 255
     max_waiters: int = 16  # long-polls waiting at once in one process
     max_scan: int = 5000  # builds a filtered list reads at most per page (5 x max_limit)
+    file_limits: FileLimits = field(default_factory=FileLimits)  # files, environments
 
 
 @dataclass(frozen=True, slots=True)

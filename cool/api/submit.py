@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import falcon
@@ -48,7 +49,14 @@ def _compile(
     services: Services, request: bodies.TemplateRequest, values: dict[str, Any] | None
 ) -> Report:
     """The template checked; request and template problems raised together."""
-    report = check(request.text, services.registry, values, services.limits)
+    report = check(
+        request.text,
+        services.registry,
+        values,
+        services.limits,
+        environments=request.environments,
+        files=request.files,
+    )
     problems: list[Problem | RequestProblem] = list(request.problems)
     if request.parameters_in_url:
         # URLs end up in access logs: a hidden parameter's value must not travel in one.
@@ -63,17 +71,21 @@ def _compile(
             if spec.hidden and spec.name in (request.parameters or {})
         )
     if request.text or not request.problems:
-        problems.extend(_located(p, request.is_text) for p in report.problems)
+        problems.extend(
+            _located(p, request.environment_is_text if p.file else request.is_text)
+            for p in report.problems
+        )
     if problems:
         raise RequestInvalidError(problems)
     return report
 
 
 def _located(problem: Problem, is_text: bool) -> Problem:
-    """A template sent as a JSON object has no lines of its own: only pointers."""
+    """A template (or environment) sent as a JSON object has no lines of its own:
+    only pointers."""
     if is_text:
         return problem
-    return Problem(problem.code, problem.message, problem.pointer)
+    return replace(problem, line=None, column=None)
 
 
 def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> None:
@@ -83,6 +95,7 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
         req,
         max_template_bytes=services.limits.max_size,
         max_name_length=services.settings.max_name_length,
+        file_limits=services.settings.file_limits,
     )
     idempotency = None
     if not request.problems:
@@ -204,6 +217,7 @@ class Validate:
             req,
             max_template_bytes=services.limits.max_size,
             max_name_length=services.settings.max_name_length,
+            file_limits=services.settings.file_limits,
             fields=bodies.VALIDATE_FIELDS,
         )
         report = _compile(services, request, request.parameters)

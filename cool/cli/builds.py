@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from cliff.lister import Lister
 from cliff.show import ShowOne
 
+from cool.cli.bundle import bundle
 from cool.cli.client import ApiError, ApiUnreachableError
 from cool.cli.diagnostics import ReportedError
 from cool.cli.follow import (
@@ -61,17 +60,6 @@ def build_columns(build: dict[str, Any], formatter: str) -> tuple[list[str], lis
     return list(_BUILD_FIELDS), values
 
 
-def read_template(path: str) -> str:
-    try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        raise ReportedError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ReportedError(f"{path} is not UTF-8 text: {exc}") from None
-
-
 class _ShowBuild(FollowingCommand, ShowOne):
     def run(self, parsed_args: argparse.Namespace) -> int:
         try:
@@ -110,8 +98,8 @@ class Submit(_ShowBuild):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[Any]]:
         path = parsed_args.template
-        text = read_template(path)
-        request: dict[str, Any] = {"template": text}
+        bundled = bundle(path, parsed_args.environment)
+        request: dict[str, Any] = bundled.fields()
         values = gather_values(parsed_args)
         if values:
             request["parameters"] = values
@@ -133,7 +121,7 @@ class Submit(_ShowBuild):
         except ApiError as exc:
             if exc.status >= 500:
                 self.app.stderr.write(lost + "\n")
-            raise self.reported(exc, path, text) from None
+            raise self.reported(exc, path, bundled.original, bundled.sources) from None
         except KeyboardInterrupt:
             self.app.stderr.write("\n" + lost + "\n")
             raise

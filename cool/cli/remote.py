@@ -29,6 +29,7 @@ class RemoteMixin:
         exc: ApiError | ApiUnreachableError,
         filename: str | None = None,
         text: str | None = None,
+        sources: dict[str, tuple[str, str]] | None = None,
     ) -> ReportedError:
         """The error to raise for ``exc``: its one line, or the summary of the
         problems written to stderr first (one line each, template ones located)."""
@@ -38,7 +39,7 @@ class RemoteMixin:
         suffix = f" (HTTP {exc.status}{request})"
         count = len(exc.problems)
         if filename and _located(exc.problems):
-            self.app.stderr.write(describe(exc, filename, text) + "\n")
+            self.app.stderr.write(describe(exc, filename, text, sources) + "\n")
             plural = "s" if count > 1 else ""
             return ReportedError(f"{filename}: {count} problem{plural} found{suffix}")
         if count == 1:
@@ -51,13 +52,20 @@ def _located(problems: list[ApiProblem]) -> bool:
     return any(p.code.startswith(_TEMPLATE_CODES) for p in problems)
 
 
-def describe(exc: ApiError, filename: str | None, text: str | None) -> str:
+def describe(
+    exc: ApiError,
+    filename: str | None,
+    text: str | None,
+    sources: dict[str, tuple[str, str]] | None = None,
+) -> str:
     """Template problems compiler style (``file:line:col: code: detail [pointer]``, the
-    line and a caret); any other problem ``code: detail``."""
+    line and a caret); any other problem ``code: detail``. ``sources``: the environment
+    files sent, by their name in the request, as (path, text)."""
     lines = []
     located = [p for p in exc.problems if filename and p.code.startswith(_TEMPLATE_CODES)]
-    if located:
-        problems = [
+    by_file: dict[str | None, list[Problem]] = {}
+    for p in located:
+        by_file.setdefault(p.source.get("file"), []).append(
             Problem(
                 code=p.code,  # type: ignore[arg-type]  # a code string from the API
                 message=p.detail,
@@ -65,9 +73,12 @@ def describe(exc: ApiError, filename: str | None, text: str | None) -> str:
                 line=_int(p.source.get("line")),
                 column=_int(p.source.get("column")),
             )
-            for p in located
-        ]
-        lines.append(render(problems, str(filename), text))
+        )
+    for name, problems in by_file.items():
+        shown, body = (sources or {}).get(str(name), (str(name), None))
+        lines.append(
+            render(problems, str(filename), text) if name is None else render(problems, shown, body)
+        )
     for problem in exc.problems:
         if problem in located:
             continue

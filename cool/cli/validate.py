@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 from cliff.lister import Lister
 
+from cool.cli.bundle import Bundle, bundle
 from cool.cli.client import ApiError, ApiUnreachableError
 from cool.cli.diagnostics import ReportedError, render
 from cool.cli.remote import RemoteMixin
 from cool.errors import TemplateInvalidError
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import check
+from cool.template.environment import Source
 from cool.template.samples import sample_values
 
 
@@ -72,6 +73,14 @@ def add_template_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         help="a YAML or JSON file of parameter values (repeat for more)",
     )
+    parser.add_argument(
+        "-e",
+        "--environment",
+        metavar="FILE",
+        action="append",
+        help="a Heat environment file (repeat for more; later ones win); its files and the "
+        "template's get_file files are sent along, as python-heatclient sends them",
+    )
 
 
 def gather_values(parsed: argparse.Namespace) -> dict[str, Any] | None:
@@ -118,26 +127,40 @@ class Validate(RemoteMixin, Lister):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[list[Any]]]:
         path = parsed_args.template
-        try:
-            raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        except OSError as exc:
-            raise ReportedError(f"cannot read {path}: {exc.strerror}") from None
+        bundled = bundle(path, parsed_args.environment)
         values = gather_values(parsed_args)
         if parsed_args.remote:
-            return self._remote(parsed_args, raw, values)
+            return self._remote(parsed_args, bundled, values)
         registry = ResourceTypeRegistry.load()
+        environments = [Source(u, bundled.files[u]) for u in bundled.environment_files]
         try:
-            report = check(raw, registry, values)
+            report = check(
+                bundled.template,
+                registry,
+                values,
+                environments=environments,
+                files=bundled.files,
+            )
             if parsed_args.sample_values and report.ok and report.missing:
                 samples = sample_values(p for p in report.parameters if p.name in report.missing)
-                report = check(raw, registry, {**(values or {}), **samples})
+                report = check(
+                    bundled.template,
+                    registry,
+                    {**(values or {}), **samples},
+                    environments=environments,
+                    files=bundled.files,
+                )
         except TemplateInvalidError as exc:  # too large: refused before parsing
             report_problems = exc.problems
         else:
             report_problems = report.problems
         if report_problems:
-            text = raw.decode("utf-8", "replace")
-            self.app.stderr.write(render(report_problems, path, text) + "\n")
+            shown = []
+            for name in dict.fromkeys(p.file for p in report_problems):
+                mine = [p for p in report_problems if p.file == name]
+                where, text = bundled.sources.get(str(name), (path, bundled.original))
+                shown.append(render(mine, where, text))
+            self.app.stderr.write("\n".join(shown) + "\n")
             count = len(report_problems)
             raise ReportedError(f"{path}: {count} problem{'s' if count > 1 else ''} found")
         if parsed_args.show_parameters:
@@ -172,22 +195,18 @@ class Validate(RemoteMixin, Lister):
         return ["Level", "Resource", "Type", "Depends on"], rows
 
     def _remote(
-        self, parsed_args: argparse.Namespace, raw: bytes, values: dict[str, Any] | None
+        self, parsed_args: argparse.Namespace, bundled: Bundle, values: dict[str, Any] | None
     ) -> tuple[list[str], list[list[Any]]]:
         if parsed_args.sample_values:
             raise ReportedError("--sample-values is for offline validation only")
         path = parsed_args.template
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ReportedError(f"{path} is not UTF-8 text: {exc}") from None
-        request: dict[str, Any] = {"template": text}
+        request: dict[str, Any] = bundled.fields()
         if values:
             request["parameters"] = values
         try:
             answer = self.client.validate(request)
         except (ApiError, ApiUnreachableError) as exc:
-            raise self.reported(exc, path, text) from None
+            raise self.reported(exc, path, bundled.original, bundled.sources) from None
         if parsed_args.show_parameters:
             rows = [
                 [

@@ -1,0 +1,128 @@
+"""The CLI bundles files and environments as python-heatclient does, and builds with them."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cool.cli.bundle import bundle
+from cool.cli.diagnostics import ReportedError
+from harness.system.local import LocalSystem
+from tests.cli.conftest import EXAMPLES, run_cool, run_cool_process
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_bundle_reads_get_file_relative_to_the_template_keyed_as_heatclient(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path / "t" / "scripts" / "boot.sh", "echo hi\n")
+    _write(tmp_path / "shared" / "motd.txt", "welcome\n")
+    template = _write(
+        tmp_path / "t" / "web.yaml",
+        """\
+        heat_template_version: 2018-08-31
+        resources:
+          a: {type: OS::Heat::Value, properties: {value: {get_file: scripts/boot.sh}}}
+          b:
+            type: OS::Heat::Value
+            properties:
+              value: {get_file: ../shared/motd.txt}
+        """,
+    )
+    bundled = bundle(str(template))
+    boot = (tmp_path / "t" / "scripts" / "boot.sh").as_uri()
+    motd = (tmp_path / "shared" / "motd.txt").as_uri()
+    assert bundled.files == {boot: "echo hi\n", motd: "welcome\n"}
+    # The names are rewritten to the keys, in place: every line stays where it was.
+    assert f'{{get_file: "{boot}"}}' in bundled.template
+    assert bundled.template.count("\n") == bundled.original.count("\n")
+    assert "environment_files" not in bundled.fields()
+
+
+def test_bundle_repeats_environments_in_order_with_their_registry_files(tmp_path: Path) -> None:
+    template = _write(tmp_path / "web.yaml", "heat_template_version: 2018-08-31\n")
+    first = _write(
+        tmp_path / "envs" / "first.yaml",
+        """\
+        resource_registry:
+          My::Thing: nested/thing.yaml
+          OS::Networking::Net: OS::Neutron::Net
+          resources:
+            web:
+              OS::Nova::Server: server.yaml
+              hooks: pre-create
+        """,
+    )
+    _write(tmp_path / "envs" / "nested" / "thing.yaml", "heat_template_version: 2018-08-31\n")
+    _write(tmp_path / "envs" / "server.yaml", "heat_template_version: 2018-08-31\n")
+    second = _write(tmp_path / "second.yaml", "parameters: {a: 1}\n")
+    bundled = bundle(str(template), [str(first), str(second)])
+    assert bundled.environment_files == [first.as_uri(), second.as_uri()]
+    assert set(bundled.files) == {
+        first.as_uri(),
+        second.as_uri(),
+        (tmp_path / "envs" / "nested" / "thing.yaml").as_uri(),
+        (tmp_path / "envs" / "server.yaml").as_uri(),
+    }
+    sent = bundled.files[first.as_uri()]
+    assert (tmp_path / "envs" / "server.yaml").as_uri() in sent
+    assert "OS::Networking::Net: OS::Neutron::Net" in sent  # types are not files
+    assert bundled.sources[first.as_uri()] == (str(first), first.read_text())
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        pytest.param("{get_file: 'https://example.com/x.sh'}", "never fetches", id="http"),
+        pytest.param("{get_file: missing.sh}", "cannot read missing.sh", id="missing"),
+    ],
+)
+def test_bundle_refuses_urls_and_missing_files(tmp_path: Path, text: str, words: str) -> None:
+    template = _write(
+        tmp_path / "t.yaml",
+        f"heat_template_version: 2018-08-31\noutputs:\n  o: {{value: {text}}}\n",
+    )
+    with pytest.raises(ReportedError, match=words):
+        bundle(str(template))
+
+
+def test_validate_locates_problems_in_the_environment_file(tmp_path: Path) -> None:
+    template = _write(tmp_path / "t.yaml", "heat_template_version: 2018-08-31\n")
+    env = _write(tmp_path / "env.yaml", "parameters: {}\nevent_sinks: [{type: zaqar-queue}]\n")
+    result = run_cool("validate", str(template), "-e", str(env))
+    assert result.rc == 1
+    assert f"{env}:2:1: cool.template.unsupported_feature: event sinks" in result.err
+    assert "  event_sinks: [{type: zaqar-queue}]" in result.err
+
+
+def test_submit_web_example_with_its_environment_builds_on_the_sim(system: LocalSystem) -> None:
+    web = EXAMPLES / "web"
+    result = run_cool_process(
+        system, "submit", web / "web.yaml", "-e", web / "env.yaml", "--wait", "-f", "json"
+    )
+    assert result.rc == 0, result.err
+    build = json.loads(result.out)
+    assert build["status"] == "CREATE_COMPLETE"
+    resources = run_cool_process(system, "resources", build["id"], "-f", "json")
+    assert resources.rc == 0, resources.err
+    types = {r["Name"]: r["Type"] for r in json.loads(resources.out)}
+    assert types["network"] == "OS::Neutron::Net"
+    assert types["monitor"] == "OS::Heat::None"
+
+
+def test_submit_refusal_in_an_environment_is_shown_in_that_file(
+    system: LocalSystem, tmp_path: Path
+) -> None:
+    env = _write(tmp_path / "env.yaml", "parameters:\n  site_nam: x\n")
+    result = run_cool_process(system, "submit", EXAMPLES / "web" / "web.yaml", "-e", env)
+    assert result.rc == 1
+    assert f"{env}:2:3: cool.parameter.undeclared" in result.err
+    assert "Traceback" not in result.err
