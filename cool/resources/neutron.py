@@ -168,13 +168,14 @@ def _check_subnet_ipv6_modes(props: Mapping[str, Any]) -> list[PropertyProblem]:
 
 
 def _placement(
-    path: tuple[str | int, ...], address: Any, network: Any, version: Any
+    path: tuple[str | int, ...], address: Any, network: Any, version: Any, *, inside: bool = True
 ) -> list[PropertyProblem]:
-    """Problems with an address that should lie inside the subnet (``network``, if known)."""
+    """Problems with an address of the subnet's IP version that should (``inside``) lie in
+    the subnet (``network``, if known)."""
     what = f"{path[-1]} {address}"
     if network is not None and address.version != network.version:
         why = f"{what} is an IPv{address.version} address but cidr {network} is not"
-    elif network is not None and address not in network:
+    elif inside and network is not None and address not in network:
         why = f"{what} is outside cidr {network}"
     elif network is None and version in (4, 6) and address.version != version:
         why = f"{what} is an IPv{address.version} address but ip_version is {version}"
@@ -184,7 +185,7 @@ def _placement(
 
 
 def _check_subnet_addresses(props: Mapping[str, Any]) -> list[PropertyProblem]:
-    """cidr, gateway_ip and allocation pools agree on the IP version and lie inside cidr."""
+    """cidr, gateway_ip and allocation pools agree on the IP version; pools lie inside cidr."""
     problems: list[PropertyProblem] = []
     version = props.get("ip_version", 4)
     if version is None:
@@ -207,16 +208,21 @@ def _check_subnet_addresses(props: Mapping[str, Any]) -> list[PropertyProblem]:
             why = f"gateway_ip {gateway_ip!r} is not a valid IP address"
             problems.append(constraint("gateway_ip", why))
         else:
-            misplaced = _placement(("gateway_ip",), gateway, network, version)
+            # Neutron takes a gateway outside the subnet (an on-link router elsewhere).
+            misplaced = _placement(("gateway_ip",), gateway, network, version, inside=False)
             problems.extend(misplaced)
             gateway = None if misplaced else gateway  # refused once is enough
     for i, pool in map_entries(props.get("allocation_pools")):
         start, end = _address(pool.get("start")), _address(pool.get("end"))
-        for key, address in (("start", start), ("end", end)):
-            if address is not None:
-                problems.extend(_placement(("allocation_pools", i, key), address, network, version))
-        if start is None or end is None or start.version != end.version:
-            continue
+        misplaced = [
+            problem
+            for key, address in (("start", start), ("end", end))
+            if address is not None
+            for problem in _placement(("allocation_pools", i, key), address, network, version)
+        ]
+        problems.extend(misplaced)
+        if start is None or end is None or start.version != end.version or misplaced:
+            continue  # a pool refused once is enough
         if start > end:
             why = f"end {end} comes before start {start}"
             problems.append(constraint(("allocation_pools", i, "end"), why))
@@ -262,7 +268,8 @@ SUBNET = ResourceType(
             schema=Property(PropertyType.STRING),
         ),
         "gateway_ip": _string(
-            'Gateway address inside cidr; "" for no gateway (omitted: the first free address).'
+            'Gateway address (Neutron allows one outside cidr); "" for no gateway (omitted: '
+            "the first address of cidr)."
         ),
         "enable_dhcp": Property(PropertyType.BOOLEAN, "Whether DHCP is enabled.", default=True),
         "allocation_pools": Property(
@@ -443,7 +450,7 @@ PORT_EXTRA_PROPERTIES: Mapping[str, Property] = {
             PropertyType.MAP,
             schema={
                 "mac_address": _string("MAC address to allow.", "mac_addr"),
-                "ip_address": _string("Address or CIDR to allow.", "net_cidr", required=True),
+                "ip_address": _string("Address or CIDR to allow.", "ip_or_cidr", required=True),
             },
         ),
     ),

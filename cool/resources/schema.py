@@ -10,12 +10,13 @@ items or keys. Declared once, these are used by the validator, by
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
+
+from cool.resources import constraints
 
 
 class PropertyType(StrEnum):
@@ -101,74 +102,11 @@ class AllowedPattern:
         return {"allowed_pattern": self.pattern}
 
 
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_cidr(value: str) -> bool:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        return False
-    return "/" in value
-
-
-_MAC = re.compile(r"[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}")
-
-# Custom constraints that need no cloud to check, by Heat's names.
-OFFLINE_CONSTRAINTS: Mapping[str, tuple[Callable[[str], bool], str]] = {
-    "ip_addr": (_is_ip, "is not a valid IP address"),
-    "net_cidr": (_is_cidr, "is not a valid network CIDR (like 10.0.0.0/24)"),
-    "mac_addr": (lambda v: bool(_MAC.fullmatch(v)), "is not a valid MAC address"),
-}
-
-# Heat's custom constraints that look a name up in the cloud. cool cannot
-# check them before a build runs; the provider's lookup fails the build with
-# a note instead. Declared so that templates using them are accepted.
-CLOUD_CONSTRAINTS = frozenset(
-    {
-        "nova.flavor",
-        "nova.keypair",
-        "nova.server",
-        "nova.host",
-        "glance.image",
-        "neutron.network",
-        "neutron.subnet",
-        "neutron.port",
-        "neutron.router",
-        "neutron.security_group",
-        "neutron.qos_policy",
-        "neutron.address_scope",
-        "neutron.subnetpool",
-        "neutron.segment",
-        "cinder.volume",
-        "cinder.snapshot",
-        "cinder.backup",
-        "cinder.vtype",
-        "cinder.qos_specs",
-        "keystone.project",
-        "keystone.user",
-        "keystone.role",
-        "keystone.domain",
-        "keystone.group",
-        "keystone.service",
-        "keystone.region",
-        "iso_8601",
-        "timezone",
-        "expiration",
-        "dns_name",
-        "dns_domain",
-        "rel_dns_name",
-        "cron_expression",
-        "test_constr",
-        "ip_or_cidr",
-        "cidr",
-    }
-)
+# Heat's custom constraints (cool.resources.constraints): the ones checked without a
+# cloud, and every other name Heat registers, accepted and checked (if at all) when the
+# build looks the name up.
+OFFLINE_CONSTRAINTS = constraints.OFFLINE
+CLOUD_CONSTRAINTS = frozenset(constraints.HEAT_CONSTRAINTS) - frozenset(OFFLINE_CONSTRAINTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +117,9 @@ class CustomConstraint:
     def check(self, value: Any) -> str | None:
         known = OFFLINE_CONSTRAINTS.get(self.name)
         if known is None or not isinstance(value, str):
-            return None  # checked by the provider when the build runs
-        test, reason = known
-        return None if test(value) else self.description or f"{value!r} {reason}"
+            return None  # checked by the provider when the build runs, if at all
+        reason = known(value)
+        return None if reason is None else self.description or reason
 
     def to_dict(self) -> dict[str, Any]:
         return {"custom_constraint": self.name}

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cool.model import ParameterSpec, ParameterType
+from cool.resources.constraints import HEAT_CONSTRAINTS
 from cool.resources.schema import (
-    CLOUD_CONSTRAINTS,
-    OFFLINE_CONSTRAINTS,
     AllowedPattern,
     AllowedValues,
     Constraint,
@@ -25,9 +24,11 @@ from cool.resources.schema import (
     Length,
     Range,
 )
+from cool.template.functions import function_name
 from cool.template.numbers import MAX_DIGITS, parse_number, too_large
 from cool.template.problems import Code, Path
 from cool.template.quoting import quote
+from cool.template.resolve import suggest
 
 KEYS = frozenset({"type", "description", "label", "default", "hidden", "constraints"})
 # Heat's other parameter keys, refused by name.
@@ -235,15 +236,20 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
         description=body.get("description") if isinstance(body.get("description"), str) else "",
         label=body.get("label") if isinstance(body.get("label"), str) else "",
         default=None,
-        has_default="default" in body,
+        has_default=body.get("default") is not None,  # an empty default is none, as in Heat
         hidden=hidden,
         constraints=raw_constraints,
     )
-    if "default" in body:
+    if body.get("default") is not None:
         default = body["default"]
         message = None
-        if default is None:
-            message = "must not be null"
+        function = _function_in(default)
+        if function is not None:
+            # cool would run it when the build runs; Heat would hand the mapping out as it is.
+            message = (
+                f"holds the function {quote(function)}: a default is a plain value, and "
+                "functions are not evaluated in it"
+            )
         else:
             try:
                 default = coerce(kind, default)
@@ -409,9 +415,27 @@ def build_constraint(key: str, arg: Any, kind: ParameterType, description: str) 
     # custom_constraint
     if not isinstance(arg, str):
         raise ValueError("custom_constraint takes a constraint name")
-    if arg not in OFFLINE_CONSTRAINTS and arg not in CLOUD_CONSTRAINTS:
-        raise ValueError(f"unknown custom constraint {quote(arg)}")
+    if arg not in HEAT_CONSTRAINTS:
+        raise ValueError(
+            f"unknown custom constraint {quote(arg)}{suggest(arg, HEAT_CONSTRAINTS)} "
+            "(cool takes every constraint Heat registers)"
+        )
     return CustomConstraint(arg, description)
+
+
+def _function_in(value: Any) -> str | None:
+    """The name of the first intrinsic function (a one-key mapping naming one) in ``value``."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        name = function_name(node)
+        if name is not None:
+            return name
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 def violation(spec: ParameterSpec, checks: tuple[Constraint, ...], value: Any) -> str | None:

@@ -38,7 +38,9 @@ def check_properties(
     out = _check_fields(rtype.properties, properties, path, report, rtype)
     for check in rtype.checks:
         for relative, kind, message in check(out):
-            report(_CHECK_CODES[kind], message, (*path, *relative))
+            # The message names the last key: prefixed with where that key is.
+            where = dotted((*path, *relative[:-1]))
+            report(_CHECK_CODES[kind], f"{where}: {message}", (*path, *relative))
     if not _has_deprecated(rtype.properties):
         return out
     return _rename_deprecated(rtype.properties, out)
@@ -95,17 +97,17 @@ def _check_fields(
             if rtype is not None and key in rtype.unsupported:
                 report(
                     Code.UNSUPPORTED_PROPERTY,
-                    f"property {quote(key)} of {rtype.name} is not supported by cool: "
-                    f"{rtype.unsupported[key]}",
+                    f"{dotted(path)}: property {quote(key)} of {rtype.name} is not supported "
+                    f"by cool: {rtype.unsupported[key]}",
                     here,
                 )
             else:
-                owner = rtype.name if rtype is not None else dotted(path)
+                owner = f" in {rtype.name}" if rtype is not None else ""
                 known = ", ".join(sorted(schema)) or "none"
                 report(
                     Code.UNKNOWN_PROPERTY,
-                    f"unknown property {quote(key)} in {owner}{suggest(key, schema)} "
-                    f"(known: {known})",
+                    f"{dotted(path)}: unknown property {quote(key)}{owner}"
+                    f"{suggest(key, schema)} (known: {known})",
                     here,
                 )
             continue

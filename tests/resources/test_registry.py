@@ -119,7 +119,11 @@ def test_a_plugin_check_may_return_plain_tuples() -> None:
     reported: list[tuple[Code, str, tuple[str | int, ...]]] = []
     check_properties(rtype, {"size": 2}, ("resources", "r", "properties"), _collect(reported))
     assert reported == [
-        (Code.PROPERTY_CONSTRAINT, "too big", ("resources", "r", "properties", "size"))
+        (
+            Code.PROPERTY_CONSTRAINT,
+            "resources.r.properties: too big",
+            ("resources", "r", "properties", "size"),
+        )
     ]
     assert PropertyProblem(("size",), ProblemKind.CONSTRAINT, "too big") == (
         ("size",),

@@ -145,15 +145,19 @@ def test_a_huge_number_given_as_a_parameter_value_is_a_problem(
     assert problems == [(Code.PARAMETER_VALUE, "/parameters/n", 3)]
 
 
-def test_a_huge_list_index_in_a_get_param_path_is_a_problem(registry: ResourceTypeRegistry) -> None:
+def test_a_huge_list_index_in_a_get_param_path_gives_an_empty_string(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """As Heat's GetParam: an index that is no index leads nowhere, which gives ''."""
     text = (
         f"{HEAD}parameters:\n  j: {{type: json, default: [1]}}\nresources:\n"
         f"  v:\n    type: OS::Heat::Value\n    properties:\n"
         f"      value: {{get_param: [j, '{'9' * 5000}']}}\n"
     )
-    assert _problems(registry, text) == [
-        (Code.INVALID_PATH, "/resources/v/properties/value/get_param/1", 8)
-    ]
+    assert _problems(registry, text, {}) == []
+    plan = check(text, registry, {}).plan
+    assert plan is not None
+    assert plan.resources[0].properties["value"] == ""
 
 
 def test_a_huge_string_for_an_integer_property_is_a_problem(

@@ -41,21 +41,14 @@ def _assert_capped(report: Report, code: Code) -> None:
 
 
 def test_many_bad_paths_into_a_big_mapping_are_bounded(registry: ResourceTypeRegistry) -> None:
+    """A get_param path that leads nowhere gives '' as in Heat (no problem, so no key
+    listing at all); the reviewer's template stays small and fast."""
     text = _many_keys_template()
     assert len(text) > 250_000
-    report, elapsed, peak = measured(lambda: check(text, registry))
-    _assert_capped(report, Code.INVALID_PATH)
-    first = report.problems[0]
-    assert first.pointer == "/outputs/o0/value/get_param/1"
-    assert first.message == (
-        "get_param path into 'p': key 'nope' not found (keys: "
-        + ", ".join(f"k{i:05}" for i in range(MAX_LISTED))
-        + f", and {20_000 - MAX_LISTED:,} more)"
-    )
-    last = report.problems[-1]
-    assert last.message == f"{1000 - MAX_PROBLEMS:,} more problems not shown"
-    assert last.pointer == f"/outputs/o{MAX_PROBLEMS}/value/get_param/1"
-    assert sum(len(p.message) for p in report.problems) < 100 * 1024
+    report, elapsed, peak = measured(lambda: check(text, registry, {}))
+    assert report.problems == ()
+    assert report.plan is not None
+    assert {output.value for output in report.plan.outputs} == {""}
     assert peak < PEAK, f"{peak / 1e6:.1f} MB"
     assert elapsed < 20  # generous: the machine is shared; it was 1.6 s with 160 MB
 
