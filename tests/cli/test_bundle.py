@@ -126,3 +126,31 @@ def test_submit_refusal_in_an_environment_is_shown_in_that_file(
     assert result.rc == 1
     assert f"{env}:2:3: cool.parameter.undeclared" in result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_submit_conditions_example_builds_what_its_environment_asks_for(
+    system: LocalSystem, environment: str
+) -> None:
+    result = run_cool_process(
+        system,
+        "submit",
+        EXAMPLES / "conditions.yaml",
+        "-P",
+        f"environment={environment}",
+        "--wait",
+        "-f",
+        "json",
+    )
+    assert result.rc == 0, result.err
+    build = json.loads(result.out)
+    assert build["status"] == "CREATE_COMPLETE"
+    resources = run_cool_process(system, "resources", build["id"], "-f", "json")
+    assert resources.rc == 0, resources.err
+    names = {r["Name"] for r in json.loads(resources.out)}
+    prod_only = {"router", "router_interface", "volume", "volume_attachment", "floating_ip"}
+    assert names - prod_only == {"network", "subnet", "port", "server"}
+    assert names >= prod_only if environment == "prod" else not names & prod_only
+    outputs = build["outputs"]
+    assert (outputs["volume"]["value"] is None) == (environment == "dev")
+    assert outputs["address"]["value"]
