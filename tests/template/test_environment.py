@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import Report, check
@@ -522,3 +525,60 @@ def test_get_file_over_the_value_budget_is_located(registry) -> None:
     assert (Code.RESOLUTION_TOO_LARGE, None, "/resources/v/properties/value/get_file", 8, 15) in (
         _where(report)
     )
+
+
+# -- any environment -------------------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(["x", "", "m1.small", "*"])
+)
+_TYPES = st.sampled_from(
+    [
+        "OS::Heat::None",
+        "OS::Heat::Value",
+        "OS::Neutron::Net",
+        "OS::Neutron::*",
+        "OS::Net*",
+        "My::Type",
+        "My::*",
+        "nested.yaml",
+        "file:///x.yaml",
+        "",
+    ]
+)
+_REGISTRY = st.dictionaries(
+    _TYPES,
+    st.one_of(
+        _TYPES,
+        _SCALARS,
+        st.dictionaries(st.sampled_from(["v", "w"]), st.dictionaries(_TYPES, _TYPES), max_size=2),
+    ),
+    max_size=4,
+)
+_SECTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "parameters": st.dictionaries(st.sampled_from(["flavor", "count", "nope"]), _SCALARS),
+        "parameter_defaults": st.dictionaries(st.sampled_from(["flavor", "names"]), _SCALARS),
+        "resource_registry": st.one_of(_REGISTRY, st.fixed_dictionaries({"resources": _REGISTRY})),
+        "parameter_merge_strategies": st.dictionaries(
+            st.sampled_from(["flavor", "default"]), st.sampled_from(["merge", "overwrite", "x"])
+        ),
+        "event_sinks": st.lists(_SCALARS, max_size=1),
+        "bogus": _SCALARS,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_SECTIONS, max_size=3))
+def test_any_environments_give_a_report_never_an_exception(envs: list[dict]) -> None:
+    registry = ResourceTypeRegistry.load()
+    template = TEMPLATE + "  w: {value: {get_attr: [v, value]}}\n"
+    sources = [Source(f"env{i}.yaml", json.dumps(env)) for i, env in enumerate(envs)]
+    first = check(template, registry, {}, environments=sources, files={"nested.yaml": "x"})
+    again = check(template, registry, {}, environments=sources, files={"nested.yaml": "x"})
+    assert _where(first) == _where(again)
+    assert (first.plan is None) == (again.plan is None)
+    if first.plan is not None:
+        assert first.plan.to_json() == again.plan.to_json()
