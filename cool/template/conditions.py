@@ -285,9 +285,13 @@ class Conditions:
         return self.test(raw, path)
 
     def _truth_of(self, value: Any, path: Path) -> Truth:
-        """heat/engine/conditions.py is_enabled: a boolean, or the name of a condition."""
+        """heat/engine/conditions.py is_enabled: a boolean, or the name of a condition;
+        None is true there (an if's or an and/or item's null; a resource's null condition
+        and ``not: null`` are refused before, as Heat refuses them)."""
         if isinstance(value, bool):
             return value
+        if value is None:
+            return True
         if contains_unknown(value):
             return None
         if isinstance(value, str):

@@ -99,6 +99,26 @@ def function_name(value: object) -> str | None:
     return None
 
 
+def function_shape(value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """The first one-key mapping naming a function in plain data ``value`` (its name and
+    where it is), or None. Values known later (Deferred, Unknown) are not looked into.
+
+    The run-time walk (:func:`resolve`) takes such a mapping for a call: a value computed
+    when the template is compiled must not hold one, or it would run when the build does.
+    """
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack:
+        node, where = stack.pop()
+        name = function_name(node)
+        if name is not None:
+            return name, where
+        if isinstance(node, dict):
+            stack.extend((v, (*where, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(node))
+    return None
+
+
 class PathError(ValueError):
     """A path into a value does not lead anywhere; ``index`` says which step failed."""
 

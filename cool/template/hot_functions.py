@@ -29,7 +29,7 @@ from cool.resources.schema import PropertyType
 from cool.template import functions as fn
 from cool.template import urls, versions
 from cool.template.budget import Budget, text_bytes
-from cool.template.quoting import quote
+from cool.template.quoting import clip, quote
 from cool.template.values import ANY, Deferred, Unknown, contains_unknown, materialize
 
 Path = tuple[str | int, ...]
@@ -472,11 +472,12 @@ def make_url(args: Any, budget: Budget) -> str:
 
 
 def _port(value: Any) -> int:
+    """Heat's check: ``int(port)`` in 1-65535 (a float passes, and is written as it is)."""
     try:
-        if isinstance(value, bool) or not isinstance(value, int | str):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError
         port = int(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ArgumentError(
             f"make_url's port {quote(value)} is not a port number", ("port",)
         ) from None
@@ -520,16 +521,17 @@ def repeat(args: Any, budget: Budget) -> list[Any]:
     _known(args)
     keys = list(for_each)
     lists = [list(items) if items is not None else [] for items in for_each.values()]
-    if not nested and len({len(items) for items in lists}) > 1:
+    # Heat leaves a null list out of this check (and zips it as an empty list).
+    if not nested and len({len(items) for items in for_each.values() if items is not None}) > 1:
         raise ArgumentError(
             "repeat's for_each lists must be of the same length when permutations is false",
             ("for_each",),
         )
-    count = math.prod(len(items) for items in lists) if nested else len(lists[0])
+    count = math.prod(len(items) for items in lists) if nested else min(map(len, lists))
     meter = _Meter(REPEAT, budget)
     meter.check(2 * count)  # each copy is at least an item of the list: sized before any
     combinations: Iterator[Sequence[str]] = (
-        itertools.product(*lists) if nested else zip(*lists, strict=True)
+        itertools.product(*lists) if nested else zip(*lists, strict=False)  # a null list: none
     )
     copies = []
     for values in combinations:
@@ -682,7 +684,11 @@ def member_list_to_map(args: Any, budget: Budget) -> dict[str, Any]:
     for name, value in partials.items():
         match = _MEMBER.match(name)
         if match:
-            grouped.setdefault(int(match.group(1)), {})[match.group(2)] = value
+            try:
+                index = int(match.group(1))
+            except ValueError:  # over Python's 4,300 digits: Heat skips it
+                continue
+            grouped.setdefault(index, {})[match.group(2)] = value
     result = {
         group[keyname]: group[valuename]
         for _, group in sorted(grouped.items())
@@ -812,11 +818,30 @@ def fold(name: str, args: Any, budget: Budget, version: str | None = None) -> An
     if name == REPEAT and isinstance(args, dict):
         args = _repeat_of(version, args)
     try:
-        return function.evaluate(args, budget)
+        value = function.evaluate(args, budget)
     except Pending:
         if contains_unknown(args):
             return Unknown(function.kind)
         return Deferred({name: materialize(args)}, function.kind)
+    _refuse_function_shape(name, value)
+    return value
+
+
+def _refuse_function_shape(name: str, value: Any) -> None:
+    """A folded value is plain data in the plan, and the run-time walk takes a one-key
+    mapping naming a function for a call: such a value would run when the build does.
+    Heat keeps it as data; cool has no way to mark it so, and refuses it."""
+    shape = fn.function_shape(value)
+    if shape is None:
+        return
+    function, where = shape
+    inside = "".join(f"/{step}" for step in where)
+    raise ArgumentError(
+        f"the result of {name} would hold {quote(function)} as a one-key mapping"
+        + (f" (at {clip(inside, 80)})" if inside else "")
+        + f", which would read as a call to the function {quote(function)} when the build "
+        "runs; cool refuses it (Heat takes it as data): change a key, or add one"
+    )
 
 
 def _repeat_of(version: str | None, args: dict[str, Any]) -> dict[str, Any]:

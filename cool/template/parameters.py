@@ -256,7 +256,13 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
             except ValueError as exc:
                 message = str(exc)
             else:
-                message = violation(spec, checks, default)
+                function = _function_in(default)  # a json default written as JSON text
+                message = violation(spec, checks, default) if function is None else None
+            if function is not None:
+                message = (
+                    f"holds {quote(function)} as a one-key mapping, which would read as a "
+                    "call to that function when the build runs"
+                )
         if message is not None:
             problems.append(
                 DeclarationProblem(

@@ -47,8 +47,17 @@ LOG = logging.getLogger(__name__)
 
 _RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
 # What resolving a step's properties may raise: a create fails with a note; a
-# delete goes on without them (its ids suffice).
-_UNRESOLVABLE = (PathError, TypeError, ValueError, ResolutionTooLargeError)
+# delete goes on without them (its ids suffice). KeyError and RecursionError: a plan
+# the compiler would not make (a function without its arguments, nesting deeper than
+# the walk goes) must fail its step, not the runner.
+_UNRESOLVABLE = (
+    PathError,
+    TypeError,
+    ValueError,
+    KeyError,
+    RecursionError,
+    ResolutionTooLargeError,
+)
 
 
 @dataclass(frozen=True, slots=True)

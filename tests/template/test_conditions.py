@@ -98,6 +98,10 @@ TRUTH = [
     ("{or: [false, true]}", {}, True),
     ("{or: [false, false]}", {}, False),
     ("{or: [no_, no_, yes_]}", {}, True),
+    # Heat's is_enabled(None) is True: a null condition in and/or is true.
+    ("{and: [null, true]}", {}, True),
+    ("{and: [null, false]}", {}, False),
+    ("{or: [null, false]}", {}, True),
     ("{and: [yes_, {or: [no_, {equals: [{get_param: env}, dev]}]}]}", {}, True),
     # contains: in a list, and in a string (a substring, as Python's in)
     ("{contains: [a, [a, b]]}", {}, True),
@@ -774,3 +778,16 @@ def test_any_condition_gives_a_report_never_an_exception(
     assert first == again
     for problem in first.problems:
         assert problem.pointer.startswith(("/conditions", "/resources", "/outputs")), problem
+
+
+def test_if_on_a_null_condition_takes_the_true_branch(registry: ResourceTypeRegistry) -> None:
+    """Heat's If resolves its condition and asks is_enabled, whose None is True."""
+    text = """\
+        heat_template_version: 2018-08-31
+        resources:
+          r:
+            type: OS::Heat::Value
+            properties:
+              value: {if: [null, first, second]}
+        """
+    assert _plan(text, registry, {}).resources[0].properties["value"] == "first"

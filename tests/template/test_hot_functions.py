@@ -561,3 +561,122 @@ def test_make_url_escapes_as_urllib_does(parts: tuple[str, str, str], scheme: st
     assert urls.urlencode({key: value, "n": 5}) == parse.urlencode({key: value, "n": 5})
     split = (scheme, urls.quote(key), urls.quote(text), "", urls.quote(value))
     assert urls.urlunsplit(*split) == parse.urlunsplit(split)
+
+
+# -- a folded value is data: never one that reads as a function (review of issue 17) ---
+#
+# The plan keeps compile-time results as plain data, and the run-time walk
+# (functions.resolve) takes any one-key mapping naming a function for a call: these
+# ran in the worker (a KeyError there killed the runner). Heat keeps them as data;
+# cool refuses them where they are made.
+
+_SHAPED = "2013-05-23"
+
+
+@pytest.mark.parametrize(
+    ("expression", "version", "pointer"),
+    [
+        (
+            {"map_replace": [{"k": {"a": 1}}, {"keys": {"k": "str_replace"}}]},
+            LATEST,
+            "/map_replace",
+        ),
+        ({"map_replace": [{"k": "nope"}, {"keys": {"k": "get_param"}}]}, LATEST, "/map_replace"),
+        ({"map_replace": [{"k": 1}, {"keys": {"k": "yaql"}}]}, LATEST, "/map_replace"),
+        (
+            {"map_replace": [{"k": {"get_resource": "r"}}, {"keys": {"k": "list_join"}}]},
+            LATEST,
+            "/map_replace",
+        ),
+        (
+            {"repeat": {"for_each": {"%f%": ["get_attr"]}, "template": {"%f%": ["r", "x"]}}},
+            LATEST,
+            "/repeat",
+        ),
+        (
+            {"list_concat": [[{"map_replace": [{"k": 1}, {"keys": {"k": "get_resource"}}]}]]},
+            LATEST,
+            "/list_concat/0/0/map_replace",
+        ),
+        (
+            {"map_merge": [{"a": {"map_replace": [{"k": "x"}, {"keys": {"k": "get_file"}}]}}]},
+            LATEST,
+            "/map_merge/0/a/map_replace",
+        ),
+        ({"Fn::Select": ["0", '[{"get_resource": "zzz"}]']}, _SHAPED, "/Fn::Select"),
+        ({"Fn::Select": ["k", '{"k": {"Ref": "p"}}']}, _SHAPED, "/Fn::Select"),
+        (
+            {"Fn::MemberListToMap": ["N", "V", [".member.0.N=get_param", ".member.0.V=p"]]},
+            _SHAPED,
+            "/Fn::MemberListToMap",
+        ),
+    ],
+)
+def test_refused_a_folded_value_that_would_read_as_a_function(
+    expression: Any, version: str, pointer: str
+) -> None:
+    report = _report(expression, version)
+    assert [(p.code, p.pointer) for p in report.problems] == [(_BAD, _O + pointer)]
+    assert "would read as" in report.problems[0].message
+    assert report.plan is None
+
+
+def test_a_folded_value_with_two_keys_is_data() -> None:
+    expression = {"map_replace": [{"k": 1, "z": 2}, {"keys": {"k": "get_param"}}]}
+    assert _value(expression) == {"get_param": 1, "z": 2}
+
+
+def test_a_json_default_written_as_text_that_reads_as_a_function_is_refused() -> None:
+    params = 'parameters:\n  j:\n    type: json\n    default: \'{"get_param": "x"}\'\n'
+    report = _report({"get_param": "j"}, LATEST, params)
+    assert [(p.code, p.pointer) for p in report.problems] == [
+        (Code.INVALID_PARAMETER, "/parameters/j/default")
+    ]
+
+
+# -- numbers in user text (review of issue 17) ---------------------------------------
+
+
+def test_member_list_index_of_5000_digits_is_skipped_as_heat_does() -> None:
+    """Heat's extract_param_list skips an index int() refuses (Python's 4,300 digits)."""
+    long = "9" * 5000
+    members = [f".member.{long}.Name=a", f".member.{long}.Value=b", ".member.0.Name=c"]
+    members.append(".member.0.Value=d")
+    assert _value({"Fn::MemberListToMap": ["Name", "Value", members]}, _SHAPED) == {"c": "d"}
+
+
+# -- Heat's edges (review of issue 17) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # Heat leaves a null list out of the equal-length check (and zips it as []).
+        (
+            {
+                "repeat": {
+                    "for_each": {"%a%": ["1", "2"], "%b%": None},
+                    "template": "%a%%b%",
+                    "permutations": False,
+                }
+            },
+            [],
+        ),
+        # Keys are text in cool, so only a string value matches one (pinned, see the docs).
+        ({"map_replace": [{"a": 1, "b": "1"}, {"values": {"1": "x"}}]}, {"a": 1, "b": "x"}),
+        # Heat's port check is int(port): a float port passes, written as it is.
+        ({"make_url": {"scheme": "http", "host": "h", "port": 80.5}}, "http://h:80.5"),
+        ({"make_url": {"scheme": "http", "host": "h", "port": 8080.0}}, "http://h:8080.0"),
+    ],
+)
+def test_result_at_heats_edges(expression: Any, expected: Any) -> None:
+    assert _value(expression) == expected
+
+
+@pytest.mark.parametrize(
+    "port", [0.5, 70000.0, float("inf"), float("nan")], ids=["under", "over", "inf", "nan"]
+)
+def test_refused_make_url_float_port_out_of_range(port: float) -> None:
+    with pytest.raises(hot.ArgumentError) as caught:
+        hot.make_url({"host": "h", "port": port}, _budget())
+    assert caught.value.path == ("port",)
