@@ -86,7 +86,10 @@ class TemplateRequest:
                 "timeout_mins": self.timeout_mins,
                 "rollback": self.rollback,
                 "files": self.files,
-                "environments": [[e.name, e.text] for e in self.environments],
+                # A listed file by its name ('files' holds its text), the inline one by its text.
+                "environments": [
+                    [e.name, e.text if e.name == INLINE else None] for e in self.environments
+                ],
             },
             sort_keys=True,
             default=str,
@@ -505,11 +508,33 @@ def _with_files(
                 pointer="/environment_files",
             )
         )
+    elif names is not None and len(names) > limits.max_files:
+        problems.append(
+            RequestProblem(
+                "cool.request.invalid_value",
+                f"'environment_files' lists {len(names)} names, over the limit of "
+                f"{limits.max_files} ([template] max_files)",
+                pointer="/environment_files",
+            )
+        )
     elif names:
+        first: dict[str, int] = {}
         for index, name in enumerate(names):
-            if name in files:
+            if name in first:
+                # Each listing would be merged again: say so rather than multiply the work.
+                problems.append(
+                    RequestProblem(
+                        "cool.request.invalid_value",
+                        f"environment file {name!r} is listed twice (at {first[name]} and "
+                        f"{index}): list each once",
+                        pointer=f"/environment_files/{index}",
+                    )
+                )
+            elif name in files:
+                first[name] = index
                 environments.append(Source(name, files[name]))
             else:
+                first[name] = index
                 problems.append(
                     RequestProblem(
                         "cool.request.invalid_value",

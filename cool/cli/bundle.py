@@ -61,6 +61,8 @@ def bundle(template_path: str, environment_paths: list[str] | None = None) -> Bu
     result.template = _rewrite(text, base, result.files, _template_names, template_path)
     for path in environment_paths or ():
         url = Path(path).resolve().as_uri()
+        if url in result.environment_files:  # the API refuses a file listed twice
+            raise ReportedError(f"{path}: given twice with -e (each environment is merged once)")
         env_text = _read(url, path)
         result.files[url] = _rewrite(env_text, url, result.files, _registry_names, path)
         result.environment_files.append(url)
@@ -110,11 +112,10 @@ def _rewrite(text: str, base: str, files: dict[str, str], wanted: Wanted, shown:
         url = urljoin(base, value)
         if urlsplit(url).scheme != "file":
             raise ReportedError(f"{shown}:{line}: cannot read {value}: only local files are read")
-        if url not in files:
-            content = _read(url, value)
+        if url not in files:  # recorded before recursing: nested templates may name each other
+            files[url] = content = _read(url, value)
             if value.endswith(TEMPLATE_SUFFIXES):  # a nested template: its own files too
-                content = _rewrite(content, url, files, _template_names, value)
-            files[url] = content
+                files[url] = _rewrite(content, url, files, _template_names, value)
         spans.append((start, end, url))
     for start, end, url in sorted(spans, reverse=True):
         text = text[:start] + json.dumps(url) + text[end:]

@@ -195,6 +195,7 @@ class _Compiler:
             {name: d.spec.type for name, d in declared.items()},
             self.limits,
             self.problems.append,
+            spent=self.document.nodes,  # one node budget for the template and its environments
         )
         resolved, missing = self.assign_values(declared, values)
         budget = Budget.of(self.limits)
@@ -489,12 +490,11 @@ class _Compiler:
             return None
         found = self.environment.registry.resolve(type_name, name)
         via = f" (mapped by the environment: {env.describe(found.via)})" if found.via else ""
-        if found.cycle or found.template is not None:
+        if found.refused or found.template is not None:
             self.problem(
-                Code.INVALID_VALUE if found.cycle else Code.UNSUPPORTED_FEATURE,
-                f"the environment maps type {quote(type_name)} in a cycle{via}"
-                if found.cycle
-                else f"resource {quote(name)} is a template resource ({quote(found.template)})"
+                Code.INVALID_VALUE if found.refused else Code.UNSUPPORTED_FEATURE,
+                found.refused
+                or f"resource {quote(name)} is a template resource ({quote(found.template)})"
                 f"{via}: nested templates are not supported yet",
                 path,
             )

@@ -50,7 +50,11 @@ STRATEGIES = (OVERWRITE, MERGE, DEEP_MERGE)
 TEMPLATE_SUFFIXES = (".yaml", ".template")
 NONE_TYPE = "OS::Heat::None"
 RESTRICTED_ACTIONS = ("update", "replace")
+_NODES = " nodes"  # in the parser's refusal past max_nodes
 INLINE = "environment"  # the name problems in the request's own 'environment' carry
+# Registry entries one type may go through. Heat has no bound: it recurses until
+# Python's recursion limit fails the request (a few hundred); no real chain is near.
+MAX_HOPS = 32
 
 Report = Callable[[Problem], None]
 
@@ -107,7 +111,7 @@ class Resolution:
     type_name: str
     template: str | None = None  # a template resource: the file it names
     via: tuple[Entry, ...] = ()
-    cycle: bool = False
+    refused: str | None = None  # why the registry cannot map it: a cycle, a chain too long
 
     @property
     def switched_off(self) -> bool:
@@ -119,27 +123,56 @@ class Resolution:
 class Registry:
     """The merged ``resource_registry``, looked up as Heat's ResourceRegistry does:
     a per-resource entry, the type's own entry and matching globs are candidates,
-    the longest path first, then by path; the chosen one is followed again."""
+    the longest path first, then by path; the chosen one is followed again, at
+    most :data:`MAX_HOPS` times.
+
+    Globs are indexed by their prefix once, and each lookup is remembered: a
+    request's lookups cost about what its types and entries weigh, however they chain.
+    """
 
     entries: Mapping[str, Entry] = field(default_factory=dict)
     resources: Mapping[str, Mapping[str, Entry]] = field(default_factory=dict)
+    # A glob's prefix (its key without the '*') -> its entry; the lengths of those prefixes.
+    _globs: dict[str, Entry] = field(init=False, repr=False, compare=False)
+    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _memo: dict[tuple[str, str | None], Resolution] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        globs = {key[:-1]: entry for key, entry in self.entries.items() if key.endswith("*")}
+        object.__setattr__(self, "_globs", globs)
+        object.__setattr__(self, "_lengths", tuple(sorted({len(p) for p in globs})))
+        object.__setattr__(self, "_memo", {})
 
     def _match(self, type_name: str, resource_name: str | None) -> Entry | None:
         candidates: list[Entry] = []
-        specific = self.resources.get(resource_name or "", {}).get(type_name)
-        if specific is not None and resource_name is not None:
-            candidates.append(specific)
-        if type_name in self.entries:
-            candidates.append(self.entries[type_name])
-        for key, entry in self.entries.items():
+        if resource_name is not None:
+            specific = self.resources[resource_name].get(type_name)
+            if specific is not None:
+                candidates.append(specific)
+        exact = self.entries.get(type_name)
+        if exact is not None:
+            candidates.append(exact)
+        for length in self._lengths:
+            if length > len(type_name):
+                break
+            entry = self._globs.get(type_name[:length])
             # A glob never maps a type to itself (Heat's GlobResourceInfo.matches).
-            if key.endswith("*") and type_name.startswith(key[:-1]) and type_name != entry.value:
+            if entry is not None and type_name != entry.value:
                 candidates.append(entry)
         if not candidates:
             return None
         return min(candidates, key=lambda e: (-len(e.heat_path), e.heat_path))
 
     def resolve(self, type_name: str, resource_name: str | None = None) -> Resolution:
+        # Per-resource entries only change the lookups of the resources they name.
+        own = resource_name if resource_name in self.resources else None
+        key = (type_name, own)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._follow(type_name, own)
+        return found
+
+    def _follow(self, type_name: str, resource_name: str | None) -> Resolution:
         via: list[Entry] = []
         seen: set[str] = set()
         current = type_name
@@ -150,12 +183,30 @@ class Registry:
             if entry is None:
                 return Resolution(current, None, tuple(via))
             if current in seen:
-                return Resolution(current, None, tuple(via), cycle=True)
+                return Resolution(
+                    current,
+                    None,
+                    tuple(via),
+                    f"the environment maps type {quote(type_name)} in a cycle "
+                    f"(mapped by the environment: {describe(via)})",
+                )
+            if len(via) == MAX_HOPS:
+                return Resolution(current, None, tuple(via), _too_long(type_name, via))
             seen.add(current)
             via.append(entry)
             if entry.key.endswith(TEMPLATE_SUFFIXES):
                 return Resolution(entry.key, entry.key, tuple(via))
             current = entry.target(current)
+
+
+def _too_long(type_name: str, via: Sequence[Entry]) -> str:
+    """A chain past MAX_HOPS, named by its distinct entries (a growing glob is one)."""
+    distinct = list({id(entry): entry for entry in via}.values())
+    shown = describe(distinct[:3]) + (f" and {len(distinct) - 3} more" if len(distinct) > 3 else "")
+    return (
+        f"the environment maps type {quote(type_name)} through more than {MAX_HOPS} registry "
+        f"entries (a chain that may never end): {shown}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,23 +242,43 @@ def apply(
     declared: Mapping[str, ParameterType],
     limits: Limits,
     report: Report,
+    *,
+    spent: int = 0,
 ) -> Applied:
-    """Parse ``sources``, merge them in order, keep what applies to ``declared``."""
+    """Parse ``sources``, merge them in order, keep what applies to ``declared``.
+
+    A file listed again is parsed once (Heat merges it again, and so does this).
+    ``spent``: the template's nodes; the environments count on from it against
+    ``limits.max_nodes``, and once over it the rest are not read.
+    """
     if not sources:
         return EMPTY
-    parsed = [p for p in (_parse(source, limits, report) for source in sources) if p]
-    return _merge(parsed, declared, report)
+    parsed: dict[tuple[str, str | bytes], _Parsed | None] = {}
+    merged: list[_Parsed] = []
+    for source in sources:
+        key = (source.name, source.text)
+        if key not in parsed:
+            parsed[key], spent = _parse(source, limits, report, spent)
+            if spent > limits.max_nodes:
+                break  # the request's node budget is spent: reported once
+        found = parsed[key]
+        if found is not None:
+            merged.append(found)
+    return _merge(merged, declared, report)
 
 
 # -- parsing -------------------------------------------------------------------
 
 
-def _parse(source: Source, limits: Limits, report: Report) -> _Parsed | None:
+def _parse(
+    source: Source, limits: Limits, report: Report, spent: int
+) -> tuple[_Parsed | None, int]:
+    """The parsed environment (None: empty or unreadable), and the nodes spent so far."""
     text = source.text
     if not text.strip():
-        return None  # an empty environment, as Heat reads it
+        return None, spent  # an empty environment, as Heat reads it
     try:
-        document = parse(text, limits)
+        document = parse(text, limits, spent=spent)
     except TemplateInvalidError as exc:
         if exc.status == 413:
             raise
@@ -215,16 +286,25 @@ def _parse(source: Source, limits: Limits, report: Report) -> _Parsed | None:
             problem = found
             if found.code is Code.NOT_A_MAPPING:
                 if found.message.endswith("empty"):
-                    return None  # only comments
+                    return None, spent  # only comments
                 problem = replace(
                     found,
                     message="an environment must be a mapping of sections ("
                     + ", ".join(SECTIONS)
                     + ")",
                 )
+            elif found.code in (Code.ALIAS_EXPANSION, Code.TOO_LARGE) and _NODES in found.message:
+                spent = limits.max_nodes + 1
+                problem = replace(
+                    found,
+                    message=found.message.replace(
+                        "template expands", "the template and its environments expand", 1
+                    ),
+                )
             report(replace(problem, file=source.name))
-        return None
+        return None, spent
     env = _Env(source.name, document)
+    spent = document.nodes
     data = document.data
     for key, value in data.items():
         if key not in SECTIONS:
@@ -247,7 +327,7 @@ def _parse(source: Source, limits: Limits, report: Report) -> _Parsed | None:
     strategies = _strategies(env, _mapping(env, data, MERGE_STRATEGIES, report), report)
     entries, resources = _registry(env, _mapping(env, data, RESOURCE_REGISTRY, report), report)
     # Problems reported, what is well formed still applies: no problem hides another.
-    return _Parsed(env, parameters, defaults, strategies, entries, resources)
+    return _Parsed(env, parameters, defaults, strategies, entries, resources), spent
 
 
 def _mapping(env: _Env, data: Mapping[str, Any], section: str, report: Report) -> dict[str, Any]:

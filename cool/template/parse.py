@@ -70,6 +70,7 @@ class Document:
 
     data: dict[str, Any]
     marks: dict[Path, dict[str | int, tuple[int, int]]] = field(repr=False)
+    nodes: int = 0  # nodes counted so far: this document's and the ``spent`` it began with
 
     def locate(self, path: Path) -> tuple[int, int]:
         """The location of ``path``, or of its nearest ancestor that exists."""
@@ -84,10 +85,12 @@ class Document:
         return Problem(code, message, pointer(path), line, column)
 
 
-def parse(text: str | bytes, limits: Limits | None = None) -> Document:
+def parse(text: str | bytes, limits: Limits | None = None, *, spent: int = 0) -> Document:
     """Parse template text, or raise :class:`TemplateInvalidError`.
 
-    Size is checked before anything else is done with the text.
+    Size is checked before anything else is done with the text. ``spent``: nodes
+    already counted against ``max_nodes`` (a request's template and environments
+    share one budget, so many small alias bombs cannot each spend all of it).
     """
     limits = limits or DEFAULT_LIMITS
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
@@ -107,9 +110,11 @@ def parse(text: str | bytes, limits: Limits | None = None) -> Document:
         _check_surrogates(text)
     text = text.removeprefix("\ufeff")  # a byte order mark is not content
     if text.lstrip(" \t\r\n").startswith("{"):  # JSON, as Heat decides it
-        data, marks = JsonBuilder(text, limits.max_depth, limits.max_nodes).build()
-        return Document(data, marks)
-    return _Builder(text, limits).build()
+        builder = JsonBuilder(text, limits.max_depth, limits.max_nodes)
+        builder.nodes = spent
+        data, marks = builder.build()
+        return Document(data, marks, builder.nodes)
+    return _Builder(text, limits, spent).build()
 
 
 def _check_surrogates(text: str) -> None:
@@ -156,7 +161,7 @@ class _Frame:
 
 
 class _Builder:
-    def __init__(self, text: str, limits: Limits) -> None:
+    def __init__(self, text: str, limits: Limits, spent: int = 0) -> None:
         self._text = text
         self._limits = limits
         self._root_mark = (1, 1)
@@ -165,7 +170,7 @@ class _Builder:
         self._aliased = 0  # characters added by expanding aliases
         self._problems = Problems()  # bounded while collecting
         self._stack: list[_Frame] = []
-        self._nodes = 0
+        self._nodes = spent
         self._root: Any = None
         self._documents = 0
 
@@ -208,7 +213,7 @@ class _Builder:
                     )
                 ]
             )
-        return Document(self._root, self._marks)
+        return Document(self._root, self._marks, self._nodes)
 
     def _run(self, next_event: Callable[[], yaml.Event]) -> None:
         handlers: dict[type, Callable[[Any], None]] = {

@@ -4,9 +4,14 @@ real ZooKeeper (the app in process)."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import pytest
+from jsonschema_rs import Draft202012Validator
 
+from cool.api.bodies import TemplateRequest
+from cool.api.discovery import openapi_document
+from cool.template.environment import INLINE, Source
 from tests.api.helpers import Caller, error_codes
 
 TEMPLATE = """\
@@ -153,3 +158,67 @@ def test_size_limits_cover_the_whole_request(alice: Caller, files: dict) -> None
     )
     assert result.status_code == 413, result.text
     assert error_codes(result) == ["cool.request.too_large"]
+
+
+def test_environment_files_over_max_files_is_a_located_400(alice: Caller) -> None:
+    # 100,000 names in a small body: refused at once, one problem, not one per name.
+    result = alice.submit(
+        TEMPLATE, files={"motd.txt": "x", "e.yaml": ENV}, environment_files=["e.yaml"] * 100_000
+    )
+    assert result.status_code == 400, result.text
+    errors = [e for e in result.json["errors"] if e["code"].startswith("cool.request.")]
+    assert [(e["code"], e["source"]["pointer"]) for e in errors] == [
+        ("cool.request.invalid_value", "/environment_files")
+    ]
+    assert "100000 names, over the limit of 500" in errors[0]["detail"]
+
+
+def test_environment_file_listed_twice_is_a_located_400(alice: Caller) -> None:
+    result = alice.submit(
+        TEMPLATE,
+        files={"motd.txt": "x", "e.yaml": ENV, "f.yaml": ENV},
+        environment_files=["e.yaml", "f.yaml", "e.yaml"],
+    )
+    assert result.status_code == 400, result.text
+    errors = [e for e in result.json["errors"] if e["code"].startswith("cool.request.")]
+    assert [(e["code"], e["source"]["pointer"]) for e in errors] == [
+        ("cool.request.invalid_value", "/environment_files/2")
+    ]
+    assert "listed twice (at 0 and 2)" in errors[0]["detail"]
+
+
+def test_request_digest_names_environment_files_not_their_text() -> None:
+    # What an Idempotency-Key is checked against: the files once, not once per listing.
+    env = "parameter_defaults:\n" + "x" * 500_000
+    files = {f"e{i}": env + str(i) for i in range(2)}
+    listed = [Source(name, text) for name, text in files.items()]
+    request = TemplateRequest("t", True, {}, files=files, environments=tuple(listed * 50))
+    tracemalloc.start()
+    try:
+        first = request.digest()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 1_000_000, peak  # 50 listings of 1 MB would be 50 MB and more
+    again = TemplateRequest("t", True, {}, files=files, environments=tuple(listed * 50))
+    assert again.digest() == first
+    other = TemplateRequest("t", True, {}, files=files, environments=tuple(listed[::-1] * 50))
+    assert other.digest() != first  # the order of the listing is part of the request
+    inline = TemplateRequest("t", True, {}, environments=(Source(INLINE, "parameters: {}"),))
+    changed = TemplateRequest("t", True, {}, environments=(Source(INLINE, "parameters: {a: 1}"),))
+    assert inline.digest() != changed.digest()
+
+
+NULLS = {"files": None, "environment": None, "environment_files": None}
+
+
+def test_null_files_and_environments_are_absent_in_the_api_and_its_document(
+    alice: Caller,
+) -> None:
+    body = {"template": "heat_template_version: 2018-08-31\n", **NULLS}
+    document = openapi_document()
+    for name in ("SubmitRequest", "ValidateRequest"):
+        schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        assert Draft202012Validator(schema).is_valid(body), name
+    assert alice.post("/v1/validate", json=body).status_code == 200
+    assert alice.post("/v1/builds", json=body).status_code == 202

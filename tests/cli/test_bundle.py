@@ -154,3 +154,24 @@ def test_submit_conditions_example_builds_what_its_environment_asks_for(
     outputs = build["outputs"]
     assert (outputs["volume"]["value"] is None) == (environment == "dev")
     assert outputs["address"]["value"]
+
+
+def test_bundle_nested_templates_that_name_each_other_are_read_once(tmp_path: Path) -> None:
+    template = _write(
+        tmp_path / "t.yaml",
+        "heat_template_version: 2018-08-31\nresources:\n  a: {type: a.yaml}\n",
+    )
+    _write(tmp_path / "a.yaml", "resources:\n  b: {type: b.yaml}\n")
+    _write(tmp_path / "b.yaml", "resources:\n  a: {type: a.yaml}\n")
+    bundled = bundle(str(template))
+    a, b = (tmp_path / "a.yaml").as_uri(), (tmp_path / "b.yaml").as_uri()
+    assert set(bundled.files) == {a, b}
+    assert f'type: "{b}"' in bundled.files[a]
+    assert f'type: "{a}"' in bundled.files[b]
+
+
+def test_bundle_refuses_an_environment_given_twice(tmp_path: Path) -> None:
+    template = _write(tmp_path / "t.yaml", "heat_template_version: 2018-08-31\n")
+    env = _write(tmp_path / "env.yaml", "parameters: {}\n")
+    with pytest.raises(ReportedError, match="given twice"):
+        bundle(str(template), [str(env), str(tmp_path / "." / "env.yaml")])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import Report, check
-from cool.template.environment import Source
+from cool.template.environment import MAX_HOPS, Entry, Registry, Source, _Env
+from cool.template.parse import parse
 from cool.template.problems import Code
 
 
@@ -582,3 +585,142 @@ def test_any_environments_give_a_report_never_an_exception(envs: list[dict]) -> 
     assert (first.plan is None) == (again.plan is None)
     if first.plan is not None:
         assert first.plan.to_json() == again.plan.to_json()
+
+
+# -- bounds: every request's registry and environments cost little -----------------
+
+
+def _check_in_subprocess(template: str, envs: list[str]) -> list[list]:
+    """check() in a child bounded in time (10 s) and memory (1 GiB): a registry that
+    never ends fails the test instead of hanging it."""
+    code = textwrap.dedent(
+        """\
+        import json, resource, sys
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        from cool.resources.registry import ResourceTypeRegistry
+        from cool.template.compile import check
+        from cool.template.environment import Source
+        template, envs = json.loads(sys.stdin.read())
+        sources = [Source(f"env{i}.yaml", text) for i, text in enumerate(envs)]
+        report = check(template, ResourceTypeRegistry.load(), {}, environments=sources)
+        print(json.dumps([[p.code.value, p.file, p.pointer, p.line, p.column, p.message]
+                          for p in report.problems]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps([template, envs]),
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+GROWING = "heat_template_version: 2018-08-31\nresources:\n  r:\n    type: A::x\n"
+
+
+def test_environment_glob_that_lengthens_the_type_is_refused_at_the_hop_cap() -> None:
+    # 'A*' -> 'AA*' maps A::x to AA::x, AAA::x, ... for ever: refused after MAX_HOPS.
+    (problem,) = _check_in_subprocess(GROWING, ["resource_registry:\n  'A*': 'AA*'\n"])
+    code, file, pointer_, line, column, message = problem
+    assert (code, file, pointer_, line, column) == (
+        Code.INVALID_VALUE.value,
+        None,
+        "/resources/r/type",
+        4,
+        5,
+    )
+    assert f"more than {MAX_HOPS} registry entries" in message
+    assert "'A*': 'AA*' (env0.yaml:2:3 /resource_registry/A*)" in message
+
+
+def test_environment_chain_of_max_hops_resolves_one_more_is_refused(registry) -> None:
+    def chain(links: int) -> str:
+        return "resource_registry:\n" + "".join(
+            f"  T{i}: {'T' + str(i + 1) if i + 1 < links else 'OS::Heat::None'}\n"
+            for i in range(links)
+        )
+
+    template = "heat_template_version: 2018-08-31\nresources:\n  r:\n    type: T0\n"
+    assert _check(registry, chain(MAX_HOPS), template=template).ok
+    report = _check(registry, chain(MAX_HOPS + 1), template=template)
+    assert _where(report) == [(Code.INVALID_VALUE, None, "/resources/r/type", 4, 5)]
+
+
+class _Counted(dict):
+    """A registry's entries that count every entry read: a lookup's cost."""
+
+    reads = 0
+
+    def __getitem__(self, key):
+        _Counted.reads += 1
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        _Counted.reads += 1
+        return super().get(key, default)
+
+    def __contains__(self, key) -> bool:
+        _Counted.reads += 1
+        return super().__contains__(key)
+
+    def items(self):
+        for item in super().items():
+            _Counted.reads += 1
+            yield item
+
+
+def test_environment_registry_lookups_are_not_quadratic() -> None:
+    # 2,000 globs and a 30-link chain, 300 resources: each entry is read a bounded
+    # number of times, not once per resource and hop (which was 300 * 30 * 2,000).
+    text = (
+        "resource_registry:\n"
+        + "".join(f"  G{i}*: X\n" for i in range(2000))
+        + "".join(f"  T{i}: T{i + 1}\n" for i in range(30))
+    )
+    document = parse(text)
+    env = _Env("env0.yaml", document)
+    entries = _Counted(
+        (key, Entry(env, ("resource_registry", key), key, value))
+        for key, value in document.data["resource_registry"].items()
+    )
+    _Counted.reads = 0
+    found = Registry(entries).resolve  # built once per request, as _merge does
+    for i in range(300):
+        assert found("T0", f"r{i}").type_name == "T30"
+        assert found(f"OS::Heat::V{i}", f"s{i}").type_name == f"OS::Heat::V{i}"
+    assert _Counted.reads < 3 * len(entries) + 300 * 10, _Counted.reads
+
+
+def test_environment_listed_twice_is_parsed_once(registry) -> None:
+    env = "bogus: 1\nparameters: {flavor: m1.large}\n"
+    report = check(TEMPLATE, registry, {}, environments=[Source("e.yaml", env)] * 3)
+    assert _where(report) == [(Code.UNKNOWN_SECTION, "e.yaml", "/bogus", 1, 1)]
+
+
+# 9**5 = 59,049 leaves, ~66,000 nodes: each under the budget of 250,000 nodes alone.
+BOMB = textwrap.dedent(
+    """\
+    parameter_defaults:
+      settings:
+        a: &a [x, x, x, x, x, x, x, x, x]
+        b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+        c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+        d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+        e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+    """
+)
+
+
+def test_environments_share_one_node_budget_with_the_template(registry) -> None:
+    assert _check(registry, BOMB).ok  # one is fine
+    sources = [Source(f"bomb{i}.yaml", BOMB) for i in range(10)]
+    report = check(TEMPLATE, registry, {}, environments=sources)
+    # The fourth brings the template and its environments over 250,000 nodes.
+    assert [(p.code, p.file, p.pointer, p.line) for p in report.problems] == [
+        (Code.ALIAS_EXPANSION, "bomb3.yaml", "/parameter_defaults/settings/e", 7)
+    ]
+    assert "250000 nodes" in report.problems[0].message
