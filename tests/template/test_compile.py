@@ -20,25 +20,13 @@ from cool.errors import TemplateInvalidError
 from cool.model import DeletionPolicy, Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import Report, check, compile_template
-from cool.template.parse import DEFAULT_LIMITS, Limits
+from cool.template.parse import Limits
 from cool.template.problems import Code
-
-Where = tuple[Code, str, int | None, int | None]
+from tests.template.checking import Where
+from tests.template.checking import check_text as _check
+from tests.template.checking import where as _where
 
 HEAD = "heat_template_version: 2018-08-31\nresources:\n"
-
-
-def _check(
-    text: str,
-    registry: ResourceTypeRegistry,
-    values: dict[str, Any] | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> Report:
-    return check(textwrap.dedent(text), registry, values, limits)
-
-
-def _where(report: Report) -> list[Where]:
-    return sorted((p.code, p.pointer, p.line, p.column) for p in report.problems)
 
 
 def _plan(text: str, registry: ResourceTypeRegistry, values: dict[str, Any] | None = None) -> Plan:

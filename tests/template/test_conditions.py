@@ -8,7 +8,6 @@ located at its key, a list item where it starts).
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,11 @@ from hypothesis import strategies as st
 
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
-from cool.template.compile import Report, check
+from cool.template.compile import check
 from cool.template.problems import Code
-
-Where = tuple[Code, str, int | None, int | None]
-
-
-def _check(
-    text: str, registry: ResourceTypeRegistry, values: dict[str, Any] | None = None
-) -> Report:
-    return check(textwrap.dedent(text), registry, values)
-
-
-def _where(report: Report) -> list[Where]:
-    return sorted((p.code, p.pointer, p.line, p.column) for p in report.problems)
+from tests.template.checking import Where
+from tests.template.checking import check_text as _check
+from tests.template.checking import where as _where
 
 
 def _plan(text: str, registry: ResourceTypeRegistry, values: dict[str, Any]) -> Plan:

@@ -10,7 +10,6 @@ properties' keys on line N + 2 (column 7).
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +21,11 @@ from cool.resources.constraints import OFFLINE
 from cool.resources.registry import ResourceTypeRegistry
 from cool.resources.schema import CustomConstraint
 from cool.template import param_path
-from cool.template.compile import Report, check
 from cool.template.problems import Code
+from tests.template.checking import check_text as _check
+from tests.template.checking import where as _where
 
 REPO = Path(__file__).resolve().parents[2]
-
-Where = tuple[Code, str, int | None, int | None]
-
-
-def _check(
-    text: str, registry: ResourceTypeRegistry, values: dict[str, Any] | None = None
-) -> Report:
-    return check(textwrap.dedent(text), registry, values)
-
-
-def _where(report: Report) -> list[Where]:
-    return sorted((p.code, p.pointer, p.line, p.column) for p in report.problems)
 
 
 def _subnet(cidr: str, extra: str = "") -> str:
