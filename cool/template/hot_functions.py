@@ -51,6 +51,15 @@ def _waiting(value: Any) -> bool:
     return isinstance(value, Deferred | Unknown)
 
 
+def _pair(args: Any, usage: str) -> list[Any]:
+    """The two arguments of a function that takes ``[a, b]``; ``usage`` says how."""
+    if _waiting(args):
+        raise Pending
+    if not isinstance(args, list) or len(args) != 2:
+        raise ArgumentError(usage)
+    return args
+
+
 def _fits(value: Any, python: type | tuple[type, ...], kind: PropertyType) -> bool:
     """A ``python`` value, or one known later that may turn out to be one."""
     if _waiting(value):
@@ -152,12 +161,7 @@ def map_replace(args: Any, budget: Budget) -> dict[str, Any]:
     A new key that is another key of the map, or one already made, is an error,
     as in Heat; values are replaced only where they equal a key of ``values``.
     """
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError(
-            "map_replace takes a list of two maps: [map, {keys: {...}, values: {...}}]"
-        )
+    args = _pair(args, "map_replace takes a list of two maps: [map, {keys: {...}, values: {...}}]")
     pending = False
     for index, item in enumerate(args):
         if item is not None and not _fits(item, dict, PropertyType.MAP):
@@ -250,10 +254,7 @@ def list_concat_unique(args: Any, budget: Budget) -> list[Any]:
 def filter_values(args: Any, budget: Budget) -> Any:
     """``[values, list]``: the list without the values (Heat's quirks: an empty or
     null list, or no values, give the list back as it is)."""
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError("filter takes a list of two: [values to remove, list]")
+    args = _pair(args, "filter takes a list of two: [values to remove, list]")
     values, sequence = args
     if _waiting(sequence):
         if not _fits(sequence, list, PropertyType.LIST):
@@ -338,10 +339,7 @@ def str_split(args: Any, budget: Budget) -> Any:
 
 def digest(args: Any, budget: Budget) -> str:
     """``[algorithm, text]``: the hex digest of the text (encoded as Latin-1, as Heat does)."""
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError('digest takes a list of two strings: ["<algorithm>", "<value>"]')
+    args = _pair(args, 'digest takes a list of two strings: ["<algorithm>", "<value>"]')
     for index, item in enumerate(args):
         if not _fits(item, str, PropertyType.STRING):
             raise ArgumentError(f"digest's arguments are strings; this is {_what(item)}", (index,))
@@ -566,10 +564,7 @@ def _substitute(node: Any, keys: list[str], values: Sequence[str], meter: _Meter
 
 def select(args: Any, budget: Budget) -> Any:
     """``Fn::Select: [index, list or map]``, as Heat: ``''`` where nothing is found."""
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError("Fn::Select takes a list of two: [index, list or map]")
+    args = _pair(args, "Fn::Select takes a list of two: [index, list or map]")
     index, collection = _known(args)
     if collection == "" or collection is None:
         return ""
@@ -600,10 +595,7 @@ def _no_constant(name: str) -> Any:
 
 def cfn_join(args: Any, budget: Budget) -> str:
     """``Fn::Join: [delimiter, [strings]]`` (strings only, null as ``''``)."""
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError('Fn::Join takes [delimiter, list], for example [" ", ["a", "b"]]')
+    args = _pair(args, 'Fn::Join takes [delimiter, list], for example [" ", ["a", "b"]]')
     delimiter, items = args
     if not _fits(delimiter, str, PropertyType.STRING):
         raise ArgumentError("Fn::Join's delimiter must be a string", (0,))
@@ -618,10 +610,7 @@ def cfn_join(args: Any, budget: Budget) -> str:
 
 def cfn_split(args: Any, budget: Budget) -> list[str]:
     """``Fn::Split: [delimiter, text]``."""
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError('Fn::Split takes [delimiter, text], for example [",", "a,b"]')
+    args = _pair(args, 'Fn::Split takes [delimiter, text], for example [",", "a,b"]')
     delimiter, text = args
     if not isinstance(delimiter, str):
         raise ArgumentError("Fn::Split's delimiter must be a string", (0,))
@@ -633,10 +622,7 @@ def cfn_split(args: Any, budget: Budget) -> list[str]:
 
 def cfn_replace(args: Any, budget: Budget) -> str:
     """``Fn::Replace: [{key: value}, template]`` (values: strings, numbers, null)."""
-    if _waiting(args):
-        raise Pending
-    if not isinstance(args, list) or len(args) != 2:
-        raise ArgumentError('Fn::Replace takes [{"$var": "value"}, "text with $var"]')
+    args = _pair(args, 'Fn::Replace takes [{"$var": "value"}, "text with $var"]')
     params, template = args
     if not _fits(params, dict, PropertyType.MAP):
         raise ArgumentError("Fn::Replace's parameters must be a mapping", (0,))
