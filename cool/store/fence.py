@@ -35,7 +35,7 @@ from kazoo.protocol.states import ZnodeStat
 from cool.errors import ClaimLostError, CommitUnknownError, RecordTooLargeError
 from cool.store import codec, sizes
 from cool.store.layout import Layout
-from cool.store.outcomes import UNKNOWN_OUTCOME
+from cool.store.outcomes import UNAVAILABLE, UNKNOWN_OUTCOME
 from cool.store.records import BuildState, Event, Lease, ResourceRecord
 
 LOG = logging.getLogger(__name__)
@@ -338,6 +338,11 @@ def claim(
         data, stat = client.get(lease_path)
     except NoNodeError:
         return None  # pruned, or never complete
+    except UNAVAILABLE as exc:
+        # Only a read: nothing was written, so there is no claim; the next dispatch
+        # tries again once the connection is back.
+        LOG.info("build %s: not claimed now: ZooKeeper did not answer (%r)", build_id, exc)
+        return None
     previous = codec.loads(data)
     claims = int(previous.get("claims", 0)) + 1
     releases = int(previous.get("releases", 0))
@@ -364,6 +369,8 @@ def claim(
     transaction.set_data(lease_path, codec.dumps(lease_data), version=stat.version)
     try:
         results = transaction.commit()
+    except SessionExpiredError:
+        return None  # a claim node it made, if any, went with the session
     except UNKNOWN_OUTCOME:
         found = _find_own_claim(
             client,

@@ -7,12 +7,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import NodeExistsError, NoNodeError
+from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
 
 from cool.errors import StoreUnavailableError
 from cool.store import codec
 from cool.store.layout import WORKER_ID, Layout
 from cool.store.outcomes import unavailable_as_error
+
+_REGISTER_TRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +42,26 @@ class WorkerRegistry:
     def register(self, info: WorkerInfo) -> None:
         """Create this session's node; if it exists from this session already, update it."""
         path = self.layout.worker(info.worker_id)
+        data = codec.dumps(info.to_dict())
         with unavailable_as_error():
             self.client.ensure_path(self.layout.workers)
-            try:
-                self.client.create(path, codec.dumps(info.to_dict()), ephemeral=True)
-            except NodeExistsError:
-                # It was us (a retried create), or a dead session's node not yet expired.
-                _, stat = self.client.get(path)
-                if stat.ephemeralOwner != self.client.client_id[0]:
+            for _ in range(_REGISTER_TRIES):
+                try:
+                    self.client.create(path, data, ephemeral=True)
+                    return
+                except NodeExistsError:
+                    pass
+                # It was us (a retried create), or a dead session's node not yet expired;
+                # that one may expire (or be replaced) under us: look again, a few times.
+                try:
+                    _, stat = self.client.get(path)
+                    if stat.ephemeralOwner == self.client.client_id[0]:
+                        self.client.set(path, data, version=stat.version)
+                        return
                     self.client.delete(path, version=stat.version)
-                    self.client.create(path, codec.dumps(info.to_dict()), ephemeral=True)
-                else:
-                    self.client.set(path, codec.dumps(info.to_dict()))
+                except (NoNodeError, BadVersionError):
+                    continue
+        raise StoreUnavailableError(f"worker {info.worker_id}: its node kept changing")
 
     def update(self, info: WorkerInfo) -> None:
         with unavailable_as_error():

@@ -25,6 +25,7 @@ from cool.clouds.registry import Providers
 from cool.errors import ClaimLostError, CoolError
 from cool.store.builds import BuildStore
 from cool.store.fence import Fence, UnknownClaim, claim, settle_claim
+from cool.store.outcomes import UNAVAILABLE
 from cool.store.session import Connection, Session
 from cool.store.workers import WorkerInfo, WorkerRegistry
 from cool.worker.runner import BuildRunner, RunnerSettings
@@ -209,8 +210,8 @@ class Worker:
             timeout = None
             try:
                 timeout = self._dispatch_once()
-            except CoolError as exc:
-                LOG.warning("worker %s: dispatch failed (%s); will retry", self.worker_id, exc)
+            except (CoolError, *UNAVAILABLE) as exc:  # ZooKeeper trouble: retried
+                LOG.warning("worker %s: dispatch failed (%r); will retry", self.worker_id, exc)
                 timeout = 1.0
             except Exception:
                 LOG.exception("worker %s: dispatch failed; will retry", self.worker_id)

@@ -140,3 +140,25 @@ def test_settle_claim_adopts_ours_and_releases_a_claim_node_not_at_our_lease(
             assert store.lease_data(other)[0]["claims"] == 1  # checked, not moved
     finally:
         stop_client(client)
+
+
+def test_claim_whose_first_read_is_unanswered_claims_nothing_and_raises_nothing(
+    zk_proxy: ConnectionProxy, zk_hosts: str, registry: ResourceTypeRegistry
+) -> None:
+    """The lease read that opens a claim loses its reply (a chaos run's pause or leader
+    kill): before, kazoo's ConnectionLoss escaped claim() and the dispatcher logged a
+    traceback. It wrote nothing, so it is simply not a claim: None, and the next
+    dispatch tries again."""
+    client = start_client(through(zk_proxy, zk_hosts), timeout_s=30)
+    try:
+        with open_store(zk_hosts) as store:
+            build_id = submit(store, registry, TEMPLATE)
+            lost = zk_proxy.lose_reply(b"/lease")
+            assert claim(client, store.layout, build_id, "w") is None
+            assert lost.is_set()
+            assert client.exists(store.layout.claim(build_id)) is None
+            assert store.lease_data(build_id)[0].get("claims", 0) == 0
+            assert_eventually(lambda: client.connected, timeout_s=20)
+            assert claim(client, store.layout, build_id, "w") is not None  # the next try
+    finally:
+        stop_client(client)
