@@ -47,6 +47,24 @@ template_opts = [
         help="Most resources one template may declare (Heat's max_resources_per_stack).",
     ),
     cfg.IntOpt(
+        "max_stack_depth",
+        default=5,
+        min=0,
+        max=16,
+        help="Deepest nesting of nested stacks (template resources, OS::Heat::Stack, "
+        "OS::Heat::ResourceGroup, which is a level itself, its members another), as "
+        "Heat's max_nested_stack_depth. Deeper is refused at validation.",
+    ),
+    cfg.IntOpt(
+        "max_total_resources",
+        default=2000,
+        min=1,
+        help="Most resources one build may have with all its nested stacks (group members "
+        "and the resources standing for nested stacks count, as Heat counts a root "
+        "stack's resources against its max_resources_per_stack of 1000). Checked while "
+        "the tree is expanded: a template that would make more is refused at validation.",
+    ),
+    cfg.IntOpt(
         "max_value_bytes",
         default=256 * 1024,
         min=1024,
@@ -551,6 +569,8 @@ def template_limits(conf: cfg.ConfigOpts) -> Limits:
         max_depth=group.max_nesting_depth,
         max_nodes=group.max_template_nodes,
         max_resources=group.max_resources,
+        max_stack_depth=group.max_stack_depth,
+        max_total_resources=group.max_total_resources,
         max_value_bytes=group.max_value_bytes,
         max_resolved_bytes=group.max_resolved_bytes,
     )

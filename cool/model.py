@@ -28,6 +28,19 @@ class ParameterType(StrEnum):
     COMMA_DELIMITED_LIST = "comma_delimited_list"
 
 
+# Joins a nested stack's resource names to their parent's: ``web_group/0/server``.
+# Never part of a template's own resource names (cool.template.compile.RESOURCE_NAME).
+NESTED_SEPARATOR = "/"
+
+
+class NestedKind(StrEnum):
+    """What made a nested stack (stored in plans: never renamed)."""
+
+    TEMPLATE = "template"  # a template resource: a type that names a template file
+    STACK = "stack"  # OS::Heat::Stack with an inline template
+    GROUP = "group"  # OS::Heat::ResourceGroup: one member per index
+
+
 class DeletionPolicy(StrEnum):
     DELETE = "Delete"
     RETAIN = "Retain"
@@ -87,6 +100,17 @@ class ResourceSpec:
     level: int
     deletion_policy: DeletionPolicy = DeletionPolicy.DELETE
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Set on the resource that stands for a nested stack (a template resource, an
+    # OS::Heat::Stack, an OS::Heat::ResourceGroup): its members are resources of the
+    # same plan, named under it (``group/0/server``), and it depends on every one of
+    # them. Its own step creates nothing (cool.clouds.nested).
+    nested: NestedKind | None = None
+
+    @property
+    def parent(self) -> str | None:
+        """The resource whose nested stack holds this one (None: the template's own)."""
+        head, sep, _ = self.name.rpartition(NESTED_SEPARATOR)
+        return head if sep else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +162,8 @@ class Plan:
                     "level": r.level,
                     "deletion_policy": str(r.deletion_policy),
                     "metadata": r.metadata,
+                    # Only where set: plans without nested stacks keep their bytes.
+                    **({"nested": str(r.nested)} if r.nested else {}),
                 }
                 for r in self.resources
             ],
@@ -177,6 +203,7 @@ class Plan:
                     level=r["level"],
                     deletion_policy=DeletionPolicy(r["deletion_policy"]),
                     metadata=r["metadata"],
+                    nested=NestedKind(r["nested"]) if r.get("nested") else None,
                 )
                 for r in data["resources"]
             ),

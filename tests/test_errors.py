@@ -26,6 +26,8 @@ OUTSIDE = {
     "its callers turn it into a located problem (validation) or a step's note (run time)",
     "cool.template.hot_functions.Pending": "not an error: an argument known only later, "
     "caught in the module (the call is kept for run time)",
+    "cool.template.nested.NestedReferenceError": "a get_attr or get_resource into a nested "
+    "stack that cannot be answered: the resolver turns it into a located problem",
     "cool.template.parse._FatalError": "private: stops the parser, caught in the module",
     "cool.template.parse_json._StopError": "private: stops the parser, caught in the module",
 }

@@ -11,7 +11,7 @@ from cliff.show import ShowOne
 
 from cool.cli.diagnostics import ReportedError
 from cool.resources.registry import ResourceTypeRegistry
-from cool.template.resolve import suggest
+from cool.template.suggest import suggest
 
 
 class ListResourceTypes(Lister):

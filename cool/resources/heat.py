@@ -10,12 +10,14 @@ from cool.resources.schema import (
     AllowedValues,
     Attribute,
     AttributeType,
+    Length,
     Property,
     PropertyProblem,
     PropertyType,
     Range,
     ResourceType,
     constraint,
+    unsupported,
 )
 
 _CHARACTER_CLASSES = (
@@ -205,4 +207,134 @@ TEST_RESOURCE = ResourceType(
     needs_cloud=False,
 )
 
-TYPES = (NONE, VALUE, RANDOM_STRING, TEST_RESOURCE)
+_CONTEXT_UNSUPPORTED = {
+    "region_name": "a nested stack in another region is not supported: cool builds every "
+    "resource of a build in its own cloud and region",
+    "credential_secret_id": "a nested stack in another cloud is not supported",
+}
+_CONTEXT_KEYS = ("ca_cert", "insecure", *_CONTEXT_UNSUPPORTED)
+
+
+def _check_context(props: Mapping[str, Any]) -> list[PropertyProblem]:
+    """OS::Heat::Stack's context names a remote cloud or region; cool builds in one."""
+    context = props.get("context")
+    out: list[PropertyProblem] = []
+    for key, value in context.items() if isinstance(context, dict) else ():
+        if key in _CONTEXT_UNSUPPORTED and value is not None:
+            out.append(unsupported(("context", key), _CONTEXT_UNSUPPORTED[key]))
+        elif key not in _CONTEXT_KEYS:
+            out.append(
+                constraint(
+                    ("context", key), f"unknown key {key!r} (known: {', '.join(_CONTEXT_KEYS)})"
+                )
+            )
+    return out
+
+
+# Nested stacks (cool.template.nested): their members are resources of the build's
+# own plan; the attributes are worked out from the members when the template is
+# validated, so none is declared here (get_attr on them never reads these schemas).
+RESOURCE_GROUP = ResourceType(
+    name="OS::Heat::ResourceGroup",
+    description="count identically configured resources, members 0..count-1 of one "
+    "nested stack; %index% (index_var) in their properties is each member's index.",
+    properties={
+        "count": Property(
+            PropertyType.INTEGER,
+            "The number of resources to create.",
+            default=1,
+            constraints=(Range(0),),
+            update_allowed=True,
+        ),
+        "index_var": Property(
+            PropertyType.STRING,
+            "The text replaced with each member's index in the strings of its definition.",
+            default="%index%",
+            constraints=(Length(3),),
+        ),
+        "resource_def": Property(
+            PropertyType.MAP,
+            "The definition of every member, as a resource of the template itself.",
+            required=True,
+            update_allowed=True,
+            schema={
+                "type": Property(PropertyType.STRING, "The type of the members.", required=True),
+                "properties": Property(PropertyType.MAP, "The members' properties."),
+                "metadata": Property(PropertyType.MAP, "The members' metadata."),
+            },
+        ),
+        "removal_policies": Property(
+            PropertyType.LIST,
+            "Members to remove on an update; at create, the names listed are skipped "
+            "(never used), as in Heat.",
+            default=[],
+            update_allowed=True,
+            schema=Property(
+                PropertyType.MAP,
+                "A removal policy.",
+                schema={
+                    "resource_list": Property(
+                        PropertyType.LIST, "Member names (or references) to remove.", default=[]
+                    )
+                },
+            ),
+        ),
+        "removal_policies_mode": Property(
+            PropertyType.STRING,
+            "append (the default) adds to the members removed before; update replaces them.",
+            default="append",
+            constraints=(AllowedValues(("append", "update")),),
+            update_allowed=True,
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "refs": Attribute("The members' references (get_resource), in order.", AttributeType.LIST),
+        "refs_map": Attribute("Each member's name to its reference.", AttributeType.MAP),
+        "attributes": Attribute(
+            "Each member's name to the attribute named by the path.", AttributeType.MAP
+        ),
+        "removed_rsrc_list": Attribute("The member names removed.", AttributeType.LIST),
+    },
+    needs_cloud=False,
+)
+
+STACK = ResourceType(
+    name="OS::Heat::Stack",
+    description="A nested stack from an inline template (its parameters given here, its "
+    "outputs read back); built in the same cloud and region as the build.",
+    properties={
+        "template": Property(
+            PropertyType.ANY,
+            "The nested template: its text (for example from get_file) or a mapping.",
+            required=True,
+            update_allowed=True,
+        ),
+        "parameters": Property(
+            PropertyType.MAP,
+            "The nested template's parameter values.",
+            default={},
+            update_allowed=True,
+        ),
+        "timeout": Property(
+            PropertyType.INTEGER,
+            "Minutes the nested stack may take (the build's own timeout bounds it in cool).",
+            update_allowed=True,
+        ),
+        "context": Property(
+            PropertyType.MAP,
+            "Where to build: only this cloud and region (ca_cert and insecure are accepted "
+            "and unused).",
+            update_allowed=True,
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "stack_name": Attribute("The nested stack's name.", AttributeType.STRING),
+        "outputs": Attribute("The nested template's outputs, by name.", AttributeType.MAP),
+    },
+    needs_cloud=False,
+    checks=(_check_context,),
+)
+
+TYPES = (NONE, VALUE, RANDOM_STRING, TEST_RESOURCE, RESOURCE_GROUP, STACK)

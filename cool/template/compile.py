@@ -24,7 +24,9 @@ from typing import Any
 
 from cool.errors import TemplateInvalidError
 from cool.model import (
+    NESTED_SEPARATOR,
     DeletionPolicy,
+    NestedKind,
     OutputSpec,
     ParameterSpec,
     ParameterValue,
@@ -36,17 +38,25 @@ from cool.resources.registry import ResourceTypeRegistry
 from cool.resources.schema import ResourceType
 from cool.template import environment as env
 from cool.template import functions as fn
-from cool.template import versions
+from cool.template import nested, versions
 from cool.template.budget import Budget
 from cool.template.conditions import Conditions
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
-from cool.template.problems import Code, Path, Problem, Problems
+from cool.template.problems import Code, Path, Problem, Problems, pointer
 from cool.template.properties import check_properties
 from cool.template.quoting import MAX_NAME, clip, quote
-from cool.template.resolve import Resolver, suggest
-from cool.template.values import PARAMETER_KINDS, Deferred, Unknown, contains_unknown, materialize
+from cool.template.resolve import Resolver
+from cool.template.suggest import suggest
+from cool.template.values import (
+    PARAMETER_KINDS,
+    Deferred,
+    Unknown,
+    contains_pending,
+    contains_unknown,
+    materialize,
+)
 
 SECTIONS = frozenset(
     {
@@ -150,7 +160,64 @@ def check(
         return Report(problems=exc.problems)
     compiler = _Compiler(document, registry, limits)
     compiler.environments, compiler.files = environments, files or {}
+    compiler.scope = nested.Scope(limits, compiler.files, Budget.of(limits))
     return compiler.run(values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """Where a nested template's resource is written in its parent: what its values and
+    resource_facade come from, and where problems with them are located."""
+
+    document: Document  # the parent's
+    properties: Path  # where the nested template's parameter values are written
+    label: str  # "resource 'web' (app.yaml)", for messages
+    facade: Mapping[str, Any]
+    given_as: str = "property"  # what a value is in the parent: an OS::Heat::Stack's "parameter"
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluated:
+    """One template evaluated: its own resources, every resource of its tree with plan
+    names (``flat``), its outputs."""
+
+    version: str
+    description: str
+    declared: Mapping[str, Declared]
+    resolved: Mapping[str, Any]
+    missing: list[str]
+    local: dict[str, dict[str, Any]]
+    flat: dict[str, dict[str, Any]]
+    outputs: dict[str, tuple[Any, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a nested stack's resource is written (the group's, for its members)."""
+
+    document: Document
+    path: Path  # the resource
+    properties: Path  # its properties (a group member's: resource_def.properties)
+    type: Path  # its type (a group member's: resource_def.type)
+    inline: Path | None = None  # an OS::Heat::Stack's template written as a mapping
+
+
+def _inline(template: Any) -> bool:
+    """An OS::Heat::Stack template written as a mapping, not as text or a function."""
+    return isinstance(template, dict) and fn.function_name(template) is None
+
+
+def _stack_file(resources: Mapping[str, Any], path: Path) -> str | None:
+    """The file an OS::Heat::Stack's template was read from (``get_file: name``)."""
+    body = resources.get(path[-1]) if len(path) == 2 else None
+    raw = body.get("properties") if isinstance(body, dict) else None
+    template = raw.get("template") if isinstance(raw, dict) else None
+    if isinstance(template, dict) and isinstance(template.get(fn.GET_FILE), str):
+        return str(template[fn.GET_FILE])
+    return None
+
+
+_EXPANDING = object()  # in expanded while a nested stack is being made: a cycle if met
 
 
 class _Compiler:
@@ -158,6 +225,13 @@ class _Compiler:
     files: Mapping[str, str] = {}
     environment: env.Applied = env.EMPTY
     switched_off: frozenset[str] = frozenset()  # mapped to OS::Heat::None by an environment
+    scope: nested.Scope
+    # Nested stacks: the plan names of this template's resources start with ``prefix``;
+    # ``depth`` nested stacks enclose it; ``site`` is the resource it stands for.
+    prefix = ""
+    depth = 0
+    site: _Site | None = None
+    parent_environment: env.Applied = env.EMPTY
 
     def __init__(self, document: Document, registry: ResourceTypeRegistry, limits: Limits):
         self.document = document
@@ -166,6 +240,15 @@ class _Compiler:
         self.limits = limits
         self.problems = Problems()  # bounded while collecting
         self.reported_sections: set[str] = set()
+        # Resources standing for nested stacks: kind, template file (or None), type as
+        # written; and what each became (cool.template.nested.Expanded, or Unknown).
+        self.compounds: dict[str, tuple[NestedKind, str | None, str]] = {}
+        self.expanded: dict[str, Any] = {}
+        self.compound_parts: dict[str, tuple[dict[str, Any], dict[str, Any], set[str]]] = {}
+        self.vias: dict[str, str] = {}  # how the environment mapped a type to a template
+        self.types: Mapping[str, ResourceType | None] = {}
+        self.resolver: Resolver | None = None
+        self.entered: tuple[str, str] | None = None  # the field being resolved
 
     def problem(self, code: Code, message: str, path: Path) -> None:
         self.problems.append(self.document.problem(code, message, path))
@@ -186,45 +269,21 @@ class _Compiler:
     # -- the whole ---------------------------------------------------------
 
     def run(self, values: Mapping[str, Any] | None) -> Report:
-        version = self.check_sections()
-        description = self.section("description", str, "")
-        declared = self.declare_parameters()
-        self.check_groups(declared)
-        self.environment = env.apply(
-            self.environments,
-            {name: d.spec.type for name, d in declared.items()},
-            self.limits,
-            self.problems.append,
-            spent=self.document.nodes,  # one node budget for the template and its environments
-        )
-        resolved, missing = self.assign_values(declared, values)
-        budget = Budget.of(self.limits)
-        # Conditions first: a resource whose condition is false does not exist.
-        in_conditions = Resolver(self.document, resolved, {}, self.problems.append, budget)
-        in_conditions.version = version
-        self.conditions = Conditions(
-            self.document, version, in_conditions, self.problems.append
-        ).evaluate()
-        types = self.resource_types()
-        resolver = Resolver(
-            self.document, resolved, types, self.problems.append, budget, files=self.files
-        )
-        resolver.version = version
-        resolver.conditions = self.conditions
-        resources = self.resources(types, resolver)
-        outputs = self.outputs(resolver)
-        level, order = self.order(resources)
+        done = self.evaluate(values)
+        declared, resolved, missing = done.declared, done.resolved, done.missing
+        flat = done.flat
+        level, order = self.order(flat) if flat is not done.local else self.levels
         specs = tuple(d.spec for d in declared.values())
-        kinds = {name: str(spec["type"]) for name, spec in resources.items()}
-        dependencies = {name: tuple(sorted(spec["depends_on"])) for name, spec in resources.items()}
+        kinds = {name: str(spec["type"]) for name, spec in flat.items()}
+        dependencies = {name: tuple(sorted(spec["depends_on"])) for name, spec in flat.items()}
         secrets = _secrets(declared, resolved)
         shown = self.problems.all()
         problems = tuple(_redact(p, secrets) for p in shown) if secrets else shown
         if problems or missing or order is None:
             return Report(tuple(problems), specs, tuple(missing), order or (), kinds, dependencies)
         plan = Plan(
-            template_version=version,
-            description=description,
+            template_version=done.version,
+            description=done.description,
             parameters=tuple(
                 ParameterValue(name, d.spec.type, resolved[name], d.spec.hidden)
                 for name, d in sorted(declared.items())
@@ -238,15 +297,58 @@ class _Compiler:
                     level=level[name],
                     deletion_policy=spec["deletion_policy"],
                     metadata=materialize(spec["metadata"]),
+                    nested=spec.get("nested"),
                 )
-                for name, spec in sorted(resources.items(), key=lambda i: (level[i[0]], i[0]))
+                for name, spec in sorted(flat.items(), key=lambda i: (level[i[0]], i[0]))
             ),
             outputs=tuple(
                 OutputSpec(name, materialize(value), description)
-                for name, (value, description) in sorted(outputs.items())
+                for name, (value, description) in sorted(done.outputs.items())
             ),
         )
         return Report((), specs, (), order, kinds, dependencies, plan)
+
+    def evaluate(self, values: Mapping[str, Any] | None) -> _Evaluated:
+        """Check and resolve this template, and expand its nested stacks."""
+        version = self.check_sections()
+        description = self.section("description", str, "")
+        declared = self.declare_parameters()
+        self.check_groups(declared)
+        kinds = {name: d.spec.type for name, d in declared.items()}
+        if self.site is None:
+            self.environment = env.apply(
+                self.environments,
+                kinds,
+                self.limits,
+                self.problems.append,
+                spent=self.document.nodes,  # one node budget: the template, its environments
+            )
+            self.scope.nodes = max(self.scope.nodes, self.document.nodes)
+        else:
+            self.environment = self.parent_environment.child(kinds, self.problems.append)
+        resolved, missing = self.assign_values(declared, values)
+        budget = self.scope.budget
+        # Conditions first: a resource whose condition is false does not exist.
+        in_conditions = Resolver(self.document, resolved, {}, self.problems.append, budget)
+        in_conditions.version = version
+        self.conditions = Conditions(
+            self.document, version, in_conditions, self.problems.append
+        ).evaluate()
+        self.types = self.resource_types()
+        resolver = Resolver(
+            self.document, resolved, self.types, self.problems.append, budget, files=self.files
+        )
+        resolver.version = version
+        resolver.conditions = self.conditions
+        resolver.prefix = self.prefix
+        resolver.expand = self.expand
+        resolver.facade = self.site.facade if self.site is not None else None
+        self.resolver = resolver
+        local = self.resources(self.types, resolver)
+        outputs = self.outputs(resolver)
+        self.levels = self.order(local)  # cycles among this template's own resources
+        flat = self.flatten(local)
+        return _Evaluated(version, description, declared, resolved, missing, local, flat, outputs)
 
     # -- sections and version ----------------------------------------------
 
@@ -369,8 +471,17 @@ class _Compiler:
     ) -> tuple[dict[str, Any], list[str]]:
         resolved: dict[str, Any] = {}
         missing: list[str] = []
+        site = self.site
         for name in values or {}:
-            if name not in declared and name not in self.section("parameters", dict, {}):
+            if site is not None and name not in declared:
+                self.site_problem(
+                    Code.UNKNOWN_PROPERTY,
+                    f"{site.label}: unknown {site.given_as} {quote(name)}"
+                    f"{suggest(name, declared)}: its template declares the parameters "
+                    f"{', '.join(sorted(declared)) or '(none)'}",
+                    (*site.properties, name),
+                )
+            elif name not in declared and name not in self.section("parameters", dict, {}):
                 self.problem(
                     Code.PARAMETER_UNDECLARED,
                     f"a value was given for parameter {quote(name)}, which the template does not "
@@ -382,6 +493,9 @@ class _Compiler:
         given = {**self.environment.values, **(values or {})}
         for name, entry in declared.items():
             spec = entry.spec
+            if site is not None and name in (values or {}) and contains_pending(given[name]):
+                resolved[name] = given[name]  # known when the build runs (or never: reported)
+                continue
             if name in given and given[name] is not None:
                 # Located where an environment gave it, unless the request gave it.
                 origin = self.environment if name not in (values or {}) else env.EMPTY
@@ -411,7 +525,14 @@ class _Compiler:
             elif spec.has_default:
                 resolved[name] = spec.default  # a function in it: reported by declare()
             else:
-                if values is not None:
+                if site is not None:
+                    self.site_problem(
+                        Code.MISSING_PROPERTY,
+                        f"{site.label} needs {site.given_as} {quote(name)}: its template's "
+                        f"parameter {quote(name)} has no default",
+                        site.properties,
+                    )
+                elif values is not None:
                     self.problem(
                         Code.PARAMETER_MISSING,
                         f"parameter {quote(name)} needs a value (it has no default)",
@@ -424,11 +545,24 @@ class _Compiler:
     def value_problem(
         self, origin: env.Applied, name: str, code: Code, message: str, path: Path
     ) -> None:
+        if self.site is not None and origin is env.EMPTY:  # given as a property of the parent
+            code = {Code.PARAMETER_VALUE: Code.PROPERTY_TYPE}.get(code, Code.PROPERTY_CONSTRAINT)
+            message = message.replace("value of parameter", self.site.given_as, 1)
+            self.site_problem(code, f"{self.site.label}: {message}", (*self.site.properties, name))
+            return
         problem = origin.problem(name, code, message)
         if problem is None:
             self.problem(code, message, path)
         else:
             self.problems.append(problem)
+
+    def report_in(self, document: Document, code: Code, message: str, path: Path) -> None:
+        self.problems.append(document.problem(code, message, path))
+
+    def site_problem(self, code: Code, message: str, path: Path) -> None:
+        """A problem located in the parent template, where this nested one is used."""
+        assert self.site is not None
+        self.problems.append(self.site.document.problem(code, message, path))
 
     def refuse_function_shapes(self, name: str, value: Any, path: Path) -> None:
         """A json value that looks like a function would be run as one at build time."""
@@ -459,6 +593,7 @@ class _Compiler:
                 f"{self.limits.max_resources}",
                 ("resources",),
             )
+        self.scope.total += len(resources)
         types: dict[str, ResourceType | None] = {}
         for name, body in resources.items():
             path: Path = ("resources", name)
@@ -490,18 +625,19 @@ class _Compiler:
             return None
         found = self.environment.registry.resolve(type_name, name)
         via = f" (mapped by the environment: {env.describe(found.via)})" if found.via else ""
-        if found.refused or found.template is not None:
-            self.problem(
-                Code.INVALID_VALUE if found.refused else Code.UNSUPPORTED_FEATURE,
-                found.refused
-                or f"resource {quote(name)} is a template resource ({quote(found.template)})"
-                f"{via}: nested templates are not supported yet",
-                path,
-            )
+        if found.refused:
+            self.problem(Code.INVALID_VALUE, found.refused, path)
+            return None
+        if found.template is not None:
+            self.compounds[name] = (NestedKind.TEMPLATE, found.template, type_name)
+            self.vias[name] = via
             return None
         if found.switched_off:
             self.switched_off |= {name}
         rtype = self.registry.get(found.type_name)
+        kind = nested.KINDS.get(found.type_name)
+        if kind is not None and rtype is not None:
+            self.compounds[name] = (kind, None, type_name)
         if rtype is not None:
             return rtype
         if found.via:
@@ -518,8 +654,8 @@ class _Compiler:
             )
         elif type_name.endswith((".yml", ".json")) or "://" in type_name:
             message = (
-                f"resource {quote(name)} uses nested template {quote(type_name)}; nested templates "
-                "are not supported"
+                f"resource type {quote(type_name)} looks like a template file, but Heat takes a "
+                f"template resource only from a name ending in {' or '.join(env.TEMPLATE_SUFFIXES)}"
             )
         else:
             message = (
@@ -553,12 +689,16 @@ class _Compiler:
                     )
             if self.conditions.enabled("resources", name) is False:
                 continue  # does not exist (cool.template.conditions)
-            self.conditions.within("resources", name)
-            refs: set[str] = set()
-            resolver.current = name
-            properties = self.properties(name, body, types.get(name), resolver, refs)
-            metadata = self.metadata(body, path, resolver, refs)
-            resolver.current = None
+            if name in self.compounds:
+                self.expand(name)
+                properties, metadata, refs = self.compound_parts[name]
+            else:
+                self.enter("resources", name)
+                refs = set()
+                resolver.current = name
+                properties = self.properties(name, body, types.get(name), resolver, refs)
+                metadata = self.metadata(body, path, resolver, refs)
+                resolver.current = None
             depends_on = self.depends_on(name, body.get("depends_on"), types, path)
             policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
             rtype = types.get(name)
@@ -570,7 +710,15 @@ class _Compiler:
                 "depends_on": (refs | depends_on) - self.conditions.absent.keys(),
                 "deletion_policy": policy,
             }
+            if name in self.compounds:
+                out[name]["type"] = self.compounds[name][2]  # as written: a file, an alias
+                out[name]["nested"] = self.compounds[name][0]
         return out
+
+    def enter(self, kind: str, name: str) -> None:
+        """Resolve the values of resource or output ``name`` from now on."""
+        self.entered = (kind, name)
+        self.conditions.within(kind, name)
 
     def properties(
         self,
@@ -687,6 +835,371 @@ class _Compiler:
         )
         return DeletionPolicy.DELETE
 
+    # -- nested stacks (cool.template.nested) --------------------------------
+
+    def expand(self, name: str) -> Any:
+        """What resource ``name`` became if it stands for a nested stack (an
+        :class:`~cool.template.nested.Expanded`, or Unknown when it could not be made),
+        else None. Made once, when first needed: a get_attr into it may come first."""
+        if name not in self.compounds:
+            return None
+        made = self.expanded.get(name)
+        if made is _EXPANDING:
+            return Unknown()  # a cycle through its properties: reported by order()
+        if made is not None:
+            return made
+        self.expanded[name] = _EXPANDING
+        assert self.resolver is not None
+        resolver, saved, entered = self.resolver, self.resolver.current, self.entered
+        kind, source, type_name = self.compounds[name]
+        body = self.section("resources", dict, {})[name]
+        path: Path = ("resources", name)
+        self.enter("resources", name)
+        refs: set[str] = set()
+        resolver.current = name
+        raw = body.get("properties")
+        inline = kind is NestedKind.STACK and isinstance(raw, dict) and _inline(raw.get("template"))
+        if inline:  # the nested template's own functions are not the parent's to resolve
+            body = {**body, "properties": {**raw, "template": ""}}
+        properties = self.properties(name, body, self.types.get(name), resolver, refs)
+        metadata = self.metadata(body, path, resolver, refs)
+        policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
+        resolver.current = saved
+        if entered is not None:
+            self.enter(*entered)
+        self.compound_parts[name] = (properties, metadata, refs)
+        where = _Where(self.document, path, (*path, "properties"), (*path, "type"))
+        if inline:
+            properties = {**properties, "template": raw["template"]}
+            where = replace(where, inline=(*path, "properties", "template"))
+        made = self.instantiate(
+            kind,
+            source,
+            type_name,
+            self.prefix + name,
+            properties=properties,
+            where=where,
+            facade={"metadata": metadata, "deletion_policy": str(policy), "update_policy": {}},
+            label=f"resource {quote(name)} ({clip(type_name, MAX_NAME)}){self.vias.get(name, '')}",
+        )
+        self.expanded[name] = made if made is not None else Unknown()
+        return self.expanded[name]
+
+    def instantiate(
+        self,
+        kind: NestedKind,
+        source: str | None,
+        type_name: str,
+        plan_name: str,
+        *,
+        properties: Mapping[str, Any],
+        where: _Where,
+        facade: Mapping[str, Any],
+        label: str,
+    ) -> nested.Expanded | None:
+        """The nested stack of a resource (checked properties in ``properties``)."""
+        if self.depth >= self.limits.max_stack_depth:
+            self.report_in(
+                where.document,
+                Code.STACK_TOO_DEEP,
+                f"{label}: nested stacks may go {self.limits.max_stack_depth} levels deep "
+                "([template] max_stack_depth, Heat's max_nested_stack_depth); this one would "
+                "be deeper (a template that uses itself?)",
+                where.type,
+            )
+            return None
+        if self.over_total(where):
+            return None
+        if kind is NestedKind.GROUP:
+            return self.group(type_name, plan_name, properties, where, label)
+        if kind is NestedKind.STACK:
+            document = self.stack_document(properties.get("template"), where, label)
+            values = properties.get("parameters")
+            given = (*where.properties, "parameters")
+        else:
+            assert source is not None
+            document = self.nested_document(source, where, label)
+            values, given = properties, where.properties
+        if document is None or isinstance(values, Unknown):
+            return None
+        noun = "parameter" if kind is NestedKind.STACK else "property"
+        site = _Site(where.document, given, label, facade, noun)
+        return self.child(document, kind, type_name, plan_name, values=values or {}, site=site)
+
+    def over_total(self, where: _Where) -> bool:
+        """The tree has more resources than it may: reported once, nothing more is made."""
+        if not self.scope.over_total():
+            return False
+        if not self.scope.too_many:
+            self.scope.too_many = True
+            self.report_in(
+                where.document,
+                Code.TOO_MANY_RESOURCES,
+                f"with its nested stacks the build would have more than "
+                f"{self.limits.max_total_resources} resources ([template] max_total_resources); "
+                "nothing past this one is expanded",
+                where.type,
+            )
+        return True
+
+    def child(
+        self,
+        document: Document,
+        kind: NestedKind,
+        type_name: str,
+        plan_name: str,
+        *,
+        values: Mapping[str, Any],
+        site: _Site,
+    ) -> nested.Expanded:
+        compiler = _Compiler(document, self.registry, self.limits)
+        compiler.files, compiler.scope, compiler.problems = self.files, self.scope, self.problems
+        compiler.prefix = plan_name + NESTED_SEPARATOR
+        compiler.depth = self.depth + 1
+        compiler.site = site
+        compiler.parent_environment = self.environment
+        before = len(self.problems)
+        done = compiler.evaluate(values)
+        made = nested.Expanded(kind, plan_name, type_name)
+        for local in done.local:
+            member = compiler.expanded.get(local)
+            if local in compiler.compounds and isinstance(member, nested.Expanded):
+                made.members[local] = member
+            elif local not in compiler.compounds:
+                made.members[local] = nested.Member(
+                    compiler.prefix + local, compiler.types.get(local)
+                )
+        made.outputs = {out: value for out, (value, _) in done.outputs.items()}
+        made.flat = done.flat
+        made.complete = len(self.problems) == before and not done.missing
+        return made
+
+    def group(
+        self,
+        type_name: str,
+        plan_name: str,
+        properties: Mapping[str, Any],
+        where: _Where,
+        label: str,
+    ) -> nested.Expanded | None:
+        """An OS::Heat::ResourceGroup: its members ``<group>/0`` .. ``<group>/<count-1>``."""
+        count, definition = properties.get("count", 1), properties.get("resource_def")
+        at_count = (*where.properties, "count")
+        if isinstance(count, Deferred):
+            self.report_in(
+                where.document,
+                Code.INVALID_VALUE,
+                f"{label}: count must be known before the build runs (a number or a "
+                "parameter, not a resource's attribute): every member is planned up front",
+                at_count,
+            )
+            return None
+        if not isinstance(definition, dict) or not isinstance(count, int | Unknown):
+            return None  # reported by the property checks
+        member_type = definition.get("type")
+        at_type = (*where.properties, "resource_def", "type")
+        if isinstance(member_type, Deferred):
+            self.report_in(
+                where.document,
+                Code.INVALID_VALUE,
+                f"{label}: resource_def.type must be known before the build runs",
+                at_type,
+            )
+            return None
+        if not isinstance(member_type, str):
+            return None
+        variable = properties.get("index_var")
+        variable = variable if isinstance(variable, str) and variable else nested.DEFAULT_INDEX_VAR
+        known = not isinstance(count, Unknown)
+        names, skipped = nested.member_names(
+            count if known else 1, properties.get("removal_policies")
+        )
+        made = nested.Expanded(NestedKind.GROUP, plan_name, type_name, skipped=skipped)
+        member_where = _Where(
+            where.document, where.path, (*where.properties, "resource_def", "properties"), at_type
+        )
+        for index in names:
+            if self.over_total(where):
+                made.complete = False
+                break
+            self.scope.total += 1
+            member = self.member(
+                member_type,
+                plan_name + NESTED_SEPARATOR + index,
+                nested.replace_index(definition.get("properties") or {}, variable, index),
+                nested.replace_index(definition.get("metadata") or {}, variable, index),
+                member_where,
+                label=f"the members of {label}",
+                flat=made.flat,
+            )
+            if member is None:
+                made.complete = False
+                continue
+            made.members[index] = member
+            if made.member_type is None:
+                made.member_type = member
+        if not known:
+            made.members, made.flat, made.complete = {}, {}, False
+        return made
+
+    def member(
+        self,
+        type_name: str,
+        plan_name: str,
+        properties: Any,
+        metadata: Any,
+        where: _Where,
+        *,
+        label: str,
+        flat: dict[str, dict[str, Any]],
+    ) -> nested.Member | nested.Expanded | None:
+        """One member of a group: a plain resource, or a nested stack of its own. Its
+        plan entries go into ``flat`` (the group's)."""
+        found = self.environment.nested_registry.resolve(type_name)
+        if found.refused:
+            self.report_in(where.document, Code.INVALID_VALUE, found.refused, where.type)
+            return None
+        kind = (
+            NestedKind.TEMPLATE if found.template is not None else nested.KINDS.get(found.type_name)
+        )
+        rtype = None if found.template is not None else self.registry.get(found.type_name)
+        if rtype is None and kind is not NestedKind.TEMPLATE:
+            self.unsupported_member(type_name, found, where)
+            return None
+        checked: Any = properties
+        if rtype is not None and found.switched_off:
+            checked = {}
+        elif rtype is not None and isinstance(properties, dict):
+            checked = check_properties(
+                rtype,
+                properties,
+                where.properties,
+                lambda c, m, at: self.report_in(where.document, c, m, at),
+            )
+        spec: dict[str, Any] = {
+            "type": rtype.name if rtype is not None and kind is None else type_name,
+            "properties": checked,
+            "metadata": metadata,
+            "depends_on": set(),
+            "deletion_policy": DeletionPolicy.DELETE,
+        }
+        if kind is None:
+            flat[plan_name] = spec
+            return nested.Member(plan_name, rtype)
+        made = self.instantiate(
+            kind,
+            found.template,
+            type_name,
+            plan_name,
+            properties=checked if isinstance(checked, dict) else {},
+            where=where,
+            facade={"metadata": metadata, "deletion_policy": "Delete", "update_policy": {}},
+            label=label,
+        )
+        if made is None:
+            return None
+        spec["nested"] = kind
+        self.graft(plan_name, spec, made, flat)
+        return made
+
+    def unsupported_member(self, type_name: str, found: env.Resolution, where: _Where) -> None:
+        if type_name in HEAT_RESOURCE_TYPES or found.type_name in HEAT_RESOURCE_TYPES:
+            message = (
+                f"resource type {quote(found.type_name)} is a Heat resource type that cool "
+                "does not support (yet); see 'cool resource-type list'"
+            )
+        else:
+            message = (
+                f"resource type {quote(found.type_name)} is not supported by cool"
+                + suggest(found.type_name, [t.name for t in self.registry])
+                + " (see 'cool resource-type list')"
+            )
+        self.report_in(where.document, Code.UNSUPPORTED_RESOURCE_TYPE, message, where.type)
+
+    def nested_document(self, source: str, where: _Where, label: str) -> Document | None:
+        """A template resource's template, from the request's files (parsed once)."""
+        documents = self.scope.documents
+        if source in documents:
+            return documents[source]
+        documents[source] = None
+        text = self.files.get(source)
+        if text is None:
+            self.report_in(
+                where.document,
+                Code.MISSING_FILE,
+                f"{label}: template {quote(source)} is not among the request's files: cool never "
+                "fetches a template; send it in files (cool validate and cool submit bundle "
+                "the files a template names, as heatclient does)" + suggest(source, self.files),
+                where.type,
+            )
+            return None
+        documents[source] = self.parse_nested(text, source)
+        return documents[source]
+
+    def stack_document(self, template: Any, where: _Where, label: str) -> Document | None:
+        """OS::Heat::Stack's template: a mapping written inline, or text (get_file)."""
+        at = (*where.properties, "template")
+        if isinstance(template, dict) and where.inline is not None:
+            return where.document.within(where.inline, template)
+        if isinstance(template, Deferred):
+            self.report_in(
+                where.document,
+                Code.INVALID_VALUE,
+                f"{label}: template must be known before the build runs",
+                at,
+            )
+            return None
+        if not isinstance(template, str):
+            return None  # Unknown, or reported by the property checks
+        raw = self.section("resources", dict, {})
+        return self.parse_nested(template, _stack_file(raw, where.path) or pointer(at))
+
+    def parse_nested(self, text: str, name: str) -> Document | None:
+        try:
+            document = parse(text, self.limits, spent=self.scope.nodes)
+        except TemplateInvalidError as exc:
+            for found in exc.problems:
+                self.problems.append(replace(found, file=name))
+            return None
+        self.scope.nodes = document.nodes
+        return replace(document, file=name)
+
+    def flatten(self, local: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Every resource of this template's tree by plan name, depends_on too."""
+        if not self.compounds and not self.prefix:
+            return local
+        flat: dict[str, dict[str, Any]] = {}
+        for name, spec in local.items():
+            plan_name = self.prefix + name
+            entry = {**spec, "depends_on": {self.prefix + d for d in spec["depends_on"]}}
+            made = self.expanded.get(name) if name in self.compounds else None
+            if isinstance(made, nested.Expanded):
+                self.graft(plan_name, entry, made, flat)
+            else:
+                flat[plan_name] = entry
+        return flat
+
+    @staticmethod
+    def graft(
+        plan_name: str,
+        entry: dict[str, Any],
+        made: nested.Expanded,
+        flat: dict[str, dict[str, Any]],
+    ) -> None:
+        """A nested stack's resource and its tree into ``flat``: the resource depends
+        on its members, and what its members do not wait for inside the tree waits for
+        what the resource depends on (nothing of a nested stack starts before its
+        resource may)."""
+        inside = plan_name + NESTED_SEPARATOR
+        outside = set(entry["depends_on"])
+        entry["depends_on"] = outside | {m.name for m in made.members.values()}
+        flat[plan_name] = entry
+        for name, spec in made.flat.items():
+            if outside and not any(d.startswith(inside) for d in spec["depends_on"]):
+                flat[name] = {**spec, "depends_on": spec["depends_on"] | outside}
+            else:
+                flat[name] = spec
+
     # -- outputs -----------------------------------------------------------
 
     def outputs(self, resolver: Resolver) -> dict[str, tuple[Any, str]]:
@@ -724,7 +1237,7 @@ class _Compiler:
             if self.conditions.enabled("outputs", name) is False:
                 out[name] = (None, description)  # Heat shows it as null
                 continue
-            self.conditions.within("outputs", name)
+            self.enter("outputs", name)
             value = resolver.resolve(body["value"], (*path, "value"), set())
             out[name] = (value, description)
         return out

@@ -24,7 +24,7 @@ from cool.template.parameters import coerce
 from cool.template.parse import Document, Limits, parse
 from cool.template.problems import Code, Path, Problem, pointer
 from cool.template.quoting import quote
-from cool.template.resolve import suggest
+from cool.template.suggest import suggest
 
 PARAMETERS = "parameters"
 PARAMETER_DEFAULTS = "parameter_defaults"
@@ -227,11 +227,26 @@ class Applied:
     values: Mapping[str, Any] = field(default_factory=dict)
     origins: Mapping[str, tuple[_Env, Path]] = field(default_factory=dict)
     registry: Registry = field(default_factory=Registry)
+    # What a nested template gets (:meth:`child`): the environments as parsed, and the
+    # registry without its per-resource entries (those name the top template's resources).
+    sources: tuple[_Parsed, ...] = ()
+    nested_registry: Registry = field(default_factory=Registry)
 
     def problem(self, name: str, code: Code, message: str) -> Problem | None:
         """A problem with the value of ``name``, located where an environment gave it."""
         origin = self.origins.get(name)
         return origin[0].problem(code, message, origin[1]) if origin else None
+
+    def child(self, declared: Mapping[str, ParameterType], report: Report) -> Applied:
+        """The environment of a nested template, as Heat makes it: the environments'
+        ``parameter_defaults`` apply to every template of the tree, their ``parameters``
+        to the top template only (a nested one's values are its resource's properties),
+        and the registry's type entries everywhere."""
+        if not self.sources:
+            return replace(EMPTY, registry=self.nested_registry)
+        defaults_only = [replace(p, parameters={}) for p in self.sources]
+        merged = _merge(defaults_only, declared, report)
+        return replace(merged, registry=self.nested_registry, nested_registry=self.nested_registry)
 
 
 EMPTY = Applied()
@@ -516,7 +531,9 @@ def _merge(
         for name, (value, where, path) in sections[section].items():
             values[name] = value
             origins[name] = (where, path)
-    return Applied(values, origins, Registry(entries, resources))
+    return Applied(
+        values, origins, Registry(entries, resources), tuple(parsed), Registry(entries, {})
+    )
 
 
 def _strategy(env: _Parsed, name: str, chosen: dict[str, str], report: Report) -> str:

@@ -47,6 +47,10 @@ VALUE_FUNCTIONS = frozenset(
 )
 # Ref (HOT 2013-05-23) is a get_resource or a get_param: it is never kept for run time.
 REF = "Ref"
+# The resource a nested template stands for (cool.template.nested): resolved when the
+# template is compiled, from what its parent template wrote.
+RESOURCE_FACADE = "resource_facade"
+CFN_RESOURCE_FACADE = "Fn::ResourceFacade"
 
 # if, contains and the condition functions (cool.template.conditions).
 CONDITIONAL = frozenset({"if", "contains", "equals", "not", "and", "or"})
@@ -60,6 +64,8 @@ SUPPORTED = frozenset(
         LIST_JOIN,
         GET_FILE,
         REF,
+        RESOURCE_FACADE,
+        CFN_RESOURCE_FACADE,
         *VALUE_FUNCTIONS,
         *CONDITIONAL,
     }
@@ -68,7 +74,6 @@ SUPPORTED = frozenset(
 # Heat's other functions (HOT and CFN): refused by name, never taken as data.
 UNSUPPORTED = frozenset(
     {
-        "resource_facade",
         "yaql",
         "Fn::And",
         "Fn::Equals",
@@ -78,7 +83,6 @@ UNSUPPORTED = frozenset(
         "Fn::If",
         "Fn::Not",
         "Fn::Or",
-        "Fn::ResourceFacade",
     }
 )
 

@@ -28,7 +28,7 @@ from cool.template.functions import function_name
 from cool.template.numbers import MAX_DIGITS, parse_number, too_large
 from cool.template.problems import Code, Path
 from cool.template.quoting import quote
-from cool.template.resolve import suggest
+from cool.template.suggest import suggest
 
 KEYS = frozenset({"type", "description", "label", "default", "hidden", "constraints"})
 # Heat's other parameter keys, refused by name.

@@ -48,7 +48,12 @@ class Limits:
     max_size: int = DEFAULT_MAX_SIZE  # bytes of UTF-8 text, like Heat's max_template_size
     max_depth: int = 64  # nesting of mappings and sequences
     max_nodes: int = 250_000  # nodes after expanding aliases
-    max_resources: int = 1000  # like Heat's max_resources_per_stack
+    max_resources: int = 1000  # one template's own, like Heat's max_resources_per_stack
+    # Nested stacks (cool.template.nested): how deep (Heat's max_nested_stack_depth),
+    # and how many resources the whole tree may make (those standing for nested
+    # stacks count, as Heat counts a root stack's total; Heat's bound on it is 1000).
+    max_stack_depth: int = 5
+    max_total_resources: int = 2000
     # What resolving functions may produce (cool.template.budget): one value, and
     # everything one template's resolution (or one run-time resolution) produces.
     max_value_bytes: int = 256 * 1024
@@ -71,9 +76,20 @@ class Document:
     data: dict[str, Any]
     marks: dict[Path, dict[str | int, tuple[int, int]]] = field(repr=False)
     nodes: int = 0  # nodes counted so far: this document's and the ``spent`` it began with
+    # Where problems point: the request's file that holds the text (None: the template
+    # itself), and the path of ``data`` inside it (a template written inline in another,
+    # as OS::Heat::Stack's ``template`` may be: :meth:`within`).
+    file: str | None = None
+    at: Path = ()
+
+    def within(self, path: Path, data: dict[str, Any]) -> Document:
+        """The mapping at ``path`` of this document, as a document of its own whose
+        problems point into this one's text."""
+        return Document(data, self.marks, self.nodes, self.file, (*self.at, *path))
 
     def locate(self, path: Path) -> tuple[int, int]:
         """The location of ``path``, or of its nearest ancestor that exists."""
+        path = (*self.at, *path)
         for end in range(len(path), 0, -1):
             members = self.marks.get(path[: end - 1])
             if members is not None and path[end - 1] in members:
@@ -82,7 +98,7 @@ class Document:
 
     def problem(self, code: Code, message: str, path: Path) -> Problem:
         line, column = self.locate(path)
-        return Problem(code, message, pointer(path), line, column)
+        return Problem(code, message, pointer((*self.at, *path)), line, column, self.file)
 
 
 def parse(text: str | bytes, limits: Limits | None = None, *, spent: int = 0) -> Document:

@@ -19,6 +19,7 @@ from cool.template.quoting import clip
 MAX_PROBLEMS = 100
 # No message is longer, whatever quoted it (messages quote values shortened).
 MAX_MESSAGE = 2000
+_MAX_SEEN = 100_000  # problems remembered for dropping repeats (past it, repeats count)
 
 
 class Code(StrEnum):
@@ -43,6 +44,7 @@ class Code(StrEnum):
     INVALID_VALUE = "cool.template.invalid_value"
     INVALID_NAME = "cool.template.invalid_name"
     TOO_MANY_RESOURCES = "cool.template.too_many_resources"
+    STACK_TOO_DEEP = "cool.template.stack_too_deep"  # nested stacks past max_stack_depth
     UNSUPPORTED_FEATURE = "cool.template.unsupported_feature"
     UNSUPPORTED_FUNCTION = "cool.template.unsupported_function"
     UNSUPPORTED_RESOURCE_TYPE = "cool.template.unsupported_resource_type"
@@ -112,17 +114,33 @@ class Problems:
     memory stays the same however many a template makes.
     """
 
-    __slots__ = ("_first_hidden", "_hidden", "_kept", "limit")
+    __slots__ = ("_first_hidden", "_hidden", "_kept", "_seen", "limit")
 
     def __init__(self, limit: int = MAX_PROBLEMS) -> None:
         self.limit = limit
         self._kept: list[Problem] = []
         self._hidden = 0
         self._first_hidden: Problem | None = None
+        self._seen: set[int] = set()  # hashes of the problems met: each is reported once
 
     def append(self, problem: Problem, *, always: bool = False) -> None:
         """Keep ``problem``, or count it once the report is full (``always``: keep it
-        anyway, for the one error that stopped the parser)."""
+        anyway, for the one error that stopped the parser). A problem met again (the
+        members of a group share their template, and its problems) is dropped."""
+        key = hash(
+            (
+                problem.code,
+                problem.pointer,
+                problem.file,
+                problem.line,
+                problem.column,
+                problem.message[:MAX_MESSAGE],
+            )
+        )
+        if key in self._seen:
+            return
+        if len(self._seen) < _MAX_SEEN:
+            self._seen.add(key)
         if len(self._kept) < self.limit or always:
             if len(problem.message) > MAX_MESSAGE:
                 problem = replace(problem, message=clip(problem.message, MAX_MESSAGE))

@@ -16,7 +16,7 @@ from cool.resources.schema import ProblemKind, Property, PropertyType, ResourceT
 from cool.template.numbers import parse_number
 from cool.template.problems import Code, Path, dotted
 from cool.template.quoting import quote
-from cool.template.resolve import suggest
+from cool.template.suggest import suggest
 from cool.template.values import ANY, Deferred, Unknown, compatible
 
 Report = Callable[[Code, str, Path], None]

@@ -8,8 +8,7 @@ build to resolve. Each problem is reported where the function is written.
 from __future__ import annotations
 
 import copy
-import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -18,61 +17,22 @@ from cool.resources.schema import AttributeType, PropertyType, ResourceType
 from cool.template import conditions as cond
 from cool.template import functions as fn
 from cool.template import hot_functions as hot
-from cool.template import param_path
+from cool.template import nested, param_path
 from cool.template.budget import Budget
 from cool.template.files import get_file
 from cool.template.parse import Document
 from cool.template.problems import Code, Path, Problem
 from cool.template.quoting import quote
+from cool.template.suggest import suggest
 from cool.template.values import (
     ANY,
+    ATTRIBUTE_KINDS,
     Deferred,
     Unknown,
     contains_deferred,
     contains_unknown,
     materialize,
 )
-
-_ATTRIBUTE_KINDS = {
-    AttributeType.STRING: PropertyType.STRING,
-    AttributeType.INTEGER: PropertyType.INTEGER,
-    AttributeType.NUMBER: PropertyType.NUMBER,
-    AttributeType.BOOLEAN: PropertyType.BOOLEAN,
-    AttributeType.LIST: PropertyType.LIST,
-    AttributeType.MAP: PropertyType.MAP,
-    AttributeType.ANY: ANY,
-}
-
-
-# difflib compares two names in quadratic time, and each of the choices: a
-# suggestion looks at names of at most this length, among at most this many.
-MAX_SUGGESTED = 100
-MAX_CANDIDATES = 200
-
-
-def suggest(name: str, choices: Iterable[Any]) -> str:
-    """``; did you mean 'x'?`` for the closest choice, or nothing.
-
-    Bounded whatever the choices: difflib's ratio reaches its 0.6 cutoff only
-    between names of close lengths (2 * shorter / both >= 0.6), so only those
-    are candidates, the ones with the same first character first.
-    """
-    if not name or len(name) > MAX_SUGGESTED:
-        return ""
-    low, high = (3 * len(name) + 6) // 7, min(7 * len(name) // 3, MAX_SUGGESTED)
-    first: list[str] = []
-    others: list[str] = []
-    for choice in choices:
-        if isinstance(choice, str) and low <= len(choice) <= high:
-            if choice[0] == name[0]:
-                first.append(choice)
-                if len(first) == MAX_CANDIDATES:
-                    break
-            elif len(others) < MAX_CANDIDATES:
-                others.append(choice)
-    candidates = (first + others)[:MAX_CANDIDATES]
-    close = difflib.get_close_matches(name, candidates, n=1)
-    return f"; did you mean {quote(close[0])}?" if close else ""
 
 
 class Resolver:
@@ -103,6 +63,13 @@ class Resolver:
         self._sizes: dict[tuple[Any, ...], int] = {}  # get_param's, by path (< 0: at least)
         self.current: str | None = None  # the resource whose values are being resolved
         self.version: str | None = None  # the HOT version, for which functions it has
+        # Nested stacks (cool.template.nested): this template's resources are named
+        # ``prefix + name`` in the plan; ``expand`` gives what a resource standing for a
+        # nested stack became (None for any other); ``facade`` is what resource_facade
+        # reads, in a nested template (None in the top one).
+        self.prefix = ""
+        self.expand: Callable[[str], Any] = lambda name: None
+        self.facade: Mapping[str, Any] | None = None
         # The template's conditions, for if (the compiler sets them; by default none).
         self.conditions = cond.Conditions(document, "", self, report)
 
@@ -165,6 +132,8 @@ class Resolver:
             fn.LIST_JOIN: self._list_join,
             fn.GET_FILE: self._get_file,
             fn.REF: self._ref,
+            fn.RESOURCE_FACADE: self._resource_facade,
+            fn.CFN_RESOURCE_FACADE: self._resource_facade,
             cond.IF: partial(cond.resolve_if, self),
             cond.CONTAINS: partial(cond.resolve_contains, self),
             **dict.fromkeys(cond.CONDITION_ONLY, partial(cond.refuse_in_value, self)),
@@ -217,6 +186,13 @@ class Resolver:
                 here,
             )
             return Unknown()
+        if isinstance(value, Deferred) or (steps and contains_deferred(value)):
+            # A nested template's parameter given a run-time value by its parent.
+            try:
+                return copy.deepcopy(nested.select(value, steps))
+            except nested.NestedReferenceError as exc:
+                self._problem(exc.code, exc.message, here)
+                return Unknown()
         value = param_path.follow(value, steps)  # "" where the path leads nowhere, as Heat
         if isinstance(value, str) and not value:
             return ""  # nothing to measure (and a failed path may hold unhashable steps)
@@ -264,7 +240,35 @@ class Resolver:
         if not self._check_resource(name, fn.GET_RESOURCE, here):
             return Unknown(PropertyType.STRING)
         refs.add(name)
-        return Deferred({fn.GET_RESOURCE: name}, PropertyType.STRING)
+        expanded = self.expand(name)
+        if expanded is not None:
+            return nested.reference(expanded)
+        return Deferred({fn.GET_RESOURCE: self.prefix + name}, PropertyType.STRING)
+
+    # -- resource_facade ---------------------------------------------------
+
+    def _resource_facade(self, args: Any, here: Path, refs: set[str]) -> Any:
+        """The resource this nested template stands for: its metadata, deletion_policy
+        or update_policy, as its own template wrote them (Heat's ResourceFacade)."""
+        key = self.resolve(args, here, refs)
+        if isinstance(key, Unknown):
+            return Unknown()
+        if key not in nested.FACADE_KEYS:
+            self._problem(
+                Code.INVALID_FUNCTION,
+                f"{here[-1]} takes one of {', '.join(nested.FACADE_KEYS)}, not {quote(key)}",
+                here,
+            )
+            return Unknown()
+        if self.facade is None:
+            self._problem(
+                Code.INVALID_FUNCTION,
+                f"{here[-1]} reads the resource a nested template stands for: this template "
+                "is not nested",
+                here,
+            )
+            return Unknown()
+        return copy.deepcopy(self.facade[key])
 
     def _check_resource(self, name: str, function: str, here: Path) -> bool:
         if name == self.current:
@@ -317,6 +321,13 @@ class Resolver:
         if not self._check_resource(name, fn.GET_ATTR, (*here, 0)):
             return Unknown()
         refs.add(name)
+        expanded = self.expand(name)
+        if expanded is not None:
+            try:
+                return nested.attribute(expanded, attribute, steps)
+            except nested.NestedReferenceError as exc:
+                self._problem(exc.code, exc.message, (*here, 1))
+                return Unknown()
         kind = ANY
         rtype = self._resources[name]
         if rtype is not None and not rtype.free_properties:
@@ -331,7 +342,7 @@ class Resolver:
                 )
                 return Unknown()
             if not steps:
-                kind = _ATTRIBUTE_KINDS[declared.type]
+                kind = ATTRIBUTE_KINDS[declared.type]
             elif declared.type in (
                 AttributeType.STRING,
                 AttributeType.INTEGER,
@@ -345,7 +356,7 @@ class Resolver:
                     (*here, 2),
                 )
                 return Unknown()
-        return Deferred({fn.GET_ATTR: [name, attribute, *materialize(steps)]}, kind)
+        return Deferred({fn.GET_ATTR: [self.prefix + name, attribute, *materialize(steps)]}, kind)
 
     # -- str_replace -------------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from cool.model import ParameterType
-from cool.resources.schema import PropertyType
+from cool.resources.schema import AttributeType, PropertyType
 
 ANY = PropertyType.ANY
 
@@ -37,6 +37,17 @@ class Unknown:
     def __repr__(self) -> str:
         return f"Unknown({self.kind})"
 
+
+# What a resource attribute of each type is known as before the build runs.
+ATTRIBUTE_KINDS = {
+    AttributeType.STRING: PropertyType.STRING,
+    AttributeType.INTEGER: PropertyType.INTEGER,
+    AttributeType.NUMBER: PropertyType.NUMBER,
+    AttributeType.BOOLEAN: PropertyType.BOOLEAN,
+    AttributeType.LIST: PropertyType.LIST,
+    AttributeType.MAP: PropertyType.MAP,
+    AttributeType.ANY: ANY,
+}
 
 PARAMETER_KINDS: dict[ParameterType, PropertyType] = {
     ParameterType.STRING: PropertyType.STRING,
@@ -76,6 +87,11 @@ def contains_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_unknown(v) for v in value)
     return False
+
+
+def contains_pending(value: Any) -> bool:
+    """Anything in ``value`` not known yet (at run time, or never: a missing value)?"""
+    return contains_unknown(value) or contains_deferred(value)
 
 
 def contains_deferred(value: Any) -> bool:

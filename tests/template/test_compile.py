@@ -371,8 +371,8 @@ def test_resources_refuses_name(name: str, pointer: str, registry: ResourceTypeR
               r:
                 type: foo.yaml
             """,
-            [(Code.UNSUPPORTED_FEATURE, "/resources/r/type", 4, 5)],
-            id="nested-template-file",
+            [(Code.MISSING_FILE, "/resources/r/type", 4, 5)],
+            id="nested-template-not-in-files",
         ),
         pytest.param(
             """\
@@ -594,10 +594,11 @@ def test_resources_refuses(
             "did you mean 'OS::Nova::Server'?",
             id="suggestion",
         ),
-        pytest.param("foo.yaml", "nested templates are not supported", id="file"),
+        pytest.param("foo.yaml", "template 'foo.yaml' is not among the request's files", id="file"),
         pytest.param(
             "https://example.com/templates/nested",
-            "nested templates are not supported",
+            "looks like a template file, but Heat takes a template resource only from a name "
+            "ending in .yaml or .template",
             id="url",
         ),
     ],

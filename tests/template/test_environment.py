@@ -365,8 +365,8 @@ def test_environment_switched_off_resource_keeps_its_dependencies(registry) -> N
         ),
         pytest.param(
             "resource_registry:\n  OS::Heat::Value: my_value.yaml\n",
-            [(Code.UNSUPPORTED_FEATURE, None, "/resources/v/type", 10, 5)],
-            id="template-resource-refused-at-the-resource",
+            [(Code.MISSING_FILE, None, "/resources/v/type", 10, 5)],
+            id="template-resource-not-in-files-at-the-resource",
         ),
         pytest.param(
             "resource_registry:\n  OS::Heat::Value: A::B\n  A::B: OS::Heat::Value\n",
@@ -389,8 +389,8 @@ def test_environment_refuses(registry, env, expected) -> None:
 def test_environment_template_resource_message_names_the_feature(registry) -> None:
     report = _check(registry, "resource_registry:\n  OS::Heat::Value: my_value.yaml\n")
     (problem,) = report.problems
-    assert "is a template resource ('my_value.yaml')" in problem.message
-    assert "nested templates are not supported yet" in problem.message
+    assert "template 'my_value.yaml' is not among the request's files" in problem.message
+    assert "mapped by the environment" in problem.message
     assert "env0.yaml:2:3" in problem.message  # where the mapping is
 
 

@@ -424,7 +424,7 @@ def test_parameter_default_holding_a_function_is_reported_once(
     "type_name",
     [
         "OS::Heat::SoftwareConfig",
-        "OS::Heat::ResourceGroup",
+        "OS::Heat::AutoScalingGroup",
         "OS::Octavia::LoadBalancer",
         "AWS::EC2::Instance",
         "OS::Trove::Instance",
