@@ -8,7 +8,9 @@ file (live rows, duplicates) and the logs, then judged:
 - duplicates: a step with more than one live sim resource (0);
 - leaks: a live sim resource that no build's ledger owns (its build and step
   name no record with that physical id), or whose build is DELETE_COMPLETE,
-  ROLLBACK_COMPLETE or CANCEL_COMPLETE while its record is not RETAINED (0);
+  ROLLBACK_COMPLETE or CANCEL_COMPLETE while its record is not RETAINED (0).
+  The ledger is the whole tree (``nested=true``); a nested stack's own resource
+  has no sim row (cool.clouds.nested), so it is never counted as lost or leaked;
 - API answers: any 5xx but a JSON 503 in the API-SIG format (0);
 - log lines at ERROR, and tracebacks, in cool-api's and the workers' logs (0);
 - takeovers after a drain that took a session timeout or longer (0: a drain
@@ -168,7 +170,9 @@ def judge_builds(report: Report, client: ApiClient, builds: Sequence[Build]) -> 
             continue
         try:
             answer = client.call("GET", f"/v1/builds/{build.build_id}")
-            resources = client.call("GET", f"/v1/builds/{build.build_id}/resources")
+            # The whole tree: a nested stack's members have sim rows too.
+            path = f"/v1/builds/{build.build_id}/resources?nested=true"
+            resources = client.call("GET", path)
             events[build.build_id] = client.pages(f"/v1/builds/{build.build_id}/events", "events")
         except ApiGaveUpError as exc:
             unreadable += 1

@@ -151,6 +151,6 @@ class BuildCancel(_BuildResource):
 class BuildResources(_BuildResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
         _, plan = self._meta_for(req, "cool:build:resources", build_id)
-        paging.query(req, ())
+        nested = paging.boolean(paging.query(req, ("nested",)), "nested")
         records = self.services.store.resources(build_id)
-        resp.media = {"resources": views.resources(plan, records)}
+        resp.media = {"resources": views.resources(plan, records, nested=nested)}

@@ -40,7 +40,7 @@ def _type(schema: dict[str, Any]) -> str:
     if kind == "array":
         return f"array of {_type(schema.get('items', {}))}"
     if "enum" in schema:
-        return " \\| ".join(f"`{value}`" for value in schema["enum"])
+        return " \\| ".join(f"`{'null' if value is None else value}`" for value in schema["enum"])
     if isinstance(kind, list):
         return " or ".join(kind)
     if "oneOf" in schema or "anyOf" in schema:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cool.model import BuildStatus, Plan, ResourceStatus
+from cool.model import NESTED_SEPARATOR, BuildStatus, Plan, ResourceStatus
 from cool.store.reads import Summary
 from cool.store.records import BuildMeta, BuildState, Event, ResourceRecord
 from cool.store.workers import WorkerInfo
@@ -81,15 +81,28 @@ def _note(note: dict[str, Any] | None) -> dict[str, Any] | None:
     return shown
 
 
-def resources(plan: Plan, records: dict[str, tuple[ResourceRecord, int]]) -> list[dict[str, Any]]:
-    """Every resource of the plan in build order, PENDING until it has a record."""
+def parent(name: str | None) -> str | None:
+    """The resource whose nested stack holds ``name`` (None: the template's own)."""
+    head, sep, _ = (name or "").rpartition(NESTED_SEPARATOR)
+    return head if sep else None
+
+
+def resources(
+    plan: Plan, records: dict[str, tuple[ResourceRecord, int]], *, nested: bool = False
+) -> list[dict[str, Any]]:
+    """The plan's resources in build order, PENDING until they have a record: the
+    template's own only, as Heat's resource-list, unless ``nested`` (the whole tree)."""
     out = []
     for spec in plan.resources:
+        if spec.parent is not None and not nested:
+            continue
         record = records.get(spec.name)
         out.append(
             {
                 "name": spec.name,
                 "type": spec.type,
+                "parent": spec.parent,
+                "nested": str(spec.nested) if spec.nested else None,
                 "status": str(record[0].status if record else ResourceStatus.PENDING),
                 "physical_id": record[0].physical_id if record else None,
                 "attributes": record[0].attributes if record else {},
@@ -109,6 +122,7 @@ def event(number: int, item: Event) -> dict[str, Any]:
         "id": number,
         "at": iso(item.at),
         "resource": item.resource,
+        "parent": parent(item.resource),
         "old_status": item.old,
         "new_status": item.new,
         "reason": item.reason,

@@ -254,7 +254,12 @@ class ListBuilds(RemoteMixin, Lister):
 
 
 class Resources(RemoteMixin, Lister):
-    """List a build's resources in build order, with their status and cloud id."""
+    """List a build's resources in build order, with their status and cloud id.
+
+    Only the template's own, as Heat's resource-list; --nested lists the resources of
+    nested stacks (template resources, OS::Heat::Stack, ResourceGroup members) too,
+    each named under its parent (web/0/server), with Parent and Nested columns.
+    """
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -262,14 +267,22 @@ class Resources(RemoteMixin, Lister):
         parser.add_argument(
             "--long", action="store_true", help="also attributes, attempts, worker and errors"
         )
+        parser.add_argument(
+            "--nested",
+            action="store_true",
+            help="also the resources of nested stacks, with their parent",
+        )
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[list[str], list[list[Any]]]:
+        nested = parsed_args.nested
         try:
-            resources = self.client.resources(parsed_args.build_id)
+            resources = self.client.resources(parsed_args.build_id, nested=nested)
         except (ApiError, ApiUnreachableError) as exc:
             raise self.reported(exc) from None
         columns = ["Name", "Type", "Status", "Physical ID", "Level", "Depends On"]
+        if nested:
+            columns[1:1] = ["Parent", "Nested"]
         extra = ["Attempts", "Worker", "Error", "Attributes"] if parsed_args.long else []
         fmt = parsed_args.formatter
         rows = []
@@ -277,6 +290,7 @@ class Resources(RemoteMixin, Lister):
             depends = r.get("depends_on") or []
             row = [
                 r["name"],
+                *([r.get("parent") or "", r.get("nested") or ""] if nested else []),
                 r.get("type"),
                 r.get("status"),
                 r.get("physical_id") or "",

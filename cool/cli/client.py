@@ -180,8 +180,12 @@ class CoolClient:
         params["limit"] = str(min(limit, _PAGE) if limit else _PAGE)
         yield from self._pages("/v1/builds", "builds", params, limit)
 
-    def resources(self, build_id: str) -> list[dict[str, Any]]:
-        return self._request("GET", f"/v1/builds/{_segment(build_id)}/resources")[1]["resources"]
+    def resources(self, build_id: str, *, nested: bool = False) -> list[dict[str, Any]]:
+        """The template's own resources; with ``nested``, nested stacks' too."""
+        path = f"/v1/builds/{_segment(build_id)}/resources"
+        if nested:
+            path += "?nested=true"
+        return self._request("GET", path)[1]["resources"]
 
     def events(
         self, build_id: str, *, marker: int | None = None, wait_s: float = 0, limit: int = 0

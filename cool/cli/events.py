@@ -11,7 +11,8 @@ from cool.cli.client import ApiError, ApiUnreachableError
 from cool.cli.follow import EXIT_INTERRUPTED, FollowingCommand, FollowInterruptedError
 from cool.cli.remote import add_build_id
 
-_COLUMNS = ["ID", "At", "Resource", "Old Status", "New Status", "Reason", "Worker"]
+# Parent: the resource whose nested stack holds the event's resource ("" at the top).
+_COLUMNS = ["ID", "At", "Resource", "Parent", "Old Status", "New Status", "Reason", "Worker"]
 
 
 class Events(FollowingCommand, Lister):
@@ -55,6 +56,7 @@ class Events(FollowingCommand, Lister):
                 e["id"],
                 e.get("at"),
                 e.get("resource") or "",
+                e.get("parent") or "",
                 e.get("old_status") or "",
                 e.get("new_status"),
                 e.get("reason") or "",

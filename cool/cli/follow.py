@@ -206,7 +206,8 @@ class Follower:
         ``expect``: the statuses that count as success (default: from the build)."""
         view = _View(self._call(self.client.build, build_id), since)
         self.expect = expect or expected_end(view.build)
-        view.track(self._call(self.client.resources, build_id))
+        # The whole tree: a teardown counts nested stacks' resources too.
+        view.track(self._call(self.client.resources, build_id, nested=True))
         progress = live_progress(self.console, self.expect)
         done, total = view.counts()
         task = progress.add_task("build", total=total, completed=done, **view.fields())

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cool.errors import CoolError
+from cool.model import NESTED_SEPARATOR
 
 TAG_BUILD = "cool-build"
 TAG_RESOURCE = "cool-resource"
@@ -90,8 +91,14 @@ class StepContext:
 
     @property
     def cloud_name(self) -> str:
-        """The deterministic name of the cloud resource (when the template gives none)."""
-        return f"cool-{self.build_id.lower()}-{self.resource_name}"
+        """The deterministic name of the cloud resource (when the template gives none).
+
+        A nested stack's resource (``web/0/server``) is named ``web.0.server``: a name
+        must stay valid for every cloud API, and some refuse ``/`` (Nova key pair names
+        allow only letters, digits, ``_``, ``-``, ``.`` and space before microversion
+        2.92). The tags keep the full name, so two names that map alike stay apart.
+        """
+        return f"cool-{self.build_id.lower()}-{self.resource_name.replace(NESTED_SEPARATOR, '.')}"
 
     @property
     def tags(self) -> dict[str, str]:

@@ -10,7 +10,10 @@ deployments or test runs can share one ensemble::
                                                 is the epoch, the fencing token of the owner
     <root>/builds/<shard>/<build_id>/resources/<name>
                                                 one resource's step: status, physical id,
-                                                attributes, attempts, error
+                                                attributes, attempts, error. A nested
+                                                stack's resource (``web/0/server``) is
+                                                stored as ``web~0~server``: see
+                                                resource_znode
     <root>/builds/<shard>/<build_id>/events/ev-<seq>
                                                 sequential, small, append-only
     <root>/builds/<shard>/<build_id>/control    requests from the API (cancel, delete)
@@ -55,6 +58,7 @@ import re
 from ulid import ULID
 
 from cool.errors import CoolError
+from cool.model import NESTED_SEPARATOR
 
 BUILD_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 SHARD = re.compile(r"[0-9A-HJKMNP-TV-Z]{2}")
@@ -63,7 +67,10 @@ USER_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_@.\-]{0,254}")
 WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 KEY_DIGEST = re.compile(r"[0-9a-f]{64}")
 TRUST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Keystone's are 32 hex digits
-RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")
+RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}")  # one component
+ZNODE_SEPARATOR = "~"  # what "/" becomes in a znode name: never in RESOURCE_NAME
+MAX_NESTED_COMPONENTS = 16  # 5 nesting levels; a group adds two (itself and the index)
+MAX_RESOURCE_NAME = 1024  # characters of a whole nested name
 CLOUD_KEY = re.compile(r"[0-9a-f]{24}")
 ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
 EVENT_PREFIX = "ev-"
@@ -100,6 +107,32 @@ def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise IdInvalidError(f"{what} {value!r} is not valid")
     return value
+
+
+def resource_znode(name: str) -> str:
+    """A resource's znode name: a nested name's ``/`` (which a znode name cannot hold)
+    becomes ``~``, which no component may hold, so the mapping is collision-free and
+    reversible, and a plain name (no ``/``) is its own znode name, as it always was."""
+    if not isinstance(name, str):
+        raise IdInvalidError(f"resource name {name!r} is not valid")
+    components = name.split(NESTED_SEPARATOR)
+    if len(components) > MAX_NESTED_COMPONENTS or len(name) > MAX_RESOURCE_NAME:
+        raise IdInvalidError(
+            f"resource name {name[:64]!r}... is too long or nested too deep"
+            f" (at most {MAX_NESTED_COMPONENTS} components, {MAX_RESOURCE_NAME} characters)"
+        )
+    if not all(RESOURCE_NAME.fullmatch(component) for component in components):
+        raise IdInvalidError(f"resource name {name!r} is not valid")
+    return ZNODE_SEPARATOR.join(components)
+
+
+def resource_name(znode: str) -> str:
+    """The resource a znode under ``resources`` records: :func:`resource_znode` undone."""
+    if not isinstance(znode, str) or NESTED_SEPARATOR in znode:
+        raise IdInvalidError(f"resource znode {znode!r} is not valid")
+    name = znode.replace(ZNODE_SEPARATOR, NESTED_SEPARATOR)
+    resource_znode(name)  # checks every component: only what the encoding makes decodes
+    return name
 
 
 class Layout:
@@ -145,7 +178,7 @@ class Layout:
         return f"{self.build(build_id)}/resources"
 
     def resource(self, build_id: str, name: str) -> str:
-        return f"{self.resources(build_id)}/{_checked(RESOURCE_NAME, name, 'resource name')}"
+        return f"{self.resources(build_id)}/{resource_znode(name)}"
 
     def events(self, build_id: str) -> str:
         return f"{self.build(build_id)}/events"

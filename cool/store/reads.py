@@ -22,7 +22,7 @@ from kazoo.exceptions import NoNodeError
 from cool.errors import BuildNotFoundError
 from cool.model import Plan
 from cool.store import codec
-from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id
+from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id, resource_name
 from cool.store.outcomes import unavailable_as_error
 from cool.store.pipelined import many
 from cool.store.records import Build, BuildMeta, BuildState, Event, ResourceRecord
@@ -101,7 +101,8 @@ class BuildReads:
         return Build(meta, plan, state)
 
     def resources(self, build_id: str) -> dict[str, tuple[ResourceRecord, int]]:
-        """Every resource that has a recorded step, with its znode version."""
+        """Every resource that has a recorded step, with its znode version, by its
+        (decoded) name: ``web/0/server``, not its znode name."""
         path = self.layout.resources(build_id)
         out: dict[str, tuple[ResourceRecord, int]] = {}
         with unavailable_as_error():
@@ -114,7 +115,8 @@ class BuildReads:
                     data, stat = self.client.get(f"{path}/{name}")
                 except NoNodeError:
                     continue  # removed while listing (the build is being pruned)
-                out[name] = (ResourceRecord.from_dict(codec.loads(data)), stat.version)
+                record = ResourceRecord.from_dict(codec.loads(data))
+                out[resource_name(name)] = (record, stat.version)
         return out
 
     def events(

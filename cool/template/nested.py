@@ -126,8 +126,6 @@ def attribute(node: Member | Expanded | Unknown, name: str, steps: Sequence[Any]
             return select(dict(node.outputs), steps)
         if name == "stack_name":
             return _stack_name(node)
-        if name == "show":
-            return Deferred({fn.GET_ATTR: [node.name, "show", *materialize(list(steps))]})
         raise NestedReferenceError(
             Code.UNKNOWN_ATTRIBUTE,
             f"{STACK} {quote(node.name)} has no attribute {quote(name)}"

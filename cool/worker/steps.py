@@ -171,7 +171,7 @@ class Steps:
 
     def _create_step(self, name: str) -> None:
         spec = self.specs[name]
-        provider = self.providers.for_type(spec.type)
+        provider = self.providers.for_spec(spec)
         record = self.ledger.record(name)
         if record is not None and record.status is ResourceStatus.CREATE_FAILED:
             raise StepFailedError(self.note(spec, "CREATE", record.error or "failed"))
@@ -343,7 +343,7 @@ class Steps:
                 name, "kept in the cloud (deletion_policy: Retain)", status=ResourceStatus.RETAINED
             )
             return
-        provider = self.providers.for_type(spec.type)
+        provider = self.providers.for_spec(spec)
         ctx = self._context(spec)
         try:
             if record.status is not ResourceStatus.DELETE_IN_PROGRESS:
@@ -385,7 +385,7 @@ class Steps:
         """Delete whatever carries the step's tags but ``keep``, with an event: what a
         create that landed late (its worker's claim had moved on) left in the cloud."""
         spec = self.specs[name]
-        provider = self.providers.for_type(spec.type)
+        provider = self.providers.for_spec(spec)
         ctx = self._context(spec)
         try:
             try:
