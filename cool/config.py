@@ -50,7 +50,7 @@ template_opts = [
         "max_stack_depth",
         default=5,
         min=0,
-        max=16,
+        max=7,  # components of a plan name stay within model.MAX_NESTED_PARTS
         help="Deepest nesting of nested stacks (template resources, OS::Heat::Stack, "
         "OS::Heat::ResourceGroup, which is a level itself, its members another), as "
         "Heat's max_nested_stack_depth. Deeper is refused at validation.",

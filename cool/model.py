@@ -31,6 +31,10 @@ class ParameterType(StrEnum):
 # Joins a nested stack's resource names to their parent's: ``web_group/0/server``.
 # Never part of a template's own resource names (cool.template.compile.RESOURCE_NAME).
 NESTED_SEPARATOR = "/"
+# A nested name, its parents' names included, fits this (so that a cloud's name for it,
+# cool-<build id>-<name>, stays short enough for every API) and this many parts.
+MAX_NESTED_NAME = 255
+MAX_NESTED_PARTS = 16
 
 
 class NestedKind(StrEnum):

@@ -24,6 +24,8 @@ from typing import Any
 
 from cool.errors import TemplateInvalidError
 from cool.model import (
+    MAX_NESTED_NAME,
+    MAX_NESTED_PARTS,
     NESTED_SEPARATOR,
     DeletionPolicy,
     NestedKind,
@@ -272,6 +274,7 @@ class _Compiler:
         done = self.evaluate(values)
         declared, resolved, missing = done.declared, done.resolved, done.missing
         flat = done.flat
+        self.check_nested_names(flat)
         level, order = self.order(flat) if flat is not done.local else self.levels
         specs = tuple(d.spec for d in declared.values())
         kinds = {name: str(spec["type"]) for name, spec in flat.items()}
@@ -307,6 +310,25 @@ class _Compiler:
             ),
         )
         return Report((), specs, (), order, kinds, dependencies, plan)
+
+    def check_nested_names(self, flat: Mapping[str, Any]) -> None:
+        """Plan names grow with nesting: each too long is reported at the top-level
+        resource whose tree holds it, once."""
+        reported: set[str] = set()
+        for name in flat:
+            parts = name.split(NESTED_SEPARATOR)
+            if len(parts) == 1 or parts[0] in reported:
+                continue
+            if len(name) > MAX_NESTED_NAME or len(parts) > MAX_NESTED_PARTS:
+                reported.add(parts[0])
+                self.problem(
+                    Code.INVALID_NAME,
+                    f"resource {quote(clip(name, 80))} of the nested stacks of {quote(parts[0])} "
+                    f"has a name of {len(name)} characters in {len(parts)} parts, with its "
+                    f"parents' names; at most {MAX_NESTED_NAME} characters and "
+                    f"{MAX_NESTED_PARTS} parts (shorten the names of the resources it is under)",
+                    ("resources", parts[0]),
+                )
 
     def evaluate(self, values: Mapping[str, Any] | None) -> _Evaluated:
         """Check and resolve this template, and expand its nested stacks."""

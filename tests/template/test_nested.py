@@ -690,3 +690,23 @@ def test_validation_without_values_checks_the_member_template_once(
     assert [(p.code, p.file) for p in report.problems] == [
         (Code.UNSUPPORTED_RESOURCE_TYPE, "server.yaml")
     ]
+
+
+def test_plan_names_too_long_with_their_parents_are_refused_at_the_top_resource(
+    registry: ResourceTypeRegistry,
+) -> None:
+    long = "r" * 100
+    inner = f"heat_template_version: 2018-08-31\nresources: {{{long}: {{type: OS::Heat::None}}}}\n"
+    middle = f"heat_template_version: 2018-08-31\nresources: {{{long}: {{type: inner.yaml}}}}\n"
+    report = _check(
+        f"""\
+        heat_template_version: 2018-08-31
+        resources:
+          {long}: {{type: middle.yaml}}
+          short: {{type: inner.yaml}}
+        """,
+        registry,
+        {"inner.yaml": inner, "middle.yaml": middle},
+    )
+    assert _located(report) == [(Code.INVALID_NAME, None, f"/resources/{long}", 3, 3)]
+    assert "302 characters in 3 parts" in report.problems[0].message
