@@ -28,6 +28,10 @@ OUTSIDE = {
     "caught in the module (the call is kept for run time)",
     "cool.template.nested.NestedReferenceError": "a get_attr or get_resource into a nested "
     "stack that cannot be answered: the resolver turns it into a located problem",
+    "cool.template.yaql_function.YaqlError": "a ValueError of a yaql expression: its one "
+    "caller (hot_functions.yaql_value) turns it into an ArgumentError",
+    "cool.template.yaql_function._DeadlinePassedError": "private: raised inside yaql's runner "
+    "when an evaluation runs out of time, caught in the module",
     "cool.template.parse._FatalError": "private: stops the parser, caught in the module",
     "cool.template.parse_json._StopError": "private: stops the parser, caught in the module",
 }

@@ -163,6 +163,7 @@ def check(
     compiler = _Compiler(document, registry, limits)
     compiler.environments, compiler.files = environments, files or {}
     compiler.scope = nested.Scope(limits, compiler.files, Budget.of(limits))
+    compiler.scope.environments = frozenset(source.name for source in environments)
     return compiler.run(values)
 
 
@@ -616,6 +617,14 @@ class _Compiler:
                 ("resources",),
             )
         self.scope.total += len(resources)
+        if self.scope.over_total() and not self.scope.too_many:  # this template's own cross it
+            self.scope.too_many = True
+            self.problem(
+                Code.TOO_MANY_RESOURCES,
+                f"with its nested stacks the build would have more than "
+                f"{self.limits.max_total_resources} resources ([template] max_total_resources)",
+                ("resources",),
+            )
         types: dict[str, ResourceType | None] = {}
         for name, body in resources.items():
             path: Path = ("resources", name)
@@ -1041,19 +1050,23 @@ class _Compiler:
             where.document, where.path, (*where.properties, "resource_def", "properties"), at_type
         )
         for index in names:
-            if self.over_total(where):
+            self.scope.total += 1  # counted before the check: the member itself may cross it
+            if self.over_total(member_where):
                 made.complete = False
                 break
-            self.scope.total += 1
-            member = self.member(
-                member_type,
-                plan_name + NESTED_SEPARATOR + index,
-                nested.replace_index(definition.get("properties") or {}, variable, index),
-                nested.replace_index(definition.get("metadata") or {}, variable, index),
-                member_where,
-                label=f"the members of {label}",
-                flat=made.flat,
-            )
+            self.depth += 1  # a group is a nested stack: its members are a level down (Heat)
+            try:
+                member = self.member(
+                    member_type,
+                    plan_name + NESTED_SEPARATOR + index,
+                    nested.replace_index(definition.get("properties") or {}, variable, index),
+                    nested.replace_index(definition.get("metadata") or {}, variable, index),
+                    member_where,
+                    label=f"the members of {label}",
+                    flat=made.flat,
+                )
+            finally:
+                self.depth -= 1
             if member is None:
                 made.complete = False
                 continue
@@ -1078,6 +1091,8 @@ class _Compiler:
         """One member of a group: a plain resource, or a nested stack of its own. Its
         plan entries go into ``flat`` (the group's)."""
         found = self.environment.nested_registry.resolve(type_name)
+        if found.via:
+            label += f" (mapped by the environment: {env.describe(found.via)})"
         if found.refused:
             self.report_in(where.document, Code.INVALID_VALUE, found.refused, where.type)
             return None
@@ -1151,7 +1166,8 @@ class _Compiler:
                 Code.MISSING_FILE,
                 f"{label}: template {quote(source)} is not among the request's files: cool never "
                 "fetches a template; send it in files (cool validate and cool submit bundle "
-                "the files a template names, as heatclient does)" + suggest(source, self.files),
+                "the files a template names, as heatclient does)"
+                + suggest(source, [f for f in self.files if f not in self.scope.environments]),
                 where.type,
             )
             return None

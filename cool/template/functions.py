@@ -37,6 +37,7 @@ VALUE_FUNCTIONS = frozenset(
         "str_replace_strict",
         "str_replace_vstrict",
         "str_split",
+        "yaql",
         "Fn::Base64",
         "Fn::Join",
         "Fn::MemberListToMap",
@@ -74,7 +75,6 @@ SUPPORTED = frozenset(
 # Heat's other functions (HOT and CFN): refused by name, never taken as data.
 UNSUPPORTED = frozenset(
     {
-        "yaql",
         "Fn::And",
         "Fn::Equals",
         "Fn::FindInMap",

@@ -27,7 +27,7 @@ from typing import Any
 
 from cool.resources.schema import PropertyType
 from cool.template import functions as fn
-from cool.template import urls, versions
+from cool.template import urls, versions, yaql_function
 from cool.template.budget import Budget, text_bytes
 from cool.template.quoting import clip, quote
 from cool.template.values import ANY, Deferred, Unknown, contains_unknown, materialize
@@ -686,10 +686,47 @@ def member_list_to_map(args: Any, budget: Budget) -> dict[str, Any]:
 
 # Heat functions cool refuses, and why.
 REFUSED = {
-    "yaql": "a yaql expression cannot be bounded in time inside the API process (Heat "
-    "bounds only its iterators and memory); compute the value with the other functions",
     "Fn::GetAZs": "it asks the cloud for its availability zones; use a parameter",
 }
+
+
+# -- yaql (cool.template.yaql_function) ----------------------------------------------
+
+
+def yaql_value(args: Any, budget: Budget) -> Any:
+    """Heat's Yaql: the expression checked as soon as it is known, evaluated once its
+    data is (data from resources: at run time)."""
+    if _waiting(args):
+        raise Pending
+    try:
+        expression, data = yaql_function.check_arguments(args)
+    except yaql_function.YaqlError as exc:
+        raise ArgumentError(str(exc)) from None
+    if _waiting(expression):
+        raise Pending
+    try:
+        yaql_function.parse(expression)
+    except yaql_function.YaqlError as exc:
+        raise ArgumentError(str(exc), ("expression",)) from None
+    if contains_unknown(data) or _holds_deferred(data):
+        raise Pending
+    try:
+        return yaql_function.evaluate(expression, data, budget)
+    except yaql_function.YaqlError as exc:
+        raise ArgumentError(str(exc)) from None
+
+
+def _holds_deferred(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Deferred):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 # -- the table -----------------------------------------------------------------------
@@ -711,6 +748,7 @@ FN_SPLIT = "Fn::Split"
 FN_REPLACE = "Fn::Replace"
 FN_BASE64 = "Fn::Base64"
 FN_MEMBER_LIST_TO_MAP = "Fn::MemberListToMap"
+YAQL = "yaql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -739,6 +777,7 @@ FUNCTIONS: dict[str, Function] = {
     FN_REPLACE: Function(cfn_replace, PropertyType.STRING),
     FN_BASE64: Function(base64, PropertyType.STRING),
     FN_MEMBER_LIST_TO_MAP: Function(member_list_to_map, PropertyType.MAP),
+    YAQL: Function(yaql_value, ANY),
 }
 
 # Which HOT versions have each function (Heat's HOTemplate20xx ``functions``): the
@@ -756,7 +795,7 @@ AVAILABLE: dict[str, tuple[str, str | None, str]] = {
     DIGEST: ("2015-04-30", None, ""),
     STR_SPLIT: ("2015-10-15", None, ""),
     MAP_MERGE: ("2016-04-08", None, ""),
-    "yaql": ("2016-10-14", None, ""),
+    YAQL: ("2016-10-14", None, ""),
     MAP_REPLACE: ("2016-10-14", None, ""),
     FILTER: ("2017-02-24", None, ""),
     STR_REPLACE_STRICT: ("2017-02-24", None, ""),

@@ -65,6 +65,7 @@ class Scope:
     nodes: int = 0  # parsed nodes of every document, against limits.max_nodes
     documents: dict[str, Document | None] = field(default_factory=dict)
     too_many: bool = False  # the total bound was reported (once)
+    environments: frozenset[str] = frozenset()  # names of the files that are environments
 
     def over_total(self) -> bool:
         return self.total > self.limits.max_total_resources

@@ -1906,7 +1906,7 @@ def test_references_levels(registry: ResourceTypeRegistry) -> None:
     ("name", "args"),
     [
         pytest.param("Fn::GetAtt", "[a, b]", id="fn-getatt"),
-        pytest.param("yaql", "{expression: '$.data', data: {}}", id="yaql"),
+        pytest.param("Fn::If", "[c, a, b]", id="fn-if"),
     ],
 )
 def test_functions_refuses_unsupported(
@@ -1970,9 +1970,9 @@ def test_functions_refuses_unsupported(
               n:
                 type: OS::Heat::None
                 metadata:
-                  items: [{yaql: {expression: '1'}}]
+                  items: [{Fn::GetAtt: [a, b]}]
             """,
-            [(Code.UNSUPPORTED_FUNCTION, "/resources/n/metadata/items/0/yaql", 6, 16)],
+            [(Code.UNSUPPORTED_FUNCTION, "/resources/n/metadata/items/0/Fn::GetAtt", 6, 16)],
             id="in-metadata-list",
         ),
     ],

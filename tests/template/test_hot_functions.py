@@ -376,12 +376,6 @@ def test_refused_message_names_the_function_and_the_problem() -> None:
     assert (problem.line, problem.column) == (7, 57)  # at the key renamed
 
 
-def test_refused_yaql_says_why() -> None:
-    (problem,) = _report({"yaql": {"expression": "$.data", "data": {}}}).problems
-    assert (problem.code, problem.pointer) == (Code.UNSUPPORTED_FUNCTION, _O + "/yaql")
-    assert "cannot be bounded in time" in problem.message
-
-
 def test_refused_cfn_functions_cool_does_not_run() -> None:
     assert _problems({"Fn::GetAZs": ""}, "2013-05-23") == [
         (Code.UNSUPPORTED_FUNCTION, f"{_O}/Fn::GetAZs")
