@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import textwrap
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 import pytest
 
 from cool.cli.bundle import bundle
 from cool.cli.diagnostics import ReportedError
+from cool.clouds.sim.provider import SimProvider
 from harness.system.local import LocalSystem
 from tests.cli.conftest import EXAMPLES, run_cool, run_cool_process
 
@@ -104,18 +106,55 @@ def test_validate_locates_problems_in_the_environment_file(tmp_path: Path) -> No
 
 
 def test_submit_web_example_with_its_environment_builds_on_the_sim(system: LocalSystem) -> None:
+    """The issue's example: a ResourceGroup of nested templates, named in the
+    environment, built, shown as a tree, and deleted without a trace in the sim."""
     web = EXAMPLES / "web"
     result = run_cool_process(
         system, "submit", web / "web.yaml", "-e", web / "env.yaml", "--wait", "-f", "json"
     )
     assert result.rc == 0, result.err
     build = json.loads(result.out)
+    build_id = build["id"]
     assert build["status"] == "CREATE_COMPLETE"
-    resources = run_cool_process(system, "resources", build["id"], "-f", "json")
+    resources = run_cool_process(system, "resources", build_id, "-f", "json")
     assert resources.rc == 0, resources.err
     types = {r["Name"]: r["Type"] for r in json.loads(resources.out)}
-    assert types["network"] == "OS::Neutron::Net"
-    assert types["monitor"] == "OS::Heat::None"
+    assert types == {
+        "network": "OS::Neutron::Net",
+        "subnet": "OS::Neutron::Subnet",
+        "web": "OS::Heat::ResourceGroup",
+        "monitor": "OS::Heat::None",
+    }
+
+    tree = run_cool_process(system, "resources", build_id, "--nested", "-f", "json")
+    assert tree.rc == 0, tree.err
+    rows = {r["Name"]: r for r in json.loads(tree.out)}
+    members = {"web/0": "web", "web/1": "web"}  # count's default: 2
+    inner = {f"{m}/{n}": m for m in members for n in ("port", "server")}
+    assert {n: r["Parent"] for n, r in rows.items() if r["Parent"]} == members | inner
+    assert {rows[m]["Nested"] for m in members} == {"template"}
+    assert rows["web"]["Nested"] == "group"
+    assert {r["Status"] for r in rows.values()} == {"CREATE_COMPLETE"}
+
+    outputs = {name: output["value"] for name, output in build["outputs"].items()}
+    servers = [rows[f"web/{i}/server"]["Physical ID"] for i in range(2)]
+    assert outputs["web_servers"] == servers  # the member template's OS::stack_id
+    addresses = outputs["web_ips"]
+    assert len(set(addresses)) == 2
+    assert all(ip_address(a) in ip_network("10.20.0.0/24") for a in addresses)
+    assert outputs["first_web_ip"] == addresses[0]
+
+    with SimProvider(system.directory / "sim.sqlite") as sim:
+        built = {r.resource_name: r.properties for r in sim.live_resources(build_id)}
+    assert set(built) == {"network", "subnet"} | set(inner)
+    for index in range(2):  # the group put each member's index into the get_file'd script
+        page = f"Hello from cool, server {index}"
+        assert page in built[f"web/{index}/server"]["user_data"]
+    deleted = run_cool_process(system, "delete", build_id, "--wait", "-f", "json")
+    assert deleted.rc == 0, deleted.err
+    assert json.loads(deleted.out)["status"] == "DELETE_COMPLETE"
+    with SimProvider(system.directory / "sim.sqlite") as sim:
+        assert sim.live_resources(build_id) == []
 
 
 def test_submit_refusal_in_an_environment_is_shown_in_that_file(

@@ -37,9 +37,21 @@ BROKEN = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("name", ["single-server", "multi-tier", "utility-chain"])
-def test_validate_examples_are_valid(examples_dir: Path, name: str) -> None:
-    result = cool("validate", str(examples_dir / f"{name}.yaml"), "-f", "json")
+@pytest.mark.parametrize(
+    ("name", "environment"),
+    [
+        ("single-server", None),
+        ("multi-tier", None),
+        ("utility-chain", None),
+        ("conditions", None),
+        ("web/web", "web/env"),
+    ],
+)
+def test_validate_examples_are_valid(
+    examples_dir: Path, name: str, environment: str | None
+) -> None:
+    extra = ["-e", str(examples_dir / f"{environment}.yaml")] if environment else []
+    result = cool("validate", str(examples_dir / f"{name}.yaml"), *extra, "-f", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows
