@@ -109,6 +109,8 @@ class ResourceSpec:
     # same plan, named under it (``group/0/server``), and it depends on every one of
     # them. Its own step creates nothing (cool.clouds.nested).
     nested: NestedKind | None = None
+    # The template's update_policy, checked against the type's (kept for updates).
+    update_policy: dict[str, Any] = field(default_factory=dict)
 
     @property
     def parent(self) -> str | None:
@@ -168,6 +170,7 @@ class Plan:
                     "metadata": r.metadata,
                     # Only where set: plans without nested stacks keep their bytes.
                     **({"nested": str(r.nested)} if r.nested else {}),
+                    **({"update_policy": r.update_policy} if r.update_policy else {}),
                 }
                 for r in self.resources
             ],
@@ -208,6 +211,7 @@ class Plan:
                     deletion_policy=DeletionPolicy(r["deletion_policy"]),
                     metadata=r["metadata"],
                     nested=NestedKind(r["nested"]) if r.get("nested") else None,
+                    update_policy=r.get("update_policy") or {},
                 )
                 for r in data["resources"]
             ),

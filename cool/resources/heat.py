@@ -297,6 +297,50 @@ RESOURCE_GROUP = ResourceType(
         "removed_rsrc_list": Attribute("The member names removed.", AttributeType.LIST),
     },
     needs_cloud=False,
+    update_policy={
+        "batch_create": Property(
+            PropertyType.MAP,
+            "Create the members in batches, each after the one before has completed.",
+            schema={
+                "max_batch_size": Property(
+                    PropertyType.INTEGER,
+                    "Members created at once.",
+                    default=1,
+                    constraints=(Range(1),),
+                ),
+                "pause_time": Property(
+                    PropertyType.NUMBER,
+                    "Seconds between batches (cool supports 0 only).",
+                    default=0,
+                    constraints=(Range(0),),
+                ),
+            },
+        ),
+        "rolling_update": Property(
+            PropertyType.MAP,
+            "How an update replaces members (kept with the build for its updates).",
+            schema={
+                "min_in_service": Property(
+                    PropertyType.INTEGER,
+                    "Members kept in service.",
+                    default=0,
+                    constraints=(Range(0),),
+                ),
+                "max_batch_size": Property(
+                    PropertyType.INTEGER,
+                    "Members replaced at once.",
+                    default=1,
+                    constraints=(Range(1),),
+                ),
+                "pause_time": Property(
+                    PropertyType.NUMBER,
+                    "Seconds between batches.",
+                    default=0,
+                    constraints=(Range(0),),
+                ),
+            },
+        ),
+    },
 )
 
 STACK = ResourceType(

@@ -266,6 +266,9 @@ class ResourceType:
     free_properties: bool = False  # takes any properties unchecked (OS::Heat::None)
     unsupported: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[CrossCheck, ...] = ()
+    # What a resource's ``update_policy`` may hold (Heat's update_policy_schema): most
+    # types take none, and a template giving one is refused, as Heat refuses it.
+    update_policy: Mapping[str, Property] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -276,6 +279,7 @@ class ResourceType:
             "properties": {k: v.to_dict() for k, v in sorted(self.properties.items())},
             "attributes": {k: v.to_dict() for k, v in sorted(self.attributes.items())},
             "unsupported_properties": dict(sorted(self.unsupported.items())),
+            "update_policy": {k: v.to_dict() for k, v in sorted(self.update_policy.items())},
         }
 
 

@@ -79,10 +79,17 @@ UNSUPPORTED_SECTIONS = {
     "event_sinks": "event sinks are not supported",
 }
 RESOURCE_KEYS = frozenset(
-    {"type", "properties", "depends_on", "deletion_policy", "metadata", "condition"}
+    {
+        "type",
+        "properties",
+        "depends_on",
+        "deletion_policy",
+        "metadata",
+        "condition",
+        "update_policy",
+    }
 )
 UNSUPPORTED_RESOURCE_KEYS = {
-    "update_policy": "update_policy is not supported: cool builds are not updated in place",
     "external_id": "external_id (adopting an existing resource) is not supported",
 }
 OUTPUT_KEYS = frozenset({"value", "description", "condition"})
@@ -177,6 +184,7 @@ class _Site:
     label: str  # "resource 'web' (app.yaml)", for messages
     facade: Mapping[str, Any]
     given_as: str = "property"  # what a value is in the parent: an OS::Heat::Stack's "parameter"
+    mapped_by: env.Entry | None = None  # the registry entry that made it a template resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +211,7 @@ class _Where:
     properties: Path  # its properties (a group member's: resource_def.properties)
     type: Path  # its type (a group member's: resource_def.type)
     inline: Path | None = None  # an OS::Heat::Stack's template written as a mapping
+    mapped_by: env.Entry | None = None  # the registry entry that made it a template resource
 
 
 def _inline(template: Any) -> bool:
@@ -247,8 +256,10 @@ class _Compiler:
         # written; and what each became (cool.template.nested.Expanded, or Unknown).
         self.compounds: dict[str, tuple[NestedKind, str | None, str]] = {}
         self.expanded: dict[str, Any] = {}
-        self.compound_parts: dict[str, tuple[dict[str, Any], dict[str, Any], set[str]]] = {}
+        # A nested stack's resource's properties, metadata, update_policy and references.
+        self.compound_parts: dict[str, tuple[dict[str, Any], Any, dict[str, Any], set[str]]] = {}
         self.vias: dict[str, str] = {}  # how the environment mapped a type to a template
+        self.mapped: dict[str, env.Entry] = {}  # and the entry that did (its last)
         self.types: Mapping[str, ResourceType | None] = {}
         self.resolver: Resolver | None = None
         self.entered: tuple[str, str] | None = None  # the field being resolved
@@ -302,6 +313,7 @@ class _Compiler:
                     deletion_policy=spec["deletion_policy"],
                     metadata=materialize(spec["metadata"]),
                     nested=spec.get("nested"),
+                    update_policy=materialize(spec.get("update_policy") or {}),
                 )
                 for name, spec in sorted(flat.items(), key=lambda i: (level[i[0]], i[0]))
             ),
@@ -348,7 +360,9 @@ class _Compiler:
             )
             self.scope.nodes = max(self.scope.nodes, self.document.nodes)
         else:
-            self.environment = self.parent_environment.child(kinds, self.problems.append)
+            self.environment = self.parent_environment.child(
+                kinds, self.problems.append, self.site.mapped_by
+            )
         resolved, missing = self.assign_values(declared, values)
         budget = self.scope.budget
         # Conditions first: a resource whose condition is false does not exist.
@@ -662,6 +676,8 @@ class _Compiler:
         if found.template is not None:
             self.compounds[name] = (NestedKind.TEMPLATE, found.template, type_name)
             self.vias[name] = via
+            if found.via:
+                self.mapped[name] = found.via[-1]
             return None
         if found.switched_off:
             self.switched_off |= {name}
@@ -722,13 +738,14 @@ class _Compiler:
                 continue  # does not exist (cool.template.conditions)
             if name in self.compounds:
                 self.expand(name)
-                properties, metadata, refs = self.compound_parts[name]
+                properties, metadata, update_policy, refs = self.compound_parts[name]
             else:
                 self.enter("resources", name)
                 refs = set()
                 resolver.current = name
                 properties = self.properties(name, body, types.get(name), resolver, refs)
                 metadata = self.metadata(body, path, resolver, refs)
+                update_policy = self.update_policy(name, body, types.get(name), resolver, refs)
                 resolver.current = None
             depends_on = self.depends_on(name, body.get("depends_on"), types, path)
             policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
@@ -740,6 +757,7 @@ class _Compiler:
                 # depends_on a resource whose condition is false is dropped, as in Heat.
                 "depends_on": (refs | depends_on) - self.conditions.absent.keys(),
                 "deletion_policy": policy,
+                "update_policy": update_policy,
             }
             if name in self.compounds:
                 out[name]["type"] = self.compounds[name][2]  # as written: a file, an alias
@@ -804,6 +822,50 @@ class _Compiler:
                 self.problem(Code.INVALID_TYPE, "metadata must be a mapping", (*path, "metadata"))
             return {}
         return resolved
+
+    def update_policy(
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        rtype: ResourceType | None,
+        resolver: Resolver,
+        refs: set[str],
+    ) -> dict[str, Any]:
+        """The resource's update_policy, against its type's schema (Heat's
+        update_policy_schema): a type without one takes none."""
+        raw = body.get("update_policy")
+        if raw is None:
+            return {}
+        here: Path = ("resources", name, "update_policy")
+        value = resolver.resolve(raw, here, refs)
+        if isinstance(value, Unknown):
+            return {}
+        if not isinstance(value, dict):
+            self.problem(Code.INVALID_TYPE, "update_policy must be a mapping", here)
+            return {}
+        kind = self.compounds.get(name, (None,))[0]
+        if rtype is None or kind is NestedKind.TEMPLATE:
+            return value  # unchecked: a template resource's is its template's to read
+        if not rtype.update_policy:
+            for key in value:
+                self.problem(
+                    Code.UNKNOWN_KEY,
+                    f"resource type {rtype.name} takes no update_policy: {quote(key)} is not "
+                    "one of its policies",
+                    (*here, key),
+                )
+            return {}
+        policies = ResourceType(rtype.name, "", rtype.update_policy, {})
+        checked = check_properties(policies, value, here, self.problem)
+        pause = checked.get("batch_create", {}).get("pause_time")
+        if isinstance(pause, int | float) and pause > 0:
+            self.problem(
+                Code.UNSUPPORTED_FEATURE,
+                "batch_create's pause_time is not supported: a batch starts as soon as the "
+                "one before it has completed (remove pause_time or set it to 0)",
+                (*here, "batch_create", "pause_time"),
+            )
+        return checked
 
     def depends_on(
         self,
@@ -894,12 +956,15 @@ class _Compiler:
             body = {**body, "properties": {**raw, "template": ""}}
         properties = self.properties(name, body, self.types.get(name), resolver, refs)
         metadata = self.metadata(body, path, resolver, refs)
+        update_policy = self.update_policy(name, body, self.types.get(name), resolver, refs)
         policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
         resolver.current = saved
         if entered is not None:
             self.enter(*entered)
-        self.compound_parts[name] = (properties, metadata, refs)
-        where = _Where(self.document, path, (*path, "properties"), (*path, "type"))
+        self.compound_parts[name] = (properties, metadata, update_policy, refs)
+        where = _Where(
+            self.document, path, (*path, "properties"), (*path, "type"), None, self.mapped.get(name)
+        )
         if inline:
             properties = {**properties, "template": raw["template"]}
             where = replace(where, inline=(*path, "properties", "template"))
@@ -910,7 +975,12 @@ class _Compiler:
             self.prefix + name,
             properties=properties,
             where=where,
-            facade={"metadata": metadata, "deletion_policy": str(policy), "update_policy": {}},
+            facade={
+                "metadata": metadata,
+                "deletion_policy": str(policy),
+                "update_policy": update_policy,
+            },
+            update_policy=update_policy,
             label=f"resource {quote(name)} ({clip(type_name, MAX_NAME)}){self.vias.get(name, '')}",
         )
         self.expanded[name] = made if made is not None else Unknown()
@@ -927,6 +997,7 @@ class _Compiler:
         where: _Where,
         facade: Mapping[str, Any],
         label: str,
+        update_policy: Mapping[str, Any] | None = None,
     ) -> nested.Expanded | None:
         """The nested stack of a resource (checked properties in ``properties``)."""
         if self.depth >= self.limits.max_stack_depth:
@@ -942,7 +1013,9 @@ class _Compiler:
         if self.over_total(where):
             return None
         if kind is NestedKind.GROUP:
-            return self.group(type_name, plan_name, properties, where, label)
+            return self.group(
+                type_name, plan_name, properties, where, label, update_policy=update_policy or {}
+            )
         if kind is NestedKind.STACK:
             document = self.stack_document(properties.get("template"), where, label)
             values = properties.get("parameters")
@@ -954,7 +1027,7 @@ class _Compiler:
         if document is None or isinstance(values, Unknown):
             return None
         noun = "parameter" if kind is NestedKind.STACK else "property"
-        site = _Site(where.document, given, label, facade, noun)
+        site = _Site(where.document, given, label, facade, noun, where.mapped_by)
         return self.child(document, kind, type_name, plan_name, values=values or {}, site=site)
 
     def over_total(self, where: _Where) -> bool:
@@ -1012,8 +1085,11 @@ class _Compiler:
         properties: Mapping[str, Any],
         where: _Where,
         label: str,
+        *,
+        update_policy: Mapping[str, Any],
     ) -> nested.Expanded | None:
-        """An OS::Heat::ResourceGroup: its members ``<group>/0`` .. ``<group>/<count-1>``."""
+        """An OS::Heat::ResourceGroup: its members ``<group>/0`` .. ``<group>/<count-1>``;
+        with update_policy's batch_create, each batch after the one before it."""
         count, definition = properties.get("count", 1), properties.get("resource_def")
         at_count = (*where.properties, "count")
         if isinstance(count, Deferred):
@@ -1042,14 +1118,22 @@ class _Compiler:
         variable = properties.get("index_var")
         variable = variable if isinstance(variable, str) and variable else nested.DEFAULT_INDEX_VAR
         known = not isinstance(count, Unknown)
-        names, skipped = nested.member_names(
-            count if known else 1, properties.get("removal_policies")
-        )
+        # One name past the bound at most: a huge count costs what the bound does.
+        wanted = min(count, self.limits.max_total_resources + 1) if known else 1
+        names, skipped = nested.member_names(wanted, properties.get("removal_policies"))
         made = nested.Expanded(NestedKind.GROUP, plan_name, type_name, skipped=skipped)
         member_where = _Where(
             where.document, where.path, (*where.properties, "resource_def", "properties"), at_type
         )
-        for index in names:
+        batch_create = update_policy.get("batch_create")
+        size = batch_create.get("max_batch_size") if isinstance(batch_create, dict) else None
+        size = size if isinstance(size, int) and size > 0 else None
+        before: set[str] = set()  # the previous batch's members, which this batch waits for
+        batch: set[str] = set()
+        for position, index in enumerate(names):
+            if size is not None and position and position % size == 0:
+                before, batch = batch, set()
+            batch.add(plan_name + NESTED_SEPARATOR + index)
             self.scope.total += 1  # counted before the check: the member itself may cross it
             if self.over_total(member_where):
                 made.complete = False
@@ -1064,6 +1148,7 @@ class _Compiler:
                     member_where,
                     label=f"the members of {label}",
                     flat=made.flat,
+                    after=before,
                 )
             finally:
                 self.depth -= 1
@@ -1087,6 +1172,7 @@ class _Compiler:
         *,
         label: str,
         flat: dict[str, dict[str, Any]],
+        after: set[str] | None = None,
     ) -> nested.Member | nested.Expanded | None:
         """One member of a group: a plain resource, or a nested stack of its own. Its
         plan entries go into ``flat`` (the group's)."""
@@ -1117,12 +1203,14 @@ class _Compiler:
             "type": rtype.name if rtype is not None and kind is None else type_name,
             "properties": checked,
             "metadata": metadata,
-            "depends_on": set(),
+            "depends_on": set(after or ()),  # its batch waits for the one before (grafted on)
             "deletion_policy": DeletionPolicy.DELETE,
         }
         if kind is None:
             flat[plan_name] = spec
             return nested.Member(plan_name, rtype)
+        if found.template is not None and found.via:
+            where = replace(where, mapped_by=found.via[-1])
         made = self.instantiate(
             kind,
             found.template,

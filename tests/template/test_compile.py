@@ -401,10 +401,10 @@ def test_resources_refuses_name(name: str, pointer: str, registry: ResourceTypeR
             resources:
               r:
                 type: OS::Heat::None
-                update_policy: {}
+                update_policy: {rolling_update: {}}
             """,
-            [(Code.UNSUPPORTED_FEATURE, "/resources/r/update_policy", 5, 5)],
-            id="update-policy",
+            [(Code.UNKNOWN_KEY, "/resources/r/update_policy/rolling_update", 5, 21)],
+            id="update-policy-the-type-has-none",
         ),
         pytest.param(
             """\
@@ -2367,7 +2367,7 @@ def test_check_reports_every_problem_at_once(registry: ResourceTypeRegistry) -> 
               mac_address: not-a-mac
           key:
             type: OS::Nova::KeyPair
-            update_policy: {}
+            update_policy: {batch_create: {}}
           rand:
             type: OS::Heat::RandomString
             properties:
@@ -2388,7 +2388,7 @@ def test_check_reports_every_problem_at_once(registry: ResourceTypeRegistry) -> 
             (Code.UNKNOWN_RESOURCE, "/resources/port/properties/network/get_resource", 11, 17),
             (Code.PROPERTY_CONSTRAINT, "/resources/port/properties/mac_address", 12, 7),
             (Code.MISSING_PROPERTY, "/resources/key/properties/name", 13, 3),
-            (Code.UNSUPPORTED_FEATURE, "/resources/key/update_policy", 15, 5),
+            (Code.UNKNOWN_KEY, "/resources/key/update_policy/batch_create", 15, 21),
             (Code.UNKNOWN_PARAMETER, "/resources/rand/properties/length/get_param", 19, 16),
             (Code.MISSING_FILE, "/resources/rand/properties/salt/get_file", 20, 14),
             (Code.UNKNOWN_ATTRIBUTE, "/outputs/out/value/get_attr/1", 23, 29),

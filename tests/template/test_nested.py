@@ -710,3 +710,96 @@ def test_plan_names_too_long_with_their_parents_are_refused_at_the_top_resource(
     )
     assert _located(report) == [(Code.INVALID_NAME, None, f"/resources/{long}", 3, 3)]
     assert "302 characters in 3 parts" in report.problems[0].message
+
+
+# -- update_policy ----------------------------------------------------------------------
+
+
+def test_batch_create_makes_each_batch_wait_for_the_one_before(
+    registry: ResourceTypeRegistry,
+) -> None:
+    text = GROUP.replace(
+        "    type: OS::Heat::ResourceGroup\n",
+        "    type: OS::Heat::ResourceGroup\n"
+        "    update_policy: {batch_create: {max_batch_size: 2}, rolling_update: {max_batch_size: 1}}\n",
+    ).replace("{get_param: n}", "5")
+    plan = _plan(_check(text, registry, {"server.yaml": SERVER}))
+    members = [r.name for r in plan.resources if r.parent == "web"]
+    assert members == ["web/0", "web/2", "web/3", "web/4", "web/5"]
+    # Batches: (0, 2), (3, 4), (5). The first waits for what the group waits for; each
+    # member of a later batch (its resources too) waits for the batch before (and so,
+    # through it, for what the group waits for).
+    assert plan.resource("web/0/port").depends_on == ("net",)
+    assert plan.resource("web/3/port").depends_on == ("web/0", "web/2")
+    assert plan.resource("web/4/data").depends_on == ("web/0", "web/2")
+    assert plan.resource("web/5/port").depends_on == ("web/3", "web/4")
+    assert plan.resource("web/3").depends_on == ("web/0", "web/2", "web/3/data", "web/3/port")
+    assert plan.resource("web").update_policy == {
+        "batch_create": {"max_batch_size": 2, "pause_time": 0},
+        "rolling_update": {"max_batch_size": 1, "min_in_service": 0, "pause_time": 0},
+    }
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param(
+            "{batch_create: {max_batch_size: 0}}",
+            (Code.PROPERTY_CONSTRAINT, "/resources/web/update_policy/batch_create/max_batch_size"),
+            id="batch-size-zero",
+        ),
+        pytest.param(
+            "{batch_create: {pause_time: 5}}",
+            (Code.UNSUPPORTED_FEATURE, "/resources/web/update_policy/batch_create/pause_time"),
+            id="pause-time",
+        ),
+        pytest.param(
+            "{rolling_updates: {}}",
+            (Code.UNKNOWN_PROPERTY, "/resources/web/update_policy/rolling_updates"),
+            id="unknown-policy",
+        ),
+        pytest.param("[a]", (Code.INVALID_TYPE, "/resources/web/update_policy"), id="not-a-map"),
+    ],
+)
+def test_update_policy_refusals(
+    policy: str, expected: tuple[Code, str], registry: ResourceTypeRegistry
+) -> None:
+    text = GROUP.replace(
+        "    type: OS::Heat::ResourceGroup\n",
+        f"    type: OS::Heat::ResourceGroup\n    update_policy: {policy}\n",
+    )
+    report = _check(text, registry, {"server.yaml": SERVER})
+    assert [(p.code, p.pointer) for p in report.problems] == [expected]
+
+
+def test_update_policy_on_a_type_without_one_is_refused_and_reaches_a_facade(
+    registry: ResourceTypeRegistry,
+) -> None:
+    report = _check(
+        """\
+        heat_template_version: 2018-08-31
+        resources:
+          n: {type: OS::Heat::None, update_policy: {rolling_update: {}}}
+        """,
+        registry,
+    )
+    assert _located(report) == [
+        (Code.UNKNOWN_KEY, None, "/resources/n/update_policy/rolling_update", 3, 45)
+    ]
+    facade = """\
+        heat_template_version: 2018-08-31
+        resources:
+          v: {type: OS::Heat::Value, properties: {value: {resource_facade: update_policy}}}
+        """
+    plan = _plan(
+        _check(
+            """\
+            heat_template_version: 2018-08-31
+            resources:
+              a: {type: facade.yaml, update_policy: {anything: 1}}
+            """,
+            registry,
+            {"facade.yaml": facade},
+        )
+    )
+    assert plan.resource("a/v").properties["value"] == {"anything": 1}
