@@ -721,7 +721,8 @@ def test_batch_create_makes_each_batch_wait_for_the_one_before(
     text = GROUP.replace(
         "    type: OS::Heat::ResourceGroup\n",
         "    type: OS::Heat::ResourceGroup\n"
-        "    update_policy: {batch_create: {max_batch_size: 2}, rolling_update: {max_batch_size: 1}}\n",
+        "    update_policy:\n"
+        "      {batch_create: {max_batch_size: 2}, rolling_update: {max_batch_size: 1}}\n",
     ).replace("{get_param: n}", "5")
     plan = _plan(_check(text, registry, {"server.yaml": SERVER}))
     members = [r.name for r in plan.resources if r.parent == "web"]
