@@ -3,7 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python -m bench.validate_templates          # 100, 1,000 and 5,000
-    .venv/bin/python -m bench.validate_templates --quick  # 100 and 1,000 only
+    .venv/bin/python -m bench.validate_templates --quick  # 100 and 1,000; 10 and 25 members
 
 Two shapes, both with references between resources:
 
@@ -22,6 +22,12 @@ shared and noisy, so the targets are judged on ratios measured in the same
 run: 1,000 resources in under a second, and 5,000 in at most 6x the time of
 1,000 (linear, not quadratic).
 
+And a nested case (:mod:`bench.nested_templates`): a ResourceGroup of 25, 50
+and 100 members, each a 10-resource nested template, timed against the flat
+template that makes the same plan (same resources, levels and dependencies),
+in the same run. Its target: the nested case stays linear in the expanded size
+(t(100 members)/t(25) within 1.5x of the ratio of their resources, 1,101/276).
+
 Only the utility types of :mod:`cool.resources.heat` are used, so the
 benchmark does not depend on any cloud's plugins. Exits 1 if a plan is not
 what the template describes.
@@ -37,6 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cool.resources.heat
+from bench import nested_templates
 from bench._report import log
 from cool.model import Plan
 from cool.resources.registry import ResourceTypeRegistry
@@ -46,12 +53,20 @@ from cool.template.parse import Limits, parse
 SIZES = (100, 1000, 5000)
 QUICK_SIZES = (100, 1000)
 SHAPES = ("chain", "fan-out")
+MEMBERS = (25, 50, 100)  # the nested case: members of the group
+QUICK_MEMBERS = (10, 25)
 
 # Large enough for the biggest template here (a 5,000-resource chain is ~1.3 MB).
-LIMITS = Limits(max_size=16 * 1024 * 1024, max_resources=10_000, max_nodes=1_000_000)
+LIMITS = Limits(
+    max_size=16 * 1024 * 1024,
+    max_resources=10_000,
+    max_total_resources=10_000,  # the whole plan's bound counts a template's own too
+    max_nodes=1_000_000,
+)
 
 TARGET_1000_S = 1.0
 TARGET_RATIO_5000 = 6.0
+TARGET_NESTED_SLACK = 1.5  # nested: t(most)/t(fewest) over the ratio of expanded sizes
 
 _HEADER = """\
 heat_template_version: wallaby
@@ -238,6 +253,79 @@ def measure(shape: str, n: int, registry: ResourceTypeRegistry) -> tuple[Measure
     return measurement, problems
 
 
+@dataclass(frozen=True, slots=True)
+class NestedMeasurement:
+    members: int
+    resources: int  # in the plan, as expanded
+    nested_s: float  # best of the repetitions: text and files -> plan -> JSON
+    flat_s: float  # the flat template of the same plan, same way
+
+    @property
+    def ratio(self) -> float:
+        return self.nested_s / self.flat_s
+
+
+def measure_nested(
+    members: int, registry: ResourceTypeRegistry
+) -> tuple[NestedMeasurement, list[str]]:
+    """The group of ``members`` and its flat equivalent, timed in turn."""
+    text, files = nested_templates.nested_template(members)
+    flat = nested_templates.flat_template(members)
+
+    def nested() -> Plan:
+        return compile_template(text, registry, {}, LIMITS, files=files)
+
+    def flat_plan() -> Plan:
+        return compile_template(flat, registry, {}, LIMITS)
+
+    problems = [
+        *(f"nested: {p}" for p in nested_templates.plan_problems(members, nested(), nested=True)),
+        *(f"flat: {p}" for p in nested_templates.plan_problems(members, flat_plan(), nested=False)),
+    ]
+    repeat = 5
+    nested_s, _ = _best(repeat, lambda: nested().to_json())
+    flat_s, _ = _best(repeat, lambda: flat_plan().to_json())
+    resources = nested_templates.expanded_size(members)
+    return NestedMeasurement(members, resources, nested_s, flat_s), problems
+
+
+def render_nested(results: Sequence[NestedMeasurement]) -> str:
+    """The nested case as a Markdown table, then its verdict."""
+    lines = [
+        "| members | resources | nested ms | flat ms | nested/flat | nested µs/resource |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        lines.append(
+            f"| {m.members:,} | {m.resources:,} | {m.nested_s * 1e3:,.1f} "
+            f"| {m.flat_s * 1e3:,.1f} | {m.ratio:.2f}x | {m.nested_s / m.resources * 1e6:,.0f} |"
+        )
+    lines.append("")
+    lines.extend(f"- {verdict}" for verdict in nested_verdicts(results))
+    return "\n".join(lines)
+
+
+def nested_verdicts(results: Sequence[NestedMeasurement]) -> list[str]:
+    if len(results) < 2:
+        return []
+    small, big = results[0], results[-1]
+    size_ratio = big.resources / small.resources
+    out = []
+    for label, ratio in (
+        ("nested", big.nested_s / small.nested_s),
+        ("flat", big.flat_s / small.flat_s),
+    ):
+        out.append(
+            f"{label}: t({big.members} members)/t({small.members}) = {ratio:.1f} "
+            f"for {size_ratio:.1f}x the resources"
+        )
+    ratio = big.nested_s / small.nested_s
+    limit = size_ratio * TARGET_NESTED_SLACK
+    met = "met" if ratio <= limit else "NOT met"
+    out.append(f"nested stays linear (ratio <= {limit:.1f}): {met}")
+    return out
+
+
 def _ratio(results: dict[tuple[str, int], Measurement], shape: str, big: int, small: int) -> str:
     if (shape, big) not in results or (shape, small) not in results:
         return "-"
@@ -290,11 +378,15 @@ def verdicts(results: dict[tuple[str, int], Measurement], shape: str) -> list[st
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.validate_templates",
-        description="Time template validation for 100, 1,000 and 5,000 resources.",
+        description="Time template validation for 100, 1,000 and 5,000 resources, and a "
+        "group of 25, 50 and 100 nested templates against its flat equivalent.",
     )
-    parser.add_argument("--quick", action="store_true", help="only 100 and 1,000 resources")
+    parser.add_argument(
+        "--quick", action="store_true", help="only 100 and 1,000 resources; 10 and 25 members"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else SIZES
+    members = QUICK_MEMBERS if args.quick else MEMBERS
     registry = ResourceTypeRegistry(cool.resources.heat.TYPES)
     results: dict[tuple[str, int], Measurement] = {}
     failed = False
@@ -306,7 +398,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"WRONG PLAN ({shape}, {n}): {problem}")
                 failed = True
             log(f"{shape:>8} {n:>5}: {measurement.total_s * 1e3:8.1f} ms")
+    nested_results = []
+    for count in members:
+        nested, problems = measure_nested(count, registry)
+        nested_results.append(nested)
+        for problem in problems:
+            log(f"WRONG PLAN (nested, {count} members): {problem}")
+            failed = True
+        log(f"  nested {count:>5}: {nested.nested_s * 1e3:8.1f} ms, flat {nested.flat_s * 1e3:.1f}")
     print(render(results, sizes))
+    print()
+    print(render_nested(nested_results))
     return 1 if failed else 0
 
 

@@ -43,6 +43,7 @@ from cool.template import functions as fn
 from cool.template import nested, versions
 from cool.template.budget import Budget
 from cool.template.conditions import Conditions
+from cool.template.external import external_id
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
@@ -87,11 +88,10 @@ RESOURCE_KEYS = frozenset(
         "metadata",
         "condition",
         "update_policy",
+        "external_id",  # from 2016-10-14: cool.template.external
     }
 )
-UNSUPPORTED_RESOURCE_KEYS = {
-    "external_id": "external_id (adopting an existing resource) is not supported",
-}
+UNSUPPORTED_RESOURCE_KEYS: dict[str, str] = {}
 OUTPUT_KEYS = frozenset({"value", "description", "condition"})
 UNSUPPORTED_OUTPUT_KEYS: dict[str, str] = {}
 
@@ -185,6 +185,7 @@ class _Site:
     facade: Mapping[str, Any]
     given_as: str = "property"  # what a value is in the parent: an OS::Heat::Stack's "parameter"
     mapped_by: env.Entry | None = None  # the registry entry that made it a template resource
+    registry: env.Registry | None = None  # what its nested stack's types are looked up in
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,9 @@ class _Where:
     type: Path  # its type (a group member's: resource_def.type)
     inline: Path | None = None  # an OS::Heat::Stack's template written as a mapping
     mapped_by: env.Entry | None = None  # the registry entry that made it a template resource
+    # The registry of the nested stack it makes (Heat's child environment: per-resource
+    # entries written under its name); for a group's members, the group's.
+    registry: env.Registry | None = None
 
 
 def _inline(template: Any) -> bool:
@@ -314,6 +318,7 @@ class _Compiler:
                     metadata=materialize(spec["metadata"]),
                     nested=spec.get("nested"),
                     update_policy=materialize(spec.get("update_policy") or {}),
+                    external_id=spec.get("external_id"),
                 )
                 for name, spec in sorted(flat.items(), key=lambda i: (level[i[0]], i[0]))
             ),
@@ -361,7 +366,7 @@ class _Compiler:
             self.scope.nodes = max(self.scope.nodes, self.document.nodes)
         else:
             self.environment = self.parent_environment.child(
-                kinds, self.problems.append, self.site.mapped_by
+                kinds, self.problems.append, self.site.mapped_by, registry=self.site.registry
             )
         resolved, missing = self.assign_values(declared, values)
         budget = self.scope.budget
@@ -749,6 +754,12 @@ class _Compiler:
                 resolver.current = None
             depends_on = self.depends_on(name, body.get("depends_on"), types, path)
             policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
+            nested_stack = name in self.compounds
+            external = external_id(
+                body, path, resolver, self.conditions, self.problem, nested=nested_stack
+            )
+            if external is not None:  # depends on nothing, kept in the cloud (as in Heat)
+                refs, depends_on, policy = set(), set(), DeletionPolicy.RETAIN
             rtype = types.get(name)
             out[name] = {
                 "type": rtype.name if rtype is not None else body.get("type"),
@@ -758,6 +769,7 @@ class _Compiler:
                 "depends_on": (refs | depends_on) - self.conditions.absent.keys(),
                 "deletion_policy": policy,
                 "update_policy": update_policy,
+                **({"external_id": external} if external is not None else {}),
             }
             if name in self.compounds:
                 out[name]["type"] = self.compounds[name][2]  # as written: a file, an alias
@@ -786,7 +798,7 @@ class _Compiler:
             return {}
         resolved = resolver.resolve(raw, path, refs)
         if "external_id" in body:
-            return {}  # refused above; its properties describe a resource that exists
+            return {}  # an existing resource: Heat neither checks nor uses its properties
         if isinstance(resolved, Deferred):
             self.problem(
                 Code.INVALID_TYPE,
@@ -963,7 +975,13 @@ class _Compiler:
             self.enter(*entered)
         self.compound_parts[name] = (properties, metadata, update_policy, refs)
         where = _Where(
-            self.document, path, (*path, "properties"), (*path, "type"), None, self.mapped.get(name)
+            self.document,
+            path,
+            (*path, "properties"),
+            (*path, "type"),
+            None,
+            self.mapped.get(name),
+            self.environment.registry.child(name, self.problems.append, self.mapped.get(name)),
         )
         if inline:
             properties = {**properties, "template": raw["template"]}
@@ -1027,7 +1045,7 @@ class _Compiler:
         if document is None or isinstance(values, Unknown):
             return None
         noun = "parameter" if kind is NestedKind.STACK else "property"
-        site = _Site(where.document, given, label, facade, noun, where.mapped_by)
+        site = _Site(where.document, given, label, facade, noun, where.mapped_by, where.registry)
         return self.child(document, kind, type_name, plan_name, values=values or {}, site=site)
 
     def over_total(self, where: _Where) -> bool:
@@ -1123,7 +1141,11 @@ class _Compiler:
         names, skipped = nested.member_names(wanted, properties.get("removal_policies"))
         made = nested.Expanded(NestedKind.GROUP, plan_name, type_name, skipped=skipped)
         member_where = _Where(
-            where.document, where.path, (*where.properties, "resource_def", "properties"), at_type
+            where.document,
+            where.path,
+            (*where.properties, "resource_def", "properties"),
+            at_type,
+            registry=where.registry,
         )
         batch_create = update_policy.get("batch_create")
         size = batch_create.get("max_batch_size") if isinstance(batch_create, dict) else None
@@ -1176,7 +1198,9 @@ class _Compiler:
     ) -> nested.Member | nested.Expanded | None:
         """One member of a group: a plain resource, or a nested stack of its own. Its
         plan entries go into ``flat`` (the group's)."""
-        found = self.environment.nested_registry.resolve(type_name)
+        index = plan_name.rpartition(NESTED_SEPARATOR)[2]
+        registry = where.registry or self.environment.registry.child("", self.problems.append)
+        found = registry.resolve(type_name, index)
         if found.via:
             label += f" (mapped by the environment: {env.describe(found.via)})"
         if found.refused:
@@ -1209,8 +1233,12 @@ class _Compiler:
         if kind is None:
             flat[plan_name] = spec
             return nested.Member(plan_name, rtype)
-        if found.template is not None and found.via:
-            where = replace(where, mapped_by=found.via[-1])
+        mapped_by = found.via[-1] if found.template is not None and found.via else None
+        where = replace(
+            where,
+            mapped_by=mapped_by,
+            registry=registry.child(index, self.problems.append, mapped_by),
+        )
         made = self.instantiate(
             kind,
             found.template,

@@ -13,6 +13,7 @@ own file: its name, JSON pointer and line:column.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -57,6 +58,9 @@ INLINE = "environment"  # the name problems in the request's own 'environment' c
 MAX_HOPS = 32
 
 Report = Callable[[Problem], None]
+# The registry entries for a resource's nested stack, as written: by nested resource.
+Nested = Mapping[str, tuple["_Env", Path, Any]]
+_MAX_CHILDREN = 10_000  # child registries remembered per registry (a group's members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,16 +136,49 @@ class Registry:
 
     entries: Mapping[str, Entry] = field(default_factory=dict)
     resources: Mapping[str, Mapping[str, Entry]] = field(default_factory=dict)
+    # The entries for the resources of a resource's nested stack, as written (parsed by
+    # :meth:`child`, for the nested stacks that are made): by resource name (a glob
+    # too, as Heat's remove_resources_except matches them), then by nested resource.
+    nested: Mapping[str, Nested] = field(default_factory=dict)
     # A glob's prefix (its key without the '*') -> its entry; the lengths of those prefixes.
     _globs: dict[str, Entry] = field(init=False, repr=False, compare=False)
     _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _memo: dict[tuple[str, str | None], Resolution] = field(init=False, repr=False, compare=False)
+    _children: dict[tuple[str, int], Registry] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         globs = {key[:-1]: entry for key, entry in self.entries.items() if key.endswith("*")}
         object.__setattr__(self, "_globs", globs)
         object.__setattr__(self, "_lengths", tuple(sorted({len(p) for p in globs})))
         object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "_children", {})
+
+    def child(self, resource_name: str, report: Report, without: Entry | None = None) -> Registry:
+        """The registry of resource ``resource_name``'s nested stack (Heat's
+        get_child_environment): the type entries but ``without``, the entry that made the
+        resource a template resource (Heat's item_to_remove: a template that stands for
+        the type it replaces uses the real type inside); as per-resource entries, those
+        written under its name (after those under globs matching it)."""
+        key = (resource_name, id(without))
+        found = self._children.get(key)
+        if found is not None:
+            return found
+        bodies: dict[str, tuple[_Env, Path, Any]] = {}
+        for pattern, kids in self.nested.items():
+            if pattern != resource_name and fnmatch.fnmatchcase(resource_name, pattern):
+                bodies.update(kids)
+        bodies.update(self.nested.get(resource_name, {}))
+        resources: dict[str, dict[str, Entry]] = {}
+        nested: dict[str, Nested] = {}
+        for name, (env, path, body) in bodies.items():
+            resources[name], nested[name] = _per_resource(env, name, body, path, report)
+        entries = self.entries
+        if without is not None:
+            entries = {k: e for k, e in self.entries.items() if e is not without}
+        found = Registry(entries, resources, nested)
+        if len(self._children) < _MAX_CHILDREN:
+            self._children[key] = found
+        return found
 
     def _match(self, type_name: str, resource_name: str | None) -> Entry | None:
         candidates: list[Entry] = []
@@ -217,6 +254,7 @@ class _Parsed:
     strategies: Mapping[str, str]
     entries: Mapping[str, Entry]
     resources: Mapping[str, Mapping[str, Entry]]
+    nested: Mapping[str, Nested]
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,23 +268,32 @@ class Applied:
     # What a nested template gets (:meth:`child`): the environments as parsed, and the
     # registry without its per-resource entries (those name the top template's resources).
     sources: tuple[_Parsed, ...] = ()
-    nested_registry: Registry = field(default_factory=Registry)
 
     def problem(self, name: str, code: Code, message: str) -> Problem | None:
         """A problem with the value of ``name``, located where an environment gave it."""
         origin = self.origins.get(name)
         return origin[0].problem(code, message, origin[1]) if origin else None
 
-    def child(self, declared: Mapping[str, ParameterType], report: Report) -> Applied:
+    def child(
+        self,
+        declared: Mapping[str, ParameterType],
+        report: Report,
+        without: Entry | None = None,
+        *,
+        registry: Registry | None = None,
+    ) -> Applied:
         """The environment of a nested template, as Heat makes it: the environments'
         ``parameter_defaults`` apply to every template of the tree, their ``parameters``
-        to the top template only (a nested one's values are its resource's properties),
-        and the registry's type entries everywhere."""
+        to the top template only (a nested one's values are its resource's properties);
+        ``registry`` is the parent's for the resource (:meth:`Registry.child`), by
+        default its type entries but ``without``."""
+        if registry is None:
+            registry = self.registry.child("", report, without)
         if not self.sources:
-            return replace(EMPTY, registry=self.nested_registry)
+            return replace(EMPTY, registry=registry)
         defaults_only = [replace(p, parameters={}) for p in self.sources]
         merged = _merge(defaults_only, declared, report)
-        return replace(merged, registry=self.nested_registry, nested_registry=self.nested_registry)
+        return replace(merged, registry=registry)
 
 
 EMPTY = Applied()
@@ -340,9 +387,11 @@ def _parse(
     parameters = _mapping(env, data, PARAMETERS, report)
     defaults = _mapping(env, data, PARAMETER_DEFAULTS, report)
     strategies = _strategies(env, _mapping(env, data, MERGE_STRATEGIES, report), report)
-    entries, resources = _registry(env, _mapping(env, data, RESOURCE_REGISTRY, report), report)
+    entries, resources, nested = _registry(
+        env, _mapping(env, data, RESOURCE_REGISTRY, report), report
+    )
     # Problems reported, what is well formed still applies: no problem hides another.
-    return _Parsed(env, parameters, defaults, strategies, entries, resources), spent
+    return _Parsed(env, parameters, defaults, strategies, entries, resources, nested), spent
 
 
 def _mapping(env: _Env, data: Mapping[str, Any], section: str, report: Report) -> dict[str, Any]:
@@ -374,9 +423,10 @@ def _strategies(env: _Env, raw: Mapping[str, Any], report: Report) -> dict[str, 
 
 def _registry(
     env: _Env, raw: Mapping[str, Any], report: Report
-) -> tuple[dict[str, Entry], dict[str, dict[str, Entry]]]:
+) -> tuple[dict[str, Entry], dict[str, dict[str, Entry]], dict[str, Nested]]:
     entries: dict[str, Entry] = {}
     resources: dict[str, dict[str, Entry]] = {}
+    nested: dict[str, Nested] = {}
     for key, value in raw.items():
         path: Path = (RESOURCE_REGISTRY, key)
         if key == "resources":
@@ -384,18 +434,25 @@ def _registry(
                 report(env.problem(Code.INVALID_TYPE, "resources must be a mapping", path))
                 continue
             for name, body in value.items():
-                resources[name] = _per_resource(env, name, body, (*path, name), report)
+                resources[name], nested[name] = _per_resource(
+                    env, name, body, (*path, name), report
+                )
         elif key == "base_url":  # where heatclient resolved relative file names from
             continue
         else:
             entry = _entry(env, key, value, path, report)
             if entry is not None:
                 entries[key] = entry
-    return entries, resources
+    return entries, resources, nested
 
 
-def _per_resource(env: _Env, name: str, body: Any, path: Path, report: Report) -> dict[str, Entry]:
+def _per_resource(
+    env: _Env, name: str, body: Any, path: Path, report: Report
+) -> tuple[dict[str, Entry], Nested]:
+    """A per-resource registry entry: its type mappings, and the entries of the resources
+    of its nested stack (a mapping under a resource's name, as Heat nests them)."""
     out: dict[str, Entry] = {}
+    nested: dict[str, tuple[_Env, Path, Any]] = {}
     if not isinstance(body, dict):
         report(
             env.problem(
@@ -404,7 +461,7 @@ def _per_resource(env: _Env, name: str, body: Any, path: Path, report: Report) -
                 path,
             )
         )
-        return out
+        return out, nested
     for key, value in body.items():
         here = (*path, key)
         if key == "hooks":
@@ -430,19 +487,12 @@ def _per_resource(env: _Env, name: str, body: Any, path: Path, report: Report) -
         elif key == "base_url":
             continue
         elif isinstance(value, dict):
-            report(
-                env.problem(
-                    Code.UNSUPPORTED_FEATURE,
-                    "registry entries for the resources of a nested template are not supported "
-                    "yet (nested templates)",
-                    here,
-                )
-            )
+            nested[key] = (env, here, value)  # for a resource of its nested stack
         else:
             entry = _entry(env, key, value, here, report, resource=name)
             if entry is not None:
                 out[key] = entry
-    return out
+    return out, nested
 
 
 def _entry(
@@ -493,6 +543,7 @@ def _merge(
     chosen: dict[str, str] = {}  # each parameter's strategy, once one file set it
     entries: dict[str, Entry] = {}
     resources: Mapping[str, Mapping[str, Entry]] = {}
+    nested: Mapping[str, Nested] = {}
     for env in parsed:
         for section, new in ((PARAMETERS, env.parameters), (PARAMETER_DEFAULTS, env.defaults)):
             for name, value in new.items():
@@ -524,16 +575,14 @@ def _merge(
         # merge_map): a later 'resources' replaces an earlier one whole.
         entries.update(env.entries)
         if env.resources:
-            resources = env.resources
+            resources, nested = env.resources, env.nested
     values: dict[str, Any] = {}
     origins: dict[str, tuple[_Env, Path]] = {}
     for section in (PARAMETER_DEFAULTS, PARAMETERS):
         for name, (value, where, path) in sections[section].items():
             values[name] = value
             origins[name] = (where, path)
-    return Applied(
-        values, origins, Registry(entries, resources), tuple(parsed), Registry(entries, {})
-    )
+    return Applied(values, origins, Registry(entries, resources, nested), tuple(parsed))
 
 
 def _strategy(env: _Parsed, name: str, chosen: dict[str, str], report: Report) -> str:

@@ -145,6 +145,20 @@ def attribute(node: Member | Expanded | Unknown, name: str, steps: Sequence[Any]
     )
 
 
+def all_attributes(node: Expanded) -> Any:
+    """``get_attr: [node]``: its attributes as a mapping (a template's outputs; a group's
+    own attributes; a stack's outputs and name)."""
+    if not node.complete:
+        return Unknown()
+    if node.kind is NestedKind.GROUP:
+        return {
+            name: attribute(node, name, ()) for name in ("refs", "refs_map", "removed_rsrc_list")
+        }
+    if node.kind is NestedKind.STACK:
+        return {"outputs": dict(node.outputs), "stack_name": _stack_name(node)}
+    return dict(node.outputs)
+
+
 def _stack_name(node: Expanded) -> Any:
     """Heat names a nested stack ``<parent stack>-<resource>-<suffix>``; cool's has no
     suffix: the build's name and the resource's path are unique in a project already."""

@@ -17,7 +17,7 @@ from cool.resources.schema import AttributeType, PropertyType, ResourceType
 from cool.template import conditions as cond
 from cool.template import functions as fn
 from cool.template import hot_functions as hot
-from cool.template import nested, param_path
+from cool.template import nested, param_path, versions
 from cool.template.budget import Budget
 from cool.template.files import get_file
 from cool.template.parse import Document
@@ -33,6 +33,9 @@ from cool.template.values import (
     contains_unknown,
     materialize,
 )
+
+# get_attr with a resource name only, and list_join of several lists, came in liberty.
+ALL_ATTRIBUTES_SINCE = "2015-10-15"
 
 
 class Resolver:
@@ -289,6 +292,8 @@ class Resolver:
     # -- get_attr ----------------------------------------------------------
 
     def _get_attr(self, args: Any, here: Path, refs: set[str]) -> Any:
+        if isinstance(args, list) and len(args) == 1:
+            return self._all_attributes(args, here, refs)
         if not isinstance(args, list) or len(args) < 2:
             self._problem(
                 Code.INVALID_FUNCTION,
@@ -358,6 +363,34 @@ class Resolver:
                 return Unknown()
         return Deferred({fn.GET_ATTR: [self.prefix + name, attribute, *materialize(steps)]}, kind)
 
+    def _all_attributes(self, args: list[Any], here: Path, refs: set[str]) -> Any:
+        """``get_attr: [resource]`` (from 2015-10-15): every attribute, as a mapping. At
+        run time that is the resource's recorded attributes (its ``show``)."""
+        if self.version and versions.older(self.version, ALL_ATTRIBUTES_SINCE):
+            self._problem(
+                Code.FUNCTION_VERSION,
+                "get_attr with a resource name only (every attribute) is not in "
+                f"heat_template_version {versions.label(self.version)}; it came in "
+                f"{versions.label(ALL_ATTRIBUTES_SINCE)}",
+                here,
+            )
+            return Unknown()
+        name = self.resolve(args[0], (*here, 0), refs)
+        if isinstance(name, Unknown):
+            return Unknown(PropertyType.MAP)
+        if not isinstance(name, str):
+            self._problem(Code.INVALID_FUNCTION, "get_attr's resource name must be a string", here)
+            return Unknown()
+        if not self._check_resource(name, fn.GET_ATTR, (*here, 0)):
+            return Unknown()
+        refs.add(name)
+        expanded = self.expand(name)
+        if isinstance(expanded, nested.Expanded):
+            return nested.all_attributes(expanded)
+        if expanded is not None:
+            return Unknown(PropertyType.MAP)
+        return Deferred({fn.GET_ATTR: [self.prefix + name, "show"]}, PropertyType.MAP)
+
     # -- str_replace -------------------------------------------------------
 
     def _str_replace(self, args: Any, here: Path, refs: set[str]) -> Any:
@@ -418,6 +451,15 @@ class Resolver:
                 Code.INVALID_FUNCTION,
                 "list_join takes a list: [delimiter, list, more lists...]",
                 here,
+            )
+            return Unknown(PropertyType.STRING)
+        if len(args) > 2 and self.version and versions.older(self.version, ALL_ATTRIBUTES_SINCE):
+            self._problem(
+                Code.FUNCTION_VERSION,
+                "list_join of more than one list is not in heat_template_version "
+                f"{versions.label(self.version)}; it came in "
+                f"{versions.label(ALL_ATTRIBUTES_SINCE)}",
+                (*here, 2),
             )
             return Unknown(PropertyType.STRING)
         resolved = self.resolve(args, here, refs)

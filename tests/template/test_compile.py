@@ -422,17 +422,6 @@ def test_resources_refuses_name(name: str, pointer: str, registry: ResourceTypeR
             heat_template_version: 2018-08-31
             resources:
               r:
-                type: OS::Nova::KeyPair
-                external_id: my-key
-            """,
-            [(Code.UNSUPPORTED_FEATURE, "/resources/r/external_id", 5, 5)],
-            id="external-id",
-        ),
-        pytest.param(
-            """\
-            heat_template_version: 2018-08-31
-            resources:
-              r:
                 type: OS::Heat::None
                 deletion_policy: Snapshot
             """,
@@ -1994,7 +1983,7 @@ def _function(line: str) -> str:
     ("line", "pointer", "column"),
     [
         pytest.param("get_attr: net", "/get_attr", 9, id="get-attr-not-a-list"),
-        pytest.param("get_attr: [net]", "/get_attr", 9, id="get-attr-one-item"),
+        pytest.param("get_attr: []", "/get_attr", 9, id="get-attr-empty"),
         pytest.param("get_attr: [[net], name]", "/get_attr", 9, id="get-attr-name-not-a-string"),
         pytest.param("get_resource: [net]", "/get_resource", 9, id="get-resource-list"),
         pytest.param("get_param: []", "/get_param", 9, id="get-param-empty-list"),

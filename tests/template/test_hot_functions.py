@@ -675,3 +675,30 @@ def test_refused_make_url_float_port_out_of_range(port: float) -> None:
     with pytest.raises(hot.ArgumentError) as caught:
         hot.make_url({"host": "h", "port": port}, _budget())
     assert caught.value.path == ("port",)
+
+
+# -- forms that came with a version (Heat's HOTemplate20151015) --------------------------
+
+
+def test_get_attr_with_a_resource_name_only_gives_every_attribute_from_liberty() -> None:
+    def text(version: str) -> str:
+        return (
+            f"heat_template_version: {version}\n"
+            "resources:\n  r: {type: OS::Heat::TestResource}\n"
+            "outputs:\n  o: {value: {get_attr: [r]}}\n"
+        )
+
+    new = check(text("2015-10-15"), ResourceTypeRegistry.load(), {})
+    assert new.plan is not None
+    assert new.plan.outputs[0].value == {"get_attr": ["r", "show"]}
+    old = check(text("2015-04-30"), ResourceTypeRegistry.load(), {})
+    assert [(p.code, p.pointer) for p in old.problems] == [
+        (Code.FUNCTION_VERSION, "/outputs/o/value/get_attr")
+    ]
+
+
+def test_list_join_of_several_lists_came_in_liberty() -> None:
+    value = {"list_join": [",", ["a"], ["b"]]}
+    assert _value(value, "2015-10-15") == "a,b"
+    assert _problems(value, "2015-04-30") == [(Code.FUNCTION_VERSION, _O + "/list_join/2")]
+    assert _value({"list_join": [",", ["a", "b"]]}, "2013-05-23") == "a,b"

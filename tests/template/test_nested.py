@@ -804,3 +804,79 @@ def test_update_policy_on_a_type_without_one_is_refused_and_reaches_a_facade(
         )
     )
     assert plan.resource("a/v").properties["value"] == {"anything": 1}
+
+
+def test_registry_entries_for_nested_resources_apply_under_their_parent_only(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat's child environment: what resource_registry.resources says under a resource's
+    name applies to the resources of its nested stack (and, under a group's, to its
+    members by index); a glob names several parents."""
+    plan = _plan(
+        _check(
+            """\
+            heat_template_version: 2018-08-31
+            resources:
+              app: {type: server.yaml, properties: {name: a, network: n}}
+              other: {type: server.yaml, properties: {name: o, network: n}}
+              web:
+                type: OS::Heat::ResourceGroup
+                properties:
+                  count: 2
+                  resource_def: {type: server.yaml, properties: {name: w, network: n}}
+            """,
+            registry,
+            {"server.yaml": SERVER},
+            environment="""\
+            resource_registry:
+              resources:
+                app:
+                  port: {OS::Neutron::Port: OS::Heat::None}
+                'we*':
+                  '1':
+                    data: {OS::Heat::Value: OS::Heat::None}
+            """,
+        )
+    )
+    types = {r.name: r.type for r in plan.resources}
+    assert types["app/port"] == "OS::Heat::None"
+    assert plan.resource("app/port").properties == {}  # switched off: ignored, as in Heat
+    assert types["other/port"] == "OS::Neutron::Port"
+    assert types["web/1/data"] == "OS::Heat::None"
+    assert types["web/0/data"] == "OS::Heat::Value"
+    assert types["web/1/port"] == "OS::Neutron::Port"
+
+
+def test_a_template_standing_for_the_type_it_replaces_uses_the_real_type_inside(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat's item_to_remove: the entry that made a resource a template resource is not
+    in its nested stack's registry."""
+    wrapper = """\
+        heat_template_version: 2018-08-31
+        parameters:
+          value: {type: string}
+        resources:
+          inner: {type: OS::Heat::Value, properties: {value: {get_param: value}}}
+        outputs:
+          value: {value: {get_attr: [inner, value]}}
+        """
+    plan = _plan(
+        _check(
+            """\
+            heat_template_version: 2018-08-31
+            resources:
+              v: {type: OS::Heat::Value, properties: {value: x}}
+            outputs:
+              o: {value: {get_attr: [v, value]}}
+            """,
+            registry,
+            {"wrap.yaml": wrapper},
+            environment="resource_registry: {OS::Heat::Value: wrap.yaml}\n",
+        )
+    )
+    assert {r.name: r.type for r in plan.resources} == {
+        "v/inner": "OS::Heat::Value",
+        "v": "OS::Heat::Value",
+    }
+    assert _outputs(plan) == {"o": {"get_attr": ["v/inner", "value"]}}
