@@ -111,6 +111,11 @@ class ResourceSpec:
     nested: NestedKind | None = None
     # The template's update_policy, checked against the type's (kept for updates).
     update_policy: dict[str, Any] = field(default_factory=dict)
+    # The id of an existing cloud resource that stands for this one (HOT external_id):
+    # its step creates nothing, it observes this id. As in Heat (rsrc_defn), the plan
+    # also says deletion_policy Retain, and the worker never deletes it, whatever a
+    # teardown honours: the id alone decides, so no plan can make it deletable.
+    external_id: str | None = None
 
     @property
     def parent(self) -> str | None:
@@ -171,6 +176,7 @@ class Plan:
                     # Only where set: plans without nested stacks keep their bytes.
                     **({"nested": str(r.nested)} if r.nested else {}),
                     **({"update_policy": r.update_policy} if r.update_policy else {}),
+                    **({"external_id": r.external_id} if r.external_id is not None else {}),
                 }
                 for r in self.resources
             ],
@@ -212,6 +218,7 @@ class Plan:
                     metadata=r["metadata"],
                     nested=NestedKind(r["nested"]) if r.get("nested") else None,
                     update_policy=r.get("update_policy") or {},
+                    external_id=r.get("external_id"),
                 )
                 for r in data["resources"]
             ),

@@ -182,7 +182,9 @@ class Steps:
             self._fail_unstarted(spec, error)
             raise StepFailedError(self.note(spec, "CREATE", error)) from exc
         try:
-            if record is None:
+            if spec.external_id is not None:
+                physical_id = self._record_external(spec, record)
+            elif record is None:
                 self.ledger.write_resource(
                     ResourceRecord(
                         name=name,
@@ -204,6 +206,29 @@ class Steps:
             if self.ledger.status(name) is not ResourceStatus.CREATE_FAILED:
                 self._update(name, str(exc), status=ResourceStatus.CREATE_FAILED, error=str(exc))
             raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
+
+    def _record_external(self, spec: ResourceSpec, record: ResourceRecord | None) -> str:
+        """An existing resource stands for this one (HOT ``external_id``): nothing is
+        created or looked up by tags. The intent record carries the id from the start,
+        so whoever takes the step over only observes it."""
+        external_id = spec.external_id
+        assert external_id is not None
+        if record is None:
+            self.ledger.write_resource(
+                ResourceRecord(
+                    name=spec.name,
+                    type=spec.type,
+                    status=ResourceStatus.CREATE_IN_PROGRESS,
+                    physical_id=external_id,
+                    attempts=1,
+                    worker=self.ledger.worker_id,
+                    updated_at=self.ledger.clock(),
+                ),
+                f"adopting the existing resource {external_id} (external_id)",
+            )
+        elif record.physical_id != external_id:
+            self._update(spec.name, "adopting (external_id)", physical_id=external_id)
+        return external_id
 
     def _create(
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, *, adopt: bool
@@ -256,7 +281,14 @@ class Steps:
         for looks in itertools.count():
             try:
                 observed: Observed = self._guarded(lambda p=physical_id: provider.observe(ctx, p))
-            except ResourceGoneError:
+            except ResourceGoneError as exc:
+                if spec.external_id is not None:  # not ours to make: Heat's words
+                    error = (
+                        f"Invalid external resource: Resource {spec.external_id} "
+                        f"({spec.type}) can not be found."
+                    )
+                    self._failed(spec.name, physical_id, error)
+                    raise ResourceGoneError(error) from exc
                 # Gone before it was ready (deleted behind our back, or a provider
                 # that cannot observe another worker's create): create it again.
                 recreated += 1
@@ -338,6 +370,13 @@ class Steps:
         spec = self.specs[name]
         record = self.ledger.record(name)
         assert record is not None
+        if spec.external_id is not None:  # never cool's to delete, whatever the teardown
+            self._update(
+                name,
+                "kept in the cloud (external_id: not made by this build)",
+                status=ResourceStatus.RETAINED,
+            )
+            return
         if honour_retain and spec.deletion_policy is DeletionPolicy.RETAIN and record.physical_id:
             self._update(
                 name, "kept in the cloud (deletion_policy: Retain)", status=ResourceStatus.RETAINED
