@@ -94,6 +94,18 @@ class IdempotencyKeyReusedError(CoolError):
     title = "Idempotency-Key reused"
 
 
+class BuildNameExistsError(BuildConflictError):
+    """A live build of the project has this name already (Heat's StackExists). A
+    name is freed when its build is DELETE_COMPLETE, or pruned."""
+
+    code = "cool.build.name_exists"
+    title = "Build name exists"
+
+    def __init__(self, message: str, build_id: str | None = None) -> None:
+        super().__init__(message)
+        self.build_id = build_id  # the build that holds the name, when known
+
+
 class RequestInvalidError(CoolError):
     """A request the API cannot take (its body, its query): one entry per problem.
 

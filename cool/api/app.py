@@ -41,6 +41,7 @@ from cool.api.errors import (
 )
 from cool.api.events import BuildEvents
 from cool.api.health import PROBES, ZooKeeperProbe
+from cool.api.heat import routes as heat_routes
 from cool.api.metrics import ApiMetrics, Measure
 from cool.api.policy import Authorizer, make_enforcer
 from cool.api.services import Services, Settings
@@ -73,6 +74,7 @@ def routes(app: falcon.App, services: Services) -> None:
     app.add_route("/v1/builds/{build_id}/events", BuildEvents(services))
     app.add_route("/v1/validate", Validate(services))
     app.add_route("/v1/workers", Workers(services))
+    heat_routes.add_routes(app, services)  # Heat's API: /v1/{project_id}/stacks...
 
 
 def falcon_app(services: Services, router: CompiledRouter, retry_after_s: int) -> falcon.App:

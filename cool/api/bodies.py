@@ -144,6 +144,25 @@ def parse_template_request(
                 )
             ]
         )
+    return template_request(
+        data,
+        max_template_bytes=max_template_bytes,
+        max_name_length=max_name_length,
+        fields=fields,
+        file_limits=file_limits,
+    )
+
+
+def template_request(
+    data: dict[str, Any],
+    *,
+    max_template_bytes: int,
+    max_name_length: int,
+    fields: frozenset[str] = BUILD_FIELDS,
+    file_limits: FileLimits = FileLimits(),
+) -> TemplateRequest:
+    """A JSON body's object as a template request (Heat's API maps its own body's
+    fields onto these, then reads it here, as a native submit is read)."""
     request = _from_json(data, max_template_bytes, max_name_length, fields)
     return _with_files(request, data, file_limits)
 

@@ -27,6 +27,8 @@ from typing import Any
 import falcon
 from oslo_context.context import generate_request_id
 
+from cool.api.heat import faults as heat_faults
+from cool.api.heat import paths as heat_paths
 from cool.errors import (
     CoolError,
     RequestInvalidError,
@@ -138,7 +140,10 @@ def entries_for(error: CoolError, rid: str) -> list[dict[str, Any]]:
 def render(resp: falcon.Response, req: falcon.Request, status: int, entries: list[Any]) -> None:
     resp.status = status
     resp.content_type = JSON
-    resp.text = json.dumps({"errors": entries})  # ASCII: safe whatever a caller sent
+    if heat_paths.is_heat_path(req.path):  # Heat's API answers in Heat's fault body
+        resp.text = json.dumps(heat_faults.body(status, entries))
+    else:
+        resp.text = json.dumps({"errors": entries})  # ASCII: safe whatever a caller sent
     req.env[ENV_RENDERED] = True
 
 
@@ -293,7 +298,11 @@ def respond(
     """An error answered by a WSGI middleware, in the same format as the app's
     (``exc_info`` when a response may have been started already, as PEP 3333 says)."""
     title = phrase(status)
-    body = document(status, code, detail, request_id(environ))
+    if heat_paths.is_heat_path(environ.get("PATH_INFO", "")):
+        one = entry(status=status, code=code, title=title, detail=detail, request_id="")
+        body = heat_faults.encoded(status, [one])
+    else:
+        body = document(status, code, detail, request_id(environ))
     environ[ENV_RENDERED] = True
     start_response(
         f"{status} {title}",

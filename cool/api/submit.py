@@ -30,6 +30,7 @@ from oslo_context.context import RequestContext
 from cool.api import bodies, views
 from cool.api.errors import request_id
 from cool.api.services import Services
+from cool.api.source import build_source
 from cool.clouds.openstack.credentials import Trusts
 from cool.errors import (
     CoolError,
@@ -38,14 +39,16 @@ from cool.errors import (
     RequestProblem,
     SubmitOutcomeUnknownError,
 )
+from cool.store.builds import Idempotency
 from cool.store.layout import new_build_id
+from cool.store.records import BuildMeta
 from cool.template.compile import Report, check
 from cool.template.problems import Problem
 
 LOG = logging.getLogger(__name__)
 
 
-def _compile(
+def compile_request(
     services: Services, request: bodies.TemplateRequest, values: dict[str, Any] | None
 ) -> Report:
     """The template checked; request and template problems raised together."""
@@ -100,17 +103,39 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
     idempotency = None
     if not request.problems:
         idempotency = bodies.idempotency(req, context.user_id, request.digest())
+    meta, created = create(services, req, context, request, idempotency)
+    _accepted(services, req, resp, meta.build_id, replayed=not created)
+
+
+def create(
+    services: Services,
+    req: falcon.Request,
+    context: RequestContext,
+    request: bodies.TemplateRequest,
+    idempotency: Idempotency | None = None,
+    *,
+    tags: tuple[str, ...] = (),
+) -> tuple[BuildMeta, bool]:
+    """The build a request makes once checked (or the one its Idempotency-Key made),
+    and whether it is new: the native submit and Heat's stack create both store here."""
     # A replay is found by submit_once, with the key's one read, before it writes.
-    report = _compile(services, request, request.parameters or {})
+    report = compile_request(services, request, request.parameters or {})
     assert report.plan is not None
+    source = build_source(
+        request.text,
+        report.plan,
+        services.limits,
+        parameters=request.parameters,
+        environments=request.environments,
+        files=request.files,
+    )
     build_id = new_build_id()
     trust_id = ""
     if services.trusts is not None:
         if idempotency is not None:  # a replay needs no trust: look before making one
             earlier = services.store.idempotent_build(context.project_id, idempotency)
             if earlier is not None:
-                _accepted(services, req, resp, earlier.build_id, replayed=True)
-                return
+                return earlier, False
         trust_id = _delegate(services.trusts, req, context, build_id)
         try:
             services.store.trust_records.hold(trust_id, build_id)
@@ -129,6 +154,8 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
             build_id=build_id,
             idempotency=idempotency,
             trust_id=trust_id,
+            source=source,
+            tags=tags,
         )
     except SubmitOutcomeUnknownError:
         if trust_id:  # the build may exist, and hold it: the GC decides, later
@@ -147,7 +174,7 @@ def submit(services: Services, req: falcon.Request, resp: falcon.Response) -> No
         services.metrics.builds_submitted.inc()
     elif trust_id:
         _drop(services, trust_id, build_id, f"the request replays build {meta.build_id}")
-    _accepted(services, req, resp, meta.build_id, replayed=not created)
+    return meta, created
 
 
 def _delegate(trusts: Trusts, req: falcon.Request, context: RequestContext, build_id: str) -> str:
@@ -220,7 +247,7 @@ class Validate:
             file_limits=services.settings.file_limits,
             fields=bodies.VALIDATE_FIELDS,
         )
-        report = _compile(services, request, request.parameters)
+        report = compile_request(services, request, request.parameters)
         resp.media = {
             "valid": True,
             "levels": [list(level) for level in report.levels],

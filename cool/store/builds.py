@@ -21,6 +21,7 @@ from kazoo.exceptions import NodeExistsError, NoNodeError, RolledBackError
 
 from cool.errors import (
     BuildConflictError,
+    BuildNameExistsError,
     BuildNotFoundError,
     BuildRequestInvalidError,
     IdempotencyKeyReusedError,
@@ -28,12 +29,12 @@ from cool.errors import (
     SubmitOutcomeUnknownError,
 )
 from cool.model import BuildStatus, Plan
-from cool.store import codec
+from cool.store import codec, sizes
 from cool.store.client import NotConnectedError
 from cool.store.layout import Layout, new_build_id
 from cool.store.outcomes import UNAVAILABLE, unavailable_as_error
 from cool.store.reads import PLAN_CACHE, BuildReads
-from cool.store.records import BuildMeta, BuildState, Event
+from cool.store.records import BuildMeta, BuildSource, BuildState, Event
 from cool.store.trusts import TrustRecords
 
 
@@ -89,6 +90,7 @@ class BuildStore(BuildReads):
         build_id: str | None = None,
         idempotency: Idempotency | None = None,
         trust_id: str = "",
+        source: BuildSource | None = None,
     ) -> BuildMeta:
         """Store a new build in one transaction: it exists completely or not at all.
 
@@ -111,6 +113,7 @@ class BuildStore(BuildReads):
             build_id=build_id,
             idempotency=idempotency,
             trust_id=trust_id,
+            source=source,
         )
         if created:
             self.stored_state(meta.build_id)  # nobody asks for it here
@@ -129,6 +132,8 @@ class BuildStore(BuildReads):
         build_id: str | None = None,
         idempotency: Idempotency | None = None,
         trust_id: str = "",
+        source: BuildSource | None = None,
+        tags: tuple[str, ...] = (),
     ) -> tuple[BuildMeta, bool]:
         """:meth:`submit`, and whether the build is new (False: the key's earlier build).
 
@@ -139,6 +144,15 @@ class BuildStore(BuildReads):
         trust when the answer is the key's earlier build. The trust must be held
         (:meth:`TrustRecords.hold`): the build's transaction removes that record, and
         fails whole if it is gone (the GC took the trust for an orphan).
+
+        The build's name (its id when none is given) is taken in the same
+        transaction: a live build of the project with that name fails it whole
+        (:class:`BuildNameExistsError`, 409). The key's entry comes before the name
+        in the transaction, so a retry that races its own first attempt finds the
+        key taken first and gets the earlier build, never a 409. ``source`` (what
+        the API shows back as the template, environment and files) is stored
+        compressed in the same transaction; the whole is measured first and refused
+        (413) if one ZooKeeper write could not carry it.
         """
         if idempotency is not None:
             earlier = self.idempotent_build(project_id, idempotency)
@@ -165,9 +179,19 @@ class BuildStore(BuildReads):
             request_id=request_id,
             idempotency_digest=idempotency.key_digest if idempotency else "",
             trust_id=trust_id,
+            tags=tuple(tags),
         )
         layout = self.layout
         record = codec.dumps_compressed({"meta": meta.to_dict(), "plan": plan.to_dict()})
+        source_record = (
+            codec.dumps_compressed(
+                source.to_dict(),
+                what="the build's source (template, environment and files)",
+                error=codec.BuildTooLargeError,
+            )
+            if source is not None
+            else None
+        )
         state = BuildState(
             BuildStatus.CREATE_QUEUED,
             reason="submitted",
@@ -197,9 +221,18 @@ class BuildStore(BuildReads):
                 False,
             ),
         ]
-        parents = [layout.shard_path(build_id), layout.project(project_id), layout.pending]
+        if source_record is not None:
+            ops.append((layout.source(build_id), source_record, False))
+        parents = [
+            layout.shard_path(build_id),
+            layout.project(project_id),
+            layout.pending,
+            layout.names_project(project_id),
+        ]
+        key_at = None
         if idempotency is not None:
             entry = {"build_id": build_id, "request_digest": idempotency.request_digest}
+            key_at = len(ops)
             ops.append(
                 (
                     layout.idempotency_key(project_id, idempotency.key_digest),
@@ -208,6 +241,9 @@ class BuildStore(BuildReads):
                 )
             )
             parents.append(layout.idempotency_project(project_id))
+        name_at = len(ops)  # after the key: a replay's key is refused before its name
+        name_entry = {"build_id": build_id, "name": meta.name}
+        ops.append((layout.name(project_id, meta.name), codec.dumps(name_entry), False))
         consumed = [layout.new_trust(trust_id)] if trust_id else []
         results = self._create_all(ops, parents, deletes=consumed)
         failures = [r for r in results if isinstance(r, Exception)]
@@ -218,13 +254,22 @@ class BuildStore(BuildReads):
                     "orphan (the submit took longer than [gc] unstored_trust_grace); "
                     "submit again"
                 )
-            if idempotency is not None and isinstance(results[len(ops) - 1], NodeExistsError):
+            if key_at is not None and isinstance(results[key_at], NodeExistsError):
                 # A concurrent submit with the same key won the race: its build.
                 earlier = self.idempotent_build(project_id, idempotency)
                 if earlier is not None:
                     return earlier, False
                 raise BuildConflictError(
                     "this Idempotency-Key names a build that no longer exists; use a new key"
+                )
+            if isinstance(results[name_at], NodeExistsError):
+                holder = self.find_by_name(project_id, meta.name)
+                raise BuildNameExistsError(
+                    f"a build named {meta.name!r} exists already in this project"
+                    + (f" ({holder})" if holder else "")
+                    + ": names are unique among a project's builds until they are "
+                    "DELETE_COMPLETE",
+                    holder,
                 )
             raise _first_cause(failures)
         with self._plans_lock:
@@ -247,6 +292,13 @@ class BuildStore(BuildReads):
                 transaction.create(path, data, sequence=sequence)
             for path in deletes:
                 transaction.delete(path)
+            size = sizes.transaction_size(transaction.operations)
+            if size > sizes.MAX_WRITE_BYTES:
+                raise codec.BuildTooLargeError(
+                    f"the build's records (plan and source) would be {size:,} bytes, over the "
+                    f"{sizes.MAX_WRITE_BYTES:,} bytes one ZooKeeper write may carry; nothing "
+                    "was stored"
+                )
             results = self._commit_creating(transaction, ops[0][0])
             if attempt or not any(isinstance(r, NoNodeError) for r in results):
                 return results

@@ -29,6 +29,12 @@ class PlanTooLargeError(CoolError):
     title = "Plan too large"
 
 
+class BuildTooLargeError(PlanTooLargeError):
+    """A build's records together (plan, source) over what one submit may write."""
+
+    title = "Build too large"
+
+
 class CorruptRecordError(CoolError):
     """A znode holds bytes cool did not write: reported, never guessed at."""
 
@@ -50,11 +56,13 @@ def loads(data: bytes | None) -> Any:
         raise CorruptRecordError(f"cannot decode a stored record: {exc}") from exc
 
 
-def dumps_compressed(value: Any) -> bytes:
+def dumps_compressed(
+    value: Any, *, what: str = "the plan", error: type[PlanTooLargeError] = PlanTooLargeError
+) -> bytes:
     data = _ZLIB + zlib.compress(dumps(value), 6)
     if len(data) > MAX_NODE_BYTES:
-        raise PlanTooLargeError(
-            f"the plan takes {len(data)} bytes compressed, over the {MAX_NODE_BYTES} bytes "
+        raise error(
+            f"{what} takes {len(data)} bytes compressed, over the {MAX_NODE_BYTES} bytes "
             "a build record may take in ZooKeeper"
         )
     return data

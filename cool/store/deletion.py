@@ -4,9 +4,10 @@
 (which commits). For each build still the finished build that was listed, it
 gives the guards that re-check that in the transaction, and every delete:
 the build's whole subtree (children first), its index and Idempotency-Key
-entries, and, when the build holds a Keystone trust, the create that hands
-the trust to the GC's deletion (:mod:`cool.store.trusts`) in the same
-transaction, so it is never lost.
+entries, its name node if it still names the build (:mod:`cool.store.names`),
+and, when the build holds a Keystone trust, the create that hands the trust to
+the GC's deletion (:mod:`cool.store.trusts`) in the same transaction, so it is
+never lost.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from kazoo.client import KazooClient
 
 from cool.errors import CoolError
-from cool.store import codec, trusts
+from cool.store import codec, names, trusts
 from cool.store.layout import IdInvalidError, Layout
 from cool.store.outcomes import unavailable_as_error
 from cool.store.pipelined import many
@@ -101,12 +102,13 @@ def plan_deletes(
             client.ensure_path(layout.trusts)
     listed = [p for p in index_paths + key_paths if p is not None]
     indexed = {p for p, stat in zip(listed, many(client, "exists", listed), strict=True) if stat}
+    name_nodes = _name_nodes(client, layout, ready)
     if deep:
         subtrees = _subtrees(client, roots)
     else:
         subtrees = _shallow_subtrees(client, layout, [build.build_id for build, _, _ in ready])
-    for (build, lease_version, _), index_path, key_path, trust_path, nodes in zip(
-        ready, index_paths, key_paths, trust_paths, subtrees, strict=True
+    for (build, lease_version, _), index_path, key_path, trust_path, name_node, nodes in zip(
+        ready, index_paths, key_paths, trust_paths, name_nodes, subtrees, strict=True
     ):
         build_id = build.build_id
         state_path, lease_path = layout.state(build_id), layout.lease(build_id)
@@ -132,6 +134,9 @@ def plan_deletes(
             tail.append(Op("delete", index_path, why="its index entry changed"))
         if key_path in indexed:
             tail.append(Op("delete", key_path, why="its Idempotency-Key entry changed"))
+        if name_node is not None:  # a build not DELETE_COMPLETE still holds its name
+            path, version = name_node
+            tail.append(Op("delete", path, version, why="its name node changed"))
         if trust_path is not None:
             # Handed to the GC's trust deletion in the same transaction: never lost.
             tail.append(
@@ -145,6 +150,27 @@ def plan_deletes(
         tail.append(Op("delete", layout.build(build_id), why=why))
         planned.doomed.append(Doomed(build_id, guards, body, tail, deep=deep))
     return planned
+
+
+def _name_nodes(
+    client: KazooClient, layout: Layout, ready: Sequence[tuple[FinishedBuild, int, Any]]
+) -> list[tuple[str, int] | None]:
+    """Each build's name node and its version, where it still names that build."""
+    paths = [
+        names.path_of(layout, meta.project_id, meta.name) if meta is not None else None
+        for _, _, meta in ready
+    ]
+    listed = [p for p in paths if p is not None]
+    got = dict(zip(listed, many(client, "get", listed), strict=True))
+    out: list[tuple[str, int] | None] = []
+    for (build, _, meta), path in zip(ready, paths, strict=True):
+        found = got.get(path) if path is not None else None
+        if path is not None and names.names_build(found, build.build_id, meta.name):
+            assert found is not None
+            out.append((path, found[1].version))
+        else:
+            out.append(None)
+    return out
 
 
 def _subtrees(client: KazooClient, roots: Sequence[str]) -> list[list[str]]:
@@ -172,7 +198,12 @@ def _shallow_subtrees(
     frontier: list[tuple[int, str]] = []
     for i, children in enumerate(many(client, "get_children", roots)):
         build_id = build_ids[i]
-        leaves = {layout.state(build_id), layout.lease(build_id), layout.control(build_id)}
+        leaves = {
+            layout.state(build_id),
+            layout.lease(build_id),
+            layout.control(build_id),
+            layout.source(build_id),
+        }
         for child in sorted(children or ()):
             path = f"{roots[i]}/{child}"
             trees[i].append(path)

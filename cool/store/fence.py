@@ -33,7 +33,7 @@ from kazoo.exceptions import (
 from kazoo.protocol.states import ZnodeStat
 
 from cool.errors import ClaimLostError, CommitUnknownError, RecordTooLargeError
-from cool.store import codec, sizes
+from cool.store import codec, names, sizes
 from cool.store.layout import Layout
 from cool.store.outcomes import UNAVAILABLE, UNKNOWN_OUTCOME
 from cool.store.records import BuildState, Event, Lease, ResourceRecord
@@ -211,6 +211,7 @@ class Fence:
         finish: bool = False,
         release: bool = False,
         control_version: int | None = None,
+        free_name: tuple[str, str] | None = None,
     ) -> Written:
         """One fenced transaction: ``check(lease, epoch)`` and then every change.
 
@@ -222,9 +223,12 @@ class Fence:
         caller reads again), so a finish never buries a delete request.
         A write over :attr:`max_write_bytes` is not sent: RecordTooLargeError names
         its largest record (:mod:`cool.store.sizes`).
+        ``free_name`` (project id, name): the build's name node goes in the same
+        transaction (DELETE_COMPLETE frees the name), if it still names this build.
         """
         self._check_lost()
         layout, build_id = self.layout, self.build_id
+        name_node = self._name_node(*free_name) if free_name is not None else None
         labels: dict[str, str] = {}  # what each written path holds, for an error
         transaction = self.client.transaction()
         transaction.check(layout.lease(build_id), self.epoch)
@@ -262,6 +266,8 @@ class Fence:
             )
         if finish or release:
             transaction.delete(layout.claim(build_id))
+        if name_node is not None:
+            transaction.delete(name_node[0], version=name_node[1])
         size = sizes.transaction_size(transaction.operations)
         if size > self.max_write_bytes:
             largest = max(transaction.operations, key=sizes.op_size)
@@ -299,6 +305,24 @@ class Fence:
             LOG.debug("build %s: %s", build_id, "released" if release else "finished")
             self.lost.set()
         return written
+
+    def _name_node(self, project_id: str, name: str) -> tuple[str, int] | None:
+        """The build's name node and its version, if it names this build (read now)."""
+        path = names.path_of(self.layout, project_id, name)
+        if path is None:
+            return None
+        try:
+            got = self.client.get(path)
+        except NoNodeError:
+            return None
+        except UNKNOWN_OUTCOME as exc:
+            raise CommitUnknownError(f"build {self.build_id}: name not read") from exc
+        except SessionExpiredError as exc:
+            self.lose("session expired")
+            raise ClaimLostError(f"build {self.build_id}: session expired") from exc
+        if not names.names_build(got, self.build_id, name):
+            return None
+        return path, got[1].version
 
 
 @dataclass(frozen=True, slots=True)

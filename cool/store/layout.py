@@ -17,11 +17,25 @@ deployments or test runs can share one ensemble::
     <root>/builds/<shard>/<build_id>/events/ev-<seq>
                                                 sequential, small, append-only
     <root>/builds/<shard>/<build_id>/control    requests from the API (cancel, delete)
+    <root>/builds/<shard>/<build_id>/source     what the build was made from, as the API
+                                                shows it back (template as data, environment
+                                                with hidden values masked, files);
+                                                compressed, written once with the build
     <root>/pending/<build_id>                   builds that need a worker (gone when terminal)
     <root>/claims/<build_id>                    EPHEMERAL: the current owner's claim
     <root>/workers/<worker_id>                  EPHEMERAL: live workers, capacity and load
     <root>/index/projects/<project_id>/<build_id>
                                                 per-project listing
+    <root>/index/names/<project_id>/<name_digest>
+                                                the live build that holds a name in its
+                                                project (its id and the name): created by
+                                                the submit's transaction (a second build of
+                                                that name fails it whole), removed by the one
+                                                that records DELETE_COMPLETE, or by the
+                                                build's prune. name_digest: SHA-256 of the
+                                                name, so any name the API accepts (any
+                                                printable text, any length it allows) names
+                                                a znode; one read finds a build by name
     <root>/index/idempotency/<project_id>/<key_digest>
                                                 the build an Idempotency-Key made (its id
                                                 and the request's digest); pruned with it
@@ -103,6 +117,12 @@ def cloud_key(auth_url: str) -> str:
     return hashlib.sha256(auth_url.rstrip("/").encode()).hexdigest()[:24]
 
 
+def name_digest(name: str) -> str:
+    """A build name's znode name: its SHA-256 (surrogates, which a name cannot hold
+    in UTF-8, are kept apart rather than refused here)."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _checked(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise IdInvalidError(f"{what} {value!r} is not valid")
@@ -146,6 +166,7 @@ class Layout:
         self.workers = f"{root}/workers"
         self.projects = f"{root}/index/projects"
         self.idempotency = f"{root}/index/idempotency"
+        self.names = f"{root}/index/names"
         self.gc_election = f"{root}/election/gc"
         self.trusts = f"{root}/trusts"
         self.new_trusts = f"{root}/new-trusts"
@@ -173,6 +194,9 @@ class Layout:
 
     def control(self, build_id: str) -> str:
         return f"{self.build(build_id)}/control"
+
+    def source(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/source"
 
     def resources(self, build_id: str) -> str:
         return f"{self.build(build_id)}/resources"
@@ -210,6 +234,16 @@ class Layout:
         digest = _checked(KEY_DIGEST, key_digest, "idempotency key digest")
         return f"{self.idempotency_project(project_id)}/{digest}"
 
+    def names_project(self, project_id: str) -> str:
+        return f"{self.names}/{_checked(PROJECT_ID, project_id, 'project id')}"
+
+    def name(self, project_id: str, name: str) -> str:
+        """Where the live build that holds ``name`` in a project is named (by the
+        name's digest: a name may hold any printable character, ``/`` too)."""
+        if not isinstance(name, str) or not name:
+            raise IdInvalidError(f"build name {name!r} is not valid")
+        return f"{self.names_project(project_id)}/{name_digest(name)}"
+
     def trust(self, trust_id: str) -> str:
         """Where a pruned build's Keystone trust waits to be deleted."""
         return f"{self.trusts}/{_checked(TRUST_ID, trust_id, 'trust id')}"
@@ -231,4 +265,5 @@ class Layout:
             self.workers,
             self.projects,
             self.idempotency,
+            self.names,
         ]

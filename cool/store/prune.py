@@ -252,7 +252,7 @@ class Pruner:
             elif op.kind == "create":
                 transaction.create(op.path, op.data)
             else:
-                transaction.delete(op.path)
+                transaction.delete(op.path, version=op.version)
         try:
             results = transaction.commit()
         except UNAVAILABLE as exc:

@@ -25,7 +25,7 @@ from cool.store import codec
 from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id, resource_name
 from cool.store.outcomes import unavailable_as_error
 from cool.store.pipelined import many
-from cool.store.records import Build, BuildMeta, BuildState, Event, ResourceRecord
+from cool.store.records import Build, BuildMeta, BuildSource, BuildState, Event, ResourceRecord
 
 PLAN_CACHE = 256  # plans never change: keep the most recently read ones
 
@@ -94,6 +94,40 @@ class BuildReads:
             except NoNodeError:
                 raise BuildNotFoundError(f"no build {build_id!r}") from None
         return BuildState.from_dict(codec.loads(data)), stat.version
+
+    def find_by_name(self, project_id: str, name: str) -> str | None:
+        """The id of the project's live build named ``name`` (one read), or None.
+
+        Live: not DELETE_COMPLETE and not pruned. Builds stored before names were
+        indexed (cool before issue 18) are not found here.
+        """
+        if not isinstance(name, str) or not name or not PROJECT_ID.fullmatch(project_id):
+            return None
+        with unavailable_as_error():
+            try:
+                data, _ = self.client.get(self.layout.name(project_id, name))
+            except NoNodeError:
+                return None
+        entry = codec.loads(data)
+        build_id = entry.get("build_id")
+        # A digest names the node: the name inside tells the (unheard-of) collision apart.
+        if entry.get("name") != name or not is_build_id(build_id):
+            return None
+        return str(build_id)
+
+    def source(self, build_id: str) -> BuildSource:
+        """What the build was made from (:class:`BuildSource`); empty for a build stored
+        before sources were (cool before issue 18)."""
+        if not is_build_id(build_id):
+            raise BuildNotFoundError(f"no build {build_id!r}")
+        with unavailable_as_error():
+            try:
+                data, _ = self.client.get(self.layout.source(build_id))
+            except NoNodeError:
+                if self.client.exists(self.layout.build(build_id)) is None:
+                    raise BuildNotFoundError(f"no build {build_id!r}") from None
+                return BuildSource()
+        return BuildSource.from_dict(codec.loads(data))
 
     def get(self, build_id: str) -> Build:
         meta, plan = self.meta_and_plan(build_id)

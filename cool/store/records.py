@@ -47,6 +47,7 @@ class BuildMeta:
     # The Keystone trust workers act for the submitter through ("" = none). Useless
     # alone: using it takes cool's service user's password, which only cool.conf has.
     trust_id: str = ""
+    tags: tuple[str, ...] = ()  # Heat's stack tags, as given at create
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,7 +55,42 @@ class BuildMeta:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BuildMeta:
         # Fields added later have defaults: records written before them still read.
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if "tags" in fields:
+            fields["tags"] = tuple(fields["tags"] or ())
+        return cls(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSource:
+    """What a build was made from, as the API shows it back (Heat's ``template``,
+    ``environment`` and ``files`` of a stack): stored once, with the build.
+
+    ``template`` is the template as data (its YAML or JSON parsed); ``environment``
+    the environments merged (``parameters``, ``parameter_defaults``,
+    ``resource_registry``) with the request's parameters over them, and every
+    hidden parameter's value already replaced by :data:`MASK` (a secret is never
+    stored here; the plan keeps the value the workers need); ``files`` what the
+    request sent for ``get_file`` and its environments.
+    """
+
+    template: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BuildSource:
+        return cls(
+            template=data.get("template") or {},
+            environment=data.get("environment") or {},
+            files=data.get("files") or {},
+        )
+
+
+MASK = "******"  # what a hidden parameter's value is shown as (Heat's)
 
 
 @dataclass(frozen=True, slots=True)

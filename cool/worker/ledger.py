@@ -87,6 +87,10 @@ class Ledger:
                 events=[self.event(None, str(old), str(status), reason)],
                 finish=True,
                 control_version=self.control_version,
+                # Heat's rule: a name is free again once its build is DELETE_COMPLETE.
+                free_name=(self.meta.project_id, self.meta.name)
+                if status is BuildStatus.DELETE_COMPLETE
+                else None,
             )
             self.state = state
             self.finished = True

@@ -43,6 +43,12 @@ def test_openapi_documents_exactly_the_served_routes_and_methods() -> None:
     recorder = _Recorder()
     routes(recorder, _AnyServices())  # type: ignore[arg-type]
     recorder.served["/healthcheck"] = {"get"}
+    # Heat's API (/v1/{project_id}/...) is documented by Heat's api-ref (docs/heat-api.md).
+    recorder.served = {
+        path: methods
+        for path, methods in recorder.served.items()
+        if not path.startswith("/v1/{project_id}")
+    }
     documented = {
         path: {m for m in item if m in {"get", "post", "put", "patch", "delete"}}
         for path, item in openapi_document()["paths"].items()

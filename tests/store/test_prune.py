@@ -57,9 +57,12 @@ def finish_build(
     project_id: str = "p1",
     events: int = 2,
     trust_id: str = "",
+    name: str = "",
 ) -> str:
     """Submit a build, claim it and finish it as a worker would, at ``finished_at``."""
-    build_id = store.submit(plan, project_id=project_id, user_id="u1", trust_id=trust_id).build_id
+    build_id = store.submit(
+        plan, project_id=project_id, user_id="u1", trust_id=trust_id, name=name
+    ).build_id
     fence = claim(store.client, store.layout, build_id, "test-worker")
     assert fence is not None
     state, version = store.state(build_id)
