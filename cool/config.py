@@ -59,6 +59,7 @@ template_opts = [
         "max_total_resources",
         default=2000,
         min=1,
+        max=10_000,  # every record of a build lives in ZooKeeper; bench/ tests this size
         help="Most resources one build may have with all its nested stacks (group members "
         "and the resources standing for nested stacks count, as Heat counts a root "
         "stack's resources against its max_resources_per_stack of 1000). Checked while "

@@ -32,8 +32,9 @@ class ParameterType(StrEnum):
 # Never part of a template's own resource names (cool.template.compile.RESOURCE_NAME).
 NESTED_SEPARATOR = "/"
 # A nested name, its parents' names included, fits this (so that a cloud's name for it,
-# cool-<build id>-<name>, stays short enough for every API) and this many parts.
-MAX_NESTED_NAME = 255
+# cool-<26-character build id>-<name>, stays within the 255 every API takes) and this
+# many parts.
+MAX_NESTED_NAME = 255 - len("cool-") - 26 - len("-")  # 223
 MAX_NESTED_PARTS = 16
 
 

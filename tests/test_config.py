@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from oslo_config import cfg
 from oslo_middleware import sizelimit
 
@@ -129,3 +130,12 @@ def test_config_keeps_the_api_libraries_out_of_a_worker() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+def test_config_bounds_max_total_resources(tmp_path: Path) -> None:
+    """A build's resource records all live in ZooKeeper: the total has a ceiling."""
+    conf_file = tmp_path / "cool.conf"
+    conf_file.write_text("[template]\nmax_total_resources = 10001\n")
+    conf = _conf("--config-file", str(conf_file))
+    with pytest.raises(ValueError, match="10000"):
+        config.template_limits(conf)

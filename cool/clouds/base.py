@@ -26,6 +26,7 @@ skips too the types whose ``find`` matches endpoints rather than the step's mark
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -35,6 +36,8 @@ from cool.model import NESTED_SEPARATOR
 
 TAG_BUILD = "cool-build"
 TAG_RESOURCE = "cool-resource"
+MAX_CLOUD_NAME = 255  # what Neutron, Nova and Cinder take for a name
+_DIGEST_CHARS = 16
 
 
 class ProviderError(CoolError):
@@ -88,6 +91,9 @@ class StepContext:
     # an association) are found by, and what a create converges to.
     properties: Mapping[str, Any] = field(default_factory=dict, compare=False)
     epoch: int = 0  # the claim's fencing token (the lease version); 0: none (tools, tests)
+    # HOT ``external_id``: the resource is someone else's, adopted by that id. A
+    # provider only reads it: no tag, no mark, no change of any kind.
+    external_id: str | None = None
 
     @property
     def cloud_name(self) -> str:
@@ -97,8 +103,14 @@ class StepContext:
         must stay valid for every cloud API, and some refuse ``/`` (Nova key pair names
         allow only letters, digits, ``_``, ``-``, ``.`` and space before microversion
         2.92). The tags keep the full name, so two names that map alike stay apart.
+        A name past :data:`MAX_CLOUD_NAME` (a 255-character resource name) keeps its
+        start and ends with a digest of the exact resource name, deterministically.
         """
-        return f"cool-{self.build_id.lower()}-{self.resource_name.replace(NESTED_SEPARATOR, '.')}"
+        name = f"cool-{self.build_id.lower()}-{self.resource_name.replace(NESTED_SEPARATOR, '.')}"
+        if len(name) <= MAX_CLOUD_NAME:
+            return name
+        digest = hashlib.sha256(self.resource_name.encode()).hexdigest()[:_DIGEST_CHARS]
+        return f"{name[: MAX_CLOUD_NAME - _DIGEST_CHARS - 1]}-{digest}"
 
     @property
     def tags(self) -> dict[str, str]:

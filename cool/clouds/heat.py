@@ -6,7 +6,11 @@ and a create after a takeover simply runs again. The provider keeps no shared
 state; what an observe needs must come from the physical id, or from this
 process's memory of the create:
 
-- ``None``: the id is the step's ``cloud_name``; its attributes are ``{}``.
+Ids start with the build id and the exact resource name, percent-encoded
+(:func:`_local_id`; a nested ``a/0`` is ``a%2F0``, never ``a.0``'s id), so
+two resources never share an id, nor a remembered value.
+
+- ``None``: the id is that name; its attributes are ``{}``.
 - ``Value``: the value (coerced to the ``type`` property) is remembered by the
   create, in memory, and read back by the observe that follows it. The value is
   *not* put in the id: it may hold a secret (a RandomString's, say), and ids
@@ -20,7 +24,7 @@ process's memory of the create:
   that does not remember it (another process, after a takeover) generates a
   new one from the recipe: no value is exposed before the runner records one
   at CREATE_COMPLETE, so a fresh, never-seen value is as good as the lost one.
-- ``TestResource``: the id is ``<cloud_name>@<unix time ready>?<query>`` with
+- ``TestResource``: the id is ``<name>@<unix time ready>?<query>`` with
   the output, the delete wait and the fail flag, so any worker can observe it
   after a takeover (clocks of workers are assumed to agree). Its value is in
   the id: TestResource is for tests; do not give it secrets. Ready means
@@ -36,7 +40,7 @@ What ``get_resource`` gives (:attr:`Observed.reference`) follows Heat's
 ``get_reference_id``: a RandomString's value (a secret, as its ``value``
 attribute is); a TestResource's ``cloud_name``, where Heat gives its physical
 resource name (the id here carries the ready time and the output besides).
-A Value's id is its ``cloud_name`` (Heat's: the physical resource name) and a
+A Value's id is its name (Heat's: the physical resource name) and a
 None's is as opaque as Heat's uuid, so theirs is None: the id itself.
 """
 
@@ -50,7 +54,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from cool.clouds.base import Found, Observed, ResourceFailedError, ResourceGoneError, StepContext
 from cool.model import ParameterType
@@ -160,7 +164,7 @@ class HeatProvider:
     def create(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         kind = ctx.resource_type
         if kind == NONE:
-            return ctx.cloud_name
+            return _local_id(ctx)
         if kind == VALUE:
             value = properties.get("value")
             declared = properties.get("type")
@@ -169,11 +173,11 @@ class HeatProvider:
                     value = coerce(ParameterType(declared), value)
                 except ValueError as exc:
                     raise ResourceFailedError(f"value {exc} (type {declared})") from exc
-            return self._remember(ctx.cloud_name, {"value": value})
+            return self._remember(_local_id(ctx), {"value": value})
         if kind == RANDOM_STRING:
             length, pools = _recipe(properties)
             recipe = [("length", str(length))] + [(k, f"{n}:{w}") for k, w, n in pools]
-            physical_id = f"{ctx.cloud_name}?{urlencode(recipe)}"
+            physical_id = f"{_local_id(ctx)}?{urlencode(recipe)}"
             return self._remember(physical_id, {"value": _generate_from(length, pools)})
         if kind == TEST_RESOURCE:
             return self._create_test_resource(ctx, properties)
@@ -190,7 +194,7 @@ class HeatProvider:
             query.append(("delete", repr(delete_s)))
         if properties.get("fail"):
             query.append(("fail", "1"))
-        return f"{ctx.cloud_name}@{ready:.3f}?{urlencode(query)}"
+        return f"{_local_id(ctx)}@{ready:.3f}?{urlencode(query)}"
 
     def find(self, ctx: StepContext) -> list[Found]:
         return []  # nothing exists outside the build's own record
@@ -261,6 +265,16 @@ class HeatProvider:
             return self._deleting.setdefault(physical_id, self._clock() + wait_s)
 
 
+def _local_id(ctx: StepContext) -> str:
+    """The step's id here: its build and its exact resource name, percent-encoded.
+
+    Not ``cloud_name``, which maps a nested name's ``/`` to ``.`` (``a/0`` and
+    ``a.0`` alike): ids key this process's memory of values, so they must be
+    injective. A plain name of letters, digits, ``_.-~`` is its cloud_name.
+    """
+    return f"cool-{ctx.build_id.lower()}-{quote(ctx.resource_name, safe='')}"
+
+
 def _failed_as_asked(ctx: StepContext) -> str:
     return f"{ctx.resource_type} {ctx.resource_name} failed as asked (fail: true)"
 
@@ -269,7 +283,7 @@ def _parse_test_id(ctx: StepContext, physical_id: str) -> tuple[float, dict[str,
     head, _, query = physical_id.partition("?")
     name, at, ready = head.rpartition("@")
     try:
-        if not at or name != ctx.cloud_name:
+        if not at or name != _local_id(ctx):
             raise ValueError(physical_id)
         return float(ready), dict(parse_qsl(query, keep_blank_values=True))
     except ValueError:
@@ -279,7 +293,7 @@ def _parse_test_id(ctx: StepContext, physical_id: str) -> tuple[float, dict[str,
 def _parse_recipe(ctx: StepContext, physical_id: str) -> tuple[int, list[tuple[str, str, int]]]:
     head, _, query = physical_id.partition("?")
     try:
-        if head != ctx.cloud_name:
+        if head != _local_id(ctx):
             raise ValueError(physical_id)
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
         length = int(dict(pairs)["length"])

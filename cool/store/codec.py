@@ -21,6 +21,9 @@ from cool.errors import CoolError
 MAX_NODE_BYTES = 900 * 1024
 
 _ZLIB = b"Z"
+# What a compressed record may inflate to: plans are bounded well below it at
+# validation ([template] max_plan_bytes); a record past it was not written by cool.
+MAX_DECOMPRESSED = 64 * 1024 * 1024
 
 
 class PlanTooLargeError(CoolError):
@@ -50,7 +53,12 @@ def loads(data: bytes | None) -> Any:
         return {}
     try:
         if data[:1] == _ZLIB:
-            data = zlib.decompress(data[1:])
+            inflater = zlib.decompressobj()
+            data = inflater.decompress(data[1:], MAX_DECOMPRESSED)
+            if inflater.unconsumed_tail:
+                raise CorruptRecordError(
+                    f"a stored record inflates past {MAX_DECOMPRESSED:,} bytes: not read"
+                )
         return json.loads(data)
     except (ValueError, zlib.error) as exc:
         raise CorruptRecordError(f"cannot decode a stored record: {exc}") from exc

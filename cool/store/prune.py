@@ -14,7 +14,8 @@ the GC (:mod:`cool.gc`) runs the passes, as the leader of the election in
   A build that moved on in between is refused, never touched. A batch is
   one transaction as long as it fits :data:`MAX_TRANSACTION_BYTES`; a single
   build bigger than that (thousands of events) has its events deleted ahead
-  in guarded chunks, and the rest in one last transaction. A build's
+  in guarded chunks (and its resource records too, those that do not fit),
+  and the rest in one last transaction. A build's
   Keystone trust id, if it has one, is written under ``Layout.trusts`` in
   that same last transaction, for the GC to delete in Keystone
   (:mod:`cool.store.trusts`).
@@ -212,26 +213,40 @@ class Pruner:
     def _commit_alone(self, build: Doomed, guard_path: str | None, result: PruneResult) -> None:
         """A build too big for one transaction: its history first, in guarded chunks.
 
-        Only events are deleted ahead (every chunk carries the build's guards,
-        so only while the build is still the finished one listed). Everything
-        else, resource records above all, goes in one last transaction with
-        the state: a build that is asked to be deleted half way still has every
-        record its teardown needs, and is never left without the nodes that
-        list it. A chunk that fails leaves a finished build with less history;
-        the next pass finishes the job.
+        Every chunk carries the build's guards, so it goes only while the build
+        is still the finished one listed. Events go ahead; resource records stay
+        for the last transaction with the state, as many as fit the budget, so a
+        build asked to be deleted half way still has every record its teardown
+        needs. Only the records that cannot fit go ahead too, after the events
+        (thousands of long nested names would pass ZooKeeper's 1 MiB in one
+        transaction, and that build would never be pruned): the build is terminal
+        and past retention, so a reader (or a delete requested in that window)
+        seeing some of its records gone is accepted. A chunk that fails leaves a
+        finished build with less history; the next pass finishes the job.
         """
         history = self.layout.events(build.build_id) + "/"
+        records = self.layout.resources(build.build_id) + "/"
         budget = self._budget(guard_path) - self._cost(build.guards)
+        ahead = [op for op in build.body if op.path.startswith(history)]
+        kept = [op for op in build.body if op.path.startswith(records)]
+        last = [op for op in build.body if not op.path.startswith((history, records))] + build.tail
+        # The records that fit stay with the state; the rest go ahead.
+        room, split = budget - self._cost(last), len(kept)
+        while split and self._cost(kept[split - 1 : split]) <= room:
+            room -= self._cost(kept[split - 1 : split])
+            split -= 1
+        ahead, kept = ahead + kept[:split], kept[split:]
         chunks: list[list[Op]] = [[]]
-        for op in build.body:
-            if not op.path.startswith(history):
-                continue
-            if chunks[-1] and self._cost([*chunks[-1], op]) > budget:
+        size = 0
+        for op in ahead:
+            cost = self._cost([op])
+            if chunks[-1] and size + cost > budget:
                 chunks.append([])
+                size = 0
             chunks[-1].append(op)
-        # Whole, even over the budget (the budget is a quarter of ZooKeeper's limit;
-        # [template] max_resources keeps this well below it).
-        chunks.append([op for op in build.body if not op.path.startswith(history)] + build.tail)
+            size += cost
+        # The rest is whole, even over the budget (a quarter of ZooKeeper's limit).
+        chunks.append(kept + last)
         for chunk in chunks:
             ops: list[tuple[Op, Doomed | None]] = [(op, build) for op in build.guards + chunk]
             if chunk and self._commit(ops, guard_path, result) is not None:

@@ -16,33 +16,89 @@ from typing import Any
 
 from cool.errors import ResolutionTooLargeError
 
+DEFAULT_YAQL_S = 2.0  # seconds every yaql evaluation of one resolution may take in all
+
 
 class Budget:
-    """Bytes one resolution may still produce; ``exhausted`` once the whole is spent."""
+    """Bytes one resolution may still produce; ``exhausted`` once the whole is spent.
 
-    __slots__ = ("exhausted", "max_resolved_bytes", "max_value_bytes", "used")
+    A template of a nested stack has a budget of its own (a group of many members
+    is many templates, each as large as one may be), charged to its ``parent``
+    too: the budget of the whole plan, whose bound is ``[template]
+    max_plan_bytes``. The same goes for the time yaql may take (``yaql_s``):
+    one evaluation is bounded, and so is the sum of them in one resolution.
+    """
 
-    def __init__(self, *, max_value_bytes: int, max_resolved_bytes: int) -> None:
+    __slots__ = (
+        "_exhausted",
+        "max_resolved_bytes",
+        "max_value_bytes",
+        "parent",
+        "used",
+        "what",
+        "yaql_s",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_value_bytes: int,
+        max_resolved_bytes: int,
+        parent: Budget | None = None,
+        yaql_s: float = DEFAULT_YAQL_S,
+        what: str = "the template",
+    ) -> None:
         self.max_value_bytes = max_value_bytes
         self.max_resolved_bytes = max_resolved_bytes
+        self.parent = parent
         self.used = 0
-        self.exhausted = False
+        self._exhausted = False
+        self.yaql_s = yaql_s
+        self.what = what
 
     @classmethod
-    def of(cls, limits: Any) -> Budget:
+    def of(cls, limits: Any, parent: Budget | None = None) -> Budget:
         """A fresh budget for one resolution under ``limits`` (a parse.Limits)."""
         return cls(
-            max_value_bytes=limits.max_value_bytes, max_resolved_bytes=limits.max_resolved_bytes
+            max_value_bytes=limits.max_value_bytes,
+            max_resolved_bytes=limits.max_resolved_bytes,
+            parent=parent,
+        )
+
+    @classmethod
+    def of_plan(cls, limits: Any) -> Budget:
+        """The budget of a whole plan: every template of a nested tree charges it."""
+        return cls(
+            max_value_bytes=limits.max_value_bytes,
+            max_resolved_bytes=limits.max_plan_bytes,
+            yaql_s=limits.max_yaql_seconds,
+            what="the build's plan (with its nested stacks)",
         )
 
     @property
+    def exhausted(self) -> bool:
+        return self._exhausted or (self.parent is not None and self.parent.exhausted)
+
+    @property
     def remaining(self) -> int:
-        return self.max_resolved_bytes - self.used
+        own = self.max_resolved_bytes - self.used
+        return own if self.parent is None else min(own, self.parent.remaining)
 
     @property
     def ceiling(self) -> int:
         """The most one value may still be: a size over it will be refused."""
         return min(self.max_value_bytes, self.remaining)
+
+    @property
+    def yaql_left_s(self) -> float:
+        """Seconds yaql may still run in this resolution (and in its parent's)."""
+        own = self.yaql_s
+        return own if self.parent is None else min(own, self.parent.yaql_left_s)
+
+    def spend_yaql(self, seconds: float) -> None:
+        self.yaql_s -= seconds
+        if self.parent is not None:
+            self.parent.spend_yaql(seconds)
 
     def charge(self, function: str, size: int, *, at_least: bool = False) -> None:
         """Account for ``size`` bytes ``function`` is about to produce, or refuse them
@@ -53,13 +109,20 @@ class Budget:
                 f"{produce}{size:,} bytes, over the {self.max_value_bytes:,}-byte budget of one "
                 "value"
             )
-        if size > self.remaining:
-            self.exhausted = True
+        if size > self.max_resolved_bytes - self.used:
+            self._exhausted = True
+            whole = "the whole template" if self.what == "the template" else self.what
             raise ResolutionTooLargeError(
-                f"{function} would bring what the template resolves to "
+                f"{function} would bring what {self.what} resolves to "
                 f"{self.used + size:,} bytes, over the {self.max_resolved_bytes:,}-byte "
-                "budget of the whole template"
+                f"budget of {whole}"
             )
+        if self.parent is not None:
+            try:
+                self.parent.charge(function, size, at_least=at_least)
+            except ResolutionTooLargeError:
+                self._exhausted = True
+                raise
         self.used += size
 
     def measure(self, value: Any) -> tuple[int, bool]:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cool.errors import TemplateInvalidError
+from cool.errors import ResolutionTooLargeError, TemplateInvalidError
 from cool.model import (
     MAX_NESTED_NAME,
     MAX_NESTED_PARTS,
@@ -47,6 +47,7 @@ from cool.template.external import external_id
 from cool.template.graph import levels as graph_levels
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
+from cool.template.passed import passed_properties
 from cool.template.problems import Code, Path, Problem, Problems, pointer
 from cool.template.properties import check_properties
 from cool.template.quoting import MAX_NAME, clip, quote
@@ -169,7 +170,7 @@ def check(
         return Report(problems=exc.problems)
     compiler = _Compiler(document, registry, limits)
     compiler.environments, compiler.files = environments, files or {}
-    compiler.scope = nested.Scope(limits, compiler.files, Budget.of(limits))
+    compiler.scope = nested.Scope(limits, compiler.files, Budget.of_plan(limits))
     compiler.scope.environments = frozenset(source.name for source in environments)
     return compiler.run(values)
 
@@ -369,7 +370,8 @@ class _Compiler:
                 kinds, self.problems.append, self.site.mapped_by, registry=self.site.registry
             )
         resolved, missing = self.assign_values(declared, values)
-        budget = self.scope.budget
+        # Each template of a tree its own budget, charged to the whole plan's too.
+        budget = Budget.of(self.limits, parent=self.scope.budget)
         # Conditions first: a resource whose condition is false does not exist.
         in_conditions = Resolver(self.document, resolved, {}, self.problems.append, budget)
         in_conditions.version = version
@@ -536,7 +538,8 @@ class _Compiler:
         for name, entry in declared.items():
             spec = entry.spec
             if site is not None and name in (values or {}) and contains_pending(given[name]):
-                resolved[name] = given[name]  # known when the build runs (or never: reported)
+                # Known when the build runs (or never: reported).
+                resolved[name] = nested.parameter_value(spec.type, given[name])
                 continue
             if name in given and given[name] is not None:
                 # Located where an environment gave it, unless the request gave it.
@@ -820,6 +823,8 @@ class _Compiler:
         def report(code: Code, message: str, at: Path) -> None:
             self.problem(code, message, at)
 
+        if name in self.compounds:  # what makes its nested stack: only values that passed
+            return passed_properties(rtype, resolved, path, report)
         return check_properties(rtype, resolved, path, report)
 
     def metadata(
@@ -868,8 +873,9 @@ class _Compiler:
                 )
             return {}
         policies = ResourceType(rtype.name, "", rtype.update_policy, {})
-        checked = check_properties(policies, value, here, self.problem)
-        pause = checked.get("batch_create", {}).get("pause_time")
+        checked = passed_properties(policies, value, here, self.problem)
+        batch = checked.get("batch_create")
+        pause = batch.get("pause_time") if isinstance(batch, dict) else None
         if isinstance(pause, int | float) and pause > 0:
             self.problem(
                 Code.UNSUPPORTED_FEATURE,
@@ -981,7 +987,7 @@ class _Compiler:
             (*path, "type"),
             None,
             self.mapped.get(name),
-            self.environment.registry.child(name, self.problems.append, self.mapped.get(name)),
+            self.registry_child(self.environment.registry, name, self.mapped.get(name)),
         )
         if inline:
             properties = {**properties, "template": raw["template"]}
@@ -1042,11 +1048,52 @@ class _Compiler:
             assert source is not None
             document = self.nested_document(source, where, label)
             values, given = properties, where.properties
-        if document is None or isinstance(values, Unknown):
+        if isinstance(values, Deferred):
+            self.report_in(
+                where.document,
+                Code.INVALID_VALUE,
+                f"{label}: parameters must be known before the build runs (a mapping; its "
+                "values may be resources' attributes)",
+                given,
+            )
+            return None
+        if document is None or not isinstance(values, dict | None):
+            return None  # Unknown: reported by the property checks, or not known yet
+        if self.over_nodes(document, where, label):
             return None
         noun = "parameter" if kind is NestedKind.STACK else "property"
         site = _Site(where.document, given, label, facade, noun, where.mapped_by, where.registry)
         return self.child(document, kind, type_name, plan_name, values=values or {}, site=site)
+
+    def registry_child(
+        self, registry: env.Registry, name: str, without: env.Entry | None
+    ) -> env.Registry:
+        """:meth:`Registry.child`, its work (a match per nested entry) counted as nodes."""
+        self.scope.nodes += len(registry.nested)
+        return registry.child(name, self.problems.append, without)
+
+    def over_nodes(self, document: Document, where: _Where, label: str) -> bool:
+        """Each use of a nested template is evaluated whole: its nodes count again
+        against ``[template] max_template_nodes`` (its first use was counted when it
+        was parsed), so a large template used by many members is bounded too."""
+        weight = self.scope.weights.get(id(document), 0)
+        uses = self.scope.uses.get(id(document), 0)
+        self.scope.uses[id(document)] = uses + 1
+        if uses:
+            self.scope.nodes += weight
+        if self.scope.nodes <= self.limits.max_nodes:
+            return False
+        if not self.scope.too_many_nodes:
+            self.scope.too_many_nodes = True
+            self.report_in(
+                where.document,
+                Code.TOO_LARGE,
+                f"{label}: the templates of this build, each counted as often as it is used "
+                f"(a group's members, nested stacks), hold more than {self.limits.max_nodes:,} "
+                "nodes ([template] max_template_nodes); nothing past this one is expanded",
+                where.type,
+            )
+        return True
 
     def over_total(self, where: _Where) -> bool:
         """The tree has more resources than it may: reported once, nothing more is made."""
@@ -1119,8 +1166,18 @@ class _Compiler:
                 at_count,
             )
             return None
+        for key, value in (("resource_def", definition), *_fields(definition)):
+            if isinstance(value, Deferred):
+                self.report_in(
+                    where.document,
+                    Code.INVALID_VALUE,
+                    f"{label}: {key} must be known before the build runs (a mapping, not "
+                    "a resource's attribute): every member is planned up front",
+                    (*where.properties, *key.split(".")),
+                )
+                return None
         if not isinstance(definition, dict) or not isinstance(count, int | Unknown):
-            return None  # reported by the property checks
+            return None  # Unknown: reported by the property checks, or not known yet
         member_type = definition.get("type")
         at_type = (*where.properties, "resource_def", "type")
         if isinstance(member_type, Deferred):
@@ -1160,13 +1217,31 @@ class _Compiler:
             if self.over_total(member_where):
                 made.complete = False
                 break
+            member_properties = nested.replace_index(
+                definition.get("properties") or {}, variable, index
+            )
+            member_metadata = nested.replace_index(
+                definition.get("metadata") or {}, variable, index
+            )
+            try:  # each member's copy of the definition is part of the plan: charged to it
+                self.scope.budget.charge_value("resource_def", member_properties)
+                self.scope.budget.charge_value("resource_def", member_metadata)
+            except ResolutionTooLargeError as exc:
+                self.report_in(
+                    where.document,
+                    Code.RESOLUTION_TOO_LARGE,
+                    f"{label}: member {index}: {exc.message}",
+                    member_where.properties,
+                )
+                made.complete = False
+                break
             self.depth += 1  # a group is a nested stack: its members are a level down (Heat)
             try:
                 member = self.member(
                     member_type,
                     plan_name + NESTED_SEPARATOR + index,
-                    nested.replace_index(definition.get("properties") or {}, variable, index),
-                    nested.replace_index(definition.get("metadata") or {}, variable, index),
+                    member_properties,
+                    member_metadata,
                     member_where,
                     label=f"the members of {label}",
                     flat=made.flat,
@@ -1217,7 +1292,7 @@ class _Compiler:
         if rtype is not None and found.switched_off:
             checked = {}
         elif rtype is not None and isinstance(properties, dict):
-            checked = check_properties(
+            checked = (check_properties if kind is None else passed_properties)(
                 rtype,
                 properties,
                 where.properties,
@@ -1233,18 +1308,20 @@ class _Compiler:
         if kind is None:
             flat[plan_name] = spec
             return nested.Member(plan_name, rtype)
+        if not isinstance(checked, dict):
+            return None  # Unknown: reported by the property checks, or not known yet
         mapped_by = found.via[-1] if found.template is not None and found.via else None
         where = replace(
             where,
             mapped_by=mapped_by,
-            registry=registry.child(index, self.problems.append, mapped_by),
+            registry=self.registry_child(registry, index, mapped_by),
         )
         made = self.instantiate(
             kind,
             found.template,
             type_name,
             plan_name,
-            properties=checked if isinstance(checked, dict) else {},
+            properties=checked,
             where=where,
             facade={"metadata": metadata, "deletion_policy": "Delete", "update_policy": {}},
             label=label,
@@ -1303,8 +1380,25 @@ class _Compiler:
                 at,
             )
             return None
+        if isinstance(template, dict):
+            self.report_in(
+                where.document,
+                Code.UNSUPPORTED_FEATURE,
+                f"{label}: a template written inline in a group's resource_def is not "
+                "supported; read it from a file (get_file) or use a template resource",
+                at,
+            )
+            return None
         if not isinstance(template, str):
-            return None  # Unknown, or reported by the property checks
+            if not isinstance(template, Unknown):
+                self.report_in(
+                    where.document,
+                    Code.INVALID_TYPE,
+                    f"{label}: template must be a template: its text (for example from "
+                    f"get_file) or a mapping, not {quote(template)}",
+                    at,
+                )
+            return None
         raw = self.section("resources", dict, {})
         return self.parse_nested(template, _stack_file(raw, where.path) or pointer(at))
 
@@ -1315,8 +1409,11 @@ class _Compiler:
             for found in exc.problems:
                 self.problems.append(replace(found, file=name))
             return None
+        own = document.nodes - self.scope.nodes
         self.scope.nodes = document.nodes
-        return replace(document, file=name)
+        document = replace(document, file=name)
+        self.scope.weights[id(document)] = own
+        return document
 
     def flatten(self, local: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Every resource of this template's tree by plan name, depends_on too."""
@@ -1421,6 +1518,13 @@ class _Compiler:
                 groups.append([])
             groups[lv].append(name)
         return level, tuple(tuple(g) for g in groups)
+
+
+def _fields(definition: Any) -> list[tuple[str, Any]]:
+    """A group's resource_def's properties and metadata, named for messages."""
+    if not isinstance(definition, dict):
+        return []
+    return [(f"resource_def.{key}", definition.get(key)) for key in ("properties", "metadata")]
 
 
 def _secrets(declared: Mapping[str, Declared], values: Mapping[str, Any]) -> list[str]:

@@ -352,12 +352,7 @@ class Conditions:
     def _delegate(self, name: str, args: Any, here: Path) -> Any:
         value = self._parameters.resolve({name: self._value(args, here)}, here[:-1], set())
         if isinstance(value, Deferred):
-            self.problem(
-                Code.INVALID_CONDITION,
-                f"{name} in a condition must be known when the template is compiled; pseudo "
-                "parameters are known only when the build runs",
-                here,
-            )
+            self.problem(Code.INVALID_CONDITION, _known_at_run_time(name, args), here)
             return Unknown()
         return value
 
@@ -479,6 +474,23 @@ def refuse_in_value(resolver: Resolver, args: Any, here: Path, refs: set[str]) -
 
 
 # -- helpers ---------------------------------------------------------------------
+
+
+def _known_at_run_time(function: str, args: Any) -> str:
+    """Why a condition cannot use this value: a pseudo parameter, or a nested
+    template's parameter that its parent gives a value computed when the build runs."""
+    key = args[0] if isinstance(args, list) and args else args
+    if function != fn.GET_PARAM or not isinstance(key, str) or key in fn.PSEUDO_PARAMETERS:
+        return (
+            f"{function} in a condition must be known when the template is compiled; pseudo "
+            "parameters and resources' attributes are known only when the build runs"
+        )
+    return (
+        f"get_param in a condition must be known when the template is compiled: parameter "
+        f"{quote(key)} of this nested template is given, by the resource that stands for it, "
+        "a value known only when the build runs (a resource's attribute); give it a value "
+        "known before (a parameter or a literal)"
+    )
 
 
 def _pair(args: Any) -> bool:

@@ -325,14 +325,15 @@ def resolve(
     value: Any,
     *,
     get_resource: Callable[[str], Any],
-    get_attr: Callable[[str, str], Any],
+    get_attr: Callable[[str, str | None], Any],
     pseudo: Mapping[str, Any],
     budget: Budget | None = None,
 ) -> Any:
     """Evaluate the expressions a plan kept for run time.
 
     ``get_resource(name)`` gives a resource's physical id and
-    ``get_attr(name, attribute)`` one of its recorded attributes; the caller
+    ``get_attr(name, attribute)`` one of its recorded attributes (``attribute`` None:
+    every one but ``show``, for ``get_attr: [name]``); the caller
     only calls this once the referenced resources are complete. What each
     function produces is charged to ``budget`` before it is produced
     (:class:`~cool.errors.ResolutionTooLargeError` when over it).
@@ -350,8 +351,11 @@ def resolve(
         if name == GET_RESOURCE:
             return get_resource(args)
         if name == GET_ATTR:
-            resource, attribute, *path = walk(args)
-            value = follow(get_attr(resource, attribute), path)
+            resource, *rest = walk(args)
+            if not rest:  # get_attr: [resource], every attribute
+                value = get_attr(resource, None)
+            else:
+                value = follow(get_attr(resource, rest[0]), rest[1:])
             if budget is not None:  # one attribute may be referenced many times
                 budget.charge_value(GET_ATTR, value)
             return value

@@ -24,9 +24,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cool.model import NESTED_SEPARATOR, NestedKind
+from cool.model import NESTED_SEPARATOR, NestedKind, ParameterType
 from cool.resources.schema import PropertyType, ResourceType
 from cool.template import functions as fn
+from cool.template import hot_functions as hot
+from cool.template import numbers
 from cool.template.budget import Budget
 from cool.template.parse import Document, Limits
 from cool.template.problems import Code
@@ -66,6 +68,11 @@ class Scope:
     documents: dict[str, Document | None] = field(default_factory=dict)
     too_many: bool = False  # the total bound was reported (once)
     environments: frozenset[str] = frozenset()  # names of the files that are environments
+    # Nodes of each nested document (by id) and how often it was used: each use past
+    # the first counts its nodes again (compile._Compiler.over_nodes).
+    weights: dict[int, int] = field(default_factory=dict)
+    uses: dict[int, int] = field(default_factory=dict)
+    too_many_nodes: bool = False
 
     def over_total(self) -> bool:
         return self.total > self.limits.max_total_resources
@@ -199,14 +206,22 @@ def _member(node: Expanded, local: str) -> Member | Expanded:
 
 
 def _resource_dot(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
-    """``resource.<member>`` (its reference) and ``resource.<member>.<attribute>``."""
-    parts = name.split(".", 2)[1:]
+    """``resource.<member>`` (its reference) and ``resource.<member>.<attribute>``; a
+    path after ``resource.<member>`` names the attribute, as in Heat's get_nested_attrs
+    (``[g, resource.0, ip]`` is ``[g, resource.0.ip]``)."""
+    parts = [*name.split(".", 2)[1:], *steps]
     member = _member(node, parts[0]) if node.complete or parts[0] in node.members else None
     if member is None:
         return Unknown()
     if len(parts) == 1:
-        return select(reference(member), steps)
-    return attribute(member, parts[1], steps)
+        return reference(member)
+    if not isinstance(parts[1], str):
+        raise NestedReferenceError(
+            Code.INVALID_PATH,
+            f"the attribute of {quote(parts[0])} after {quote(name)} must be a name known "
+            "before the build runs",
+        )
+    return attribute(member, parts[1], parts[2:])
 
 
 def _group_attribute(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
@@ -271,6 +286,11 @@ def select(value: Any, steps: Sequence[Any]) -> Any:
             if fn.GET_ATTR in expr and len(expr) == 1:
                 rest = materialize(list(steps[position:]))
                 return Deferred({fn.GET_ATTR: [*expr[fn.GET_ATTR], *rest]})
+            index = _index(step)
+            if value.kind is PropertyType.LIST and index is not None:
+                # An item of a list made at run time: '' past its end, as get_param gives.
+                value = Deferred({hot.FN_SELECT: [index, expr]})
+                continue
             raise NestedReferenceError(
                 Code.INVALID_PATH,
                 "this value is computed when the build runs: a path into it is not supported "
@@ -289,6 +309,27 @@ def select(value: Any, steps: Sequence[Any]) -> Any:
     return value
 
 
+def _index(step: Any) -> int | None:
+    if isinstance(step, int) and not isinstance(step, bool):
+        return step
+    return numbers.index(step) if isinstance(step, str) else None
+
+
+def parameter_value(kind: ParameterType, value: Any) -> Any:
+    """A value known only at run time, given by a parent to a nested template's
+    parameter, in the parameter's type where cool can make it so: Heat joins a list
+    property with commas and parses the child's comma_delimited_list back from that
+    text, so a string becomes its comma-separated items (a list stays a list). Other
+    types are passed as they come (docs/templates.md)."""
+    if (
+        kind is ParameterType.COMMA_DELIMITED_LIST
+        and isinstance(value, Deferred)
+        and value.kind is PropertyType.STRING
+    ):
+        return Deferred({hot.STR_SPLIT: [",", value.expr]}, PropertyType.LIST)
+    return value
+
+
 # -- groups ---------------------------------------------------------------------
 
 
@@ -301,7 +342,9 @@ def member_names(count: int, removal_policies: Any) -> tuple[list[str], tuple[st
         for name in listed if isinstance(listed, list) else ():
             if isinstance(name, str | int) and not isinstance(name, bool):
                 skipped.add(str(name))
-    names = itertools.islice((n for n in map(str, itertools.count()) if n not in skipped), count)
+    names = itertools.islice(
+        (n for n in map(str, itertools.count()) if n not in skipped), max(count, 0)
+    )
     return list(names), tuple(sorted(skipped))
 
 

@@ -58,6 +58,11 @@ class Limits:
     # everything one template's resolution (or one run-time resolution) produces.
     max_value_bytes: int = 256 * 1024
     max_resolved_bytes: int = 2 * 1024 * 1024
+    # A whole plan: every template of a nested tree (each its own max_resolved_bytes),
+    # and the copies a group makes of its members' definitions.
+    max_plan_bytes: int = 16 * 1024 * 1024
+    # Seconds the yaql expressions of one resolution may run in all (one: 1 s).
+    max_yaql_seconds: float = 2.0
 
 
 DEFAULT_LIMITS = Limits()

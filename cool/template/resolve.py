@@ -190,12 +190,15 @@ class Resolver:
             )
             return Unknown()
         if isinstance(value, Deferred) or (steps and contains_deferred(value)):
-            # A nested template's parameter given a run-time value by its parent.
+            # A nested template's parameter given a run-time value by its parent: its
+            # expression is copied into the plan wherever it is used, and charged so.
             try:
-                return copy.deepcopy(nested.select(value, steps))
+                selected = nested.select(value, steps)
             except nested.NestedReferenceError as exc:
                 self._problem(exc.code, exc.message, here)
                 return Unknown()
+            self._budget.charge_value(fn.GET_PARAM, materialize(selected))
+            return copy.deepcopy(selected)
         value = param_path.follow(value, steps)  # "" where the path leads nowhere, as Heat
         if isinstance(value, str) and not value:
             return ""  # nothing to measure (and a failed path may hold unhashable steps)
@@ -365,7 +368,8 @@ class Resolver:
 
     def _all_attributes(self, args: list[Any], here: Path, refs: set[str]) -> Any:
         """``get_attr: [resource]`` (from 2015-10-15): every attribute, as a mapping. At
-        run time that is the resource's recorded attributes (its ``show``)."""
+        run time that is the resource's recorded attributes but ``show`` (Heat's
+        FnGetAtts), kept in the plan as a one-element get_attr."""
         if self.version and versions.older(self.version, ALL_ATTRIBUTES_SINCE):
             self._problem(
                 Code.FUNCTION_VERSION,
@@ -389,7 +393,7 @@ class Resolver:
             return nested.all_attributes(expanded)
         if expanded is not None:
             return Unknown(PropertyType.MAP)
-        return Deferred({fn.GET_ATTR: [self.prefix + name, "show"]}, PropertyType.MAP)
+        return Deferred({fn.GET_ATTR: [self.prefix + name]}, PropertyType.MAP)
 
     # -- str_replace -------------------------------------------------------
 

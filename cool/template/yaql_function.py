@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections.abc  # noqa: F401 (yaql 3 reads collections.abc without importing it)
 import functools
+import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -26,7 +27,8 @@ from typing import Any
 
 import yaql
 from yaql.language import exceptions as yaql_errors
-from yaql.language import runner
+from yaql.language import runner, specs, yaqltypes
+from yaql.standard_library import math as yaql_math
 
 from cool.template.budget import Budget
 
@@ -77,7 +79,57 @@ def _engine() -> Any:
 
 @functools.cache
 def _root_context() -> Any:
-    return yaql.create_context()
+    """yaql's standard library, as Heat has it, but for what one call could make take
+    unbounded time inside C, where no deadline is checked: the regex functions
+    (backtracking: ``regex('(a+)+$')`` on 45 characters runs for ever) and integer
+    powers and shifts past the memory quota (``pow(3, 30000000)`` takes a minute)."""
+    context = yaql.create_context(math=False, regex=False)
+    for function in _MATH:
+        context.register_function(function)
+    context.register_function(_bounded_pow)
+    context.register_function(_bounded_shift_left)
+    return context
+
+
+_MAX_BITS = MEMORY_QUOTA * 8
+# yaql's standard_library.regex, left out of the context.
+_REGEX_FUNCTIONS = ("regex", "matches", "search", "searchAll", "escapeRegex", "isRegex")
+
+
+@specs.name("pow")
+@specs.parameter("a", yaqltypes.Number())
+@specs.parameter("b", yaqltypes.Number())
+@specs.parameter("c", yaqltypes.Number(nullable=True))
+def _bounded_pow(a: Any, b: Any, c: Any = None) -> Any:
+    if (
+        c is None
+        and isinstance(a, int)
+        and isinstance(b, int)
+        and abs(a) > 1
+        and b * a.bit_length() > _MAX_BITS
+    ):
+        raise yaql_errors.MemoryQuotaExceededException()
+    return pow(a, b, c)
+
+
+@specs.name("shiftBitsLeft")
+@specs.parameter("value", int)
+@specs.parameter("bits_number", int)
+def _bounded_shift_left(value: int, bits_number: int) -> int:
+    if value and bits_number + value.bit_length() > _MAX_BITS:
+        raise yaql_errors.MemoryQuotaExceededException()
+    return value << bits_number
+
+
+_MATH = tuple(
+    getattr(yaql_math, name)
+    for name in (
+        "binary_plus", "binary_minus", "multiplication", "division", "modulo", "unary_plus",
+        "unary_minus", "abs_", "gt", "gte", "lt", "lte", "int_", "float_", "random_",
+        "random__", "bitwise_and", "bitwise_or", "bitwise_not", "bitwise_xor",
+        "shift_bits_right", "max_", "min_", "sign", "round_", "is_integer", "is_number",
+    )
+)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=256)
@@ -110,16 +162,30 @@ def check_arguments(args: Any) -> tuple[Any, Any]:
 
 
 def evaluate(expression: str, data: Any, budget: Budget, *, timeout_s: float = TIMEOUT_S) -> Any:
-    """The value of ``expression`` over ``data`` (both known), as JSON data."""
+    """The value of ``expression`` over ``data`` (both known), as JSON data. One
+    evaluation runs ``timeout_s`` at most, and all those of one resolution (a
+    template, a nested tree, one step at run time) the budget's seconds in all."""
     statement = parse(expression)
-    deadline = time.monotonic() + timeout_s
+    left = budget.yaql_left_s
+    if left <= 0:
+        raise YaqlError(
+            "the yaql expressions of this template have run for as long as they may "
+            "(a few seconds in all); simplify them"
+        )
+    allowed = min(timeout_s, left)
+    started = time.monotonic()
+    deadline = started + allowed
     _local.deadline = deadline
     try:
         raw = statement.evaluate({"data": data}, _root_context().create_child_context())
         value = _json(raw, deadline)
     except _DeadlinePassedError:
         raise YaqlError(
-            f"the yaql expression ran for more than {timeout_s:g} s and was stopped"
+            f"the yaql expression ran for more than {allowed:g} s and was stopped"
+        ) from None
+    except MemoryError:
+        raise YaqlError(
+            f"the yaql expression made a value of more than {MEMORY_QUOTA:,} bytes"
         ) from None
     except yaql_errors.CollectionTooLargeException:
         raise YaqlError(
@@ -129,6 +195,18 @@ def evaluate(expression: str, data: Any, budget: Budget, *, timeout_s: float = T
         raise YaqlError(
             f"the yaql expression made a value of more than {MEMORY_QUOTA:,} bytes"
         ) from None
+    except YaqlError:
+        raise
+    except (
+        yaql_errors.NoFunctionRegisteredException,
+        yaql_errors.NoMethodRegisteredException,
+    ) as exc:
+        if any(f'"{name}"' in str(exc) for name in _REGEX_FUNCTIONS):
+            raise YaqlError(
+                "yaql's regular expression functions are not available in cool: one "
+                "expression could run for ever inside a single call (backtracking)"
+            ) from None
+        raise YaqlError(f"the yaql expression failed: {exc}") from None
     except yaql_errors.YaqlException as exc:
         raise YaqlError(f"the yaql expression failed: {exc}") from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
@@ -137,6 +215,7 @@ def evaluate(expression: str, data: Any, budget: Budget, *, timeout_s: float = T
         raise YaqlError("the yaql expression nests too deeply") from None
     finally:
         _local.deadline = None
+        budget.spend_yaql(time.monotonic() - started)
     budget.charge_value("yaql", value)
     return value
 
@@ -145,6 +224,8 @@ def _json(value: Any, deadline: float) -> Any:
     """yaql's result as JSON data (what Heat stores); the deadline still applies."""
     if time.monotonic() > deadline:
         raise _DeadlinePassedError
+    if isinstance(value, float) and not math.isfinite(value):
+        raise YaqlError("the yaql expression gave a number JSON cannot hold (NaN or infinity)")
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Mapping):

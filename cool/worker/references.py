@@ -34,11 +34,15 @@ def resolve(
             return None
         return entry[0].reference or entry[0].physical_id
 
-    def get_attr(name: str, attribute: str) -> Any:
+    def get_attr(name: str, attribute: str | None) -> Any:
+        """One recorded attribute; None: every one but ``show`` (``get_attr: [name]``, as
+        Heat's FnGetAtts; plans made before kept ``[name, "show"]`` for it)."""
         entry = records.get(name)
         if entry is None:
             return None
         attributes = entry[0].attributes
+        if attribute is None:
+            return {key: value for key, value in attributes.items() if key != "show"}
         if attribute == "show" and "show" not in attributes:
             return dict(attributes)
         return attributes.get(attribute)

@@ -114,6 +114,7 @@ class Steps:
             trust_id=meta.trust_id,
             epoch=self.ledger.fence.epoch,
             properties=properties,
+            external_id=spec.external_id,
         )
 
     def _guarded(self, function: Callable[[], Any]) -> Any:

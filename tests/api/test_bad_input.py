@@ -421,7 +421,9 @@ def test_a_template_that_resolves_to_gigabytes_is_a_located_400(
     assert entry["detail"] == (
         "str_replace would produce 900,000,000 bytes, over the 262,144-byte budget of one value"
     )
-    assert elapsed < 2.0
+    # Before the fix: 40 s and 12 GB. The memory peak is the measure (it does not vary
+    # with the machine's load); the time bound only catches a return to minutes.
+    assert elapsed < 30.0
     assert peak < 16 * 1024 * 1024
     assert _nothing_stored(kazoo_client)
 

@@ -267,3 +267,29 @@ def test_heat_test_resource_foreign_id_is_gone(heat: HeatProvider) -> None:
         heat.observe(ctx(TEST), "no deadline at all")
     heat.delete(ctx(TEST), "no deadline at all")  # nothing to wait for
     assert heat.is_deleted(ctx(TEST), "no deadline at all")
+
+
+@pytest.mark.parametrize("resource_type", [NONE, VALUE, RANDOM, TEST])
+def test_heat_ids_of_a_top_level_and_a_nested_name_that_map_alike_differ(
+    heat: HeatProvider, resource_type: str
+) -> None:
+    """``a.0`` and the group member ``a/0`` share a cloud_name: their ids must not."""
+    top, member = ctx(resource_type, "a.0"), ctx(resource_type, "a/0")
+    assert top.cloud_name == member.cloud_name
+    assert heat.create(top, {"value": "top"}) != heat.create(member, {"value": "member"})
+
+
+def test_heat_values_of_a_top_level_and_a_nested_name_that_map_alike_stay_apart(
+    heat: HeatProvider,
+) -> None:
+    top, member = ctx(VALUE, "a.0"), ctx(VALUE, "a/0")
+    top_id = heat.create(top, {"value": "top"})
+    member_id = heat.create(member, {"value": "member"})
+    assert heat.observe(top, top_id).attributes == {"value": "top"}
+    assert heat.observe(member, member_id).attributes == {"value": "member"}
+    heat.delete(member, member_id)
+    assert heat.observe(top, top_id).attributes == {"value": "top"}
+    for kind in (RANDOM, TEST):  # ids carry the exact name, checked by another process
+        physical_id = heat.create(ctx(kind, "a.0"), {})
+        with pytest.raises(ResourceGoneError):
+            HeatProvider().observe(ctx(kind, "a/0"), physical_id)

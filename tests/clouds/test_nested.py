@@ -72,3 +72,15 @@ def test_cloud_names_of_nested_resources_hold_no_slash(name: str, cloud_name: st
     step = ctx(name)
     assert step.cloud_name == cloud_name
     assert step.tags["cool-resource"] == name  # the tags keep the full name
+
+
+def test_cloud_names_stay_within_what_clouds_accept() -> None:
+    """A 255-character name (223 with its parents') makes a cloud name past 255:
+    shortened with a digest of the exact name, the same every time."""
+    long, other = "x" * 255, "x" * 254 + "y"
+    for name in (long, "a/" + "b" * 221, other):
+        assert len(ctx(name).cloud_name) <= 255
+    assert ctx(long).cloud_name == ctx(long).cloud_name != ctx(other).cloud_name
+    assert ctx(long).cloud_name.startswith("cool-01hxbbbbbbbbbbbbbbbbbbbbbb-xxx")
+    short = "y" * (255 - len("cool-01hxbbbbbbbbbbbbbbbbbbbbbb-"))
+    assert ctx(short).cloud_name == f"cool-01hxbbbbbbbbbbbbbbbbbbbbbb-{short}"  # fits: as it was

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import string
+import zlib
 
 import pytest
 from kazoo.client import KazooClient
@@ -165,3 +166,12 @@ def test_submit_makes_missing_parents_and_commits_again(
     second = store.submit(plan, project_id="p1", user_id="u")
     assert kazoo_client.get_children(layout.pending) == [second.build_id]
     assert kazoo_client.get_children(layout.project("p1")) == [second.build_id]
+
+
+def test_codec_refuses_a_record_that_would_inflate_past_its_bound() -> None:
+    """A 770 KB record inflated to 442 MB in every reader (review of issue 17)."""
+    bomb = b"Z" + zlib.compress(b'"' + b"a" * (codec.MAX_DECOMPRESSED + 10) + b'"', 9)
+    assert len(bomb) < codec.MAX_NODE_BYTES
+    with pytest.raises(codec.CorruptRecordError, match="inflates past"):
+        codec.loads(bomb)
+    assert codec.loads(codec.dumps_compressed({"a": "b" * 1000})) == {"a": "b" * 1000}

@@ -392,3 +392,28 @@ def test_znode_count_reads_mntr_and_falls_after_a_prune(
     # Other tests may share the server, but never write under this test's chroot.
     assert len(result.pruned) == 3
     assert after <= before - 3 * 8
+
+
+def test_prune_deletes_a_build_whose_resource_records_alone_pass_zookeepers_limit(
+    store: BuildStore, pruner: Pruner, plan: Plan
+) -> None:
+    """3,000 records named with 200 characters: deleting them all in one
+    transaction would be over ZooKeeper's 1 MiB, so the build was never pruned."""
+    client, layout = store.client, store.layout
+    build_id = finish_build(store, plan, finished_at=NOW - DAY)
+    data = codec.dumps(
+        ResourceRecord("x", "OS::Heat::None", ResourceStatus.CREATE_COMPLETE).to_dict()
+    )
+    names = [f"{n:04d}".ljust(200, "r") for n in range(3_000)]
+    for start in range(0, len(names), 250):
+        transaction = client.transaction()
+        for name in names[start : start + 250]:
+            transaction.create(layout.resource(build_id, name), data)
+        assert not any(isinstance(r, Exception) for r in transaction.commit())
+
+    result = pruner.prune(list(listed(pruner).values()))
+
+    assert result.pruned == [build_id]
+    assert result.refused == []
+    assert client.exists(layout.build(build_id)) is None
+    assert listed(pruner) == {}

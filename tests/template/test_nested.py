@@ -10,6 +10,7 @@ import pytest
 
 from cool.model import NestedKind, Plan
 from cool.resources.registry import ResourceTypeRegistry
+from cool.template import functions as fn
 from cool.template.compile import Report, check
 from cool.template.environment import Source
 from cool.template.parse import DEFAULT_LIMITS, Limits
@@ -695,7 +696,7 @@ def test_validation_without_values_checks_the_member_template_once(
 def test_plan_names_too_long_with_their_parents_are_refused_at_the_top_resource(
     registry: ResourceTypeRegistry,
 ) -> None:
-    long = "r" * 100
+    long = "r" * 75  # 75 + 1 + 75 + 1 + 75: over 223, the cap, though under 255
     inner = f"heat_template_version: 2018-08-31\nresources: {{{long}: {{type: OS::Heat::None}}}}\n"
     middle = f"heat_template_version: 2018-08-31\nresources: {{{long}: {{type: inner.yaml}}}}\n"
     report = _check(
@@ -709,7 +710,7 @@ def test_plan_names_too_long_with_their_parents_are_refused_at_the_top_resource(
         {"inner.yaml": inner, "middle.yaml": middle},
     )
     assert _located(report) == [(Code.INVALID_NAME, None, f"/resources/{long}", 3, 3)]
-    assert "302 characters in 3 parts" in report.problems[0].message
+    assert "227 characters in 3 parts" in report.problems[0].message
 
 
 # -- update_policy ----------------------------------------------------------------------
@@ -880,3 +881,214 @@ def test_a_template_standing_for_the_type_it_replaces_uses_the_real_type_inside(
         "v": "OS::Heat::Value",
     }
     assert _outputs(plan) == {"o": {"get_attr": ["v/inner", "value"]}}
+
+
+# -- review findings (issue 17): paths after resource.N, get_attr [res], run-time lists --
+
+
+def test_a_path_after_resource_dot_n_names_the_member_attribute_as_heat_does(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat's grouputils.get_nested_attrs: [g, resource.0, ip] is [g, resource.0.ip]."""
+    text = GROUP.replace(
+        "resources:\n",
+        "resources:\n  one: {type: server.yaml, properties: {name: a, network: b}}\n",
+    ) + (
+        "  split_ip: {value: {get_attr: [web, resource.0, ip]}}\n"
+        "  split_deep: {value: {get_attr: [web, resource.0, size, 0]}}\n"
+        "  t_split: {value: {get_attr: [one, resource.port, fixed_ips, 0]}}\n"
+        "  t_joined: {value: {get_attr: [one, resource.port.fixed_ips, 0]}}\n"
+        "  t_ref: {value: {get_attr: [one, resource.port]}}\n"
+    )
+    plan = _plan(_check(text, registry, {"server.yaml": SERVER}))
+    outputs = _outputs(plan)
+    assert outputs["split_ip"] == outputs["ips"][0]
+    assert outputs["split_ip"] == {"get_attr": ["web/0/port", "fixed_ips", 0, "ip_address"]}
+    assert outputs["split_deep"] == {"get_attr": ["web/0/data", "value", 0]}
+    assert outputs["t_split"] == outputs["t_joined"] == {"get_attr": ["one/port", "fixed_ips", 0]}
+    assert outputs["t_ref"] == {"get_resource": "one/port"}
+
+
+def test_get_attr_of_a_resource_only_keeps_every_attribute_for_run_time(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat's get_attr [res] is every attribute but show: not the provider's raw body."""
+    plan = _plan(
+        _check(
+            """\
+            heat_template_version: 2018-08-31
+            resources:
+              net: {type: OS::Neutron::Net}
+              app: {type: server.yaml, properties: {name: a, network: {get_resource: net}}}
+            outputs:
+              all: {value: {get_attr: [net]}}
+              inner: {value: {get_attr: [app, resource.port]}}
+              from_output: {value: {get_attr: [app, every]}}
+            """,
+            registry,
+            {"server.yaml": SERVER + "  every: {value: {get_attr: [port]}}\n"},
+        )
+    )
+    outputs = _outputs(plan)
+    assert outputs["all"] == {"get_attr": ["net"]}
+    assert outputs["from_output"] == {"get_attr": ["app/port"]}
+
+
+_LISTS = """\
+heat_template_version: 2018-08-31
+parameters:
+  names: {type: comma_delimited_list}
+resources:
+  first: {type: OS::Heat::Value, properties: {value: {get_param: [names, 0]}}}
+  joined: {type: OS::Heat::Value, properties: {value: {list_join: ["-", {get_param: names}]}}}
+"""
+
+
+def test_a_run_time_string_given_to_a_comma_delimited_list_is_split_as_heat_does(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat joins a template resource's list property and parses the child's parameter
+    back from that text: a string known only at run time is split on commas."""
+    plan = _plan(
+        _check(
+            """\
+            heat_template_version: 2018-08-31
+            resources:
+              word: {type: OS::Heat::RandomString}
+              g:
+                type: OS::Heat::ResourceGroup
+                properties: {count: 2, resource_def: {type: OS::Heat::None}}
+              from_string: {type: lists.yaml, properties: {names: {get_attr: [word, value]}}}
+              from_list: {type: lists.yaml, properties: {names: {get_attr: [g, refs]}}}
+            """,
+            registry,
+            {"lists.yaml": _LISTS},
+        )
+    )
+    split = {"str_split": [",", {"get_attr": ["word", "value"]}]}
+    assert plan.resource("from_string/joined").properties["value"] == {"list_join": ["-", split]}
+    assert plan.resource("from_string/first").properties["value"] == {"Fn::Select": [0, split]}
+    refs = [{"get_resource": "g/0"}, {"get_resource": "g/1"}]  # a list stays a list
+    assert plan.resource("from_list/joined").properties["value"] == {"list_join": ["-", refs]}
+    assert plan.resource("from_list/first").properties["value"] == {"get_resource": "g/0"}
+    values = {"word": "x,y"}
+
+    def run(expression: Any) -> Any:
+        return fn.resolve(
+            expression,
+            get_resource=lambda name: name,
+            get_attr=lambda name, attribute: values[name],
+            pseudo={},
+        )
+
+    assert run(plan.resource("from_string/joined").properties["value"]) == "x-y"
+    assert run(plan.resource("from_string/first").properties["value"]) == "x"
+    values["word"] = "x"
+    assert run({"Fn::Select": [1, split]}) == ""  # Heat's get_param past the end
+
+
+def test_a_nested_condition_on_a_parent_run_time_value_says_so(
+    registry: ResourceTypeRegistry,
+) -> None:
+    report = _check(
+        """\
+        heat_template_version: 2018-08-31
+        resources:
+          v: {type: OS::Heat::Value, properties: {value: prod}}
+          t: {type: app.yaml, properties: {env: {get_attr: [v, value]}}}
+        """,
+        registry,
+        {
+            "app.yaml": """\
+            heat_template_version: 2018-08-31
+            parameters:
+              env: {type: string}
+            conditions:
+              prod: {equals: [{get_param: env}, prod]}
+            """
+        },
+    )
+    assert _located(report) == [
+        (Code.INVALID_CONDITION, "app.yaml", "/conditions/prod/equals/0/get_param", 5, 20)
+    ]
+    (problem,) = report.problems
+    assert "pseudo parameter" not in problem.message
+    assert "parameter 'env'" in problem.message
+    assert "known only when the build runs" in problem.message
+
+
+# -- bounds on what a tree makes (review of issue 17) ---------------------------------------
+
+
+def test_each_nested_template_has_its_own_budget_so_a_large_group_of_normal_members_fits(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """A group of 500 members whose template resolves 4.2 KB each was refused: the whole
+    tree shared one template's 2 MiB. Each template now has its own, and the plan a
+    larger bound of its own."""
+    member = (
+        "heat_template_version: 2018-08-31\n"
+        "parameters: {script: {type: string}}\n"
+        "resources:\n  v: {type: OS::Heat::Value, properties: {value: {get_param: script}}}\n"
+    )
+    text = f"""\
+        heat_template_version: 2018-08-31
+        resources:
+          web:
+            type: OS::Heat::ResourceGroup
+            properties:
+              count: 500
+              resource_def: {{type: member.yaml, properties: {{script: {"x" * 4200}}}}}
+        """
+    plan = _plan(_check(text, registry, {"member.yaml": member}))
+    assert len(plan.resources) == 1001
+
+
+def test_a_group_whose_copies_would_make_a_huge_plan_is_refused_before_it_is_made(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """400 KB of template made a 442 MB plan (1.3 GB in the API): every member's copy
+    of its definition is charged to the plan's budget now."""
+    text = f"""\
+        heat_template_version: 2018-08-31
+        resources:
+          g:
+            type: OS::Heat::ResourceGroup
+            properties:
+              count: 1990
+              resource_def:
+                type: OS::Heat::Value
+                properties: {{value: "%index%{"y" * 200_000}"}}
+        """
+    report = _check(text, registry, limits=Limits(max_plan_bytes=4 * 1024 * 1024))
+    codes = [(p.code, p.pointer) for p in report.problems]
+    assert codes == [(Code.RESOLUTION_TOO_LARGE, "/resources/g/properties/resource_def/properties")]
+    assert "budget of the build's plan" in report.problems[0].message
+    assert report.plan is None
+
+
+def test_a_large_template_used_by_many_members_counts_its_nodes_each_time(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Each use of a nested template is evaluated whole: a 200 KB member template in a
+    group of 1,999 took a minute, parsed once but walked 1,999 times."""
+    items = ", ".join(str(i) for i in range(5000))
+    member = (
+        "heat_template_version: 2018-08-31\n"
+        "resources: {v: {type: OS::Heat::None}}\n"
+        f"outputs: {{many: {{value: [{items}]}}}}\n"
+    )
+    text = """\
+        heat_template_version: 2018-08-31
+        resources:
+          g:
+            type: OS::Heat::ResourceGroup
+            properties: {count: 100, resource_def: {type: member.yaml}}
+        """
+    report = _check(text, registry, {"member.yaml": member}, limits=Limits(max_nodes=100_000))
+    assert [(p.code, p.pointer) for p in report.problems] == [
+        (Code.TOO_LARGE, "/resources/g/properties/resource_def/type")
+    ]
+    assert "counted as often as it is used" in report.problems[0].message
+    fits = _check(text.replace("100,", "10,"), registry, {"member.yaml": member})
+    assert fits.plan is not None

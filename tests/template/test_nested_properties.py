@@ -286,12 +286,18 @@ class _Trees:
         # The odds of each choice, from one seeded generator: hypothesis' own floats
         # lean to their bounds, which would make the rare choices common.
         self.random: random.Random = draw(st.randoms(use_true_random=True))
+        # One request in ten also holds values the property checks refuse, or known
+        # only at run time where a nested stack is made: each a located problem.
+        self.faulty = self.random.random() < 0.1
 
     def pick(self, options: Any) -> Any:
         return self.draw(st.sampled_from(options))
 
     def chance(self, p: float) -> bool:
         return self.random.random() < p
+
+    def fault(self, p: float) -> bool:
+        return self.faulty and self.chance(p)
 
     def template(self, own: int, *, nested: bool, inline_depth: int = 0) -> dict[str, Any]:
         """A template; ``own`` is its index in FILES (later files are used more, so most
@@ -362,6 +368,9 @@ class _Trees:
             body["depends_on"] = self.pick(earlier) if earlier and self.chance(0.95) else name
         if kind != "plain" and self.chance(0.2):
             body["metadata"] = {"role": self.pick(("web", "db"))}
+        if kind == "group" and self.fault(0.3):
+            batch = self.pick(({"max_batch_size": -1}, 5, {"max_batch_size": 2}))
+            body["update_policy"] = {"batch_create": batch}
         return body
 
     def plain(
@@ -397,9 +406,13 @@ class _Trees:
             template: Any = self.template(len(FILES), nested=True, inline_depth=inline_depth + 1)
         else:
             template = {"get_file": self.nested_type(own)}
+        if self.fault(0.2):  # neither text nor a mapping, or known only at run time
+            template = self.pick((123, [1], {"get_attr": ["r0", "value"]}))
         properties: dict[str, Any] = {"template": template}
         if self.chance(0.8):
             properties["parameters"] = self.parameters()
+        elif self.fault(0.5):  # not a mapping, or one known only at run time
+            properties["parameters"] = self.pick(("x", [1], {"get_attr": ["r0", "value"]}))
         return properties
 
     def group(self, own: int, depth: int = 0) -> dict[str, Any]:
@@ -419,6 +432,14 @@ class _Trees:
         count: Any = self.draw(st.integers(0, 3))
         if self.chance(0.15):
             count = {"get_param": "n"}
+        elif self.fault(0.2):
+            count = -1  # refused by the property checks, then used for nothing
+        if self.fault(0.2):  # a definition (or its properties) known only at run time
+            where = self.pick(("definition", "properties"))
+            if where == "definition":
+                definition = {"get_attr": ["r0", "value"]}
+            else:
+                definition = {**definition, "properties": {"get_attr": ["r0", "value"]}}
         properties: dict[str, Any] = {"count": count, "resource_def": definition}
         if index_var is not None:
             properties["index_var"] = index_var

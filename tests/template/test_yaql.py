@@ -182,3 +182,41 @@ def test_yaql_result_is_charged_to_the_budget() -> None:
     budget = Budget(max_value_bytes=100, max_resolved_bytes=1000)
     with pytest.raises(Exception, match="over the 100-byte"):
         yaql_function.evaluate("$.data", ["x" * 50] * 3, budget)
+
+
+# -- what one call could make unbounded, refused before it runs (review of issue 17) -------
+
+
+@pytest.mark.parametrize(
+    ("expression", "words"),
+    [
+        # Backtracking inside re: 45 characters ran for ever, holding the GIL.
+        (
+            "regex('(a+)+$').matches('" + "a" * 45 + "!')",
+            "regular expression functions are not available",
+        ),
+        ("'aaa'.matches('a+')", "regular expression functions are not available"),
+        ("pow(3, 30000000)", "more than 10,000 bytes"),  # a minute of one C call
+        ("shiftBitsLeft(1, 8000000000)", "more than 10,000 bytes"),  # 1 GB
+        ("float('nan')", "NaN or infinity"),  # JSON cannot hold it: the store refused it
+    ],
+)
+def test_yaql_calls_that_no_deadline_could_stop_are_refused(expression: str, words: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(yaql_function.YaqlError, match=words):
+        yaql_function.evaluate(expression, {}, _budget())
+    assert time.monotonic() - started < 10
+    assert yaql_function.evaluate("pow(2, 10) + shiftBitsLeft(1, 3)", {}, _budget()) == 1032
+
+
+def test_yaql_time_is_bounded_for_a_whole_resolution_not_only_per_evaluation() -> None:
+    """A nested template's slow yaql used by many group members: each evaluation under
+    1 s, and all of them together under the resolution's seconds."""
+    budget = Budget(max_value_bytes=1000, max_resolved_bytes=10_000, yaql_s=0.4)
+    child = Budget(max_value_bytes=1000, max_resolved_bytes=10_000, parent=budget)
+    with pytest.raises(yaql_function.YaqlError, match=r"ran for more than 0\.4 s"):
+        yaql_function.evaluate(_NESTED_LOOPS, {}, child)
+    with pytest.raises(yaql_function.YaqlError, match="have run for as long as they may"):
+        yaql_function.evaluate(
+            "1", {}, Budget(max_value_bytes=10, max_resolved_bytes=10, parent=budget)
+        )

@@ -88,7 +88,9 @@ class Volume:
             return Observed(ready=False, failed=f"volume went to {volume.status}")
         if volume.status not in ("available", "in-use"):
             return Observed(ready=False)
-        if ctx.properties.get("read_only") and (volume.metadata or {}).get("readonly") != "True":
+        readonly = (volume.metadata or {}).get("readonly") == "True"
+        # An adopted volume (external_id) is only read, never set read-only.
+        if ctx.external_id is None and ctx.properties.get("read_only") and not readonly:
             cloud.conn.block_storage.set_volume_readonly(volume, True)
         shown = show(volume)
         metadata = {k: v for k, v in (volume.metadata or {}).items() if k not in ctx.tags}

@@ -103,7 +103,10 @@ class _Tagged:
         if not ready:
             return Observed(ready=False)
         tags = self._tags(ctx)
-        if not set(tags) <= set(resource.tags or ()):  # its creator died before tagging it
+        # An adopted resource (external_id) is only read: another project's may not be
+        # tagged, and the project's own must not carry a build's tags past the build.
+        if ctx.external_id is None and not set(tags) <= set(resource.tags or ()):
+            # its creator died before tagging it
             cloud.conn.network.set_tags(resource, sorted({*(resource.tags or ()), *tags}))
         return Observed(ready=True, attributes=self._attributes(cloud, resource))
 
@@ -313,7 +316,8 @@ class SecurityGroup(_Tagged):
         return physical_id
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
-        self._converge(cloud, physical_id, ctx.properties)
+        if ctx.external_id is None:  # an adopted group's rules are its owner's
+            self._converge(cloud, physical_id, ctx.properties)
         return super().observe(cloud, ctx, physical_id)
 
     def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:

@@ -172,7 +172,8 @@ class Server:
             return Observed(ready=False, failed=str(fault.get("message") or "server went to ERROR"))
         if server.status != "ACTIVE":
             return Observed(ready=False)
-        self._associate_floating_ips(cloud, ctx, server)
+        if ctx.external_id is None:  # an adopted server (external_id) is only read
+            self._associate_floating_ips(cloud, ctx, server)
         return Observed(ready=True, attributes=self._attributes(cloud, ctx, server))
 
     @staticmethod
@@ -314,7 +315,8 @@ class KeyPair:
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         with own("key pair", physical_id):
             keypair = cloud.conn.compute.get_keypair(physical_id, **_user(ctx))
-        if not _carries_mark(keypair.public_key, ctx):
+        # A key pair adopted by external_id is someone else's: it has no mark to check.
+        if ctx.external_id is None and not _carries_mark(keypair.public_key, ctx):
             raise ResourceGoneError(f"key pair {physical_id!r} is not this step's any more")
         return Observed(
             ready=True,
