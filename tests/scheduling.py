@@ -5,7 +5,9 @@ session's mini cloud, which costs ~40 s of both cores to start, so two
 processes must not start one each. The short chaos runs (each a 3-node
 ensemble, cool-api and 4 workers) go to one process too, one after the
 other: two at once beside the cloud would make the machine, not cool, the
-thing under test. Every other test is a unit of its own.
+thing under test. The tests of Heat's real clients share one cool-api and its
+workers (a package fixture): they stay together too. Every other test is a
+unit of its own.
 xdist hands out the largest unit first, so the cloud's tests start at once
 and do not end the run alone.
 
@@ -21,6 +23,8 @@ from xdist.scheduler import LoadGroupScheduling
 
 CLOUD_TESTS = "tests/openstack/"
 CHAOS_RUNS = "tests/bench/test_chaos.py::test_short_chaos_run"
+# They share one cool-api, Keystone project and workers (a package fixture).
+HEAT_CLIENT_TESTS = "tests/api/heat/clients/"
 
 
 class CloudTestsTogether(LoadGroupScheduling):
@@ -29,4 +33,6 @@ class CloudTestsTogether(LoadGroupScheduling):
             return CLOUD_TESTS
         if nodeid.startswith(CHAOS_RUNS):
             return CHAOS_RUNS
+        if nodeid.startswith(HEAT_CLIENT_TESTS):
+            return HEAT_CLIENT_TESTS
         return super()._split_scope(nodeid)

@@ -5,8 +5,9 @@ the system's daemons, and cool is set up in its Keystone as an operator sets
 it up in production (docs/openstack.md): a service user holding only the
 ``service`` role on project ``service`` (it validates tokens and receives the
 builds' trusts), cool-api in the catalog as ``orchestration-cool`` (the CLI
-finds it there), and a project with a member who builds. Every step may be
-redone: a second ``up`` on a cloud that still runs changes nothing.
+finds it there) and as ``orchestration`` (Heat's API: ``openstack stack``
+finds it), and a project with a member who builds. Every step may be redone:
+a second ``up`` on a cloud that still runs changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from keystoneauth1 import exceptions as ks_exceptions
 from cool.cli.connection import SERVICE_TYPE
 from cool.errors import CoolError
 from harness.daemons import Daemon, spawn, wait_until
+from harness.keystone import heat as heat_catalog
 from harness.keystone.admin import DEFAULT_DOMAIN, SERVICE_PROJECT, KeystoneAdmin
 from harness.keystone.errors import KeystoneError
 from harness.mini_cloud.cloud import clouds_yaml_entry, ready_access
@@ -115,6 +117,7 @@ def prepare(
         admin.ensure_user(SERVICE_USER, service_password, service_project, ["service"])
         admin.ensure_user(user, password, admin.ensure_project(project), ["member"])
         admin.ensure_endpoint(SERVICE_TYPE, api_url, name="cool")
+        heat_catalog.register(admin, api_url)  # Heat's API: `openstack stack ...` finds it
     except (KeystoneError, ks_exceptions.ClientException) as exc:
         raise LocalCloudError(f"cannot set cool up in the mini cloud's Keystone: {exc}") from None
     finally:

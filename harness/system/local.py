@@ -414,7 +414,8 @@ poll_interval_max = 2
                 f"  Keystone   {access.get('auth_url', '(not running)')}  "
                 f"(as the admin: source {where}/cloud/openrc)\n"
                 f"  cool-api   {self.url}  (Keystone tokens; in the catalog as "
-                f"orchestration-cool;\n             builds act through trusts to user "
+                "orchestration-cool,\n             and Heat's API as orchestration: "
+                "openstack stack list;\n             builds act through trusts to user "
                 f"{system_cloud.SERVICE_USER})\n"
             )
             provider = f"the openstack provider; logs in {where}/logs/ and {where}/cloud/"

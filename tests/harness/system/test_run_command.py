@@ -186,6 +186,8 @@ def _check_multi_tier(
 
     (listed,) = get("/v1/builds")["builds"]
     build = get(f"/v1/builds/{listed['id']}")["build"]
+    # the same build as a stack of Heat's API, which the catalog names too (openstack stack list)
+    assert [stack.id for stack in conn.orchestration.stacks()] == [build["id"]]
     resources = {r["name"]: r for r in get(f"/v1/builds/{build['id']}/resources")["resources"]}
     ids = {name: r["physical_id"] for name, r in resources.items()}
     # its trust: from the member to cool's service user, which holds no role on it
