@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from cool.api.heat.stack_views import heat_status, heat_time
 from cool.model import NESTED_SEPARATOR, BuildStatus, Plan, ResourceSpec, ResourceStatus
 from cool.store.records import Event, ResourceRecord
 
@@ -36,23 +36,9 @@ _STACK_REASONS: Mapping[str, str] = {
 }
 
 
-def heat_time(ts: float | None) -> str | None:
-    """Heat's timestamps (heat_timeutils.isotime): seconds, ``Z``; gophercloud parses it."""
-    if not ts:
-        return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def stack_status(status: str | None) -> str | None:
-    """A build status in Heat's words, as stack show gives it (stack_views): a queued
-    build is creating; a cancel is a failed CREATE (Heat's "Stack CREATE cancelled")."""
-    if status is None:
-        return None
-    if status == BuildStatus.CREATE_QUEUED:
-        return "CREATE_IN_PROGRESS"
-    if status == BuildStatus.CANCEL_COMPLETE:
-        return "CREATE_FAILED"
-    return status
+    """A build status in Heat's words, as stack show gives it (stack_views.heat_status)."""
+    return None if status is None else heat_status(BuildStatus(status))
 
 
 def resource_status(status: str | None) -> str:
