@@ -13,6 +13,7 @@ Every hidden parameter's value is masked before anything is stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,14 +38,40 @@ def build_source(
     environments: Sequence[Source],
     files: Mapping[str, str],
 ) -> BuildSource:
-    """The source of a build whose request compiled to ``plan``."""
+    """The source of a build whose request compiled to ``plan``. The environment files
+    are kept in ``files`` too (Heat's files show lists them): masked the same way, so a
+    hidden value given in one is not shown there either."""
     hidden = {p.name for p in plan.parameters if p.hidden}
-    merged = merge_environments([_data(e.text, limits) for e in environments])
+    kept = dict(files)
+    for environment in environments:
+        if hidden and environment.name in kept:
+            data = data_of(environment.text, limits)
+            _mask(data, hidden)
+            kept[environment.name] = json.dumps(data, sort_keys=True)
+    merged = shown_environment(environments, parameters, hidden, limits)
+    return BuildSource(template=data_of(text, limits), environment=merged, files=kept)
+
+
+def shown_environment(
+    environments: Sequence[Source],
+    parameters: Mapping[str, Any] | None,
+    hidden: set[str],
+    limits: Limits,
+) -> dict[str, Any]:
+    """The environments merged as Heat shows them, the request's parameters over
+    them, hidden values masked (stack environment show, template validate)."""
+    merged = merge_environments([data_of(e.text, limits) for e in environments])
     merged[PARAMETERS].update(parameters or {})
+    _mask(merged, hidden)
+    return merged
+
+
+def _mask(environment: dict[str, Any], hidden: set[str]) -> None:
     for section in (PARAMETERS, PARAMETER_DEFAULTS):
-        for name in hidden & merged[section].keys():
-            merged[section][name] = MASK
-    return BuildSource(template=_data(text, limits), environment=merged, files=dict(files))
+        values = environment.get(section)
+        if isinstance(values, dict):
+            for name in hidden & values.keys():
+                values[name] = MASK
 
 
 def merge_environments(environments: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -64,7 +91,7 @@ def merge_environments(environments: Sequence[Mapping[str, Any]]) -> dict[str, A
     return merged
 
 
-def _data(text: str | bytes, limits: Limits) -> dict[str, Any]:
+def data_of(text: str | bytes, limits: Limits) -> dict[str, Any]:
     """Text the compiler has read already, as data (so it parses: {} if it did not)."""
     try:
         data = parse(text, limits).data

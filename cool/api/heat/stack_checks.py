@@ -14,10 +14,9 @@ import falcon
 from cool.api import submit
 from cool.api.heat import identify, stack_bodies, stack_views
 from cool.api.services import Services
-from cool.api.source import merge_environments
+from cool.api.source import data_of, shown_environment
 from cool.model import BuildStatus, ParameterSpec, ParameterType
 from cool.store.records import MASK, BuildMeta, BuildState
-from cool.template.parse import parse
 
 _CFN_TYPES = {
     ParameterType.STRING: "String",
@@ -114,14 +113,10 @@ class Validate:
         services.authorizer.require("cool:build:validate", context)
         request = stack_bodies.read(req, services, named=False).request
         report = submit.compile_request(services, request, None)
-        data = _data(request.text)
+        data = data_of(request.text, services.limits)
         given = request.parameters or {}
         hidden = {spec.name for spec in report.parameters if spec.hidden}
-        environment = merge_environments([_data(e.text) for e in request.environments])
-        environment["parameters"].update(given)
-        for section in ("parameters", "parameter_defaults"):
-            for name in hidden & environment[section].keys():
-                environment[section][name] = MASK
+        environment = shown_environment(request.environments, given, hidden, services.limits)
         result: dict[str, Any] = {
             "Description": data.get("description", ""),
             "Parameters": {
@@ -132,12 +127,6 @@ class Validate:
             result["ParameterGroups"] = data["parameter_groups"]
         result["Environment"] = environment
         resp.media = result
-
-
-def _data(text: str | bytes) -> dict[str, Any]:
-    """Text the compiler accepted, as data."""
-    data = parse(text).data
-    return data if isinstance(data, dict) else {}
 
 
 def _cfn_parameter(spec: ParameterSpec, value: Any) -> dict[str, Any]:

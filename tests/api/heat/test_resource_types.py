@@ -98,3 +98,21 @@ def test_template_versions_and_functions(alice: Caller) -> None:
 def test_another_projects_url_is_forbidden(bob: Caller) -> None:
     assert bob.get(TYPES).status_code == 403
     assert bob.get("/v1/p-one/template_versions").status_code == 403
+
+
+def test_name_filter_cannot_freeze_the_process(rita: Caller) -> None:
+    """Review of issue 18: ``OS::(.|.)*!`` kept a process's every thread (Python's re
+    holds the GIL) for 110 s, for any reader. Regular expressions past the forms
+    people write for type names are refused; the rest match as a linear-time glob."""
+    for pattern in ("OS::(.|.)*!", "(a+)+$", "a|b", "[A-Z]+"):
+        refused = rita.get(TYPES, params={"name": pattern})
+        assert refused.status_code == 400, pattern
+        assert "a regular expression of that form" in fault(refused)["message"]
+    many = rita.get(TYPES, params={"name": ".*" * 60 + "X$"})
+    assert many.status_code == 200
+    assert many.json["resource_types"] == []
+    exact = rita.get(TYPES, params={"name": "OS::Heat::Value$"}).json["resource_types"]
+    assert exact == ["OS::Heat::Value"]
+    assert rita.get(TYPES, params={"name": r"OS::Heat::.+Group"}).json["resource_types"] == [
+        "OS::Heat::ResourceGroup"
+    ]
