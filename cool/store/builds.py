@@ -217,7 +217,9 @@ class BuildStore(BuildReads):
             (layout.pending_build(build_id), b"", False),
             (
                 layout.project_build(project_id, build_id),
-                codec.dumps({"name": meta.name, "created_at": now, "user_id": user_id}),
+                codec.dumps(
+                    {"name": meta.name, "created_at": now, "user_id": user_id, "tags": list(tags)}
+                ),
                 False,
             ),
         ]

@@ -39,6 +39,9 @@ class Summary:
     name: str
     created_at: float
     state: BuildState
+    # None: an index entry written before they were (cool before issue 18); the meta has them.
+    user_id: str | None = None
+    tags: tuple[str, ...] | None = None
 
 
 class BuildReads:
@@ -152,6 +155,35 @@ class BuildReads:
                 record = ResourceRecord.from_dict(codec.loads(data))
                 out[resource_name(name)] = (record, stat.version)
         return out
+
+    def resource_records(self, build_id: str, names: Sequence[str]) -> dict[str, ResourceRecord]:
+        """The records of these resources only (pipelined); one with none is left out."""
+        layout = self.layout
+        got = many(self.client, "get", [layout.resource(build_id, name) for name in names])
+        return {
+            name: ResourceRecord.from_dict(codec.loads(item[0]))
+            for name, item in zip(names, got, strict=True)
+            if item is not None
+        }
+
+    def event_numbers(self, build_id: str) -> list[int]:
+        """The sequence numbers of a build's events, in order: one read, no event's data."""
+        with unavailable_as_error():
+            try:
+                children = self.client.get_children(self.layout.events(build_id))
+            except NoNodeError:
+                raise BuildNotFoundError(f"no build {build_id!r}") from None
+        return sorted(_event_number(c) for c in children if c.startswith(EVENT_PREFIX))
+
+    def numbered_events(self, build_id: str, numbers: Sequence[int]) -> list[tuple[int, Event]]:
+        """These events (pipelined), in the order given; one that is gone is left out."""
+        prefix = self.layout.event_prefix(build_id)
+        got = many(self.client, "get", [f"{prefix}{number:010d}" for number in numbers])
+        return [
+            (number, Event.from_dict(codec.loads(item[0])))
+            for number, item in zip(numbers, got, strict=True)
+            if item is not None
+        ]
 
     def events(
         self, build_id: str, *, after: int | None = None, limit: int | None = None
@@ -271,7 +303,12 @@ class BuildReads:
                     meta, _ = self.meta_and_plan(build_id)
                 except BuildNotFoundError:
                     continue
-                summary = {"name": meta.name, "created_at": meta.created_at}
+                summary = {
+                    "name": meta.name,
+                    "created_at": meta.created_at,
+                    "user_id": meta.user_id,
+                    "tags": meta.tags,
+                }
             out.append(
                 Summary(
                     build_id=build_id,
@@ -279,6 +316,8 @@ class BuildReads:
                     name=summary["name"],
                     created_at=summary["created_at"],
                     state=BuildState.from_dict(codec.loads(state[0])),
+                    user_id=summary.get("user_id"),
+                    tags=tuple(summary["tags"]) if "tags" in summary else None,
                 )
             )
         return out
@@ -290,6 +329,10 @@ class BuildReads:
             except NoNodeError:
                 raise BuildNotFoundError(f"no build {build_id!r}") from None
         return codec.loads(data), stat.version
+
+
+def _event_number(child: str) -> int:
+    return int(child[len(EVENT_PREFIX) :])
 
 
 def _forget_child_watch(client: Any, path: str, watch: Callable[[Any], None]) -> None:

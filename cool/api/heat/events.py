@@ -11,6 +11,7 @@ opaque); ``marker`` is strictly after, in the order asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import falcon
@@ -21,10 +22,14 @@ from cool.api.heat.paths import stack_url
 from cool.api.heat.resource_views import HeatEvent, event, heat_events
 from cool.api.services import Services
 from cool.errors import BuildNotFoundError, RequestInvalidError, RequestProblem
+from cool.store.records import Event
 
 EVENTS_RULE = "cool:build:events"
 _FILTERS = ("resource_status", "resource_action", "resource_name", "resource_type")
 _SORT_KEYS = ("event_time", "resource_type")
+SCAN_CAP = 10_000  # events one request reads at most (a page in the events' order reads fewer)
+_BATCH = 64  # events read at first when there is no (smaller) limit; doubled up to _MAX_BATCH
+_MAX_BATCH = 1024
 
 
 def params(req: falcon.Request) -> dict[str, str | list[str]]:
@@ -65,15 +70,121 @@ def many(query: Mapping[str, str | list[str]], name: str) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-def stack_events(services: Services, found: Found) -> list[HeatEvent]:
-    build_id = found.stack_id
-    return heat_events(
-        services.store.events(build_id),
-        stack_name=found.name,
-        stack_id=build_id,
-        plan=found.plan,
-        records=services.store.resources(build_id),
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """A list_events query, checked."""
+
+    limit: int | None
+    depth: int
+    descending: bool
+    by_type: bool  # sort_keys=resource_type: not the events' own order
+    filters: dict[str, list[str]]
+    marker: int | None
+
+
+def _ask(query: Mapping[str, str | list[str]], resource_name: str | None) -> _Ask:
+    limit = whole(query, "limit")
+    depth = whole(query, "nested_depth") or 0
+    sort_dir = (single(query, "sort_dir") or "desc").lower()
+    if sort_dir not in ("asc", "desc"):
+        raise bad(f"Unknown sort direction, must be 'desc' or 'asc': {sort_dir[:40]!r}", "sort_dir")
+    keys = many(query, "sort_keys")
+    for key in keys:
+        if key not in _SORT_KEYS:
+            raise bad(
+                f"Unknown sort key {key[:40]!r} (known: event_time, resource_type)", "sort_keys"
+            )
+    filters = {key: many(query, key) for key in _FILTERS}
+    if resource_name is not None:
+        filters["resource_name"] = [resource_name]
+        depth = max(depth, resource_name.count("/"))
+    marker = single(query, "marker")
+    if marker is not None and (not marker.isascii() or not marker.isdigit() or len(marker) > 18):
+        raise bad(f"marker {marker[:40]!r} is not the id of an event", "marker")
+    return _Ask(
+        limit=limit,
+        depth=depth,
+        descending=sort_dir == "desc",
+        by_type="resource_type" in keys,
+        filters=filters,
+        marker=None if marker is None else int(marker),
     )
+
+
+def _converted(found: Found, numbered: Sequence[tuple[int, Event]]) -> list[HeatEvent]:
+    """Heat's shape of these events; physical ids are filled in for a page only."""
+    return heat_events(
+        numbered, stack_name=found.name, stack_id=found.stack_id, plan=found.plan, records={}
+    )
+
+
+def _with_physical_ids(services: Services, found: Found, page: list[HeatEvent]) -> list[HeatEvent]:
+    """The page's events with their resources' physical ids: the records of those
+    resources only."""
+    names = sorted({e.resource_name for e in page if not e.is_stack})
+    records = services.store.resource_records(found.stack_id, names)
+    return [
+        replace(e, physical_resource_id=records[e.resource_name].physical_id)
+        if not e.is_stack and e.resource_name in records
+        else e
+        for e in page
+    ]
+
+
+def _too_many(count: int) -> RequestInvalidError:
+    return bad(
+        f"this query would read over {SCAN_CAP:,} of the stack's {count:,} events: ask in "
+        "the events' own order (no sort_keys) with a limit, or page with a marker",
+        "sort_keys",
+    )
+
+
+def _in_event_order(services: Services, found: Found, ask: _Ask) -> list[HeatEvent]:
+    """The events' own order: only the events past the marker that the page needs are
+    read (their names are listed first, which is cheap), in growing batches."""
+    numbers = services.store.event_numbers(found.stack_id)
+    if ask.marker is not None:
+        numbers = [n for n in numbers if (n < ask.marker if ask.descending else n > ask.marker)]
+    if ask.descending:
+        numbers.reverse()
+    out: list[HeatEvent] = []
+    batch = min(ask.limit or _BATCH, _BATCH) or 1
+    at = 0
+    while at < len(numbers) and (ask.limit is None or len(out) < ask.limit):
+        if at >= SCAN_CAP:
+            raise _too_many(len(numbers))
+        wanted = numbers[at : at + min(batch, SCAN_CAP - at)]
+        at += len(wanted)
+        numbered = services.store.numbered_events(found.stack_id, wanted)
+        out.extend(e for e in _converted(found, numbered) if _chosen(e, ask))
+        batch = min(batch * 2, _MAX_BATCH)
+    return out if ask.limit is None else out[: ask.limit]
+
+
+def _by_type(services: Services, found: Found, ask: _Ask) -> list[HeatEvent]:
+    """sort_keys=resource_type: every event is read, up to SCAN_CAP.
+
+    A marker that is no event of the stack is ignored, as Heat's
+    _events_paginate_query does when its marker is not found.
+    """
+    count = len(services.store.event_numbers(found.stack_id))
+    if count > SCAN_CAP:
+        raise _too_many(count)
+    items = _converted(found, services.store.events(found.stack_id))
+
+    def order(item: HeatEvent) -> tuple[str, int]:
+        return (item.resource_type, item.number)
+
+    chosen = sorted((e for e in items if _chosen(e, ask)), key=order, reverse=ask.descending)
+    at = next((e for e in items if e.number == ask.marker), None)
+    if at is not None:
+        mark = order(at)
+        chosen = [e for e in chosen if (order(e) < mark if ask.descending else order(e) > mark)]
+    return chosen if ask.limit is None else chosen[: ask.limit]
+
+
+def _chosen(item: HeatEvent, ask: _Ask) -> bool:
+    return item.depth <= ask.depth and _matches(item, ask.filters)
 
 
 def _matches(item: HeatEvent, filters: Mapping[str, list[str]]) -> bool:
@@ -90,45 +201,18 @@ def _matches(item: HeatEvent, filters: Mapping[str, list[str]]) -> bool:
 
 
 def select(
-    items: Sequence[HeatEvent],
+    services: Services,
+    found: Found,
     query: Mapping[str, str | list[str]],
     *,
     resource_name: str | None = None,
 ) -> list[HeatEvent]:
     """Heat's list_events: filters, nested_depth, sort (default newest first), marker
-    (strictly after it), limit."""
-    limit = whole(query, "limit")
-    depth = whole(query, "nested_depth") or 0
-    sort_dir = (single(query, "sort_dir") or "desc").lower()
-    if sort_dir not in ("asc", "desc"):
-        raise bad(f"Unknown sort direction, must be 'desc' or 'asc': {sort_dir[:40]!r}", "sort_dir")
-    keys = many(query, "sort_keys")
-    for key in keys:
-        if key not in _SORT_KEYS:
-            raise bad(
-                f"Unknown sort key {key[:40]!r} (known: event_time, resource_type)", "sort_keys"
-            )
-    filters = {key: many(query, key) for key in _FILTERS}
-    if resource_name is not None:
-        filters["resource_name"] = [resource_name]
-        depth = max(depth, resource_name.count("/"))
-    chosen = [e for e in items if e.depth <= depth and _matches(e, filters)]
-
-    def order(item: HeatEvent) -> tuple[Any, ...]:
-        return (item.resource_type, item.number) if "resource_type" in keys else (item.number,)
-
-    chosen.sort(key=order, reverse=sort_dir == "desc")
-    marker = single(query, "marker")
-    if marker is not None:
-        if not marker.isascii() or not marker.isdigit() or len(marker) > 18:
-            raise bad(f"marker {marker[:40]!r} is not the id of an event", "marker")
-        at = next((e for e in items if e.number == int(marker)), None)
-        mark = order(at) if at is not None else (int(marker),)
-        if sort_dir == "desc":
-            chosen = [e for e in chosen if order(e) < mark]
-        else:
-            chosen = [e for e in chosen if order(e) > mark]
-    return chosen if limit is None else chosen[:limit]
+    (strictly after it), limit; physical ids for the page's events only."""
+    ask = _ask(query, resource_name)
+    read = _by_type if ask.by_type else _in_event_order
+    chosen = read(services, found, ask)
+    return _with_physical_ids(services, found, chosen)
 
 
 def listing(
@@ -139,7 +223,7 @@ def listing(
     resource_name: str | None = None,
 ) -> dict[str, Any]:
     query = params(req)
-    chosen = select(stack_events(services, found), query, resource_name=resource_name)
+    chosen = select(services, found, query, resource_name=resource_name)
     if not chosen and resource_name is not None:
         raise BuildNotFoundError(f"No events found for resource {resource_name}")
     root = query.get("nested_depth") is not None
@@ -147,9 +231,12 @@ def listing(
 
 
 def show(services: Services, found: Found, url: str, resource_name: str, event_id: str) -> dict:
-    for item in stack_events(services, found):
-        if item.id == event_id and item.resource_name == resource_name:
-            return {"event": event(item, url, detail=True)}
+    """One event: one read (and its resource's record)."""
+    if event_id.isascii() and event_id.isdigit() and len(event_id) <= 10:
+        numbered = services.store.numbered_events(found.stack_id, [int(event_id)])
+        for item in _with_physical_ids(services, found, _converted(found, numbered)):
+            if item.resource_name == resource_name:
+                return {"event": event(item, url, detail=True)}
     raise BuildNotFoundError(f"No event {event_id} found")
 
 

@@ -11,7 +11,9 @@ not (updates, abandon, adopt, snapshots...) is refused in :mod:`.unsupported`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import falcon
 
@@ -26,6 +28,7 @@ from cool.api.source import merge_environments
 from cool.errors import BuildNameExistsError, BuildNotFoundError
 from cool.model import BuildStatus
 from cool.store.reads import Summary
+from cool.store.records import BuildMeta
 
 # Heat's sort keys (and the DB columns they alias) -> what orders cool's summaries.
 _SORT: dict[str, Callable[[Summary], Any]] = {
@@ -34,6 +37,7 @@ _SORT: dict[str, Callable[[Summary], Any]] = {
     "updated_at": lambda s: s.state.updated_at,
     "status": lambda s: stack_views.heat_status(s.state.status),
 }
+_CHUNK = 256  # summaries read at once (pipelined)
 _SORT_ALIASES = {
     "creation_time": "created_at",
     "stack_name": "name",
@@ -93,58 +97,122 @@ class StackCollection:
             services.authorizer.require("cool:build:list", context)
             candidates = [(b, project_id) for b in services.store.project_builds(project_id)]
         limit_text = query.get("limit", [None])[-1]
+        # Heat has no default limit, and heatclient follows no next link: the largest page.
         limit = paging.limit(
             {"limit": limit_text} if limit_text is not None else {},
-            default=settings.default_limit,
+            default=settings.max_limit,
             maximum=settings.max_limit,
         )
         keys = _sort_keys(query)
         descending = _sort_dir(query)
-        # Heat sorts and filters in its database; cool reads the newest max_scan builds.
-        items: list[Summary] = []
-        chunk = 256
-        for start in range(0, min(len(candidates), settings.max_scan), chunk):
-            items.extend(services.store.summaries(candidates[start : start + chunk]))
-        items = _filtered(items, query, show_deleted=_flag(query, "show_deleted"))
-        items.sort(key=lambda s: (*(_SORT[k](s) for k in keys), s.build_id), reverse=descending)
-        count = len(items)
         marker = query.get("marker", [None])[-1]
-        if marker is not None:
-            ids = [s.build_id for s in items]
-            if marker not in ids:
-                raise _not_found(marker)
-            items = items[ids.index(marker) + 1 :]
-        page = items[:limit]
+        counted = _flag(query, "with_count")
+        keep = _Filter(services, query, show_deleted=_flag(query, "show_deleted"))
+        if keys == ["created_at"] and descending and not counted:
+            page, count = _newest_first(services, candidates, keep, marker, limit), None
+        else:
+            page, count = _sorted(
+                services,
+                candidates,
+                keep,
+                keys=keys,
+                descending=descending,
+                marker=marker,
+                limit=limit,
+            )
         stacks = []
         for item in page:
-            try:
-                meta, _ = services.store.meta_and_plan(item.build_id)
-            except BuildNotFoundError:
-                continue  # pruned since it was listed
-            stacks.append(stack_views.summary(req, meta, item.state, with_project=everyone))
+            full = keep.complete(item)
+            if full is not None:  # None: pruned since it was listed
+                shown = stack_views.summary(req, _meta(full), full.state, with_project=everyone)
+                stacks.append(shown)
         body: dict[str, Any] = {"stacks": stacks}
         if page and len(page) == limit:
-            params = {k: v[-1] for k, v in query.items()}
-            body["links"] = [
-                {
-                    "href": paging.next_link(req, req.prefix, params, page[-1].build_id),
-                    "rel": "next",
-                }
-            ]
-        if _flag(query, "with_count"):
+            params = {**query, "marker": [page[-1].build_id]}
+            href = f"{req.prefix}{req.path}?{urlencode(params, doseq=True)}"
+            body["links"] = [{"href": href, "rel": "next"}]
+        if counted:
             body["count"] = count
         resp.media = body
 
 
+def _newest_first(
+    services: Services,
+    candidates: list[tuple[str, str]],
+    keep: _Filter,
+    marker: str | None,
+    limit: int,
+) -> list[Summary]:
+    """The index's own order (newest first): summaries are read from the marker on, in
+    growing batches, until the page is full (at most max_scan)."""
+    if marker is not None:
+        ids = [b for b, _ in candidates]
+        if marker not in ids:
+            raise _not_found(marker)
+        candidates = candidates[ids.index(marker) + 1 :]
+    page: list[Summary] = []
+    batch = min(limit + 1, _CHUNK)
+    at = 0
+    end = min(len(candidates), services.settings.max_scan)
+    while at < end and len(page) < limit:
+        chunk = candidates[at : min(at + batch, end)]
+        at += len(chunk)
+        page.extend(keep.filtered(services.store.summaries(chunk)))
+        batch = min(batch * 2, _CHUNK)
+    return page[:limit]
+
+
+def _sorted(
+    services: Services,
+    candidates: list[tuple[str, str]],
+    keep: _Filter,
+    *,
+    keys: list[str],
+    descending: bool,
+    marker: str | None,
+    limit: int,
+) -> tuple[list[Summary], int]:
+    """Any other order: Heat sorts in its database; cool sorts the newest max_scan."""
+    items: list[Summary] = []
+    for start in range(0, min(len(candidates), services.settings.max_scan), _CHUNK):
+        items.extend(keep.filtered(services.store.summaries(candidates[start : start + _CHUNK])))
+    items.sort(key=lambda s: (*(_SORT[k](s) for k in keys), s.build_id), reverse=descending)
+    count = len(items)
+    if marker is not None:
+        ids = [s.build_id for s in items]
+        if marker not in ids:
+            raise _not_found(marker)
+        items = items[ids.index(marker) + 1 :]
+    return items[:limit], count
+
+
+def _meta(item: Summary) -> BuildMeta:
+    """What a list shows of a build (stack_views.summary), from its summary: the fields
+    a list does not show (deadline, timeout) are not read, and left empty here."""
+    return BuildMeta(
+        build_id=item.build_id,
+        project_id=item.project_id,
+        user_id=item.user_id or "",
+        name=item.name,
+        created_at=item.created_at,
+        deadline=0.0,
+        timeout_mins=0,
+        rollback=True,
+        tags=item.tags or (),
+    )
+
+
 def _sort_keys(query: dict[str, list[str]]) -> list[str]:
-    keys = []
+    """The sort keys, each once (so at most the four there are)."""
+    keys: list[str] = []
     for text in query.get("sort_keys", []):
         for word in filter(None, (k.strip() for k in text.split(","))):
             key = _SORT_ALIASES.get(word, word)
             if key not in _SORT:
                 known = ", ".join(sorted({*_SORT, *_SORT_ALIASES}))
                 raise paging.problem("sort_keys", f"Invalid sort key {key[:40]!r} (known: {known})")
-            keys.append(key)
+            if key not in keys:
+                keys.append(key)
     return keys or ["created_at"]
 
 
@@ -156,31 +224,74 @@ def _sort_dir(query: dict[str, list[str]]) -> bool:
     return text == "desc"
 
 
-def _filtered(
-    items: list[Summary], query: dict[str, list[str]], *, show_deleted: bool
-) -> list[Summary]:
-    """Heat's list filters: each a list of accepted values; ``status`` is Heat's
-    status word (COMPLETE) or the whole ACTION_STATUS."""
-    ids = set(query.get("id", []))
-    names = set(query.get("name", []))
-    statuses = {s.upper() for s in query.get("status", [])}
-    actions = {a.upper() for a in query.get("action", [])}
-    out = []
-    for item in items:
+def _tags(query: dict[str, list[str]], name: str) -> set[str]:
+    return {t for text in query.get(name, []) for t in text.split(",") if t}
+
+
+class _Filter:
+    """Heat's list filters: each a list of accepted values; ``status`` is Heat's status
+    word (COMPLETE) or the whole ACTION_STATUS. The tag filters are Heat's
+    (heat/db/api.py _query_stack_get_all), each comma-separated: ``tags`` all of them,
+    ``tags_any`` any of them, ``not_tags`` not all of them, ``not_tags_any`` none."""
+
+    def __init__(
+        self, services: Services, query: dict[str, list[str]], *, show_deleted: bool
+    ) -> None:
+        self.services = services
+        self.show_deleted = show_deleted
+        self.ids = set(query.get("id", []))
+        self.names = set(query.get("name", []))
+        self.statuses = {s.upper() for s in query.get("status", [])}
+        self.actions = {a.upper() for a in query.get("action", [])}
+        self.tags = _tags(query, "tags")
+        self.tags_any = _tags(query, "tags_any")
+        self.not_tags = _tags(query, "not_tags")
+        self.not_tags_any = _tags(query, "not_tags_any")
+
+    def complete(self, item: Summary) -> Summary | None:
+        """The summary with its user and tags: from the plan for a build indexed
+        before they were (None if it was pruned meanwhile)."""
+        if item.tags is not None and item.user_id is not None:
+            return item
+        try:
+            meta, _ = self.services.store.meta_and_plan(item.build_id)
+        except BuildNotFoundError:
+            return None
+        return replace(item, user_id=meta.user_id, tags=meta.tags)
+
+    def filtered(self, items: list[Summary]) -> list[Summary]:
+        out = []
+        for item in items:
+            if self._kept(item):
+                full = self.complete(item) if self._by_tags else item
+                if full is not None and self._tagged(full.tags or ()):
+                    out.append(full)
+        return out
+
+    @property
+    def _by_tags(self) -> bool:
+        return bool(self.tags or self.tags_any or self.not_tags or self.not_tags_any)
+
+    def _tagged(self, tags: tuple[str, ...]) -> bool:
+        has = set(tags)
+        return (
+            self.tags <= has
+            and (not self.tags_any or bool(self.tags_any & has))
+            and (not self.not_tags or not self.not_tags <= has)
+            and not self.not_tags_any & has
+        )
+
+    def _kept(self, item: Summary) -> bool:
         full = stack_views.heat_status(item.state.status)
         action, _, status = full.partition("_")
-        if item.state.status is BuildStatus.DELETE_COMPLETE and not show_deleted:
-            continue
-        if ids and item.build_id not in ids:
-            continue
-        if names and item.name not in names:
-            continue
-        if statuses and status not in statuses and full not in statuses:
-            continue
-        if actions and action not in actions:
-            continue
-        out.append(item)
-    return out
+        if item.state.status is BuildStatus.DELETE_COMPLETE and not self.show_deleted:
+            return False
+        return (
+            (not self.ids or item.build_id in self.ids)
+            and (not self.names or item.name in self.names)
+            and (not self.statuses or status in self.statuses or full in self.statuses)
+            and (not self.actions or action in self.actions)
+        )
 
 
 class StackItem:
