@@ -56,6 +56,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+from cool.clouds import heat_configs as configs
 from cool.clouds.base import Found, Observed, ResourceFailedError, ResourceGoneError, StepContext
 from cool.model import ParameterType
 from cool.template.parameters import coerce
@@ -64,7 +65,7 @@ NONE = "OS::Heat::None"
 VALUE = "OS::Heat::Value"
 RANDOM_STRING = "OS::Heat::RandomString"
 TEST_RESOURCE = "OS::Heat::TestResource"
-TYPES = frozenset({NONE, VALUE, RANDOM_STRING, TEST_RESOURCE})
+TYPES = frozenset({NONE, VALUE, RANDOM_STRING, TEST_RESOURCE, *configs.TYPES})
 
 # Heat's named character classes (heat.common.password_gen).
 CHARACTER_CLASSES: Mapping[str, str] = {
@@ -163,6 +164,9 @@ class HeatProvider:
 
     def create(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         kind = ctx.resource_type
+        if kind in configs.TYPES:
+            configs.render(kind, properties)  # a part that cannot render fails the create
+            return _local_id(ctx)
         if kind == NONE:
             return _local_id(ctx)
         if kind == VALUE:
@@ -203,6 +207,13 @@ class HeatProvider:
         kind = ctx.resource_type
         if kind == NONE:
             return Observed(ready=True)
+        if kind in configs.TYPES:  # rendered again from the properties: any worker can
+            config = configs.render(kind, ctx.properties)
+            return Observed(
+                ready=True,
+                attributes={"config": config},
+                reference=configs.reference(kind, config),
+            )
         if kind == TEST_RESOURCE:
             ready, query = _parse_test_id(ctx, physical_id)
             if self._clock() < ready:

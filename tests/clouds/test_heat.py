@@ -33,7 +33,12 @@ def test_heat_runs_exactly_the_types_that_need_no_cloud(
 ) -> None:
     # The nested stacks' types need no cloud either: their steps are NestedProvider's.
     nested = {"OS::Heat::ResourceGroup", "OS::Heat::Stack"}
-    assert {t.name for t in registry if not t.needs_cloud} == {NONE, VALUE, RANDOM, TEST, *nested}
+    configs = {
+        "OS::Heat::SoftwareConfig", "OS::Heat::StructuredConfig", "OS::Heat::CloudConfig",
+        "OS::Heat::MultipartMime",
+    }  # fmt: skip
+    expected = {NONE, VALUE, RANDOM, TEST, *nested, *configs}
+    assert {t.name for t in registry if not t.needs_cloud} == expected
     assert all(heat.supports(t.name) != t.needs_cloud for t in registry if t.name not in nested)
     assert not any(heat.supports(name) for name in nested)
 

@@ -423,7 +423,7 @@ def test_parameter_default_holding_a_function_is_reported_once(
 @pytest.mark.parametrize(
     "type_name",
     [
-        "OS::Heat::SoftwareConfig",
+        "OS::Heat::SoftwareDeployment",
         "OS::Heat::AutoScalingGroup",
         "OS::Octavia::LoadBalancer",
         "AWS::EC2::Instance",

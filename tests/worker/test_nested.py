@@ -133,3 +133,54 @@ def test_compiled_resource_group_builds_and_deletes_on_the_sim(
         assert wait_terminal(store, build_id).status is BuildStatus.DELETE_COMPLETE
     with SimProvider(db) as sim:
         assert sim.live_resources(build_id) == []
+
+
+CONFIGS = """
+heat_template_version: 2021-04-16
+resources:
+  script:
+    type: OS::Heat::SoftwareConfig
+    properties: {group: ungrouped, config: "#!/bin/sh\\necho hi\\n"}
+  cloud:
+    type: OS::Heat::CloudConfig
+    properties: {cloud_config: {packages: [nginx]}}
+  boot:
+    type: OS::Heat::MultipartMime
+    properties:
+      parts:
+        - {config: {get_resource: cloud}}
+        - {config: {get_resource: script}, subtype: x-shellscript}
+  net: {type: OS::Neutron::Net}
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: cirros
+      flavor: m1.tiny
+      networks: [{network: {get_resource: net}}]
+      user_data_format: RAW
+      user_data: {get_resource: boot}
+outputs:
+  boot: {value: {get_attr: [boot, config]}}
+"""
+
+
+def test_configuration_types_feed_a_servers_user_data_as_in_heat(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """get_resource of a configuration is its text: what Heat's server loads from the
+    config id (user_data_format RAW) and a MultipartMime part loads likewise."""
+    db = tmp_path / "sim.db"
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, db):
+        build_id = submit(store, registry, CONFIGS)
+        state = wait_terminal(store, build_id)
+        assert state.status is BuildStatus.CREATE_COMPLETE, state.note
+        with SimProvider(db) as sim:
+            server = {r.resource_name: r for r in sim.live_resources(build_id)}["server"]
+    user_data = server.properties["user_data"]
+    assert user_data == (state.outputs or {})["boot"]["value"]
+    import email
+
+    parts = email.message_from_string(user_data).get_payload()
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/x-shellscript"]
+    assert parts[0].get_payload().startswith("#cloud-config\npackages:")
+    assert parts[1].get_payload() == "#!/bin/sh\necho hi\n"
