@@ -390,10 +390,13 @@ api_opts = [
     ),
     cfg.IntOpt(
         "idle_timeout",
-        default=5,
+        default=75,
         min=0,
         help="Seconds a kept-alive connection may wait for the headers of its next "
-        "request before it is closed; 0 closes every connection after one response.",
+        "request before it is closed; 0 closes every connection after one response. "
+        "Keep it well above the period clients poll at (heatclient and openstacksdk "
+        "wait on events every 5 s, gophercloud every 3 s): a close racing a client's "
+        "next request on the same connection fails that request (RemoteDisconnected).",
     ),
     cfg.IntOpt(
         "max_request_line",

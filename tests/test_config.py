@@ -139,3 +139,14 @@ def test_config_bounds_max_total_resources(tmp_path: Path) -> None:
     conf = _conf("--config-file", str(conf_file))
     with pytest.raises(ValueError, match="10000"):
         config.template_limits(conf)
+
+
+def test_idle_connections_outlive_the_poll_period_of_heat_clients() -> None:
+    """heatclient's `stack create --wait` polls events every 5 s on one kept-alive
+    connection; with idle_timeout at 5 s the server's close raced the client's next
+    request, which failed ('Remote end closed connection without response': two CI
+    failures of the client tests)."""
+    conf = cfg.ConfigOpts()
+    api_opts.register(conf)
+    conf([], project="cool", default_config_files=[])
+    assert conf.api.idle_timeout >= 60
