@@ -33,10 +33,17 @@ def load_config(args: Sequence[str] = (), *, files: Sequence[str] | None = None)
 
 def connect_lazily(conf: cfg.ConfigOpts) -> Any:
     """A kazoo client that connects in the background: until it does (and whenever
-    ZooKeeper is away) requests answer 503 instead of the process failing to start."""
+    ZooKeeper is away) requests answer 503 instead of the process failing to start.
+
+    It waits up to ``[zookeeper] connect_timeout`` for the first connection
+    first, so a (re)started API with ZooKeeper at hand serves its first
+    requests instead of answering them 503.
+    """
     client = make_client(config.zookeeper_settings(conf))
-    client.start_async()
+    connected = client.start_async()
     LOG.info("connecting to ZooKeeper at %s", conf.zookeeper.hosts)
+    if not connected.wait(conf.zookeeper.connect_timeout) or not client.connected:
+        LOG.warning("not connected to ZooKeeper yet: answering 503 until connected")
     return client
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 from kazoo.client import KazooClient
+from oslo_config import cfg
 
-from harness.zookeeper import ZooKeeperServer
+from cool.api import wsgi
+from harness.zookeeper import ZooKeeperServer, free_port
 from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
 from tests.zk import assert_eventually, pause_server
 
@@ -110,3 +112,33 @@ def test_zookeeper_hung_before_an_idempotent_submit_is_sent_is_plainly_unavailab
     assert first.status_code == again.status_code == 202
     assert first.json["build"]["id"] == again.json["build"]["id"]
     assert len(api_client.get_children(f"{ZK_ROOT}/pending")) == 2
+
+
+def _api_conf(hosts: str, connect_timeout: float) -> cfg.ConfigOpts:
+    conf = wsgi.load_config()
+    conf.set_override("hosts", hosts, group="zookeeper")
+    conf.set_override("connect_timeout", connect_timeout, group="zookeeper")
+    return conf
+
+
+def test_a_started_api_is_connected_before_it_serves_when_zookeeper_is_there(
+    zk_hosts: str,
+) -> None:
+    """It answered 503 to its first request after a restart (it connected later)."""
+    client = wsgi.connect_lazily(_api_conf(zk_hosts, 15))
+    try:
+        assert client.connected
+    finally:
+        client.stop()
+        client.close()
+
+
+def test_a_started_api_waits_a_bounded_time_when_zookeeper_is_away() -> None:
+    started = time.monotonic()
+    client = wsgi.connect_lazily(_api_conf(f"127.0.0.1:{free_port()}", 1))
+    try:
+        assert not client.connected  # it serves (503) rather than failing to start
+        assert time.monotonic() - started < 10
+    finally:
+        client.stop()
+        client.close()
