@@ -215,6 +215,24 @@ sim_opts = [
 ]
 
 
+signal_group = cfg.OptGroup(
+    "signal",
+    title="Signals",
+    help="How servers signal wait condition handles (OS::Heat::WaitConditionHandle).",
+)
+
+signal_opts = [
+    cfg.URIOpt(
+        "endpoint",
+        schemes=["http", "https"],
+        help="The URL at which servers reach cool-api (its public endpoint, without "
+        "/v1), read by the workers: a handle's endpoint and curl_cli are made from it. "
+        "Unset, a build with a wait condition handle fails at the handle's create "
+        "with a note saying so.",
+    ),
+]
+
+
 openstack_group = cfg.OptGroup(
     "openstack",
     title="OpenStack provider",
@@ -587,6 +605,7 @@ def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
         (zookeeper_group, zookeeper_opts),
         (worker_group, worker_opts),
         (sim_group, sim_opts),
+        (signal_group, signal_opts),
         (openstack_group, openstack_opts),
         (gc_group, gc_opts),
         (build_group, build_opts),

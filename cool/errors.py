@@ -155,6 +155,23 @@ class RequestTooLargeError(CoolError):
     title = "Request Entity Too Large"  # as oslo.middleware's own 413 is titled
 
 
+class SignalNotFoundError(CoolError):
+    """No open wait condition handle for that build, name and token: wrong, stale
+    (its build no longer creating) or revoked. The API never says which."""
+
+    code = "cool.signal.not_found"
+    status = 404
+    title = "Not found"
+
+
+class SignalLimitError(CoolError):
+    """A handle holds as many signals (or bytes of them) as it may."""
+
+    code = "cool.signal.limit"
+    status = 409
+    title = "Conflict"
+
+
 class NotAuthenticatedError(CoolError):
     code = "cool.auth.unauthenticated"
     status = 401

@@ -49,9 +49,11 @@ class WorkerProcess:
         worker: Mapping[str, object] | None = None,
         extra: str = "",
         die_with_parent: bool = False,
+        signal_endpoint: str = "",
     ) -> None:
         """``worker``: the ``[worker]`` options to set; ``extra`` is appended to the file as
-        is (more sections, or a section again: a later value wins).
+        is (more sections, or a section again: a later value wins); ``signal_endpoint``:
+        the cool-api URL wait condition handles give servers ([signal] endpoint).
 
         ``die_with_parent``: its own session (a Ctrl-C in the terminal reaches only
         the caller, which then stops it) and ``setpriv --pdeathsig KILL`` where there is
@@ -66,6 +68,7 @@ class WorkerProcess:
             f"[zookeeper]\nhosts = {hosts}\nroot = {root}\nsession_timeout = {session_timeout_s}\n"
             + (f"[worker]\n{options}" if options else "")
             + f"[sim]\ndatabase = {sim_db}\nlatency = {latency_s}\n"
+            + (f"[signal]\nendpoint = {signal_endpoint}\n" if signal_endpoint else "")
             + extra
         )
         self.process: subprocess.Popen[str] | None = None

@@ -7,7 +7,9 @@ From the outside in::
     HTTPProxyToWSGI    scheme and host from a proxy's headers (oslo.middleware)
     RequestId          X-OpenStack-Request-ID on every request (oslo.middleware)
     dispatch           /healthcheck: oslo.middleware's Healthcheck app (ZooKeeper included);
-                       /, /v1, /v1/openapi.json, /metrics: straight to the routes
+                       /, /v1, /v1/openapi.json, /metrics: straight to the routes;
+                       /v1/signals/...: the body size limit, then the routes (a handle's
+                       token is checked by cool.api.signals, not by Keystone)
     RequestBodySizeLimiter   413 past [oslo_middleware] max_request_body_size
     auth strategy      keystonemiddleware auth_token | htpasswd basic | noauth
     Identify           the oslo.context RequestContext for oslo.policy
@@ -45,6 +47,8 @@ from cool.api.heat import routes as heat_routes
 from cool.api.metrics import ApiMetrics, Measure
 from cool.api.policy import Authorizer, make_enforcer
 from cool.api.services import Services, Settings
+from cool.api.signals import PATH_PREFIX as SIGNALS_PREFIX
+from cool.api.signals import HandleSignal
 from cool.api.submit import Validate
 from cool.clouds.openstack import credentials as openstack_credentials
 from cool.errors import CoolError
@@ -74,6 +78,7 @@ def routes(app: falcon.App, services: Services) -> None:
     app.add_route("/v1/builds/{build_id}/events", BuildEvents(services))
     app.add_route("/v1/validate", Validate(services))
     app.add_route("/v1/workers", Workers(services))
+    app.add_route("/v1/signals/{build_id}/{handle}", HandleSignal(services))
     heat_routes.add_routes(app, services)  # Heat's API: /v1/{project_id}/stacks...
 
 
@@ -142,6 +147,8 @@ def build(
     router = CompiledRouter()
     app = falcon_app(services, router, conf.api.retry_after)
     protected = sizelimit.RequestBodySizeLimiter(auth.wrap(app, conf), conf)
+    # A server signals with its handle's token, not a Keystone one (cool.api.signals).
+    signals = sizelimit.RequestBodySizeLimiter(app, conf)
     health = healthcheck.Healthcheck(
         None,
         {
@@ -150,7 +157,7 @@ def build(
             PROBES: ZooKeeperProbe.check_for(store),
         },
     )
-    dispatched = _Dispatch(public=app, health=health, protected=protected)
+    dispatched = _Dispatch(public=app, health=health, protected=protected, signals=signals)
     pipeline = http_proxy_to_wsgi.HTTPProxyToWSGI(request_id.RequestId(dispatched, conf), conf)
     return Measure(
         ErrorFormat(
@@ -177,10 +184,13 @@ class _Dispatch:
     """The healthcheck app at its path; paths anyone may read straight to the routes;
     the rest through the body size limit and auth."""
 
-    def __init__(self, *, public: WSGIApp, health: WSGIApp, protected: WSGIApp) -> None:
+    def __init__(
+        self, *, public: WSGIApp, health: WSGIApp, protected: WSGIApp, signals: WSGIApp
+    ) -> None:
         self.public = public
         self.health = health
         self.protected = protected
+        self.signals = signals
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -197,4 +207,6 @@ class _Dispatch:
             return self.health(environ, start_response)
         if path in PUBLIC_PATHS:
             return self.public(environ, start_response)
+        if path.startswith(SIGNALS_PREFIX):
+            return self.signals(environ, start_response)
         return self.protected(environ, start_response)

@@ -28,8 +28,10 @@ from cool.clouds.sim.provider import SimProvider
 from cool.errors import CoolError
 from cool.gc import GarbageCollector, gc_settings
 from cool.store.session import Session
+from cool.store.signals import SignalBook
 from cool.store.slots import CallSlots
 from cool.worker.service import Worker, new_worker_id
+from cool.worker.signals import SignalProvider
 
 LOG = logging.getLogger("cool.worker")
 
@@ -76,6 +78,9 @@ def list_testing_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
 
 
 def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> Providers:
+    signals = SignalProvider(
+        SignalBook(session.client, session.layout), endpoint=conf.signal.endpoint or ""
+    )
     if conf.worker.provider == "openstack":
         group = conf.openstack
         cluster = None
@@ -93,11 +98,11 @@ def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> P
             interface=group.interface,
             limiter=limiter,
         )
-        return Providers([HeatProvider(), openstack])
+        return Providers([HeatProvider(), signals, openstack])
     sim = SimProvider(
         conf.sim.database, latency_s=conf.sim.latency, failure_rate=conf.sim.failure_rate
     )
-    return Providers([HeatProvider(), sim])
+    return Providers([HeatProvider(), signals, sim])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -210,7 +210,13 @@ def _shallow_subtrees(
             if path not in leaves:
                 frontier.append((i, path))
     listings = many(client, "get_children", [path for _, path in frontier])
+    handles: list[tuple[int, str]] = []  # signals/<handle> hold the handle's signals
     for (i, path), children in zip(frontier, listings, strict=True):
+        trees[i] += [f"{path}/{child}" for child in sorted(children or ())]
+        if path == layout.signals(build_ids[i]):
+            handles += [(i, f"{path}/{child}") for child in sorted(children or ())]
+    listings = many(client, "get_children", [path for _, path in handles])
+    for (i, path), children in zip(handles, listings, strict=True):
         trees[i] += [f"{path}/{child}" for child in sorted(children or ())]
     return trees
 

@@ -21,6 +21,17 @@ deployments or test runs can share one ensemble::
                                                 shows it back (template as data, environment
                                                 with hidden values masked, files);
                                                 compressed, written once with the build
+    <root>/builds/<shard>/<build_id>/signals/<handle>
+                                                a wait condition handle (``resource_znode`` of
+                                                its name): the SHA-256 of its token, never the
+                                                token, and how many signals and bytes it holds.
+                                                Created by the handle's fenced create, removed
+                                                by its delete; every signal written bumps it
+                                                (what a waiting worker watches)
+    <root>/builds/<shard>/<build_id>/signals/<handle>/s-<id_digest>
+                                                one signal (status, reason, data, id): named
+                                                by the SHA-256 of its id, so a signal sent
+                                                again with its id replaces itself
     <root>/pending/<build_id>                   builds that need a worker (gone when terminal)
     <root>/claims/<build_id>                    EPHEMERAL: the current owner's claim
     <root>/workers/<worker_id>                  EPHEMERAL: live workers, capacity and load
@@ -88,6 +99,8 @@ MAX_RESOURCE_NAME = 1024  # characters of a whole nested name
 CLOUD_KEY = re.compile(r"[0-9a-f]{24}")
 ROOT = re.compile(r"(/[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})+")
 EVENT_PREFIX = "ev-"
+SIGNAL_PREFIX = "s-"
+SIGNAL_DIGEST = re.compile(r"[0-9a-f]{32}")
 
 
 class IdInvalidError(CoolError):
@@ -203,6 +216,16 @@ class Layout:
 
     def resource(self, build_id: str, name: str) -> str:
         return f"{self.resources(build_id)}/{resource_znode(name)}"
+
+    def signals(self, build_id: str) -> str:
+        return f"{self.build(build_id)}/signals"
+
+    def signal_handle(self, build_id: str, handle: str) -> str:
+        return f"{self.signals(build_id)}/{resource_znode(handle)}"
+
+    def signal(self, build_id: str, handle: str, id_digest: str) -> str:
+        digest = _checked(SIGNAL_DIGEST, id_digest, "signal id digest")
+        return f"{self.signal_handle(build_id, handle)}/{SIGNAL_PREFIX}{digest}"
 
     def events(self, build_id: str) -> str:
         return f"{self.build(build_id)}/events"

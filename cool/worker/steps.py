@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ from cool.worker.schedule import StepFailedError, StepStoppedError
 
 LOG = logging.getLogger(__name__)
 
+_WAKE_SLICE_S = 0.5  # how often a step waiting on a watch looks at the stop flags
 _RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
 # What resolving a step's properties may raise: a create fails with a note; a
 # delete goes on without them (its ids suffice). KeyError and RecursionError: a plan
@@ -142,6 +144,21 @@ class Steps:
         wait = min(settings.poll_interval_s * 1.5 ** min(looks, 64), settings.poll_interval_max_s)
         if self.ledger.fence.lost.wait(max(wait, settings.poll_interval_s)):
             raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")
+
+    def _await_change(self, name: str, changed: threading.Event, left_s: float) -> None:
+        """Until ``changed`` is set (a ZooKeeper watch: a wait condition's next signal)
+        or ``left_s`` passed (its timeout, to be judged): ZooKeeper is not polled. The
+        worker stopping, the deadline and a lost claim are looked at in memory, every
+        :data:`_WAKE_SLICE_S`, so that none waits for the next signal."""
+        give_up = time.monotonic() + left_s + _WAKE_SLICE_S
+        while True:
+            if self.stopping.is_set() or self.expired():
+                raise StepStoppedError(name)
+            if self.ledger.fence.lost.is_set():
+                raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")
+            left = give_up - time.monotonic()
+            if left <= 0 or changed.wait(min(_WAKE_SLICE_S, left)):
+                return
 
     def _update(self, name: str, reason: str, *, progress: int = 0, **changes: Any) -> None:
         record = self.ledger.record(name)
@@ -324,7 +341,12 @@ class Steps:
             record = self.ledger.record(spec.name)
             if record is not None and record.physical_id != physical_id:
                 self._update(spec.name, "create called", physical_id=physical_id)
-            self._pause(spec.name, looks, creating=True)
+            changed = getattr(provider, "changed", None)
+            wake = changed(ctx, physical_id) if callable(changed) else None
+            if wake is not None:
+                self._await_change(spec.name, *wake)
+            else:
+                self._pause(spec.name, looks, creating=True)
 
     def _failed(self, name: str, physical_id: str, error: str) -> None:
         """A create that failed at its first look still records what it made (the id

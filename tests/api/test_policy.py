@@ -52,6 +52,7 @@ def _context(project: str, *roles: str) -> RequestContext:
                 "cool:build:create",
                 "cool:build:cancel",
                 "cool:build:delete",
+                "cool:build:signal",
             },
         ),
     ],

@@ -17,10 +17,13 @@ from cool.store.builds import BuildStore
 from cool.store.client import ZooKeeperSettings
 from cool.store.records import BuildState
 from cool.store.session import Session
+from cool.store.signals import SignalBook
 from cool.template.compile import compile_template
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
+from cool.worker.signals import SignalProvider
 from harness.zk_clients import open_store  # noqa: F401 (tests import it here)
+from tests.worker.processes import SIGNAL_ENDPOINT
 from tests.zk import ConnectionProxy, assert_eventually
 
 FAST = WorkerSettings(
@@ -55,7 +58,10 @@ def running_worker(
     """``fencing=False``: a sim that plays a cloud which cannot check claim epochs."""
     session = Session.open(settings_for(hosts, session_timeout_s=session_timeout_s))
     sim = SimProvider(sim_db, latency_s=latency_s, caller=worker_id, fencing=fencing)
-    worker = Worker(session, Providers([HeatProvider(), sim]), settings, worker_id=worker_id)
+    signals = SignalProvider(SignalBook(session.client, session.layout), endpoint=SIGNAL_ENDPOINT)
+    worker = Worker(
+        session, Providers([HeatProvider(), signals, sim]), settings, worker_id=worker_id
+    )
     worker.start()
     try:
         yield worker

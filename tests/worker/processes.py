@@ -9,6 +9,7 @@ from typing import Any
 
 from harness import workers
 
+SIGNAL_ENDPOINT = "http://cool-api.example:8004"  # what handles' endpoints start with
 FAST_WORKER = {"poll_interval": 0.02, "claim_grace": 0.2, "stop_timeout": 20, "parallelism": 4}
 
 
@@ -20,4 +21,5 @@ class WorkerProcess(workers.WorkerProcess):
     ) -> None:
         options.setdefault("session_timeout_s", 2.0)
         options.setdefault("worker", FAST_WORKER)
+        options.setdefault("signal_endpoint", SIGNAL_ENDPOINT)
         super().__init__(directory, hosts, sim_db, name=name, **options)

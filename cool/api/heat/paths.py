@@ -13,7 +13,7 @@ from urllib.parse import quote
 import falcon
 
 # The native API's second path segments: everything else under /v1/ is Heat's.
-NATIVE = frozenset({"builds", "validate", "workers", "openapi.json"})
+NATIVE = frozenset({"builds", "validate", "workers", "openapi.json", "signals"})
 
 
 def is_heat_path(path: str) -> bool:

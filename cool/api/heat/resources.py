@@ -21,11 +21,14 @@ from cool.api.heat.paths import stack_url
 from cool.api.heat.resource_views import attributes, required_by, resource
 from cool.api.heat.stack_bodies import NotSupportedError
 from cool.api.services import Services
+from cool.api.signals import book_of, signal_body
 from cool.errors import BuildNotFoundError, RequestInvalidError, RequestProblem
 from cool.model import ResourceSpec
 from cool.resources.schema import COMMON_ATTRIBUTES
 
 RESOURCES_RULE = "cool:build:resources"
+SIGNAL_RULE = "cool:build:signal"
+HANDLE = "OS::Heat::WaitConditionHandle"
 _FILTERS = ("type", "status", "name", "action", "id", "physical_resource_id")
 _SUFFIXES = ("metadata", "signal", "events")
 
@@ -230,10 +233,19 @@ class Resource:
         stack_id: str,
         resource_path: str,
     ) -> None:
-        found, _ = self._target(req, project_id, stack_name, stack_id, RESOURCES_RULE)
+        found, _ = self._target(req, project_id, stack_name, stack_id, SIGNAL_RULE)
         name, what, _ = self._split(found, resource_path)
         if what != "signal":
             raise falcon.HTTPMethodNotAllowed(["GET", "PATCH"])
-        raise NotSupportedError(
-            f"cool cannot signal resource {name}: cool does not take resource signals yet."
-        )
+        spec = found.plan.resource(name) if name != found.name else None
+        if spec is None or spec.type != HANDLE:
+            kind = spec.type if spec is not None else "the stack"
+            raise NotSupportedError(
+                f"Signal resource during {name} ({kind}) is not supported: cool takes "
+                f"signals for {HANDLE} resources."
+            )
+        body = signal_body(req)
+        book_of(self.services).send(found.stack_id, name, body, token=None, trusted=True)
+        resp.status = falcon.HTTP_200
+        resp.content_type = falcon.MEDIA_JSON
+        resp.text = "null"  # Heat's answer

@@ -1,0 +1,62 @@
+"""``POST /v1/signals/{build_id}/{handle}``: a server signals a wait condition handle.
+
+No Keystone user is needed inside the server: the handle's token (``X-Auth-Token``) is
+a capability for this one handle of this one build, made by the worker, stored hashed
+(:mod:`cool.store.signals`), good only while the build is being created. This path
+therefore goes around keystonemiddleware (cool.api.app), and everything else about it
+is narrow: POST only, a small JSON body, and 404 for a wrong token, an unknown handle
+or a build no longer being created, so a guess learns nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from cool.api.bodies import media_type, parse_json, read_body
+from cool.api.services import Services
+from cool.errors import SignalNotFoundError, UnsupportedMediaTypeError
+from cool.store.layout import IdInvalidError, is_build_id, resource_name
+from cool.store.signals import MAX_SIGNAL_BYTES, Signal, SignalBook
+
+PATH_PREFIX = "/v1/signals/"
+MAX_BODY_BYTES = 2 * MAX_SIGNAL_BYTES  # what is read before a signal is refused as too large
+
+
+def book_of(services: Services) -> SignalBook:
+    return SignalBook(services.store.client, services.store.layout)
+
+
+def signal_body(req: falcon.Request) -> Any:
+    """The signal: JSON (an empty body is ``{}``: Heat's handle takes that as SUCCESS)."""
+    data = read_body(req, MAX_BODY_BYTES)
+    if not data.strip():
+        return {}
+    kind = media_type(req)
+    if kind not in ("", "application/json") and not kind.endswith("+json"):
+        raise UnsupportedMediaTypeError(f"a signal is application/json, not {kind}")
+    return parse_json(data)
+
+
+def shown(signal: Signal) -> dict[str, Any]:
+    return {"signal": {"id": signal.id, "status": signal.status, "reason": signal.reason}}
+
+
+class HandleSignal:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_post(
+        self, req: falcon.Request, resp: falcon.Response, *, build_id: str, handle: str
+    ) -> None:
+        token = req.get_header("X-Auth-Token")
+        if not token or not is_build_id(build_id):
+            raise SignalNotFoundError("no such wait condition handle")
+        try:
+            name = resource_name(handle)  # the URL names a nested handle as its znode does
+        except IdInvalidError:
+            raise SignalNotFoundError("no such wait condition handle") from None
+        body = signal_body(req)
+        resp.media = shown(book_of(self.services).send(build_id, name, body, token=token))
+        resp.status = falcon.HTTP_200

@@ -1,0 +1,190 @@
+"""Wait conditions on real workers and a real ZooKeeper: signals count once each, are
+durable across a takeover, fail the build with the server's reason, and time out with
+a note naming the handle. The test plays the server: it reads the handle's token from
+the build's records and signals as the API does (cool.store.signals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cool.errors import SignalNotFoundError
+from cool.model import BuildStatus, ResourceStatus
+from cool.resources.registry import ResourceTypeRegistry
+from cool.store.builds import BuildStore
+from cool.store.control import Requests
+from cool.store.signals import SignalBook
+from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
+from tests.worker.processes import SIGNAL_ENDPOINT
+from tests.zk import assert_eventually
+
+TEMPLATE = """
+heat_template_version: 2016-10-14
+parameters:
+  count: {type: number, default: 2}
+  timeout: {type: number, default: 60}
+  before: {type: number, default: 0}
+resources:
+  handle:
+    type: OS::Heat::WaitConditionHandle
+  server:
+    type: OS::Heat::TestResource
+    properties:
+      value: {get_attr: [handle, curl_cli]}
+      wait_secs: {get_param: before}
+  wait:
+    type: OS::Heat::WaitCondition
+    depends_on: server
+    properties:
+      handle: {get_resource: handle}
+      count: {get_param: count}
+      timeout: {get_param: timeout}
+outputs:
+  data: {value: {get_attr: [wait, data]}}
+  curl: {value: {get_attr: [handle, curl_cli]}}
+  endpoint: {value: {get_attr: [handle, endpoint]}}
+"""
+
+
+def _record(store: BuildStore, build_id: str, name: str) -> Any:
+    found = store.resources(build_id).get(name)
+    return found[0] if found else None
+
+
+def _token(store: BuildStore, build_id: str) -> str:
+    def complete() -> str | None:
+        record = _record(store, build_id, "handle")
+        if record is not None and record.status is ResourceStatus.CREATE_COMPLETE:
+            return str(record.attributes["token"])
+        return None
+
+    return assert_eventually(complete, timeout_s=30, message="the handle is created")
+
+
+def _waiting(store: BuildStore, build_id: str) -> None:
+    assert_eventually(
+        lambda: (r := _record(store, build_id, "wait")) is not None and r.physical_id,
+        timeout_s=30,
+        message="the wait condition waits",
+    )
+
+
+def test_signals_complete_the_wait_and_their_data_is_its_attribute(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+        build_id = submit(store, registry, TEMPLATE)
+        token = _token(store, build_id)
+        _waiting(store, build_id)
+        sent = book.send(build_id, "handle", {"id": "a", "data": "x"}, token=token)
+        assert (sent.id, sent.status, sent.reason) == ("a", "SUCCESS", "Signal 1 received")
+        second = book.send(build_id, "handle", {}, token=token)  # Heat's defaults
+        assert second.id == "2"
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.CREATE_COMPLETE, state.note
+    outputs = {k: v["value"] for k, v in (state.outputs or {}).items()}
+    assert outputs["data"] == '{"a": "x", "2": null}'
+    endpoint = f"{SIGNAL_ENDPOINT}/v1/signals/{build_id}/handle"
+    assert outputs["endpoint"] == endpoint
+    assert outputs["curl"] == (
+        f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
+        f"-H 'Accept: application/json' {endpoint}"
+    )
+
+
+def test_a_failure_signal_fails_the_build_with_the_servers_reason(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+        build_id = submit(store, registry, TEMPLATE, rollback=False)
+        token = _token(store, build_id)
+        book.send(build_id, "handle", {"status": "SUCCESS"}, token=token)
+        book.send(build_id, "handle", {"status": "FAILURE", "reason": "disk full"}, token=token)
+        state = wait_terminal(store, build_id)
+        # A finished build takes no more signals: its handle's token is worthless now.
+        with pytest.raises(SignalNotFoundError):
+            book.send(build_id, "handle", {}, token=token)
+    assert state.status is BuildStatus.CREATE_FAILED
+    assert state.note is not None
+    assert state.note["resource"] == "wait"
+    assert state.note["error"] == "WaitConditionFailure: disk full"
+
+
+def test_a_wait_that_times_out_fails_with_a_note_naming_the_handle(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+        build_id = submit(store, registry, TEMPLATE, {"timeout": 1}, rollback=False)
+        book.send(build_id, "handle", {"reason": "one is up"}, token=_token(store, build_id))
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.CREATE_FAILED
+    assert state.note is not None
+    assert state.note["error"] == (
+        "WaitConditionTimeout: 1 of 2 received - one is up (handle handle, after 1 s)"
+    )
+
+
+def test_signals_before_during_and_after_a_takeover_count_once_each(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """Three signals are needed; "a" comes twice. Had the repeat counted, the wait would
+    have completed without "c", and its data would not hold it."""
+    db = tmp_path / "sim.db"
+    with open_store(zk_hosts) as store:
+        book = SignalBook(store.client, store.layout)
+        with running_worker(zk_hosts, db, worker_id="first"):
+            build_id = submit(store, registry, TEMPLATE, {"count": 3, "before": 1})
+            token = _token(store, build_id)
+            book.send(build_id, "handle", {"id": "a", "data": 1}, token=token)  # before
+            _waiting(store, build_id)
+            book.send(build_id, "handle", {"id": "b", "data": 2}, token=token)  # during
+        # The first worker is gone (not handed over: its claim simply ends); no owner.
+        book.send(build_id, "handle", {"id": "a", "data": 3}, token=token)
+        assert not store.state(build_id)[0].status.is_terminal
+        with running_worker(zk_hosts, db, worker_id="second"):
+            assert_eventually(
+                lambda: store.lease_data(build_id)[0]["worker_id"] == "second",
+                timeout_s=30,
+                message="the second worker took the build over",
+            )
+            book.send(build_id, "handle", {"id": "c", "data": 4}, token=token)  # after
+            state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.CREATE_COMPLETE, state.note
+    assert (state.outputs or {})["data"]["value"] == '{"a": 3, "b": 2, "c": 4}'
+
+
+def test_a_wrong_or_missing_token_and_an_unknown_handle_are_all_not_found(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+        build_id = submit(store, registry, TEMPLATE, {"timeout": 30})
+        token = _token(store, build_id)
+        for handle, guess in [
+            ("handle", token[:-1] + ("A" if token[-1] != "A" else "B")),
+            ("handle", None),
+            ("wait", token),
+            ("nothing", token),
+            ("../state", token),
+        ]:
+            with pytest.raises(SignalNotFoundError):
+                book.send(build_id, handle, {}, token=guess)
+        with pytest.raises(SignalNotFoundError):
+            book.send("01ARZ3NDEKTSV4RRFFQ69G5FAV", "handle", {}, token=token)
+        assert book.read(build_id, "handle").signals == ()  # type: ignore[union-attr]
+        # Deleted with the build: the handle and its signals are gone.
+        book.send(build_id, "handle", {"id": "last"}, token=token)
+        book.send(build_id, "handle", {"id": "more"}, token=token)
+        assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        Requests(store).delete(build_id)
+        assert_eventually(
+            lambda: store.state(build_id)[0].status is BuildStatus.DELETE_COMPLETE,
+            timeout_s=30,
+            message="the build is deleted",
+        )
+        assert book.read(build_id, "handle") is None
