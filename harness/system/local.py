@@ -287,6 +287,9 @@ bind_host = 127.0.0.1
 bind_port = {self.state["api_port"]}
 workers = {self.api_workers}
 threads = 16
+
+[signal]
+endpoint = {self.url}
 """
         if cloud is None:
             htpasswd = self.directory / "htpasswd"

@@ -90,6 +90,8 @@ class CoolOnCloud:
             + "[worker]\npoll_interval = 0.2\npoll_interval_max = 1\n"
             + "[build]\nmax_claims = 1000\n[gc]\nenabled = false\n"
             + extra,
+            # Servers (a test playing one) signal wait condition handles at cool-api.
+            signal_endpoint=self.api.url if self.api is not None else "",
         )
         self.workers.append(worker)
         return worker

@@ -5,17 +5,27 @@ the build's records and signals as the API does (cool.store.signals)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cool.errors import SignalNotFoundError
+from cool.clouds.base import ProviderError, StepContext
+from cool.errors import (
+    RequestInvalidError,
+    RequestTooLargeError,
+    SignalLimitError,
+    SignalNotFoundError,
+)
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
+from cool.store import signals
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
+from cool.store.layout import Layout
 from cool.store.signals import SignalBook
+from cool.worker.signals import SignalProvider
 from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
 from tests.worker.processes import SIGNAL_ENDPOINT
 from tests.zk import assert_eventually
@@ -188,3 +198,39 @@ def test_a_wrong_or_missing_token_and_an_unknown_handle_are_all_not_found(
             message="the build is deleted",
         )
         assert book.read(build_id, "handle") is None
+
+
+def test_concurrent_senders_lose_no_signal_and_the_limits_hold(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(signals, "MAX_SIGNALS", 12)
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+        build_id = submit(store, registry, TEMPLATE, {"count": 13, "timeout": 60})
+        token = _token(store, build_id)
+        with ThreadPoolExecutor(6) as pool:
+            sent = list(
+                pool.map(
+                    lambda i: book.send(build_id, "handle", {"id": f"s{i}"}, token=token),
+                    range(12),
+                )
+            )
+        assert sorted(s.id for s in sent) == sorted(f"s{i}" for i in range(12))
+        held = book.read(build_id, "handle")
+        assert held is not None
+        assert len(held.signals) == 12
+        with pytest.raises(SignalLimitError):
+            book.send(build_id, "handle", {"id": "one too many"}, token=token)
+        book.send(build_id, "handle", {"id": "s0", "data": "again"}, token=token)  # a repeat
+        with pytest.raises(RequestTooLargeError):
+            book.send(build_id, "handle", {"id": "s1", "data": "x" * 9000}, token=token)
+        with pytest.raises(RequestInvalidError) as invalid:
+            book.send(build_id, "handle", {"status": "DONE", "x": 1, "id": [1]}, token=token)
+        assert [p.pointer for p in invalid.value.problems] == ["/x", "/status", "/id"]
+
+
+def test_a_handle_without_a_configured_endpoint_fails_with_a_note_saying_so() -> None:
+    provider = SignalProvider(SignalBook(None, Layout()), endpoint="")
+    ctx = StepContext("01ARZ3NDEKTSV4RRFFQ69G5FAV", "handle", "OS::Heat::WaitConditionHandle", "p")
+    with pytest.raises(ProviderError, match=r"set \[signal\] endpoint"):
+        provider.create(ctx, {})
