@@ -20,7 +20,7 @@ from tests.zk import assert_eventually
 
 pytestmark = pytest.mark.openstack
 
-EXAMPLE = Path(__file__).parent / "templates" / "native_waitcondition.yaml"
+EXAMPLE = Path(__file__).parents[1] / "data/heat-templates/hot/native_waitcondition.yaml"
 
 
 @pytest.fixture
