@@ -140,12 +140,17 @@ class Observed:
 
 
 # Link types whose OpenStack find matches the link's endpoints (a router and a subnet,
-# a floating IP and a port, a server and a volume), not marks of the step: the same
-# link made by another build is found too. (Their clouds keep no tags on a link.)
+# a floating IP and a port, a server and a volume, a router and its gateway network, a
+# QoS policy and its one rule of a kind), not marks of the step: the same link made by
+# another build is found too. (Their clouds keep no tags on a link.)
 ENDPOINT_FOUND_TYPES = frozenset(
     {
         "OS::Neutron::RouterInterface",
+        "OS::Neutron::RouterGateway",
+        "OS::Neutron::QoSBandwidthLimitRule",
+        "OS::Neutron::QoSDscpMarkingRule",
         "OS::Neutron::FloatingIPAssociation",
+        "OS::Nova::FloatingIPAssociation",
         "OS::Cinder::VolumeAttachment",
     }
 )

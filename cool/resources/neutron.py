@@ -435,6 +435,28 @@ ROUTER_INTERFACE = ResourceType(
 )
 
 
+def _check_router_gateway_network(props: Mapping[str, Any]) -> list[PropertyProblem]:
+    """The gateway names its external network, as network or the deprecated network_id
+    (Heat's schema requires neither, and its create then fails in Neutron)."""
+    return one_name(props, "network", "network_id", required=True)
+
+
+ROUTER_GATEWAY = ResourceType(
+    name="OS::Neutron::RouterGateway",
+    description=(
+        "Sets a router's external gateway (deprecated in Heat, which prefers the router's "
+        "external_gateway_info; kept for the templates that use it)."
+    ),
+    properties={
+        "router_id": _string("ID of the router.", "neutron.router", required=True),
+        "network": _string("External network for the gateway (required).", "neutron.network"),
+        "network_id": _old_name("network", "neutron.network"),
+    },
+    attributes=_attributes(),
+    checks=(_check_router_gateway_network,),
+)
+
+
 # -- OS::Neutron::Port -----------------------------------------------------
 
 # The port properties a server's networks entry may set on the port it creates
@@ -520,6 +542,12 @@ PORT = ResourceType(
             PropertyType.BOOLEAN, "Propagate the uplink status to the port."
         ),
         "tags": _tags("port"),
+        "replacement_policy": _string(
+            "Deprecated in Heat (hidden since 6.0.0): it only chose how a stack update "
+            "replaced the port. Accepted, and has no effect (cool does not update builds).",
+            default="AUTO",
+            constraints=(AllowedValues(("REPLACE_ALWAYS", "AUTO")),),
+        ),
         **PORT_EXTRA_PROPERTIES,
     },
     attributes=_attributes(
@@ -546,12 +574,6 @@ PORT = ResourceType(
         dns_assignment=("DNS names assigned to the port.", AttributeType.MAP),
         network=("The network of the port, in full.", AttributeType.MAP),
     ),
-    unsupported={
-        "replacement_policy": (
-            "deprecated in Heat since 6.0.0 and no longer documented; it only changed stack "
-            "updates, and cool does not update builds"
-        ),
-    },
     checks=(_check_port_names, _check_port_fixed_ips),
 )
 
@@ -705,6 +727,7 @@ TYPES = (
     SUBNET,
     ROUTER,
     ROUTER_INTERFACE,
+    ROUTER_GATEWAY,
     PORT,
     SECURITY_GROUP,
     FLOATING_IP,

@@ -1,5 +1,6 @@
 """A real, small OpenStack cloud on loopback: Keystone, Neutron, Nova (fake virt driver),
-Placement, Glance and Cinder (fake volume driver) from PyPI, and a private RabbitMQ.
+Placement, Glance and Cinder (fake volume driver) from PyPI, and a private RabbitMQ;
+Octavia (no-op drivers) on demand (:meth:`MiniCloud.start_octavia`).
 
 For the tests of cool's ``openstack`` provider and for a developer's shell.
 Every API runs under gunicorn on 127.0.0.1 with a free port and checks
@@ -74,6 +75,7 @@ from harness.keystone.admin import (
 )
 from harness.keystone.errors import KeystoneError, KeystoneTimeoutError
 from harness.keystone.server import KeystoneServer
+from harness.mini_cloud import octavia
 from harness.mini_cloud.config import COMPUTE_HOST, CloudLayout, Ports
 from harness.mini_cloud.errors import (
     MiniCloudError,
@@ -253,9 +255,36 @@ class MiniCloud:
         create_public_network(session)
         self._wait_schedulable(layout, session, deadline)
 
+    def start_octavia(self, *, timeout_s: float = 90.0) -> None:
+        """Add Octavia (its API and worker, no-op drivers) to the started cloud, once: only
+        the load balancer tests need it (:mod:`harness.mini_cloud.octavia`). Its processes
+        stop with the cloud's; a failed start stops those it started and raises."""
+        with self._lock:
+            if any(daemon.name == "octavia-api" for daemon in self._daemons):
+                return
+            layout = self._layout()
+            if self._keystone is None:
+                raise MiniCloudError(f"{self!r} is not started")
+            started: list[Daemon] = []
+            begun = time.monotonic()
+            try:
+                octavia.start(
+                    layout,
+                    self._keystone.admin,
+                    port=free_ports(1)[0],
+                    env=service_env(self.venv),
+                    deadline=begun + timeout_s,
+                    daemons=started,
+                )
+            except BaseException:
+                stop_all(started, timeout_s=_STOP_TIMEOUT_S)
+                raise
+            self._daemons.extend(started)
+            LOG.info("Octavia up in %.1fs", time.monotonic() - begun)
+
     def _prepare_dir(self, template_dir: Path) -> CloudLayout:
         """A fresh layout (ports, service password) over a wiped copy of the templates."""
-        for name in ("rabbitmq", "keystone", *_APIS):
+        for name in ("rabbitmq", "keystone", *_APIS, octavia.SERVICE):
             shutil.rmtree(self.base_dir / name, ignore_errors=True)
         self.base_dir.mkdir(parents=True, exist_ok=True)
         layout = CloudLayout(
@@ -588,6 +617,8 @@ def _up(args: argparse.Namespace) -> int:
     cloud = MiniCloud(directory, venv=args.venv)
     try:
         cloud.start(timeout_s=args.timeout)
+        if args.octavia:
+            cloud.start_octavia()
         clouds_yaml = cloud.write_clouds_yaml(
             directory / "clouds.yaml",
             {
@@ -672,12 +703,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = commands.add_parser("up", help="start a cloud and serve until Ctrl-C or `down`")
     up.add_argument("--dir", type=Path, required=True, help="the cloud's directory")
     up.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for it")
+    up.add_argument("--octavia", action="store_true", help="start Octavia (no-op drivers) too")
     down = commands.add_parser("down", help="stop the cloud `up` serves from --dir")
     down.add_argument("--dir", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.ensure_venv:
-        ensure_template(ensure_venv(args.venv))
+        venv = ensure_venv(args.venv)
+        ensure_template(venv)
+        octavia.ensure_template(venv, service_env(venv))
     if args.command == "up":
         return _up(args)
     if args.command == "down":

@@ -171,7 +171,9 @@ config_file = {self.venv / "etc" / "glance" / "glance-api-paste.ini"}
 {self._common("neutron")}\
 [DEFAULT]
 core_plugin = ml2
-service_plugins = router,tag
+# qos: OS::Neutron::QoSPolicy and its rules (no QoS driver: a policy with rules cannot
+# be bound to a port or network here, as with an ML2 driver that supports no rule).
+service_plugins = router,tag,qos
 auth_strategy = keystone
 api_paste_config = {self.venv / "etc" / "neutron" / "api-paste.ini"}
 allow_overlapping_ips = true
@@ -193,7 +195,7 @@ type_drivers = flat,vlan,local
 tenant_network_types = local
 # The agentless driver of harness/mini_cloud/ml2_driver: binds every port, ACTIVE.
 mechanism_drivers = cool_bind_all
-extension_drivers = port_security
+extension_drivers = port_security,qos
 [ml2_type_flat]
 flat_networks = *
 [securitygroup]
@@ -274,13 +276,16 @@ volume_backend_name = {VOLUME_BACKEND}
 {self._auth("keystone_authtoken", "cinder", authtoken=True)}
 {self._auth("nova", "cinder")}"""
 
-    def gunicorn_conf(self, service: str, wsgi_app: str, argv: list[str]) -> str:
+    def gunicorn_conf(
+        self, service: str, wsgi_app: str, argv: list[str], *, port: int | None = None
+    ) -> str:
         """A bare ``gunicorn`` reads this from its working directory.
 
         Cinder's and Keystone's oslo.config parse ``sys.argv``: gunicorn's own
         arguments would kill every worker ("unrecognized arguments") while the
         master keeps the port open, so gunicorn gets none and the app gets
         ``argv`` (``--config-file ...``), set here after gunicorn parsed its own.
+        ``port``: for a service started later (Octavia), whose port is not in :class:`Ports`.
         """
         return f"""\
 # Written by harness.mini_cloud.config.
@@ -288,7 +293,7 @@ import sys
 
 sys.argv[1:] = {argv!r}
 wsgi_app = {wsgi_app!r}
-bind = "{HOST}:{self.api_port(service)}"
+bind = "{HOST}:{port or self.api_port(service)}"
 workers = 1
 worker_class = "gthread"
 threads = 4

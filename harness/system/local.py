@@ -282,14 +282,14 @@ hosts = {self.zk_hosts}
 root = /cool
 session_timeout = 5
 
+[signal]
+endpoint = {self.url}
+
 [api]
 bind_host = 127.0.0.1
 bind_port = {self.state["api_port"]}
 workers = {self.api_workers}
 threads = 16
-
-[signal]
-endpoint = {self.url}
 """
         if cloud is None:
             htpasswd = self.directory / "htpasswd"

@@ -68,6 +68,22 @@ WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
         lambda ref: {"router": ref["router"], "subnet": ref["subnet"]},
     ),
     (
+        "router_gateway",
+        "OS::Neutron::RouterGateway",
+        lambda ref: {"router_id": ref["router"], "network": "public"},
+    ),
+    ("qos_policy", "OS::Neutron::QoSPolicy", lambda ref: {"description": "gold"}),
+    (
+        "qos_bandwidth_limit_rule",
+        "OS::Neutron::QoSBandwidthLimitRule",
+        lambda ref: {"policy": ref["qos_policy"], "max_kbps": 1000, "direction": "ingress"},
+    ),
+    (
+        "qos_dscp_marking_rule",
+        "OS::Neutron::QoSDscpMarkingRule",
+        lambda ref: {"policy": ref["qos_policy"], "dscp_mark": 26},
+    ),
+    (
         "security_group",
         "OS::Neutron::SecurityGroup",
         lambda ref: {"rules": [{"protocol": "tcp", "port_range_min": 22, "port_range_max": 22}]},
@@ -88,6 +104,8 @@ WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
         lambda ref: {"floatingip_id": ref["floating_ip"], "port_id": ref["port"]},
     ),
     ("key", "OS::Nova::KeyPair", lambda ref: {"name": "demo-key", "save_private_key": True}),
+    ("server_group", "OS::Nova::ServerGroup", lambda ref: {"policies": ["anti-affinity"]}),
+    ("flavor", "OS::Nova::Flavor", lambda ref: {"ram": 512, "vcpus": 1, "is_public": False}),
     (
         "server",
         "OS::Nova::Server",
@@ -96,13 +114,50 @@ WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
             "image": "cirros",
             "key_name": ref["key"],
             "networks": [{"port": ref["port"]}],
+            "scheduler_hints": {"group": ref["server_group"]},
         },
+    ),
+    (
+        "nova_floating_ip_association",
+        "OS::Nova::FloatingIPAssociation",
+        lambda ref: {"floating_ip": ref["floating_ip"], "server_id": ref["server"]},
     ),
     ("volume", "OS::Cinder::Volume", lambda ref: {"size": 2}),
     (
         "volume_attachment",
         "OS::Cinder::VolumeAttachment",
         lambda ref: {"instance_uuid": ref["server"], "volume_id": ref["volume"]},
+    ),
+    ("lb", "OS::Octavia::LoadBalancer", lambda ref: {"vip_subnet": ref["subnet"]}),
+    (
+        "listener",
+        "OS::Octavia::Listener",
+        lambda ref: {"loadbalancer": ref["lb"], "protocol": "HTTP", "protocol_port": 80},
+    ),
+    (
+        "pool",
+        "OS::Octavia::Pool",
+        lambda ref: {
+            "listener": ref["listener"],
+            "protocol": "HTTP",
+            "lb_algorithm": "ROUND_ROBIN",
+        },
+    ),
+    (
+        "pool_member",
+        "OS::Octavia::PoolMember",
+        lambda ref: {"pool": ref["pool"], "address": "10.0.0.20", "protocol_port": 80},
+    ),
+    (
+        "health_monitor",
+        "OS::Octavia::HealthMonitor",
+        lambda ref: {
+            "pool": ref["pool"],
+            "type": "HTTP",
+            "delay": 5,
+            "timeout": 3,
+            "max_retries": 3,
+        },
     ),
 ]
 TYPE_OF = {name: kind for name, kind, _ in WORLD}

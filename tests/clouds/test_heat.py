@@ -31,16 +31,19 @@ def ctx(resource_type: str, name: str = "thing") -> StepContext:
 def test_heat_runs_exactly_the_types_that_need_no_cloud(
     heat: HeatProvider, registry: ResourceTypeRegistry
 ) -> None:
-    # The nested stacks' types need no cloud either: their steps are NestedProvider's.
+    # The nested stacks' types need no cloud either: their steps are NestedProvider's;
+    # nor do wait conditions, which the worker's signals provider runs (ZooKeeper state).
     nested = {"OS::Heat::ResourceGroup", "OS::Heat::Stack"}
+    waits = {"OS::Heat::WaitConditionHandle", "OS::Heat::WaitCondition"}
     configs = {
         "OS::Heat::SoftwareConfig", "OS::Heat::StructuredConfig", "OS::Heat::CloudConfig",
         "OS::Heat::MultipartMime",
     }  # fmt: skip
-    expected = {NONE, VALUE, RANDOM, TEST, *nested, *configs}
+    expected = {NONE, VALUE, RANDOM, TEST, *nested, *waits, *configs}
     assert {t.name for t in registry if not t.needs_cloud} == expected
-    assert all(heat.supports(t.name) != t.needs_cloud for t in registry if t.name not in nested)
-    assert not any(heat.supports(name) for name in nested)
+    others = nested | waits
+    assert all(heat.supports(t.name) != t.needs_cloud for t in registry if t.name not in others)
+    assert not any(heat.supports(name) for name in others)
 
 
 @pytest.mark.parametrize(

@@ -59,9 +59,15 @@ class Project:
     builds: list[str] = field(default_factory=list)
 
     @classmethod
-    def create(cls, cloud: MiniCloud, prefix: str = "p") -> Project:
+    def create(cls, cloud: MiniCloud, prefix: str = "p", *, admin: bool = False) -> Project:
+        """``admin``: the user has Keystone's admin role instead (Nova's admin-only calls)."""
         project_name, user_name = unique(prefix), unique("u")
-        project_id, user_id = cloud.create_member(project_name, user_name, PASSWORD)
+        if admin:
+            keystone = cloud.admin()
+            project_id = keystone.create_project(project_name)
+            user_id = keystone.create_user(user_name, PASSWORD, project_id, ["admin"])
+        else:
+            project_id, user_id = cloud.create_member(project_name, user_name, PASSWORD)
         auth = v3.Password(
             auth_url=cloud.auth_url,
             username=user_name,

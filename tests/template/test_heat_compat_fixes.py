@@ -425,7 +425,7 @@ def test_parameter_default_holding_a_function_is_reported_once(
     [
         "OS::Heat::SoftwareDeployment",
         "OS::Heat::AutoScalingGroup",
-        "OS::Octavia::LoadBalancer",
+        "OS::Octavia::L7Policy",
         "AWS::EC2::Instance",
         "OS::Trove::Instance",
     ],

@@ -1,10 +1,10 @@
 """Neutron's types for the openstack provider: networks, subnets, routers and their
-interfaces, ports, security groups and floating IPs.
+interfaces and gateways, ports, security groups and floating IPs.
 
 Resources with Neutron's standard attributes carry cool's tags from their
 create on (:mod:`cool.clouds.openstack.identity`). Router interfaces and
-floating IP associations are links, not resources: they are found by what
-they link. Deletes wait for Neutron's "in use" conflicts (409, retried by the
+gateways and floating IP associations are links, not resources: they are found
+by what they link. Deletes wait for Neutron's "in use" conflicts (409, retried by the
 worker) to clear, and a router's own interfaces go before the router.
 """
 
@@ -569,11 +569,63 @@ class RouterInterface:
         return not self._present(cloud, router, key, value)
 
 
+class RouterGateway:
+    """A link: the router's external gateway; its physical id is ``<router id>:<network
+    id>`` (Heat's). Found by its endpoints: the router's gateway is on that network."""
+
+    def _ends(self, cloud: Cloud, props: Mapping[str, Any]) -> tuple[str, str]:
+        router = cloud.router_id(props["router_id"])
+        return router, cloud.network_id(props.get("network") or props["network_id"])
+
+    @staticmethod
+    def _gateway_network(router: Any) -> str | None:
+        return (router.external_gateway_info or {}).get("network_id")
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        router, network = self._ends(cloud, properties)
+        cloud.conn.network.update_router(router, external_gateway_info={"network_id": network})
+        return f"{router}:{network}"
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        try:
+            router, network = self._ends(cloud, ctx.properties)
+            current = cloud.conn.network.get_router(router)
+        except (KeyError, ProviderError, os_exceptions.NotFoundException):
+            return []  # the router is gone: so is its gateway
+        return [Found(f"{router}:{network}")] if self._gateway_network(current) == network else []
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        router_id, _, network = physical_id.partition(":")
+        with own("router", router_id):
+            router = cloud.conn.network.get_router(router_id)
+        now = self._gateway_network(router)
+        if now == network:
+            return Observed(ready=True, attributes={"show": show(router)})
+        if now:
+            raise ResourceFailedError(f"router {router_id} has its gateway on network {now}")
+        raise ResourceGoneError(f"router {router_id} has no gateway")
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        """Clears the gateway, if it is still this one (Heat clears whatever is there)."""
+        router_id = physical_id.partition(":")[0]
+        if not self.is_deleted(cloud, ctx, physical_id):
+            cloud.conn.network.update_router(router_id, external_gateway_info={})
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        router_id, _, network = physical_id.partition(":")
+        try:
+            router = cloud.conn.network.get_router(router_id)
+        except os_exceptions.NotFoundException:
+            return True
+        return self._gateway_network(router) != network
+
+
 HANDLERS: Mapping[str, Handler] = {
     "OS::Neutron::Net": Net(),
     "OS::Neutron::Subnet": Subnet(),
     "OS::Neutron::Router": Router(),
     "OS::Neutron::RouterInterface": RouterInterface(),
+    "OS::Neutron::RouterGateway": RouterGateway(),
     "OS::Neutron::Port": Port(),
     "OS::Neutron::SecurityGroup": SecurityGroup(),
     "OS::Neutron::FloatingIP": FloatingIP(),

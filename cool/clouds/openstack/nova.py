@@ -38,7 +38,7 @@ from cool.clouds.base import (
     ResourceGoneError,
     StepContext,
 )
-from cool.clouds.openstack import identity
+from cool.clouds.openstack import identity, nova_extra
 from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
 
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})  # as a step's resource: not there
@@ -334,4 +334,8 @@ class KeyPair:
         return keypair is None or not _carries_mark(keypair.public_key, ctx)
 
 
-HANDLERS: Mapping[str, Handler] = {"OS::Nova::Server": Server(), "OS::Nova::KeyPair": KeyPair()}
+HANDLERS: Mapping[str, Handler] = {
+    "OS::Nova::Server": Server(),
+    "OS::Nova::KeyPair": KeyPair(),
+    **nova_extra.HANDLERS,
+}

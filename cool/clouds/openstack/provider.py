@@ -27,7 +27,7 @@ from openstack import exceptions as os_exceptions
 from openstack.connection import Connection
 
 from cool.clouds.base import Found, Observed, ProviderError, StepContext
-from cool.clouds.openstack import cinder, neutron, nova
+from cool.clouds.openstack import cinder, neutron, neutron_qos, nova, octavia
 from cool.clouds.openstack.cloud import Cloud, Handler
 from cool.clouds.openstack.errors import translate
 from cool.clouds.openstack.limits import CallLimiter
@@ -37,8 +37,10 @@ T = TypeVar("T")
 
 HANDLERS: Mapping[str, Handler] = {
     **neutron.HANDLERS,
+    **neutron_qos.HANDLERS,
     **nova.HANDLERS,
     **cinder.HANDLERS,
+    **octavia.HANDLERS,
 }
 
 _CONNECTIONS_KEPT = 128  # trusts with a connection at hand; older ones are made again

@@ -29,11 +29,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from cool.clouds.base import ProviderError
-from cool.clouds.sim import cinder, neutron, nova
+from cool.clouds.sim import cinder, neutron, neutron_qos, nova, octavia
 from cool.clouds.sim.inventory import NET, ROUTER, SERVER, Birth, Inventory, Made, kind_of
 
-_MAKERS = {**neutron.MAKERS, **nova.MAKERS, **cinder.MAKERS}
-_OBSERVERS = {**neutron.OBSERVERS, **cinder.OBSERVERS}
+_MAKERS = {**neutron.MAKERS, **neutron_qos.MAKERS, **nova.MAKERS, **cinder.MAKERS, **octavia.MAKERS}
+_OBSERVERS = {
+    **neutron.OBSERVERS,
+    **neutron_qos.OBSERVERS,
+    **nova.OBSERVERS,
+    **cinder.OBSERVERS,
+    **octavia.OBSERVERS,
+}
 _REFERENCES = {**neutron.REFERENCES, **nova.REFERENCES}
 _SHOWS_STATUS = frozenset({NET, ROUTER, SERVER})  # their "status" is the sim's, as it is
 

@@ -73,10 +73,10 @@ class Birth:
 Made = tuple[dict[str, Any], str | None]  # attributes, parent id
 # A type's attributes and parent at create; its attributes that changed since
 # (given the stored ones and the status now); what get_resource gives for it
-# (given its properties and attributes), where that is not its id.
+# (given its properties and attributes), where that is not its id (None: its id).
 Maker = Callable[[Birth, "Inventory"], Made]
 Observer = Callable[[Mapping[str, Any], str, "Inventory"], dict[str, Any]]
-Reference = Callable[[Mapping[str, Any], Mapping[str, Any]], str]
+Reference = Callable[[Mapping[str, Any], Mapping[str, Any]], str | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ from cool.clouds.sim.inventory import (
     Reference,
 )
 
+ROUTER_GATEWAY = "OS::Neutron::RouterGateway"
+
 _SUBNETPOOL = ipaddress.ip_network("10.128.0.0/9")  # where cidr-less subnets come from
 _MTU = 1450  # an overlay (VXLAN) network's
 
@@ -142,6 +144,23 @@ def _router_interface(birth: Birth, inventory: Inventory) -> Made:
         "subnet_id": subnet_id,
         "port_id": str(port_id),
         "ip_address": address,
+    }, router_id
+
+
+def _router_gateway(birth: Birth, inventory: Inventory) -> Made:
+    """The router's external gateway, set: a row under the router (its observer reads it)."""
+    router_id = birth.required("router_id")
+    inventory.get(router_id, ROUTER)
+    network_id = birth.required("network", "network_id")
+    return {
+        "router_id": router_id,
+        "network_id": network_id,
+        "external_fixed_ips": [
+            {
+                "subnet_id": sim_addresses.pretend_id("subnet", network_id),
+                "ip_address": sim_addresses.floating_address(inventory, birth.physical_id, None),
+            }
+        ],
     }, router_id
 
 
@@ -286,6 +305,28 @@ def _floating_ip_now(
     return now
 
 
+def _router_now(
+    attributes: Mapping[str, Any], _status: str, inventory: Inventory
+) -> dict[str, Any]:
+    """A gateway set by an OS::Neutron::RouterGateway shows in external_gateway_info."""
+    gateways = inventory.children(attributes["id"], ROUTER_GATEWAY)
+    if not gateways:
+        return {}
+    gateway = gateways[-1]
+    return {
+        "external_gateway_info": {
+            "network_id": gateway["network_id"],
+            "enable_snat": True,
+            "external_fixed_ips": gateway["external_fixed_ips"],
+        }
+    }
+
+
+def _router_gateway_reference(_properties: Mapping[str, Any], attributes: Mapping[str, Any]) -> str:
+    """Heat's id of a router gateway: ``<router>:<network>``."""
+    return f"{attributes['router_id']}:{attributes['network_id']}"
+
+
 def _router_interface_reference(
     properties: Mapping[str, Any], attributes: Mapping[str, Any]
 ) -> str:
@@ -300,10 +341,18 @@ MAKERS: Mapping[str, Maker] = {
     SUBNET: _subnet,
     ROUTER: _router,
     ROUTER_INTERFACE: _router_interface,
+    ROUTER_GATEWAY: _router_gateway,
     PORT: _port,
     SECURITY_GROUP: _security_group,
     FLOATING_IP: _floating_ip,
     FLOATING_IP_ASSOCIATION: _floating_ip_association,
 }
-OBSERVERS: Mapping[str, Observer] = {NET: _net_now, FLOATING_IP: _floating_ip_now}
-REFERENCES: Mapping[str, Reference] = {ROUTER_INTERFACE: _router_interface_reference}
+OBSERVERS: Mapping[str, Observer] = {
+    NET: _net_now,
+    ROUTER: _router_now,
+    FLOATING_IP: _floating_ip_now,
+}
+REFERENCES: Mapping[str, Reference] = {
+    ROUTER_INTERFACE: _router_interface_reference,
+    ROUTER_GATEWAY: _router_gateway_reference,
+}

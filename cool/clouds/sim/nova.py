@@ -20,6 +20,14 @@ references:
 - the id of a sim key pair: refused, 400 (a caller that gives the physical id
   where get_resource gives the name);
 - any other name: a key pair the sim pretends the cloud already has.
+
+A server whose ``scheduler_hints`` name a sim server group (``group``) is its
+member (the group's ``members`` follow its live servers), on one of the sim's
+:data:`HOSTS` hosts as the policy says: affinity, the first member's host;
+anti-affinity, a host no member uses (none left: Nova's "No valid host was
+found", simulated). A flavor's name (and flavorid) is unique in the cloud, as in
+Nova. OS::Nova::FloatingIPAssociation takes the server's first port, as Heat does
+(a server without one is refused, as Heat's InterfaceNotFound).
 """
 
 from __future__ import annotations
@@ -43,8 +51,14 @@ from cool.clouds.sim.inventory import (
     Inventory,
     Made,
     Maker,
+    Observer,
     Reference,
 )
+
+SERVER_GROUP = "OS::Nova::ServerGroup"
+FLAVOR = "OS::Nova::Flavor"
+NOVA_FLOATING_IP_ASSOCIATION = "OS::Nova::FloatingIPAssociation"
+HOSTS = 8  # the sim's compute hosts: sim-compute-0 to sim-compute-7
 
 
 def _interface(
@@ -117,6 +131,7 @@ def _server(birth: Birth, inventory: Inventory) -> Made:
             networks.setdefault(network_id, []).extend(ips)
     fixed = [a["addr"] for listed in addresses.values() for a in listed if _is_fixed(a)]
     number = inventory.next("instance") + 1
+    group_id, host = _placement(birth, inventory, number)
     return {
         "name": birth.name,
         "status": "BUILD",
@@ -133,9 +148,33 @@ def _server(birth: Birth, inventory: Inventory) -> Made:
         "key_name": _key_name(birth, inventory),
         "metadata": dict(birth.prop("metadata", default={})),
         "availability_zone": birth.prop("availability_zone", default="nova"),
-        "OS-EXT-SRV-ATTR:hypervisor_hostname": f"sim-compute-{number % 8}",
+        "OS-EXT-SRV-ATTR:hypervisor_hostname": host,
         "tenant_id": birth.project_id,
-    }, None
+    }, group_id
+
+
+def _placement(birth: Birth, inventory: Inventory, number: int) -> tuple[str | None, str]:
+    """The server's group (a sim server group named in scheduler_hints) and its host."""
+    hints = birth.prop("scheduler_hints", default={})
+    ref = hints.get("group") if isinstance(hints, Mapping) else None
+    group = inventory.get(ref, SERVER_GROUP) if ref else None
+    if group is None:
+        return None, f"sim-compute-{number % HOSTS}"
+    used = [m["OS-EXT-SRV-ATTR:hypervisor_hostname"] for m in inventory.children(ref, SERVER)]
+    policy = group["policies"][0]
+    if policy == "affinity" and used:
+        return ref, used[0]
+    if policy == "anti-affinity":
+        most = int(group["rules"].get("max_server_per_host", 1))
+        free = [f"sim-compute-{(number + i) % HOSTS}" for i in range(HOSTS)]
+        free = [host for host in free if used.count(host) < most]
+        if not free:
+            raise ProviderError(
+                f"No valid host was found: every host has {most} server(s) of anti-affinity "
+                f"group {ref} (simulated)"
+            )
+        return ref, free[0]
+    return ref, f"sim-compute-{number % HOSTS}"  # soft policies: best effort, anywhere
 
 
 def _ssh_key() -> tuple[str, str]:
@@ -191,5 +230,93 @@ def _key_pair_reference(_properties: Mapping[str, Any], attributes: Mapping[str,
     return str(attributes["name"])
 
 
-MAKERS: Mapping[str, Maker] = {SERVER: _server, KEY_PAIR: _key_pair}
-REFERENCES: Mapping[str, Reference] = {KEY_PAIR: _key_pair_reference}
+def _server_group(birth: Birth, _inventory: Inventory) -> Made:
+    policies = list(birth.prop("policies", default=["anti-affinity"]))
+    return {
+        "name": birth.name,
+        "policies": policies,
+        "policy": policies[0],
+        "rules": dict(birth.prop("rules", default={})),
+        "members": [],
+        "project_id": birth.project_id,
+    }, None
+
+
+def _server_group_now(
+    attributes: Mapping[str, Any], _status: str, inventory: Inventory
+) -> dict[str, Any]:
+    return {"members": [s["id"] for s in inventory.children(attributes["id"], SERVER)]}
+
+
+def _flavor(birth: Birth, inventory: Inventory) -> Made:
+    flavorid = birth.prop("flavorid")
+    for column, value in (("name", birth.name), ("flavorid", flavorid)):
+        if value is not None and _flavor_holding(inventory, column, str(value)):
+            raise ResourceExistsError(
+                f"Flavor with {column} {value} already exists (simulated 409 Conflict)"
+            )
+    is_public = bool(birth.prop("is_public", default=True))
+    tenants = list(birth.prop("tenants", default=[])) or [birth.project_id]
+    return {
+        "name": birth.name,
+        "flavorid": str(flavorid) if flavorid is not None else birth.physical_id,
+        "ram": int(birth.required("ram")),
+        "vcpus": int(birth.required("vcpus")),
+        "disk": int(birth.prop("disk", default=0)),
+        "swap": int(birth.prop("swap", default=0)),
+        "ephemeral": int(birth.prop("ephemeral", default=0)),
+        "rxtx_factor": float(birth.prop("rxtx_factor", default=1.0)),
+        "is_public": is_public,
+        "extra_specs": {str(k): str(v) for k, v in birth.prop("extra_specs", default={}).items()},
+        "tenants": [] if is_public else tenants,
+        "description": birth.prop("description"),
+    }, None
+
+
+def _flavor_holding(inventory: Inventory, column: str, value: str) -> bool:
+    """Whether a live sim flavor of any project has ``column`` (name, flavorid) ``value``."""
+    row = inventory.conn.execute(
+        "SELECT 1 FROM resources WHERE type = ? AND deleted_at IS NULL "
+        f"AND json_extract(attributes, '$.{column}') = ?",
+        (FLAVOR, value),
+    ).fetchone()
+    return row is not None
+
+
+def _flavor_reference(properties: Mapping[str, Any], attributes: Mapping[str, Any]) -> str | None:
+    """Nova's id of a flavor: the template's flavorid when it gives one, else its id."""
+    return str(attributes["flavorid"]) if properties.get("flavorid") else None
+
+
+def _nova_floating_ip_association(birth: Birth, inventory: Inventory) -> Made:
+    floating_ip_id = birth.required("floating_ip")
+    server_id = birth.required("server_id")
+    floating_ip = inventory.get(floating_ip_id, FLOATING_IP) or {}
+    server = inventory.get(server_id, SERVER)
+    fixed = [
+        address
+        for listed in (server or {}).get("addresses", {}).values()
+        for address in listed
+        if _is_fixed(address)
+    ]
+    if server is not None and not fixed:
+        raise ProviderError(f"Server {server_id} has no port to associate (simulated 400)")
+    first = fixed[0] if fixed else {"port": None, "addr": None}
+    return {
+        "floating_ip": floating_ip_id,
+        "server_id": server_id,
+        "port_id": first["port"],
+        "fixed_ip_address": first["addr"],
+        "floating_ip_address": floating_ip.get("floating_ip_address"),
+    }, floating_ip_id
+
+
+MAKERS: Mapping[str, Maker] = {
+    SERVER: _server,
+    KEY_PAIR: _key_pair,
+    SERVER_GROUP: _server_group,
+    FLAVOR: _flavor,
+    NOVA_FLOATING_IP_ASSOCIATION: _nova_floating_ip_association,
+}
+OBSERVERS: Mapping[str, Observer] = {SERVER_GROUP: _server_group_now}
+REFERENCES: Mapping[str, Reference] = {KEY_PAIR: _key_pair_reference, FLAVOR: _flavor_reference}

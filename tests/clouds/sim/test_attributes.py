@@ -195,6 +195,7 @@ def test_sim_reference_is_what_heat_gives(sim: SimProvider, name: str) -> None:
     expected = {  # Heat's get_reference_id; the others give their id
         "key": "demo-key",
         "router_interface": f"{ids['router']}:subnet_id={ids['subnet']}",
+        "router_gateway": f"{ids['router']}:public",
     }.get(name)
     assert observed.reference == expected
 
