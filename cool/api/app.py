@@ -8,8 +8,8 @@ From the outside in::
     RequestId          X-OpenStack-Request-ID on every request (oslo.middleware)
     dispatch           /healthcheck: oslo.middleware's Healthcheck app (ZooKeeper included);
                        /, /v1, /v1/openapi.json, /metrics: straight to the routes;
-                       /v1/signals/...: the body size limit, then the routes (a handle's
-                       token is checked by cool.api.signals, not by Keystone)
+                       /v1/signals/<build>/<handle>: the body size limit, then that route
+                       alone (a handle's token is checked by cool.api.signals, not Keystone)
     RequestBodySizeLimiter   413 past [oslo_middleware] max_request_body_size
     auth strategy      keystonemiddleware auth_token | htpasswd basic | noauth
     Identify           the oslo.context RequestContext for oslo.policy
@@ -47,7 +47,7 @@ from cool.api.heat import routes as heat_routes
 from cool.api.metrics import ApiMetrics, Measure
 from cool.api.policy import Authorizer, make_enforcer
 from cool.api.services import Services, Settings
-from cool.api.signals import PATH_PREFIX as SIGNALS_PREFIX
+from cool.api.signals import PATH as SIGNAL_PATH
 from cool.api.signals import HandleSignal
 from cool.api.submit import Validate
 from cool.clouds.openstack import credentials as openstack_credentials
@@ -83,6 +83,20 @@ def routes(app: falcon.App, services: Services) -> None:
 
 
 def falcon_app(services: Services, router: CompiledRouter, retry_after_s: int) -> falcon.App:
+    app = _app(retry_after_s, router)
+    routes(app, services)
+    return app
+
+
+def signals_app(services: Services, retry_after_s: int) -> falcon.App:
+    """The handles' route alone (cool.api.signals: a server's token, no Keystone's):
+    whatever else a path under /v1/signals/ names goes through authentication."""
+    app = _app(retry_after_s)
+    app.add_route("/v1/signals/{build_id}/{handle}", HandleSignal(services))
+    return app
+
+
+def _app(retry_after_s: int, router: CompiledRouter | None = None) -> falcon.App:
     app = falcon.App(router=router, middleware=[_RetryAfter(retry_after_s)])
     # Responses in ASCII JSON: nothing a caller managed to store can make one unencodable.
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(dumps=json.dumps)
@@ -92,7 +106,6 @@ def falcon_app(services: Services, router: CompiledRouter, retry_after_s: int) -
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)
     app.add_error_handler(CoolError, handle_cool_error)
-    routes(app, services)
     return app
 
 
@@ -148,7 +161,7 @@ def build(
     app = falcon_app(services, router, conf.api.retry_after)
     protected = sizelimit.RequestBodySizeLimiter(auth.wrap(app, conf), conf)
     # A server signals with its handle's token, not a Keystone one (cool.api.signals).
-    signals = sizelimit.RequestBodySizeLimiter(app, conf)
+    signals = sizelimit.RequestBodySizeLimiter(signals_app(services, conf.api.retry_after), conf)
     health = healthcheck.Healthcheck(
         None,
         {
@@ -207,6 +220,6 @@ class _Dispatch:
             return self.health(environ, start_response)
         if path in PUBLIC_PATHS:
             return self.public(environ, start_response)
-        if path.startswith(SIGNALS_PREFIX):
+        if SIGNAL_PATH.fullmatch(path):
             return self.signals(environ, start_response)
         return self.protected(environ, start_response)

@@ -102,10 +102,11 @@ _RULES = [
     ),
     _rule(
         "cool:build:signal",
-        "rule:admin or rule:project_member",
+        "rule:admin or rule:project_reader",
         "Signal a build's wait condition handle with a Keystone token (the Heat API's "
         "resource signal). A server signals with the handle's own token instead, at "
-        "/v1/signals/{build_id}/{handle}, which needs no Keystone user.",
+        "/v1/signals/{build_id}/{handle}, which needs no Keystone user. Readers, as in "
+        "Heat: they can read the handle's token anyway.",
         ("POST", "/v1/{project_id}/stacks/{stack_name}/{stack_id}/resources/{resource}/signal"),
     ),
     _rule("cool:worker:list", "rule:admin", "List live workers.", ("GET", "/v1/workers")),

@@ -15,12 +15,14 @@ from typing import Any
 import falcon
 
 from cool.api.bodies import media_type, parse_json, read_body
+from cool.api.heat.paths import SIGNAL_PATH
 from cool.api.services import Services
-from cool.errors import SignalNotFoundError, UnsupportedMediaTypeError
+from cool.errors import SignalNotFoundError
 from cool.store.layout import IdInvalidError, is_build_id, resource_name
 from cool.store.signals import MAX_SIGNAL_BYTES, Signal, SignalBook
 
-PATH_PREFIX = "/v1/signals/"
+PATH = SIGNAL_PATH  # the one route that takes no Keystone token
+JSON_TYPES = frozenset({"", "application/json", "text/plain"})
 MAX_BODY_BYTES = 2 * MAX_SIGNAL_BYTES  # what is read before a signal is refused as too large
 
 
@@ -29,13 +31,14 @@ def book_of(services: Services) -> SignalBook:
 
 
 def signal_body(req: falcon.Request) -> Any:
-    """The signal: JSON (an empty body is ``{}``: Heat's handle takes that as SUCCESS)."""
+    """The signal as Heat reads it (its ``is_json_content_type``): JSON when the type is
+    JSON, ``text/plain`` (curl -d without -H) or missing; any other type's body is not
+    read, and counts as an empty signal (a SUCCESS), as in Heat. An empty body is
+    ``{}``, a SUCCESS too."""
     data = read_body(req, MAX_BODY_BYTES)
-    if not data.strip():
-        return {}
     kind = media_type(req)
-    if kind not in ("", "application/json") and not kind.endswith("+json"):
-        raise UnsupportedMediaTypeError(f"a signal is application/json, not {kind}")
+    if not data.strip() or not (kind in JSON_TYPES or kind.endswith("+json")):
+        return {}
     return parse_json(data)
 
 

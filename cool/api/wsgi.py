@@ -42,7 +42,8 @@ def connect_lazily(conf: cfg.ConfigOpts) -> Any:
     client = make_client(config.zookeeper_settings(conf))
     connected = client.start_async()
     LOG.info("connecting to ZooKeeper at %s", conf.zookeeper.hosts)
-    if not connected.wait(conf.zookeeper.connect_timeout) or not client.connected:
+    # Bounded below gunicorn's 30-second worker timeout, whatever connect_timeout says.
+    if not connected.wait(min(conf.zookeeper.connect_timeout, 20.0)) or not client.connected:
         LOG.warning("not connected to ZooKeeper yet: answering 503 until connected")
     return client
 

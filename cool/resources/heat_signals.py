@@ -16,7 +16,7 @@ from cool.resources.schema import (
     ResourceType,
 )
 
-MAX_COUNT = 1000  # cool.store.signals.MAX_SIGNALS: what a handle holds
+MAX_COUNT = 128  # cool.store.signals.MAX_SIGNALS: what a handle holds (a test checks)
 
 WAIT_CONDITION_HANDLE = ResourceType(
     name="OS::Heat::WaitConditionHandle",

@@ -3,17 +3,17 @@
 A handle (``OS::Heat::WaitConditionHandle``) is opened by its fenced create: its node
 (``signals/<handle>``, see :mod:`cool.store.layout`) holds the SHA-256 of a random
 token, never the token. A signal is accepted (:meth:`SignalBook.send`) only while the
-build is being created and the handle is open; it is one transaction that bumps the
-handle node at the version it was read at and writes the signal's own node, named by
-the digest of its id: the same id sent twice replaces itself (Heat overwrites too),
-two senders never lose one another's signal, and a worker watching the handle node
-wakes for every signal. A waiting worker reads the signals back whenever the handle
-node changes (:meth:`SignalBook.read`): whoever owns the build, before or after a
-takeover, counts the same set.
+handle is open and its build is being created: it is one node under the handle, named
+by the digest of its id and written by a transaction that also checks the handle is
+still there. Senders never compete for one version, so any number of them may signal
+at once; the same id sent again replaces its node (delete and create: Heat overwrites
+too), and every new or replaced node fires the waiting worker's watch on the handle's
+children. Whoever owns the build, before or after a takeover, reads the same set.
 
 Bounds: a signal's JSON at most :data:`MAX_SIGNAL_BYTES`, a handle at most
-:data:`MAX_SIGNALS` signals and :data:`MAX_HANDLE_BYTES` of them, so a chatty or
-hostile sender costs ZooKeeper and the waiting worker a bounded amount.
+:data:`MAX_SIGNALS` signals (checked against the handle's child count as it is read:
+concurrent senders may pass it by at most their number), a build at most
+:data:`MAX_HANDLES` handles: at most 16 MiB of signals for a build, whoever sends them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,14 +42,16 @@ from cool.model import BuildStatus
 from cool.store import codec
 from cool.store.layout import IdInvalidError, Layout
 from cool.store.outcomes import UNKNOWN_OUTCOME, unavailable_as_error
+from cool.store.pipelined import many
 from cool.store.records import BuildState
 
-MAX_SIGNAL_BYTES = 8 * 1024  # one signal, as JSON
-MAX_SIGNALS = 1000  # distinct ids per handle (a WaitCondition's count is at most this)
-MAX_HANDLE_BYTES = 512 * 1024  # every signal of a handle together
+MAX_SIGNAL_BYTES = 4 * 1024  # one signal, as stored
+MAX_SIGNALS = 128  # distinct ids per handle (a WaitCondition's count is at most this)
+MAX_HANDLES = 32  # handles per build: 32 x 128 x 4 KiB = 16 MiB, [template] max_plan_bytes
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): nothing else is read
 STATUSES = ("SUCCESS", "FAILURE")
 _KEYS = frozenset({"status", "reason", "data", "id"})
-_ATTEMPTS = 8  # concurrent senders to one handle retry their transaction this often
+_ATTEMPTS = 8  # a transaction refused by a concurrent change is tried again this often
 
 
 def token_digest(token: str) -> str:
@@ -94,7 +97,7 @@ class HandleSignals:
     """What a handle holds: its signals in the order they first came."""
 
     signals: tuple[Signal, ...]
-    version: int  # the handle node's: it grows with every signal
+    held: int  # nodes under the handle as read
 
 
 def normalised(body: Any, ordinal: int, now: float) -> Signal:
@@ -170,11 +173,16 @@ class SignalBook:
             try:
                 data, stat = self.client.get(path)
             except NoNodeError:
-                record = {"token_sha256": digest, "count": 0, "bytes": 0}
+                record = {"token_sha256": digest}
                 transaction = self.client.transaction()
                 transaction.check(lease, epoch)
-                if not self.client.exists(layout.signals(build_id)):
+                held = self.client.exists(layout.signals(build_id))
+                if held is None:
                     transaction.create(layout.signals(build_id), b"")
+                elif held.numChildren >= MAX_HANDLES:
+                    raise SignalLimitError(
+                        f"a build has at most {MAX_HANDLES} wait condition handles"
+                    ) from None
                 transaction.create(path, codec.dumps(record))
             else:
                 record = {**codec.loads(data), "token_sha256": digest}
@@ -218,27 +226,25 @@ class SignalBook:
     def read(
         self, build_id: str, handle: str, watch: Callable[[Any], None] | None = None
     ) -> HandleSignals | None:
-        """The handle's signals (None: no such handle). ``watch`` is set on the handle
-        node by the same read: it fires on the next signal, never missing one sent
-        after this read."""
+        """The handle's signals (None: no such handle). ``watch`` is set on the handle's
+        children by the same read: it fires on the next new or replaced signal, never
+        missing one sent after this read. The signals are read pipelined."""
         path = self.layout.signal_handle(build_id, handle)
         try:
-            _, stat = self.client.get(path, watch=watch)
-            children = self.client.get_children(path)
+            children = self.client.get_children(path, watch=watch)
         except NoNodeError:
             return None
+        names = sorted(children)[: MAX_SIGNALS * 2]  # what passed the bound, with room
         signals = []
-        for child in sorted(children)[: MAX_SIGNALS + 1]:
+        for got in many(self.client, "get", [f"{path}/{name}" for name in names]):
+            if got is None:
+                continue  # replaced meanwhile: the watch brings its new node
             try:
-                data, _ = self.client.get(f"{path}/{child}")
-            except NoNodeError:
-                continue
-            try:
-                signals.append(Signal.from_dict(codec.loads(data)))
+                signals.append(Signal.from_dict(codec.loads(got[0])))
             except (ValueError, KeyError, TypeError):
                 continue  # not a signal this version wrote: never counted
         signals.sort(key=lambda s: (s.at, s.id))
-        return HandleSignals(tuple(signals), stat.version)
+        return HandleSignals(tuple(signals), len(children))
 
     # -- a sender (the API) --------------------------------------------------------
 
@@ -246,45 +252,45 @@ class SignalBook:
         self, build_id: str, handle: str, body: Any, *, token: str | None, trusted: bool = False
     ) -> Signal:
         """Store one signal. ``token``: the capability (checked against the stored
-        digest in constant time); ``trusted``: the caller was authenticated and
-        authorized another way (the Heat API's resource signal) and may signal
-        without it. Wrong token, unknown handle, a build not being created: 404."""
+        digest in constant time, before anything else is read); ``trusted``: the caller
+        was authenticated and authorized another way (the Heat API's resource signal)
+        and may signal without it. Wrong token, unknown handle, a build not being
+        created: the same 404, after the same one read."""
         layout = self.layout
         try:
             path = layout.signal_handle(build_id, handle)
         except IdInvalidError:
             raise SignalNotFoundError("no such wait condition handle") from None
+        if not trusted and (token is None or not TOKEN.fullmatch(token)):
+            raise SignalNotFoundError("no such wait condition handle")
         with unavailable_as_error():
+            try:
+                data, stat = self.client.get(path)
+            except NoNodeError:
+                raise SignalNotFoundError("no such wait condition handle") from None
+            digest = str(codec.loads(data).get("token_sha256", ""))
+            if not trusted and not hmac.compare_digest(token_digest(token or ""), digest):
+                raise SignalNotFoundError("no such wait condition handle")
+            try:
+                state_data, _ = self.client.get(layout.state(build_id))
+            except NoNodeError:
+                raise SignalNotFoundError("no such wait condition handle") from None
+            if BuildState.from_dict(codec.loads(state_data)).status is not (
+                BuildStatus.CREATE_IN_PROGRESS
+            ):
+                raise SignalNotFoundError(
+                    "no such wait condition handle (its build is not being created)"
+                )
+            signal = normalised(body, stat.numChildren + 1, self.clock())
+            entry_path = layout.signal(build_id, handle, id_digest(signal.id))
             for _ in range(_ATTEMPTS):
-                try:
-                    state_data, _ = self.client.get(layout.state(build_id))
-                    data, stat = self.client.get(path)
-                except NoNodeError:
-                    raise SignalNotFoundError("no such wait condition handle") from None
-                record = codec.loads(data)
-                if not trusted and (
-                    token is None
-                    or not hmac.compare_digest(
-                        token_digest(token), str(record.get("token_sha256", ""))
-                    )
-                ):
-                    raise SignalNotFoundError("no such wait condition handle")
-                status = BuildState.from_dict(codec.loads(state_data)).status
-                if status is not BuildStatus.CREATE_IN_PROGRESS:
-                    raise SignalNotFoundError(
-                        "no such wait condition handle (its build is not being created)"
-                    )
-                signal = normalised(body, int(record.get("count", 0)) + 1, self.clock())
-                entry_path = layout.signal(build_id, handle, id_digest(signal.id))
-                written = self._write(path, entry_path, record, stat.version, signal)
+                written = self._write(path, entry_path, stat.numChildren, signal)
                 if written is not None:
                     return written
-        raise StoreUnavailableError("the handle kept changing: send the signal again")
+        raise StoreUnavailableError("the signal kept changing under this one: send it again")
 
-    def _write(
-        self, path: str, entry_path: str, record: dict[str, Any], version: int, signal: Signal
-    ) -> Signal | None:
-        """One attempt: the signal written (None: the handle changed, try again)."""
+    def _write(self, path: str, entry_path: str, held: int, signal: Signal) -> Signal | None:
+        """One attempt: the signal written (None: its node changed meanwhile, try again)."""
         entry = codec.dumps(signal.to_dict())
         if len(entry) > MAX_SIGNAL_BYTES:
             raise RequestTooLargeError(
@@ -295,26 +301,18 @@ class SignalBook:
             old_data, old_stat = self.client.get(entry_path)
         except NoNodeError:
             old_data, old_stat = None, None
-        count = int(record.get("count", 0)) + (old_stat is None)
-        total = int(record.get("bytes", 0)) + len(entry) - len(old_data or b"")
-        if count > MAX_SIGNALS:
-            raise SignalLimitError(f"the handle holds {MAX_SIGNALS} signals already")
-        if total > MAX_HANDLE_BYTES:
-            raise SignalLimitError(
-                f"the handle's signals would hold {total} bytes: at most {MAX_HANDLE_BYTES}"
-            )
-        if old_stat is not None:  # sent again with its id: replaces itself, keeps its place
+        transaction = self.client.transaction()
+        transaction.check(path, -1)  # the handle is still open (not closed by a delete)
+        if old_stat is None:
+            if held >= MAX_SIGNALS:
+                raise SignalLimitError(f"the handle holds {MAX_SIGNALS} signals already")
+        else:  # sent again with its id: replaces itself, keeps its place
             first = Signal.from_dict(codec.loads(old_data or b"{}"))
             signal = Signal(signal.id, signal.status, signal.reason, signal.data, first.at)
             entry = codec.dumps(signal.to_dict())
-        transaction = self.client.transaction()
-        transaction.set_data(
-            path, codec.dumps({**record, "count": count, "bytes": total}), version=version
-        )
-        if old_stat is None:
-            transaction.create(entry_path, entry)
-        else:
-            transaction.set_data(entry_path, entry, version=old_stat.version)
+            # Deleted and made again, so that the waiting worker's children watch fires.
+            transaction.delete(entry_path, version=old_stat.version)
+        transaction.create(entry_path, entry)
         try:
             results = transaction.commit()
         except UNKNOWN_OUTCOME as exc:
@@ -326,4 +324,4 @@ class SignalBook:
             return signal
         if isinstance(results[0], NoNodeError):
             raise SignalNotFoundError("no such wait condition handle")
-        return None
+        return None  # the same id, sent at the same time: read it again

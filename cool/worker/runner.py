@@ -83,6 +83,9 @@ class BuildRunner:
         self.providers = providers
         self.requests = Requests(store, clock=clock)
         self.ledger = Ledger(store, fence, self.meta, clock)
+        # Set when no new step may start: a request came, or time is up. (The worker
+        # stopping, ``stopping``, halts the graph too, and makes steps let go.)
+        self.halt = threading.Event()
         self.steps = Steps(
             self.ledger,
             providers,
@@ -91,10 +94,8 @@ class BuildRunner:
             stopping=stopping,
             count_call=count_call,
             expired=self._expired,
+            halt=self.halt,
         )
-        # Set when no new step may start: a request came, or time is up. (The worker
-        # stopping, ``stopping``, halts the graph too, and makes steps let go.)
-        self.halt = threading.Event()
         self._control: dict[str, Any] = {}
 
     def run(self) -> BuildStatus | None:

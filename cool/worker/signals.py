@@ -43,7 +43,7 @@ from cool.clouds.base import (
     StaleClaimError,
     StepContext,
 )
-from cool.errors import ClaimLostError, StoreUnavailableError
+from cool.errors import ClaimLostError, SignalLimitError, StoreUnavailableError
 from cool.store.layout import IdInvalidError, resource_znode
 from cool.store.outcomes import UNAVAILABLE
 from cool.store.signals import MAX_SIGNALS, HandleSignals, SignalBook, token_digest
@@ -250,5 +250,7 @@ def _store_errors(doing: str) -> Iterator[None]:
         yield
     except ClaimLostError as exc:
         raise StaleClaimError(f"{doing}: {exc}") from exc
+    except SignalLimitError as exc:
+        raise ProviderError(f"{doing}: {exc}") from exc
     except (StoreUnavailableError, *UNAVAILABLE) as exc:
         raise ProviderError(f"{doing}: ZooKeeper: {exc!r}", retryable=True) from exc

@@ -84,6 +84,7 @@ class Steps:
         stopping: threading.Event,
         count_call: Callable[[], None],
         expired: Callable[[], bool] = lambda: False,
+        halt: threading.Event | None = None,
     ) -> None:
         self.ledger = ledger
         self.providers = providers
@@ -92,6 +93,9 @@ class Steps:
         self.stopping = stopping
         self.count_call = count_call
         self.expired = expired
+        # A cancel or delete request (or the deadline): a step that only waits (a wait
+        # condition) lets go at once; one that made something finishes its step.
+        self.halt = halt or threading.Event()
 
     # -- shared -----------------------------------------------------------------
 
@@ -148,11 +152,12 @@ class Steps:
     def _await_change(self, name: str, changed: threading.Event, left_s: float) -> None:
         """Until ``changed`` is set (a ZooKeeper watch: a wait condition's next signal)
         or ``left_s`` passed (its timeout, to be judged): ZooKeeper is not polled. The
-        worker stopping, the deadline and a lost claim are looked at in memory, every
-        :data:`_WAKE_SLICE_S`, so that none waits for the next signal."""
+        worker stopping, a cancel or delete request, the deadline and a lost claim are
+        looked at in memory, every :data:`_WAKE_SLICE_S`, so that none waits for the
+        next signal (a wait has nothing in the cloud to finish)."""
         give_up = time.monotonic() + left_s + _WAKE_SLICE_S
         while True:
-            if self.stopping.is_set() or self.expired():
+            if self.stopping.is_set() or self.halt.is_set() or self.expired():
                 raise StepStoppedError(name)
             if self.ledger.fence.lost.is_set():
                 raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")

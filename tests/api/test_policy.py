@@ -39,6 +39,7 @@ def _context(project: str, *roles: str) -> RequestContext:
                 "cool:build:events",
                 "cool:build:resources",
                 "cool:build:validate",
+                "cool:build:signal",
             },
         ),
         (

@@ -75,6 +75,10 @@ def test_a_server_signals_its_handle_with_the_token_alone(
     assert _signal(wsgi, "/v1/signals/nope/handle", token, json={}).status_code == 404
     got = wsgi.simulate_get(path, headers={"X-Auth-Token": token})
     assert got.status_code == 405
+    # Only that route goes around Keystone: another path under /v1/signals/ is a Heat
+    # path of a project "signals", which needs authentication like any other.
+    for other in ("/v1/signals/stacks", f"/v1/signals/stacks/waits/{build_id}/resources"):
+        assert _signal(wsgi, other, token, json={}).status_code == 401
 
     bad = _signal(wsgi, path, token, json={"status": "MAYBE", "colour": "red"})
     assert bad.status_code == 400
@@ -91,8 +95,13 @@ def test_a_server_signals_its_handle_with_the_token_alone(
     assert sent.json == {
         "signal": {"id": "web1", "status": "SUCCESS", "reason": "Signal 1 received"}
     }
-    # An empty body is a SUCCESS (curl -X POST with no data), as Heat takes it.
-    assert _signal(wsgi, path, token, body="").status_code == 200
+    # An empty body is a SUCCESS (curl -X POST with no data), as Heat takes it; so is a
+    # body of another type than JSON or text/plain (curl -d's form type), whose body
+    # Heat does not read either.
+    form = {"X-Auth-Token": token, "Content-Type": "application/x-www-form-urlencoded"}
+    sent = wsgi.simulate_post(path, headers=form, body='{"status": "FAILURE"}')
+    assert sent.status_code == 200, sent.text
+    assert sent.json["signal"]["status"] == "SUCCESS"
 
     assert_eventually(
         lambda: _status(alice, build_id) == "CREATE_COMPLETE", timeout_s=30, message="done"

@@ -5,6 +5,7 @@ the build's records and signals as the API does (cool.store.signals)."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from cool.errors import (
     SignalNotFoundError,
 )
 from cool.model import BuildStatus, ResourceStatus
+from cool.resources.heat_signals import WAIT_CONDITION
 from cool.resources.registry import ResourceTypeRegistry
+from cool.resources.schema import Range
 from cool.store import signals
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
@@ -234,3 +237,63 @@ def test_a_handle_without_a_configured_endpoint_fails_with_a_note_saying_so() ->
     ctx = StepContext("01ARZ3NDEKTSV4RRFFQ69G5FAV", "handle", "OS::Heat::WaitConditionHandle", "p")
     with pytest.raises(ProviderError, match=r"set \[signal\] endpoint"):
         provider.create(ctx, {})
+
+
+def test_a_cancel_during_a_wait_is_honoured_at_once_not_after_the_timeout(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """The wait let go only at its timeout (ten minutes here): a wait has nothing in the
+    cloud to finish, so a cancel (or delete) request stops it at once."""
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        build_id = submit(store, registry, TEMPLATE, {"timeout": 600}, rollback=False)
+        _token(store, build_id)
+        _waiting(store, build_id)
+        Requests(store).cancel(build_id)
+        state = wait_terminal(store, build_id, timeout_s=30)
+    assert state.status is BuildStatus.CANCEL_COMPLETE, state.note
+
+
+def test_many_senders_at_once_all_land(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """Senders competed for the handle's version and gave up with 503 under load."""
+    count = signals.MAX_SIGNALS
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+        build_id = submit(store, registry, TEMPLATE, {"count": count, "timeout": 120})
+        token = _token(store, build_id)
+        with ThreadPoolExecutor(32) as pool:
+            sent = list(
+                pool.map(
+                    lambda i: book.send(build_id, "handle", {"id": f"s{i}"}, token=token),
+                    range(count),
+                )
+            )
+        assert len({s.id for s in sent}) == count
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.CREATE_COMPLETE, state.note
+    assert len(json.loads((state.outputs or {})["data"]["value"])) == count
+
+
+def test_a_build_takes_a_bounded_number_of_handles(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    many = f"""
+heat_template_version: 2016-10-14
+resources:
+  handles:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {signals.MAX_HANDLES + 1}
+      resource_def: {{type: OS::Heat::WaitConditionHandle}}
+"""
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        build_id = submit(store, registry, many, rollback=False)
+        state = wait_terminal(store, build_id)
+    assert state.status is BuildStatus.CREATE_FAILED
+    assert state.note is not None
+    assert f"at most {signals.MAX_HANDLES} wait condition handles" in str(state.note["error"])
+
+
+def test_a_wait_conditions_count_is_bounded_by_what_a_handle_holds() -> None:
+    assert WAIT_CONDITION.properties["count"].constraints == (Range(1, signals.MAX_SIGNALS),)

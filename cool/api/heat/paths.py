@@ -8,17 +8,22 @@ Keystone's ids are 32 hex digits).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import falcon
 
-# The native API's second path segments: everything else under /v1/ is Heat's.
-NATIVE = frozenset({"builds", "validate", "workers", "openapi.json", "signals"})
+# The native API's second path segments: everything else under /v1/ is Heat's, but
+# a server's signal to its wait condition handle (cool.api.signals, no Keystone token).
+NATIVE = frozenset({"builds", "validate", "workers", "openapi.json"})
+SIGNAL_PATH = re.compile(r"/v1/signals/[^/]+/[^/]+/?")
 
 
 def is_heat_path(path: str) -> bool:
     """``/v1/<project_id>/<something>``: a request for Heat's API (its errors in Heat's
     body). ``/v1/<one segment>`` is neither API's: the native format answers it."""
+    if SIGNAL_PATH.fullmatch(path):
+        return False  # a server's signal (cool.api.signals), not a project's
     parts = path.split("/", 3)
     return (
         len(parts) == 4
