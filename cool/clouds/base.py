@@ -51,6 +51,18 @@ class ProviderError(CoolError):
         self.retryable = retryable
 
 
+class ResourceBusyError(ProviderError):
+    """The cloud refuses the call for now because the resource (or one it belongs to) is
+    busy changing (Octavia's PENDING_* load balancers): retried for as long as such a
+    change may take (:class:`cool.worker.retry.RetryPolicy` ``busy_deadline_s``), not
+    a few attempts as other transient errors are."""
+
+    code = "cool.provider.busy"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
 class ResourceFailedError(ProviderError):
     """The cloud reports the resource itself failed (ERROR status): not retryable."""
 

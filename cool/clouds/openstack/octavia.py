@@ -31,6 +31,7 @@ from cool.clouds.base import (
     Found,
     Observed,
     ProviderError,
+    ResourceBusyError,
     ResourceFailedError,
     ResourceGoneError,
     StepContext,
@@ -64,8 +65,9 @@ def conflicts(doing: str) -> Iterator[None]:
         yield
     except os_exceptions.ConflictException as exc:
         message = cloud_message(exc)
-        busy = any(hint in message.lower() for hint in _BUSY_HINTS)
-        raise ProviderError(f"{doing}: {message} (HTTP 409)", retryable=busy) from exc
+        if any(hint in message.lower() for hint in _BUSY_HINTS):
+            raise ResourceBusyError(f"{doing}: {message} (HTTP 409)") from exc
+        raise ProviderError(f"{doing}: {message} (HTTP 409)") from exc
 
 
 def _lookup(finder: Callable[..., Any], kind: str, ref: Any) -> str:
