@@ -17,6 +17,7 @@ from tests.api.heat.clients.helpers import (
     openstack,
     unique,
 )
+from tests.zk import assert_eventually
 
 pytestmark = pytest.mark.slow
 
@@ -304,3 +305,40 @@ def test_get_file_and_an_environment_bundled_by_heatclient(heat_service: HeatSer
     )
     assert server.rc == 0, server.err
     assert server.json()["resource_status"] == "CREATE_COMPLETE"
+
+
+def test_a_wait_condition_signalled_with_openstack_stack_resource_signal(
+    heat_service: HeatService,
+) -> None:
+    name = unique("waits")
+    created = openstack(
+        heat_service,
+        heat_service.member,
+        *("stack", "create", "-f", "json", "-t", TEMPLATES / "waits.yaml", name),
+    )
+    assert created.rc == 0, created.err
+
+    def handle_created() -> bool:
+        shown = openstack(
+            heat_service, heat_service.member, "stack", "resource", "show", name, "handle",
+            "-f", "json",
+        )  # fmt: skip
+        return shown.rc == 0 and shown.json()["resource_status"] == "CREATE_COMPLETE"
+
+    assert_eventually(handle_created, timeout_s=60, interval_s=0.5, message="the handle is up")
+    signalled = openstack(
+        heat_service,
+        heat_service.member,
+        *("stack", "resource", "signal", name, "handle"),
+        *("--data", '{"status": "SUCCESS", "reason": "ready", "data": "hi", "id": "one"}'),
+    )
+    assert signalled.rc == 0, signalled.err
+
+    def complete() -> dict | None:
+        shown = openstack(heat_service, heat_service.member, "stack", "show", name, "-f", "json")
+        stack = shown.json()
+        return stack if stack["stack_status"] == "CREATE_COMPLETE" else None
+
+    stack = assert_eventually(complete, timeout_s=60, interval_s=0.5, message="complete")
+    outputs = {o["output_key"]: o["output_value"] for o in stack["outputs"]}
+    assert outputs["data"] == '{"one": "hi"}'
