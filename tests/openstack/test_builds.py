@@ -9,17 +9,12 @@ these tests do): tests/harness/system/test_run_command.py."""
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from harness.mini_cloud.cloud import MiniCloud
-from tests.openstack.cool_on_cloud import Client, CoolOnCloud, cool_on
+from tests.openstack.builds import crash_chain
+from tests.openstack.cool_on_cloud import Client, CoolOnCloud
 from tests.openstack.helpers import Project, unique
-from tests.worker.processes import WorkerProcess
 
 pytestmark = pytest.mark.openstack
 
@@ -80,23 +75,6 @@ resources:
 """
 
 
-@pytest.fixture
-def cool(mini_cloud: MiniCloud, tmp_path: Path, zk_hosts: str) -> Iterator[CoolOnCloud]:
-    with cool_on(mini_cloud, tmp_path, zk_hosts) as cool:
-        yield cool
-
-
-@pytest.fixture
-def project(mini_cloud: MiniCloud) -> Project:
-    return Project.create(mini_cloud)
-
-
-def _trusts_of(cloud: MiniCloud, user_id: str) -> list[dict]:
-    session = cloud.admin().session()
-    answer = session.get(f"{cloud.auth_url}/OS-TRUST/trusts", params={"trustor_user_id": user_id})
-    return answer.json()["trusts"]
-
-
 @pytest.mark.parametrize(
     ("change", "said"),
     [
@@ -126,39 +104,6 @@ def test_a_cloud_refusal_fails_the_build_with_a_note_and_rolls_back(
     project.settles_to(before)  # the network, subnet and volume made before: gone
 
 
-def _crash_chain(cool: CoolOnCloud, client: Client, build_id: str, *, most: int = 200) -> int:
-    """Workers that each make one or two cloud calls and die, two alive at a time (the
-    spare is up and waiting when its elder dies), until the build is finished; how many
-    died."""
-    crashers: list[WorkerProcess] = []
-
-    def alive() -> list[subprocess.Popen[str]]:
-        return [c.process for c in crashers if c.process is not None and c.process.poll() is None]
-
-    try:
-        while len(crashers) < most:
-            for _ in range(2 - len(alive())):
-                # One call, then two: a step that needs two calls in a row (a find that
-                # finds nothing, then the create) gets past a worker that makes two.
-                calls = 2 + len(crashers) % 2
-                # One step at a time: steps in parallel would share out the calls so
-                # that none ever got two in a row.
-                crasher = cool.worker(
-                    extra=f"[testing]\ncrash_after_cloud_calls = {calls}\n"
-                    "[worker]\nparallelism = 1\n"
-                )
-                crasher.start(wait_ready=False)
-                crashers.append(crasher)
-            if client.build(build_id)["status"] in ("CREATE_COMPLETE", "CREATE_FAILED"):
-                break
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                alive()[0].wait(1.0)  # the elder dies, or a second passes
-        return sum(c.process is not None and c.process.poll() == -9 for c in crashers)
-    finally:
-        for crasher in crashers:
-            crasher.kill()
-
-
 def test_a_worker_killed_after_every_cloud_call_leaves_one_of_each(
     cool: CoolOnCloud, project: Project
 ) -> None:
@@ -169,9 +114,9 @@ def test_a_worker_killed_after_every_cloud_call_leaves_one_of_each(
     before = project.counts()
     client = Client.of(cool, project)
     submitted = client.submit(SERVER_WITH_EVERYTHING, name=unique("crash"))
-    crashes = _crash_chain(cool, client, submitted["id"])
+    crashes = crash_chain(cool, client, submitted["id"])
     build = client.build(submitted["id"])
-    if build["status"] != "CREATE_COMPLETE":  # the chain ran out: an ordinary worker ends it
+    if build["status"] != "CREATE_COMPLETE":  # in the re-check: an ordinary worker ends it
         cool.worker().start()
         build = client.wait_finished(submitted["id"])
     assert build["status"] == "CREATE_COMPLETE", build

@@ -3,15 +3,12 @@ them, and leaves them exactly as they were (no tag, no mark, no delete)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from harness.mini_cloud.cloud import MiniCloud
-from tests.openstack.cool_on_cloud import Client, CoolOnCloud, cool_on
+from tests.openstack.cool_on_cloud import Client, CoolOnCloud
 from tests.openstack.helpers import Project, unique
 
 pytestmark = pytest.mark.openstack
@@ -31,12 +28,6 @@ outputs:
   public: {value: {get_attr: [public, name]}}
   key: {value: {get_attr: [key, public_key]}}
 """
-
-
-@pytest.fixture
-def cool(mini_cloud: MiniCloud, tmp_path: Path, zk_hosts: str) -> Iterator[CoolOnCloud]:
-    with cool_on(mini_cloud, tmp_path, zk_hosts) as cool:
-        yield cool
 
 
 def _public_key() -> str:

@@ -5,13 +5,10 @@ Neutron's default policy: a member's create is Neutron's 403, an admin's works."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from cool.clouds.base import ProviderError, ResourceGoneError, finds_by_mark
 from harness.mini_cloud.cloud import MiniCloud
-from tests.openstack.admin_project import admin_project
 from tests.openstack.helpers import (
     Project,
     made,
@@ -30,14 +27,6 @@ LIMIT, MARK = "OS::Neutron::QoSBandwidthLimitRule", "OS::Neutron::QoSDscpMarking
 @pytest.fixture
 def member(mini_cloud: MiniCloud) -> Project:
     return Project.create(mini_cloud)
-
-
-@pytest.fixture
-def admin(mini_cloud: MiniCloud) -> Iterator[Project]:
-    """A project of its own whose user holds ``admin`` (Neutron's QoS needs it)."""
-    project = admin_project(mini_cloud)
-    yield project
-    project.conn.close()
 
 
 def _policies(project: Project) -> list[str]:

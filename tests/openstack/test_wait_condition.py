@@ -8,25 +8,18 @@ import base64
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.mini_cloud.cloud import MiniCloud
-from tests.openstack.cool_on_cloud import Client, CoolOnCloud, cool_on
+from tests.openstack.cool_on_cloud import Client, CoolOnCloud
 from tests.openstack.helpers import Project, unique
 from tests.zk import assert_eventually
 
 pytestmark = pytest.mark.openstack
 
 EXAMPLE = Path(__file__).parents[1] / "data/heat-templates/hot/native_waitcondition.yaml"
-
-
-@pytest.fixture
-def cool(mini_cloud: MiniCloud, tmp_path: Path, zk_hosts: str) -> Iterator[CoolOnCloud]:
-    with cool_on(mini_cloud, tmp_path, zk_hosts) as cool:
-        yield cool
 
 
 def _user_data(cloud: MiniCloud, server_id: str) -> str:
