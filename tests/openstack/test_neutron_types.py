@@ -122,6 +122,12 @@ def test_an_admins_qos_policy_its_rules_and_a_network_with_it(admin: Project) ->
     mark, observed = made(provider, mark_ctx)
     assert observed.attributes["show"]["dscp_mark"] == 46
     assert [f.physical_id for f in provider.find(mark_ctx)] == [mark]
+    # Another build's step of the same name and fields, on this (not its) policy: found
+    # it (and its rollback deleted it) before a rule was looked for in own policies only.
+    assert provider.find(admin.ctx("mark", MARK, mark_props)) == []
+    assert (
+        provider.find(admin.ctx("mark", MARK, {**mark_props, "dscp_mark": 8}, build_id=build)) == []
+    )
     with pytest.raises(ProviderError, match=r"\(HTTP 409\)") as caught:
         provider.create(mark_ctx, {**mark_props, "dscp_mark": 8})  # one mark per policy
     assert not caught.value.retryable

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from openstack import exceptions as os_exceptions
 
-from cool.clouds.base import Found, Observed, ProviderError, StepContext
+from cool.clouds.base import TAG_BUILD, Found, Observed, ProviderError, StepContext
 from cool.clouds.openstack import identity
 from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
 from cool.clouds.openstack.errors import cloud_message
@@ -72,13 +72,22 @@ class _Rule:
         return f"{policy}:{rule.id}"
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        """A rule has no tags: it is found by its policy and by everything the template
+        says of it, and only in a policy of this build (its tags say so). A rule in
+        another policy cannot be told apart from someone else's, so none is found there:
+        after a crash at the create, a rule may be left in a shared policy (a leak,
+        never another build's rule deleted or adopted)."""
         props = ctx.properties
         try:
             policy = self._policy_id(cloud, props["policy"])
+            tags = set(cloud.conn.network.get_qos_policy(policy).tags or ())
+            if f"{TAG_BUILD}={ctx.build_id}" not in tags:
+                return []
             rules = list(getattr(cloud.conn.network, f"qos_{self.noun}s")(policy))
         except (KeyError, ProviderError, os_exceptions.NotFoundException):
             return []  # the policy is gone: so are its rules
         wanted = {key: props.get(key) or default for key, default in self.keyed_by.items()}
+        wanted.update({key: props[key] for key in self.fields if given(props.get(key))})
         return [
             Found(f"{policy}:{rule.id}")
             for rule in rules

@@ -23,6 +23,7 @@ itself:
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +32,8 @@ from openstack import exceptions as os_exceptions
 
 from cool.clouds.base import (
     MAX_CLOUD_NAME,
+    TAG_BUILD,
+    TAG_RESOURCE,
     Found,
     Observed,
     ProviderError,
@@ -45,16 +48,26 @@ from cool.clouds.openstack.neutron import _unreachable_is_transient
 # -- OS::Nova::ServerGroup ---------------------------------------------------
 
 
+def _group_suffix(ctx: StepContext) -> str:
+    """`` (<mark>)``; with the resource name's digest when the mark would leave the
+    group's name too little of Nova's 255 characters."""
+    suffix = f" ({identity.mark(ctx)})"
+    if len(suffix) > MAX_CLOUD_NAME // 2:
+        digest = hashlib.sha256(ctx.resource_name.encode()).hexdigest()[:32]
+        suffix = f" ({TAG_BUILD}={ctx.build_id},{TAG_RESOURCE}=sha256:{digest})"
+    return suffix
+
+
 def _group_name(ctx: StepContext, properties: Mapping[str, Any]) -> str:
     """``<name> (<mark>)``, the name cut so that the whole fits Nova's 255 characters."""
     name = str(properties.get("name") or ctx.cloud_name)
-    suffix = f" ({identity.mark(ctx)})"
+    suffix = _group_suffix(ctx)
     return name[: MAX_CLOUD_NAME - len(suffix)] + suffix
 
 
 def _unmarked(ctx: StepContext, name: str) -> str:
     """The name without the step's mark: what the template named the group."""
-    suffix = f" ({identity.mark(ctx)})"
+    suffix = _group_suffix(ctx)
     return name[: -len(suffix)] if name.endswith(suffix) else name
 
 
@@ -71,7 +84,8 @@ class ServerGroup:
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         groups = cloud.conn.compute.server_groups()
-        return identity.oldest_first(groups, keep=lambda g: identity.marked(ctx, g.name))
+        suffix = _group_suffix(ctx)
+        return identity.oldest_first(groups, keep=lambda g: str(g.name or "").endswith(suffix))
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         with own("server group", physical_id):
@@ -218,8 +232,13 @@ class FloatingIPAssociation:
 
     @staticmethod
     def _ports(cloud: Cloud, server_id: str) -> list[Any]:
-        """The server's ports, in Nova's interface order (Heat's "first" is the first)."""
-        return list(cloud.conn.network.ports(device_id=server_id))
+        """The server's ports, in Nova's interface order (Heat's "first" is Nova's first
+        interface, ``interface_list()[0]``; Neutron lists ports in its own order)."""
+        ports = {str(p.id): p for p in cloud.conn.network.ports(device_id=server_id)}
+        order = [str(i.port_id) for i in cloud.conn.compute.server_interfaces(server_id)]
+        return [ports[i] for i in order if i in ports] + [
+            p for i, p in ports.items() if i not in order
+        ]
 
     def _associate(self, cloud: Cloud, ctx: StepContext, fip_id: str, server_id: str) -> bool:
         """The floating IP to the server's first port; False if the server has none yet."""

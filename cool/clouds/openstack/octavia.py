@@ -18,6 +18,7 @@ A load balancer's delete cascades (Octavia deletes what is still under it).
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -59,15 +60,40 @@ def _carries(ctx: StepContext, resource: Any) -> bool:
 
 
 @contextmanager
-def conflicts(doing: str) -> Iterator[None]:
-    """Octavia's 409s: busy (PENDING_*) is retryable, anything else is a failure."""
+def conflicts(doing: str, cloud: Cloud | None = None) -> Iterator[None]:
+    """Octavia's 409s: busy (PENDING_*) is retryable, anything else is a failure. Octavia
+    says "immutable" of a load balancer in ERROR too (only ACTIVE is mutable): when the
+    one it names is in ERROR, no wait helps, so that is a failure that says so."""
     try:
         yield
     except os_exceptions.ConflictException as exc:
         message = cloud_message(exc)
         if any(hint in message.lower() for hint in _BUSY_HINTS):
+            broken = _in_error(cloud, message)
+            if broken is not None:
+                raise ProviderError(
+                    f"{doing}: load balancer {broken} is in ERROR: {message} (HTTP 409)"
+                ) from exc
             raise ResourceBusyError(f"{doing}: {message} (HTTP 409)") from exc
         raise ProviderError(f"{doing}: {message} (HTTP 409)") from exc
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _in_error(cloud: Cloud | None, message: str) -> str | None:
+    """The load balancer an "immutable" 409 names, if it is in ERROR (None: busy, or
+    nothing to tell)."""
+    if cloud is None:
+        return None
+    for candidate in _UUID.findall(message.lower()):
+        try:
+            balancer = cloud.conn.load_balancer.get_load_balancer(candidate)
+        except os_exceptions.SDKException:
+            continue
+        if balancer.provisioning_status == "ERROR":
+            return candidate
+    return None
 
 
 def _lookup(finder: Callable[..., Any], kind: str, ref: Any) -> str:
@@ -140,7 +166,7 @@ class _Object(ABC):
             **self._attrs(cloud, ctx, properties),
             "tags": [*list(properties.get("tags") or ()), *tags(ctx)],
         }
-        with conflicts(f"create {self.kind}"):
+        with conflicts(f"create {self.kind}", cloud):
             return str(self._create(cloud, attrs).id)
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
@@ -157,7 +183,7 @@ class _Object(ABC):
         return _observe(self.kind, resource, self.attributes)
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
-        with conflicts(f"delete {self.kind}"):
+        with conflicts(f"delete {self.kind}", cloud):
             self._delete(cloud, physical_id)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
@@ -349,7 +375,7 @@ class PoolMember:
         if given(properties.get("subnet")):
             attrs["subnet_id"] = cloud.subnet_id(properties["subnet"])
         attrs["tags"] = [*list(properties.get("tags") or ()), *tags(ctx)]
-        with conflicts(f"create {self.kind}"):
+        with conflicts(f"create {self.kind}", cloud):
             member = lb.create_member(pool, **attrs)
         return f"{pool}:{member.id}"
 
@@ -381,7 +407,7 @@ class PoolMember:
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
         pool, member = self._ids(physical_id)
-        with conflicts(f"delete {self.kind}"):
+        with conflicts(f"delete {self.kind}", cloud):
             cloud.conn.load_balancer.delete_member(member, pool, ignore_missing=True)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
