@@ -47,8 +47,9 @@ from harness.daemons import Daemon
 from harness.keystone.admin import KeystoneAdmin
 from harness.keystone.venv import REPO
 from harness.mini_cloud.config import CloudLayout
-from harness.mini_cloud.errors import MiniCloudError, MiniCloudTimeoutError
+from harness.mini_cloud.errors import MiniCloudError
 from harness.mini_cloud.processes import http_status, spawn, wait_for
+from harness.mini_cloud.template import run_manage
 
 LOG = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ SERVICE_TYPE = "load-balancer"
 WSGI_APP = "octavia.wsgi.api:application"
 TEMPLATE_FORMAT = 1  # bump when what the template holds changes
 _TEMPLATE_MARKER = "template.json"
-_MANAGE_TIMEOUT_S = 120.0
+_MANAGE_TIMEOUT_S = 120.0  # each step of its database build
 _QUEUE = "octavia_provisioning_v2"  # the amphora provider's RPC topic: the worker's queue
 
 # Octavia's schema from its models, its lookup tables from its constants: what the
@@ -193,27 +194,6 @@ lock_path = {directory / "locks"}
 {layout._auth("service_auth", SERVICE)}"""
 
 
-def _run(command: list[str | Path], *, cwd: Path, env: dict[str, str]) -> None:
-    text = " ".join(str(arg) for arg in command[:3])
-    try:
-        result = subprocess.run(
-            [str(arg) for arg in command],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=_MANAGE_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise MiniCloudTimeoutError(f"{text} took over {_MANAGE_TIMEOUT_S:.0f}s") from exc
-    if result.returncode != 0:
-        raise MiniCloudError(
-            f"{text} exited with {result.returncode}\n{result.stdout}{result.stderr}"
-        )
-
-
 def ensure_template(venv: Path, env: dict[str, str], template_dir: Path | None = None) -> Path:
     """Octavia's database and CA, made once per machine (built aside, renamed into place)."""
     template_dir = template_dir or default_template_dir(venv)
@@ -225,17 +205,26 @@ def ensure_template(venv: Path, env: dict[str, str], template_dir: Path | None =
         started = time.monotonic()
         python = venv / "bin" / "python"
         database = build_dir / "octavia.sqlite"
-        _run([python, "-c", _SCHEMA, f"sqlite:///{database}"], cwd=build_dir, env=env)
+        run_manage(
+            [python, "-c", _SCHEMA, f"sqlite:///{database}"],
+            cwd=build_dir,
+            env=env,
+            timeout_s=_MANAGE_TIMEOUT_S,
+        )
         conf = build_dir / "octavia.conf"
         conf.write_text(f"[database]\nconnection = sqlite:///{database}\n")
-        _run(
+        run_manage(
             [venv / "bin" / "octavia-db-manage", "--config-file", conf, "stamp", "head"],
             cwd=build_dir,
             env=env,
+            timeout_s=_MANAGE_TIMEOUT_S,
         )
         conf.unlink()
-        _run(
-            [python, "-c", _CA, build_dir / "ca.pem", build_dir / "ca.key"], cwd=build_dir, env=env
+        run_manage(
+            [python, "-c", _CA, build_dir / "ca.pem", build_dir / "ca.key"],
+            cwd=build_dir,
+            env=env,
+            timeout_s=_MANAGE_TIMEOUT_S,
         )
         (build_dir / _TEMPLATE_MARKER).write_text(json.dumps({"octavia": octavia_version(venv)}))
         try:

@@ -85,8 +85,15 @@ def service_env(venv: Path) -> dict[str, str]:
     return env
 
 
-def _run(command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]) -> None:
-    """One manage command; its output is in the error when it fails or is late."""
+def run_manage(
+    command: Sequence[str | Path],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout_s: float = _MANAGE_TIMEOUT_S,
+) -> None:
+    """One manage command (a database's build); its output is in the error when it
+    fails or is late."""
     text = " ".join(str(arg) for arg in command)
     try:
         result = subprocess.run(
@@ -96,11 +103,11 @@ def _run(command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]) -> No
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=_MANAGE_TIMEOUT_S,
+            timeout=timeout_s,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise MiniCloudTimeoutError(f"{text} took over {_MANAGE_TIMEOUT_S:.0f}s") from exc
+        raise MiniCloudTimeoutError(f"{text} took over {timeout_s:.0f}s") from exc
     if result.returncode != 0:
         raise MiniCloudError(
             f"{text} exited with status {result.returncode}\n{result.stdout}{result.stderr}"
@@ -206,7 +213,7 @@ def ensure_template(venv: Path, template_dir: Path | None = None) -> Path:
         def run_chain(service: str, chain: list[list[str | Path]]) -> None:
             try:
                 for command in chain:
-                    _run(command, cwd=layout.service_dir(service), env=env)
+                    run_manage(command, cwd=layout.service_dir(service), env=env)
             except BaseException as exc:  # reported by the builder's thread below
                 errors.append(exc)
 
