@@ -71,6 +71,34 @@ def _daemons(directory: Path) -> dict[str, Daemon]:
 def test_run_reuse_and_stop(tmp_path: Path) -> None:
     directory = tmp_path / "system"
     env = _env(directory, COOL_SIM_LATENCY="0.3")  # not the 1.5 s that makes it watchable
+    try:
+        _run_twice(directory, env)
+    except BaseException:
+        _run("stop.sh", env)  # a failure leaves no system running (it outlives its starter)
+        raise
+    daemons = _daemons(directory)
+
+    # something else that merely mentions the directory is not the stop command's
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; time.sleep(120)", str(directory)]
+    )
+    try:
+        stopped = _run("stop.sh", env)
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert "stopped worker-1, worker-2, api, zookeeper" in stopped.stdout
+        assert not any(d.alive for d in daemons.values())
+        assert _processes_mentioning(str(directory)) == [bystander.pid]
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+    nothing = _run("stop.sh", env)
+    assert nothing.returncode == 0
+    assert "nothing was running" in nothing.stdout
+
+
+def _run_twice(directory: Path, env: dict[str, str]) -> None:
+    """run.sh starts the system and shows a sample build; run again, it reuses it."""
     first = _run("run.sh", env)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "started zookeeper" in first.stdout
@@ -90,24 +118,6 @@ def test_run_reuse_and_stop(tmp_path: Path) -> None:
         assert f"running {name} (reused)" in again.stdout
     assert _daemons(directory) == daemons  # the very same processes
     assert "| status  | CREATE_COMPLETE" in again.stdout  # a second sample build
-
-    # something else that merely mentions the directory is not the stop command's
-    bystander = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; time.sleep(120)", str(directory)]
-    )
-    try:
-        stopped = _run("stop.sh", env)
-        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-        assert "stopped worker-1, worker-2, api, zookeeper" in stopped.stdout
-        assert not any(d.alive for d in daemons.values())
-        assert _processes_mentioning(str(directory)) == [bystander.pid]
-        assert bystander.poll() is None
-    finally:
-        bystander.kill()
-        bystander.wait()
-    nothing = _run("stop.sh", env)
-    assert nothing.returncode == 0
-    assert "nothing was running" in nothing.stdout
 
 
 def _connect(clouds_yaml: Path, cloud: str) -> openstack.connection.Connection:
