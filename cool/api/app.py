@@ -44,10 +44,10 @@ from cool.api.errors import (
 from cool.api.events import BuildEvents
 from cool.api.health import PROBES, ZooKeeperProbe
 from cool.api.heat import routes as heat_routes
+from cool.api.heat.paths import SIGNAL_PATH
 from cool.api.metrics import ApiMetrics, Measure
 from cool.api.policy import Authorizer, make_enforcer
 from cool.api.services import Services, Settings
-from cool.api.signals import PATH as SIGNAL_PATH
 from cool.api.signals import HandleSignal
 from cool.api.submit import Validate
 from cool.clouds.openstack import credentials as openstack_credentials
@@ -78,7 +78,6 @@ def routes(app: falcon.App, services: Services) -> None:
     app.add_route("/v1/builds/{build_id}/events", BuildEvents(services))
     app.add_route("/v1/validate", Validate(services))
     app.add_route("/v1/workers", Workers(services))
-    app.add_route("/v1/signals/{build_id}/{handle}", HandleSignal(services))
     heat_routes.add_routes(app, services)  # Heat's API: /v1/{project_id}/stacks...
 
 
@@ -92,8 +91,12 @@ def signals_app(services: Services, retry_after_s: int) -> falcon.App:
     """The handles' route alone (cool.api.signals: a server's token, no Keystone's):
     whatever else a path under /v1/signals/ names goes through authentication."""
     app = _app(retry_after_s)
-    app.add_route("/v1/signals/{build_id}/{handle}", HandleSignal(services))
+    signal_routes(app, services)
     return app
+
+
+def signal_routes(app: falcon.App, services: Services) -> None:
+    app.add_route("/v1/signals/{build_id}/{handle}", HandleSignal(services))
 
 
 def _app(retry_after_s: int, router: CompiledRouter | None = None) -> falcon.App:

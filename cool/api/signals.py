@@ -15,13 +15,11 @@ from typing import Any
 import falcon
 
 from cool.api.bodies import media_type, parse_json, read_body
-from cool.api.heat.paths import SIGNAL_PATH
 from cool.api.services import Services
 from cool.errors import SignalNotFoundError
 from cool.store.layout import IdInvalidError, is_build_id, resource_name
 from cool.store.signals import MAX_SIGNAL_BYTES, Signal, SignalBook
 
-PATH = SIGNAL_PATH  # the one route that takes no Keystone token
 JSON_TYPES = frozenset({"", "application/json", "text/plain"})
 MAX_BODY_BYTES = 2 * MAX_SIGNAL_BYTES  # what is read before a signal is refused as too large
 

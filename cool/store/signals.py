@@ -97,7 +97,6 @@ class HandleSignals:
     """What a handle holds: its signals in the order they first came."""
 
     signals: tuple[Signal, ...]
-    held: int  # nodes under the handle as read
 
 
 def normalised(body: Any, ordinal: int, now: float) -> Signal:
@@ -244,7 +243,7 @@ class SignalBook:
             except (ValueError, KeyError, TypeError):
                 continue  # not a signal this version wrote: never counted
         signals.sort(key=lambda s: (s.at, s.id))
-        return HandleSignals(tuple(signals), len(children))
+        return HandleSignals(tuple(signals))
 
     # -- a sender (the API) --------------------------------------------------------
 

@@ -142,8 +142,9 @@ class SignalProvider:
             token = self._tokens.get((ctx.build_id, physical_id))
         if token is None:  # made by another process, or forgotten: make it again
             raise ResourceGoneError(f"handle {ctx.resource_name}: its token is not known here")
-        layout_name = ctx.resource_name
-        endpoint = f"{self.endpoint}/v1/signals/{ctx.build_id}/{_url_name(layout_name)}"
+        # The URL names a nested handle as its znode does (``/`` as ``~``).
+        url_name = resource_znode(ctx.resource_name)
+        endpoint = f"{self.endpoint}/v1/signals/{ctx.build_id}/{url_name}"
         curl_cli = (
             f"curl -i -X POST -H {shlex.quote('X-Auth-Token: ' + token)} "
             "-H 'Content-Type: application/json' -H 'Accept: application/json' "
@@ -217,15 +218,10 @@ def _handle_name(reference: Any) -> str | None:
         return None
     name = reference.rsplit(_HANDLE_MARK, 1)[0]
     try:
-        _url_name(name)
+        resource_znode(name)
     except IdInvalidError:
         return None
     return name
-
-
-def _url_name(name: str) -> str:
-    """A handle's name in its URL: its znode name (``/`` of a nested name as ``~``)."""
-    return resource_znode(name)
 
 
 def _started(physical_id: str) -> float:

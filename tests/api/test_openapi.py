@@ -27,7 +27,7 @@ def test_openapi_documents_exactly_the_served_routes_and_methods() -> None:
     document, and nothing else is (the healthcheck is oslo.middleware's, beside them)."""
     import falcon
 
-    from cool.api.app import routes
+    from cool.api.app import routes, signal_routes
 
     class _Recorder(falcon.App):
         def __init__(self) -> None:
@@ -42,6 +42,7 @@ def test_openapi_documents_exactly_the_served_routes_and_methods() -> None:
 
     recorder = _Recorder()
     routes(recorder, _AnyServices())  # type: ignore[arg-type]
+    signal_routes(recorder, _AnyServices())  # type: ignore[arg-type]
     recorder.served["/healthcheck"] = {"get"}
     # Heat's API (/v1/{project_id}/...) is documented by Heat's api-ref (docs/heat-api.md).
     recorder.served = {
