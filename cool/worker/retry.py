@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -34,8 +35,16 @@ class RetryPolicy:
             self.deadline_s
         )
 
-    def call(self, function: Callable[[], T], *, before: Callable[[], None] = lambda: None) -> T:
-        """``function()`` under this policy; ``before()`` runs before every attempt."""
+    def call(
+        self,
+        function: Callable[[], T],
+        *,
+        before: Callable[[], None] = lambda: None,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> T:
+        """``function()`` under this policy; ``before()`` runs before every attempt and
+        ``pause(seconds)`` waits between two (it may raise to give up: a worker stopping
+        must not wait out a busy resource's minutes)."""
 
         def attempt() -> T:
             before()
@@ -46,6 +55,7 @@ class RetryPolicy:
             stop=self._stop,
             wait=wait_exponential_jitter(multiplier=self.initial_s, max=self.max_s),
             reraise=True,
+            sleep=pause,
         )
         return retrying(attempt)
 

@@ -133,10 +133,25 @@ class Steps:
             self.count_call()
 
         try:
-            return self.settings.retry.call(function, before=before)
+            return self.settings.retry.call(function, before=before, pause=self._between_tries)
         except StaleClaimError as exc:  # the cloud has seen a newer owner's token
             self.ledger.fence.lose(str(exc))
             raise ClaimLostError(f"build {self.ledger.build_id}: {exc}") from exc
+
+    def _between_tries(self, seconds: float) -> None:
+        """The wait before a cloud call's next try, cut short when the worker stops (the
+        step lets go; its intent is recorded, so the next owner adopts) or the claim is
+        lost. Cancel and delete requests do not cut it: a teardown retries too."""
+        give_up = time.monotonic() + seconds
+        while True:
+            if self.stopping.is_set():
+                raise StepStoppedError("a cloud call's retry")
+            if self.ledger.fence.lost.is_set():
+                raise ClaimLostError(f"build {self.ledger.build_id}: claim lost while waiting")
+            left = give_up - time.monotonic()
+            if left <= 0:
+                return
+            self.stopping.wait(min(_WAKE_SLICE_S, left))
 
     def _pause(self, name: str, looks: int, *, creating: bool = False) -> None:
         """Between two polls (the ``looks``-th wait, from 0, backing off): let go when the

@@ -42,3 +42,18 @@ def test_a_busy_resource_is_not_waited_for_past_its_own_deadline() -> None:
     with pytest.raises(ResourceBusyError):
         policy.call(call)  # type: ignore[arg-type]
     assert len(calls) > 2
+
+
+def test_a_pause_that_gives_up_ends_the_retries_with_its_error() -> None:
+    calls, call = _failing(10**6, ResourceBusyError("still PENDING_UPDATE"))
+    waited: list[float] = []
+
+    def pause(seconds: float) -> None:
+        waited.append(seconds)
+        if len(waited) == 3:
+            raise InterruptedError("the worker is stopping")
+
+    with pytest.raises(InterruptedError):
+        QUICK.call(call, pause=pause)  # type: ignore[arg-type]
+    assert len(calls) == 3
+    assert all(0 <= s <= QUICK.max_s for s in waited)
