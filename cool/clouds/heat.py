@@ -162,6 +162,11 @@ class HeatProvider:
     def supports(self, resource_type: str) -> bool:
         return resource_type in TYPES
 
+    def has_no_side_effect(self, resource_type: str) -> bool:
+        """Its create makes nothing anywhere and its observe is ready at once: the worker
+        records it in one write, with no checkpoint before (TestResource waits)."""
+        return resource_type in TYPES and resource_type != TEST_RESOURCE
+
     def create(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         kind = ctx.resource_type
         if kind in configs.TYPES:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cool.clouds.registry import Providers
-from cool.errors import ClaimLostError, CoolError
+from cool.errors import ClaimLostError, CoolError, StoreUnavailableError
 from cool.store.builds import BuildStore
 from cool.store.fence import Fence, UnknownClaim, claim, settle_claim
 from cool.store.outcomes import UNAVAILABLE
@@ -314,7 +314,9 @@ class Worker:
         build_id = fence.build_id
         try:
             self._run_build(fence)
-        except ClaimLostError as exc:
+        except (ClaimLostError, StoreUnavailableError) as exc:
+            # Lost, or ZooKeeper out of reach mid-run (a dropped connection): expected,
+            # not a crash. Nothing unrecorded was done: whoever claims it next goes on.
             LOG.warning("worker %s: abandoned build %s: %s", self.worker_id, build_id, exc)
             # The session outlives its connection for its timeout: wait that long for an
             # answer (a step may have given up sooner, after ``guard_wait_s``).

@@ -222,6 +222,9 @@ class Steps:
         try:
             if spec.external_id is not None:
                 physical_id = self._record_external(spec, record)
+            elif record is None and _has_no_side_effect(provider, spec.type):
+                self._create_at_once(provider, ctx, spec)
+                return
             elif record is None:
                 self.ledger.write_resource(
                     ResourceRecord(
@@ -244,6 +247,54 @@ class Steps:
             if self.ledger.status(name) is not ResourceStatus.CREATE_FAILED:
                 self._update(name, str(exc), status=ResourceStatus.CREATE_FAILED, error=str(exc))
             raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
+
+    def _create_at_once(self, provider: Provider, ctx: StepContext, spec: ResourceSpec) -> None:
+        """A type with no side effect: made and recorded in one write, complete or
+        failed. Nothing needs a checkpoint: a worker that dies before the write leaves
+        nothing behind, and the next one makes it again."""
+        try:
+            physical_id = provider.create(ctx, ctx.properties)
+            observed = provider.observe(ctx, physical_id)
+            if observed.failed is not None or not observed.ready:
+                raise ResourceFailedError(observed.failed or "not ready when made")
+        except ProviderError as exc:
+            self._write_new(spec, str(exc), status=ResourceStatus.CREATE_FAILED, error=str(exc))
+            raise
+        try:
+            self._write_new(
+                spec,
+                "created",
+                progress=1,
+                status=ResourceStatus.CREATE_COMPLETE,
+                physical_id=physical_id,
+                reference=observed.reference,
+                attributes=dict(observed.attributes),
+            )
+        except RecordTooLargeError as exc:  # never sent: a small failed record instead
+            self._write_new(
+                spec,
+                str(exc),
+                status=ResourceStatus.CREATE_FAILED,
+                error=str(exc),
+                physical_id=physical_id,  # what the rollback deletes, as for any type
+            )
+            raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
+
+    def _write_new(
+        self, spec: ResourceSpec, reason: str, *, progress: int = 0, **fields: Any
+    ) -> None:
+        self.ledger.write_resource(
+            ResourceRecord(
+                name=spec.name,
+                type=spec.type,
+                attempts=1,
+                worker=self.ledger.worker_id,
+                updated_at=self.ledger.clock(),
+                **fields,
+            ),
+            reason,
+            progress=progress,
+        )
 
     def _record_external(self, spec: ResourceSpec, record: ResourceRecord | None) -> str:
         """An existing resource stands for this one (HOT ``external_id``): nothing is
@@ -488,3 +539,8 @@ class Steps:
             f"deleted {', '.join(sorted(extras))}: made under its tags by a create that "
             "landed late, after its worker's claim had moved on",
         )
+
+
+def _has_no_side_effect(provider: Provider, resource_type: str) -> bool:
+    check = getattr(provider, "has_no_side_effect", None)
+    return bool(check(resource_type)) if callable(check) else False

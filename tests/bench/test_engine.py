@@ -93,9 +93,11 @@ def test_build_transactions_are_counted_and_at_most_3_per_resource(
         stop_client(client)
 
     assert problems == []
-    assert build.transactions >= 2 * 20  # counted through the hook, not estimated
+    # Counted through the hook, not estimated: one write per OS::Heat::None (no side
+    # effect, no checkpoint before it), and the build's own few.
+    assert 20 <= build.transactions <= 20 + 5
     assert build.transactions_per_resource <= 3
-    assert build.cloud_calls >= 20
+    assert build.cloud_calls == 0  # OS::Heat::None calls no cloud
     assert build.requests is not None
     assert build.requests >= build.transactions
 
