@@ -20,6 +20,7 @@ import yaml
 
 from cool.cli.bundle import bundle
 from cool.cli.diagnostics import ReportedError
+from cool.resources.heat_types import Gap, gap
 from cool.resources.registry import ResourceTypeRegistry
 from cool.template.compile import check
 from cool.template.problems import Code, Problem
@@ -158,6 +159,32 @@ def feature_of(problem: Problem) -> str:
     return message.split(":")[0] if ":" in message else message
 
 
+ENVIRONMENT = "environment"  # a type name only one of the corpus's environment files maps
+# Refusals that are not of a Heat type, by the feature they name: what they need.
+FEATURE_GAPS: dict[str, str] = {
+    # user_data_format SOFTWARE_CONFIG: the server's agent fetches its configuration.
+    "SOFTWARE_CONFIG needs Heat's software deployment": Gap.AGENT,
+    # heat-templates' boot-config environments map it to a template that installs
+    # the agent; without one, Heat does not know the name either.
+    "Heat::InstallConfigAgent": Gap.AGENT,
+    # OS::Heat::Stack's context.region_name: a second region is not run here.
+    "a nested stack in another region is not supported": Gap.SERVICE,
+    # Only mistral/nova_networking_server_with_ip_env.yaml maps it (to a template cool
+    # accepts); Heat does not know the name without that file either.
+    "NovaNetwork::Server": ENVIRONMENT,
+}
+NOT_BUILT = "not built"
+
+
+def gap_of(feature: str) -> str:
+    """What a refused feature needs: an agent, a service, updates, or it is not built."""
+    for prefix, need in FEATURE_GAPS.items():
+        if feature.startswith(prefix):
+            return need
+    found = gap(feature)
+    return found[0] if found else NOT_BUILT
+
+
 def render(outcomes: list[Outcome]) -> str:
     counts = Counter(o.verdict for o in outcomes)
     templates = len(outcomes) - counts["environment"] - counts["not-a-template"]
@@ -187,11 +214,18 @@ def render(outcomes: list[Outcome]) -> str:
         lines += [
             "## Why templates are refused",
             "",
-            "| unsupported feature | templates |",
-            "| --- | --- |",
+            "What each needs: `agent` (Heat's agent inside the server), `service` (an",
+            "OpenStack service cool does not build with, or a second region), `updates`",
+            "(it changes a build after it is complete), `environment` (a type name that",
+            "only an environment file of the corpus maps: Heat refuses it without that file",
+            "too), `not built` (cool could, and does not yet).",
+            "",
+            "| unsupported feature | needs | templates |",
+            "| --- | --- | --- |",
         ]
         lines += [
-            f"| {f} | {n} |" for f, n in sorted(features.items(), key=lambda i: (-i[1], i[0]))
+            f"| {f} | {gap_of(f)} | {n} |"
+            for f, n in sorted(features.items(), key=lambda i: (-i[1], i[0]))
         ]
         lines.append("")
     lines += ["## Every file", "", "| file | verdict | detail |", "| --- | --- | --- |"]

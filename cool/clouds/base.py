@@ -153,8 +153,9 @@ class Observed:
 
 # Link types whose OpenStack find matches the link's endpoints (a router and a subnet,
 # a floating IP and a port, a server and a volume, a router and its gateway network, a
-# QoS policy and its one rule of a kind), not marks of the step: the same link made by
-# another build is found too. (Their clouds keep no tags on a link.)
+# QoS policy and its one rule of a kind, a Keystone user or group and its roles), not
+# marks of the step: the same link made by another build is found too. (Their clouds
+# keep no tags on a link.)
 ENDPOINT_FOUND_TYPES = frozenset(
     {
         "OS::Neutron::RouterInterface",
@@ -164,6 +165,8 @@ ENDPOINT_FOUND_TYPES = frozenset(
         "OS::Neutron::FloatingIPAssociation",
         "OS::Nova::FloatingIPAssociation",
         "OS::Cinder::VolumeAttachment",
+        "OS::Keystone::UserRoleAssignment",
+        "OS::Keystone::GroupRoleAssignment",
     }
 )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cool.resources import cinder_types
 from cool.resources.checks import is_given
 from cool.resources.schema import (
     COMMON_ATTRIBUTES,
@@ -137,4 +138,4 @@ VOLUME_ATTACHMENT = ResourceType(
     attributes=dict(COMMON_ATTRIBUTES),
 )
 
-TYPES = (VOLUME, VOLUME_ATTACHMENT)
+TYPES = (VOLUME, VOLUME_ATTACHMENT, *cinder_types.TYPES)

@@ -209,17 +209,18 @@ _RUN_TIME = (
     "nova.flavor nova.keypair glance.image cinder.volume cinder.snapshot cinder.backup "
     "cinder.vtype keystone.user neutron.network neutron.subnet neutron.port neutron.router "
     "neutron.security_group neutron.qos_policy neutron.subnetpool neutron.segment "
-    "octavia.loadbalancer octavia.listener octavia.pool octavia.flavor nova.server"
+    "octavia.loadbalancer octavia.listener octavia.pool octavia.flavor nova.server nova.host "
+    "keystone.domain keystone.group keystone.project keystone.region keystone.role "
+    "keystone.service"
 )
 
 # The rest of Heat's setup.cfg: timezone needs the host's time-zone database (validation
 # reads no files), test_constr and nova.network are Heat's test delay, and the others
 # look a name up in a service cool does not talk to.
 _NOT_CHECKED = (
-    "timezone test_constr nova.network nova.host "
+    "timezone test_constr nova.network "
     "barbican.container barbican.secret blazar.reservation cinder.qos_specs designate.zone "
-    "keystone.domain keystone.group keystone.project keystone.region keystone.role "
-    "keystone.service magnum.cluster_template manila.share_network manila.share_snapshot "
+    "magnum.cluster_template manila.share_network manila.share_snapshot "
     "manila.share_type mistral.workflow neutron.address_scope neutron.flow_classifier "
     "neutron.lbaas.listener neutron.lbaas.loadbalancer neutron.lbaas.pool "
     "neutron.lbaas.provider neutron.port_pair neutron.port_pair_group "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cool.resources import heat_groups
 from cool.resources.schema import (
     COMMON_ATTRIBUTES,
     AllowedValues,
@@ -381,4 +382,4 @@ STACK = ResourceType(
     checks=(_check_context,),
 )
 
-TYPES = (NONE, VALUE, RANDOM_STRING, TEST_RESOURCE, RESOURCE_GROUP, STACK)
+TYPES = (NONE, VALUE, RANDOM_STRING, TEST_RESOURCE, RESOURCE_GROUP, STACK, *heat_groups.TYPES)

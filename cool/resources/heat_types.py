@@ -223,3 +223,99 @@ HEAT_RESOURCE_TYPES = frozenset(
         "OS::Zun::Container",
     }
 )
+
+
+class Gap:
+    """Why a Heat type is refused, in classes a template author can act on (and
+    scripts/heat_compat.py counts): it needs something cool does not have, or it is
+    simply not built yet."""
+
+    AGENT = "agent"  # an agent inside the server (os-collect-config and its hooks)
+    SERVICE = "service"  # an OpenStack service cool does not build with
+    UPDATES = "updates"  # changes a live build: needs stack updates
+
+
+# By type-name prefix: the longest prefix that matches wins.
+_GAPS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        (
+            "OS::Heat::SoftwareDeployment",  # and ...Deployments, ...DeploymentGroup
+            "OS::Heat::StructuredDeployment",
+            "OS::Heat::SoftwareComponent",
+            "OS::Heat::DeployedServer",
+        ),
+        (
+            Gap.AGENT,
+            "it needs Heat's agent inside the server (os-collect-config), which cool does "
+            "not support; pass the configuration as user_data (user_data_format RAW) instead",
+        ),
+    ),
+    **{
+        prefix: (Gap.SERVICE, f"it drives {service}, a service cool does not build with")
+        for prefix, service in (
+            ("OS::Aodh::", "Aodh (alarms)"),
+            ("OS::Ceilometer::", "Aodh (alarms)"),
+            ("OS::Metering::", "Aodh (alarms)"),
+            ("AWS::CloudWatch::", "Heat's CloudWatch service, removed from Heat"),
+            ("OS::Barbican::", "Barbican (secrets)"),
+            ("OS::Blazar::", "Blazar (reservations)"),
+            ("OS::Designate::", "Designate (DNS)"),
+            ("OS::Ironic::", "Ironic (bare metal)"),
+            ("OS::Magnum::", "Magnum (container clusters)"),
+            ("OS::Manila::", "Manila (shared file systems)"),
+            ("OS::Mistral::", "Mistral (workflows)"),
+            ("OS::Monasca::", "Monasca (monitoring)"),
+            ("OS::Sahara::", "Sahara (data processing)"),
+            ("OS::Senlin::", "Senlin (clustering)"),
+            ("OS::Swift::", "Swift (object storage)"),
+            ("AWS::S3::", "Swift (object storage)"),
+            ("OS::Heat::SwiftSignal", "Swift (object storage)"),
+            ("OS::Trove::", "Trove (databases)"),
+            ("AWS::RDS::", "Trove (databases)"),
+            ("OS::Vitrage::", "Vitrage (root cause analysis)"),
+            ("OS::Zaqar::", "Zaqar (messaging)"),
+            ("OS::Zun::", "Zun (containers)"),
+            ("OS::Neutron::LBaaS::", "Neutron LBaaS v2, removed from Neutron (use Octavia)"),
+            ("OS::Neutron::LoadBalancer", "Neutron LBaaS v1, removed from Neutron"),
+            ("OS::Neutron::Pool", "Neutron LBaaS v1, removed from Neutron"),
+            ("OS::Neutron::PoolMember", "Neutron LBaaS v1, removed from Neutron"),
+            ("OS::Neutron::HealthMonitor", "Neutron LBaaS v1, removed from Neutron"),
+            ("OS::Neutron::Firewall", "Neutron FWaaS"),
+            ("OS::Neutron::IKEPolicy", "Neutron VPNaaS"),
+            ("OS::Neutron::IPsec", "Neutron VPNaaS"),
+            ("OS::Neutron::VPNService", "Neutron VPNaaS"),
+            ("OS::Neutron::TaaS::", "Neutron's tap-as-a-service"),
+            ("OS::Neutron::FlowClassifier", "networking-sfc"),
+            ("OS::Neutron::PortChain", "networking-sfc"),
+            ("OS::Neutron::PortPair", "networking-sfc"),
+            ("OS::Neutron::L2Gateway", "networking-l2gw"),
+            ("OS::Neutron::NetworkGateway", "VMware NSX's network gateways"),
+            ("AWS::ElasticLoadBalancing::", "Heat's haproxy-in-a-server load balancer"),
+        )
+    },
+    **dict.fromkeys(
+        (
+            "OS::Heat::ScalingPolicy",
+            "AWS::AutoScaling::ScalingPolicy",
+            "OS::Heat::HARestarter",
+            "OS::Heat::UpdateWaitConditionHandle",
+        ),
+        (
+            Gap.UPDATES,
+            "it changes a build after it is complete, which needs stack updates; cool "
+            "does not update builds yet",
+        ),
+    ),
+}
+
+
+def gap(type_name: str) -> tuple[str, str] | None:
+    """The class and words of why cool refuses this Heat type (None: not built yet)."""
+    prefixes = [p for p in _GAPS if type_name.startswith(p)]
+    return _GAPS[max(prefixes, key=len)] if prefixes else None
+
+
+def why_unsupported(type_name: str) -> str:
+    """Why the validator refuses a Heat type cool does not support, in words."""
+    found = gap(type_name)
+    return found[1] if found else "cool does not support it yet"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cool.resources import nova_extra
+from cool.resources import nova_aggregates, nova_extra
 from cool.resources.checks import is_given, map_entries, one_name
 from cool.resources.neutron import PORT_EXTRA_PROPERTIES
 from cool.resources.schema import (
@@ -434,4 +434,4 @@ KEY_PAIR = ResourceType(
     },
 )
 
-TYPES = (SERVER, KEY_PAIR, *nova_extra.TYPES)
+TYPES = (SERVER, KEY_PAIR, *nova_extra.TYPES, *nova_aggregates.TYPES)

@@ -1,5 +1,5 @@
-"""More of Nova's types: OS::Nova::ServerGroup, OS::Nova::Flavor and
-OS::Nova::FloatingIPAssociation, with Heat's property and attribute names.
+"""More of Nova's types: OS::Nova::ServerGroup, OS::Nova::Flavor, OS::Nova::FloatingIP
+and OS::Nova::FloatingIPAssociation, with Heat's property and attribute names.
 
 Heat checks little of these itself and lets Nova refuse the rest at create; cool
 checks, when the template is validated, what Nova would refuse for certain (Nova's
@@ -168,6 +168,29 @@ FLAVOR = ResourceType(
 )
 
 
+# -- OS::Nova::FloatingIP ----------------------------------------------------
+
+FLOATING_IP = ResourceType(
+    name="OS::Nova::FloatingIP",
+    description="A floating IP from an external network (Nova's pools are Neutron's external "
+    "networks now); Heat deprecated it for OS::Neutron::FloatingIP, and still runs it on "
+    "Neutron.",
+    properties={
+        "pool": _string(
+            "The external network (name or ID) to allocate the floating IP from; the "
+            "cloud's only external network if omitted."
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "pool": Attribute(
+            "ID of the external network the floating IP is from.", AttributeType.STRING
+        ),
+        "ip": Attribute("The allocated floating IP address.", AttributeType.STRING),
+    },
+)
+
+
 # -- OS::Nova::FloatingIPAssociation -----------------------------------------
 
 FLOATING_IP_ASSOCIATION = ResourceType(
@@ -183,4 +206,4 @@ FLOATING_IP_ASSOCIATION = ResourceType(
     attributes={**COMMON_ATTRIBUTES},
 )
 
-TYPES = (SERVER_GROUP, FLAVOR, FLOATING_IP_ASSOCIATION)
+TYPES = (SERVER_GROUP, FLAVOR, FLOATING_IP, FLOATING_IP_ASSOCIATION)

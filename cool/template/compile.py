@@ -35,16 +35,18 @@ from cool.model import (
     Plan,
     ResourceSpec,
 )
-from cool.resources.heat_types import HEAT_RESOURCE_TYPES
+from cool.resources import heat_groups
+from cool.resources.heat_types import HEAT_RESOURCE_TYPES, why_unsupported
 from cool.resources.registry import ResourceTypeRegistry
 from cool.resources.schema import ResourceType
 from cool.template import environment as env
 from cool.template import functions as fn
-from cool.template import nested, versions
+from cool.template import groups, nested, versions
 from cool.template.budget import Budget
 from cool.template.conditions import Conditions
 from cool.template.external import external_id
 from cool.template.graph import levels as graph_levels
+from cool.template.implicit import add_implicit
 from cool.template.parameters import Declared, coerce, declare, violation
 from cool.template.parse import DEFAULT_LIMITS, Document, Limits, parse
 from cool.template.passed import passed_properties
@@ -257,8 +259,8 @@ class _Compiler:
         self.limits = limits
         self.problems = Problems()  # bounded while collecting
         self.reported_sections: set[str] = set()
-        # Resources standing for nested stacks: kind, template file (or None), type as
-        # written; and what each became (cool.template.nested.Expanded, or Unknown).
+        # Resources standing for nested stacks: kind, template file (a group's: its group
+        # type; else None), type as written; and what each became (an Expanded, or Unknown).
         self.compounds: dict[str, tuple[NestedKind, str | None, str]] = {}
         self.expanded: dict[str, Any] = {}
         # A nested stack's resource's properties, metadata, update_policy and references.
@@ -691,8 +693,9 @@ class _Compiler:
             self.switched_off |= {name}
         rtype = self.registry.get(found.type_name)
         kind = nested.KINDS.get(found.type_name)
-        if kind is not None and rtype is not None:
-            self.compounds[name] = (kind, None, type_name)
+        if kind is not None and rtype is not None:  # a group's "source" is its group type
+            group_type = found.type_name if kind is NestedKind.GROUP else None
+            self.compounds[name] = (kind, group_type, type_name)
         if rtype is not None:
             return rtype
         if found.via:
@@ -703,10 +706,7 @@ class _Compiler:
                 + suggest(found.type_name, names)
             )
         elif type_name in HEAT_RESOURCE_TYPES:  # not misspelt: no "did you mean"
-            message = (
-                f"resource type {quote(type_name)} is a Heat resource type that cool does not "
-                "support (yet); see 'cool resource-type list'"
-            )
+            message = _heat_type_refused(type_name)
         elif type_name.endswith((".yml", ".json")) or "://" in type_name:
             message = (
                 f"resource type {quote(type_name)} looks like a template file, but Heat takes a "
@@ -777,6 +777,7 @@ class _Compiler:
             if name in self.compounds:
                 out[name]["type"] = self.compounds[name][2]  # as written: a file, an alias
                 out[name]["nested"] = self.compounds[name][0]
+        add_implicit(out)  # the order Heat's resources add on their own
         return out
 
     def enter(self, kind: str, name: str) -> None:
@@ -1038,7 +1039,13 @@ class _Compiler:
             return None
         if kind is NestedKind.GROUP:
             return self.group(
-                type_name, plan_name, properties, where, label, update_policy=update_policy or {}
+                source or groups.RESOURCE_GROUP,
+                type_name,
+                plan_name,
+                properties,
+                where,
+                label=label,
+                update_policy=update_policy or {},
             )
         if kind is NestedKind.STACK:
             document = self.stack_document(properties.get("template"), where, label)
@@ -1145,68 +1152,60 @@ class _Compiler:
 
     def group(
         self,
+        group_type: str,
         type_name: str,
         plan_name: str,
         properties: Mapping[str, Any],
         where: _Where,
-        label: str,
         *,
+        label: str,
         update_policy: Mapping[str, Any],
     ) -> nested.Expanded | None:
-        """An OS::Heat::ResourceGroup: its members ``<group>/0`` .. ``<group>/<count-1>``;
-        with update_policy's batch_create, each batch after the one before it."""
-        count, definition = properties.get("count", 1), properties.get("resource_def")
-        at_count = (*where.properties, "count")
-        if isinstance(count, Deferred):
-            self.report_in(
-                where.document,
-                Code.INVALID_VALUE,
-                f"{label}: count must be known before the build runs (a number or a "
-                "parameter, not a resource's attribute): every member is planned up front",
-                at_count,
+        """A group (cool.template.groups): its members ``<group>/0`` .. ``<group>/<n-1>``;
+        with ResourceGroup's batch_create, each batch after the one before it."""
+        if group_type == groups.INSTANCE_GROUP:
+            shape = self.instance_group_shape(plan_name, properties, where, label, update_policy)
+        else:
+            shape = groups.shape(
+                group_type, dict(properties), dict(update_policy), where.properties
             )
+        if shape is None:
             return None
-        for key, value in (("resource_def", definition), *_fields(definition)):
+        count, definition = shape.count, shape.definition
+        for key, value in shape.deciding:
             if isinstance(value, Deferred):
                 self.report_in(
                     where.document,
                     Code.INVALID_VALUE,
-                    f"{label}: {key} must be known before the build runs (a mapping, not "
-                    "a resource's attribute): every member is planned up front",
+                    f"{label}: {key} must be known before the build runs (not a resource's "
+                    "attribute): every member is planned up front",
                     (*where.properties, *key.split(".")),
                 )
                 return None
         if not isinstance(definition, dict) or not isinstance(count, int | Unknown):
             return None  # Unknown: reported by the property checks, or not known yet
         member_type = definition.get("type")
-        at_type = (*where.properties, "resource_def", "type")
         if isinstance(member_type, Deferred):
             self.report_in(
                 where.document,
                 Code.INVALID_VALUE,
-                f"{label}: resource_def.type must be known before the build runs",
-                at_type,
+                f"{label}: the members' type must be known before the build runs",
+                shape.type_at,
             )
             return None
         if not isinstance(member_type, str):
             return None
-        variable = properties.get("index_var")
-        variable = variable if isinstance(variable, str) and variable else nested.DEFAULT_INDEX_VAR
         known = not isinstance(count, Unknown)
         # One name past the bound at most: a huge count costs what the bound does.
         wanted = min(count, self.limits.max_total_resources + 1) if known else 1
-        names, skipped = nested.member_names(wanted, properties.get("removal_policies"))
-        made = nested.Expanded(NestedKind.GROUP, plan_name, type_name, skipped=skipped)
-        member_where = _Where(
-            where.document,
-            where.path,
-            (*where.properties, "resource_def", "properties"),
-            at_type,
-            registry=where.registry,
+        names, skipped = groups.member_names(wanted, shape.removal_policies)
+        made = nested.Expanded(
+            NestedKind.GROUP, plan_name, type_name, skipped=skipped, group=group_type
         )
-        batch_create = update_policy.get("batch_create")
-        size = batch_create.get("max_batch_size") if isinstance(batch_create, dict) else None
-        size = size if isinstance(size, int) and size > 0 else None
+        member_where = _Where(
+            where.document, where.path, shape.properties_at, shape.type_at, registry=where.registry
+        )
+        size = shape.batch_size
         before: set[str] = set()  # the previous batch's members, which this batch waits for
         batch: set[str] = set()
         for position, index in enumerate(names):
@@ -1217,12 +1216,14 @@ class _Compiler:
             if self.over_total(member_where):
                 made.complete = False
                 break
-            member_properties = nested.replace_index(
-                definition.get("properties") or {}, variable, index
-            )
-            member_metadata = nested.replace_index(
-                definition.get("metadata") or {}, variable, index
-            )
+            member_properties = definition.get("properties") or {}
+            member_metadata = definition.get("metadata") or {}
+            # An AutoScalingGroup's definition may say deletion_policy (its schema checks
+            # the value); ResourceGroup's resource_def has no such key.
+            retain = str(definition.get("deletion_policy", "")).lower() == "retain"
+            if shape.index_var is not None:
+                member_properties = nested.replace_index(member_properties, shape.index_var, index)
+                member_metadata = nested.replace_index(member_metadata, shape.index_var, index)
             try:  # each member's copy of the definition is part of the plan: charged to it
                 self.scope.budget.charge_value("resource_def", member_properties)
                 self.scope.budget.charge_value("resource_def", member_metadata)
@@ -1246,6 +1247,7 @@ class _Compiler:
                     label=f"the members of {label}",
                     flat=made.flat,
                     after=before,
+                    deletion_policy=retain,
                 )
             finally:
                 self.depth -= 1
@@ -1259,6 +1261,102 @@ class _Compiler:
             made.members, made.flat, made.complete = {}, {}, False
         return made
 
+    def instance_group_shape(
+        self,
+        plan_name: str,
+        properties: Mapping[str, Any],
+        where: _Where,
+        label: str,
+        update_policy: Mapping[str, Any],
+    ) -> groups.Shape | None:
+        """OS::Heat::InstanceGroup's members, from the launch configuration its
+        LaunchConfigurationName refers to (Heat's validate_launchconfig and
+        _get_conf_properties): the configuration's properties as its template gives them."""
+        rolling = update_policy.get("RollingUpdate")
+        pause = rolling.get("PauseTime") if isinstance(rolling, dict) else None
+        refused = heat_groups.check_pause_time(pause)
+        if refused is not None:
+            at = (*where.path, "update_policy", "RollingUpdate", "PauseTime")
+            self.report_in(where.document, Code.PROPERTY_CONSTRAINT, refused, at)
+            return None
+        at = (*where.properties, "LaunchConfigurationName")
+        ref = properties.get("LaunchConfigurationName")
+        resources = self.section("resources", dict, {})
+        named = None
+        if isinstance(ref, Deferred) and list(ref.expr) == [fn.GET_RESOURCE]:
+            named = str(ref.expr[fn.GET_RESOURCE]).removeprefix(self.prefix)
+        if not isinstance(ref, Deferred | Unknown) and ref is not None:
+            if isinstance(ref, str) and ref in resources:
+                message = (
+                    f"LaunchConfigurationName ({ref}) requires a reference to the "
+                    f"configuration not just the name of the resource: use "
+                    f"{{get_resource: {ref}}}"
+                )
+            else:
+                message = f"LaunchConfigurationName ({quote(ref)}) reference can not be found"
+            self.report_in(where.document, Code.INVALID_VALUE, f"{label}: {message}", at)
+            return None
+        if named is None or self.where_launch_configuration(named) is None:
+            if isinstance(ref, Deferred):
+                self.report_in(
+                    where.document,
+                    Code.INVALID_VALUE,
+                    f"{label}: LaunchConfigurationName must be a get_resource of an "
+                    f"{groups.LAUNCH_CONFIGURATION} of this template",
+                    at,
+                )
+            return None  # Unknown, or its type unsupported: reported there
+        body = resources[named]
+        configuration_at: Path = ("resources", named, "properties")
+        raw = body.get("properties")
+        if isinstance(raw, dict) and "InstanceId" in raw:
+            self.report_in(
+                where.document,
+                Code.UNSUPPORTED_FEATURE,
+                f"{label}: a launch configuration made from an existing instance (InstanceId) "
+                "is not supported by groups: give its ImageId and InstanceType",
+                (*configuration_at, "InstanceId"),
+            )
+            return None
+        configuration, metadata = self.resolved_elsewhere(named, body)
+        if not isinstance(configuration, dict):
+            return None
+        return groups.instance_group_shape(
+            dict(properties),
+            configuration,
+            metadata=metadata,
+            group_name=plan_name.rpartition(NESTED_SEPARATOR)[2],
+            at=where.properties,
+            configuration_at=configuration_at,
+        )
+
+    def where_launch_configuration(self, name: str) -> ResourceType | None:
+        """The launch configuration resource ``name`` of this template, if it is one."""
+        rtype = self.types.get(name)
+        if rtype is None or rtype.name != groups.LAUNCH_CONFIGURATION:
+            return None
+        return rtype
+
+    def resolved_elsewhere(self, name: str, body: Mapping[str, Any]) -> tuple[Any, Any]:
+        """Another resource's properties and metadata, resolved (as its own step resolves
+        them: their problems are reported there, once)."""
+        assert self.resolver is not None
+        resolver, saved, entered = self.resolver, self.resolver.current, self.entered
+        path: Path = ("resources", name)
+        self.enter("resources", name)
+        resolver.current = name
+        try:
+            raw = body.get("properties")
+            configuration = resolver.resolve(
+                {} if raw is None else raw, (*path, "properties"), set()
+            )
+            metadata = self.metadata(body, path, resolver, set())
+        finally:
+            resolver.current = saved
+            if entered is not None:
+                self.enter(*entered)
+        return configuration, metadata
+
     def member(
         self,
         type_name: str,
@@ -1270,9 +1368,11 @@ class _Compiler:
         label: str,
         flat: dict[str, dict[str, Any]],
         after: set[str] | None = None,
+        deletion_policy: bool = False,
     ) -> nested.Member | nested.Expanded | None:
         """One member of a group: a plain resource, or a nested stack of its own. Its
-        plan entries go into ``flat`` (the group's)."""
+        plan entries go into ``flat`` (the group's). ``deletion_policy``: Retain (a
+        plain member only: a nested stack is retained by its own resources' policies)."""
         index = plan_name.rpartition(NESTED_SEPARATOR)[2]
         registry = where.registry or self.environment.registry.child("", self.problems.append)
         found = registry.resolve(type_name, index)
@@ -1305,6 +1405,17 @@ class _Compiler:
             "depends_on": set(after or ()),  # its batch waits for the one before (grafted on)
             "deletion_policy": DeletionPolicy.DELETE,
         }
+        if deletion_policy and kind is not None:
+            self.report_in(
+                where.document,
+                Code.UNSUPPORTED_FEATURE,
+                f"{label}: deletion_policy Retain of a nested stack is not supported (give "
+                "the resources of its template deletion_policy Retain)",
+                (*where.type[:-1], "deletion_policy"),
+            )
+            return None
+        if deletion_policy:
+            spec["deletion_policy"] = DeletionPolicy.RETAIN
         if kind is None:
             flat[plan_name] = spec
             return nested.Member(plan_name, rtype)
@@ -1318,7 +1429,7 @@ class _Compiler:
         )
         made = self.instantiate(
             kind,
-            found.template,
+            found.template if found.template is not None else found.type_name,
             type_name,
             plan_name,
             properties=checked,
@@ -1334,10 +1445,7 @@ class _Compiler:
 
     def unsupported_member(self, type_name: str, found: env.Resolution, where: _Where) -> None:
         if type_name in HEAT_RESOURCE_TYPES or found.type_name in HEAT_RESOURCE_TYPES:
-            message = (
-                f"resource type {quote(found.type_name)} is a Heat resource type that cool "
-                "does not support (yet); see 'cool resource-type list'"
-            )
+            message = _heat_type_refused(found.type_name)
         else:
             message = (
                 f"resource type {quote(found.type_name)} is not supported by cool"
@@ -1520,13 +1628,6 @@ class _Compiler:
         return level, tuple(tuple(g) for g in groups)
 
 
-def _fields(definition: Any) -> list[tuple[str, Any]]:
-    """A group's resource_def's properties and metadata, named for messages."""
-    if not isinstance(definition, dict):
-        return []
-    return [(f"resource_def.{key}", definition.get(key)) for key in ("properties", "metadata")]
-
-
 def _secrets(declared: Mapping[str, Declared], values: Mapping[str, Any]) -> list[str]:
     """The text of every hidden parameter's value (and default), longest first."""
     found: set[str] = set()
@@ -1560,6 +1661,14 @@ def _redact(problem: Problem, secrets: list[str]) -> Problem:
     if message == problem.message:
         return problem
     return replace(problem, message=message)
+
+
+def _heat_type_refused(type_name: str) -> str:
+    """A Heat type cool refuses (not misspelt: no "did you mean"), and why."""
+    return (
+        f"resource type {quote(type_name)} is a Heat resource type that cool does not "
+        f"support: {why_unsupported(type_name)}; see 'cool resource-type list'"
+    )
 
 
 __all__ = ["Report", "check", "compile_template", "contains_unknown"]

@@ -349,9 +349,13 @@ class Conditions:
             return self._and_or(name, args, here)
         return self._contains(args, here)
 
-    def _delegate(self, name: str, args: Any, here: Path) -> Any:
+    def _delegate(self, name: str, args: Any, here: Path, *, identity: bool = False) -> Any:
+        """``identity``: a build's id or project id may stand as :data:`_IDENTITY` (an
+        ``equals`` can still compare it with an empty value)."""
         value = self._parameters.resolve({name: self._value(args, here)}, here[:-1], set())
         if isinstance(value, Deferred):
+            if identity and value.expr in _IDENTITIES:
+                return _IDENTITY
             self.problem(Code.INVALID_CONDITION, _known_at_run_time(name, args), here)
             return Unknown()
         return value
@@ -362,10 +366,32 @@ class Conditions:
                 Code.INVALID_FUNCTION, "equals takes a list of two values: [value_1, value_2]", here
             )
             return Unknown(PropertyType.BOOLEAN)
-        first, second = self._value(args, here)
+        first, second = (self._operand(arg, (*here, i)) for i, arg in enumerate(args))
+        if first is _IDENTITY or second is _IDENTITY:
+            # The build id and the project id are never empty: Heat's "is this template
+            # nested" test (equals: [{get_param: root_stack_id}, ""]) is known false.
+            other = second if first is _IDENTITY else first
+            if other is None or other == "":
+                return False
+            self.problem(
+                Code.INVALID_CONDITION,
+                "equals in a condition must be known when the template is compiled: the "
+                "build's id and project id are known only when the build runs (compared "
+                "with an empty value, they are known to differ)",
+                here,
+            )
+            return Unknown(PropertyType.BOOLEAN)
         if contains_unknown(first) or contains_unknown(second):
             return Unknown(PropertyType.BOOLEAN)
         return bool(first == second)
+
+    def _operand(self, node: Any, path: Path) -> Any:
+        """One side of an equals: a get_param of the build's identity may stay unknown."""
+        if fn.function_name(node) == fn.GET_PARAM:
+            return self._delegate(
+                fn.GET_PARAM, node[fn.GET_PARAM], (*path, fn.GET_PARAM), identity=True
+            )
+        return self._value(node, path)
 
     def _and_or(self, name: str, args: Any, here: Path) -> Any:
         if not isinstance(args, list) or len(args) < 2:
@@ -474,6 +500,10 @@ def refuse_in_value(resolver: Resolver, args: Any, here: Path, refs: set[str]) -
 
 
 # -- helpers ---------------------------------------------------------------------
+
+# Pseudo parameters a condition may compare with an empty value: never empty.
+_IDENTITIES = ({fn.GET_PARAM: "OS::stack_id"}, {fn.GET_PARAM: "OS::project_id"})
+_IDENTITY = object()  # one of them, standing in an equals
 
 
 def _known_at_run_time(function: str, args: Any) -> str:

@@ -1,8 +1,9 @@
 """Nested stacks, flattened into the build's one plan.
 
 A template resource (a type that names a template file, directly or through the
-environment's registry), an ``OS::Heat::Stack`` and an ``OS::Heat::ResourceGroup``
-each stand for a nested stack in Heat, a stack of its own. In cool their members
+environment's registry), an ``OS::Heat::Stack`` and a group (``OS::Heat::ResourceGroup``,
+``AutoScalingGroup``, ``InstanceGroup``: cool.template.groups) each stand for a nested
+stack in Heat, a stack of its own. In cool their members
 are resources of the same plan, named under the resource that stands for them
 (``web/0/server``): one claim, one fenced ledger, one takeover, rollback and
 delete for the whole tree (DESIGN.md). The resource itself stays in the plan, as
@@ -30,19 +31,21 @@ from cool.template import functions as fn
 from cool.template import hot_functions as hot
 from cool.template import numbers
 from cool.template.budget import Budget
+from cool.template.groups import AUTOSCALING_GROUP, GROUP_TYPES, INSTANCE_GROUP, RESOURCE_GROUP
 from cool.template.parse import Document, Limits
 from cool.template.problems import Code
 from cool.template.quoting import quote
 from cool.template.suggest import suggest
 from cool.template.values import ANY, ATTRIBUTE_KINDS, Deferred, Unknown, materialize
 
-RESOURCE_GROUP = "OS::Heat::ResourceGroup"
 STACK = "OS::Heat::Stack"
-KINDS = {RESOURCE_GROUP: NestedKind.GROUP, STACK: NestedKind.STACK}
+KINDS = {**dict.fromkeys(GROUP_TYPES, NestedKind.GROUP), STACK: NestedKind.STACK}
 STACK_ID_OUTPUT = "OS::stack_id"  # a template resource's get_resource, when it has one
-DEFAULT_INDEX_VAR = "%index%"
 FACADE_KEYS = ("metadata", "deletion_policy", "update_policy")  # what resource_facade reads
 _GROUP_ATTRIBUTES = ("refs", "refs_map", "attributes", "removed_rsrc_list")
+# Heat's AutoScalingGroup.get_attribute: outputs and outputs_list need a member attribute.
+_SCALING_ATTRIBUTES = ("outputs", "outputs_list", "current_size", "refs", "refs_map")
+_INSTANCE_IP = "PublicIp"  # what Heat's InstanceList joins, of each member
 _MEMBER_PREFIX = "resource."
 
 
@@ -96,6 +99,7 @@ class Expanded:
     members: dict[str, Member | Expanded] = field(default_factory=dict)  # by local name
     outputs: dict[str, Any] = field(default_factory=dict)  # template and stack: by name
     skipped: tuple[str, ...] = ()  # group: names removal_policies keep unused
+    group: str | None = None  # group: which of Heat's group types (cool.template.groups)
     member_type: Member | Expanded | Unknown | None = None  # group: what members are
     complete: bool = True  # False: problems (or unknown values) left it partly made
     # Every resource under it by plan name, as the compiler makes them (depends_on in
@@ -157,6 +161,10 @@ def all_attributes(node: Expanded) -> Any:
     own attributes; a stack's outputs and name)."""
     if not node.complete:
         return Unknown()
+    if node.group == AUTOSCALING_GROUP:
+        return {name: attribute(node, name, ()) for name in ("current_size", "refs", "refs_map")}
+    if node.group == INSTANCE_GROUP:
+        return {"InstanceList": attribute(node, "InstanceList", ())}
     if node.kind is NestedKind.GROUP:
         return {
             name: attribute(node, name, ()) for name in ("refs", "refs_map", "removed_rsrc_list")
@@ -210,6 +218,8 @@ def _resource_dot(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
     path after ``resource.<member>`` names the attribute, as in Heat's get_nested_attrs
     (``[g, resource.0, ip]`` is ``[g, resource.0.ip]``)."""
     parts = [*name.split(".", 2)[1:], *steps]
+    if node.group == AUTOSCALING_GROUP and parts[0] not in node.members:
+        parts[0] = _by_position(node, parts[0])
     member = _member(node, parts[0]) if node.complete or parts[0] in node.members else None
     if member is None:
         return Unknown()
@@ -224,10 +234,24 @@ def _resource_dot(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
     return attribute(member, parts[1], parts[2:])
 
 
+def _by_position(node: Expanded, index: str) -> str:
+    """Heat's AutoScalingGroup takes ``resource.<n>`` by position, ``-1`` the last."""
+    names = list(node.members)
+    try:
+        position = int(index)
+    except ValueError:
+        return index
+    return names[position] if -len(names) <= position < len(names) else index
+
+
 def _group_attribute(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
     members = list(node.members.items())
     if not node.complete:
         return Unknown()
+    if node.group == AUTOSCALING_GROUP:
+        return _scaling_attribute(node, name, steps)
+    if node.group == INSTANCE_GROUP:
+        return _instance_group_attribute(node, name, steps)
     if name == "removed_rsrc_list":
         return select(list(node.skipped), steps)
     if name.startswith(_MEMBER_PREFIX):
@@ -252,6 +276,56 @@ def _group_attribute(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
     return [attribute(m, name, steps) for _, m in members]
 
 
+def _scaling_attribute(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
+    """Heat's AutoScalingGroup attributes; unlike ResourceGroup's, a member attribute is
+    read only through outputs, outputs_list or resource.<index>.<attribute>."""
+    members = list(node.members.items())
+    if name == "current_size":
+        return select(len(members), steps)
+    if name == "refs":
+        return select([reference(m) for _, m in members], steps)
+    if name == "refs_map":
+        return select({n: reference(m) for n, m in members}, steps)
+    if name.startswith(_MEMBER_PREFIX):
+        return _resource_dot(node, name, steps)
+    if name in ("outputs", "outputs_list"):
+        if not steps or not isinstance(steps[0], str):
+            raise NestedReferenceError(
+                Code.INVALID_PATH,
+                f"attribute {quote(name)} of {AUTOSCALING_GROUP} {quote(node.name)} needs a "
+                "path: the name of the member attribute to read from each member",
+            )
+        attr, rest = steps[0], steps[1:]
+        _check_member_attribute(node, attr)
+        if name == "outputs":
+            return {n: attribute(m, attr, rest) for n, m in members}
+        return [attribute(m, attr, rest) for _, m in members]
+    raise NestedReferenceError(
+        Code.UNKNOWN_ATTRIBUTE,
+        f"{AUTOSCALING_GROUP} {quote(node.name)} has no attribute {quote(name)}"
+        f"{suggest(name, _SCALING_ATTRIBUTES)} (attributes: {', '.join(_SCALING_ATTRIBUTES)}, "
+        "resource.<index>[.<attribute>]; a member attribute is read with "
+        "outputs or outputs_list and its name)",
+    )
+
+
+def _instance_group_attribute(node: Expanded, name: str, steps: Sequence[Any]) -> Any:
+    """InstanceList: the members' PublicIp joined with commas (None with no member), as
+    Heat's InstanceGroup gives it."""
+    if name != "InstanceList":
+        raise NestedReferenceError(
+            Code.UNKNOWN_ATTRIBUTE,
+            f"{INSTANCE_GROUP} {quote(node.name)} has no attribute {quote(name)}"
+            f"{suggest(name, ('InstanceList',))} (attributes: InstanceList)",
+        )
+    _check_member_attribute(node, _INSTANCE_IP)
+    addresses = [attribute(m, _INSTANCE_IP, ()) for _, m in node.members.items()]
+    if not addresses:
+        return select(None, steps)
+    joined = Deferred({fn.LIST_JOIN: [",", materialize(addresses)]}, PropertyType.STRING)
+    return select(joined, steps)
+
+
 def _check_member_attribute(node: Expanded, name: str) -> None:
     """An attribute of every member: checked on the member type even when count is 0."""
     sample = node.member_type
@@ -260,6 +334,10 @@ def _check_member_attribute(node: Expanded, name: str) -> None:
     try:
         attribute(sample, name, ())
     except NestedReferenceError as exc:
+        if node.group in (AUTOSCALING_GROUP, INSTANCE_GROUP):
+            raise NestedReferenceError(
+                exc.code, f"the members of {node.group} {quote(node.name)}: {exc.message}"
+            ) from None
         raise NestedReferenceError(
             exc.code,
             f"{RESOURCE_GROUP} {quote(node.name)}: {exc.message} (the group's attributes: "
@@ -331,21 +409,6 @@ def parameter_value(kind: ParameterType, value: Any) -> Any:
 
 
 # -- groups ---------------------------------------------------------------------
-
-
-def member_names(count: int, removal_policies: Any) -> tuple[list[str], tuple[str, ...]]:
-    """The names of a new group's members, and the names its removal policies skip:
-    Heat never uses a name listed in a ``resource_list`` (its "skiplist")."""
-    skipped: set[str] = set()
-    for policy in removal_policies if isinstance(removal_policies, list) else ():
-        listed = policy.get("resource_list") if isinstance(policy, dict) else None
-        for name in listed if isinstance(listed, list) else ():
-            if isinstance(name, str | int) and not isinstance(name, bool):
-                skipped.add(str(name))
-    names = itertools.islice(
-        (n for n in map(str, itertools.count()) if n not in skipped), max(count, 0)
-    )
-    return list(names), tuple(sorted(skipped))
 
 
 def replace_index(value: Any, variable: str, index: str) -> Any:

@@ -173,7 +173,8 @@ config_file = {self.venv / "etc" / "glance" / "glance-api-paste.ini"}
 core_plugin = ml2
 # qos: OS::Neutron::QoSPolicy and its rules (no QoS driver: a policy with rules cannot
 # be bound to a port or network here, as with an ML2 driver that supports no rule).
-service_plugins = router,tag,qos
+# trunk: OS::Neutron::Trunk (the trunk driver of harness/mini_cloud/ml2_driver).
+service_plugins = router,tag,qos,trunk
 auth_strategy = keystone
 api_paste_config = {self.venv / "etc" / "neutron" / "api-paste.ini"}
 allow_overlapping_ips = true
@@ -269,6 +270,11 @@ quota_gigabytes = 1000
 connection = {self.sqlite_url("cinder", "cinder.sqlite")}
 [coordination]
 backend_url = file://{directory / "coordination"}
+[key_manager]
+# Encrypted volume types (OS::Cinder::EncryptedVolumeType): no Barbican runs here, so
+# Cinder's own one-key manager gives a volume of such a type its (test-only) key.
+backend = cinder.keymgr.conf_key_mgr.ConfKeyManager
+fixed_key = {"0" * 64}
 [{VOLUME_BACKEND}]
 # Ships in the wheel; needs the `fixtures` package.
 volume_driver = cinder.tests.fake_driver.FakeLoggingVolumeDriver

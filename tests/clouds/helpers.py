@@ -103,9 +103,32 @@ WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
         "OS::Neutron::FloatingIPAssociation",
         lambda ref: {"floatingip_id": ref["floating_ip"], "port_id": ref["port"]},
     ),
+    ("sub_port", "OS::Neutron::Port", lambda ref: {"network": ref["net"]}),
+    (
+        "trunk",
+        "OS::Neutron::Trunk",
+        lambda ref: {
+            "port": ref["port"],
+            "sub_ports": [
+                {"port": ref["sub_port"], "segmentation_type": "vlan", "segmentation_id": 101}
+            ],
+        },
+    ),
+    ("nova_floating_ip", "OS::Nova::FloatingIP", lambda ref: {"pool": "public"}),
     ("key", "OS::Nova::KeyPair", lambda ref: {"name": "demo-key", "save_private_key": True}),
     ("server_group", "OS::Nova::ServerGroup", lambda ref: {"policies": ["anti-affinity"]}),
     ("flavor", "OS::Nova::Flavor", lambda ref: {"ram": 512, "vcpus": 1, "is_public": False}),
+    ("volume_type", "OS::Cinder::VolumeType", lambda ref: {"name": "gold", "is_public": True}),
+    (
+        "encrypted_volume_type",
+        "OS::Cinder::EncryptedVolumeType",
+        lambda ref: {"volume_type": ref["volume_type"], "provider": "luks", "cipher": None},
+    ),
+    (
+        "host_aggregate",
+        "OS::Nova::HostAggregate",
+        lambda ref: {"name": "rack-1", "hosts": ["sim-compute-0"], "metadata": {"ssd": "1"}},
+    ),
     (
         "server",
         "OS::Nova::Server",
@@ -158,6 +181,70 @@ WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
             "timeout": 3,
             "max_retries": 3,
         },
+    ),
+    (
+        "aws_security_group",
+        "AWS::EC2::SecurityGroup",
+        lambda ref: {
+            "GroupDescription": "web",
+            "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": "80", "ToPort": "80"}],
+        },
+    ),
+    (
+        "aws_instance",
+        "AWS::EC2::Instance",
+        lambda ref: {
+            "ImageId": "cirros",
+            "InstanceType": "m1.tiny",
+            "SecurityGroups": [ref["aws_security_group"]],
+            "SubnetId": ref["subnet"],
+            "Volumes": [{"Device": "/dev/vdb", "VolumeId": ref["volume"]}],
+        },
+    ),
+    (
+        "launch_config",
+        "AWS::AutoScaling::LaunchConfiguration",
+        lambda ref: {"InstanceId": ref["aws_instance"], "InstanceType": "m1.small"},
+    ),
+    # Keystone's (tests/clouds/sim/test_keystone_types.py)
+    ("ks_domain", "OS::Keystone::Domain", lambda ref: {"name": "dept"}),
+    ("ks_project", "OS::Keystone::Project", lambda ref: {"domain": ref["ks_domain"]}),
+    ("ks_role", "OS::Keystone::Role", lambda ref: {"name": "auditor"}),
+    (
+        "ks_group",
+        "OS::Keystone::Group",
+        lambda ref: {"roles": [{"role": ref["ks_role"], "project": ref["ks_project"]}]},
+    ),
+    (
+        "ks_user",
+        "OS::Keystone::User",
+        lambda ref: {
+            "password": "s3cret",
+            "default_project": ref["ks_project"],
+            "groups": [ref["ks_group"]],
+        },
+    ),
+    ("ks_region", "OS::Keystone::Region", lambda ref: {"id": "east 1"}),
+    ("ks_service", "OS::Keystone::Service", lambda ref: {"type": "metering"}),
+    (
+        "ks_endpoint",
+        "OS::Keystone::Endpoint",
+        lambda ref: {
+            "service": ref["ks_service"],
+            "region": ref["ks_region"],
+            "interface": "public",
+            "url": "http://metering.example",
+        },
+    ),
+    (
+        "ks_user_roles",
+        "OS::Keystone::UserRoleAssignment",
+        lambda ref: {"user": ref["ks_user"], "roles": [{"role": "reader", "domain": "default"}]},
+    ),
+    (
+        "ks_group_roles",
+        "OS::Keystone::GroupRoleAssignment",
+        lambda ref: {"group": ref["ks_group"], "roles": [{"role": "reader", "project": "demo"}]},
     ),
 ]
 TYPE_OF = {name: kind for name, kind, _ in WORLD}

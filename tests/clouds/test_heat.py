@@ -34,6 +34,7 @@ def test_heat_runs_exactly_the_types_that_need_no_cloud(
     # The nested stacks' types need no cloud either: their steps are NestedProvider's;
     # nor do wait conditions, which the worker's signals provider runs (ZooKeeper state).
     nested = {"OS::Heat::ResourceGroup", "OS::Heat::Stack"}
+    nested |= {"OS::Heat::AutoScalingGroup", "OS::Heat::InstanceGroup"}
     waits = {"OS::Heat::WaitConditionHandle", "OS::Heat::WaitCondition"}
     configs = {
         "OS::Heat::SoftwareConfig", "OS::Heat::StructuredConfig", "OS::Heat::CloudConfig",

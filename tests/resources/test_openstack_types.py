@@ -70,9 +70,13 @@ def test_types_declare_the_issue_types() -> None:
         "OS::Nova::KeyPair",
         "OS::Nova::ServerGroup",
         "OS::Nova::Flavor",
+        "OS::Nova::FloatingIP",
         "OS::Nova::FloatingIPAssociation",
         "OS::Cinder::Volume",
         "OS::Cinder::VolumeAttachment",
+        "OS::Cinder::VolumeType",
+        "OS::Cinder::EncryptedVolumeType",
+        "OS::Nova::HostAggregate",
     }
 
 

@@ -781,3 +781,65 @@ def test_if_on_a_null_condition_takes_the_true_branch(registry: ResourceTypeRegi
               value: {if: [null, first, second]}
         """
     assert _plan(text, registry, {}).resources[0].properties["value"] == "first"
+
+
+# -- the build's identity against an empty value -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "{equals: [{get_param: OS::stack_id}, '']}",
+        "{equals: ['', {get_param: OS::project_id}]}",
+        "{equals: [{get_param: OS::stack_id}, null]}",
+    ],
+)
+def test_the_builds_identity_is_never_empty(
+    definition: str, registry: ResourceTypeRegistry
+) -> None:
+    assert _enabled(definition, registry, {}) is False
+    assert _enabled("{not: " + definition + "}", registry, {}) is True
+
+
+def test_the_builds_identity_against_a_value_is_known_only_when_the_build_runs(
+    registry: ResourceTypeRegistry,
+) -> None:
+    text = SECTION + "conditions:\n  a: {equals: [{get_param: OS::stack_id}, x]}\n" + NONE_R
+    assert _where(_check(text, registry)) == [
+        (Code.INVALID_CONDITION, "/conditions/a/equals", 5, 7)
+    ]
+
+
+def test_a_nested_template_told_the_root_stack_id_is_not_standalone(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat's autohealing example: a member template tests whether it is nested by
+    comparing the root_stack_id its parent gives (OS::stack_id) with its default ""
+    (before: refused, a pseudo parameter in a condition)."""
+    member = (
+        "heat_template_version: 2016-10-14\n"
+        "parameters:\n"
+        "  root_stack_id: {type: string, default: ''}\n"
+        "conditions:\n"
+        "  is_standalone: {equals: [{get_param: root_stack_id}, '']}\n"
+        "resources:\n"
+        "  alone: {type: OS::Heat::None, condition: is_standalone}\n"
+        "  nested: {type: OS::Heat::None, condition: {not: is_standalone}}\n"
+    )
+    parent = (
+        "heat_template_version: 2016-10-14\n"
+        "resources:\n"
+        "  member:\n"
+        "    type: member.yaml\n"
+        "    properties: {root_stack_id: {get_param: OS::stack_id}}\n"
+        "  standalone: {type: member.yaml}\n"
+    )
+    report = check(parent, registry, {}, files={"member.yaml": member})
+    assert not report.problems, report.problems
+    assert report.plan is not None
+    assert _names(report.plan) == {
+        "member",
+        "member/nested",
+        "standalone",
+        "standalone/alone",
+    }

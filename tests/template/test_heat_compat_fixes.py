@@ -421,17 +421,18 @@ def test_parameter_default_holding_a_function_is_reported_once(
 
 
 @pytest.mark.parametrize(
-    "type_name",
+    ("type_name", "why"),
     [
-        "OS::Heat::SoftwareDeployment",
-        "OS::Heat::AutoScalingGroup",
-        "OS::Octavia::L7Policy",
-        "AWS::EC2::Instance",
-        "OS::Trove::Instance",
+        ("OS::Heat::SoftwareDeployment", "it needs Heat's agent inside the server"),
+        ("OS::Heat::StructuredDeploymentGroup", "it needs Heat's agent inside the server"),
+        ("OS::Trove::Instance", "it drives Trove (databases), a service cool does not"),
+        ("OS::Neutron::LBaaS::Pool", "it drives Neutron LBaaS v2, removed from Neutron"),
+        ("OS::Heat::ScalingPolicy", "it changes a build after it is complete"),
+        ("OS::Octavia::L7Policy", "cool does not support it yet"),
     ],
 )
-def test_heat_type_not_supported_names_it_without_suggestion(
-    type_name: str, registry: ResourceTypeRegistry
+def test_heat_type_not_supported_names_it_and_why_without_suggestion(
+    type_name: str, why: str, registry: ResourceTypeRegistry
 ) -> None:
     text = f"""\
         heat_template_version: 2018-08-31
@@ -442,7 +443,7 @@ def test_heat_type_not_supported_names_it_without_suggestion(
     assert _where(report) == [(Code.UNSUPPORTED_RESOURCE_TYPE, "/resources/r/type", 3, 7)]
     message = report.problems[0].message
     assert message.startswith(
-        f"resource type '{type_name}' is a Heat resource type that cool does not support (yet)"
+        f"resource type '{type_name}' is a Heat resource type that cool does not support: {why}"
     )
     assert "did you mean" not in message
 
@@ -470,6 +471,23 @@ def test_heat_types_table_holds_heat_resource_mapping_names() -> None:
     } <= names
     assert all(re.fullmatch(r"(OS|AWS)::\w+::\w+(::\w+)?", n) for n in names)
     assert len(names) >= 200
+
+
+def test_every_gap_names_heat_types_cool_does_not_build(registry: ResourceTypeRegistry) -> None:
+    """Each "why unsupported" prefix matches a Heat type, and none says a type cool
+    supports needs an agent, a service or updates."""
+    from cool.resources import heat_types
+
+    names = heat_types.HEAT_RESOURCE_TYPES
+    for prefix in heat_types._GAPS:
+        assert any(n.startswith(prefix) for n in names), prefix
+    supported = {t.name for t in registry}
+    assert not {n for n in supported if heat_types.gap(n) is not None}
+    assert heat_types.gap("OS::Heat::SoftwareDeploymentGroup") == heat_types.gap(
+        "OS::Heat::SoftwareDeployment"
+    )
+    assert heat_types.gap("OS::Neutron::PortPairGroup") is not None
+    assert heat_types.gap("OS::Neutron::Port") is None  # a prefix of PortPair, not of Port
 
 
 # -- no input makes a check raise --------------------------------------------------------

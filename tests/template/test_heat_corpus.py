@@ -51,6 +51,21 @@ def test_corpus_accepts_templates_using_supported_types(registry: ResourceTypeRe
     assert {"hello_world.yaml", "servers_in_new_neutron_net.yaml"} <= accepted
 
 
+def test_refusals_need_an_agent_a_service_or_updates(registry: ResourceTypeRegistry) -> None:
+    """Every refusal of the corpus names what cool would need: an agent inside the
+    server, a service not run here, or stack updates; none is a type cool could build
+    and has not."""
+    outcomes = heat_compat.run(CORPUS, registry)
+    features = {
+        heat_compat.feature_of(p): o.path
+        for o in outcomes
+        if o.verdict == "refused"
+        for p in o.problems
+    }
+    not_built = {f: path for f, path in features.items() if heat_compat.gap_of(f) == "not built"}
+    assert not not_built
+
+
 def test_compatibility_document_is_fresh(registry: ResourceTypeRegistry) -> None:
     """docs/heat-compatibility.md is what scripts/heat_compat.py generates now."""
     expected = heat_compat.render(heat_compat.run(CORPUS, registry))

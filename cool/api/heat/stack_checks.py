@@ -7,6 +7,7 @@ format_stack with ``preview``).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import falcon
@@ -15,7 +16,7 @@ from cool.api import submit
 from cool.api.heat import identify, stack_bodies, stack_views
 from cool.api.services import Services
 from cool.api.source import data_of, shown_environment
-from cool.model import BuildStatus, ParameterSpec, ParameterType
+from cool.model import BuildStatus, ParameterSpec, ParameterType, ParameterValue
 from cool.store.records import MASK, BuildMeta, BuildState
 
 _CFN_TYPES = {
@@ -59,12 +60,13 @@ class StackPreview(identify.StackLookup):
             shown.pop(key)  # Heat's preview has no status
         shown["timeout_mins"] = request.timeout_mins
         own = [spec for spec in plan.resources if spec.parent is None]
+        secrets = _secrets(plan.parameters)
         identity = {"stack_id": "None", "stack_name": meta.name, "tenant": project_id}
         shown["resources"] = [
             {
                 "resource_name": spec.name,
                 "resource_type": spec.type,
-                "properties": spec.properties,
+                "properties": _masked(spec.properties, secrets),
                 "required_by": [r.name for r in own if spec.name in r.depends_on],
                 "attributes": {},
                 "description": "",
@@ -127,6 +129,40 @@ class Validate:
             result["ParameterGroups"] = data["parameter_groups"]
         result["Environment"] = environment
         resp.media = result
+
+
+def _secrets(parameters: Sequence[ParameterValue]) -> list[str]:
+    """The text of every hidden parameter's value (of a list or map, each item),
+    longest first."""
+    found: set[str] = set()
+    stack: list[Any] = [p.value for p in parameters if p.hidden]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack += [*value, *value.values()]
+        elif isinstance(value, list | tuple):
+            stack += value
+        elif value is not None and not isinstance(value, bool) and str(value):
+            found.add(str(value))
+    return sorted(found, key=lambda text: (-len(text), text))
+
+
+def _masked(value: Any, secrets: Sequence[str]) -> Any:
+    """``value`` (resolved properties) with every hidden value in it shown as Heat's mask:
+    the preview shows what a create would send, never a secret the caller gave."""
+    if not secrets:
+        return value
+    if isinstance(value, dict):
+        return {key: _masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, secrets) for item in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, MASK)
+        return value
+    if value is not None and not isinstance(value, bool) and str(value) in secrets:
+        return MASK
+    return value
 
 
 def _cfn_parameter(spec: ParameterSpec, value: Any) -> dict[str, Any]:

@@ -15,6 +15,9 @@ itself:
   fails (Nova's 409) and the build's delete never touches it. Extra specs and the
   access of a private flavor are set by further calls, so ``observe`` converges
   them (a worker that died between the calls leaves them to the next one);
+- a floating IP (OS::Nova::FloatingIP) is Neutron's, as in Heat: on the ``pool``
+  network, or on the cloud's one external network; marked as Neutron's floating IPs
+  are (:class:`cool.clouds.openstack.neutron.FloatingIP`);
 - a floating IP association is a link found by its endpoints, the floating IP and
   the server (its physical id is ``<floating IP id>:<server id>``): as in Heat, the
   floating IP goes to the server's first port, through Neutron, and the step waits
@@ -43,7 +46,8 @@ from cool.clouds.base import (
 )
 from cool.clouds.openstack import identity
 from cool.clouds.openstack.cloud import Cloud, Handler, given, own, show
-from cool.clouds.openstack.neutron import _unreachable_is_transient
+from cool.clouds.openstack.neutron import FloatingIP as NeutronFloatingIP
+from cool.clouds.openstack.neutron import _picked, _unreachable_is_transient
 
 # -- OS::Nova::ServerGroup ---------------------------------------------------
 
@@ -207,6 +211,30 @@ def _project_id(cloud: Cloud, ref: Any) -> str:
     return str(project.id) if project is not None else str(ref)
 
 
+# -- OS::Nova::FloatingIP ----------------------------------------------------
+
+
+class FloatingIP(NeutronFloatingIP):
+    """Heat's Nova floating IP: a Neutron floating IP on the ``pool`` network."""
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        pool = props.get("pool")
+        if given(pool):
+            return {"floating_network_id": cloud.network_id(pool)}
+        external = list(cloud.conn.network.networks(is_router_external=True))
+        if len(external) != 1:  # Heat's words
+            raise ProviderError(f"Expected 1 external network, found {len(external)}")
+        return {"floating_network_id": str(external[0].id)}
+
+    def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
+        shown = _picked(resource, ("floating_network_id", "floating_ip_address"))
+        return {
+            "pool": shown["floating_network_id"],
+            "ip": shown["floating_ip_address"],
+            "show": shown["show"],
+        }
+
+
 # -- OS::Nova::FloatingIPAssociation -----------------------------------------
 
 
@@ -312,5 +340,6 @@ class FloatingIPAssociation:
 HANDLERS: Mapping[str, Handler] = {
     "OS::Nova::ServerGroup": ServerGroup(),
     "OS::Nova::Flavor": Flavor(),
+    "OS::Nova::FloatingIP": FloatingIP(),
     "OS::Nova::FloatingIPAssociation": FloatingIPAssociation(),
 }

@@ -27,7 +27,18 @@ from openstack import exceptions as os_exceptions
 from openstack.connection import Connection
 
 from cool.clouds.base import Found, Observed, ProviderError, StepContext
-from cool.clouds.openstack import cinder, neutron, neutron_qos, nova, octavia
+from cool.clouds.openstack import aws as aws_types
+from cool.clouds.openstack import (
+    cinder,
+    cinder_types,
+    keystone,
+    neutron,
+    neutron_qos,
+    neutron_trunk,
+    nova,
+    nova_aggregates,
+    octavia,
+)
 from cool.clouds.openstack.cloud import Cloud, Handler
 from cool.clouds.openstack.errors import translate
 from cool.clouds.openstack.limits import CallLimiter
@@ -38,9 +49,14 @@ T = TypeVar("T")
 HANDLERS: Mapping[str, Handler] = {
     **neutron.HANDLERS,
     **neutron_qos.HANDLERS,
+    **neutron_trunk.HANDLERS,
     **nova.HANDLERS,
     **cinder.HANDLERS,
+    **cinder_types.HANDLERS,
+    **nova_aggregates.HANDLERS,
     **octavia.HANDLERS,
+    **aws_types.HANDLERS,
+    **keystone.HANDLERS,
 }
 
 _CONNECTIONS_KEPT = 128  # trusts with a connection at hand; older ones are made again

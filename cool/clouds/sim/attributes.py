@@ -29,10 +29,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from cool.clouds.base import ProviderError
-from cool.clouds.sim import cinder, neutron, neutron_qos, nova, octavia
+from cool.clouds.sim import aws as aws_types
+from cool.clouds.sim import cinder, neutron, neutron_qos, neutron_trunk, nova, octavia
+from cool.clouds.sim import cinder_types as cinder_volume_types
+from cool.clouds.sim import keystone as keystone_types
+from cool.clouds.sim import nova_aggregates as nova_aggregate_types
 from cool.clouds.sim.inventory import NET, ROUTER, SERVER, Birth, Inventory, Made, kind_of
 
 _MAKERS = {**neutron.MAKERS, **neutron_qos.MAKERS, **nova.MAKERS, **cinder.MAKERS, **octavia.MAKERS}
+_MAKERS.update(aws_types.MAKERS)
+_MAKERS.update(neutron_trunk.MAKERS)
+_MAKERS.update(keystone_types.MAKERS)
+_MAKERS.update(cinder_volume_types.MAKERS)
+_MAKERS.update(nova_aggregate_types.MAKERS)
 _OBSERVERS = {
     **neutron.OBSERVERS,
     **neutron_qos.OBSERVERS,
@@ -40,8 +49,11 @@ _OBSERVERS = {
     **cinder.OBSERVERS,
     **octavia.OBSERVERS,
 }
-_REFERENCES = {**neutron.REFERENCES, **nova.REFERENCES}
-_SHOWS_STATUS = frozenset({NET, ROUTER, SERVER})  # their "status" is the sim's, as it is
+_REFERENCES = {**neutron.REFERENCES, **nova.REFERENCES, **aws_types.REFERENCES}
+_REFERENCES.update(keystone_types.REFERENCES)
+_REFERENCES.update(cinder_volume_types.REFERENCES)
+# their "status" is the sim's, as it is
+_SHOWS_STATUS = frozenset({NET, ROUTER, SERVER, aws_types.INSTANCE})
 
 TYPES = frozenset(_MAKERS)
 

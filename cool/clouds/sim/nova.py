@@ -27,7 +27,9 @@ member (the group's ``members`` follow its live servers), on one of the sim's
 anti-affinity, a host no member uses (none left: Nova's "No valid host was
 found", simulated). A flavor's name (and flavorid) is unique in the cloud, as in
 Nova. OS::Nova::FloatingIPAssociation takes the server's first port, as Heat does
-(a server without one is refused, as Heat's InterfaceNotFound).
+(a server without one is refused, as Heat's InterfaceNotFound), and a floating IP of
+either type. OS::Nova::FloatingIP is a floating IP on its ``pool``, or on the one
+external network the sim pretends it has (``public``).
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ from cool.clouds.sim.inventory import (
 
 SERVER_GROUP = "OS::Nova::ServerGroup"
 FLAVOR = "OS::Nova::Flavor"
+NOVA_FLOATING_IP = "OS::Nova::FloatingIP"
 NOVA_FLOATING_IP_ASSOCIATION = "OS::Nova::FloatingIPAssociation"
+EXTERNAL_NETWORK = "public"  # the one external network the sim pretends it has
 HOSTS = 8  # the sim's compute hosts: sim-compute-0 to sim-compute-7
 
 
@@ -288,10 +292,24 @@ def _flavor_reference(properties: Mapping[str, Any], attributes: Mapping[str, An
     return str(attributes["flavorid"]) if properties.get("flavorid") else None
 
 
+def _nova_floating_ip(birth: Birth, inventory: Inventory) -> Made:
+    network = sim_addresses.network(inventory, birth.prop("pool", default=EXTERNAL_NETWORK))
+    address = sim_addresses.floating_address(inventory, birth.physical_id)
+    return {
+        "pool": network["id"],
+        "ip": address,
+        "floating_network_id": network["id"],
+        "floating_ip_address": address,
+        "tenant_id": birth.project_id,
+    }, None
+
+
 def _nova_floating_ip_association(birth: Birth, inventory: Inventory) -> Made:
     floating_ip_id = birth.required("floating_ip")
     server_id = birth.required("server_id")
-    floating_ip = inventory.get(floating_ip_id, FLOATING_IP) or {}
+    is_nova = inventory.type_of(floating_ip_id) == NOVA_FLOATING_IP  # Heat takes either
+    floating_ip = inventory.get(floating_ip_id, NOVA_FLOATING_IP if is_nova else FLOATING_IP)
+    floating_ip = floating_ip or {}
     server = inventory.get(server_id, SERVER)
     fixed = [
         address
@@ -316,6 +334,7 @@ MAKERS: Mapping[str, Maker] = {
     KEY_PAIR: _key_pair,
     SERVER_GROUP: _server_group,
     FLAVOR: _flavor,
+    NOVA_FLOATING_IP: _nova_floating_ip,
     NOVA_FLOATING_IP_ASSOCIATION: _nova_floating_ip_association,
 }
 OBSERVERS: Mapping[str, Observer] = {SERVER_GROUP: _server_group_now}

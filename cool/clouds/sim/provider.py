@@ -54,6 +54,13 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_SECRETS = frozenset({"password", "admin_pass"})  # Keystone's user's, Nova's server's
+
+
+def _kept(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties as the sim stores (and its audit shows) them: no secret in clear."""
+    return {k: "******" if k in _SECRETS and v is not None else v for k, v in properties.items()}
+
 
 Body = Callable[[sqlite3.Connection, float, Fault | None], T]
 
@@ -140,7 +147,7 @@ class SimProvider(SimAudit):
                     ctx.resource_name,
                     ctx.project_id,
                     SimStatus.BUILD if self.latency_s > 0 or failing else SimStatus.ACTIVE,
-                    json.dumps(properties, sort_keys=True, default=str),
+                    json.dumps(_kept(properties), sort_keys=True, default=str),
                     json.dumps(attributes, sort_keys=True),
                     parent_id,
                     now,

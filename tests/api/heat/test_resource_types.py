@@ -114,5 +114,7 @@ def test_name_filter_cannot_freeze_the_process(rita: Caller) -> None:
     exact = rita.get(TYPES, params={"name": "OS::Heat::Value$"}).json["resource_types"]
     assert exact == ["OS::Heat::Value"]
     assert rita.get(TYPES, params={"name": r"OS::Heat::.+Group"}).json["resource_types"] == [
-        "OS::Heat::ResourceGroup"
+        "OS::Heat::AutoScalingGroup",
+        "OS::Heat::InstanceGroup",
+        "OS::Heat::ResourceGroup",
     ]

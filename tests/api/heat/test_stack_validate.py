@@ -166,3 +166,36 @@ def test_services_cool_lacks_are_not_supported(alice: Caller, bob: Caller, path:
     assert result.status_code == 400, result.text
     assert fault(result)["type"] == "NotSupported"
     assert bob.get(f"/v1/p-one{path}").status_code == 403
+
+
+def test_preview_masks_hidden_values_in_resource_properties(alice: Caller) -> None:
+    """A hidden parameter's value is never shown back, also where a property holds it
+    (a Keystone user's password, a name built from it)."""
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {
+            "pw": {"type": "string", "hidden": True},
+            "pin": {"type": "number", "hidden": True, "default": 8675309},
+        },
+        "resources": {
+            "user": {
+                "type": "OS::Keystone::User",
+                "properties": {
+                    "password": {"get_param": "pw"},
+                    "name": {"list_join": ["-", ["bob", {"get_param": "pw"}]]},
+                },
+            },
+            "v": {"type": "OS::Heat::Value", "properties": {"value": {"get_param": "pin"}}},
+        },
+    }
+    result = alice.post(
+        "/v1/p-one/stacks/preview",
+        json={"stack_name": "pre", "template": template, "parameters": {"pw": "s3cret-pw"}},
+    )
+    assert result.status_code == 200, result.text
+    assert "s3cret-pw" not in result.text
+    assert "8675309" not in result.text
+    resources = {r["resource_name"]: r for r in result.json["stack"]["resources"]}
+    assert resources["user"]["properties"]["password"] == "******"
+    assert resources["user"]["properties"]["name"] == "bob-******"
+    assert resources["v"]["properties"] == {"value": "******"}

@@ -196,6 +196,9 @@ def test_sim_reference_is_what_heat_gives(sim: SimProvider, name: str) -> None:
         "key": "demo-key",
         "router_interface": f"{ids['router']}:subnet_id={ids['subnet']}",
         "router_gateway": f"{ids['router']}:public",
+        "ks_region": "east%201",  # Keystone's id: the template's, URL-encoded
+        "launch_config": ctx("launch_config", TYPE_OF["launch_config"]).cloud_name,
+        "encrypted_volume_type": ids["volume_type"],
     }.get(name)
     assert observed.reference == expected
 
