@@ -260,25 +260,34 @@ class Steps:
         except ProviderError as exc:
             self._write_new(spec, str(exc), status=ResourceStatus.CREATE_FAILED, error=str(exc))
             raise
+        self._record_created(
+            spec, physical_id, observed, lambda reason, **f: self._write_new(spec, reason, **f)
+        )
+
+    def _record_created(
+        self,
+        spec: ResourceSpec,
+        physical_id: str,
+        observed: Observed,
+        write: Callable[..., None],
+    ) -> None:
+        """CREATE_COMPLETE with the attributes, through ``write(reason, **fields)``. A
+        record too large to write is never sent: a small one instead, CREATE_FAILED with
+        the id (which the rollback deletes), not the attributes."""
         try:
-            self._write_new(
-                spec,
+            write(
                 "created",
                 progress=1,
                 status=ResourceStatus.CREATE_COMPLETE,
                 physical_id=physical_id,
                 reference=observed.reference,
                 attributes=dict(observed.attributes),
+                error=None,
             )
-        except RecordTooLargeError as exc:  # never sent: a small failed record instead
-            self._write_new(
-                spec,
-                str(exc),
-                status=ResourceStatus.CREATE_FAILED,
-                error=str(exc),
-                physical_id=physical_id,  # what the rollback deletes, as for any type
-            )
-            raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
+        except RecordTooLargeError as exc:
+            error = str(exc)
+            write(error, status=ResourceStatus.CREATE_FAILED, physical_id=physical_id, error=error)
+            raise StepFailedError(self.note(spec, "CREATE", error)) from exc
 
     def _write_new(
         self, spec: ResourceSpec, reason: str, *, progress: int = 0, **fields: Any
@@ -392,22 +401,12 @@ class Steps:
                 self._failed(spec.name, physical_id, observed.failed)
                 raise ResourceFailedError(observed.failed)
             if observed.ready:
-                try:
-                    self._update(
-                        spec.name,
-                        "created",
-                        progress=1,
-                        status=ResourceStatus.CREATE_COMPLETE,
-                        physical_id=physical_id,
-                        reference=observed.reference,
-                        attributes=dict(observed.attributes),
-                        error=None,
-                    )
-                except RecordTooLargeError as exc:
-                    # Never sent. A small record instead: the id (the rollback deletes
-                    # it), not the attributes.
-                    self._failed(spec.name, physical_id, str(exc))
-                    raise StepFailedError(self.note(spec, "CREATE", str(exc))) from exc
+                self._record_created(
+                    spec,
+                    physical_id,
+                    observed,
+                    lambda reason, **f: self._update(spec.name, reason, **f),
+                )
                 return
             record = self.ledger.record(spec.name)
             if record is not None and record.physical_id != physical_id:
