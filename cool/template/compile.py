@@ -62,6 +62,7 @@ from cool.template.values import (
     contains_pending,
     contains_unknown,
     materialize,
+    secret_texts,
 )
 
 SECTIONS = frozenset(
@@ -1630,22 +1631,10 @@ class _Compiler:
 
 def _secrets(declared: Mapping[str, Declared], values: Mapping[str, Any]) -> list[str]:
     """The text of every hidden parameter's value (and default), longest first."""
-    found: set[str] = set()
-    stack: list[Any] = []
-    for name, entry in declared.items():
-        if entry.spec.hidden:
-            stack += [values.get(name), entry.spec.default]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack += [*value, *value.values()]
-        elif isinstance(value, list):
-            stack += value
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            text = str(value)
-            if text:
-                found.add(text)
-    return sorted(found, key=lambda s: (-len(s), s))
+    hidden = [name for name, entry in declared.items() if entry.spec.hidden]
+    return secret_texts(
+        [*(values.get(name) for name in hidden), *(declared[name].spec.default for name in hidden)]
+    )
 
 
 def _redact(problem: Problem, secrets: list[str]) -> Problem:

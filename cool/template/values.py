@@ -9,6 +9,7 @@ can around it, but no plan is made.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from cool.model import ParameterType
@@ -127,3 +128,19 @@ def materialize(value: Any) -> Any:
                 items[i] = plain
         return value if items is None else items
     return value
+
+
+def secret_texts(values: Iterable[Any]) -> list[str]:
+    """The text of every hidden value (of a list or map, each key and item), longest
+    first: what a message or a preview must never show."""
+    found: set[str] = set()
+    stack: list[Any] = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack += [*value, *value.values()]
+        elif isinstance(value, list | tuple):
+            stack += value
+        elif isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
+            found.add(str(value))
+    return sorted(found, key=lambda text: (-len(text), text))

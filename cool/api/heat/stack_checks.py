@@ -18,6 +18,7 @@ from cool.api.services import Services
 from cool.api.source import data_of, shown_environment
 from cool.model import BuildStatus, ParameterSpec, ParameterType, ParameterValue
 from cool.store.records import MASK, BuildMeta, BuildState
+from cool.template.values import secret_texts
 
 _CFN_TYPES = {
     ParameterType.STRING: "String",
@@ -132,19 +133,7 @@ class Validate:
 
 
 def _secrets(parameters: Sequence[ParameterValue]) -> list[str]:
-    """The text of every hidden parameter's value (of a list or map, each item),
-    longest first."""
-    found: set[str] = set()
-    stack: list[Any] = [p.value for p in parameters if p.hidden]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack += [*value, *value.values()]
-        elif isinstance(value, list | tuple):
-            stack += value
-        elif value is not None and not isinstance(value, bool) and str(value):
-            found.add(str(value))
-    return sorted(found, key=lambda text: (-len(text), text))
+    return secret_texts(p.value for p in parameters if p.hidden)
 
 
 def _masked(value: Any, secrets: Sequence[str]) -> Any:
