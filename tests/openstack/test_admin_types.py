@@ -66,16 +66,42 @@ def test_a_members_admin_type_fails_with_the_clouds_403(
     assert member.provider().find(ctx) == []
 
 
-def test_a_members_encryption_of_a_public_type_fails_with_cinders_403(
+def test_an_encryption_of_a_type_another_build_made_is_refused(
     admin: Project, member: Project
 ) -> None:
+    """An encryption carries no mark: on a type the build did not make, a create whose
+    reply was lost could not be told from someone else's, and would be left behind
+    (review of 20: it was). cool refuses it, for an admin and a member alike (a member's
+    own type would fail at Cinder's 403 first)."""
     props = {"name": unique("public")}
     type_ctx = admin.ctx("vt", VOLUME_TYPE, props)
     volume_type, _ = made(admin.provider(), type_ctx)
     enc = {"volume_type": volume_type, "provider": "luks", "control_location": "front-end"}
-    with pytest.raises(ProviderError, match=r"HTTP 403") as caught:
-        member.provider().create(member.ctx("enc", ENCRYPTION, enc), enc)
-    assert not caught.value.retryable
+    for project in (admin, member):
+        with pytest.raises(ProviderError, match="was not made by this build") as caught:
+            project.provider().create(project.ctx("enc", ENCRYPTION, enc), enc)
+        assert not caught.value.retryable
+    assert admin.conn.block_storage.get_type_encryption(volume_type).encryption_id is None
+    _gone(admin, type_ctx, volume_type)
+
+
+def test_a_second_encryption_step_on_a_type_does_not_adopt_the_firsts(admin: Project) -> None:
+    """Two steps of one build on one type, with other settings: the second never takes
+    the first's encryption for its own (review of 20: it did, through find)."""
+    provider = admin.provider()
+    build = new_build_id()
+    type_ctx = admin.ctx("vt", VOLUME_TYPE, {"name": unique("twice")}, build_id=build)
+    volume_type, _ = made(provider, type_ctx)
+    first = {"volume_type": volume_type, "provider": LUKS, "cipher": "aes-xts-plain64"}
+    second = {**first, "cipher": None, "key_size": 256, "control_location": "back-end"}
+    first_ctx = admin.ctx("enc_a", ENCRYPTION, first, build_id=build)
+    made(provider, first_ctx)
+    second_ctx = admin.ctx("enc_b", ENCRYPTION, second, build_id=build)
+    assert provider.find(second_ctx) == []
+    with pytest.raises(ResourceExistsError):
+        provider.create(second_ctx, second)
+    assert [f.physical_id for f in provider.find(first_ctx)] == [volume_type]
+    _gone(admin, first_ctx, volume_type)
     _gone(admin, type_ctx, volume_type)
 
 

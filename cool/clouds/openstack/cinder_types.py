@@ -40,17 +40,6 @@ from cool.clouds.openstack import identity
 from cool.clouds.openstack.cloud import Cloud, Handler, given, own, show
 from cool.clouds.openstack.nova_extra import _project_id
 
-_DESCRIPTION_MAX = 255  # Cinder's, for a volume type's description
-
-
-def _description(ctx: StepContext, properties: Mapping[str, Any]) -> str:
-    """The template's description followed by the mark in parentheses (cut to fit
-    Cinder's 255 characters), or the mark alone."""
-    text, suffix = properties.get("description"), f" ({identity.mark(ctx)})"
-    if not given(text):
-        return identity.mark(ctx)
-    return str(text)[: max(0, _DESCRIPTION_MAX - len(suffix))] + suffix
-
 
 def _extra_specs(properties: Mapping[str, Any]) -> dict[str, str]:
     """The template's metadata as Cinder's extra specs (strings only)."""
@@ -67,7 +56,7 @@ class VolumeType:
         name = str(properties["name"])
         attrs: dict[str, Any] = {
             "name": name,
-            "description": _description(ctx, properties),
+            "description": identity.described(ctx, properties.get("description")),
             "is_public": bool(properties.get("is_public", True)),
         }
         if given(properties.get("metadata")):
@@ -142,17 +131,38 @@ def _encryption(cloud: Cloud, type_id: str) -> Any:
     return encryption if encryption.encryption_id else None
 
 
+def _ours(volume_type: Any, ctx: StepContext) -> bool:
+    """Whether the step's build made this volume type (its description's mark)."""
+    return f"{TAG_BUILD}={ctx.build_id}," in str(volume_type.description or "")
+
+
+def _encryption_fields(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """What an encryption is made with (control_location front-end by default)."""
+    fields = {
+        key: properties[key]
+        for key in ("provider", "cipher", "key_size", "control_location")
+        if properties.get(key) is not None
+    }
+    fields.setdefault("control_location", "front-end")
+    return fields
+
+
 class EncryptedVolumeType:
     """A link to its volume type: its physical id is the type's id, as in Heat."""
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         type_id = _type_id(cloud, properties["volume_type"])
-        attrs = {
-            key: properties[key]
-            for key in ("provider", "cipher", "key_size", "control_location")
-            if properties.get(key) is not None
-        }
-        attrs.setdefault("control_location", "front-end")
+        if not _ours(cloud.conn.block_storage.get_type(type_id), ctx):
+            # Keystone-like: an encryption carries no mark. On a type the build did not
+            # make, a create whose reply was lost could not be told from someone else's
+            # encryption: it would be left behind (Heat allows it; cool refuses).
+            raise ProviderError(
+                f"volume type {properties['volume_type']!r} was not made by this build: "
+                "cool encrypts only a volume type of the same template (an encryption "
+                "carries no mark, so one on a type made elsewhere could not be told apart "
+                "after a crash)"
+            )
+        attrs = _encryption_fields(properties)
         try:
             cloud.conn.block_storage.create_type_encryption(type_id, **attrs)
         except os_exceptions.BadRequestException as exc:
@@ -172,11 +182,14 @@ class EncryptedVolumeType:
             volume_type = cloud.conn.block_storage.get_type(type_id)
         except (ProviderError, os_exceptions.NotFoundException):
             return []  # no type, no encryption of it
-        if f"{TAG_BUILD}={ctx.build_id}," not in str(volume_type.description or ""):
+        if not _ours(volume_type, ctx):
             return []  # not this build's type: its encryption is not the step's
         encryption = _encryption(cloud, type_id)
         if encryption is None:
             return []
+        wanted = _encryption_fields(ctx.properties)
+        if any(getattr(encryption, key, None) != value for key, value in wanted.items()):
+            return []  # another step's of this build, with other settings: not adopted
         return [Found(type_id, identity.timestamp(encryption.created_at))]
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:

@@ -57,6 +57,15 @@ def mark(ctx: StepContext) -> str:
     return text
 
 
+def described(ctx: StepContext, text: Any, limit: int = _DESCRIPTION_MAX) -> str:
+    """A description carrying the mark: the template's text (cut to fit ``limit``, the
+    255 characters Neutron and Cinder take) with the mark after it, or the mark alone."""
+    suffix = f" ({mark(ctx)})"
+    if text is None or text == "":
+        return mark(ctx)
+    return str(text)[: max(0, limit - len(suffix))] + suffix
+
+
 def marked(ctx: StepContext, description: str | None) -> bool:
     """The description is the mark, or ends with it in parentheses (after a template's
     own text): exactly, since one step's mark can be the start of another's."""

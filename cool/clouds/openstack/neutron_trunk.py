@@ -24,7 +24,7 @@ from openstack import exceptions as os_exceptions
 
 from cool.clouds.base import ResourceExistsError, StepContext
 from cool.clouds.openstack import identity
-from cool.clouds.openstack.cloud import Cloud, Handler, body, given
+from cool.clouds.openstack.cloud import Cloud, Handler, body
 from cool.clouds.openstack.errors import cloud_message
 from cool.clouds.openstack.neutron import _Tagged
 
@@ -57,9 +57,8 @@ class Trunk(_Tagged):
         return str(props.get("name") or ctx.cloud_name)
 
     def _description(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
-        """The template's description, with the mark after it."""
-        text = properties.get("description")
-        return f"{text} ({identity.mark(ctx)})" if given(text) else identity.mark(ctx)
+        """The template's description, with the mark after it (cut to Neutron's 255)."""
+        return identity.described(ctx, properties.get("description"))
 
     def _find_filters(self, ctx: StepContext) -> dict[str, Any]:
         return {"name": self._name(ctx, ctx.properties)}
