@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cool.clouds.base import ProviderError, ResourceExistsError
+from cool.clouds.base import ProviderError, ResourceExistsError, ResourceFailedError
 from cool.clouds.sim.inventory import Birth, Inventory, Made, Maker, Reference
 
 VOLUME_TYPE = "OS::Cinder::VolumeType"
@@ -43,6 +43,11 @@ def _volume_type(birth: Birth, inventory: Inventory) -> Made:
 def _encrypted_volume_type(birth: Birth, inventory: Inventory) -> Made:
     type_ref = birth.required("volume_type")
     made_here = inventory.type_of(type_ref) == VOLUME_TYPE
+    if not made_here:  # as the openstack provider: an encryption carries no mark
+        raise ResourceFailedError(
+            f"volume type {type_ref!r} was not made by this build: cool encrypts only a "
+            "volume type of the same template (simulated)"
+        )
     if made_here:
         inventory.get(type_ref, VOLUME_TYPE)  # a deleted type is not found
         if inventory.children(type_ref, ENCRYPTED_VOLUME_TYPE):
