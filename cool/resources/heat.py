@@ -320,26 +320,7 @@ RESOURCE_GROUP = ResourceType(
         "rolling_update": Property(
             PropertyType.MAP,
             "How an update replaces members (kept with the build for its updates).",
-            schema={
-                "min_in_service": Property(
-                    PropertyType.INTEGER,
-                    "Members kept in service.",
-                    default=0,
-                    constraints=(Range(0),),
-                ),
-                "max_batch_size": Property(
-                    PropertyType.INTEGER,
-                    "Members replaced at once.",
-                    default=1,
-                    constraints=(Range(1),),
-                ),
-                "pause_time": Property(
-                    PropertyType.NUMBER,
-                    "Seconds between batches.",
-                    default=0,
-                    constraints=(Range(0),),
-                ),
-            },
+            schema=heat_groups.ROLLING_UPDATE,
         ),
     },
 )

@@ -109,6 +109,23 @@ _TAGS = Property(
     ),
 )
 
+# How an update replaces a group's members: ResourceGroup's rolling_update policy and
+# AutoScalingGroup's rolling_updates property (kept with the build for its updates).
+ROLLING_UPDATE: Mapping[str, Property] = {
+    "min_in_service": Property(
+        PropertyType.INTEGER,
+        "Members kept in service while updating.",
+        default=0,
+        constraints=(Range(0),),
+    ),
+    "max_batch_size": Property(
+        PropertyType.INTEGER, "Members replaced at once.", default=1, constraints=(Range(1),)
+    ),
+    "pause_time": Property(
+        PropertyType.NUMBER, "Seconds between batches.", default=0, constraints=(Range(0),)
+    ),
+}
+
 AUTOSCALING_GROUP = ResourceType(
     name="OS::Heat::AutoScalingGroup",
     description="A group of identical resources (any type: a server, a template); at "
@@ -167,26 +184,7 @@ AUTOSCALING_GROUP = ResourceType(
             "How an update replaces members (kept with the build for its updates).",
             update_allowed=True,
             default={"min_in_service": 0, "max_batch_size": 1, "pause_time": 0},
-            schema={
-                "min_in_service": Property(
-                    PropertyType.INTEGER,
-                    "Members kept in service while updating.",
-                    default=0,
-                    constraints=(Range(0),),
-                ),
-                "max_batch_size": Property(
-                    PropertyType.INTEGER,
-                    "Members replaced at once.",
-                    default=1,
-                    constraints=(Range(1),),
-                ),
-                "pause_time": Property(
-                    PropertyType.NUMBER,
-                    "Seconds between batches.",
-                    default=0,
-                    constraints=(Range(0),),
-                ),
-            },
+            schema=ROLLING_UPDATE,
         ),
     },
     attributes={
