@@ -98,6 +98,13 @@ class Daemon:
             wait_until(lambda: not self.alive, 10.0)
             self._reaped()
 
+    def pause(self) -> None:
+        """SIGSTOP to its group: it holds whatever state it left until :meth:`resume`."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
     def _reaped(self) -> None:
         """A child of ours is reaped once its last thread is gone (a moment after)."""
         reap = _CHILDREN.get(self.pid)

@@ -75,7 +75,7 @@ _PORT_MOVES = 2
 
 
 class KeystoneServer:
-    """One Keystone (gunicorn, 1 worker, 4 threads) on 127.0.0.1, with test helpers.
+    """One Keystone (gunicorn, 1 worker, 1 thread) on 127.0.0.1, with test helpers.
 
     The base directory is a temporary one the server owns (removed by
     :meth:`stop` unless ``keep``) or the caller's, kept across runs: a
@@ -195,7 +195,12 @@ class KeystoneServer:
 wsgi_app = "keystone.wsgi.api:application"
 bind = "{HOST}:{self.port}"
 workers = 1
-threads = 4
+# One request at a time. On SQLite, a deferred transaction that read and then writes
+# fails at once with "database is locked" when another thread wrote in between (a
+# domain delete met a parallel build's user create: a 500, and the in-memory cache
+# then still held the half-deleted domain). Requests are short (bcrypt at its minimum
+# cost, tokens cached), so serving them in single file costs little.
+threads = 1
 control_socket_disable = True  # gunicorn 27 otherwise shares one socket path across servers
 graceful_timeout = 5
 accesslog = "-"

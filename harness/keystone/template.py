@@ -58,7 +58,7 @@ def keystone_env(config_path: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("OS_") and key not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
     }
-    # the mini cloud's services only (harness.mini_cloud.sqlite)
+    # the mini cloud's services only (harness.sqlite_immediate)
     env.pop("COOL_SQLITE_IMMEDIATE", None)
     env["OS_KEYSTONE_CONFIG_FILES"] = str(config_path)
     env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"  # eventlet's, on every start

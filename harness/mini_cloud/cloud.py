@@ -55,7 +55,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -336,6 +336,18 @@ class MiniCloud:
                 env=env,
             )
         )
+
+    @contextlib.contextmanager
+    def paused(self, name: str) -> Iterator[None]:
+        """Process ``name`` stopped (SIGSTOP, its whole group) while inside: what a slow
+        service leaves (Octavia's objects PENDING_* while its worker is busy) held for as
+        long as a test needs it, not for as long as a race lasts."""
+        daemon = self._daemon(name)
+        daemon.pause()
+        try:
+            yield
+        finally:
+            daemon.resume()
 
     def _daemon(self, name: str) -> Daemon:
         for daemon in self._daemons:

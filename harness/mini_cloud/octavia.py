@@ -253,10 +253,6 @@ def start(
     rest of the cloud, also after a failure here).
     """
     venv = layout.venv
-    # Deferred BEGINs, as Keystone's (harness.mini_cloud.sqlite): the amphora provider
-    # reads through a session of its own inside the API's write transaction, which
-    # BEGIN IMMEDIATE makes wait out the busy timeout on itself ("database is locked").
-    env = {**env, "COOL_SQLITE_IMMEDIATE": "0"}
     template_dir = ensure_template(venv, env)
     directory = layout.service_dir(SERVICE)
     shutil.rmtree(directory, ignore_errors=True)

@@ -80,7 +80,7 @@ def service_env(venv: Path) -> dict[str, str]:
     }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"
-    env["COOL_SQLITE_IMMEDIATE"] = "1"  # harness.mini_cloud.sqlite: BEGIN IMMEDIATE
+    env["COOL_SQLITE_IMMEDIATE"] = "1"  # harness.sqlite_immediate: BEGIN IMMEDIATE
     env["COOL_DIE_WITH_PARENT"] = "1"  # harness.mini_cloud.forks: no orphaned workers
     return env
 

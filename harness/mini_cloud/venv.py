@@ -12,7 +12,7 @@ The constraints file is a copy kept beside this module, so that a fresh
 clone needs nothing outside the repository. Two pieces of cool go in too: the
 agentless ML2 mechanism driver of the tests (``harness/mini_cloud/ml2_driver``;
 without it no port binds and no server boots) and the SQLite hook of
-:mod:`harness.mini_cloud.sqlite` (without it services sharing a database
+:mod:`harness.sqlite_immediate` (without it services sharing a database
 fail with "database is locked"), and the fork hook of
 :mod:`harness.mini_cloud.forks` (without it a service's forked workers
 outlive a SIGKILLed cloud).
@@ -56,7 +56,7 @@ ML2_DRIVER_DIR = Path(__file__).with_name("ml2_driver")
 # BEGIN IMMEDIATE for oslo.db's SQLite transactions; forked children that die with
 # their parent. Module name in the venv -> its source here.
 HOOKS = {
-    "cool_sqlite_immediate": Path(__file__).with_name("sqlite.py"),
+    "cool_sqlite_immediate": REPO / "harness" / "sqlite_immediate.py",
     "cool_die_with_parent": Path(__file__).with_name("forks.py"),
 }
 VENV_ENV_VAR = "COOL_OPENSTACK_VENV"

@@ -139,7 +139,7 @@ def test_an_admins_qos_policy_its_rules_and_a_network_with_it(admin: Project) ->
     # this SQLite cloud, Neutron's GET of a port with a QoS policy (its own or its
     # network's) deadlocks for the 60 s busy timeout and answers 500 (the QoS plugin's
     # port extension opens a second session, get_admin_context(), inside the request's
-    # transaction, which harness.mini_cloud.sqlite begins IMMEDIATE).
+    # transaction, which harness.sqlite_immediate begins IMMEDIATE).
     for ctx, physical_id in ((mark_ctx, mark), (limit_ctx, limit)):
         provider.delete(ctx, physical_id)
         until_deleted(provider, ctx, physical_id)

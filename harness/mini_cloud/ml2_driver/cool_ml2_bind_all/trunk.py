@@ -7,7 +7,7 @@ as Heat reads it.
 And one fix for SQLite: Neutron's ``trunk_details`` of a port reads its sub-ports' MAC
 addresses through a second session (``get_admin_context()``) inside the request's
 transaction. The mini cloud begins every SQLite transaction IMMEDIATE
-(``harness/mini_cloud/sqlite.py``), so that second session waits on the first for the
+(``harness/sqlite_immediate.py``), so that second session waits on the first for the
 60 s busy timeout and every GET of a trunk's parent port answers 500 (Nova's boot on
 it included). :func:`use_one_session` makes the plugin read them through the port's
 own session instead (the sub-port rows' ``port`` relationship): the same answer.

@@ -8,11 +8,19 @@ Why: oslo.db opens every SQLite transaction with a plain (deferred) ``BEGIN``.
 A transaction that reads and then writes must upgrade its lock, and in WAL mode
 the upgrade fails at once with "database is locked" (no busy wait) when another
 connection wrote in between. With several processes on one database (Cinder's
-API, scheduler and volume service; Nova's API, conductor and scheduler) that
-kills services at start and fails API calls with a 500. ``BEGIN IMMEDIATE``
+API, scheduler and volume service; Nova's API, conductor and scheduler; Octavia's
+API and worker) that kills services at start and fails API
+calls with a 500. ``BEGIN IMMEDIATE``
 takes the write lock first, so transactions queue on the busy timeout (raised
 to 60 s) instead. A test cloud's load is small enough
 for writers in single file.
+
+One exception: a thread that already holds a transaction on another connection
+gets a deferred ``BEGIN``. Octavia's API reads through a session of its own
+inside its write transaction (the amphora provider's checks), as Neutron's QoS
+and trunk extensions do; made IMMEDIATE, that read would wait out the busy
+timeout on its own thread's lock. Deferred, it reads the last committed state,
+as WAL lets any reader do.
 
 Only ``oslo_db.sqlalchemy.engines`` is touched, when something imports it: an
 import hook wraps its ``create_engine`` so that SQLite engines get the two
@@ -25,7 +33,9 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import os
+import sqlite3
 import sys
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -34,12 +44,41 @@ ENV_VAR = "COOL_SQLITE_IMMEDIATE"
 _BUSY_TIMEOUT_MS = 60_000
 
 
+_held = threading.local()  # .transactions: this thread's connections that began IMMEDIATE
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    try:
+        return bool(dbapi_connection.in_transaction)
+    except sqlite3.ProgrammingError:  # closed
+        return False
+
+
+def begin_statement(dbapi_connection: Any) -> str:
+    """``BEGIN IMMEDIATE``, or a deferred ``BEGIN`` when this thread already holds a
+    transaction on another connection (which the IMMEDIATE one would wait on).
+
+    sqlite3 connections take no weak reference: the list holds them, and drops each
+    at the next BEGIN of the thread once its transaction is over.
+    """
+    held = [
+        other
+        for other in getattr(_held, "transactions", ())
+        if other is not dbapi_connection and _in_transaction(other)
+    ]
+    if held:
+        _held.transactions = held
+        return "BEGIN"
+    _held.transactions = [dbapi_connection]
+    return "BEGIN IMMEDIATE"
+
+
 def _immediate_begin(
     conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any
 ) -> tuple[str, Any]:
     """A ``before_cursor_execute`` listener (retval=True): oslo.db's BEGIN, made IMMEDIATE."""
     if statement.strip().upper() == "BEGIN":
-        statement = "BEGIN IMMEDIATE"
+        statement = begin_statement(conn.connection.dbapi_connection)
     return statement, parameters
 
 
@@ -89,9 +128,7 @@ class _Finder(importlib.abc.MetaPathFinder):
 def install() -> None:
     """Patch oslo.db's engines when they are imported (idempotent), in the processes
     that ask for it (``COOL_SQLITE_IMMEDIATE=1``: the services and their manage
-    commands). Not Keystone: a request of Keystone's that holds a write
-    transaction and opens a second session waited out the 60 s busy timeout on
-    itself; its threads get by with deferred transactions."""
+    commands)."""
     if os.environ.get(ENV_VAR) != "1":
         return
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
