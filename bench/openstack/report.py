@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 
 from cool.model import Plan
 
-TARGET_RATIO = 1.2  # cool's time at most this many times the script's
+TARGET_RATIO = 1.2  # cool's time at most this many times the script's (issue 8)
+# Issue 20: cool's build within this many times the template's critical path at the
+# script's own step times (what a perfect parallel engine would take at its speed) ...
+PATH_TARGET_RATIO = 1.1
+# ... and every Neutron step within this many times the script's same step.
+NEUTRON_STEP_TARGET_RATIO = 1.5
 
 
 @dataclass
@@ -225,4 +230,48 @@ def verdicts(results: Results) -> list[str]:
         if not leaking
         else f"leaks: rounds {leaking} left resources behind (see the table)"
     )
+    return out + _path_verdicts(results)
+
+
+def _path_verdicts(results: Results) -> list[str]:
+    """Issue 20's targets: each round's cool build against the critical path of the
+    same round's script step times; each Neutron step against the script's."""
+    paired, plan = _paired(results), results.plan
+    if not paired or plan is None:
+        return []
+    out = []
+    for what, steps, reverse, label in (
+        ("create_s", "create_steps", False, "create"),
+        ("delete_s", "delete_steps", True, "delete"),
+    ):
+        ratios = []
+        for r in paired:
+            path = critical_path_s(plan, getattr(r.baseline, steps), reverse=reverse)
+            if path > 0:
+                ratios.append(getattr(r.cool, what) / path)
+        if not ratios:
+            continue
+        ratio = _median(ratios)
+        out.append(
+            f"{label}: cool / the critical path at the script's step times {ratio:.2f} "
+            f"(each round {', '.join(f'{x:.2f}' for x in ratios)}; target <= "
+            f"{PATH_TARGET_RATIO:g}): {_met(ratio <= PATH_TARGET_RATIO)}"
+        )
+    neutron = [r.name for r in plan.resources if r.type.startswith("OS::Neutron::")]
+    for steps, label in (("create_steps", "create"), ("delete_steps", "delete")):
+        slow, compared = [], 0
+        for name in neutron:
+            script = _median(getattr(r.baseline, steps).get(name) for r in paired)
+            mine = _median(getattr(r.cool, steps).get(name) for r in paired)
+            if math.isnan(script) or math.isnan(mine) or script <= 0:
+                continue
+            compared += 1
+            if mine / script > NEUTRON_STEP_TARGET_RATIO:
+                slow.append(f"{name} {mine / script:.1f}x")
+        if not compared:
+            continue
+        out.append(
+            f"Neutron steps to {label} within {NEUTRON_STEP_TARGET_RATIO:g}x of the script's: "
+            + (_met(True) if not slow else f"{_met(False)} ({', '.join(slow)})")
+        )
     return out

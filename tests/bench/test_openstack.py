@@ -111,3 +111,30 @@ def test_the_verdicts_judge_the_median_ratio_and_report_leaks(plan: Plan) -> Non
     assert "| **median** | | 10.0 | 9.0 | **0.90** | 10.0 | 12.0 | **1.20** | |" in text
     assert "cool: {'volumes': 1}" in text
     assert "| baseline create | 0 | 3 | 0 | 0 | 0 | 3 | 0 |" in text
+
+
+def test_issue_20s_verdicts_judge_the_critical_path_and_each_neutron_step(plan: Plan) -> None:
+    """Each round's build against the critical path of that round's script steps; each
+    Neutron step's median against the script's."""
+    script_steps = {r.name: 1.0 for r in plan.resources}
+    path = critical_path_s(plan, script_steps)
+    cool_steps = {**script_steps, "network": 1.4, "security_group": 2.0}
+    results = Results(workers=2, poll_interval_s=1.0, poll_interval_max_s=5.0, plan=plan)
+    results.rounds = [
+        Round(
+            "baseline",
+            Side(20.0, 10.0, script_steps, script_steps),
+            Side(path * 1.05, 10.0, cool_steps, script_steps),
+        ),
+    ]
+    said = verdicts(results)[3:]
+    assert said[0] == (
+        "create: cool / the critical path at the script's step times 1.05 "
+        "(each round 1.05; target <= 1.1): met"
+    )
+    assert said[1].startswith("delete: cool / the critical path at the script's step times ")
+    assert said[1].endswith("NOT met")
+    assert said[2] == (
+        "Neutron steps to create within 1.5x of the script's: NOT met (security_group 2.0x)"
+    )
+    assert said[3] == "Neutron steps to delete within 1.5x of the script's: met"

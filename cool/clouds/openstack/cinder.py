@@ -24,7 +24,15 @@ from cool.clouds.base import (
     StepContext,
 )
 from cool.clouds.openstack import identity
-from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
+from cool.clouds.openstack.cloud import (
+    Cloud,
+    Handler,
+    body,
+    given,
+    own,
+    remember_answer,
+    show,
+)
 from cool.clouds.openstack.errors import cloud_message
 
 _FAILED = frozenset({"error", "error_extending", "error_restoring", "error_managing"})
@@ -68,7 +76,10 @@ class Volume:
         image = props.get("image") or props.get("imageRef")
         if given(image):
             attrs["image_id"] = cloud.image_id(image)
-        return str(cloud.conn.block_storage.create_volume(**attrs).id)
+        volume = cloud.conn.block_storage.create_volume(**attrs)
+        if volume.status == "creating":  # the step's first look need not ask
+            remember_answer(ctx, str(volume.id), Observed(ready=False))
+        return str(volume.id)
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         # Cinder filters on metadata server-side; the check here is the proof.
@@ -171,6 +182,8 @@ class VolumeAttachment:
             if server in cloud_message(exc) and "already attached" in cloud_message(exc):
                 raise ResourceExistsError(cloud_message(exc)) from exc
             raise
+        # Accepted: the volume is attaching, and the step's first look need not ask.
+        remember_answer(ctx, f"{server}:{volume}", Observed(ready=False))
         return f"{server}:{volume}"
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:

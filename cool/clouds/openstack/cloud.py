@@ -8,6 +8,8 @@ speaks openstacksdk; the provider (:mod:`cool.clouds.openstack.provider`) gives 
 
 from __future__ import annotations
 
+import collections
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +93,40 @@ def own(kind: str, physical_id: str) -> Iterator[None]:
         yield
     except os_exceptions.NotFoundException as exc:
         raise ResourceGoneError(f"{kind} {physical_id} does not exist (any more)") from exc
+
+
+_ANSWERS_KEPT = 16  # per thread: a step's calls run one after another on its thread
+_answers = threading.local()
+
+
+def _answer_key(ctx: StepContext, physical_id: str) -> tuple[str, str, int, str]:
+    return (ctx.build_id, ctx.resource_name, ctx.epoch, physical_id)
+
+
+def remember_answer(ctx: StepContext, physical_id: str, answer: Observed | bool) -> None:
+    """What a call just learnt of the step's own resource, for the step's next look to
+    read instead of asking again: a create's reply that shows the resource ready (an
+    Observed), or a delete the cloud does before it answers (True: gone). Read once,
+    by the same thread, the same step and claim (:func:`recall_answer`); any other look
+    (a later poll, a takeover's) asks the cloud."""
+    kept = getattr(_answers, "kept", None)
+    if kept is None:
+        kept = _answers.kept = collections.OrderedDict()
+    kept[_answer_key(ctx, physical_id)] = answer
+    while len(kept) > _ANSWERS_KEPT:
+        kept.popitem(last=False)
+
+
+def recall_answer(ctx: StepContext, physical_id: str) -> Observed | bool | None:
+    kept = getattr(_answers, "kept", None)
+    return None if kept is None else kept.pop(_answer_key(ctx, physical_id), None)
+
+
+def forget_answers() -> None:
+    """Before a create: nothing learnt before it stands for after it."""
+    kept = getattr(_answers, "kept", None)
+    if kept is not None:
+        kept.clear()
 
 
 class Handler(Protocol):

@@ -26,7 +26,16 @@ from cool.clouds.base import (
     StepContext,
 )
 from cool.clouds.openstack import identity
-from cool.clouds.openstack.cloud import ACTIVE_OR_DOWN, Cloud, Handler, body, given, own, show
+from cool.clouds.openstack.cloud import (
+    ACTIVE_OR_DOWN,
+    Cloud,
+    Handler,
+    body,
+    given,
+    own,
+    remember_answer,
+    show,
+)
 from cool.clouds.openstack.errors import cloud_message
 
 _SDK_NAMES = {"subnet_id": "subnet", "port_id": "port"}  # openstacksdk's (it renamed them)
@@ -70,8 +79,17 @@ class _Tagged:
             attrs["tags"] = self._tags(ctx)
         resource = self._proxy(cloud, "create")(**attrs)
         if not self.tags_in_create:
+            # openstacksdk updates the resource's tags from the PUT's reply
             cloud.conn.network.set_tags(resource, self._tags(ctx))
-        return str(resource.id)
+        physical_id = str(resource.id)
+        # The reply, tags set, is the resource as a GET would show it: the step's first
+        # look reads it (remember_answer), unless a type's look does more than read
+        # (a security group's converges its rules).
+        if type(self).observe is _Tagged.observe:
+            observed = self._observed(cloud, resource)
+            if observed.ready:
+                remember_answer(ctx, physical_id, observed)
+        return physical_id
 
     @staticmethod
     def _tags(ctx: StepContext) -> list[str]:
@@ -96,18 +114,25 @@ class _Tagged:
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
         with own(self.kind, physical_id):
             resource = self._get(cloud, physical_id)
-        status = str(getattr(resource, "status", "") or "")
-        if status == "ERROR":
-            return Observed(ready=False, failed=f"{self.kind.replace('_', ' ')} went to ERROR")
-        ready = not self.waits_for_status or status in ACTIVE_OR_DOWN
-        if not ready:
-            return Observed(ready=False)
+        if not self._is_ready(resource):
+            return self._observed(cloud, resource)
         tags = self._tags(ctx)
         # An adopted resource (external_id) is only read: another project's may not be
         # tagged, and the project's own must not carry a build's tags past the build.
         if ctx.external_id is None and not set(tags) <= set(resource.tags or ()):
             # its creator died before tagging it
             cloud.conn.network.set_tags(resource, sorted({*(resource.tags or ()), *tags}))
+        return self._observed(cloud, resource)
+
+    def _is_ready(self, resource: Any) -> bool:
+        status = str(getattr(resource, "status", "") or "")
+        return status != "ERROR" and (not self.waits_for_status or status in ACTIVE_OR_DOWN)
+
+    def _observed(self, cloud: Cloud, resource: Any) -> Observed:
+        if str(getattr(resource, "status", "") or "") == "ERROR":
+            return Observed(ready=False, failed=f"{self.kind.replace('_', ' ')} went to ERROR")
+        if not self._is_ready(resource):
+            return Observed(ready=False)
         return Observed(ready=True, attributes=self._attributes(cloud, resource))
 
     def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
@@ -115,6 +140,8 @@ class _Tagged:
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
         self._proxy(cloud, "delete")(physical_id, ignore_missing=True)
+        # Neutron deletes the row before it answers (a 409 while in use raises): gone.
+        remember_answer(ctx, physical_id, True)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
         try:
@@ -230,6 +257,7 @@ class Router(_Tagged):
                 with contextlib.suppress(os_exceptions.NotFoundException):
                     network.remove_interface_from_router(physical_id, port=port.id)
         network.delete_router(physical_id, ignore_missing=True)
+        remember_answer(ctx, physical_id, True)  # as _Tagged.delete
 
 
 class Port(_Tagged):

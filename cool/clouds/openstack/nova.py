@@ -39,7 +39,15 @@ from cool.clouds.base import (
     StepContext,
 )
 from cool.clouds.openstack import identity, nova_extra
-from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
+from cool.clouds.openstack.cloud import (
+    Cloud,
+    Handler,
+    body,
+    given,
+    own,
+    remember_answer,
+    show,
+)
 
 _GONE = frozenset({"DELETED", "SOFT_DELETED"})  # as a step's resource: not there
 _BDM_SOURCES = (  # Heat's block_device_mapping_v2 keys -> source_type
@@ -81,7 +89,10 @@ class Server:
         mappings = self._block_devices(cloud, props)
         if mappings:
             attrs["block_device_mapping"] = mappings
-        return str(cloud.conn.compute.create_server(**attrs).id)
+        physical_id = str(cloud.conn.compute.create_server(**attrs).id)
+        # Accepted, so BUILD: the step's first look need not ask (its next one does).
+        remember_answer(ctx, physical_id, Observed(ready=False))
+        return physical_id
 
     @staticmethod
     def _networks(cloud: Cloud, entries: Any) -> Any:

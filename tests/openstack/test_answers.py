@@ -1,0 +1,121 @@
+"""What a step learns from the cloud's reply is not asked again (issue 20): a Neutron
+create whose reply shows the resource ready is the step's first look, and a Neutron
+delete (done before Neutron answers) is not looked at again. Counted on the wire: the
+member's keystoneauth session sends every request, and a response hook lists them."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+from cool.clouds.base import Observed
+from harness.mini_cloud.cloud import MiniCloud
+from tests.openstack.helpers import Project, new_build_id
+
+pytestmark = pytest.mark.openstack
+
+NET, SUBNET, ROUTER = "OS::Neutron::Net", "OS::Neutron::Subnet", "OS::Neutron::Router"
+PORT, GROUP = "OS::Neutron::Port", "OS::Neutron::SecurityGroup"
+
+
+@pytest.fixture
+def member(mini_cloud: MiniCloud) -> Iterator[Project]:
+    project = Project.create(mini_cloud)
+    before = project.counts()
+    yield project
+    assert project.counts() == before
+
+
+@pytest.fixture
+def sent(member: Project) -> list[str]:
+    """Every request the member's session sends from now on, as ``METHOD /path``."""
+    requests: list[str] = []
+
+    def hook(response, *_args, **_kwargs):  # requests' response hook
+        request = response.request
+        requests.append(f"{request.method} {urlparse(request.url).path}")
+
+    member.session.session.hooks["response"].append(hook)
+    return requests
+
+
+def _comparable(observed: Observed) -> dict:
+    """The attributes, less what the tag write bumps (revision, time) and ``is_default``,
+    which Neutron's POST reply gives (false) and its GET leaves out."""
+    attributes = dict(observed.attributes)
+    show = {
+        k: v
+        for k, v in attributes.pop("show").items()
+        if k not in {"revision_number", "updated_at", "is_default"}
+    }
+    return {**attributes, "show": show}
+
+
+def test_a_network_is_posted_and_tagged_then_its_first_look_is_the_reply(
+    member: Project, sent: list[str]
+) -> None:
+    provider = member.provider()
+    build = new_build_id()
+    ctx = member.ctx("net", NET, {}, build_id=build)
+    net = provider.create(ctx, ctx.properties)
+    assert sent == ["POST /v2.0/networks", f"PUT /v2.0/networks/{net}/tags"]
+    first = provider.observe(ctx, net)
+    assert first.ready
+    assert len(sent) == 2, sent  # no GET
+    again = provider.observe(ctx, net)  # a second look asks Neutron
+    assert sent[2:] == [f"GET /v2.0/networks/{net}"]
+    assert _comparable(first) == _comparable(again)
+    assert sorted(first.attributes["show"]["tags"]) == sorted(again.attributes["show"]["tags"])
+
+    del sent[:]
+    provider.delete(ctx, net)
+    assert provider.is_deleted(ctx, net)
+    assert sent == [f"DELETE /v2.0/networks/{net}"]  # not looked at again
+    assert provider.is_deleted(ctx, net)  # and truly gone: a GET's 404 says so
+    assert sent[1:] == [f"GET /v2.0/networks/{net}"]
+
+
+def test_another_thread_or_claim_asks_the_cloud(member: Project, sent: list[str]) -> None:
+    """A takeover's look (another worker, another thread, a newer claim) never reads a
+    reply it did not get."""
+    provider = member.provider()
+    ctx = member.ctx("router", ROUTER, {}, build_id=new_build_id())
+    router = provider.create(ctx, ctx.properties)
+    looks: list[Observed] = []
+    thread = threading.Thread(target=lambda: looks.append(provider.observe(ctx, router)))
+    thread.start()
+    thread.join(timeout=60)
+    assert looks
+    assert looks[0].ready
+    assert sent[-1] == f"GET /v2.0/routers/{router}"
+    router_again = provider.create(ctx, ctx.properties)  # a retried create: its own reply
+    newer = dataclasses.replace(ctx, epoch=ctx.epoch + 1)
+    count = len(sent)
+    provider.observe(newer, router)
+    assert len(sent) == count + 1
+    provider.observe(ctx, router_again)  # the reply, read once by its own step
+    assert len(sent) == count + 1
+    for physical_id in (router, router_again):
+        provider.delete(ctx, physical_id)
+    assert all(provider.is_deleted(ctx, p) for p in (router, router_again))
+
+
+def test_a_security_group_is_looked_at_after_its_rules_converge(
+    member: Project, sent: list[str]
+) -> None:
+    """Its create's reply predates its rules: the first look reads them from Neutron."""
+    provider = member.provider()
+    rules = [{"protocol": "tcp", "port_range_min": 22, "port_range_max": 22}]
+    ctx = member.ctx("group", GROUP, {"rules": rules}, build_id=new_build_id())
+    group = provider.create(ctx, ctx.properties)
+    count = len(sent)
+    observed = provider.observe(ctx, group)
+    assert len(sent) > count
+    ports = [r.get("port_range_min") for r in observed.attributes["show"]["security_group_rules"]]
+    assert 22 in ports
+    provider.delete(ctx, group)
+    assert provider.is_deleted(ctx, group)
