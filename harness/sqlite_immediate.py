@@ -42,9 +42,23 @@ from typing import Any
 _TARGET = "oslo_db.sqlalchemy.engines"
 ENV_VAR = "COOL_SQLITE_IMMEDIATE"
 _BUSY_TIMEOUT_MS = 60_000
+_OWNERS_KEPT = 256
 
 
-_held = threading.local()  # .transactions: this thread's connections that began IMMEDIATE
+# Per greenlet (eventlet's services run many in one thread, and monkey patching comes
+# after this module made its objects), else per thread: the connections that began
+# IMMEDIATE there. sqlite3 connections take no weak reference: each is dropped at the
+# next BEGIN of its owner once its transaction is over.
+_held: dict[Any, list[Any]] = {}
+_held_lock = threading.Lock()
+
+
+def _owner() -> Any:
+    try:
+        import greenlet  # noqa: PLC0415  (the services' venv has it: eventlet, SQLAlchemy)
+    except ImportError:
+        return threading.get_ident()
+    return greenlet.getcurrent()
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:
@@ -55,22 +69,24 @@ def _in_transaction(dbapi_connection: Any) -> bool:
 
 
 def begin_statement(dbapi_connection: Any) -> str:
-    """``BEGIN IMMEDIATE``, or a deferred ``BEGIN`` when this thread already holds a
-    transaction on another connection (which the IMMEDIATE one would wait on).
-
-    sqlite3 connections take no weak reference: the list holds them, and drops each
-    at the next BEGIN of the thread once its transaction is over.
-    """
-    held = [
-        other
-        for other in getattr(_held, "transactions", ())
-        if other is not dbapi_connection and _in_transaction(other)
-    ]
-    if held:
-        _held.transactions = held
-        return "BEGIN"
-    _held.transactions = [dbapi_connection]
-    return "BEGIN IMMEDIATE"
+    """``BEGIN IMMEDIATE``, or a deferred ``BEGIN`` when this thread (greenlet) already
+    holds a transaction on another connection (which the IMMEDIATE one would wait on)."""
+    owner = _owner()
+    with _held_lock:
+        held = [
+            other
+            for other in _held.get(owner, ())
+            if other is not dbapi_connection and _in_transaction(other)
+        ]
+        if held:
+            _held[owner] = held
+            return "BEGIN"
+        _held[owner] = [dbapi_connection]
+        if len(_held) > _OWNERS_KEPT:  # owners long gone (greenlets, threads) hold nothing
+            for gone in [o for o, conns in _held.items() if not any(map(_in_transaction, conns))]:
+                del _held[gone]
+            _held[owner] = [dbapi_connection]
+        return "BEGIN IMMEDIATE"
 
 
 def _immediate_begin(

@@ -45,7 +45,11 @@ MEMBER_PASSWORD = "cool-bench-member-secret"
 SERVICES = ("keystone", "neutron", "nova", "cinder", "glance")
 _ACCESS_LOG = {"keystone": "gunicorn.log"}
 # An access log line: 127.0.0.1 - - [date] "GET /v2.0/ports HTTP/1.1" 200 641 "-" "agent"
-_ACCESS = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "\S+ \S+ [^"]*" \d{3} \S+ "[^"]*" "([^"]*)"')
+_ACCESS = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "(\S+) (\S+) [^"]*" \d{3} \S+ "[^"]*" "([^"]*)"')
+# An id in a path: a UUID (with or without dashes), or a name cool or the script made.
+_ID = re.compile(
+    r"^([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|(cool|hand)-.+)$", re.I
+)
 MEMBER_AGENT = "cool-bench-member"
 ACTORS = {
     MEMBER_AGENT: "baseline",
@@ -251,8 +255,10 @@ class CallCounter:
             return 0
 
     def take(self) -> Counter[tuple[str, str]]:
-        """Requests logged since the last take, by (service, caller)."""
+        """Requests logged since the last take, by (service, caller); by (caller,
+        service, request shape) in :attr:`shapes`."""
         counts: Counter[tuple[str, str]] = Counter()
+        self.shapes: Counter[tuple[str, str, str]] = Counter()
         for service, path in self._paths.items():
             try:
                 with path.open("rb") as log:
@@ -265,7 +271,22 @@ class CallCounter:
             for line in data[:complete].decode("utf-8", "replace").splitlines():
                 if (who := access_caller(line)) is not None:
                     counts[(service, who)] += 1
+                    self.shapes[(who, service, request_shape(line))] += 1
         return counts
+
+
+def request_shape(line: str) -> str:
+    """``METHOD /path`` with ids as ``{id}`` and query values left out: the calls of two
+    builds compare by it (``GET /v2.0/ports?device_id=&device_owner=``)."""
+    match = _ACCESS.match(line)
+    if match is None:
+        return ""
+    method, target = match.group(1), match.group(2)
+    path, _, query = target.partition("?")
+    path = "/".join("{id}" if _ID.match(part) else part for part in path.split("/"))
+    path = re.sub(r"/v3/[0-9a-f]{32}/", "/v3/{project}/", path)
+    names = sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair})
+    return f"{method} {path}" + (f"?{'=&'.join(names)}=" if names else "")
 
 
 def access_caller(line: str) -> str | None:
@@ -274,5 +295,5 @@ def access_caller(line: str) -> str | None:
     match = _ACCESS.match(line)
     if match is None:
         return None
-    program = match.group(1).split(" ", 1)[0].split("/", 1)[0]
+    program = match.group(3).split(" ", 1)[0].split("/", 1)[0]
     return ACTORS.get(program, "cloud services")

@@ -36,6 +36,9 @@ class Side:
     delete_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
     claim_s: float | None = None  # cool: submit -> its first step (context)
     delete_claim_s: float | None = None
+    # by (caller, service, request shape): bench.openstack.cloud.request_shape
+    create_shapes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    delete_shapes: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
 
 @dataclass
@@ -136,6 +139,7 @@ def render(results: Results) -> str:
     if paired and results.plan is not None:
         lines += _steps_table(results, paired)
         lines += _calls_table(paired)
+        lines += _shapes_table(paired)
     lines.extend(f"- {verdict}" for verdict in verdicts(results))
     return "\n".join(lines)
 
@@ -202,6 +206,42 @@ def _calls_table(paired: list[Round]) -> list[str]:
         )
     lines.append("")
     return lines
+
+
+def _shapes_table(paired: list[Round]) -> list[str]:
+    """The requests whose count differs between the two sides (medians per build): what
+    cool's extra calls are, one by one."""
+    rows = []
+    for what, label in (("create_shapes", "create"), ("delete_shapes", "delete")):
+        shapes = {
+            (service, shape)
+            for r in paired
+            for side in (r.baseline, r.cool)
+            for (_, service, shape) in getattr(side, what)
+        }
+        for service, shape in sorted(shapes):
+            key = (service, shape)
+            script = _shape_count(paired, "baseline", what, ("baseline",), key)
+            mine = _shape_count(paired, "cool", what, ("cool-worker", "cool-api"), key)
+            if script != mine:
+                rows.append(f"| {label} | {service} | `{shape}` | {script:g} | {mine:g} |")
+    if not rows:
+        return []
+    return [
+        "| build | service | request (ids as {id}) | script | cool |",
+        "|---|---|---|---:|---:|",
+        *rows,
+        "",
+    ]
+
+
+def _shape_count(
+    paired: list[Round], side: str, what: str, actors: tuple[str, ...], key: tuple[str, str]
+) -> float:
+    """Median per build of the requests of ``key`` (service, shape) made by ``actors``."""
+    return _median(
+        sum(getattr(getattr(r, side), what).get((a, *key), 0) for a in actors) for r in paired
+    )
 
 
 def _met(ok: bool) -> str:

@@ -92,9 +92,9 @@ def run_baseline(member: Member, cloud: MiniCloud, calls: CallCounter, interval_
     try:
         calls.take()
         created = script.create()
-        create_calls = calls.take()
+        create_calls, create_shapes = calls.take(), calls.shapes
         deleted = script.delete()
-        delete_calls = calls.take()
+        delete_calls, delete_shapes = calls.take(), calls.shapes
         script.delete_retained()
     except BaseException:
         script.clean_up()
@@ -106,6 +106,8 @@ def run_baseline(member: Member, cloud: MiniCloud, calls: CallCounter, interval_
         deleted.steps,
         create_calls,
         delete_calls,
+        create_shapes=create_shapes,
+        delete_shapes=delete_shapes,
     )
 
 
@@ -122,7 +124,7 @@ def run_cool(
         client, build_id, "CREATE_COMPLETE", marker=None, timeout_s=BUILD_TIMEOUT_S
     )
     create_s = time.perf_counter() - started
-    create_calls = calls.take()
+    create_calls, create_shapes = calls.take(), calls.shapes
     if built["status"] != "CREATE_COMPLETE":
         raise RuntimeError(f"cool: build {build_id} ended {built['status']}: {built.get('note')}")
     retained = {
@@ -135,7 +137,7 @@ def run_cool(
         client, build_id, "DELETE_COMPLETE", marker=marker, timeout_s=BUILD_TIMEOUT_S
     )
     delete_s = time.perf_counter() - started
-    delete_calls = calls.take()
+    delete_calls, delete_shapes = calls.take(), calls.shapes
     if deleted["status"] != "DELETE_COMPLETE":
         raise RuntimeError(f"cool: delete of {build_id} ended {deleted['status']}")
     for volume_id in retained.values():  # kept by deletion_policy: Retain, untimed
@@ -156,6 +158,8 @@ def run_cool(
         delete_calls,
         claim_seconds(events[:split], "CREATE"),
         claim_seconds(events[split:], "DELETE"),
+        create_shapes,
+        delete_shapes,
     )
 
 

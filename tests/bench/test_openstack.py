@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from bench.openstack.baseline import ORDER, RETAINED
-from bench.openstack.cloud import access_caller, claim_seconds, step_seconds
+from bench.openstack.cloud import access_caller, claim_seconds, request_shape, step_seconds
 from bench.openstack.report import Results, Round, Side, critical_path_s, render, verdicts
 from bench.openstack.run import TEMPLATE_PATH
 from cool.model import Plan
@@ -138,3 +138,31 @@ def test_issue_20s_verdicts_judge_the_critical_path_and_each_neutron_step(plan: 
         "Neutron steps to create within 1.5x of the script's: NOT met (security_group 2.0x)"
     )
     assert said[3] == "Neutron steps to delete within 1.5x of the script's: met"
+
+
+def test_a_request_is_compared_by_its_shape() -> None:
+    line = (
+        '127.0.0.1 - - [07/Dec/2026:07:37:53 +0000] "GET /v2.0/ports/'
+        'e3f612c8-9826-4fd7-bb43-e46218d0b632?device_id=x&device_owner=y HTTP/1.1" 200 647 '
+        '"-" "worker.py keystoneauth1/5.18.1"'
+    )
+    assert request_shape(line) == "GET /v2.0/ports/{id}?device_id=&device_owner="
+    volumes = line.replace("/v2.0/ports/", "/v3/0123456789abcdef0123456789abcdef/volumes/")
+    assert request_shape(volumes).startswith("GET /v3/{id}/volumes/{id}?")
+
+
+def test_the_requests_that_differ_are_listed_one_by_one(plan: Plan) -> None:
+    script = _side(10.0, 10.0)
+    script.create_shapes = Counter({("baseline", "neutron", "POST /v2.0/networks"): 1})
+    cool = _side(9.0, 9.0)
+    cool.create_shapes = Counter(
+        {
+            ("cool-worker", "neutron", "POST /v2.0/networks"): 1,
+            ("cool-worker", "neutron", "PUT /v2.0/networks/{id}/tags"): 1,
+        }
+    )
+    results = Results(workers=2, poll_interval_s=1.0, poll_interval_max_s=5.0, plan=plan)
+    results.rounds = [Round("baseline", script, cool)]
+    text = render(results)
+    assert "| create | neutron | `PUT /v2.0/networks/{id}/tags` | 0 | 1 |" in text
+    assert "`POST /v2.0/networks`" not in text  # the same on both sides

@@ -6,12 +6,16 @@ oslo.db's listener would run.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
+from harness import sqlite_immediate
+from harness.mini_cloud.venv import ensure_venv
 from harness.sqlite_immediate import begin_statement
 
 
@@ -88,3 +92,38 @@ def test_the_rule_is_per_thread(database: Path) -> None:
     thread.join(timeout=10)
     assert seen == ["BEGIN IMMEDIATE"]
     held.execute("COMMIT")
+
+
+_GREENLETS = """
+import sqlite3, sys, greenlet
+sys.path.insert(0, sys.argv[1])
+from sqlite_immediate import begin_statement
+first, second = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
+seen = []
+def a():
+    statement = begin_statement(first)
+    first.execute(statement)
+    seen.append(statement)
+    b.switch()
+def other():
+    seen.append(begin_statement(second))
+b = greenlet.greenlet(other)
+greenlet.greenlet(a).switch()
+print(seen)
+"""
+
+
+@pytest.mark.openstack
+def test_the_rule_is_per_greenlet_in_eventlets_services(tmp_path: Path) -> None:
+    """Cinder's and Nova's services run many greenlets in one thread: another greenlet's
+    transaction is not this one's, so this one still takes the write lock first."""
+    venv = ensure_venv()
+    shutil.copyfile(Path(sqlite_immediate.__file__), tmp_path / "sqlite_immediate.py")
+    result = subprocess.run(
+        [venv / "bin" / "python", "-c", _GREENLETS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "['BEGIN IMMEDIATE', 'BEGIN IMMEDIATE']"

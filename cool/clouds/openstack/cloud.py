@@ -107,19 +107,21 @@ def remember_answer(ctx: StepContext, physical_id: str, answer: Observed | bool)
     """What a call just learnt of the step's own resource, for the step's next look to
     read instead of asking again: a create's reply that shows the resource ready (an
     Observed), or a delete the cloud does before it answers (True: gone). Read once,
-    by the same thread, the same step and claim (:func:`recall_answer`); any other look
-    (a later poll, a takeover's) asks the cloud."""
+    by the same thread with the same step context (the worker's step passes one to its
+    create and its looks; a takeover makes its own), by :func:`recall_answer`; any
+    other look (a later poll, a takeover's) asks the cloud."""
     kept = getattr(_answers, "kept", None)
     if kept is None:
         kept = _answers.kept = collections.OrderedDict()
-    kept[_answer_key(ctx, physical_id)] = answer
+    kept[_answer_key(ctx, physical_id)] = (ctx, answer)
     while len(kept) > _ANSWERS_KEPT:
         kept.popitem(last=False)
 
 
 def recall_answer(ctx: StepContext, physical_id: str) -> Observed | bool | None:
     kept = getattr(_answers, "kept", None)
-    return None if kept is None else kept.pop(_answer_key(ctx, physical_id), None)
+    entry = None if kept is None else kept.pop(_answer_key(ctx, physical_id), None)
+    return entry[1] if entry is not None and entry[0] is ctx else None
 
 
 def forget_answers() -> None:

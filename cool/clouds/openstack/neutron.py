@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from openstack import exceptions as os_exceptions
@@ -70,17 +70,7 @@ class _Tagged:
     tags_in_create = False  # Neutron takes tags in a create's body for ports only
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
-        attrs = {
-            **dict(properties.get("value_specs") or {}),
-            **self._create_body(cloud, ctx, properties),
-        }
-        attrs["description"] = self._description(ctx, properties)
-        if self.tags_in_create:
-            attrs["tags"] = self._tags(ctx)
-        resource = self._proxy(cloud, "create")(**attrs)
-        if not self.tags_in_create:
-            # openstacksdk updates the resource's tags from the PUT's reply
-            cloud.conn.network.set_tags(resource, self._tags(ctx))
+        resource = self._create_tagged(cloud, ctx, properties)
         physical_id = str(resource.id)
         # The reply, tags set, is the resource as a GET would show it: the step's first
         # look reads it (remember_answer), unless a type's look does more than read
@@ -90,6 +80,20 @@ class _Tagged:
             if observed.ready:
                 remember_answer(ctx, physical_id, observed)
         return physical_id
+
+    def _create_tagged(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> Any:
+        """The create's reply, tags set (openstacksdk updates them from the PUT's reply)."""
+        attrs = {
+            **dict(properties.get("value_specs") or {}),
+            **self._create_body(cloud, ctx, properties),
+        }
+        attrs["description"] = self._description(ctx, properties)
+        if self.tags_in_create:
+            attrs["tags"] = self._tags(ctx)
+        resource = self._proxy(cloud, "create")(**attrs)
+        if not self.tags_in_create:
+            cloud.conn.network.set_tags(resource, self._tags(ctx))
+        return resource
 
     @staticmethod
     def _tags(ctx: StepContext) -> list[str]:
@@ -339,8 +343,15 @@ class SecurityGroup(_Tagged):
         return {"name": ctx.properties.get("name") or ctx.cloud_name}
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
-        physical_id = super().create(cloud, ctx, properties)
-        self._converge(cloud, physical_id, properties)
+        """Its rules converge from those the reply lists (Neutron's default egress ones),
+        and the group so made is the step's first look (remember_answer)."""
+        group = self._create_tagged(cloud, ctx, properties)
+        physical_id = str(group.id)
+        rules = converge_rules(
+            cloud, physical_id, properties.get("rules"), group.security_group_rules or ()
+        )
+        shown = {**show(group), "security_group_rules": rules}
+        remember_answer(ctx, physical_id, Observed(ready=True, attributes={"show": shown}))
         return physical_id
 
     def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
@@ -405,29 +416,46 @@ def _wanted_rule(group_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def converge_rules(cloud: Cloud, group_id: str, rules: Any) -> None:
-    """Make the group's rules the template's. Neutron's default egress rules stay only
-    when the template gives no egress rule (Heat's rule)."""
+def converge_rules(
+    cloud: Cloud, group_id: str, rules: Any, listed: Iterable[Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Make the group's rules the template's; the group's rules after. Neutron's default
+    egress rules stay only when the template gives no egress rule (Heat's rule).
+
+    ``listed``: the group's rules as a reply just gave them (its create's), instead of
+    listing them. The missing rules go in one bulk create; if one exists already (made
+    by a create whose reply was lost), one at a time, and the rules are listed after.
+    """
     network = cloud.conn.network
     wanted = [_wanted_rule(group_id, r) for r in rules or ()]
     wanted_keys = {_rule_key(r) for r in wanted}
     gives_egress = any(r["direction"] == "egress" for r in wanted)
-    existing = [
-        (r.id, r.to_dict(original_names=True))
-        for r in network.security_group_rules(security_group_id=group_id)
-    ]
-    have = {_rule_key(r) for _, r in existing}
-    for rule_id, rule in existing:
+    if listed is None:
+        existing = [show(r) for r in network.security_group_rules(security_group_id=group_id)]
+    else:
+        existing = [dict(r) for r in listed]
+    kept: list[dict[str, Any]] = []
+    for rule in existing:
         if rule["direction"] == "egress" and gives_egress and _rule_key(rule) not in wanted_keys:
-            network.delete_security_group_rule(rule_id, ignore_missing=True)
+            network.delete_security_group_rule(rule["id"], ignore_missing=True)
+        else:
+            kept.append(rule)
+    have = {_rule_key(r) for r in kept}
+    missing: dict[tuple[Any, ...], dict[str, Any]] = {}
     for rule in wanted:
-        if _rule_key(rule) in have:
-            continue
-        with contextlib.suppress(os_exceptions.ConflictException):  # made by a lost reply
-            network.create_security_group_rule(
-                security_group_id=group_id, **{k: v for k, v in rule.items() if v is not None}
-            )
-        have.add(_rule_key(rule))
+        if _rule_key(rule) not in have:
+            body_ = {k: v for k, v in rule.items() if v is not None}
+            missing.setdefault(_rule_key(rule), {"security_group_id": group_id, **body_})
+    if not missing:
+        return kept
+    try:
+        made = list(network.create_security_group_rules(list(missing.values())))
+    except os_exceptions.ConflictException:  # one was made by a lost reply: one by one
+        for body_ in missing.values():
+            with contextlib.suppress(os_exceptions.ConflictException):
+                network.create_security_group_rule(**body_)
+        return [show(r) for r in network.security_group_rules(security_group_id=group_id)]
+    return kept + [show(r) for r in made]
 
 
 class FloatingIP(_Tagged):
