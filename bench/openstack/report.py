@@ -56,6 +56,7 @@ class Results:
     poll_interval_max_s: float
     rounds: list[Round] = field(default_factory=list)
     plan: Plan | None = None
+    parallelism: int = 4  # [worker] parallelism: steps of a build at once
     load_before: float = 0.0
     load_after: float = 0.0
     problems: list[str] = field(default_factory=list)

@@ -172,16 +172,22 @@ def run(
     rounds: int = 3,
     workers: int = 2,
     poll_max_s: float | None = None,
+    parallelism: int | None = None,
 ) -> Results:
     """Deploy cool on ``cloud`` (its ZooKeeper at ``hosts``, under ``root``) and measure
     ``rounds`` rounds; every process started here is stopped before it returns.
     ``poll_max_s`` replaces cool.conf's ``[worker] poll_interval_max`` (for context:
-    a backoff no longer than the script's fixed interval)."""
+    a backoff no longer than the script's fixed interval); ``parallelism`` its
+    ``[worker] parallelism`` (1: a build's steps one at a time, as the script makes
+    them, which tells cool's own cost per step from the cloud's queueing)."""
     settings = default_worker_settings()
     interval_s = settings.runner.poll_interval_s
     poll_max = settings.runner.poll_interval_max_s if poll_max_s is None else poll_max_s
     results = Results(workers, interval_s, max(poll_max, interval_s), load_before=load_average())
-    extra = "" if poll_max_s is None else f"[worker]\npoll_interval_max = {poll_max_s}\n"
+    results.parallelism = settings.runner.parallelism if parallelism is None else parallelism
+    options = {"poll_interval_max": poll_max_s, "parallelism": parallelism}
+    extra = "".join(f"{k} = {v}\n" for k, v in options.items() if v is not None)
+    extra = f"[worker]\n{extra}" if extra else ""
     template = TEMPLATE_PATH.read_text()
     results.plan = compile_template(
         template, ResourceTypeRegistry.load(), {"image": cloud.image_name}
@@ -234,7 +240,9 @@ def run(
 # -- the command -------------------------------------------------------------------------
 
 
-def _run_on_private_servers(rounds: int, workers: int, poll_max_s: float | None) -> Results:
+def _run_on_private_servers(
+    rounds: int, workers: int, poll_max_s: float | None, parallelism: int | None
+) -> Results:
     """Start ZooKeeper and the mini cloud, measure, and stop everything whatever happens."""
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cool-bench-os-")))
@@ -256,6 +264,7 @@ def _run_on_private_servers(rounds: int, workers: int, poll_max_s: float | None)
             rounds=rounds,
             workers=workers,
             poll_max_s=poll_max_s,
+            parallelism=parallelism,
         )
 
 
@@ -274,14 +283,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="cool-workers' [worker] poll_interval_max (default: cool.conf's, 5 s); "
         "1 polls as often as the script does",
     )
+    parser.add_argument(
+        "--parallelism",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cool-workers' [worker] parallelism (default: cool.conf's, 4); 1 makes a "
+        "build's steps one at a time, as the script does",
+    )
     parser.add_argument("--quick", action="store_true", help="one round: a smoke run")
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else max(args.rounds, 1)
     return run_and_report(
-        lambda: _run_on_private_servers(rounds, max(args.workers, 1), args.poll_max),
+        lambda: _run_on_private_servers(
+            rounds, max(args.workers, 1), args.poll_max, args.parallelism
+        ),
         setup=lambda results: (
             f"mini cloud (fake Nova and Cinder drivers); {results.workers} cool-workers "
-            f"(poll every {results.poll_interval_s:g} s backing off to "
+            f"({results.parallelism} steps of a build at once; poll every "
+            f"{results.poll_interval_s:g} s backing off to "
             f"{results.poll_interval_max_s:g} s; the script polls every "
             f"{results.poll_interval_s:g} s)"
         ),

@@ -140,3 +140,45 @@ def test_a_security_group_converges_from_its_reply_in_one_bulk_create(
     assert len(rules_of(first)) == 3
     provider.delete(ctx, group)
     assert provider.is_deleted(ctx, group)
+
+
+def test_a_name_is_listed_at_once_and_an_interface_is_its_own_first_look(
+    member: Project, sent: list[str], mini_cloud: MiniCloud
+) -> None:
+    """A network named by name (the router's gateway) is listed by that name, not first
+    tried as an id; a router interface's PUT is its first look, and its removal is not
+    looked at again."""
+    provider = member.provider()
+    build = new_build_id()
+    net_ctx = member.ctx("net", NET, {}, build_id=build)
+    net = provider.create(net_ctx, net_ctx.properties)
+    subnet_props = {"network": net, "cidr": "10.77.0.0/24", "ip_version": 4}
+    subnet_ctx = member.ctx("subnet", SUBNET, subnet_props, build_id=build)
+    subnet = provider.create(subnet_ctx, subnet_props)
+    gateway = {"external_gateway_info": {"network": mini_cloud.public_network}}
+    router_ctx = member.ctx("router", ROUTER, gateway, build_id=build)
+    del sent[:]
+    router = provider.create(router_ctx, gateway)
+    assert sent[0] == "GET /v2.0/networks"  # ?name=public: listed at once
+    assert f"GET /v2.0/networks/{mini_cloud.public_network}" not in sent
+    assert provider.observe(router_ctx, router).ready
+
+    props = {"router": router, "subnet": subnet}
+    ctx = member.ctx("interface", "OS::Neutron::RouterInterface", props, build_id=build)
+    del sent[:]
+    interface = provider.create(ctx, props)
+    assert sent[-1] == f"PUT /v2.0/routers/{router}/add_router_interface"
+    count = len(sent)
+    observed = provider.observe(ctx, interface)
+    assert observed.attributes["show"] == {"router_id": router, "subnet_id": subnet}
+    assert len(sent) == count
+    assert provider.find(ctx)  # Neutron has it indeed
+    del sent[:]
+    provider.delete(ctx, interface)
+    assert provider.is_deleted(ctx, interface)
+    assert sent == [f"PUT /v2.0/routers/{router}/remove_router_interface"]
+    assert provider.is_deleted(ctx, interface)  # asked: really gone
+    assert provider.find(ctx) == []
+    for step_ctx, physical_id in ((router_ctx, router), (subnet_ctx, subnet), (net_ctx, net)):
+        provider.delete(step_ctx, physical_id)
+        assert provider.is_deleted(step_ctx, physical_id)

@@ -9,6 +9,7 @@ speaks openstacksdk; the provider (:mod:`cool.clouds.openstack.provider`) gives 
 from __future__ import annotations
 
 import collections
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from openstack.connection import Connection
 from cool.clouds.base import Found, Observed, ProviderError, ResourceGoneError, StepContext
 
 ACTIVE_OR_DOWN = frozenset({"ACTIVE", "DOWN"})  # Neutron's "built", as Heat reads it
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
 
 
 def given(value: Any) -> bool:
@@ -48,7 +50,17 @@ class Cloud:
 
     conn: Connection
 
-    def _find(self, finder: Any, kind: str, ref: Any, **filters: Any) -> Any:
+    def _find(
+        self, finder: Any, kind: str, ref: Any, *, listing: Any = None, **filters: Any
+    ) -> Any:
+        """By id or name, as openstacksdk's ``find_*``. With ``listing`` (a type whose
+        ids are UUIDs: Neutron's, Glance's), a name is listed by name at once instead
+        of first being tried as an id (a GET that can only answer 404)."""
+        if listing is not None and not _UUID.match(str(ref)):
+            found = self._by_name(listing, kind, str(ref), **filters)
+            if found is not None:
+                return found
+            # none of that name listed: openstacksdk's own look (hidden images...) says
         try:
             return finder(str(ref), ignore_missing=False, **filters)
         except os_exceptions.ResourceNotFound as exc:
@@ -57,28 +69,51 @@ class Cloud:
         except os_exceptions.DuplicateResource as exc:
             raise ProviderError(f"{kind} {ref!r} is ambiguous: give its id") from exc
 
+    @staticmethod
+    def _by_name(listing: Any, kind: str, name: str, **filters: Any) -> Any:
+        found = [r for r in listing(name=name, **filters) if r.name == name]
+        if len(found) > 1:
+            raise ProviderError(f"{kind} {name!r} is ambiguous: give its id")
+        return found[0] if found else None
+
     def network(self, ref: Any) -> Any:
-        return self._find(self.conn.network.find_network, "network", ref)
+        network = self.conn.network
+        return self._find(network.find_network, "network", ref, listing=network.networks)
 
     def network_id(self, ref: Any) -> str:
         return str(self.network(ref).id)
 
     def subnet_id(self, ref: Any) -> str:
-        return str(self._find(self.conn.network.find_subnet, "subnet", ref).id)
+        network = self.conn.network
+        return str(self._find(network.find_subnet, "subnet", ref, listing=network.subnets).id)
 
     def port_id(self, ref: Any) -> str:
-        return str(self._find(self.conn.network.find_port, "port", ref).id)
+        network = self.conn.network
+        return str(self._find(network.find_port, "port", ref, listing=network.ports).id)
 
     def router_id(self, ref: Any) -> str:
-        return str(self._find(self.conn.network.find_router, "router", ref).id)
+        network = self.conn.network
+        return str(self._find(network.find_router, "router", ref, listing=network.routers).id)
 
     def security_group_ids(self, refs: Iterable[Any]) -> list[str]:
         project = self.conn.current_project_id
-        finder = self.conn.network.find_security_group
-        return [str(self._find(finder, "security group", r, project_id=project).id) for r in refs]
+        network = self.conn.network
+        return [
+            str(
+                self._find(
+                    network.find_security_group,
+                    "security group",
+                    r,
+                    listing=network.security_groups,
+                    project_id=project,
+                ).id
+            )
+            for r in refs
+        ]
 
     def image_id(self, ref: Any) -> str:
-        return str(self._find(self.conn.image.find_image, "image", ref).id)
+        image = self.conn.image
+        return str(self._find(image.find_image, "image", ref, listing=image.images).id)
 
     def flavor_id(self, ref: Any) -> str:
         return str(self._find(self.conn.compute.find_flavor, "flavor", ref).id)

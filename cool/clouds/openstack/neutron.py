@@ -590,7 +590,14 @@ class RouterInterface:
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         router, key, value = self._target(cloud, properties)
         cloud.conn.network.add_interface_to_router(router, **{_SDK_NAMES[key]: value})
-        return f"{router}:{key}={value}"
+        physical_id = f"{router}:{key}={value}"
+        # Neutron answers once the interface is made: the step's first look.
+        remember_answer(ctx, physical_id, self._observed(router, key, value))
+        return physical_id
+
+    @staticmethod
+    def _observed(router: str, key: str, value: str) -> Observed:
+        return Observed(ready=True, attributes={"show": {"router_id": router, key: value}})
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         """The link itself, from the step's properties (a router or subnet that is
@@ -609,12 +616,13 @@ class RouterInterface:
             cloud.conn.network.get_router(router)
         if not self._present(cloud, router, key, value):
             raise ResourceGoneError(f"router {router} has no interface with {key} {value}")
-        return Observed(ready=True, attributes={"show": {"router_id": router, key: value}})
+        return self._observed(router, key, value)
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
         router, key, value = self._parse(physical_id)
         with contextlib.suppress(os_exceptions.NotFoundException):
             cloud.conn.network.remove_interface_from_router(router, **{_SDK_NAMES[key]: value})
+        remember_answer(ctx, physical_id, True)  # removed before Neutron answers
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
         router, key, value = self._parse(physical_id)
