@@ -57,6 +57,7 @@ class Results:
     rounds: list[Round] = field(default_factory=list)
     plan: Plan | None = None
     parallelism: int = 4  # [worker] parallelism: steps of a build at once
+    script_interval_s: float = 1.0  # the script's fixed poll
     load_before: float = 0.0
     load_after: float = 0.0
     problems: list[str] = field(default_factory=list)
