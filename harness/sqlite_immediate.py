@@ -51,14 +51,19 @@ _OWNERS_KEPT = 256
 # next BEGIN of its owner once its transaction is over.
 _held: dict[Any, list[Any]] = {}
 _held_lock = threading.Lock()
+_greenlet: Any = None  # the greenlet module, False without it, None before the first look
 
 
 def _owner() -> Any:
-    try:
-        import greenlet  # noqa: PLC0415  (the services' venv has it: eventlet, SQLAlchemy)
-    except ImportError:
-        return threading.get_ident()
-    return greenlet.getcurrent()
+    global _greenlet  # noqa: PLW0603  (looked up once, at the first BEGIN)
+    if _greenlet is None:
+        try:
+            import greenlet  # noqa: PLC0415  (the services' venv has it: eventlet, SQLAlchemy)
+        except ImportError:
+            _greenlet = False
+        else:
+            _greenlet = greenlet
+    return _greenlet.getcurrent() if _greenlet else threading.get_ident()
 
 
 def _in_transaction(dbapi_connection: Any) -> bool:

@@ -3,8 +3,9 @@ strictly one after another, as a project member would script them.
 
 Each resource is created and, where the cloud makes it asynchronously, waited
 for with openstacksdk's own helpers (``wait_for_server``, ``wait_for_status``,
-``wait_for_delete``) at a fixed interval: the interval cool's workers start
-their backoff at, so the script polls no less often than cool. Names, images,
+``wait_for_delete``) at a fixed interval of 1 s (``bench.openstack.run.SCRIPT_POLL_S``;
+openstacksdk's own default is 2 s), while cool's workers start at
+``poll_interval`` and back off to ``poll_interval_max``. Names, images,
 flavors and the public network are looked up where a step needs them, as
 cool's handlers do. No tags, no marks, no checkpoints: nothing that would let
 the script resume after a crash, which is the work cool adds.

@@ -284,7 +284,6 @@ def request_shape(line: str) -> str:
     method, target = match.group(1), match.group(2)
     path, _, query = target.partition("?")
     path = "/".join("{id}" if _ID.match(part) else part for part in path.split("/"))
-    path = re.sub(r"/v3/[0-9a-f]{32}/", "/v3/{project}/", path)
     names = sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair})
     return f"{method} {path}" + (f"?{'=&'.join(names)}=" if names else "")
 

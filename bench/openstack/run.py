@@ -4,7 +4,8 @@ Run from the repository root::
 
     .venv/bin/python -m bench.openstack            # 3 rounds (~6 min on 2 cores)
     .venv/bin/python -m bench.openstack --quick    # 1 round, a smoke run (~3 min)
-    .venv/bin/python -m bench.openstack --poll-max 1   # workers poll as the script does
+    .venv/bin/python -m bench.openstack --poll-max 1   # workers' backoff capped at 1 s
+    .venv/bin/python -m bench.openstack --parallelism 1   # a build's steps one at a time
 
 It starts a private ZooKeeper, the mini cloud (:mod:`harness.mini_cloud.cloud`:
 Keystone, Neutron, Nova and Cinder with fake drivers, Glance, Placement), a
@@ -284,8 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         default=None,
         metavar="S",
-        help="cool-workers' [worker] poll_interval_max (default: cool.conf's, 5 s); "
-        "1 polls as often as the script does",
+        help="cool-workers' [worker] poll_interval_max (default: cool.conf's, 2 s)",
     )
     parser.add_argument(
         "--parallelism",

@@ -26,8 +26,9 @@ What it takes here (``<base_dir>/octavia/``)::
   (a path fixed in its code), shared by every cloud on the machine. It cannot
   delete a pool member that has a ``subnet`` (Octavia 18's network delta raises
   KeyError for the VIP's network; the member goes to ERROR): tests give none.
-- Deferred SQLite transactions (no ``BEGIN IMMEDIATE`` hook): an Octavia API call
-  reads in a second session while its first holds the write lock.
+- SQLite transactions begin IMMEDIATE as the other services' do
+  (:mod:`harness.sqlite_immediate`); the second session an Octavia API call reads
+  in while its first holds the write lock begins deferred (same thread).
 - No jobboard (``[task_flow] jobboard_enabled = false``): the worker runs
   its flows in memory, so neither Redis nor etcd is needed.
 """

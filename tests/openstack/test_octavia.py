@@ -200,6 +200,7 @@ def test_a_change_while_the_load_balancer_is_pending_is_retried_not_failed(
     assert_eventually(created, timeout_s=60, interval_s=0.1, message="the listener is created")
     assert all(refusal.retryable for refusal in refusals), refusals
     until_ready(provider, listener_ctx, listener[0])
+    until_ready(provider, lb_ctx, lb)  # the worker's flow is over: pause it idle
 
     # Its delete while the load balancer is PENDING_UPDATE: a retry too.
     pool_props = {"loadbalancer": lb, "protocol": "HTTP", "lb_algorithm": "ROUND_ROBIN"}

@@ -20,13 +20,22 @@ from typing import Any
 
 from cool.clouds import aws
 from cool.clouds.base import Found, Observed, ProviderError, StepContext
-from cool.clouds.openstack.cloud import Cloud, Handler
+from cool.clouds.openstack.cloud import Cloud, Handler, recall_answer, remember_answer
 from cool.clouds.openstack.neutron import SecurityGroup as NeutronSecurityGroup
 from cool.clouds.openstack.nova import Server
 
 
 def _as_server(ctx: StepContext, properties: Mapping[str, Any]) -> dict[str, Any]:
     return aws.translated(aws.instance_as_server, properties, f"instance {ctx.resource_name}")
+
+
+def _answered_for(ctx: StepContext, native: StepContext, physical_id: str) -> str:
+    """What the native create's reply told (remember_answer) is for the step's own
+    context, which its looks pass: the native one is a copy made for the create."""
+    answer = recall_answer(native, physical_id)
+    if answer is not None:
+        remember_answer(ctx, physical_id, answer)
+    return physical_id
 
 
 class Instance:
@@ -39,7 +48,9 @@ class Instance:
         return replace(ctx, properties=_as_server(ctx, ctx.properties))
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
-        return self._server.create(cloud, self._native(ctx), _as_server(ctx, properties))
+        native = self._native(ctx)
+        physical_id = self._server.create(cloud, native, _as_server(ctx, properties))
+        return _answered_for(ctx, native, physical_id)
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         return self._server.find(cloud, ctx)
@@ -78,7 +89,7 @@ class SecurityGroup:
 
     def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         native = self._native(cloud, ctx, properties)
-        return self._group.create(cloud, native, native.properties)
+        return _answered_for(ctx, native, self._group.create(cloud, native, native.properties))
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         return self._group.find(cloud, replace(ctx, properties={}))

@@ -416,6 +416,23 @@ def _wanted_rule(group_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _rule_shown(rule: Any) -> dict[str, Any]:
+    """A rule as Neutron lists it in its group, nulls kept (a template's get_attr reads
+    them): openstacksdk's view less what it adds (``location``, a null ``name``). Only
+    Neutron's internal ``standard_attr_id`` is not in it (openstacksdk drops it)."""
+    shown = rule.to_dict(headers=False, computed=False, original_names=True)
+    shown.pop("location", None)
+    if shown.get("name") is None:
+        shown.pop("name", None)
+    shown["tags"] = list(shown.get("tags") or ())
+    return shown
+
+
+def _exists(exc: os_exceptions.ConflictException) -> bool:
+    """Neutron's SecurityGroupRuleExists; not its other 409s (over quota, in use)."""
+    return "already exists" in cloud_message(exc)
+
+
 def converge_rules(
     cloud: Cloud, group_id: str, rules: Any, listed: Iterable[Mapping[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
@@ -423,15 +440,18 @@ def converge_rules(
     egress rules stay only when the template gives no egress rule (Heat's rule).
 
     ``listed``: the group's rules as a reply just gave them (its create's), instead of
-    listing them. The missing rules go in one bulk create; if one exists already (made
-    by a create whose reply was lost), one at a time, and the rules are listed after.
+    listing them. The missing rules go in one bulk create (one transaction in Neutron);
+    if one exists already (made by a create whose reply was lost), one at a time, and
+    the rules are listed after. Any other refusal (a quota's 409) is the step's failure.
     """
     network = cloud.conn.network
     wanted = [_wanted_rule(group_id, r) for r in rules or ()]
     wanted_keys = {_rule_key(r) for r in wanted}
     gives_egress = any(r["direction"] == "egress" for r in wanted)
     if listed is None:
-        existing = [show(r) for r in network.security_group_rules(security_group_id=group_id)]
+        existing = [
+            _rule_shown(r) for r in network.security_group_rules(security_group_id=group_id)
+        ]
     else:
         existing = [dict(r) for r in listed]
     kept: list[dict[str, Any]] = []
@@ -450,12 +470,17 @@ def converge_rules(
         return kept
     try:
         made = list(network.create_security_group_rules(list(missing.values())))
-    except os_exceptions.ConflictException:  # one was made by a lost reply: one by one
-        for body_ in missing.values():
-            with contextlib.suppress(os_exceptions.ConflictException):
+    except os_exceptions.ConflictException as exc:
+        if not _exists(exc):
+            raise
+        for body_ in missing.values():  # one was made by a lost reply: one by one
+            try:
                 network.create_security_group_rule(**body_)
-        return [show(r) for r in network.security_group_rules(security_group_id=group_id)]
-    return kept + [show(r) for r in made]
+            except os_exceptions.ConflictException as one:
+                if not _exists(one):
+                    raise
+        return [_rule_shown(r) for r in network.security_group_rules(security_group_id=group_id)]
+    return kept + [_rule_shown(r) for r in made]
 
 
 class FloatingIP(_Tagged):
