@@ -96,20 +96,14 @@ class Cloud:
         return str(self._find(network.find_router, "router", ref, listing=network.routers).id)
 
     def security_group_ids(self, refs: Iterable[Any]) -> list[str]:
-        project = self.conn.current_project_id
-        network = self.conn.network
-        return [
-            str(
-                self._find(
-                    network.find_security_group,
-                    "security group",
-                    r,
-                    listing=network.security_groups,
-                    project_id=project,
-                ).id
-            )
-            for r in refs
-        ]
+        network, project = self.conn.network, self.conn.current_project_id
+
+        def one(ref: Any) -> str:
+            finder, listing = network.find_security_group, network.security_groups
+            found = self._find(finder, "security group", ref, listing=listing, project_id=project)
+            return str(found.id)
+
+        return [one(ref) for ref in refs]
 
     def image_id(self, ref: Any) -> str:
         image = self.conn.image

@@ -133,11 +133,11 @@ class _Tagged:
         return status != "ERROR" and (not self.waits_for_status or status in ACTIVE_OR_DOWN)
 
     def _observed(self, cloud: Cloud, resource: Any) -> Observed:
-        if str(getattr(resource, "status", "") or "") == "ERROR":
+        if self._is_ready(resource):
+            return Observed(ready=True, attributes=self._attributes(cloud, resource))
+        if getattr(resource, "status", None) == "ERROR":
             return Observed(ready=False, failed=f"{self.kind.replace('_', ' ')} went to ERROR")
-        if not self._is_ready(resource):
-            return Observed(ready=False)
-        return Observed(ready=True, attributes=self._attributes(cloud, resource))
+        return Observed(ready=False)
 
     def _attributes(self, cloud: Cloud, resource: Any) -> dict[str, Any]:
         return _picked(resource, self.attributes)
@@ -336,8 +336,7 @@ class SecurityGroup(_Tagged):
 
     def _description(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         """The template's description, with the mark after it."""
-        given_text = str(properties.get("description") or "")
-        return f"{given_text} ({identity.mark(ctx)})" if given_text else identity.mark(ctx)
+        return identity.described(ctx, properties.get("description"))
 
     def _find_filters(self, ctx: StepContext) -> dict[str, Any]:
         return {"name": ctx.properties.get("name") or ctx.cloud_name}

@@ -33,8 +33,7 @@ class QoSPolicy(_Tagged):
 
     def _description(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         """The template's description, with the mark after it."""
-        text = str(properties.get("description") or "")
-        return f"{text} ({identity.mark(ctx)})" if text else identity.mark(ctx)
+        return identity.described(ctx, properties.get("description"))
 
     def _find_filters(self, ctx: StepContext) -> dict[str, Any]:
         return {"name": ctx.properties.get("name") or ctx.cloud_name}
