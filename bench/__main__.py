@@ -1,6 +1,6 @@
 """``python -m bench``: every benchmark that finishes in minutes, or one by name.
 
-    python -m bench                  # validate_templates, gc, engine, delete, api (~7 min)
+    python -m bench                  # the benchmarks of minutes, one after another (~10 min)
     python -m bench --quick          # the same, each with --quick (smoke runs, ~1.5 min)
     python -m bench --list           # every benchmark, with what it measures
     python -m bench engine --quick   # one by name; what follows the name goes to it
@@ -46,6 +46,12 @@ COMMANDS = (
         "engine",
         "bench.engine",
         "raw ZooKeeper, builds, worker scaling, takeover and memory (~2.5 min)",
+        True,
+    ),
+    Command(
+        "dispatch",
+        "bench.dispatch",
+        "builds a second with 100 and with 50,000 builds queued (~3 min)",
         True,
     ),
     Command("delete", "bench.delete", "delete of a 1,000-resource build against its create", True),

@@ -116,13 +116,15 @@ ALL_SHARDS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
 
 
 def prepare_root(client: KazooClient, root: str, shards: Iterable[str] = ALL_SHARDS) -> None:
-    """The top-level containers and the shard directories (by default all 1,024, as a
-    deployment has them after its first few thousand builds: a submit's
-    ``ensure_path`` of its shard is then a read, never a create)."""
+    """The top-level containers and the shard directories, of builds and of the queue
+    (by default all 1,024, as a deployment has them after its first few thousand
+    builds: a submit's ``ensure_path`` of its shard is then a read, never a create)."""
     layout = Layout(root)
     for path in layout.top_level():
         client.ensure_path(path)
+    shards = list(shards)
     creating = [client.create_async(layout.shard_dir(shard)) for shard in shards]
+    creating += [client.create_async(layout.pending_shard(shard)) for shard in shards]
     for result in creating:
         with contextlib.suppress(NodeExistsError):
             result.get(timeout=30)

@@ -20,7 +20,7 @@ from kazoo.client import KazooClient
 from oslo_config import cfg
 
 from bench._workers import Fleet, cpu_s, machine_cpu, rss_kib
-from bench._zk import server_requests, wait_gone, wait_no_children
+from bench._zk import server_requests, wait_all_gone, wait_gone
 from cool import config
 from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
@@ -244,7 +244,8 @@ def run_builds(
         build_ids = [
             store.submit(plan, project_id=PROJECT, user_id=PROJECT).build_id for _ in range(builds)
         ]
-        finished = wait_no_children(client, store.layout.pending, timeout_s)
+        pending = [store.layout.pending_build(b) for b in build_ids]
+        finished = wait_all_gone(client, pending, timeout_s)
         seconds = time.perf_counter() - start
         worker_cpu = sum(
             cpu_s(w.pid) - before for w, before in zip(started, cpu_before, strict=True)
@@ -401,7 +402,8 @@ def run_memory(
                 store.submit(plan, project_id=PROJECT, user_id=PROJECT).build_id
                 for _ in range(size)
             ]
-            if not wait_no_children(client, store.layout.pending, timeout_s):
+            pending = [store.layout.pending_build(b) for b in build_ids]
+            if not wait_all_gone(client, pending, timeout_s):
                 problems.append(f"memory: builds still pending after {timeout_s:.0f} s")
                 break
             problems += _check_complete(store, build_ids, "memory")

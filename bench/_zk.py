@@ -159,16 +159,7 @@ def wait_gone(client: KazooClient, path: str, timeout_s: float) -> bool:
     return True
 
 
-def wait_no_children(client: KazooClient, path: str, timeout_s: float) -> bool:
-    """Wait until ``path`` has no children (a watch, no polling); whether in time."""
-    changed = threading.Event()
+def wait_all_gone(client: KazooClient, paths: list[str], timeout_s: float) -> bool:
+    """Wait until none of ``paths`` exists (watches, one at a time); whether in time."""
     deadline = time.monotonic() + timeout_s
-
-    def watch(_event: object) -> None:
-        changed.set()
-
-    while client.get_children(path, watch=watch):
-        if not changed.wait(max(deadline - time.monotonic(), 0)):
-            return False
-        changed.clear()
-    return True
+    return all(wait_gone(client, path, max(deadline - time.monotonic(), 0)) for path in paths)

@@ -33,6 +33,7 @@ from cool.store import codec, sizes
 from cool.store.client import NotConnectedError
 from cool.store.layout import Layout, new_build_id
 from cool.store.outcomes import UNAVAILABLE, unavailable_as_error
+from cool.store.pending import ensure_shards
 from cool.store.reads import PLAN_CACHE, BuildReads
 from cool.store.records import BuildMeta, BuildSource, BuildState, Event
 from cool.store.trusts import TrustRecords
@@ -76,6 +77,7 @@ class BuildStore(BuildReads):
         with unavailable_as_error():
             for path in self.layout.top_level():
                 self.client.ensure_path(path)
+        ensure_shards(self.client, self.layout)
 
     def submit(
         self,
@@ -228,7 +230,7 @@ class BuildStore(BuildReads):
         parents = [
             layout.shard_path(build_id),
             layout.project(project_id),
-            layout.pending,
+            layout.pending_shard(layout.shard(build_id)),
             layout.names_project(project_id),
         ]
         key_at = None

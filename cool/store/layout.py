@@ -32,7 +32,12 @@ deployments or test runs can share one ensemble::
                                                 one signal (status, reason, data, id): named
                                                 by the SHA-256 of its id, so a signal sent
                                                 again with its id replaces itself
-    <root>/pending/<build_id>                   builds that need a worker (gone when terminal)
+    <root>/pending/<shard>/<build_id>           builds that need a worker (gone when terminal),
+                                                in their shard (see cool/store/pending.py):
+                                                no one lists the whole queue. Every shard's
+                                                node exists (ensure_shards). An entry right
+                                                under pending/ is one queued by cool before
+                                                the queue was sharded: workers move it
     <root>/claims/<build_id>                    EPHEMERAL: the current owner's claim
     <root>/workers/<worker_id>                  EPHEMERAL: live workers, capacity and load
     <root>/index/projects/<project_id>/<build_id>
@@ -234,7 +239,14 @@ class Layout:
         """The path a sequential create appends its sequence number to."""
         return f"{self.events(build_id)}/{EVENT_PREFIX}"
 
+    def pending_shard(self, shard: str) -> str:
+        return f"{self.pending}/{_checked(SHARD, shard, 'shard')}"
+
     def pending_build(self, build_id: str) -> str:
+        return f"{self.pending_shard(self.shard(build_id))}/{build_id}"
+
+    def flat_pending_build(self, build_id: str) -> str:
+        """Where cool queued a build before the queue was sharded."""
         return f"{self.pending}/{_checked(BUILD_ID, build_id, 'build id')}"
 
     def claim(self, build_id: str) -> str:

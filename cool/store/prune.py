@@ -47,6 +47,7 @@ from cool.store import codec
 from cool.store.deletion import Doomed, Op, Refusal, plan_deletes, read_meta
 from cool.store.layout import SHARD, Layout, is_build_id
 from cool.store.outcomes import UNAVAILABLE, unavailable_as_error
+from cool.store.pending import all_pending
 from cool.store.pipelined import children, many
 from cool.store.records import BuildState
 from cool.store.retention import FinishedBuild
@@ -105,7 +106,7 @@ class Pruner:
             except NoNodeError:
                 return
             # Snapshots: a build pending or claimed now is skipped this pass.
-            busy = {*children(self.client, layout.pending), *children(self.client, layout.claims)}
+            busy = {*all_pending(self.client, layout), *children(self.client, layout.claims)}
         for start in range(0, len(shards), shards_per_round):
             group = shards[start : start + shards_per_round]
             with unavailable_as_error():

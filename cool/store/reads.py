@@ -24,6 +24,7 @@ from cool.model import Plan
 from cool.store import codec
 from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id, resource_name
 from cool.store.outcomes import unavailable_as_error
+from cool.store.pending import all_pending
 from cool.store.pipelined import many
 from cool.store.records import Build, BuildMeta, BuildSource, BuildState, Event, ResourceRecord
 
@@ -247,11 +248,14 @@ class BuildReads:
             if item is not None
         ]
 
-    def pending(self) -> list[str]:
+    def is_pending(self, build_id: str) -> bool:
+        """Whether the build is queued for a worker (one read)."""
         with unavailable_as_error():
-            return sorted(
-                c for c in self.client.get_children(self.layout.pending) if is_build_id(c)
-            )
+            return self.client.exists(self.layout.pending_build(build_id)) is not None
+
+    def pending(self) -> list[str]:
+        """Every queued build: all shards read (for tests and tools; never to dispatch)."""
+        return all_pending(self.client, self.layout)
 
     def claimed(self) -> list[str]:
         with unavailable_as_error():

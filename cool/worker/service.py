@@ -1,10 +1,15 @@
 """The worker process's core: watch, claim up to capacity, hand each build to a runner.
 
-No polling: watches on ``pending`` and ``claims`` wake the dispatcher. No
-thundering herd: for each claimable build the live workers are ranked by
-rendezvous hashing; the first-ranked worker claims at once and the k-th
-only after k grace periods, if the build is still unclaimed by then (so a
-busy or dead first choice costs one grace period, not a stampede).
+No polling: watches on the queue's shards (:mod:`cool.store.pending`) and on
+``claims`` wake the dispatcher. No thundering herd: for each claimable build the
+live workers are ranked by rendezvous hashing; the first-ranked worker claims at
+once and the k-th only after k grace periods, if the build is still unclaimed by
+then (so a busy or dead first choice costs one grace period, not a stampede).
+
+A backlog costs nothing: a worker reads the queue only when it has room for a
+build, and then only shards (the backlog over 1,024), in turn from a place of its
+own, until it has found what it can take. What it has read and not taken waits in
+a bounded window. A change to a shard it is not reading costs it a flag.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -26,6 +32,7 @@ from cool.errors import ClaimLostError, CoolError, StoreUnavailableError
 from cool.store.builds import BuildStore
 from cool.store.fence import Fence, UnknownClaim, claim, settle_claim
 from cool.store.outcomes import UNAVAILABLE
+from cool.store.pending import SHARDS, ShardReader, flat_entries, listing_bytes, move_flat
 from cool.store.session import Connection, Session
 from cool.store.workers import WorkerInfo, WorkerRegistry
 from cool.worker.runner import BuildRunner, RunnerSettings
@@ -63,6 +70,8 @@ def rank(worker_id: str, build_id: str, workers: list[str]) -> int:
 
 
 _UNKNOWN_RETRY_S = 0.5  # between two looks at a claim whose outcome is unknown
+_READ_BATCH = 8  # shards read at once (pipelined) while looking for builds to take
+_MAX_READS = 64  # shards read by one dispatch; more in the next, at once
 
 
 class Worker:
@@ -90,10 +99,18 @@ class Worker:
         self.draining = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
-        self._pending: set[str] = set()
         self._claimed: set[str] = set()
+        self._flat: list[str] = []  # entries of the unsharded queue, to move
         self._workers: list[str] = []
-        self._first_seen: dict[str, float] = {}
+        # Builds read from the queue and not taken yet, with when they were first seen
+        # (a lower-ranked worker's grace runs from then); bounded by ``_window_size``.
+        self._window: dict[str, float] = {}
+        self._window_size = max(64, 8 * settings.capacity)
+        # Shards whose whole listing is in the window: unchanged, not worth a read.
+        self._complete: set[str] = set()
+        self._cursor = random.randrange(len(SHARDS))  # where this worker reads from next
+        self._listing_bytes = 0
+        self._shards = ShardReader(session.client, session.layout, self._wake.set)
         self._active: dict[str, tuple[Fence, threading.Thread]] = {}
         # Claims whose outcome stayed unknown: each may be a claim node of our session
         # that nobody runs (and nobody else may claim) while the session lives.
@@ -114,8 +131,8 @@ class Worker:
         self._register()
         self.session.on_connection(self._on_connection)
         layout = self.session.layout
-        self.session.watch_children(layout.pending, self._set("_pending"))
-        self.session.watch_children(layout.claims, self._set("_claimed"))
+        self.session.watch_children(layout.pending, self._set_top)
+        self.session.watch_children(layout.claims, self._set_claimed)
         self.session.watch_children(layout.workers, self._set_workers)
         self._dispatcher.start()
         LOG.info("worker %s started (capacity %d)", self.worker_id, self.settings.capacity)
@@ -179,15 +196,45 @@ class Worker:
 
     # -- events (kazoo's thread: record and wake, nothing more) -----------------
 
-    def _set(self, attribute: str) -> Callable[[list[str]], None]:
-        def update(children: list[str]) -> None:
-            with self._lock:
-                setattr(self, attribute, set(children))
+    @property
+    def largest_listing_bytes(self) -> int:
+        """The largest getChildren reply this worker has had (about, in bytes): what a
+        backlog would make grow, were dispatch to list it."""
+        return max(self._listing_bytes, self._shards.largest_listing_bytes)
+
+    @property
+    def shard_reads(self) -> int:
+        """Shards of the queue this worker has read (for tests and benchmarks)."""
+        return self._shards.reads
+
+    def _listed(self, children: list[str]) -> None:
+        self._listing_bytes = max(self._listing_bytes, listing_bytes(children))
+
+    def _set_top(self, children: list[str]) -> None:
+        """``pending``'s children: its shards, and entries of the unsharded queue."""
+        self._listed(children)
+        flat = flat_entries(children)
+        with self._lock:
+            self._flat = flat
+        if flat:
             self._wake.set()
 
-        return update
+    def _set_claimed(self, children: list[str]) -> None:
+        """Claims: a build claimed leaves the window; a claim gone (a worker died or
+        handed its build over, or the build finished) makes its shard worth a read."""
+        self._listed(children)
+        claimed = set(children)
+        with self._lock:
+            gone = [b for b in self._claimed - claimed if b not in self._active]
+            self._claimed = claimed
+            for build_id in claimed:
+                self._window.pop(build_id, None)
+        for build_id in gone:
+            self._shards.touch(self.session.layout.shard(build_id))
+        self._wake.set()
 
     def _set_workers(self, children: list[str]) -> None:
+        self._listed(children)
         with self._lock:
             self._workers = list(children)
         self._wake.set()
@@ -200,6 +247,7 @@ class Worker:
                 self._needs_registering = True
             for fence in fences:
                 fence.lose("ZooKeeper session lost")
+            self._shards.forget_watches()  # they went with the session
         self._wake.set()
 
     # -- dispatching ------------------------------------------------------------
@@ -226,32 +274,95 @@ class Worker:
             self._register()
         retry = self._settle_unknown()
         with self._lock:
-            candidates = sorted(self._pending - self._claimed - set(self._active))
+            flat, self._flat = self._flat, []
+        if flat:
+            move_flat(self.session.client, self.session.layout, flat)
+        with self._lock:
             free = self.settings.capacity - len(self._active)
             workers = list(self._workers)
-            for build_id in list(self._first_seen):
-                if build_id not in self._pending:
-                    del self._first_seen[build_id]
-        if free <= 0 or not candidates or self.draining.is_set():
-            return retry
+        if free <= 0 or self.draining.is_set():
+            return retry  # nothing is read: a full worker pays nothing for a backlog
         now = time.monotonic()
+        due, next_due = self._due(now, workers)
+        more = False
+        if len(due) < free:
+            more = self._look(now, free - len(due), workers)
+            due, next_due = self._due(now, workers)
+        for build_id in due[:free]:
+            with self._lock:
+                self._window.pop(build_id, None)
+            if not self._claim(build_id):
+                # Someone else's now, finished, or ZooKeeper did not answer: a read of
+                # its shard tells which (the claims watch covers only the first).
+                self._shards.touch(self.session.layout.shard(build_id))
+        if self._unknown:
+            retry = _UNKNOWN_RETRY_S
+        if more:
+            retry = 0.0  # the queue has more shards to read: at once, after these claims
+        due_in = None if next_due is None else max(next_due - now, 0.01)
+        return min((t for t in (retry, due_in) if t is not None), default=None)
+
+    def _due(self, now: float, workers: list[str]) -> tuple[list[str], float | None]:
+        """The window's builds this worker may claim now (oldest first), and when the
+        next of the others falls due."""
         due: list[str] = []
         next_due: float | None = None
-        for build_id in candidates:
-            first_seen = self._first_seen.setdefault(build_id, now)
-            when = (
-                first_seen + rank(self.worker_id, build_id, workers) * self.settings.claim_grace_s
-            )
+        with self._lock:
+            window = [
+                (b, seen)
+                for b, seen in self._window.items()
+                if b not in self._claimed and b not in self._active
+            ]
+        for build_id, first_seen in sorted(window):
+            place = rank(self.worker_id, build_id, workers)
+            when = first_seen + place * self.settings.claim_grace_s
             if when <= now:
                 due.append(build_id)
             else:
                 next_due = when if next_due is None else min(next_due, when)
-        for build_id in due[:free]:
-            self._claim(build_id)
-        if self._unknown:
-            retry = _UNKNOWN_RETRY_S
-        due_in = None if next_due is None else max(next_due - now, 0.01)
-        return min((t for t in (retry, due_in) if t is not None), default=None)
+        return due, next_due
+
+    def _look(self, now: float, wanted: int, workers: list[str]) -> bool:
+        """Read shards, in turn from this worker's place, into the window, until it
+        holds ``wanted`` due builds, every shard worth it has been read once, or this
+        dispatch has read its share; whether shards worth a read are left."""
+        dirty, nonempty = self._shards.worth_reading()
+        order = SHARDS[self._cursor :] + SHARDS[: self._cursor]
+        todo = [s for s in order if s in dirty or (s in nonempty and s not in self._complete)]
+        reads = 0
+        while todo and reads < _MAX_READS:
+            batch, todo = todo[:_READ_BATCH], todo[_READ_BATCH:]
+            listings = self._shards.read(batch)
+            reads += len(batch)
+            self._cursor = (SHARDS.index(batch[-1]) + 1) % len(SHARDS)
+            self._take_in(listings, now)
+            if len(self._due(now, workers)[0]) >= wanted:
+                return False
+        return bool(todo)
+
+    def _take_in(self, listings: dict[str, list[str]], now: float) -> None:
+        """Shards just read: their builds replace what the window held of them."""
+        layout = self.session.layout
+        with self._lock:
+            for shard, build_ids in listings.items():
+                listed = set(build_ids)
+                for build_id in [b for b in self._window if layout.shard(b) == shard]:
+                    if build_id not in listed:
+                        del self._window[build_id]  # finished, or taken
+                complete = True
+                for build_id in sorted(listed):  # oldest first into a window with room
+                    if build_id in self._window or build_id in self._claimed:
+                        continue
+                    if build_id in self._active:
+                        continue
+                    if len(self._window) >= self._window_size:
+                        complete = False
+                        break
+                    self._window[build_id] = now
+                if complete:
+                    self._complete.add(shard)
+                else:
+                    self._complete.discard(shard)
 
     def _settle_unknown(self) -> float | None:
         """Look again at the claims whose outcome stayed unknown (a few reads each, for
@@ -278,7 +389,8 @@ class Worker:
         with self._lock:
             self._unknown[unknown.build_id] = unknown
 
-    def _claim(self, build_id: str) -> None:
+    def _claim(self, build_id: str) -> bool:
+        """Whether the build is now this worker's."""
         recover_s = self.settings.claim_recover_s
         fence = claim(
             self.session.client,
@@ -290,8 +402,10 @@ class Worker:
             recover_s=self.settings.runner.guard_wait_s if recover_s is None else recover_s,
             on_unknown=self._remember_unknown,
         )
-        if fence is not None:
-            self._start(fence)
+        if fence is None:
+            return False
+        self._start(fence)
+        return True
 
     def _start(self, fence: Fence) -> None:
         build_id = fence.build_id

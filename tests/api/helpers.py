@@ -13,6 +13,8 @@ from falcon import testing
 from oslo_config import cfg
 
 from cool.api import opts
+from cool.store.layout import Layout
+from cool.store.pending import all_pending
 
 # name: (project, roles). Passwords are the names reversed.
 USERS = {
@@ -23,6 +25,11 @@ USERS = {
     "nobody": None,  # in the htpasswd file, without a project
 }
 ZK_ROOT = "/cool"
+
+
+def queued(client: Any) -> list[str]:
+    """Every build in the queue (all its shards)."""
+    return all_pending(client, Layout(ZK_ROOT))
 
 
 def password(user: str) -> str:

@@ -9,14 +9,13 @@ import tracemalloc
 import pytest
 from kazoo.client import KazooClient
 
-from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
+from tests.api.helpers import VALUE_TEMPLATE, Caller, error_codes, queued
 
 JSON = {"Content-Type": "application/json"}
 
 
 def _nothing_stored(client: KazooClient) -> bool:
-    pending = f"{ZK_ROOT}/pending"
-    return not client.exists(pending) or not client.get_children(pending)
+    return not queued(client)
 
 
 @pytest.mark.parametrize(

@@ -181,7 +181,7 @@ def test_delete_of_a_finished_build_puts_it_back_for_a_worker(
     result = alice.delete(f"/v1/builds/{build_id}")
     assert result.status_code == 202
     assert result.json["build"]["status"] == "DELETE_IN_PROGRESS"
-    assert kazoo_client.exists(f"{ZK_ROOT}/pending/{build_id}")
+    assert kazoo_client.exists(Layout(ZK_ROOT).pending_build(build_id))
     assert alice.delete(f"/v1/builds/{build_id}").status_code == 202  # harmless twice
 
 

@@ -12,7 +12,7 @@ from kazoo.client import KazooClient
 from cool.store.builds import BuildStore
 from cool.store.layout import Layout
 from cool.store.records import MASK
-from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
+from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes, queued
 
 SECRET_TEMPLATE = """\
 heat_template_version: 2018-08-31
@@ -118,6 +118,5 @@ def test_a_build_too_large_to_store_is_a_413_and_nothing_is_stored(
     result = alice.post("/v1/builds", json={"template": template, "files": files, "name": "big"})
     assert result.status_code == 413, result.text
     assert error_codes(result) == ["cool.build.too_large"]
-    pending = f"{ZK_ROOT}/pending"
-    assert kazoo_client.exists(pending) is None or kazoo_client.get_children(pending) == []
+    assert queued(kazoo_client) == []
     assert _store(kazoo_client).find_by_name("p-one", "big") is None

@@ -8,7 +8,7 @@ import threading
 import yaml
 from kazoo.client import KazooClient
 
-from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
+from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes, queued
 
 BROKEN = """heat_template_version: 2018-08-31
 resources:
@@ -141,7 +141,7 @@ def test_submit_with_idempotency_key_twice_makes_one_build(
     assert first.json["build"]["id"] == again.json["build"]["id"]
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert kazoo_client.get_children(f"{ZK_ROOT}/pending") == [first.json["build"]["id"]]
+    assert queued(kazoo_client) == [first.json["build"]["id"]]
 
 
 def test_submit_idempotency_key_with_another_request_is_a_422(alice: Caller) -> None:
@@ -184,7 +184,7 @@ def test_submit_concurrent_retries_with_one_key_make_one_build(
         thread.join(30)
     assert len(ids) == 6
     assert len(set(ids)) == 1
-    assert kazoo_client.get_children(f"{ZK_ROOT}/pending") == ids[:1]
+    assert queued(kazoo_client) == ids[:1]
 
 
 def test_submit_bad_idempotency_key_is_a_400(alice: Caller) -> None:
@@ -225,9 +225,7 @@ def test_validate_lists_build_order_and_needed_parameters(alice: Caller) -> None
 
 def test_validate_stores_nothing(alice: Caller, kazoo_client: KazooClient) -> None:
     assert alice.post("/v1/validate", json={"template": VALUE_TEMPLATE}).status_code == 200
-    assert not kazoo_client.exists(f"{ZK_ROOT}/pending") or not kazoo_client.get_children(
-        f"{ZK_ROOT}/pending"
-    )
+    assert not queued(kazoo_client)
 
 
 def test_validate_refuses_submit_only_fields(alice: Caller) -> None:

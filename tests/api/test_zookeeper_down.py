@@ -9,7 +9,7 @@ from oslo_config import cfg
 
 from cool.api import wsgi
 from harness.zookeeper import ZooKeeperServer, free_port
-from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes
+from tests.api.helpers import VALUE_TEMPLATE, ZK_ROOT, Caller, error_codes, queued
 from tests.zk import assert_eventually, pause_server
 
 
@@ -48,8 +48,7 @@ def test_zookeeper_stopped_answers_503_with_retry_after_and_loses_nothing(
         zookeeper.start()
     assert_eventually(lambda: api_client.connected, timeout_s=30, message="reconnected")
     # Only the build accepted before the outage exists, and it is whole.
-    pending = api_client.get_children(f"{ZK_ROOT}/pending")
-    assert pending == [before.json["build"]["id"]]
+    assert queued(api_client) == [before.json["build"]["id"]]
     after = alice.submit(VALUE_TEMPLATE)
     assert after.status_code == 202
     assert alice.get("/healthcheck").status_code == 200
@@ -82,7 +81,7 @@ def test_zookeeper_hung_mid_submit_says_the_outcome_is_unknown_and_where_to_look
     # its first event, or nothing at all (never a half-written directory).
     shown = alice.get(f"/v1/builds/{build_id}")
     assert shown.status_code in {200, 404}, shown.text
-    pending = api_client.get_children(f"{ZK_ROOT}/pending")
+    pending = queued(api_client)
     if shown.status_code == 200:
         assert build_id in pending
         events = alice.get(f"/v1/builds/{build_id}/events").json["events"]
@@ -111,7 +110,7 @@ def test_zookeeper_hung_before_an_idempotent_submit_is_sent_is_plainly_unavailab
     again = alice.post("/v1/builds", json={"template": VALUE_TEMPLATE}, headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json["build"]["id"] == again.json["build"]["id"]
-    assert len(api_client.get_children(f"{ZK_ROOT}/pending")) == 2
+    assert len(queued(api_client)) == 2
 
 
 def _api_conf(hosts: str, connect_timeout: float) -> cfg.ConfigOpts:

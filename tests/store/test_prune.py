@@ -299,7 +299,7 @@ def test_prune_refuses_a_build_deleted_between_listing_and_pruning(
     assert result.pruned == []
     assert [r.build_id for r in result.refused] == [build_id]
     assert store.state(build_id)[0].status is BuildStatus.DELETE_IN_PROGRESS
-    assert build_id in store.pending()
+    assert store.is_pending(build_id)
 
 
 def test_prune_deletes_a_batch_in_one_transaction(
@@ -366,7 +366,7 @@ def test_a_build_deleted_half_way_through_a_chunked_prune_keeps_its_resources(
     # Only history went ahead of the state: the teardown finds every resource record.
     assert sorted(store.resources(build_id)) == ["a", "b"]
     assert store.state(build_id)[0].status is BuildStatus.DELETE_IN_PROGRESS
-    assert build_id in store.pending()
+    assert store.is_pending(build_id)
     assert 0 < len(store.events(build_id)) < 60
 
 

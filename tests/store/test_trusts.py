@@ -98,5 +98,5 @@ def test_a_build_whose_held_trust_was_taken_for_an_orphan_is_not_stored(
         store.submit_once(plan, project_id="p1", user_id="u1", build_id=build_id, trust_id=trust_id)
 
     assert client.exists(layout.build(build_id)) is None
-    assert client.get_children(layout.pending) == []
+    assert store.pending() == []
     assert records.waiting() == [trust_id]

@@ -87,7 +87,7 @@ def submit(
 def wait_terminal(store: BuildStore, build_id: str, timeout_s: float = 60.0) -> BuildState:
     def terminal() -> BuildState | None:
         state, _ = store.state(build_id)
-        return state if state.status.is_terminal and build_id not in store.pending() else None
+        return state if state.status.is_terminal and not store.is_pending(build_id) else None
 
     return assert_eventually(
         terminal,

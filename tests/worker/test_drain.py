@@ -52,7 +52,7 @@ def _finished_elsewhere(
     without a leak: the build's final state, for the test to check."""
     state, _ = store.state(build_id)
     assert state.status is in_progress, state.reason  # not a *_COMPLETE with v1 still live
-    assert build_id in store.pending()
+    assert store.is_pending(build_id)
     assert store.lease_data(build_id)[0]["releases"] == 1  # handed over, not abandoned
     with SimProvider(db) as sim:
         assert [r.resource_name for r in sim.live_resources(build_id)] == ["v1"]
