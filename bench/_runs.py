@@ -30,6 +30,7 @@ from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.client import ZooKeeperSettings
 from cool.store.layout import Layout
+from cool.store.pending import SHARDS
 from cool.store.session import Session
 from cool.template.compile import compile_template
 from cool.worker.service import Worker, WorkerSettings
@@ -121,6 +122,16 @@ def _check_complete(store: BuildStore, build_ids: list[str], what: str) -> list[
 # -- one big build, in this process ----------------------------------------------
 
 
+def _settled(worker: Worker, timeout_s: float = 60.0) -> None:
+    """Until the worker has had its first look at the queue (every shard read once: a
+    worker's start, not the build's cost)."""
+    deadline = time.monotonic() + timeout_s
+    while worker.shard_reads < len(SHARDS):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not read the queue within {timeout_s:.0f} s")
+        time.sleep(0.01)
+
+
 @dataclass(frozen=True, slots=True)
 class BuildRun:
     shape: str
@@ -168,6 +179,7 @@ def run_build(
     )
     try:
         worker.start()
+        _settled(worker)
         requests_before = server_requests(server_port)
         zk_before = cpu_s(zookeeper_pid) if zookeeper_pid else 0.0
         self_before = _self_cpu_s()

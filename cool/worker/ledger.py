@@ -1,8 +1,15 @@
 """What the owner of a build knows is recorded, and every write it makes.
 
 The ledger holds the build's state and each resource's record with their
-znode versions, and writes through the claim's fence, one transaction at a
-time (steps run in parallel; their writes do not need to).
+znode versions, and writes through the claim's fence. Steps run in parallel
+and so do their writes: each resource's record is its own znode, so the
+ledger's lock is held around memory only, never across a round trip, and
+ZooKeeper commits the writes of independent steps together (one fsync for
+several). Only the build's state is one znode for all: the build's progress
+(``done``) rides on a resource's write when no other write of the state is in
+flight, and otherwise waits for the next one (at the latest the final write,
+which always carries it). A build's status changes wait for a state write in
+flight, then hold the lock across theirs.
 """
 
 from __future__ import annotations
@@ -31,6 +38,9 @@ class Ledger:
         self.build_id = fence.build_id
         self.worker_id = fence.worker_id
         self._lock = threading.Lock()
+        self._state_free = threading.Condition(self._lock)
+        self._state_busy = False  # a write of the state is in flight
+        self._unwritten = 0  # progress counted and not written to the state yet
         self.state = BuildState(BuildStatus.CREATE_QUEUED)
         self._state_version = 0
         self.records: dict[str, tuple[ResourceRecord, int]] = {}
@@ -41,9 +51,16 @@ class Ledger:
 
     def load(self) -> None:
         """Read back everything recorded (at the start, or after an uncertain write)."""
-        with self._lock:
+        with self._state_free:
+            self._state_free.wait_for(lambda: not self._state_busy)
             self.state, self._state_version = self.store.state(self.build_id)
             self.records = self.store.resources(self.build_id)
+            # Progress a worker counted and did not write (it died, or its write's
+            # outcome is unknown): what the records say is done.
+            complete = sum(
+                1 for r, _ in self.records.values() if r.status is ResourceStatus.CREATE_COMPLETE
+            )
+            self._unwritten = max(0, complete - self.state.done)
 
     def record(self, name: str) -> ResourceRecord | None:
         entry = self.records.get(name)
@@ -64,24 +81,33 @@ class Ledger:
             request_id=self.meta.request_id,
         )
 
+    def _next_state(self, **changes: Any) -> BuildState:
+        """The state with ``changes`` and every progress counted (lock held, no state
+        write in flight)."""
+        done = self.state.done + self._unwritten
+        return self.state.but(done=done, updated_at=self.clock(), **changes)
+
     def transition(self, status: BuildStatus, reason: str, **changes: Any) -> None:
         """A new build status, recorded with its event."""
-        with self._lock:
+        with self._state_free:
+            self._state_free.wait_for(lambda: not self._state_busy)
             old = self.state.status
-            state = self.state.but(status=status, reason=reason, updated_at=self.clock(), **changes)
+            state = self._next_state(status=status, reason=reason, **changes)
             written = self.fence.write(
                 state=(state, self._state_version),
                 events=[self.event(None, str(old), str(status), reason)],
             )
             self.state, self._state_version = state, written.state or 0
+            self._unwritten = 0
         LOG.info("build %s: %s -> %s (%s)", self.build_id, old, status, reason)
 
     def finish(self, status: BuildStatus, reason: str, **changes: Any) -> BuildStatus:
         """Terminal state, note, outputs, out of pending, claim released: one transaction,
         refused if a cancel or delete request came after :attr:`control_version`."""
-        with self._lock:
+        with self._state_free:
+            self._state_free.wait_for(lambda: not self._state_busy)
             old = self.state.status
-            state = self.state.but(status=status, reason=reason, updated_at=self.clock(), **changes)
+            state = self._next_state(status=status, reason=reason, **changes)
             self.fence.write(
                 state=(state, self._state_version),
                 events=[self.event(None, str(old), str(status), reason)],
@@ -93,6 +119,7 @@ class Ledger:
                 else None,
             )
             self.state = state
+            self._unwritten = 0
             self.finished = True
         LOG.info("build %s: %s (%s)", self.build_id, status, reason)
         return status
@@ -106,28 +133,62 @@ class Ledger:
         self, record: ResourceRecord, reason: str, *, progress: int = 0
     ) -> ResourceRecord:
         """A resource's new record, its event when the status changes, and progress."""
+        self.write_resources([record], reason, progress=progress)
+        return record
+
+    def write_resources(
+        self, records: list[ResourceRecord], reason: str, *, progress: int = 0
+    ) -> None:
+        """Resources' new records, each with its event when its status changes, and
+        progress: one transaction.
+
+        The write itself is made outside the lock: writes of other resources go to
+        ZooKeeper at the same time. One step writes one resource at a time, so the
+        version read here is still the record's when the write lands.
+        """
+        taken = 0
         with self._lock:
-            previous = self.records.get(record.name)
-            old = str(previous[0].status) if previous else str(ResourceStatus.PENDING)
+            previous = {r.name: self.records.get(r.name) for r in records}
+            self._unwritten += progress
             state = None
-            if progress:
-                new_state = self.state.but(done=self.state.done + progress, updated_at=self.clock())
+            if self._unwritten and not self._state_busy:
+                self._state_busy = True
+                taken, self._unwritten = self._unwritten, 0
+                new_state = self.state.but(done=self.state.done + taken, updated_at=self.clock())
                 state = (new_state, self._state_version)
-            changed = old != str(record.status)
+        events = []
+        for record in records:
+            before = previous[record.name]
+            old = str(before[0].status) if before else str(ResourceStatus.PENDING)
+            if old != str(record.status):
+                events.append(self.event(record.name, old, str(record.status), reason))
+        try:
             written = self.fence.write(
-                resources=[(record, previous[1] if previous else None)],
+                resources=[
+                    (record, before[1] if (before := previous[record.name]) else None)
+                    for record in records
+                ],
                 state=state,
-                events=[self.event(record.name, old, str(record.status), reason)]
-                if changed
-                else [],
+                events=events,
             )
-            self.records[record.name] = (record, written.resources[record.name])
+        except BaseException:
+            with self._state_free:
+                if state is not None:
+                    self._unwritten += taken  # the next write carries it
+                    self._state_busy = False
+                    self._state_free.notify_all()
+                # Not written (or unknown: then load() counts the records again).
+                self._unwritten = max(0, self._unwritten - progress)
+            raise
+        with self._state_free:
+            for record in records:
+                self.records[record.name] = (record, written.resources[record.name])
             if state is not None:
                 self.state, self._state_version = state[0], written.state or 0
-        return record
+                self._state_busy = False
+                self._state_free.notify_all()
 
     def remark(self, name: str, reason: str) -> None:
         """An event about a resource whose record does not change (its status stays)."""
-        with self._lock:
-            status = str(self.status(name))
-            self.fence.write(events=[self.event(name, status, status, reason)])
+        status = str(self.status(name))
+        self.fence.write(events=[self.event(name, status, status, reason)])

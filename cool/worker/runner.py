@@ -353,6 +353,8 @@ class BuildRunner:
             executor=self.executor,
             parallelism=self.settings.parallelism,
             halts=(self.halt, self.stopping),
+            batch=self.steps.create_many,
+            batchable=self.steps.batchable,
         )
 
     def _teardown(self) -> Outcome:

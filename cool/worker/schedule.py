@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
+from typing import Any
 
 from cool.errors import ClaimLostError, CoolError
 
@@ -40,6 +42,12 @@ class Outcome:
     unfinished: bool = False  # steps were left to run (halted, stopped or failed)
 
 
+# Runs several steps together (a batch): what became of each, None for done, else
+# what its step would have raised.
+BatchStep = Callable[[list[str]], Mapping[str, BaseException | None]]
+MAX_BATCH = 64  # steps in one batch
+
+
 def run_graph(
     names: Collection[str],
     blockers: Mapping[str, Collection[str]],
@@ -48,6 +56,8 @@ def run_graph(
     executor: Executor,
     parallelism: int,
     halts: Sequence[threading.Event],
+    batch: BatchStep | None = None,
+    batchable: Callable[[str], bool] = lambda name: False,
 ) -> Outcome:
     """Run ``step(name)`` for every name once all its ``blockers`` are done.
 
@@ -57,45 +67,80 @@ def run_graph(
     outcome is unknown) is raised once every step in flight has returned: the
     caller may then read the build back and run steps again, and must never run
     a second step beside one still in flight (two creates of one resource).
+
+    With ``batch``, the ready steps that are ``batchable`` go together, up to
+    :data:`MAX_BATCH` in one call, which takes one place of ``parallelism`` (steps
+    with no side effect: one ZooKeeper write records them all).
     """
-    remaining = set(names)
     every = frozenset(names)  # blockers outside the graph count as done
-    done: set[str] = set()
-    in_flight: dict[Future[None], str] = {}
+    # Kahn's algorithm: each step waits on a count of blockers, and a finished step
+    # counts down its dependents'; the ready ones start smallest name first. (A scan of
+    # every remaining step after each finish made a build of N steps cost N^2.)
+    waiting: dict[str, int] = {}
+    dependents: dict[str, list[str]] = {name: [] for name in every}
+    for name in every:
+        inside = {b for b in blockers.get(name, ()) if b in every and b != name}
+        waiting[name] = len(inside)
+        for blocker in inside:
+            dependents[blocker].append(name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    remaining = set(every)
+    in_flight: dict[Future[Any], tuple[tuple[str, ...], bool]] = {}  # (names, a batch)
     failure: dict[str, object] | None = None
     lost: BaseException | None = None  # the first unexpected exception of a step
     stopped = False
     while True:
         halted = any(event.is_set() for event in halts)
         if failure is None and lost is None and not stopped and not halted:
-            ready = sorted(
-                n
-                for n in remaining
-                if n not in in_flight.values()
-                and all(b in done for b in blockers.get(n, ()) if b in every)
-            )
-            for name in ready[: max(parallelism - len(in_flight), 0)]:
-                in_flight[executor.submit(step, name)] = name
+            while ready and len(in_flight) < parallelism:
+                name = heapq.heappop(ready)
+                if batch is None or not batchable(name):
+                    in_flight[executor.submit(step, name)] = ((name,), False)
+                    continue
+                group, others = [name], []
+                while ready and len(group) < MAX_BATCH:
+                    other = heapq.heappop(ready)
+                    (group if batchable(other) else others).append(other)
+                for other in others:
+                    heapq.heappush(ready, other)
+                in_flight[executor.submit(batch, group)] = (tuple(group), True)
         if not in_flight:
             break
         finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
         for future in finished:
-            name = in_flight.pop(future)
-            try:
-                future.result()
-            except StepFailedError as exc:
-                failure = failure or exc.note
-            except StepStoppedError:
-                stopped = True
-            except BaseException as exc:  # (raised below, once all returned)
+            group, batched = in_flight.pop(future)
+            for name, error in _ends(future, group, batched):
+                if error is None:
+                    remaining.discard(name)
+                    for dependent in dependents[name]:
+                        waiting[dependent] -= 1
+                        if waiting[dependent] == 0:
+                            heapq.heappush(ready, dependent)
+                elif isinstance(error, StepFailedError):
+                    failure = failure or error.note
+                elif isinstance(error, StepStoppedError):
+                    stopped = True
                 # A lost claim comes first: nothing more may be written then.
-                if lost is None or (
-                    isinstance(exc, ClaimLostError) and not isinstance(lost, ClaimLostError)
+                elif lost is None or (
+                    isinstance(error, ClaimLostError) and not isinstance(lost, ClaimLostError)
                 ):
-                    lost = exc
-            else:
-                remaining.discard(name)
-                done.add(name)
+                    lost = error  # (raised below, once all returned)
     if lost is not None:
         raise lost
     return Outcome(failure, stopped, bool(remaining))
+
+
+def _ends(
+    future: Future[Any], group: tuple[str, ...], batched: bool
+) -> list[tuple[str, BaseException | None]]:
+    """How each step of a finished call ended: a single step's by its return or its
+    exception; a batch's by the mapping it returned (or, had it raised, all alike)."""
+    try:
+        result = future.result()
+    except BaseException as exc:
+        return [(name, exc) for name in group]
+    if not batched:
+        return [(group[0], None)]
+    missing = RuntimeError("the batch returned without saying how this step ended")
+    return [(name, result.get(name, missing)) for name in group]

@@ -289,6 +289,8 @@ class Worker:
             more = self._look(now, free - len(due), workers)
             due, next_due = self._due(now, workers)
         for build_id in due[:free]:
+            if self.draining.is_set() or self.stopping.is_set():
+                break  # told meanwhile (a look at the queue takes a while): nothing more
             with self._lock:
                 self._window.pop(build_id, None)
             if not self._claim(build_id):
@@ -455,6 +457,9 @@ class Worker:
             self.store.forget(build_id)
             with self._lock:
                 self._active.pop(build_id, None)
+            # Released or abandoned, the build is still queued: its shard is worth a
+            # read (the claims watch may have seen the claim go while it was ours).
+            self._shards.touch(self.session.layout.shard(build_id))
             self._publish_load()
             self._wake.set()
 
