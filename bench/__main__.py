@@ -54,6 +54,12 @@ COMMANDS = (
         "builds a second with 100 and with 50,000 builds queued (~3 min)",
         True,
     ),
+    Command(
+        "large",
+        "bench.large",
+        "a 10,000-resource build against a 1,000-resource one (~1.5 min)",
+        True,
+    ),
     Command("delete", "bench.delete", "delete of a 1,000-resource build against its create", True),
     Command("api", "bench.api", "submits and reads through cool-api, both auth strategies", True),
     Command(

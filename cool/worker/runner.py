@@ -382,6 +382,8 @@ class BuildRunner:
             executor=self.executor,
             parallelism=self.settings.parallelism,
             halts=(self.stopping,),  # requests and deadlines do not stop a teardown
+            batch=lambda names: self.steps.delete_many(names, honour_retain=True),
+            batchable=self.steps.delete_batchable,
         )
         if outcome.failure is not None:
             return outcome

@@ -47,6 +47,7 @@ from cool.worker.schedule import StepFailedError, StepStoppedError
 LOG = logging.getLogger(__name__)
 
 _WAKE_SLICE_S = 0.5  # how often a step waiting on a watch looks at the stop flags
+_KEPT = "kept in the cloud (deletion_policy: Retain)"
 _RECREATE_LIMIT = 3  # a resource that keeps vanishing while it is created fails
 # What resolving a step's properties may raise: a create fails with a note; a
 # delete goes on without them (its ids suffice). KeyError and RecursionError: a plan
@@ -230,7 +231,7 @@ class Steps:
                 ended[name] = _ended(lambda name=name: self.create(name))
             else:
                 made.append(record)
-        self._write_made(made, ended)
+        self._write_together(made, "created", ended, single=self.create, progress=True)
         return ended
 
     def _made_at_once(self, spec: ResourceSpec) -> ResourceRecord | None:
@@ -257,23 +258,31 @@ class Steps:
             updated_at=self.ledger.clock(),
         )
 
-    def _write_made(
-        self, made: list[ResourceRecord], ended: dict[str, BaseException | None]
+    def _write_together(
+        self,
+        records: list[ResourceRecord],
+        reason: str,
+        ended: dict[str, BaseException | None],
+        *,
+        single: Callable[[str], None],
+        progress: bool,
     ) -> None:
-        if not made:
+        """Records written in one transaction, halved until it fits one write; one
+        that alone does not fit takes the single step's way (``single``)."""
+        if not records:
             return
         try:
-            self.ledger.write_resources(made, "created", progress=len(made))
+            self.ledger.write_resources(records, reason, progress=len(records) if progress else 0)
         except RecordTooLargeError:
-            if len(made) == 1:  # the single step records it small, CREATE_FAILED
-                name = made[0].name
-                ended[name] = _ended(lambda: self.create(name))
+            if len(records) == 1:
+                name = records[0].name
+                ended[name] = _ended(lambda: single(name))
                 return
-            half = len(made) // 2
-            self._write_made(made[:half], ended)
-            self._write_made(made[half:], ended)
+            half = len(records) // 2
+            for part in (records[:half], records[half:]):
+                self._write_together(part, reason, ended, single=single, progress=progress)
             return
-        ended.update(dict.fromkeys((r.name for r in made), None))
+        ended.update(dict.fromkeys((r.name for r in records), None))
 
     def _create_step(self, name: str) -> None:
         spec = self.specs[name]
@@ -521,6 +530,55 @@ class Steps:
 
     # -- delete -------------------------------------------------------------------
 
+    def delete_batchable(self, name: str) -> bool:
+        """A delete with nothing to delete anywhere: a type with no side effect, made by
+        this build, whatever its deletion policy (it keeps nothing in any cloud)."""
+        spec = self.specs[name]
+        return spec.external_id is None and _has_no_side_effect(
+            self.providers.for_spec(spec), spec.type
+        )
+
+    def delete_many(
+        self, names: list[str], *, honour_retain: bool
+    ) -> dict[str, BaseException | None]:
+        """Deletes of :meth:`delete_batchable` resources: there is nothing to call or to
+        wait for, so each is recorded DELETE_COMPLETE (RETAINED when its policy keeps
+        it), together in one write. The single step's way writes DELETE_IN_PROGRESS
+        first, which guards a cloud call these do not make."""
+        ended: dict[str, BaseException | None] = {}
+        records = []
+        for name in names:
+            record = self.ledger.record(name)
+            assert record is not None
+            if (
+                honour_retain
+                and self.specs[name].deletion_policy is DeletionPolicy.RETAIN
+                and record.physical_id
+            ):
+                status, reason = ResourceStatus.RETAINED, _KEPT
+            else:
+                status, reason = ResourceStatus.DELETE_COMPLETE, "deleted"
+            records.append(
+                (
+                    record.but(
+                        status=status,
+                        error=None,
+                        worker=self.ledger.worker_id,
+                        updated_at=self.ledger.clock(),
+                    ),
+                    reason,
+                )
+            )
+        for reason in sorted({reason for _, reason in records}):
+            self._write_together(
+                [r for r, why in records if why == reason],
+                reason,
+                ended,
+                single=lambda name: self.delete(name, honour_retain=honour_retain),
+                progress=False,
+            )
+        return ended
+
     def delete(self, name: str, *, honour_retain: bool) -> None:
         try:
             self._delete_step(name, honour_retain=honour_retain)
@@ -539,9 +597,7 @@ class Steps:
             )
             return
         if honour_retain and spec.deletion_policy is DeletionPolicy.RETAIN and record.physical_id:
-            self._update(
-                name, "kept in the cloud (deletion_policy: Retain)", status=ResourceStatus.RETAINED
-            )
+            self._update(name, _KEPT, status=ResourceStatus.RETAINED)
             return
         provider = self.providers.for_spec(spec)
         ctx = self._context(spec)
