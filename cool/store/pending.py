@@ -184,7 +184,11 @@ class ShardReader:
                     try:
                         children = result.get()
                     except NoNodeError:
-                        children = []  # (made by ensure_shards; gone only in a wiped tree)
+                        # Made by ensure_shards, gone only in a wiped tree: its making
+                        # again is watched instead.
+                        children = []
+                        path = self.layout.pending_shard(shard)
+                        self.client.exists(path, watch=self._watchers[shard])
                     out[shard] = [c for c in children if is_build_id(c)]
                     self.largest_listing_bytes = max(
                         self.largest_listing_bytes, listing_bytes(children)

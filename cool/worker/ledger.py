@@ -7,9 +7,10 @@ ledger's lock is held around memory only, never across a round trip, and
 ZooKeeper commits the writes of independent steps together (one fsync for
 several). Only the build's state is one znode for all: the build's progress
 (``done``) rides on a resource's write when no other write of the state is in
-flight, and otherwise waits for the next one (at the latest the final write,
-which always carries it). A build's status changes wait for a state write in
-flight, then hold the lock across theirs.
+flight; a write that could not carry it counts its progress once it has landed,
+for the next write of the state to carry (at the latest the final write). A
+build's status changes wait for a state write in flight, then hold the lock
+across theirs.
 """
 
 from __future__ import annotations
@@ -149,13 +150,14 @@ class Ledger:
         taken = 0
         with self._lock:
             previous = {r.name: self.records.get(r.name) for r in records}
-            self._unwritten += progress
             state = None
-            if self._unwritten and not self._state_busy:
+            if (self._unwritten or progress) and not self._state_busy:
+                # This write carries the state: the progress of writes that landed
+                # before, and its own (atomic with its records).
                 self._state_busy = True
                 taken, self._unwritten = self._unwritten, 0
-                new_state = self.state.but(done=self.state.done + taken, updated_at=self.clock())
-                state = (new_state, self._state_version)
+                done = self.state.done + taken + progress
+                state = (self.state.but(done=done, updated_at=self.clock()), self._state_version)
         events = []
         for record in records:
             before = previous[record.name]
@@ -172,13 +174,13 @@ class Ledger:
                 events=events,
             )
         except BaseException:
-            with self._state_free:
-                if state is not None:
-                    self._unwritten += taken  # the next write carries it
+            if state is not None:
+                with self._state_free:
+                    self._unwritten += taken  # landed before: the next write carries it
                     self._state_busy = False
                     self._state_free.notify_all()
-                # Not written (or unknown: then load() counts the records again).
-                self._unwritten = max(0, self._unwritten - progress)
+            # This write's own progress is counted only once it has landed (an unknown
+            # outcome: load() counts the records again).
             raise
         with self._state_free:
             for record in records:
@@ -187,6 +189,8 @@ class Ledger:
                 self.state, self._state_version = state[0], written.state or 0
                 self._state_busy = False
                 self._state_free.notify_all()
+            else:
+                self._unwritten += progress  # landed: the next state write carries it
 
     def remark(self, name: str, reason: str) -> None:
         """An event about a resource whose record does not change (its status stays)."""

@@ -79,12 +79,21 @@ def run_graph(
     waiting: dict[str, int] = {}
     dependents: dict[str, list[str]] = {name: [] for name in every}
     for name in every:
-        inside = {b for b in blockers.get(name, ()) if b in every and b != name}
+        inside = {b for b in blockers.get(name, ()) if b in every}
         waiting[name] = len(inside)
         for blocker in inside:
             dependents[blocker].append(name)
-    ready = [name for name, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
+    # Two heaps of ready steps: those a batch may take, and the others, so that making
+    # a batch never walks past the others.
+    ready: list[str] = []
+    ready_batch: list[str] = []
+
+    def make_ready(name: str) -> None:
+        heapq.heappush(ready_batch if batch is not None and batchable(name) else ready, name)
+
+    for name, count in waiting.items():
+        if count == 0:
+            make_ready(name)
     remaining = set(every)
     in_flight: dict[Future[Any], tuple[tuple[str, ...], bool]] = {}  # (names, a batch)
     failure: dict[str, object] | None = None
@@ -93,17 +102,14 @@ def run_graph(
     while True:
         halted = any(event.is_set() for event in halts)
         if failure is None and lost is None and not stopped and not halted:
-            while ready and len(in_flight) < parallelism:
-                name = heapq.heappop(ready)
-                if batch is None or not batchable(name):
+            while (ready or ready_batch) and len(in_flight) < parallelism:
+                if ready and (not ready_batch or ready[0] < ready_batch[0]):
+                    name = heapq.heappop(ready)
                     in_flight[executor.submit(step, name)] = ((name,), False)
                     continue
-                group, others = [name], []
-                while ready and len(group) < MAX_BATCH:
-                    other = heapq.heappop(ready)
-                    (group if batchable(other) else others).append(other)
-                for other in others:
-                    heapq.heappush(ready, other)
+                assert batch is not None
+                size = min(MAX_BATCH, len(ready_batch))
+                group = [heapq.heappop(ready_batch) for _ in range(size)]
                 in_flight[executor.submit(batch, group)] = (tuple(group), True)
         if not in_flight:
             break
@@ -116,7 +122,7 @@ def run_graph(
                     for dependent in dependents[name]:
                         waiting[dependent] -= 1
                         if waiting[dependent] == 0:
-                            heapq.heappush(ready, dependent)
+                            make_ready(dependent)
                 elif isinstance(error, StepFailedError):
                     failure = failure or error.note
                 elif isinstance(error, StepStoppedError):

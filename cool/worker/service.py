@@ -276,7 +276,12 @@ class Worker:
         with self._lock:
             flat, self._flat = self._flat, []
         if flat:
-            move_flat(self.session.client, self.session.layout, flat)
+            try:
+                move_flat(self.session.client, self.session.layout, flat)
+            except BaseException:
+                with self._lock:  # tried again at the next dispatch (the watch may not fire)
+                    self._flat = sorted({*flat, *self._flat})
+                raise
         with self._lock:
             free = self.settings.capacity - len(self._active)
             workers = list(self._workers)
@@ -333,6 +338,8 @@ class Worker:
         todo = [s for s in order if s in dirty or (s in nonempty and s not in self._complete)]
         reads = 0
         while todo and reads < _MAX_READS:
+            if len(self._window) >= self._window_size:
+                return False  # nothing read now could be kept: wait for what is due
             batch, todo = todo[:_READ_BATCH], todo[_READ_BATCH:]
             listings = self._shards.read(batch)
             reads += len(batch)

@@ -3,11 +3,13 @@ write in parallel (issue 20: a build's commits no longer wait on one another).""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from cool.errors import RecordTooLargeError
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
@@ -109,3 +111,54 @@ def test_progress_written_late_is_counted_again_by_the_next_owner(
         taken_over.load()
         taken_over.finish(BuildStatus.CREATE_COMPLETE, "done")
         assert store.state(build_id)[0].done == 2
+
+
+def test_a_write_that_fails_while_another_carries_the_state_counts_no_progress(
+    zk_hosts: str, registry: ResourceTypeRegistry
+) -> None:
+    """Write A waits while B (which carries the state) lands, then fails: A's resource
+    was not written, so the progress B carried must not count it (review finding)."""
+    with open_store(zk_hosts) as store:
+        build_id = submit(store, registry, _fan_out(3))
+        meta, _ = store.meta_and_plan(build_id)
+        fence = claim(store.client, store.layout, build_id, "w1")
+        assert fence is not None
+        ledger = Ledger(store, fence, meta, time.time)
+        ledger.load()
+        ledger.write_resource(_complete("root"), "created", progress=1)  # done: 1
+        in_write, b_landed = threading.Event(), threading.Event()
+        real_write = fence.write
+
+        def write(**changes: object) -> object:
+            if threading.current_thread().name == "a":
+                in_write.set()
+                assert b_landed.wait(10)
+                raise RecordTooLargeError("the record of resource v000", 2_000_000, 1_000_000)
+            return real_write(**changes)
+
+        fence.write = write  # type: ignore[method-assign]
+        ledger._state_busy = True  # B's state write is in flight as A starts
+        failed: list[BaseException] = []
+
+        def a() -> None:
+            try:
+                ledger.write_resource(_complete("v000"), "created", progress=1)
+            except RecordTooLargeError as exc:
+                failed.append(exc)
+
+        thread = threading.Thread(target=a, name="a")
+        thread.start()
+        assert in_write.wait(10)
+        with ledger._state_free:
+            ledger._state_busy = False  # (B's state write landed)
+        ledger.write_resource(_complete("v001"), "created", progress=1)  # carries the state
+        b_landed.set()
+        thread.join(10)
+        assert failed
+        fence.write = real_write  # type: ignore[method-assign]
+        ledger.finish(BuildStatus.CREATE_COMPLETE, "done")
+        assert store.state(build_id)[0].done == 2  # root and v001: v000 was never written
+
+
+def _complete(name: str) -> ResourceRecord:
+    return ResourceRecord(name, "OS::Heat::None", ResourceStatus.CREATE_COMPLETE)

@@ -120,3 +120,10 @@ def test_a_batch_that_raises_or_forgets_a_step_does_not_count_it_done() -> None:
                 batch=batch,
                 batchable=lambda n: True,
             )
+
+
+def test_a_step_that_blocks_itself_never_runs() -> None:
+    log = Log()
+    outcome = _run(["a", "b"], {"a": ["a"], "b": []}, log, batch=False)
+    assert log.order() == ["b"]
+    assert outcome.unfinished
