@@ -52,6 +52,15 @@ def ensure_shards(client: KazooClient, layout: Layout) -> None:
         client.ensure_path(layout.pending)
         present = set(client.get_children(layout.pending))
         missing = [s for s in SHARDS if s not in present]
+        if not missing:
+            return
+        # One transaction (about 30 KB): one disk sync, not one per shard.
+        transaction = client.transaction()
+        for shard in missing:
+            transaction.create(layout.pending_shard(shard), b"")
+        if not any(isinstance(r, Exception) for r in transaction.commit()):
+            return
+        # Another process made some meanwhile: the rest one by one, pipelined.
         for start in range(0, len(missing), IN_FLIGHT):
             results = [
                 client.create_async(layout.pending_shard(s), b"")

@@ -70,8 +70,8 @@ def rank(worker_id: str, build_id: str, workers: list[str]) -> int:
 
 
 _UNKNOWN_RETRY_S = 0.5  # between two looks at a claim whose outcome is unknown
-_READ_BATCH = 8  # shards read at once (pipelined) while looking for builds to take
-_MAX_READS = 64  # shards read by one dispatch; more in the next, at once
+_READ_BATCH = 64  # shards read at once (pipelined) while looking for builds to take
+_MAX_READS = 256  # shards read by one dispatch; more in the next, at once
 
 
 class Worker:
