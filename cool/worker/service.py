@@ -353,13 +353,13 @@ class Worker:
         """Shards just read: their builds replace what the window held of them."""
         layout = self.session.layout
         with self._lock:
+            gone = [b for b in self._window if layout.shard(b) in listings]
+            for build_id in gone:
+                if build_id not in listings[layout.shard(build_id)]:
+                    del self._window[build_id]  # finished, or taken
             for shard, build_ids in listings.items():
-                listed = set(build_ids)
-                for build_id in [b for b in self._window if layout.shard(b) == shard]:
-                    if build_id not in listed:
-                        del self._window[build_id]  # finished, or taken
                 complete = True
-                for build_id in sorted(listed):  # oldest first into a window with room
+                for build_id in sorted(build_ids):  # oldest first into a window with room
                     if build_id in self._window or build_id in self._claimed:
                         continue
                     if build_id in self._active:

@@ -92,11 +92,7 @@ def test_progress_written_late_is_counted_again_by_the_next_owner(
     counts its complete records, and the final write carries them."""
     with open_store(zk_hosts) as store:
         build_id = submit(store, registry, _fan_out(3))
-        meta, _ = store.meta_and_plan(build_id)
-        first = claim(store.client, store.layout, build_id, "w1")
-        assert first is not None
-        ledger = Ledger(store, first, meta, time.time)
-        ledger.load()
+        first, ledger = _owned(store, build_id, "w1")
         ledger._state_busy = True  # as if another write of the state were in flight
         for name in ("root", "v000"):
             record = ResourceRecord(
@@ -105,10 +101,7 @@ def test_progress_written_late_is_counted_again_by_the_next_owner(
             ledger.write_resource(record, "created", progress=1)
         assert store.state(build_id)[0].done == 0  # counted, not written
         first.release_claim()
-        second = claim(store.client, store.layout, build_id, "w2")
-        assert second is not None
-        taken_over = Ledger(store, second, meta, time.time)
-        taken_over.load()
+        _, taken_over = _owned(store, build_id, "w2")
         taken_over.finish(BuildStatus.CREATE_COMPLETE, "done")
         assert store.state(build_id)[0].done == 2
 
@@ -120,11 +113,7 @@ def test_a_write_that_fails_while_another_carries_the_state_counts_no_progress(
     was not written, so the progress B carried must not count it (review finding)."""
     with open_store(zk_hosts) as store:
         build_id = submit(store, registry, _fan_out(3))
-        meta, _ = store.meta_and_plan(build_id)
-        fence = claim(store.client, store.layout, build_id, "w1")
-        assert fence is not None
-        ledger = Ledger(store, fence, meta, time.time)
-        ledger.load()
+        fence, ledger = _owned(store, build_id, "w1")
         ledger.write_resource(_complete("root"), "created", progress=1)  # done: 1
         in_write, b_landed = threading.Event(), threading.Event()
         real_write = fence.write
@@ -162,3 +151,13 @@ def test_a_write_that_fails_while_another_carries_the_state_counts_no_progress(
 
 def _complete(name: str) -> ResourceRecord:
     return ResourceRecord(name, "OS::Heat::None", ResourceStatus.CREATE_COMPLETE)
+
+
+def _owned(store: BuildStore, build_id: str, worker_id: str) -> tuple[Fence, Ledger]:
+    """The build claimed by ``worker_id``, and its ledger loaded."""
+    meta, _ = store.meta_and_plan(build_id)
+    fence = claim(store.client, store.layout, build_id, worker_id)
+    assert fence is not None
+    ledger = Ledger(store, fence, meta, time.time)
+    ledger.load()
+    return fence, ledger
