@@ -167,7 +167,8 @@ def raw_submits(
     )
     summary = codec.dumps({"name": meta.name, "created_at": now, "user_id": USER})
     prepare_root(client, root, ALL_SHARDS if all_shards else {Layout.shard(b) for b in build_ids})
-    client.ensure_path(layout.project(PROJECT))
+    for bucket in sorted({layout.project_bucket(PROJECT, b) for b in build_ids}):
+        client.ensure_path(bucket)
 
     unused = iter(build_ids)
 

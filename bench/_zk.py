@@ -57,11 +57,13 @@ _EVENT = json.dumps(
 ).encode()
 
 
-def start_server() -> ZooKeeperServer:
+def start_server(*, heap_mb: int | None = None) -> ZooKeeperServer:
     """A standalone server with the defaults a user gets (forceSync=yes: every
     transaction is fsynced to the log before it is acknowledged), and room for
-    session timeouts up to a minute."""
-    server = ZooKeeperServer(max_session_timeout_ms=MAX_SESSION_TIMEOUT_MS)
+    session timeouts up to a minute; ``heap_mb`` for a store larger than the
+    harness's default heap holds."""
+    extra = {"heap_mb": heap_mb} if heap_mb is not None else {}
+    server = ZooKeeperServer(max_session_timeout_ms=MAX_SESSION_TIMEOUT_MS, **extra)
     try:
         server.start()
     except BaseException:

@@ -17,7 +17,11 @@ of its own. Then it measures:
 2. **one build of 1,000 ``OS::Heat::None``** as a chain and as a fan-out,
    run by a worker in this process with cool.conf's defaults: resources/s,
    the ZooKeeper transactions per resource *counted* through the worker's
-   ``count_write`` hook, and the rate as a fraction of the raw rate;
+   ``count_write`` hook, and the rate as a fraction of the raw rate; then
+   the same builds **through cool-api** (one gunicorn cool-api, http_basic, and
+   one ``cool-worker`` process): from the POST to the build's
+   ``CREATE_COMPLETE``, in raw-transaction times (issue 20's targets: a
+   fan-out within 600, a chain within 2,400);
 3. **200 builds of 10 sim resources** on 1, 2 and 4 ``cool-worker``
    processes (sim latency 0, one shared sim SQLite file): builds/s, the
    scaling ratio, and how busy the machine's cores were;
@@ -45,6 +49,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench._api_builds import ApiBuildRun, run_api_builds
 from bench._report import log, run_and_report
 from bench._runs import (
     SHAPES,
@@ -65,6 +70,8 @@ from cool.resources.registry import ResourceTypeRegistry
 from harness.zk_clients import start_client, stop_client
 
 TARGET_TRANSACTIONS_PER_RESOURCE = 3.0
+# Through the API, POST -> CREATE_COMPLETE of 1,000 resources, in raw-transaction times.
+TARGET_API_RAW_TIMES = {"fan-out": 600, "chain": 2400}
 TARGET_CHAIN_RATIO = 3.0  # t(chain of N) <= 3 x t(3N raw transactions)
 TARGET_TAKEOVER_OVER_S = 1.0  # takeover within the session timeout + 1 s
 TARGET_RSS_GROWTH_MIB = 5.0  # "a few MiB" from idle to 1,000 builds
@@ -101,6 +108,7 @@ class Results:
     sizes: Sizes
     raw: RawRates | None = None
     builds: list[BuildRun] = field(default_factory=list)
+    api_builds: list[ApiBuildRun] = field(default_factory=list)
     scaling: list[ScalingRun] = field(default_factory=list)
     takeovers: list[TakeoverRun] = field(default_factory=list)
     memory: MemoryRun | None = None
@@ -150,6 +158,22 @@ def run(
                 results.problems += problems
                 log(f"{shape}: {build.per_s:,.0f} resources/s")
             results.builds.append(min(build_tries, key=lambda b: b.seconds))
+        api_runs, problems = run_api_builds(
+            fleet,
+            client,
+            hosts=hosts,
+            root=f"{root}/api",
+            workdir=workdir,
+            n=sizes.resources,
+            repeat=sizes.repeat,
+        )
+        results.problems += problems
+        for shape in SHAPES:
+            tries = [r for r in api_runs if r.shape == shape]
+            if tries:
+                best = min(tries, key=lambda r: r.seconds)
+                results.api_builds.append(best)
+                log(f"{shape} through the API: {best.seconds:.2f} s")
         sim_resources = 0
         for workers in sizes.workers:
             scaling_tries = []
@@ -248,6 +272,20 @@ def render(results: Results) -> str:
                 f"| {build.cpu_s:,.2f} | {build.zookeeper_cpu_s:,.2f} |"
             )
         lines.append("")
+    if results.api_builds and raw is not None:
+        lines += [
+            "| through cool-api | resources | POST -> 202 s | POST -> CREATE_COMPLETE s "
+            "| in raw-transaction times (target) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for api_build in results.api_builds:
+            target = TARGET_API_RAW_TIMES.get(api_build.shape)
+            lines.append(
+                f"| {api_build.shape} | {api_build.resources:,} | {api_build.post_s:.3f} "
+                f"| {api_build.seconds:.2f} | {api_build.seconds * raw.multi_per_s:,.0f} "
+                f"({target:,}) |"
+            )
+        lines.append("")
     if results.scaling:
         base = results.scaling[0]
         lines += [
@@ -314,6 +352,18 @@ def verdicts(results: Results) -> list[str]:
             f"chain of {chain.resources:,}: {chain.seconds:.2f} s = {ratio:.2f}x the time of "
             f"{3 * chain.resources:,} raw transactions (target <= 3x): "
             f"{_met(ratio <= TARGET_CHAIN_RATIO)}"
+        )
+    for api_build in results.api_builds if raw is not None else ():
+        assert raw is not None
+        times = api_build.seconds * raw.multi_per_s
+        target = TARGET_API_RAW_TIMES[api_build.shape]
+        scale = f" (scaled from {api_build.resources:,})" if api_build.resources != 1000 else ""
+        times *= 1000 / api_build.resources
+        out.append(
+            f"{api_build.shape} of {api_build.resources:,} through cool-api: POST to "
+            f"CREATE_COMPLETE in {api_build.seconds:.2f} s = the time of {times:,.0f} raw "
+            f"transactions per 1,000 resources{scale} (target <= {target:,}): "
+            f"{_met(times <= target)}"
         )
     if len(results.scaling) > 1:
         base = results.scaling[0]

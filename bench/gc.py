@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kazoo.client import KazooClient
+from ulid import ULID
 
 from bench._report import exit_status, log, run_command
 from cool.gc import GarbageCollector, GcSettings
@@ -48,7 +49,7 @@ from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
 from cool.store.client import ZooKeeperSettings
-from cool.store.layout import Layout, new_build_id
+from cool.store.layout import Layout
 from cool.store.prune import Pruner, znode_count
 from cool.store.records import BuildMeta, BuildState, Event, ResourceRecord
 from cool.store.session import Session
@@ -93,22 +94,40 @@ class Run:
         return self.pruned / self.prune_s if self.prune_s else 0.0
 
 
-def fill(client: KazooClient, layout: Layout, count: int, finished_at: float) -> list[str]:
-    """``count`` finished builds, written as submit + run + finish would leave them."""
+def fill(
+    client: KazooClient,
+    layout: Layout,
+    count: int,
+    finished_at: float,
+    *,
+    project: str = "bench",
+    spread_s: float = 0.0,
+) -> list[str]:
+    """``count`` finished builds, written as submit + run + finish would leave them.
+
+    Their creation times are spread evenly over the ``spread_s`` seconds before
+    ``finished_at - 60`` (their ids too: a ULID starts with its time), each
+    finished a minute after it was created.
+    """
     plan = compile_template(TEMPLATE, ResourceTypeRegistry.load(), {})
     for path in layout.top_level():
         client.ensure_path(path)
-    client.ensure_path(layout.project("bench"))
-    build_ids = [new_build_id() for _ in range(count)]
-    for shard in sorted({layout.shard_path(b) for b in build_ids}):
-        client.ensure_path(shard)
-    created = finished_at - 60
+    step = spread_s / count if count else 0.0
+    times = [finished_at - 60 - spread_s + step * (n + 1) for n in range(count)]
+    build_ids = [str(ULID.from_timestamp(at)) for at in times]
+    for parent in sorted(
+        {layout.shard_path(b) for b in build_ids}
+        # Where submit would make it: the index entry's parent (a time bucket).
+        | {layout.project_build(project, b).rsplit("/", 1)[0] for b in build_ids}
+    ):
+        client.ensure_path(parent)
     inflight = []
-    for build_id in build_ids:
-        meta = BuildMeta(build_id, "bench", "u1", build_id, created, created + 3600, 60, True)
+    for build_id, created in zip(build_ids, times, strict=True):
+        finished = created + 60
+        meta = BuildMeta(build_id, project, "u1", build_id, created, created + 3600, 60, True)
         state = BuildState(
             BuildStatus.CREATE_COMPLETE, reason="build complete", done=3, total=3,
-            updated_at=finished_at,
+            updated_at=finished,
         )  # fmt: skip
         lease = {"worker_id": "bench-worker", "claims": 1, "releases": 0, "claimed_at": created}
         t = client.transaction()
@@ -124,17 +143,18 @@ def fill(client: KazooClient, layout: Layout, count: int, finished_at: float) ->
             record = ResourceRecord(
                 resource.name, resource.type, ResourceStatus.CREATE_COMPLETE,
                 physical_id=f"{build_id}-{resource.name}", attempts=1, worker="bench-worker",
-                updated_at=finished_at,
+                updated_at=finished,
             )  # fmt: skip
             t.create(layout.resource(build_id, resource.name), codec.dumps(record.to_dict()))
             events += [
                 Event(created, resource.name, "PENDING", "CREATE_IN_PROGRESS", "creating"),
-                Event(finished_at, resource.name, "CREATE_IN_PROGRESS", "CREATE_COMPLETE", "ok"),
+                Event(finished, resource.name, "CREATE_IN_PROGRESS", "CREATE_COMPLETE", "ok"),
             ]
-        events.append(Event(finished_at, None, "CREATE_IN_PROGRESS", "CREATE_COMPLETE", "done"))
+        events.append(Event(finished, None, "CREATE_IN_PROGRESS", "CREATE_COMPLETE", "done"))
         for event in events:
             t.create(layout.event_prefix(build_id), codec.dumps(event.to_dict()), sequence=True)
-        t.create(layout.project_build("bench", build_id), b"")
+        summary = {"name": build_id, "created_at": created, "user_id": "u1", "tags": []}
+        t.create(layout.project_build(project, build_id), codec.dumps(summary))
         inflight.append(t.commit_async())
         if len(inflight) >= IN_FLIGHT:
             _settle(inflight)

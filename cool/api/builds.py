@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 
 import falcon
 
@@ -39,15 +40,11 @@ class BuildCollection:
         all_projects = paging.boolean(params, "all_projects")
         if all_projects:
             services.authorizer.require("cool:build:list_all_projects", context)
-            candidates = services.store.all_builds()
+            project_id = None
         else:
             services.authorizer.require("cool:build:list", context)
-            candidates = [
-                (build_id, context.project_id)
-                for build_id in services.store.project_builds(context.project_id)
-            ]
-        if marker is not None:
-            candidates = [c for c in candidates if c[0] < marker]
+            project_id = context.project_id
+        candidates = services.store.newest_builds(project_id, before=marker)
         name = params.get("name")
         page = []
         resume_after = None  # where the next page starts, if there is one
@@ -56,8 +53,8 @@ class BuildCollection:
         # link resumes where the reading stopped.
         chunk = min(max(limit, 32), services.settings.max_scan)
         scanned = 0
-        for start in range(0, len(candidates), chunk):
-            batch = candidates[start : start + chunk]
+        batch = list(islice(candidates, chunk))
+        while batch:
             scanned += len(batch)
             for item in services.store.summaries(batch):
                 if statuses and item.state.status not in statuses:
@@ -67,14 +64,15 @@ class BuildCollection:
                 page.append(item)
                 if len(page) == limit:
                     break
-            more = start + chunk < len(candidates)
             if len(page) == limit:
-                if page[-1].build_id != candidates[-1][0]:
+                if page[-1].build_id != batch[-1][0] or next(candidates, None) is not None:
                     resume_after = page[-1].build_id
                 break
-            if scanned >= services.settings.max_scan and more:
-                resume_after = batch[-1][0]
+            if scanned >= services.settings.max_scan:
+                if next(candidates, None) is not None:
+                    resume_after = batch[-1][0]
                 break
+            batch = list(islice(candidates, chunk))
         body: dict[str, object] = {"builds": [views.summary(item, req.prefix) for item in page]}
         body["links"] = (
             [{"rel": "next", "href": paging.next_link(req, req.prefix, params, resume_after)}]

@@ -229,7 +229,7 @@ class BuildStore(BuildReads):
             ops.append((layout.source(build_id), source_record, False))
         parents = [
             layout.shard_path(build_id),
-            layout.project(project_id),
+            layout.project_bucket(project_id, build_id),
             layout.pending_shard(layout.shard(build_id)),
             layout.names_project(project_id),
         ]
@@ -289,8 +289,10 @@ class BuildStore(BuildReads):
         """One transaction of creates (then ``deletes``): one round trip when the
         parents exist (once a shard, a project and ``pending`` have been used, they
         always do). A parent missing fails the transaction whole; then the parents
-        are made and it is committed again."""
-        for attempt in range(2):
+        are made and it is committed again: twice, as the GC removes a project's
+        index bucket once it is empty, and one may go between the two."""
+        attempts = 3
+        for attempt in range(attempts):
             transaction = self.client.transaction()
             for path, data, sequence in ops:
                 transaction.create(path, data, sequence=sequence)
@@ -304,7 +306,7 @@ class BuildStore(BuildReads):
                     "was stored"
                 )
             results = self._commit_creating(transaction, ops[0][0])
-            if attempt or not any(isinstance(r, NoNodeError) for r in results):
+            if attempt == attempts - 1 or not any(isinstance(r, NoNodeError) for r in results):
                 return results
             with unavailable_as_error():
                 for parent in parents:  # empty parents are harmless if what follows fails

@@ -93,21 +93,22 @@ def plan_deletes(
             LOG.info("build %s: not pruned: %s", build.build_id, why)
             continue
         ready.append((build, lease.version, meta))
-    index_paths = [_index_path(layout, meta, build.build_id) for build, _, meta in ready]
+    index_paths = [_index_paths(layout, meta, build.build_id) for build, _, meta in ready]
     key_paths = [_idempotency_path(layout, meta) for _, _, meta in ready]
     roots = [layout.build(build.build_id) for build, _, _ in ready]
     trust_paths = [trusts.waiting_path(layout, meta, build.build_id) for build, _, meta in ready]
     if any(trust_paths):
         with unavailable_as_error():
             client.ensure_path(layout.trusts)
-    listed = [p for p in index_paths + key_paths if p is not None]
+    listed = [p for paths in index_paths for p in paths]
+    listed += [p for p in key_paths if p is not None]
     indexed = {p for p, stat in zip(listed, many(client, "exists", listed), strict=True) if stat}
     name_nodes = _name_nodes(client, layout, ready)
     if deep:
         subtrees = _subtrees(client, roots)
     else:
         subtrees = _shallow_subtrees(client, layout, [build.build_id for build, _, _ in ready])
-    for (build, lease_version, _), index_path, key_path, trust_path, name_node, nodes in zip(
+    for (build, lease_version, _), entries, key_path, trust_path, name_node, nodes in zip(
         ready, index_paths, key_paths, trust_paths, name_nodes, subtrees, strict=True
     ):
         build_id = build.build_id
@@ -130,8 +131,9 @@ def plan_deletes(
         why = "it changed while being pruned"
         body = [Op("delete", p, why=why) for p in reversed(nodes) if p not in keep_last]
         tail = [Op("delete", state_path, why=why), Op("delete", lease_path, why=why)]
-        if index_path in indexed:
-            tail.append(Op("delete", index_path, why="its index entry changed"))
+        for index_path in entries:
+            if index_path in indexed:
+                tail.append(Op("delete", index_path, why="its index entry changed"))
         if key_path in indexed:
             tail.append(Op("delete", key_path, why="its Idempotency-Key entry changed"))
         if name_node is not None:  # a build not DELETE_COMPLETE still holds its name
@@ -248,13 +250,18 @@ def read_meta(build_id: str, record: bytes | None) -> BuildMeta | None:
         return None
 
 
-def _index_path(layout: Layout, meta: BuildMeta | None, build_id: str) -> str | None:
+def _index_paths(layout: Layout, meta: BuildMeta | None, build_id: str) -> list[str]:
+    """Where a build's index entry may be: in its time bucket, or where cool put it
+    before the index had buckets."""
     if meta is None:
-        return None
+        return []
     try:
-        return layout.project_build(meta.project_id, build_id)
+        return [
+            layout.project_build(meta.project_id, build_id),
+            layout.flat_project_build(meta.project_id, build_id),
+        ]
     except IdInvalidError:
-        return None
+        return []
 
 
 def _idempotency_path(layout: Layout, meta: BuildMeta | None) -> str | None:

@@ -40,8 +40,13 @@ deployments or test runs can share one ensemble::
                                                 the queue was sharded: workers move it
     <root>/claims/<build_id>                    EPHEMERAL: the current owner's claim
     <root>/workers/<worker_id>                  EPHEMERAL: live workers, capacity and load
-    <root>/index/projects/<project_id>/<build_id>
-                                                per-project listing
+    <root>/index/projects/<project_id>/<id[:5]>/<id[5:7]>/<build_id>
+                                                per-project listing, in time buckets (the
+                                                ULID's leading characters: ~9.3 h, then
+                                                ~33 s; cool/store/project_index.py), so a
+                                                page reads only the newest buckets. An
+                                                entry right under the project is one
+                                                indexed before the buckets: listed too
     <root>/index/names/<project_id>/<name_digest>
                                                 the live build that holds a name in its
                                                 project (its id and the name): created by
@@ -92,6 +97,7 @@ from cool.model import NESTED_SEPARATOR
 
 BUILD_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 SHARD = re.compile(r"[0-9A-HJKMNP-TV-Z]{2}")
+INDEX_BUCKETS = (5, 2)  # characters of a build id naming its index buckets: ~9.3 h, ~33 s
 PROJECT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 USER_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_@.\-]{0,254}")
 WORKER_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
@@ -171,6 +177,12 @@ def resource_name(znode: str) -> str:
     name = znode.replace(ZNODE_SEPARATOR, NESTED_SEPARATOR)
     resource_znode(name)  # checks every component: only what the encoding makes decodes
     return name
+
+
+def index_buckets(build_id: str) -> tuple[str, str]:
+    """The two time buckets a build's project index entry sits under."""
+    first, second = INDEX_BUCKETS
+    return build_id[:first], build_id[first : first + second]
 
 
 class Layout:
@@ -258,7 +270,16 @@ class Layout:
     def project(self, project_id: str) -> str:
         return f"{self.projects}/{_checked(PROJECT_ID, project_id, 'project id')}"
 
+    def project_bucket(self, project_id: str, build_id: str) -> str:
+        """The time bucket a build's index entry sits in (cool/store/project_index.py)."""
+        first, second = index_buckets(_checked(BUILD_ID, build_id, "build id"))
+        return f"{self.project(project_id)}/{first}/{second}"
+
     def project_build(self, project_id: str, build_id: str) -> str:
+        return f"{self.project_bucket(project_id, build_id)}/{build_id}"
+
+    def flat_project_build(self, project_id: str, build_id: str) -> str:
+        """Where cool indexed a build before the index had time buckets."""
         return f"{self.project(project_id)}/{_checked(BUILD_ID, build_id, 'build id')}"
 
     def idempotency_project(self, project_id: str) -> str:

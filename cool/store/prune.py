@@ -163,7 +163,34 @@ class Pruner:
             again = [b for b in builds if b.build_id in result.deeper]
             result.deeper = set()
             self._commit_all(self._plan(again, result, deep=True), guard_path, result)
+        self._drop_empty_buckets(result)
         return result
+
+    def _drop_empty_buckets(self, result: PruneResult) -> None:
+        """The project index buckets the pruned builds leave empty go too, or a
+        project's listing would keep one name per 33 seconds it ever submitted in.
+
+        Best effort and unguarded: a bucket that is not empty stays (ZooKeeper
+        refuses the delete), and a submit that finds its bucket gone makes it again.
+        Deletes on one session apply in the order sent, so the second level's go
+        before their first level's is tried.
+        """
+        second: set[str] = set()
+        for build_id in result.pruned:
+            project_id = result.projects.get(build_id)
+            if project_id is not None:
+                second.add(self.layout.project_bucket(project_id, build_id))
+        first = {path.rsplit("/", 1)[0] for path in second}
+        paths = sorted(second) + sorted(first)
+        with unavailable_as_error():
+            sent = [self.client.delete_async(path) for path in paths]
+            for path, answer in zip(paths, sent, strict=True):
+                try:
+                    answer.get()
+                except (NoNodeError, NotEmptyError):
+                    pass
+                else:
+                    LOG.debug("empty index bucket %s deleted", path)
 
     def _commit_all(
         self, doomed: list[Doomed], guard_path: str | None, result: PruneResult

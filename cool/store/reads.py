@@ -12,7 +12,7 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from cool.store.layout import EVENT_PREFIX, PROJECT_ID, Layout, is_build_id, res
 from cool.store.outcomes import unavailable_as_error
 from cool.store.pending import all_pending
 from cool.store.pipelined import many
+from cool.store.project_index import newest_first
 from cool.store.records import Build, BuildMeta, BuildSource, BuildState, Event, ResourceRecord
 
 PLAN_CACHE = 256  # plans never change: keep the most recently read ones
@@ -262,26 +263,33 @@ class BuildReads:
             return sorted(c for c in self.client.get_children(self.layout.claims) if is_build_id(c))
 
     def project_builds(self, project_id: str) -> list[str]:
-        """A project's build ids, newest first (ULIDs sort by creation time)."""
-        with unavailable_as_error():
-            try:
-                children = self.client.get_children(self.layout.project(project_id))
-            except NoNodeError:
-                return []
-        return sorted((c for c in children if is_build_id(c)), reverse=True)
+        """A project's build ids, newest first (ULIDs sort by creation time): all of
+        them (for tests and tools; a page reads :meth:`newest_builds`)."""
+        return [build_id for build_id, _ in self.newest_builds(project_id)]
 
-    def all_builds(self) -> list[tuple[str, str]]:
-        """Every indexed build as (build id, project id), newest first."""
-        projects = self.projects()
-        listings = many(self.client, "get_children", [self.layout.project(p) for p in projects])
-        out = [
-            (build_id, project)
-            for project, children in zip(projects, listings, strict=True)
-            for build_id in children or ()
-            if is_build_id(build_id)
-        ]
-        out.sort(reverse=True)
-        return out
+    def newest_builds(
+        self, project_id: str | None, *, before: str | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """(build id, project id) of a project's builds (None: every project's),
+        newest first, those older than ``before`` only when it is given. Lazy: what
+        is not taken is not read (cool/store/project_index.py)."""
+        projects = self.projects() if project_id is None else [project_id]
+        return newest_first(self.client, self.layout, projects, before=before)
+
+    def is_indexed(self, project_id: str | None, build_id: str) -> bool:
+        """Whether a build is in a project's listing (None: in any project's): a page's
+        marker must be."""
+        if not is_build_id(build_id):
+            return False
+        layout = self.layout
+        if project_id is None:
+            paths = [layout.state(build_id)]
+        else:
+            paths = [
+                layout.project_build(project_id, build_id),
+                layout.flat_project_build(project_id, build_id),
+            ]
+        return any(stat is not None for stat in many(self.client, "exists", paths))
 
     def projects(self) -> list[str]:
         with unavailable_as_error():
@@ -302,7 +310,7 @@ class BuildReads:
             if state is None:
                 continue
             summary = codec.loads(entry[0]) if entry is not None else {}
-            if "name" not in summary:  # an index entry from before summaries
+            if "name" not in summary:  # an entry from before summaries or before buckets
                 try:
                     meta, _ = self.meta_and_plan(build_id)
                 except BuildNotFoundError:

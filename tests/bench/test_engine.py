@@ -127,6 +127,10 @@ def test_tiny_run_is_right_and_leaves_no_worker_behind(
     assert _our_workers() == []
     assert [b.shape for b in results.builds] == list(SHAPES)
     assert all(b.transactions_per_resource <= 3 for b in results.builds)
+    # Through cool-api and a worker process: each shape, POST before its 202
+    # before its CREATE_COMPLETE (the run checked every resource was done).
+    assert [b.shape for b in results.api_builds] == list(SHAPES)
+    assert all(0 < b.post_s < b.seconds for b in results.api_builds)
     (scaling,) = results.scaling
     assert sum(scaling.claims.values()) == TINY.builds
     (takeover,) = results.takeovers
@@ -136,6 +140,8 @@ def test_tiny_run_is_right_and_leaves_no_worker_behind(
     text = render(results)
     assert "| raw ZooKeeper, sequential |" in text
     assert "| build of OS::Heat::None |" in text
+    assert "| through cool-api |" in text
+    assert "raw transactions per 1,000 resources (scaled from 20)" in text
     assert "| session timeout s |" in text
     assert "transactions per resource (target <= 3): met" in text
 

@@ -29,7 +29,9 @@ def test_layout_builds_every_path_under_the_root_from_checked_ids() -> None:
     assert layout.pending_build(build_id) == f"/cool/pending/GH/{build_id}"
     assert layout.flat_pending_build(build_id) == f"/cool/pending/{build_id}"
     assert layout.claim(build_id) == f"/cool/claims/{build_id}"
-    assert layout.project_build("p1", build_id) == f"/cool/index/projects/p1/{build_id}"
+    # The project index's time buckets: the id's first 5 characters, then the next 2.
+    assert layout.project_build("p1", build_id) == f"/cool/index/projects/p1/01JDQ/3S/{build_id}"
+    assert layout.flat_project_build("p1", build_id) == f"/cool/index/projects/p1/{build_id}"
 
 
 @pytest.mark.parametrize(
@@ -166,7 +168,8 @@ def test_submit_makes_missing_parents_and_commits_again(
     kazoo_client.delete(layout.root, recursive=True)
     second = store.submit(plan, project_id="p1", user_id="u")
     assert store.pending() == [second.build_id]
-    assert kazoo_client.get_children(layout.project("p1")) == [second.build_id]
+    assert store.project_builds("p1") == [second.build_id]
+    assert kazoo_client.exists(layout.project_build("p1", second.build_id))
 
 
 def test_codec_refuses_a_record_that_would_inflate_past_its_bound() -> None:

@@ -30,7 +30,7 @@ def test_a_name_is_refused_for_a_second_live_build_of_its_project(
     assert refused.value.code == "cool.build.name_exists"
     assert refused.value.build_id == first.build_id
     # Nothing of the refused build was stored: one build in the project's index.
-    assert store.client.get_children("/cool/index/projects/p1") == [first.build_id]
+    assert store.project_builds("p1") == [first.build_id]
     # Another project may use the name; so may another name in this project.
     store.submit(plan, project_id="p2", user_id="u1", name="web")
     store.submit(plan, project_id="p1", user_id="u1", name="web2")
@@ -72,7 +72,7 @@ def test_concurrent_submits_of_one_name_make_exactly_one_build(
     assert len(outcomes) == 2
     refused = [o for o in outcomes if isinstance(o, BuildNameExistsError)]
     assert len(refused) == 1
-    assert store.client.get_children("/cool/index/projects/p1") == [refused[0].build_id]
+    assert store.project_builds("p1") == [refused[0].build_id]
 
 
 def test_an_idempotent_retry_gets_its_build_not_a_409(store: BuildStore, plan: Plan) -> None:

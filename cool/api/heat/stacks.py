@@ -10,8 +10,9 @@ not (updates, abandon, adopt, snapshots...) is refused in :mod:`.unsupported`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,10 +93,9 @@ class StackCollection:
         everyone = _flag(query, "global_tenant")
         if everyone:
             services.authorizer.require("cool:build:list_all_projects", context)
-            candidates = services.store.all_builds()
         else:
             services.authorizer.require("cool:build:list", context)
-            candidates = [(b, project_id) for b in services.store.project_builds(project_id)]
+        listed = None if everyone else project_id
         limit_text = query.get("limit", [None])[-1]
         # Heat has no default limit, and heatclient follows no next link: the largest page.
         limit = paging.limit(
@@ -109,11 +109,11 @@ class StackCollection:
         counted = _flag(query, "with_count")
         keep = _Filter(services, query, show_deleted=_flag(query, "show_deleted"))
         if keys == ["created_at"] and descending and not counted:
-            page, count = _newest_first(services, candidates, keep, marker, limit), None
+            page, count = _newest_first(services, listed, keep, marker, limit), None
         else:
             page, count = _sorted(
                 services,
-                candidates,
+                services.store.newest_builds(listed),
                 keep,
                 keys=keys,
                 descending=descending,
@@ -138,25 +138,24 @@ class StackCollection:
 
 def _newest_first(
     services: Services,
-    candidates: list[tuple[str, str]],
+    project_id: str | None,
     keep: _Filter,
     marker: str | None,
     limit: int,
 ) -> list[Summary]:
     """The index's own order (newest first): summaries are read from the marker on, in
     growing batches, until the page is full (at most max_scan)."""
-    if marker is not None:
-        ids = [b for b, _ in candidates]
-        if marker not in ids:
-            raise _not_found(marker)
-        candidates = candidates[ids.index(marker) + 1 :]
+    if marker is not None and not services.store.is_indexed(project_id, marker):
+        raise _not_found(marker)
+    candidates = services.store.newest_builds(project_id, before=marker)
     page: list[Summary] = []
     batch = min(limit + 1, _CHUNK)
-    at = 0
-    end = min(len(candidates), services.settings.max_scan)
-    while at < end and len(page) < limit:
-        chunk = candidates[at : min(at + batch, end)]
-        at += len(chunk)
+    left = services.settings.max_scan
+    while left > 0 and len(page) < limit:
+        chunk = list(islice(candidates, min(batch, left)))
+        if not chunk:
+            break
+        left -= len(chunk)
         page.extend(keep.filtered(services.store.summaries(chunk)))
         batch = min(batch * 2, _CHUNK)
     return page[:limit]
@@ -164,7 +163,7 @@ def _newest_first(
 
 def _sorted(
     services: Services,
-    candidates: list[tuple[str, str]],
+    candidates: Iterator[tuple[str, str]],
     keep: _Filter,
     *,
     keys: list[str],
@@ -174,8 +173,13 @@ def _sorted(
 ) -> tuple[list[Summary], int]:
     """Any other order: Heat sorts in its database; cool sorts the newest max_scan."""
     items: list[Summary] = []
-    for start in range(0, min(len(candidates), services.settings.max_scan), _CHUNK):
-        items.extend(keep.filtered(services.store.summaries(candidates[start : start + _CHUNK])))
+    left = services.settings.max_scan
+    while left > 0:
+        chunk = list(islice(candidates, min(_CHUNK, left)))
+        if not chunk:
+            break
+        left -= len(chunk)
+        items.extend(keep.filtered(services.store.summaries(chunk)))
     items.sort(key=lambda s: (*(_SORT[k](s) for k in keys), s.build_id), reverse=descending)
     count = len(items)
     if marker is not None:

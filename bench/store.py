@@ -1,0 +1,352 @@
+"""Submit, get and list latency through cool-api: on an empty store, against one the
+GC keeps as configured, and against a project of 100,000 finished builds.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.store          # the full run (~4 minutes on 2 cores)
+    .venv/bin/python -m bench.store --quick  # small counts, a smoke run (~40 s)
+
+It starts a private ZooKeeper (``forceSync=yes``, a 2 GiB heap for the largest
+store) and one real ``cool-api`` (http_basic, cool.conf's defaults otherwise);
+no worker runs. Every root starts with its 1,024 shard directories. Then, one
+stage after another on the same root and the same project:
+
+1. **empty**: nothing but what the stage's own requests submit;
+2. **kept by the GC**: 12,000 finished builds written as a finished build is
+   (``bench.gc.fill``: record, state, lease, records, 8 events, the index
+   entry), created over the last 6 days, then one GC pass with cool.conf's
+   ``[gc]`` defaults (retention 7 days, ``max_finished`` 10,000): it must prune
+   the oldest 2,000 and leave 10,000. However many builds went through a
+   store before, this is what it holds: every pruned build's znodes go
+   (``bench.gc`` checks the node count), its index buckets too;
+3. (full run) **100,000 in one project**: 90,000 more of the same, no pass, as a
+   store configured with ``max_finished`` 100,000 would hold them: three times
+   past what one ``getChildren`` of a project's builds could carry before the
+   index had time buckets.
+
+Each stage measures, one client, one request at a time: ``POST /v1/builds``;
+``GET /v1/builds/{id}`` over 100 finished builds (the stage's own in the empty
+one); ``GET /v1/builds?limit=20`` (the first page); and the same with a
+``marker`` from the middle of the project's builds (a page deep in history).
+It prints their p50 and p90 and each p50's ratio to the empty store's, the
+target being at most 1.5x, and exits 1 if a request is not answered as
+expected or the GC pass does not leave what it should.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench._api import (
+    PROJECT,
+    Call,
+    LoadRun,
+    basic_config,
+    basic_headers,
+    prepare_root,
+    run_load,
+    submit_call,
+    warm_up,
+)
+from bench._report import log, run_and_report
+from bench._workers import load_average
+from bench._zk import start_server
+from bench.gc import fill
+from cool.gc import GarbageCollector, GcSettings
+from cool.store.client import ZooKeeperSettings
+from cool.store.prune import Pruner
+from cool.store.session import Session
+from harness.api import ApiProcess
+
+TARGET_RATIO = 1.5
+DAY = 86_400.0
+SPREAD_S = 6 * DAY  # the filled builds' creation times: inside the default retention
+PAGE = 20
+READ_IDS = 100
+ZOOKEEPER_HEAP_MB = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    label: str
+    added: int  # finished builds written before it
+    max_finished: int | None  # then a GC pass with this cap (None: no pass)
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    stages: tuple[Stage, ...]
+    requests: int  # of each kind, per stage
+    max_s: float  # and at most this long
+
+
+FULL = Sizes(
+    stages=(
+        Stage("empty", 0, None),
+        Stage("kept by the GC (12,000 written, max_finished 10,000)", 12_000, 10_000),
+        Stage("100,000 finished in one project", 90_000, None),
+    ),
+    requests=300,
+    max_s=10.0,
+)
+QUICK = Sizes(
+    stages=(Stage("empty", 0, None), Stage("kept by the GC (600 written, cap 500)", 600, 500)),
+    requests=40,
+    max_s=3.0,
+)
+KINDS = ("POST /v1/builds", "GET /v1/builds/{id}", "GET /v1/builds (first page)",
+         "GET /v1/builds (marker in the middle)")  # fmt: skip
+
+
+@dataclass
+class StageResult:
+    stage: Stage
+    finished: int  # finished builds in the store when measured
+    runs: dict[str, LoadRun] = field(default_factory=dict)
+    pruned: int = 0
+    gc_s: float = 0.0
+
+
+@dataclass
+class Results:
+    sizes: Sizes
+    stages: list[StageResult] = field(default_factory=list)
+    load_before: float = 0.0
+    load_after: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+def _finished(session: Session) -> list[str]:
+    return [
+        b.build_id for chunk in Pruner(session.client, session.layout).finished() for b in chunk
+    ]
+
+
+def _measure(
+    api: ApiProcess,
+    result: StageResult,
+    reads: Sequence[str],
+    known: list[str],
+    *,
+    sizes: Sizes,
+    problems: list[str],
+) -> None:
+    """Each kind of request at one client; ``known``: every build id written or
+    submitted so far (the stage's submits are added)."""
+    headers = basic_headers()
+    submit = submit_call(headers)
+    # Enough for a full page after the middle even in the empty store.
+    for run in warm_up(api.port, submit, fresh=2, rounds=1, count=3 * PAGE):
+        known += _submitted(_check("POST /v1/builds (warm-up)", run, problems))
+    reads = list(reads) or known[:READ_IDS]
+    middle = sorted(known)[len(known) // 2]
+    calls = {
+        KINDS[0]: submit,
+        KINDS[1]: Call("GET", [f"/v1/builds/{b}" for b in reads], 200, headers=headers),
+        KINDS[2]: Call("GET", [f"/v1/builds?limit={PAGE}"], 200, headers=headers),
+        KINDS[3]: Call("GET", [f"/v1/builds?limit={PAGE}&marker={middle}"], 200, headers=headers),
+    }
+    for kind, call in calls.items():
+        if kind != KINDS[0]:
+            for run in warm_up(api.port, call, fresh=2, rounds=1, count=len(reads)):
+                _check(f"{kind} (warm-up)", run, problems)
+        run = run_load(api.port, call, concurrency=1, count=sizes.requests, max_s=sizes.max_s)
+        result.runs[kind] = _check(kind, run, problems)
+        known += _submitted(run)
+        log(f"{result.stage.label}: {kind}: p50 {run.percentile_ms(0.5):.2f} ms ({run.count})")
+    for path in (calls[KINDS[2]].paths[0], calls[KINDS[3]].paths[0]):
+        _check_page(api, path, headers, problems)
+
+
+def _submitted(run: LoadRun) -> list[str]:
+    return [urlsplit(location).path.rsplit("/", 1)[-1] for location in run.locations]
+
+
+def _check_page(api: ApiProcess, path: str, headers: dict[str, str], problems: list[str]) -> None:
+    """A page is full, newest first, and links to the next."""
+    connection = http.client.HTTPConnection("127.0.0.1", api.port, timeout=60)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        problems.append(f"GET {path}: {response.status}: {body[:200]!r}")
+        return
+    page = json.loads(body)
+    ids = [b["id"] for b in page["builds"]]
+    if len(ids) != PAGE or ids != sorted(ids, reverse=True) or not page.get("links"):
+        problems.append(f"GET {path}: not a full page, newest first, with a next link: {ids}")
+
+
+def _check(kind: str, run: LoadRun, problems: list[str]) -> LoadRun:
+    if run.failures:
+        problems.append(
+            f"{kind}: {run.failures} requests not answered as expected: {run.first_failure}"
+        )
+    return run
+
+
+def run(sizes: Sizes, hosts: str, root: str, workdir: Path) -> Results:
+    results = Results(sizes, load_before=load_average())
+    session = Session.open(ZooKeeperSettings(hosts=hosts, root=root, session_timeout_s=30))
+    try:
+        prepare_root(session.client, root)
+        api = ApiProcess(workdir, basic_config(workdir, hosts, root))
+        try:
+            api.start()
+            log(f"cool-api on {api.url}")
+            written: list[str] = []
+            known: list[str] = []  # every build id written or submitted
+            for stage in sizes.stages:
+                result = StageResult(stage, finished=0)
+                if stage.added:
+                    log(f"{stage.label}: writing {stage.added:,} finished builds")
+                    now = time.time()
+                    added = fill(
+                        session.client,
+                        session.layout,
+                        stage.added,
+                        now,
+                        project=PROJECT,
+                        spread_s=SPREAD_S,
+                    )
+                    written += added
+                    known += added
+                if stage.max_finished is not None:
+                    _collect(session, stage, written, result, results.problems)
+                finished = _finished(session)
+                result.finished = len(finished)
+                sample = random.Random(1).sample(finished, min(READ_IDS, len(finished)))
+                _measure(api, result, sample, known, sizes=sizes, problems=results.problems)
+                results.stages.append(result)
+        finally:
+            api.stop()
+    finally:
+        session.close()
+    results.load_after = load_average()
+    return results
+
+
+def _collect(
+    session: Session, stage: Stage, written: list[str], result: StageResult, problems: list[str]
+) -> None:
+    """One GC pass with cool.conf's defaults but the cap: the oldest over it must go."""
+    before = len(_finished(session))
+    assert stage.max_finished is not None
+    settings = GcSettings(max_finished=stage.max_finished)
+    started = time.perf_counter()
+    report = GarbageCollector(session, settings, identifier="bench").run_once()
+    result.gc_s = time.perf_counter() - started
+    result.pruned = len(report.pruned)
+    expected = before - stage.max_finished
+    oldest = sorted(written)[:expected]
+    gone = [b for b in oldest if session.client.exists(session.layout.build(b)) is None]
+    if result.pruned != expected or len(gone) != expected:
+        problems.append(
+            f"the GC pass pruned {result.pruned} builds ({len(gone)} of the oldest), "
+            f"not the {expected} over the cap"
+        )
+    log(f"{stage.label}: the GC pass pruned {result.pruned:,} in {result.gc_s:.1f} s")
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def render(results: Results) -> str:
+    empty = results.stages[0] if results.stages else None
+    lines = [
+        "| store | finished builds | request | p50 ms | p90 ms | p50 / empty store's |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for stage in results.stages:
+        for kind in KINDS:
+            run = stage.runs.get(kind)
+            if run is None or not run.count:
+                lines.append(f"| {stage.stage.label} | {stage.finished:,} | {kind} | - | - | - |")
+                continue
+            base = empty.runs.get(kind) if empty else None
+            ratio = (
+                f"{run.percentile_ms(0.5) / base.percentile_ms(0.5):.2f}"
+                if base is not None and base.count
+                else "-"
+            )
+            lines.append(
+                f"| {stage.stage.label} | {stage.finished:,} | {kind} | "
+                f"{run.percentile_ms(0.5):.2f} | {run.percentile_ms(0.9):.2f} | {ratio} |"
+            )
+    lines.append("")
+    for stage in results.stages:
+        if stage.stage.max_finished is not None:
+            lines.append(
+                f"- GC pass ({stage.stage.label}): pruned {stage.pruned:,} in {stage.gc_s:.1f} s"
+            )
+    lines += verdicts(results)
+    return "\n".join(lines)
+
+
+def verdicts(results: Results) -> list[str]:
+    if not results.stages:
+        return ["- no stage measured"]
+    empty = results.stages[0]
+    out = []
+    for stage in results.stages[1:]:
+        for kind in KINDS:
+            run, base = stage.runs.get(kind), empty.runs.get(kind)
+            if run is None or base is None or not run.count or not base.count:
+                out.append(f"- {stage.stage.label}, {kind}: not measured: **NOT met**")
+                continue
+            ratio = run.percentile_ms(0.5) / base.percentile_ms(0.5)
+            met = "met" if ratio <= TARGET_RATIO else "**NOT met**"
+            out.append(
+                f"- {stage.stage.label}, {kind}: p50 {ratio:.2f}x the empty store's "
+                f"(target <= {TARGET_RATIO}x): {met}"
+            )
+    return out
+
+
+# -- the command -----------------------------------------------------------------------
+
+
+def _run_on_private_servers(sizes: Sizes) -> Results:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="cool-bench-store-"))
+        server = start_server(heap_mb=ZOOKEEPER_HEAP_MB)
+        stack.callback(server.stop)
+        log(f"ZooKeeper on {server.hosts} (forceSync=yes) in {server.base_dir}")
+        return run(sizes, server.hosts, f"/cool-bench-{uuid.uuid4().hex[:12]}", Path(tmp))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.store",
+        description="Submit, get and list latency on an empty store and on full ones.",
+    )
+    parser.add_argument("--quick", action="store_true", help="two small stages, few requests")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    return run_and_report(
+        lambda: _run_on_private_servers(sizes),
+        setup=lambda _: (
+            f"ZooKeeper forceSync=yes; one cool-api (http_basic); 1 client; "
+            f"{sizes.requests} requests of each kind per stage"
+        ),
+        render=render,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
