@@ -162,6 +162,10 @@ class ResourceRecord:
     error: str | None = None
     worker: str = ""
     updated_at: float = 0.0
+    # Made by one create call that answered at its first try, in the claim that
+    # recorded it complete: nothing else can carry the step's tags, so neither the
+    # re-check before a terminal status nor the delete looks them up.
+    sole: bool = False
 
     def __post_init__(self) -> None:
         _cut_field(self, "error")
@@ -169,6 +173,8 @@ class ResourceRecord:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["status"] = str(self.status)
+        if not self.sole:
+            del out["sole"]  # as records were before the flag: absent is False
         return out
 
     @classmethod
@@ -184,6 +190,7 @@ class ResourceRecord:
             error=data.get("error"),
             worker=data.get("worker", ""),
             updated_at=data.get("updated_at", 0.0),
+            sole=data.get("sole") is True,
         )
 
     def but(self, **changes: Any) -> ResourceRecord:

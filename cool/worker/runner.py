@@ -414,6 +414,7 @@ class BuildRunner:
             for name, spec in self.specs.items()
             if (record := self.ledger.record(name)) is not None
             and (torn_down or record.status is ResourceStatus.CREATE_COMPLETE)
+            and not record.sole  # made by one create answered at once: nothing else is
             and spec.external_id is None  # an existing resource: nothing of the build's
             and not fences_creates(provider := self.providers.for_spec(spec))
             # A find by endpoints could return another build's identical link: not swept.

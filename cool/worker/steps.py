@@ -298,7 +298,7 @@ class Steps:
             raise StepFailedError(self.note(spec, "CREATE", error)) from exc
         try:
             if spec.external_id is not None:
-                physical_id = self._record_external(spec, record)
+                physical_id, sole = self._record_external(spec, record), False
             elif record is None and _has_no_side_effect(provider, spec.type):
                 self._create_at_once(provider, ctx, spec)
                 return
@@ -314,12 +314,12 @@ class Steps:
                     ),
                     "creating",
                 )
-                physical_id = self._create(provider, ctx, spec, adopt=False)
+                physical_id, sole = self._create(provider, ctx, spec, adopt=False)
             elif record.physical_id is None:
-                physical_id = self._create(provider, ctx, spec, adopt=True)
-            else:
-                physical_id = record.physical_id
-            self._await_ready(provider, ctx, spec, physical_id)
+                physical_id, sole = self._create(provider, ctx, spec, adopt=True)
+            else:  # made by an earlier claim, whose way to it is not known
+                physical_id, sole = record.physical_id, False
+            self._await_ready(provider, ctx, spec, physical_id, sole=sole)
         except ProviderError as exc:
             if self.ledger.status(name) is not ResourceStatus.CREATE_FAILED:
                 self._update(name, str(exc), status=ResourceStatus.CREATE_FAILED, error=str(exc))
@@ -407,24 +407,26 @@ class Steps:
 
     def _create(
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, *, adopt: bool
-    ) -> str:
-        """The physical id: adopted, or newly created.
+    ) -> tuple[str, bool]:
+        """The physical id, adopted or newly created, and whether it is ``sole``: made
+        by the one create call this step sent, answered at its first try.
 
         ``adopt``: an earlier create's outcome is unknown (a takeover), so look
         the resource up by its tags first. A retried create looks it up too: a
         create whose reply was lost may well have happened.
         """
         attempts = 0
+        sole = False
 
         def find_or_create() -> str:
-            nonlocal attempts
+            nonlocal attempts, sole
             attempts += 1
             if adopt or attempts > 1:
                 found = provider.find(ctx)
                 if found:
                     return self._adopt(provider, ctx, spec, found)
             try:
-                return provider.create(ctx, properties)
+                made = provider.create(ctx, properties)
             except ResourceExistsError:
                 # Ours, if it carries our tags (an earlier create landed late);
                 # else the name belongs to someone else: a failure to report.
@@ -432,9 +434,11 @@ class Steps:
                 if found:
                     return self._adopt(provider, ctx, spec, found)
                 raise
+            sole = not adopt and attempts == 1
+            return made
 
         properties = ctx.properties
-        return self._guarded(find_or_create)
+        return self._guarded(find_or_create), sole
 
     def _adopt(
         self, provider: Provider, ctx: StepContext, spec: ResourceSpec, found: list[Found]
@@ -450,7 +454,13 @@ class Steps:
         return keep.physical_id
 
     def _await_ready(
-        self, provider: Provider, ctx: StepContext, spec: ResourceSpec, physical_id: str
+        self,
+        provider: Provider,
+        ctx: StepContext,
+        spec: ResourceSpec,
+        physical_id: str,
+        *,
+        sole: bool,
     ) -> None:
         recreated = 0
         for looks in itertools.count():
@@ -469,7 +479,7 @@ class Steps:
                 recreated += 1
                 if recreated > _RECREATE_LIMIT:
                     raise
-                physical_id = self._create(provider, ctx, spec, adopt=True)
+                physical_id, sole = self._create(provider, ctx, spec, adopt=True)
                 continue
             except ProviderError as exc:
                 self._failed(spec.name, physical_id, str(exc))
@@ -482,7 +492,7 @@ class Steps:
                     spec,
                     physical_id,
                     observed,
-                    lambda reason, **f: self._update(spec.name, reason, **f),
+                    lambda reason, sole=sole, **f: self._update(spec.name, reason, sole=sole, **f),
                 )
                 return
             record = self.ledger.record(spec.name)
@@ -608,8 +618,11 @@ class Steps:
             # create whose outcome was never recorded leaves nothing behind. (A type
             # found by its endpoints, not by marks, is looked up only when no id was
             # recorded: what it finds could be another build's identical link.)
+            # A record made by one create answered at once (``sole``) has no other.
             ids: set[str] = set()
-            if record.physical_id is None or finds_by_mark(provider, spec.type):
+            if record.physical_id is None or (
+                finds_by_mark(provider, spec.type) and not record.sole
+            ):
                 ids = {f.physical_id for f in self._guarded(lambda: provider.find(ctx))}
             if record.physical_id:
                 ids.add(record.physical_id)
