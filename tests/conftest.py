@@ -9,7 +9,6 @@ kazoo for a short ``timeout`` where a test wants sessions to expire fast.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -18,9 +17,9 @@ from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
-from kazoo.exceptions import NoNodeError, NotEmptyError
 
 from cool.resources.registry import ResourceTypeRegistry
+from harness.zk_clients import remove_tree
 from harness.zookeeper import ZooKeeperEnsemble, ZooKeeperServer
 from tests.keystone_fixture import keystone  # noqa: F401  (the session Keystone)
 from tests.zk import ConnectionProxy, start_client, stop_client
@@ -109,9 +108,8 @@ def zk_hosts(zookeeper: ZooKeeperServer, _zk_admin: KazooClient, zk_chroot: str)
         zookeeper.start()
     _zk_admin.retry(_zk_admin.ensure_path, zk_chroot)
     yield zookeeper.hosts + zk_chroot
-    # NotEmpty: a client still writing there; the chroot's name is never reused anyway.
-    with contextlib.suppress(NoNodeError, NotEmptyError):
-        _zk_admin.retry(_zk_admin.delete, zk_chroot, recursive=True)
+    # Not removed whole: a client still writing there; the chroot's name is never reused.
+    _zk_admin.retry(remove_tree, _zk_admin, zk_chroot)
 
 
 @pytest.fixture

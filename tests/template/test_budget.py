@@ -29,6 +29,9 @@ from tests.template.measuring import measured
 VALUE = DEFAULT_LIMITS.max_value_bytes
 WHOLE = DEFAULT_LIMITS.max_resolved_bytes
 HEAD = "heat_template_version: 2018-08-31\n"
+# Unbounded, these took minutes and hundreds of MB; bounded, tens of milliseconds. The
+# bound is that difference, not a speed: a loaded CI machine must not make it flaky.
+BOUND_S = 10.0
 # Peak memory allowed while refusing: a small multiple of the whole budget.
 PEAK = 4 * WHOLE
 
@@ -76,7 +79,7 @@ def test_a_str_replace_of_a_long_key_run_is_refused_before_it_is_built(
     assert report.problems[0].message == (
         "str_replace would produce 900,000,000 bytes, over the 262,144-byte budget of one value"
     )
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
     assert peak < PEAK
 
 
@@ -91,7 +94,7 @@ def test_nested_str_replace_is_refused_at_the_level_that_goes_over(
     inner = "/resources/v/properties/value" + "/str_replace/params/x" * 2 + "/str_replace"
     assert _where(report) == [(Code.RESOLUTION_TOO_LARGE, inner, 6)]
     assert "2,560,000 bytes" in report.problems[0].message
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
     assert peak < PEAK
 
 
@@ -105,7 +108,7 @@ def test_list_join_over_yaml_aliases_is_refused_while_parsing(
     )
     report, elapsed, peak = _check(registry, text)
     assert [p.code for p in report.problems] == [Code.ALIAS_EXPANSION]
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
     assert peak < PEAK
 
 
@@ -121,7 +124,7 @@ def test_a_big_parameter_fetched_many_times_exhausts_the_whole_budget_once(
     assert code is Code.RESOLUTION_TOO_LARGE
     assert pointer.startswith("/resources/v/properties/value/")
     assert "budget of the whole template" in report.problems[0].message
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
     assert peak < PEAK
 
 
@@ -174,7 +177,7 @@ def test_the_worst_60_kb_template_within_budget_resolves_well_under_a_second(
     assert len(text.encode()) < 60 * 1024
     report, elapsed, _ = _check(registry, text)
     assert report.ok, report.problems[:3]
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
 
 
 def test_a_refused_parameter_is_measured_once(registry: ResourceTypeRegistry) -> None:
@@ -192,7 +195,7 @@ def test_a_refused_parameter_is_measured_once(registry: ResourceTypeRegistry) ->
     assert report.problems[0].message == (
         "get_param would produce at least 262,148 bytes, over the 262,144-byte budget of one value"
     )
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
     assert peak < PEAK
 
 
@@ -248,7 +251,7 @@ def test_run_time_resolution_raises_before_building() -> None:
     assert str(error) == (
         "str_replace would produce 900,000,000 bytes, over the 262,144-byte budget of one value"
     )
-    assert elapsed < 1.0
+    assert elapsed < BOUND_S
     assert peak < PEAK
 
 
