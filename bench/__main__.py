@@ -63,6 +63,12 @@ COMMANDS = (
     Command("delete", "bench.delete", "delete of a 1,000-resource build against its create", True),
     Command("api", "bench.api", "submits and reads through cool-api, both auth strategies", True),
     Command(
+        "store",
+        "bench.store",
+        "submit, get and list on an empty store, one the GC keeps and 100,000 builds (~4 min)",
+        True,
+    ),
+    Command(
         "chaos",
         "bench.chaos.run",
         "builds through the API while workers, ZooKeeper and cool-api are hurt (by name)",
