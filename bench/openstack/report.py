@@ -43,10 +43,11 @@ class Side:
 
 @dataclass
 class Round:
-    first: str  # "baseline" or "cool"
+    first: str  # "baseline", "cool" or "parallel"
     baseline: Side | None = None
     cool: Side | None = None
     leaks: dict[str, dict[str, int]] = field(default_factory=dict)  # side -> counts changed
+    parallel: Side | None = None  # the baseline's steps run as the graph allows
 
 
 @dataclass
@@ -139,11 +140,40 @@ def render(results: Results) -> str:
         )
     lines.append("")
     if paired and results.plan is not None:
+        lines += _parallel_table(results, paired)
         lines += _steps_table(results, paired)
         lines += _calls_table(paired)
         lines += _shapes_table(paired)
     lines.extend(f"- {verdict}" for verdict in verdicts(results))
     return "\n".join(lines)
+
+
+def _parallel_table(results: Results, paired: list[Round]) -> list[str]:
+    """The parallel script against the critical path and against cool, per round."""
+    plan = results.plan
+    assert plan is not None
+    rows = [r for r in paired if r.parallel is not None]
+    if not rows:
+        return []
+    lines = [
+        "| round | parallel script create s | / critical path | cool / parallel script "
+        "| parallel script delete s | / critical path | cool / parallel script |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for number, r in enumerate(results.rounds, 1):
+        if r.parallel is None or r.baseline is None or r.cool is None:
+            continue
+        cells = []
+        for what, steps, reverse in (
+            ("create_s", "create_steps", False),
+            ("delete_s", "delete_steps", True),
+        ):
+            path = critical_path_s(plan, getattr(r.baseline, steps), reverse=reverse)
+            mine, theirs = getattr(r.parallel, what), getattr(r.cool, what)
+            cells += [f"{mine:.1f}", f"{mine / path:.2f}" if path else "-", f"{theirs / mine:.2f}"]
+        lines.append(f"| {number} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
 
 
 def _steps_table(results: Results, paired: list[Round]) -> list[str]:
@@ -272,7 +302,32 @@ def verdicts(results: Results) -> list[str]:
         if not leaking
         else f"leaks: rounds {leaking} left resources behind (see the table)"
     )
-    return out + _path_verdicts(results)
+    return out + _path_verdicts(results) + _parallel_verdicts(results)
+
+
+def _parallel_verdicts(results: Results) -> list[str]:
+    """Context for issue 20's path target: how close the script itself gets to the
+    critical path once its steps run in parallel, and cool against it."""
+    plan = results.plan
+    rows = [r for r in _paired(results) if r.parallel is not None]
+    if plan is None or not rows:
+        return []
+    out = []
+    for what, steps, reverse, label in (
+        ("create_s", "create_steps", False, "create"),
+        ("delete_s", "delete_steps", True, "delete"),
+    ):
+        floor, against = [], []
+        for r in rows:
+            path = critical_path_s(plan, getattr(r.baseline, steps), reverse=reverse)
+            if path > 0:
+                floor.append(getattr(r.parallel, what) / path)
+            against.append(getattr(r.cool, what) / getattr(r.parallel, what))
+        out.append(
+            f"{label}: the parallel script / the critical path {_median(floor):.2f}, cool / "
+            f"the parallel script {_median(against):.2f} (medians; context, no target)"
+        )
+    return out
 
 
 def _path_verdicts(results: Results) -> list[str]:

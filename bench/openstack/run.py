@@ -18,7 +18,10 @@ member builds examples/multi-tier.yaml's 16 resources twice:
    this process, one resource after another, each waited for until ready,
    then deleted in reverse order;
 2. **cool**: the template submitted to cool-api and followed until
-   CREATE_COMPLETE, then deleted and followed until DELETE_COMPLETE.
+   CREATE_COMPLETE, then deleted and followed until DELETE_COMPLETE;
+3. **the parallel script**, for context: the baseline's very steps, run as the
+   template's graph allows, ``[worker] parallelism`` at once: a parallel engine
+   with no bookkeeping, on the same cloud.
 
 The ratios cool/baseline are measured in the same run, per round, and their
 median is judged: cool within 1.2x of the script, and faster where the graph
@@ -83,8 +86,17 @@ def _diff(before: Mapping[str, int], after: Mapping[str, int]) -> dict[str, int]
     return {kind: after[kind] - before[kind] for kind in before if after[kind] != before[kind]}
 
 
-def run_baseline(member: Member, cloud: MiniCloud, calls: CallCounter, interval_s: float) -> Side:
-    """The hand-written script once: create, delete; the retained volume removed after."""
+def run_baseline(
+    member: Member,
+    cloud: MiniCloud,
+    calls: CallCounter,
+    interval_s: float,
+    *,
+    needs: Mapping[str, set[str]] | None = None,
+    parallelism: int = 1,
+) -> Side:
+    """The hand-written script once: create, delete; the retained volume removed after.
+    With ``needs`` (the template's graph), its steps in parallel as the graph allows."""
     script = HandWritten(
         member.conn,
         unique("hand"),
@@ -95,9 +107,9 @@ def run_baseline(member: Member, cloud: MiniCloud, calls: CallCounter, interval_
     )
     try:
         calls.take()
-        created = script.create()
+        created = script.create(needs=needs, parallelism=parallelism)
         create_calls, create_shapes = calls.take(), calls.shapes
-        deleted = script.delete()
+        deleted = script.delete(needs=needs, parallelism=parallelism)
         delete_calls, delete_shapes = calls.take(), calls.shapes
         script.delete_retained()
     except BaseException:
@@ -210,15 +222,26 @@ def run(
         log(f"cool-api on {api.url}, {workers} cool-workers on the openstack provider")
         client = member.cool(api)
         calls = CallCounter(cloud)
+        needs = {r.name: set(r.depends_on) for r in results.plan.resources}
+        sides = ["baseline", "cool", "parallel"]
         for number in range(rounds):
-            first = "baseline" if number % 2 == 0 else "cool"
-            this = Round(first)
+            order = sides[number % 3 :] + sides[: number % 3]
+            this = Round(order[0])
             results.rounds.append(this)
-            for side in (first, "cool" if first == "baseline" else "baseline"):
+            for side in order:
                 before = member.counts()
                 try:
                     if side == "baseline":
                         this.baseline = run_baseline(member, cloud, calls, SCRIPT_POLL_S)
+                    elif side == "parallel":
+                        this.parallel = run_baseline(
+                            member,
+                            cloud,
+                            calls,
+                            SCRIPT_POLL_S,
+                            needs=needs,
+                            parallelism=results.parallelism,
+                        )
                     else:
                         this.cool = run_cool(member, client, calls, template, cloud.image_name)
                 except Exception as exc:  # reported; the project's check and the next round go on
@@ -232,7 +255,7 @@ def run(
                         f"round {number + 1}, {side}: the project holds {this.leaks[side]} "
                         "more than before"
                     )
-                measured = this.baseline if side == "baseline" else this.cool
+                measured = getattr(this, side)
                 if measured is not None:
                     log(
                         f"round {number + 1}, {side}: create {measured.create_s:.1f} s, "

@@ -9,11 +9,13 @@ time is better spent there. ``python -m bench.openstack --quick`` is the smoke r
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 
-from bench.openstack.baseline import ORDER, RETAINED
+from bench.openstack.baseline import ORDER, RETAINED, schedule
 from bench.openstack.cloud import access_caller, claim_seconds, request_shape, step_seconds
 from bench.openstack.report import Results, Round, Side, critical_path_s, render, verdicts
 from bench.openstack.run import TEMPLATE_PATH
@@ -166,3 +168,53 @@ def test_the_requests_that_differ_are_listed_one_by_one(plan: Plan) -> None:
     text = render(results)
     assert "| create | neutron | `PUT /v2.0/networks/{id}/tags` | 0 | 1 |" in text
     assert "`POST /v2.0/networks`" not in text  # the same on both sides
+
+
+def test_the_parallel_script_starts_each_step_once_what_it_needs_is_done(plan: Plan) -> None:
+    needs = {r.name: set(r.depends_on) for r in plan.resources}
+    started: dict[str, float] = {}
+    ended: dict[str, float] = {}
+
+    def step(name: str) -> Callable[[], None]:
+        def run() -> None:
+            started[name] = time.perf_counter()
+            time.sleep(0.002)  # a step that takes a moment (no condition to wait for)
+            ended[name] = time.perf_counter()
+
+        return run
+
+    steps = {name: step(name) for name in ORDER}
+    timings = schedule(steps, needs, 4)
+
+    assert set(timings.steps) == set(ORDER)
+    for name, wanted in needs.items():
+        for need in wanted:
+            assert ended[need] <= started[name], (need, name)
+    assert max(started.values()) - min(started.values()) < timings.seconds
+
+
+def test_the_parallel_script_is_judged_against_the_path_and_against_cool(plan: Plan) -> None:
+    steps = {r.name: 1.0 for r in plan.resources}
+    path = critical_path_s(plan, steps)
+    back = critical_path_s(plan, steps, reverse=True)
+    results = Results(workers=2, poll_interval_s=1.0, poll_interval_max_s=5.0, plan=plan)
+    results.rounds = [
+        Round(
+            "parallel",
+            Side(20.0, 10.0, steps, steps),
+            Side(path * 1.3, back * 1.2, steps, steps),
+            parallel=Side(path * 1.2, back * 1.2, steps, steps),
+        )
+    ]
+    said = verdicts(results)[-2:]
+    assert said[0].startswith("create: the parallel script / the critical path 1.20, cool / ")
+    assert "the parallel script 1.08 (medians; context, no target)" in said[0]
+    assert said[1].startswith("delete: the parallel script / the critical path 1.20, cool / ")
+    assert "| parallel script create s | / critical path | cool / parallel script |" in render(
+        results
+    )
+
+
+def test_steps_that_wait_on_one_another_are_refused() -> None:
+    with pytest.raises(ValueError, match="wait on one another"):
+        schedule({"a": lambda: None, "b": lambda: None}, {"a": {"b"}, "b": {"a"}}, 2)
