@@ -16,6 +16,7 @@ from cool.store.layout import is_build_id
 from cool.store.records import BuildMeta, BuildState
 
 _LIST_QUERY = ("limit", "marker", "status", "all_projects", "name")
+_CHUNK = 256  # summaries read at once (pipelined), at most
 
 
 class BuildCollection:
@@ -48,10 +49,11 @@ class BuildCollection:
         name = params.get("name")
         page = []
         resume_after = None  # where the next page starts, if there is one
-        # Read in chunks until the page is full: filters may drop many. At most
-        # max_scan builds are read per request; past that, a shorter page's next
-        # link resumes where the reading stopped.
-        chunk = min(max(limit, 32), services.settings.max_scan)
+        # Read in chunks until the page is full: filters may drop many, so each chunk
+        # after the first is twice as large (up to _CHUNK). At most max_scan builds
+        # are read per request; past that, a shorter page's next link resumes where
+        # the reading stopped.
+        chunk = min(limit, services.settings.max_scan)
         scanned = 0
         batch = list(islice(candidates, chunk))
         while batch:
@@ -72,6 +74,8 @@ class BuildCollection:
                 if next(candidates, None) is not None:
                     resume_after = batch[-1][0]
                 break
+            grown = max(chunk, min(chunk * 2, _CHUNK), 32)
+            chunk = min(grown, services.settings.max_scan - scanned)
             batch = list(islice(candidates, chunk))
         body: dict[str, object] = {"builds": [views.summary(item, req.prefix) for item in page]}
         body["links"] = (
