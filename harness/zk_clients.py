@@ -48,6 +48,7 @@ def stop_client(client: KazooClient) -> None:
 
 IN_FLIGHT = 512  # listings outstanding at once while a tree is read
 DELETES_PER_TRANSACTION = 1000  # nodes deleted in one commit (and one fsync)
+TRANSACTION_BYTES = 256 * 1024  # and their paths' bytes, far below ZooKeeper's 1 MiB
 
 
 def remove_tree(client: KazooClient, path: str) -> bool:
@@ -64,9 +65,23 @@ def remove_tree(client: KazooClient, path: str) -> bool:
     return _remove(client, [path])
 
 
+def _chunks(nodes: list[str]) -> Iterator[list[str]]:
+    """At most DELETES_PER_TRANSACTION nodes, and paths of at most TRANSACTION_BYTES."""
+    chunk: list[str] = []
+    size = 0
+    for node in nodes:
+        full = len(chunk) == DELETES_PER_TRANSACTION or size + len(node) > TRANSACTION_BYTES
+        if chunk and full:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(node)
+        size += len(node)
+    if chunk:
+        yield chunk
+
+
 def _remove(client: KazooClient, nodes: list[str]) -> bool:
-    for start in range(0, len(nodes), DELETES_PER_TRANSACTION):
-        chunk = nodes[start : start + DELETES_PER_TRANSACTION]
+    for chunk in _chunks(nodes):
         if _delete_together(client, chunk):
             continue
         below: list[str] = []

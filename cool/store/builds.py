@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import NodeExistsError, NoNodeError, RolledBackError
+from kazoo.exceptions import (
+    KazooException,
+    NodeExistsError,
+    NoNodeError,
+    NotEmptyError,
+    RolledBackError,
+)
 
 from cool.errors import (
     BuildConflictError,
@@ -217,13 +223,6 @@ class BuildStore(BuildReads):
             (layout.events(build_id), b"", False),
             (layout.event_prefix(build_id), codec.dumps(event.to_dict()), True),
             (layout.pending_build(build_id), b"", False),
-            (
-                layout.project_build(project_id, build_id),
-                codec.dumps(
-                    {"name": meta.name, "created_at": now, "user_id": user_id, "tags": list(tags)}
-                ),
-                False,
-            ),
         ]
         if source_record is not None:
             ops.append((layout.source(build_id), source_record, False))
@@ -248,10 +247,18 @@ class BuildStore(BuildReads):
         name_at = len(ops)  # after the key: a replay's key is refused before its name
         name_entry = {"build_id": build_id, "name": meta.name}
         ops.append((layout.name(project_id, meta.name), codec.dumps(name_entry), False))
+        # Last: a key or a name taken is the failure reported, not the index's time bucket
+        # missing (made for a retry that would then fail on the name all the same, and
+        # left empty).
+        summary = {"name": meta.name, "created_at": now, "user_id": user_id, "tags": list(tags)}
+        ops.append((layout.project_build(project_id, build_id), codec.dumps(summary), False))
         consumed = [layout.new_trust(trust_id)] if trust_id else []
         results = self._create_all(ops, parents, deletes=consumed)
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
+            # The parents made for a second attempt include the build's time bucket in
+            # the project index: left empty, it would cost every deeper page a read.
+            self._drop_empty_bucket(project_id, build_id)
             if consumed and isinstance(results[len(ops)], NoNodeError):
                 raise StoreUnavailableError(
                     f"build {build_id} was not stored: its Keystone trust was taken for an "
@@ -310,8 +317,24 @@ class BuildStore(BuildReads):
                 return results
             with unavailable_as_error():
                 for parent in parents:  # empty parents are harmless if what follows fails
-                    self.client.ensure_path(parent)
+                    try:
+                        self.client.ensure_path(parent)
+                    except NoNodeError:
+                        # The GC removed an emptied index bucket between ensure_path's
+                        # steps: the next attempt makes it again.
+                        break
         raise AssertionError("unreachable")
+
+    def _drop_empty_bucket(self, project_id: str, build_id: str) -> None:
+        """Best effort: a bucket that holds another build stays (NotEmpty)."""
+        bucket = self.layout.project_bucket(project_id, build_id)
+        for path in (bucket, bucket.rsplit("/", 1)[0]):
+            try:
+                self.client.delete(path)
+            except (NoNodeError, NotEmptyError):
+                return
+            except KazooException:  # unavailable: the refusal stands, the bucket may stay
+                return
 
     def _commit_creating(self, transaction: Any, build_path: str) -> list[Any]:
         """Commit a build's creation. Not sent (no connection): unavailable, nothing

@@ -182,15 +182,20 @@ class Pruner:
                 second.add(self.layout.project_bucket(project_id, build_id))
         first = {path.rsplit("/", 1)[0] for path in second}
         paths = sorted(second) + sorted(first)
-        with unavailable_as_error():
-            sent = [self.client.delete_async(path) for path in paths]
-            for path, answer in zip(paths, sent, strict=True):
-                try:
-                    answer.get()
-                except (NoNodeError, NotEmptyError):
-                    pass
-                else:
-                    LOG.debug("empty index bucket %s deleted", path)
+        try:
+            with unavailable_as_error():
+                sent = [self.client.delete_async(path) for path in paths]
+                for path, answer in zip(paths, sent, strict=True):
+                    try:
+                        answer.get()
+                    except (NoNodeError, NotEmptyError):
+                        pass
+                    else:
+                        LOG.debug("empty index bucket %s deleted", path)
+        except StoreUnavailableError as exc:
+            # The builds are pruned whatever becomes of their buckets: the next prune
+            # of a build of the same bucket tries again.
+            LOG.warning("empty index buckets not deleted: %s", exc)
 
     def _commit_all(
         self, doomed: list[Doomed], guard_path: str | None, result: PruneResult

@@ -305,6 +305,13 @@ class BuildReads:
         layout = self.layout
         states = many(self.client, "get", [layout.state(b) for b, _ in builds])
         entries = many(self.client, "get", [layout.project_build(p, b) for b, p in builds])
+        # Entries from before the index's time buckets: where they are, pipelined too.
+        flat = [i for i, (state, entry) in enumerate(zip(states, entries, strict=True))
+                if state is not None and entry is None]  # fmt: skip
+        if flat:
+            older = [layout.flat_project_build(builds[i][1], builds[i][0]) for i in flat]
+            for i, entry in zip(flat, many(self.client, "get", older), strict=True):
+                entries[i] = entry
         out = []
         for (build_id, project_id), state, entry in zip(builds, states, entries, strict=True):
             if state is None:

@@ -3,6 +3,7 @@ with entries from before the buckets, and emptied buckets pruned with their buil
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from itertools import islice
 
@@ -10,6 +11,7 @@ import pytest
 from kazoo.client import KazooClient
 from ulid import ULID
 
+from cool.errors import BuildNameExistsError
 from cool.model import BuildStatus, Plan
 from cool.store.builds import BuildStore
 from cool.store.fence import claim
@@ -140,3 +142,32 @@ def test_a_bucket_left_empty_by_the_gc_goes_and_a_submit_makes_it_again(
     # A build of the emptied bucket's time is indexed again (its bucket remade).
     again = submit(store, plan, T0 + 0.25)
     assert store.project_builds("p1") == [pair[1], again]
+
+
+def test_a_name_taken_in_a_new_bucket_leaves_no_empty_bucket(
+    store: BuildStore, plan: Plan, kazoo_client: KazooClient
+) -> None:
+    """The name (and an Idempotency-Key) come before the index entry in the submit's
+    transaction: a conflict is what fails it, not the bucket not made yet."""
+    store.submit(plan, project_id="p1", user_id="u", name="web", build_id=build_id(T0))
+    refused = build_id(T0 + 12 * HOUR)
+    with pytest.raises(BuildNameExistsError):
+        store.submit(plan, project_id="p1", user_id="u", name="web", build_id=refused)
+    bucket = store.layout.project_bucket("p1", refused)
+    assert kazoo_client.exists(bucket.rsplit("/", 1)[0]) is None
+
+
+def test_an_entry_from_before_the_buckets_gives_its_summary(
+    store: BuildStore, plan: Plan, kazoo_client: KazooClient
+) -> None:
+    made = submit(store, plan, T0)
+    layout = store.layout
+    # Moved to where cool put it before the buckets, its summary saying another name.
+    kazoo_client.delete(layout.project_build("p1", made))
+    summary = {"name": "from-the-flat-entry", "created_at": T0, "user_id": "u", "tags": []}
+    kazoo_client.create(layout.flat_project_build("p1", made), json.dumps(summary).encode())
+
+    (item,) = store.summaries(list(store.newest_builds("p1")))
+
+    assert item.build_id == made
+    assert item.name == "from-the-flat-entry"
