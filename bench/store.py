@@ -28,11 +28,12 @@ stage after another on the same root and the same project:
    on a cold server and JIT).
 
 Each stage measures, one client, one request at a time: ``POST /v1/builds``;
-``GET /v1/builds/{id}`` over 100 finished builds (the stage's own in the empty
-one); ``GET /v1/builds?limit=20`` (the first page); and the same with a
+``GET /v1/builds/{id}`` over the stage's own submits (one shape of build in
+every stage); ``GET /v1/builds?limit=20`` (the first page); and the same with a
 ``marker`` from the middle of the project's builds (a page deep in history).
 It prints their p50 and p90 and each p50's ratio to the empty store's, the
-target being at most 1.5x, and exits 1 if a request is not answered as
+target being at most 1.5x, and for context ZooKeeper's own p50 for a ``get``
+in the same stage, and exits 1 if a request is not answered as
 expected or the GC pass does not leave what it should.
 """
 
@@ -42,7 +43,7 @@ import argparse
 import contextlib
 import http.client
 import json
-import random
+import statistics
 import sys
 import tempfile
 import time
@@ -130,6 +131,7 @@ class StageResult:
     runs: dict[str, LoadRun] = field(default_factory=dict)
     pruned: int = 0
     gc_s: float = 0.0
+    raw_get_ms: float = 0.0  # ZooKeeper itself: p50 of a synchronous get, for context
 
 
 @dataclass
@@ -150,20 +152,23 @@ def _finished(session: Session) -> list[str]:
 def _measure(
     api: ApiProcess,
     result: StageResult,
-    reads: Sequence[str],
     known: list[str],
     *,
     sizes: Sizes,
     problems: list[str],
 ) -> None:
     """Each kind of request at one client; ``known``: every build id written or
-    submitted so far (the stage's submits are added)."""
+    submitted so far (the stage's submits are added). The GETs read the stage's own
+    submits, the same shape of build in every stage (what a store's size could
+    change is finding them, not their contents)."""
     headers = basic_headers()
     submit = submit_call(headers)
     # Enough for a full page after the middle even in the empty store.
+    submitted: list[str] = []
     for run in warm_up(api.port, submit, fresh=2, rounds=1, count=3 * PAGE):
-        known += _submitted(_check("POST /v1/builds (warm-up)", run, problems))
-    reads = list(reads) or known[:READ_IDS]
+        submitted += _submitted(_check("POST /v1/builds (warm-up)", run, problems))
+    known += submitted
+    reads = submitted[:READ_IDS]
     middle = sorted(known)[len(known) // 2]
     calls = {
         KINDS[0]: submit,
@@ -181,6 +186,19 @@ def _measure(
         log(f"{result.stage.label}: {kind}: p50 {run.percentile_ms(0.5):.2f} ms ({run.count})")
     for path in (calls[KINDS[2]].paths[0], calls[KINDS[3]].paths[0]):
         _check_page(api, path, headers, problems)
+
+
+def _raw_get_ms(session: Session, count: int) -> float:
+    """p50 of ``count`` synchronous gets of one node, one after another: how fast
+    ZooKeeper itself answers with the store as it is (its tree's size, its JVM)."""
+    client, path = session.client, f"{session.layout.root}/bench-probe"
+    client.ensure_path(path)
+    taken = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.get(path)
+        taken.append(time.perf_counter() - started)
+    return statistics.median(taken) * 1e3
 
 
 def _submitted(run: LoadRun) -> list[str]:
@@ -238,10 +256,9 @@ def run(sizes: Sizes, hosts: str, root: str, workdir: Path) -> Results:
                 known += added
             if stage.max_finished is not None:
                 _collect(session, stage, written, result, results.problems)
-            finished = _finished(session)
-            result.finished = len(finished)
-            sample = random.Random(1).sample(finished, min(READ_IDS, len(finished)))
-            _measure(api, result, sample, known, sizes=sizes, problems=results.problems)
+            result.finished = len(_finished(session))
+            result.raw_get_ms = _raw_get_ms(session, sizes.requests)
+            _measure(api, result, known, sizes=sizes, problems=results.problems)
             results.stages.append(result)
     results.load_after = load_average()
     return results
@@ -300,20 +317,24 @@ def baseline_ms(results: Results, kind: str) -> float | None:
 
 def render(results: Results) -> str:
     lines = [
-        "| store | finished builds | request | p50 ms | p90 ms | p50 / empty store's |",
-        "|---|---:|---|---:|---:|---:|",
+        "| store | finished builds | request | p50 ms | p90 ms | p50 / empty store's "
+        "| raw ZooKeeper get p50 ms |",
+        "|---|---:|---|---:|---:|---:|---:|",
     ]
     for stage in results.stages:
         for kind in KINDS:
             run = stage.runs.get(kind)
             if run is None or not run.count:
-                lines.append(f"| {stage.stage.label} | {stage.finished:,} | {kind} | - | - | - |")
+                lines.append(
+                    f"| {stage.stage.label} | {stage.finished:,} | {kind} | - | - | - | - |"
+                )
                 continue
             base = baseline_ms(results, kind)
             ratio = f"{run.percentile_ms(0.5) / base:.2f}" if base else "-"
             lines.append(
                 f"| {stage.stage.label} | {stage.finished:,} | {kind} | "
-                f"{run.percentile_ms(0.5):.2f} | {run.percentile_ms(0.9):.2f} | {ratio} |"
+                f"{run.percentile_ms(0.5):.2f} | {run.percentile_ms(0.9):.2f} | {ratio} "
+                f"| {stage.raw_get_ms:.3f} |"
             )
     lines.append("")
     for stage in results.stages:
