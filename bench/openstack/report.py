@@ -197,6 +197,15 @@ def _steps_table(results: Results, paired: list[Round]) -> list[str]:
             f"| {cell(cools, 'create_steps', name)} | {cell(baselines, 'delete_steps', name)} "
             f"| {cell(cools, 'delete_steps', name)} |"
         )
+    parallels = [r.parallel for r in paired if r.parallel is not None]
+    if parallels:  # the same steps in parallel: the cloud's queueing, without cool
+        lines[0] += " parallel script create s | parallel script delete s |"
+        lines[1] += "---:|---:|"
+        for at, name in enumerate(names, start=2):
+            lines[at] += (
+                f" {cell(parallels, 'create_steps', name)} "
+                f"| {cell(parallels, 'delete_steps', name)} |"
+            )
     plan = results.plan
     path_create = _median(critical_path_s(plan, b.create_steps) for b in baselines)
     path_delete = _median(critical_path_s(plan, b.delete_steps, reverse=True) for b in baselines)
@@ -213,6 +222,9 @@ def _steps_table(results: Results, paired: list[Round]) -> list[str]:
         f"| | {_median(c.delete_claim_s for c in cools):.2f} |",
         "",
     ]
+    if parallels:
+        for at in (-4, -3, -2):
+            lines[at] += " | |"
     return lines
 
 

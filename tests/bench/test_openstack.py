@@ -218,3 +218,14 @@ def test_the_parallel_script_is_judged_against_the_path_and_against_cool(plan: P
 def test_steps_that_wait_on_one_another_are_refused() -> None:
     with pytest.raises(ValueError, match="wait on one another"):
         schedule({"a": lambda: None, "b": lambda: None}, {"a": {"b"}, "b": {"a"}}, 2)
+
+
+def test_the_steps_table_gives_the_parallel_scripts_steps_too(plan: Plan) -> None:
+    steps = {r.name: 1.0 for r in plan.resources}
+    results = Results(workers=2, poll_interval_s=1.0, poll_interval_max_s=5.0, plan=plan)
+    results.rounds = [
+        Round("parallel", Side(20.0, 10.0, steps, steps), Side(18.0, 9.0, steps, steps),
+              parallel=Side(17.0, 8.0, {**steps, "network": 2.5}, steps)),
+    ]  # fmt: skip
+    table = [line for line in render(results).splitlines() if line.startswith("| network |")]
+    assert table == ["| network | 1.00 | 1.00 | 1.00 | 1.00 | 2.50 | 1.00 |"]
