@@ -1,40 +1,42 @@
-"""Submit, get and list latency through cool-api: on an empty store, against one the
-GC keeps as configured, and against a project of 100,000 finished builds.
+"""Submit, get and list latency through cool-api: a full store against an empty one,
+measured in alternating rounds.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.store          # the full run (~4 minutes on 2 cores)
-    .venv/bin/python -m bench.store --quick  # small counts, a smoke run (~40 s)
+    .venv/bin/python -m bench.store          # kept by the GC, then 100,000 (~4 minutes)
+    .venv/bin/python -m bench.store --quick  # 500 kept (a smoke run, ~40 s)
 
 It starts a private ZooKeeper (``forceSync=yes``, a 2 GiB heap for the largest
-store) and one real ``cool-api`` (http_basic, cool.conf's defaults otherwise);
-no worker runs. Every root starts with its 1,024 shard directories. Then, one
-stage after another on the same root and the same project:
+store) and two real ``cool-api``s (http_basic, cool.conf's defaults otherwise),
+each on a root of its own in that ZooKeeper: one stays **empty** (nothing but
+what the benchmark's own requests submit), the other is filled, stage by
+stage, in the same project; no worker runs. Every root starts with its 1,024
+shard directories. The stages:
 
-1. **empty**: nothing but what the stage's own requests submit;
-2. **kept by the GC**: 12,000 finished builds written as a finished build is
+1. **kept by the GC**: 12,000 finished builds written as a finished build is
    (``bench.gc.fill``: record, state, lease, records, 8 events, the index
    entry), created over the last 6 days, then one GC pass with cool.conf's
    ``[gc]`` defaults (retention 7 days, ``max_finished`` 10,000): it must prune
    the oldest 2,000 and leave 10,000. However many builds went through a
    store before, this is what it holds: every pruned build's znodes go
    (``bench.gc`` checks the node count), its index buckets too;
-3. (full run) **100,000 in one project**: 90,000 more of the same, no pass, as a
+2. (full run) **100,000 in one project**: 90,000 more of the same, no pass, as a
    store configured with ``max_finished`` 100,000 would hold them: three times
    past what one ``getChildren`` of a project's builds could carry before the
-   index had time buckets;
-4. **empty, again**: a new root and a new cool-api, once everything is warm.
-   The empty store's figure is the better of stages 1 and 4 (the first runs
-   on a cold server and JIT).
+   index had time buckets.
 
-Each stage measures, one client, one request at a time: ``POST /v1/builds``;
-``GET /v1/builds/{id}`` over the stage's own submits (one shape of build in
-every stage); ``GET /v1/builds?limit=20`` (the first page); and the same with a
-``marker`` from the middle of the project's builds (a page deep in history).
-It prints their p50 and p90 and each p50's ratio to the empty store's, the
-target being at most 1.5x, and for context ZooKeeper's own p50 for a ``get``
-in the same stage, and exits 1 if a request is not answered as
-expected or the GC pass does not leave what it should.
+In each stage, rounds alternate between the empty store and the full one
+(the one that goes first alternating too), so that both share the machine's
+noise and the server's state of the moment; each round measures, at one
+client, one request at a time: ``POST /v1/builds``; ``GET /v1/builds/{id}``
+over the round's own submits (one shape of build in both stores);
+``GET /v1/builds?limit=20`` (the first page); and the same with a ``marker``
+from the middle of the project's builds (a page deep in history). The ratio
+judged is the median over the rounds of the full store's p50 over the empty
+store's in the same round (target: at most 1.5x). For context each stage also
+times ZooKeeper itself (a synchronous ``get``). The command exits 1 if a
+request is not answered as expected or the GC pass does not leave what it
+should.
 """
 
 from __future__ import annotations
@@ -87,37 +89,29 @@ class Stage:
     label: str
     added: int  # finished builds written before it
     max_finished: int | None  # then a GC pass with this cap (None: no pass)
-    fresh: bool = False  # on a new root (and cool-api) of its own: an empty store again
-
-    @property
-    def empty(self) -> bool:
-        return not self.added and self.max_finished is None
 
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
     stages: tuple[Stage, ...]
-    requests: int  # of each kind, per stage
+    rounds: int  # per stage, each store once a round
+    requests: int  # of each kind, per store and round
     max_s: float  # and at most this long
 
 
 FULL = Sizes(
     stages=(
-        Stage("empty", 0, None),
         Stage("kept by the GC (12,000 written, max_finished 10,000)", 12_000, 10_000),
         Stage("100,000 finished in one project", 90_000, None),
-        Stage("empty, again (a new root)", 0, None, fresh=True),
     ),
-    requests=300,
-    max_s=10.0,
+    rounds=4,
+    requests=150,
+    max_s=8.0,
 )
 QUICK = Sizes(
-    stages=(
-        Stage("empty", 0, None),
-        Stage("kept by the GC (600 written, cap 500)", 600, 500),
-        Stage("empty, again (a new root)", 0, None, fresh=True),
-    ),
-    requests=40,
+    stages=(Stage("kept by the GC (600 written, cap 500)", 600, 500),),
+    rounds=2,
+    requests=30,
     max_s=3.0,
 )
 KINDS = ("POST /v1/builds", "GET /v1/builds/{id}", "GET /v1/builds (first page)",
@@ -127,11 +121,24 @@ KINDS = ("POST /v1/builds", "GET /v1/builds/{id}", "GET /v1/builds (first page)"
 @dataclass
 class StageResult:
     stage: Stage
-    finished: int  # finished builds in the store when measured
-    runs: dict[str, LoadRun] = field(default_factory=dict)
+    finished: int  # finished builds in the full store when measured
+    full: list[dict[str, LoadRun]] = field(default_factory=list)  # a round each
+    empty: list[dict[str, LoadRun]] = field(default_factory=list)
     pruned: int = 0
     gc_s: float = 0.0
-    raw_get_ms: float = 0.0  # ZooKeeper itself: p50 of a synchronous get, for context
+    raw_get_ms: tuple[float, float] = (0.0, 0.0)  # ZooKeeper's get p50: empty, full root
+
+    def p50(self, kind: str, *, full: bool) -> float:
+        rounds = self.full if full else self.empty
+        return statistics.median(r[kind].percentile_ms(0.5) for r in rounds if r[kind].count)
+
+    def ratio(self, kind: str) -> float:
+        """The median over the rounds of the full store's p50 over the empty one's."""
+        return statistics.median(
+            f[kind].percentile_ms(0.5) / e[kind].percentile_ms(0.5)
+            for f, e in zip(self.full, self.empty, strict=True)
+            if f[kind].count and e[kind].count
+        )
 
 
 @dataclass
@@ -150,17 +157,12 @@ def _finished(session: Session) -> list[str]:
 
 
 def _measure(
-    api: ApiProcess,
-    result: StageResult,
-    known: list[str],
-    *,
-    sizes: Sizes,
-    problems: list[str],
-) -> None:
-    """Each kind of request at one client; ``known``: every build id written or
-    submitted so far (the stage's submits are added). The GETs read the stage's own
-    submits, the same shape of build in every stage (what a store's size could
-    change is finding them, not their contents)."""
+    api: ApiProcess, known: list[str], *, sizes: Sizes, problems: list[str]
+) -> dict[str, LoadRun]:
+    """Each kind of request at one client, on one store; ``known``: every build id
+    written or submitted there so far (this round's submits are added). The GETs
+    read this round's own submits, one shape of build in both stores (what a store's
+    size could change is finding them, not their contents)."""
     headers = basic_headers()
     submit = submit_call(headers)
     # Enough for a full page after the middle even in the empty store.
@@ -176,16 +178,17 @@ def _measure(
         KINDS[2]: Call("GET", [f"/v1/builds?limit={PAGE}"], 200, headers=headers),
         KINDS[3]: Call("GET", [f"/v1/builds?limit={PAGE}&marker={middle}"], 200, headers=headers),
     }
+    runs = {}
     for kind, call in calls.items():
         if kind != KINDS[0]:
             for run in warm_up(api.port, call, fresh=2, rounds=1, count=len(reads)):
                 _check(f"{kind} (warm-up)", run, problems)
         run = run_load(api.port, call, concurrency=1, count=sizes.requests, max_s=sizes.max_s)
-        result.runs[kind] = _check(kind, run, problems)
+        runs[kind] = _check(kind, run, problems)
         known += _submitted(run)
-        log(f"{result.stage.label}: {kind}: p50 {run.percentile_ms(0.5):.2f} ms ({run.count})")
     for path in (calls[KINDS[2]].paths[0], calls[KINDS[3]].paths[0]):
         _check_page(api, path, headers, problems)
+    return runs
 
 
 def _raw_get_ms(session: Session, count: int) -> float:
@@ -234,13 +237,12 @@ def _check(kind: str, run: LoadRun, problems: list[str]) -> LoadRun:
 def run(sizes: Sizes, hosts: str, root: str, workdir: Path) -> Results:
     results = Results(sizes, load_before=load_average())
     with contextlib.ExitStack() as stack:
+        empty_session, empty_api = _open(stack, hosts, f"{root}-empty", workdir, "api-empty")
         session, api = _open(stack, hosts, root, workdir, "api")
         written: list[str] = []
-        known: list[str] = []  # every build id written or submitted
+        known: list[str] = []  # every build id written or submitted in the full store
+        empty_known: list[str] = []
         for stage in sizes.stages:
-            if stage.fresh:  # a root of its own, as empty as the first stage's was
-                session, api = _open(stack, hosts, f"{root}-again", workdir, "api-again")
-                written, known = [], []
             result = StageResult(stage, finished=0)
             if stage.added:
                 log(f"{stage.label}: writing {stage.added:,} finished builds")
@@ -257,8 +259,19 @@ def run(sizes: Sizes, hosts: str, root: str, workdir: Path) -> Results:
             if stage.max_finished is not None:
                 _collect(session, stage, written, result, results.problems)
             result.finished = len(_finished(session))
-            result.raw_get_ms = _raw_get_ms(session, sizes.requests)
-            _measure(api, result, known, sizes=sizes, problems=results.problems)
+            result.raw_get_ms = (
+                _raw_get_ms(empty_session, sizes.requests),
+                _raw_get_ms(session, sizes.requests),
+            )
+            for number in range(sizes.rounds):
+                sides = [(False, empty_api, empty_known), (True, api, known)]
+                for full, server, ids in sides if number % 2 == 0 else reversed(sides):
+                    runs = _measure(server, ids, sizes=sizes, problems=results.problems)
+                    (result.full if full else result.empty).append(runs)
+            log(
+                f"{stage.label}: "
+                + ", ".join(f"{kind} {result.ratio(kind):.2f}x" for kind in KINDS)
+            )
             results.stages.append(result)
     results.load_after = load_average()
     return results
@@ -304,58 +317,41 @@ def _collect(
 # -- the report ------------------------------------------------------------------------
 
 
-def baseline_ms(results: Results, kind: str) -> float | None:
-    """The empty store's p50 for a kind of request: the better of the empty stages (the
-    first runs on a cold server, the last on a new root once everything is warm)."""
-    p50s = [
-        stage.runs[kind].percentile_ms(0.5)
-        for stage in results.stages
-        if stage.stage.empty and kind in stage.runs and stage.runs[kind].count
-    ]
-    return min(p50s) if p50s else None
-
-
 def render(results: Results) -> str:
     lines = [
-        "| store | finished builds | request | p50 ms | p90 ms | p50 / empty store's "
-        "| raw ZooKeeper get p50 ms |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        "| store | finished builds | request | empty store p50 ms | full store p50 ms "
+        "| full / empty (median of rounds) |",
+        "|---|---:|---|---:|---:|---:|",
     ]
     for stage in results.stages:
         for kind in KINDS:
-            run = stage.runs.get(kind)
-            if run is None or not run.count:
-                lines.append(
-                    f"| {stage.stage.label} | {stage.finished:,} | {kind} | - | - | - | - |"
-                )
-                continue
-            base = baseline_ms(results, kind)
-            ratio = f"{run.percentile_ms(0.5) / base:.2f}" if base else "-"
             lines.append(
-                f"| {stage.stage.label} | {stage.finished:,} | {kind} | "
-                f"{run.percentile_ms(0.5):.2f} | {run.percentile_ms(0.9):.2f} | {ratio} "
-                f"| {stage.raw_get_ms:.3f} |"
+                f"| {stage.stage.label} | {stage.finished:,} | {kind} "
+                f"| {stage.p50(kind, full=False):.2f} | {stage.p50(kind, full=True):.2f} "
+                f"| {stage.ratio(kind):.2f} |"
             )
     lines.append("")
     for stage in results.stages:
-        if stage.stage.max_finished is not None:
-            lines.append(
-                f"- GC pass ({stage.stage.label}): pruned {stage.pruned:,} in {stage.gc_s:.1f} s"
+        empty_ms, full_ms = stage.raw_get_ms
+        lines.append(
+            f"- {stage.stage.label}: {len(stage.full)} rounds each; ZooKeeper's own get "
+            f"p50 {empty_ms:.3f} ms on the empty root, {full_ms:.3f} ms on the full one"
+            + (
+                f"; the GC pass pruned {stage.pruned:,} in {stage.gc_s:.1f} s"
+                if stage.stage.max_finished is not None
+                else ""
             )
+        )
     lines += verdicts(results)
     return "\n".join(lines)
 
 
 def verdicts(results: Results) -> list[str]:
-    """Each full stage's p50 against the empty store's (the better of the empty stages)."""
+    """Each stage's full store against the empty one, round by round."""
     out = []
-    for stage in (s for s in results.stages if not s.stage.empty):
+    for stage in results.stages:
         for kind in KINDS:
-            run, base = stage.runs.get(kind), baseline_ms(results, kind)
-            if run is None or base is None or not run.count:
-                out.append(f"- {stage.stage.label}, {kind}: not measured: **NOT met**")
-                continue
-            ratio = run.percentile_ms(0.5) / base
+            ratio = stage.ratio(kind)
             met = "met" if ratio <= TARGET_RATIO else "**NOT met**"
             out.append(
                 f"- {stage.stage.label}, {kind}: p50 {ratio:.2f}x the empty store's "
@@ -381,14 +377,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.store",
         description="Submit, get and list latency on an empty store and on full ones.",
     )
-    parser.add_argument("--quick", action="store_true", help="two small stages, few requests")
+    parser.add_argument("--quick", action="store_true", help="one small stage, two rounds")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     return run_and_report(
         lambda: _run_on_private_servers(sizes),
         setup=lambda _: (
-            f"ZooKeeper forceSync=yes; one cool-api (http_basic); 1 client; "
-            f"{sizes.requests} requests of each kind per stage"
+            f"ZooKeeper forceSync=yes; a cool-api (http_basic) per store; 1 client; "
+            f"{sizes.rounds} rounds a stage, {sizes.requests} requests of each kind a round"
         ),
         render=render,
     )

@@ -29,8 +29,9 @@ from tests.template.measuring import measured
 VALUE = DEFAULT_LIMITS.max_value_bytes
 WHOLE = DEFAULT_LIMITS.max_resolved_bytes
 HEAD = "heat_template_version: 2018-08-31\n"
-# Unbounded, these took minutes and hundreds of MB; bounded, tens of milliseconds. The
-# bound is that difference, not a speed: a loaded CI machine must not make it flaky.
+# CPU seconds. Unbounded, these took minutes and hundreds of MB; bounded, tens of
+# milliseconds. The bound is that difference, not a speed: nothing a loaded CI machine
+# can make flaky.
 BOUND_S = 10.0
 # Peak memory allowed while refusing: a small multiple of the whole budget.
 PEAK = 4 * WHOLE
@@ -177,7 +178,7 @@ def test_the_worst_60_kb_template_within_budget_resolves_well_under_a_second(
     assert len(text.encode()) < 60 * 1024
     report, elapsed, _ = _check(registry, text)
     assert report.ok, report.problems[:3]
-    assert elapsed < BOUND_S
+    assert elapsed < 2.0  # CPU seconds; keys x pieces took 5.6
 
 
 def test_a_refused_parameter_is_measured_once(registry: ResourceTypeRegistry) -> None:
