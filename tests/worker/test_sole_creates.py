@@ -5,12 +5,15 @@ delete. One whose create's outcome was not known at once is, every time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cool.clouds.sim.faults import FailureMode
 from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
+from cool.store.builds import BuildStore
 from cool.store.control import Requests
 from cool.store.records import ResourceRecord
 from tests.worker.helpers import open_store, running_worker, submit, wait_terminal
@@ -24,6 +27,18 @@ resources:
 """
 
 
+@contextmanager
+def _unfenced(zk_hosts: str, tmp_path: Path) -> Iterator[tuple[SimProvider, BuildStore]]:
+    """The sim without fencing tokens, a store, and a worker on both."""
+    db = tmp_path / "sim.db"
+    with (
+        SimProvider(db, fencing=False) as sim,
+        open_store(zk_hosts) as store,
+        running_worker(zk_hosts, db, fencing=False),
+    ):
+        yield sim, store
+
+
 def _finds(sim: SimProvider, build_id: str) -> list[str]:
     return [c.resource_name for c in sim.calls(action="find", build_id=build_id)]
 
@@ -31,12 +46,7 @@ def _finds(sim: SimProvider, build_id: str) -> list[str]:
 def test_a_build_with_every_create_answered_at_once_makes_no_find(
     zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
 ) -> None:
-    db = tmp_path / "sim.db"
-    with (
-        SimProvider(db, fencing=False) as sim,
-        open_store(zk_hosts) as store,
-        running_worker(zk_hosts, db, fencing=False),
-    ):
+    with _unfenced(zk_hosts, tmp_path) as (sim, store):
         build_id = submit(store, registry, THREE)
         assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
         records = {name: record for name, (record, _) in store.resources(build_id).items()}
@@ -52,12 +62,7 @@ def test_a_build_with_every_create_answered_at_once_makes_no_find(
 def test_a_create_whose_reply_was_lost_is_looked_up_at_every_turn(
     zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
 ) -> None:
-    db = tmp_path / "sim.db"
-    with (
-        SimProvider(db, fencing=False) as sim,
-        open_store(zk_hosts) as store,
-        running_worker(zk_hosts, db, fencing=False),
-    ):
+    with _unfenced(zk_hosts, tmp_path) as (sim, store):
         # x is made, but its reply is lost: the retry finds it by its tags.
         sim.arm("x", "create", mode=FailureMode.LOST_REPLY)
         build_id = submit(store, registry, THREE)
