@@ -168,7 +168,9 @@ class SignalBook:
         lease = layout.lease(build_id)
         path = layout.signal_handle(build_id, handle)
         digest = token_digest(token)
-        for _ in range(_ATTEMPTS):
+        # Each refusal by a parallel opening is another handle opened, and they are at
+        # most MAX_HANDLES: this many tries always see the count settle.
+        for _ in range(MAX_HANDLES + _ATTEMPTS):
             try:
                 data, stat = self.client.get(path)
             except NoNodeError:
@@ -182,6 +184,12 @@ class SignalBook:
                     raise SignalLimitError(
                         f"a build has at most {MAX_HANDLES} wait condition handles"
                     ) from None
+                else:
+                    # The count read above holds only if no other handle was opened
+                    # since: every opening bumps the parent's version, so of two
+                    # parallel steps that both saw room for one, one is refused
+                    # (BadVersion) and counts again.
+                    transaction.set_data(layout.signals(build_id), b"", version=held.version)
                 transaction.create(path, codec.dumps(record))
             else:
                 record = {**codec.loads(data), "token_sha256": digest}

@@ -26,6 +26,7 @@ from cool.resources.schema import Range
 from cool.store import signals
 from cool.store.builds import BuildStore
 from cool.store.control import Requests
+from cool.store.fence import claim
 from cool.store.layout import Layout
 from cool.store.signals import SignalBook
 from cool.worker.signals import SignalProvider
@@ -297,3 +298,45 @@ resources:
 
 def test_a_wait_conditions_count_is_bounded_by_what_a_handle_holds() -> None:
     assert WAIT_CONDITION.properties["count"].constraints == (Range(1, signals.MAX_SIGNALS),)
+
+
+class _Interleaved:
+    """The real client, with one other opening run in full right after this one has
+    counted the handles: the interleaving two parallel steps can have."""
+
+    def __init__(self, client: Any, between: Any) -> None:
+        self._client = client
+        self._between = between
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def exists(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        counted = self._client.exists(path, *args, **kwargs)
+        between, self._between = self._between, None
+        if between is not None and path.endswith("/signals"):
+            between()
+        return counted
+
+
+def test_two_openings_that_both_saw_room_for_one_do_not_both_land(
+    zk_hosts: str, registry: ResourceTypeRegistry
+) -> None:
+    with open_store(zk_hosts) as store:
+        build_id = submit(store, registry, TEMPLATE)
+        fence = claim(store.client, store.layout, build_id, "w")
+        assert fence is not None
+        book = SignalBook(store.client, store.layout)
+        for n in range(signals.MAX_HANDLES - 1):
+            book.open(build_id, f"h{n}", f"t{n:032d}", fence.epoch)
+
+        def other() -> None:  # the last room, taken while the first had counted
+            book.open(build_id, "other", "o" * 32, fence.epoch)
+
+        with pytest.raises(SignalLimitError):
+            SignalBook(_Interleaved(store.client, other), store.layout).open(
+                build_id, "late", "l" * 32, fence.epoch
+            )
+        handles = store.client.get_children(store.layout.signals(build_id))
+    assert len(handles) == signals.MAX_HANDLES
+    assert "other" in handles
