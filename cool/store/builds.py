@@ -10,6 +10,7 @@ through :mod:`cool.store.fence`; control requests through
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,7 +22,6 @@ from kazoo.exceptions import (
     KazooException,
     NodeExistsError,
     NoNodeError,
-    NotEmptyError,
     RolledBackError,
 )
 
@@ -40,6 +40,7 @@ from cool.store.client import NotConnectedError
 from cool.store.layout import Layout, new_build_id
 from cool.store.outcomes import UNAVAILABLE, unavailable_as_error
 from cool.store.pending import ensure_shards
+from cool.store.project_index import drop_if_empty
 from cool.store.reads import PLAN_CACHE, BuildReads
 from cool.store.records import BuildMeta, BuildSource, BuildState, Event
 from cool.store.trusts import TrustRecords
@@ -253,12 +254,14 @@ class BuildStore(BuildReads):
         summary = {"name": meta.name, "created_at": now, "user_id": user_id, "tags": list(tags)}
         ops.append((layout.project_build(project_id, build_id), codec.dumps(summary), False))
         consumed = [layout.new_trust(trust_id)] if trust_id else []
-        results = self._create_all(ops, parents, deletes=consumed)
+        results, made_parents = self._create_all(ops, parents, deletes=consumed)
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
-            # The parents made for a second attempt include the build's time bucket in
-            # the project index: left empty, it would cost every deeper page a read.
-            self._drop_empty_bucket(project_id, build_id)
+            if made_parents:
+                # They include the build's time bucket in the project index: left
+                # empty, it would cost every deeper page a read.
+                with contextlib.suppress(KazooException):
+                    drop_if_empty(self.client, [layout.project_bucket(project_id, build_id)])
             if consumed and isinstance(results[len(ops)], NoNodeError):
                 raise StoreUnavailableError(
                     f"build {build_id} was not stored: its Keystone trust was taken for an "
@@ -292,12 +295,13 @@ class BuildStore(BuildReads):
 
     def _create_all(
         self, ops: list[tuple[str, bytes, bool]], parents: list[str], *, deletes: list[str]
-    ) -> list[Any]:
-        """One transaction of creates (then ``deletes``): one round trip when the
-        parents exist (once a shard, a project and ``pending`` have been used, they
-        always do). A parent missing fails the transaction whole; then the parents
-        are made and it is committed again: twice, as the GC removes a project's
-        index bucket once it is empty, and one may go between the two."""
+    ) -> tuple[list[Any], bool]:
+        """One transaction of creates (then ``deletes``), and whether parents were made
+        for it: one round trip when the parents exist (once a shard, a project and
+        ``pending`` have been used, they always do). A parent missing fails the
+        transaction whole; then the parents are made and it is committed again:
+        twice, as the GC removes a project's index bucket once it is empty, and one
+        may go between the two."""
         attempts = 3
         for attempt in range(attempts):
             transaction = self.client.transaction()
@@ -314,7 +318,7 @@ class BuildStore(BuildReads):
                 )
             results = self._commit_creating(transaction, ops[0][0])
             if attempt == attempts - 1 or not any(isinstance(r, NoNodeError) for r in results):
-                return results
+                return results, attempt > 0
             with unavailable_as_error():
                 for parent in parents:  # empty parents are harmless if what follows fails
                     try:
@@ -324,17 +328,6 @@ class BuildStore(BuildReads):
                         # steps: the next attempt makes it again.
                         break
         raise AssertionError("unreachable")
-
-    def _drop_empty_bucket(self, project_id: str, build_id: str) -> None:
-        """Best effort: a bucket that holds another build stays (NotEmpty)."""
-        bucket = self.layout.project_bucket(project_id, build_id)
-        for path in (bucket, bucket.rsplit("/", 1)[0]):
-            try:
-                self.client.delete(path)
-            except (NoNodeError, NotEmptyError):
-                return
-            except KazooException:  # unavailable: the refusal stands, the bucket may stay
-                return
 
     def _commit_creating(self, transaction: Any, build_path: str) -> list[Any]:
         """Commit a build's creation. Not sent (no connection): unavailable, nothing

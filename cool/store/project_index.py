@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError, NotEmptyError
 
 from cool.store.layout import BUILD_ID, INDEX_BUCKETS, Layout
 from cool.store.pipelined import many
@@ -107,3 +109,15 @@ def _child(parent: _Item, name: str, before: str | None) -> _Item | None:
     if before is not None and prefix > before[: len(prefix)]:
         return None
     return _Item(prefix + _AFTER_ALL, parent.project, f"{parent.path}/{name}", depth + 1)
+
+
+def drop_if_empty(client: KazooClient, buckets: Iterable[str]) -> None:
+    """Delete these second-level buckets, then their first-level ones, where empty:
+    one pipelined round (deletes on one session apply in the order sent). A bucket
+    that holds a build stays (NotEmpty); a submit that finds its bucket gone makes it
+    again. ZooKeeper trouble is raised: the caller decides whether it matters."""
+    second = sorted(set(buckets))
+    paths = second + sorted({path.rsplit("/", 1)[0] for path in second})
+    for answer in [client.delete_async(path) for path in paths]:
+        with suppress(NoNodeError, NotEmptyError):
+            answer.get()

@@ -49,6 +49,7 @@ from cool.store.layout import SHARD, Layout, is_build_id
 from cool.store.outcomes import UNAVAILABLE, unavailable_as_error
 from cool.store.pending import all_pending
 from cool.store.pipelined import children, many
+from cool.store.project_index import drop_if_empty
 from cool.store.records import BuildState
 from cool.store.retention import FinishedBuild
 
@@ -169,29 +170,15 @@ class Pruner:
     def _drop_empty_buckets(self, result: PruneResult) -> None:
         """The project index buckets the pruned builds leave empty go too, or a
         project's listing would keep one name per 33 seconds it ever submitted in.
-
-        Best effort and unguarded: a bucket that is not empty stays (ZooKeeper
-        refuses the delete), and a submit that finds its bucket gone makes it again.
-        Deletes on one session apply in the order sent, so the second level's go
-        before their first level's is tried.
-        """
-        second: set[str] = set()
-        for build_id in result.pruned:
-            project_id = result.projects.get(build_id)
-            if project_id is not None:
-                second.add(self.layout.project_bucket(project_id, build_id))
-        first = {path.rsplit("/", 1)[0] for path in second}
-        paths = sorted(second) + sorted(first)
+        Best effort and unguarded (:func:`cool.store.project_index.drop_if_empty`)."""
+        buckets = [
+            self.layout.project_bucket(project_id, build_id)
+            for build_id in result.pruned
+            if (project_id := result.projects.get(build_id)) is not None
+        ]
         try:
             with unavailable_as_error():
-                sent = [self.client.delete_async(path) for path in paths]
-                for path, answer in zip(paths, sent, strict=True):
-                    try:
-                        answer.get()
-                    except (NoNodeError, NotEmptyError):
-                        pass
-                    else:
-                        LOG.debug("empty index bucket %s deleted", path)
+                drop_if_empty(self.client, buckets)
         except StoreUnavailableError as exc:
             # The builds are pruned whatever becomes of their buckets: the next prune
             # of a build of the same bucket tries again.

@@ -303,8 +303,13 @@ class BuildReads:
         """(build id, project id) pairs -> their summaries, pipelined; builds gone
         meanwhile (pruned) are left out."""
         layout = self.layout
-        states = many(self.client, "get", [layout.state(b) for b, _ in builds])
-        entries = many(self.client, "get", [layout.project_build(p, b) for b, p in builds])
+        # The states and the index entries (the summaries) in one pipelined round.
+        got = many(
+            self.client,
+            "get",
+            [layout.state(b) for b, _ in builds] + [layout.project_build(p, b) for b, p in builds],
+        )
+        states, entries = got[: len(builds)], got[len(builds) :]
         # Entries from before the index's time buckets: where they are, pipelined too.
         flat = [i for i, (state, entry) in enumerate(zip(states, entries, strict=True))
                 if state is not None and entry is None]  # fmt: skip
