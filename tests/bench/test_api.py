@@ -99,12 +99,14 @@ def test_raw_submits_make_the_nodes_a_submit_makes(
 def test_tiny_run_is_right_and_leaves_no_api_behind(
     zk_hosts: str, zookeeper: ZooKeeperServer, keystone: KeystoneServer, tmp_path: Path
 ) -> None:
+    # Another test's session fixture may run a cool-api of its own under this process.
+    others = set(_our_api_servers())
     results = run(
         TINY, zk_hosts, "/bench", tmp_path, keystone=keystone, zookeeper_pid=zookeeper.pid
     )
 
     assert results.problems == []
-    assert _our_api_servers() == []
+    assert set(_our_api_servers()) - others == set()
     assert [(m.auth, m.run.concurrency) for m in results.submits] == [
         ("http_basic", 1),
         ("http_basic", 4),
