@@ -170,7 +170,7 @@ worker_opts = [
     ),
     cfg.FloatOpt(
         "poll_interval_max",
-        default=2.0,
+        default=1.0,
         min=0.01,
         help="Longest wait between two looks at a resource that is not ready: the wait "
         "starts at poll_interval and grows by half each look up to this. It bounds how "
@@ -284,6 +284,17 @@ openstack_opts = [
         min=0,
         help="API calls all workers together have in flight to one cloud at most "
         "(a ZooKeeper semaphore per cloud); 0 means no cap beyond max_calls_per_worker.",
+    ),
+    cfg.BoolOpt(
+        "neutron_tags",
+        default=False,
+        help="Also tag networks, subnets, routers, security groups, floating IPs, trunks "
+        "and QoS policies with cool-build=<id> and cool-resource=<name>, for operators "
+        "who filter on tags. Neutron takes tags in a create only for ports (which get "
+        "them either way), so this costs one more Neutron call per resource, on the "
+        "build's path. Off, such a resource carries the same mark in its description, "
+        "which is what cool finds it by after a crash; the template's own tags are set "
+        "either way, as Heat sets them.",
     ),
 ]
 

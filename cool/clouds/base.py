@@ -106,6 +106,9 @@ class StepContext:
     # HOT ``external_id``: the resource is someone else's, adopted by that id. A
     # provider only reads it: no tag, no mark, no change of any kind.
     external_id: str | None = None
+    # What the step's references name that this build made: physical id -> type. A
+    # reference to one is an id known to exist, so a provider need not look it up.
+    made: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def cloud_name(self) -> str:

@@ -97,6 +97,7 @@ def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> P
             region_name=group.region_name,
             interface=group.interface,
             limiter=limiter,
+            neutron_tags=group.neutron_tags,
         )
         return Providers([HeatProvider(), signals, openstack])
     sim = SimProvider(

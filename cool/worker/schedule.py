@@ -74,8 +74,9 @@ def run_graph(
     """
     every = frozenset(names)  # blockers outside the graph count as done
     # Kahn's algorithm: each step waits on a count of blockers, and a finished step
-    # counts down its dependents'; the ready ones start smallest name first. (A scan of
-    # every remaining step after each finish made a build of N steps cost N^2.)
+    # counts down its dependents'. (A scan of every remaining step after each finish
+    # made a build of N steps cost N^2.) The ready ones start longest chain first
+    # (:func:`_heights`), then smallest name first.
     waiting: dict[str, int] = {}
     dependents: dict[str, list[str]] = {name: [] for name in every}
     for name in every:
@@ -85,11 +86,13 @@ def run_graph(
             dependents[blocker].append(name)
     # Two heaps of ready steps: those a batch may take, and the others, so that making
     # a batch never walks past the others.
-    ready: list[str] = []
-    ready_batch: list[str] = []
+    ready: list[tuple[int, str]] = []
+    ready_batch: list[tuple[int, str]] = []
+    heights = _heights(waiting, dependents)
 
     def make_ready(name: str) -> None:
-        heapq.heappush(ready_batch if batch is not None and batchable(name) else ready, name)
+        ready_heap = ready_batch if batch is not None and batchable(name) else ready
+        heapq.heappush(ready_heap, (-heights[name], name))
 
     for name, count in waiting.items():
         if count == 0:
@@ -104,12 +107,12 @@ def run_graph(
         if failure is None and lost is None and not stopped and not halted:
             while (ready or ready_batch) and len(in_flight) < parallelism:
                 if ready and (not ready_batch or ready[0] < ready_batch[0]):
-                    name = heapq.heappop(ready)
+                    _, name = heapq.heappop(ready)
                     in_flight[executor.submit(step, name)] = ((name,), False)
                     continue
                 assert batch is not None
                 size = min(MAX_BATCH, len(ready_batch))
-                group = [heapq.heappop(ready_batch) for _ in range(size)]
+                group = [heapq.heappop(ready_batch)[1] for _ in range(size)]
                 in_flight[executor.submit(batch, group)] = (tuple(group), True)
         if not in_flight:
             break
@@ -135,6 +138,27 @@ def run_graph(
     if lost is not None:
         raise lost
     return Outcome(failure, stopped, bool(remaining))
+
+
+def _heights(waiting: Mapping[str, int], dependents: Mapping[str, list[str]]) -> dict[str, int]:
+    """Each step's longest chain of steps that wait on it, one after another.
+
+    The ready step with the longest starts first: with ``parallelism`` places, a step
+    at the head of the build's critical path (a security group that ports, then
+    servers wait on) must not queue behind short side branches (a volume) that only
+    came first by name. Steps in a cycle never run; they count 0.
+    """
+    counts = dict(waiting)
+    order = [name for name, count in counts.items() if count == 0]
+    for name in order:  # Kahn's order, grown as it goes
+        for dependent in dependents[name]:
+            counts[dependent] -= 1
+            if counts[dependent] == 0:
+                order.append(dependent)
+    heights = dict.fromkeys(waiting, 0)
+    for name in reversed(order):
+        heights[name] = max((heights[d] + 1 for d in dependents[name]), default=0)
+    return heights
 
 
 def _ends(

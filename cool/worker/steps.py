@@ -67,7 +67,7 @@ _UNRESOLVABLE = (
 class RunnerSettings:
     parallelism: int = 4  # steps of one build at a time
     poll_interval_s: float = 0.2  # between the first two looks at a resource not ready
-    poll_interval_max_s: float = 2.0  # the wait grows by half each look, up to this
+    poll_interval_max_s: float = 1.0  # the wait grows by half each look, up to this
     delete_patience_s: float = 1800.0  # a delete not done by then fails (DELETE_FAILED)
     guard_wait_s: float = 10.0  # how long a SUSPENDED connection may hold a step
     retry: RetryPolicy = CLOUD_RETRY
@@ -122,7 +122,22 @@ class Steps:
             epoch=self.ledger.fence.epoch,
             properties=properties,
             external_id=spec.external_id,
+            made=self._made(spec) if creating else {},
         )
+
+    def _made(self, spec: ResourceSpec) -> dict[str, str]:
+        """The ids of what the step depends on, built (its references can only name
+        those): the provider uses them as they are instead of looking them up."""
+        made: dict[str, str] = {}
+        records = self.ledger.records
+        for name in spec.depends_on:
+            entry = records.get(name)
+            if entry is None:
+                continue
+            record = entry[0]
+            if record.status == ResourceStatus.CREATE_COMPLETE and record.physical_id:
+                made[record.physical_id] = record.type
+        return made
 
     def _guarded(self, function: Callable[[], Any]) -> Any:
         """A cloud call, a read (poll, find) as much as a create or a delete: only while

@@ -82,11 +82,14 @@ class Project:
         )
         return cls(cloud, project_name, user_name, project_id, user_id, session, conn)
 
-    def provider(self, limiter: CallLimiter | None = None) -> OpenStackProvider:
+    def provider(
+        self, limiter: CallLimiter | None = None, *, neutron_tags: bool = False
+    ) -> OpenStackProvider:
         return OpenStackProvider(
             lambda _trust_id: self.session,
             region_name=self.cloud.region_name,
             limiter=limiter,
+            neutron_tags=neutron_tags,
         )
 
     def ctx(

@@ -55,19 +55,33 @@ def _comparable(observed: Observed) -> dict:
     return {**attributes, "show": show}
 
 
+@pytest.mark.parametrize(
+    ("neutron_tags", "tags", "tagged"),
+    [
+        (False, None, False),  # the default: the description's mark only, one call
+        (True, None, True),  # [openstack] neutron_tags: cool's tags, a second call
+        (False, ["blue"], True),  # the template's tags: a second call, as Heat makes
+    ],
+)
 def test_a_network_is_posted_and_tagged_then_its_first_look_is_the_reply(
-    member: Project, sent: list[str]
+    member: Project, sent: list[str], neutron_tags: bool, tags: list[str] | None, tagged: bool
 ) -> None:
-    provider = member.provider()
+    provider = member.provider(neutron_tags=neutron_tags)
     build = new_build_id()
-    ctx = member.ctx("net", NET, {}, build_id=build)
+    ctx = member.ctx("net", NET, {"tags": tags} if tags else {}, build_id=build)
     net = provider.create(ctx, ctx.properties)
-    assert sent == ["POST /v2.0/networks", f"PUT /v2.0/networks/{net}/tags"]
+    tag_put = [f"PUT /v2.0/networks/{net}/tags"] if tagged else []
+    assert sent == ["POST /v2.0/networks", *tag_put]
     first = provider.observe(ctx, net)
     assert first.ready
-    assert len(sent) == 2, sent  # no GET
+    assert len(sent) == 1 + len(tag_put), sent  # no GET
+    ours = {f"cool-build={build}", "cool-resource=net"}
+    assert set(first.attributes["show"]["tags"]) == {*(tags or ()), *(ours if neutron_tags else ())}
+    assert first.attributes["show"]["description"] == f"cool-build={build},cool-resource=net"
+    del sent[:]
     again = provider.observe(ctx, net)  # a second look asks Neutron
-    assert sent[2:] == [f"GET /v2.0/networks/{net}"]
+    assert sent == [f"GET /v2.0/networks/{net}"]
+    assert [f.physical_id for f in provider.find(ctx)] == [net]  # by its description
     assert _comparable(first) == _comparable(again)
     assert sorted(first.attributes["show"]["tags"]) == sorted(again.attributes["show"]["tags"])
 
@@ -122,7 +136,6 @@ def test_a_security_group_converges_from_its_reply_in_one_bulk_create(
     # test_aws_types has a group whose egress replaces the defaults)
     assert [s for s in sent if s not in deletes] == [
         "POST /v2.0/security-groups",
-        f"PUT /v2.0/security-groups/{group}/tags",
         "POST /v2.0/security-group-rules",
     ]
     count = len(sent)
@@ -219,3 +232,42 @@ def test_an_aws_group_reads_the_native_groups_reply(member: Project, sent: list[
     assert len(sent) == count  # the native group's create reply
     provider.delete(ctx, group)
     assert provider.is_deleted(ctx, group)
+
+
+def test_an_id_the_build_made_is_not_looked_up(member: Project, sent: list[str]) -> None:
+    """A port's network, subnet and security group, made by its build (the step's
+    ``made``), go into its create as they are: no GET of each before the POST. An id
+    the build made as another type is looked up as the template says (and not found)."""
+    provider = member.provider()
+    build = new_build_id()
+    net_ctx = member.ctx("net", NET, {}, build_id=build)
+    net = provider.create(net_ctx, {})
+    subnet_props = {"network": net, "cidr": "10.78.0.0/24", "ip_version": 4}
+    subnet_ctx = member.ctx("subnet", SUBNET, subnet_props, build_id=build)
+    subnet = provider.create(dataclasses.replace(subnet_ctx, made={net: NET}), subnet_props)
+    group_ctx = member.ctx("group", GROUP, {}, build_id=build)
+    group = provider.create(group_ctx, {})
+    props = {"network": net, "fixed_ips": [{"subnet": subnet}], "security_groups": [group]}
+    ctx = member.ctx("port", PORT, props, build_id=build)
+    made = {net: NET, subnet: SUBNET, group: GROUP}
+
+    del sent[:]
+    port = provider.create(dataclasses.replace(ctx, made=made), props)
+    assert sent[0] == "POST /v2.0/ports", sent
+    shown = member.conn.network.get_port(port)
+    assert (shown.network_id, shown.security_group_ids) == (net, [group])
+    assert [f["subnet_id"] for f in shown.fixed_ips] == [subnet]
+
+    wrong = dataclasses.replace(ctx, resource_name="wrong", made={subnet: SUBNET})
+    del sent[:]
+    with pytest.raises(ProviderError, match=r"network .* not found"):
+        provider.create(wrong, {"network": subnet})
+    assert sent[0] == f"GET /v2.0/networks/{subnet}"
+    for step_ctx, physical_id in (
+        (ctx, port),
+        (group_ctx, group),
+        (subnet_ctx, subnet),
+        (net_ctx, net),
+    ):
+        provider.delete(step_ctx, physical_id)
+        assert provider.is_deleted(step_ctx, physical_id)

@@ -62,7 +62,7 @@ def test_a_trunk_carries_its_sub_ports_and_a_server_boots_on_its_parent(
     member: Project, mini_cloud: MiniCloud
 ) -> None:
     before = member.counts()
-    provider = member.provider()
+    provider = member.provider(neutron_tags=True)  # its tags too: lost, then added back
     build = new_build_id()
     parent_steps = _network(member, build, "parent", "10.70.0.0/24")
     sub_steps = _network(member, build, "sub", "10.70.1.0/24")

@@ -49,12 +49,59 @@ def _run(names, blockers, log, *, parallelism=1, batchable=lambda n: False, batc
         )
 
 
-def test_ready_steps_start_smallest_name_first_and_after_their_blockers() -> None:
+def test_ready_steps_start_longest_chain_then_smallest_name_first_after_their_blockers() -> None:
     log = Log()
-    blockers = {"a": ["c"], "b": [], "c": [], "d": ["a", "outside"]}  # outside: done
-    outcome = _run(["d", "c", "b", "a"], blockers, log, batch=False)
-    assert log.order() == ["b", "c", "a", "d"]
+    blockers = {"a": ["c"], "b": [], "c": [], "d": ["a", "outside"], "e": []}  # outside: done
+    outcome = _run(["d", "c", "b", "a", "e"], blockers, log, batch=False)
+    # c has a chain of two behind it (a, then d): it goes before b and e, which have none
+    assert log.order() == ["c", "a", "b", "d", "e"]
     assert (outcome.failure, outcome.stopped, outcome.unfinished) == (None, False, False)
+
+
+def test_the_head_of_the_critical_path_takes_a_place_before_short_branches() -> None:
+    """multi-tier's shape: five roots and four places. The security group, which
+    ports and then servers wait on, starts at once, not after the volumes and the key
+    that precede it by name."""
+    blockers = {
+        "db_volume": [],
+        "key": [],
+        "network": [],
+        "router": [],
+        "security_group": [],
+        "subnet": ["network"],
+        "port": ["subnet", "security_group"],
+        "server": ["port", "key"],
+        "attachment": ["server", "db_volume"],
+        "router_interface": ["router", "subnet"],
+        "floating_ip": ["router_interface", "port"],
+    }
+    started: list[str] = []
+    changed = threading.Condition()
+    gate = threading.Event()
+    outcomes: list = []
+
+    def step(name: str) -> None:
+        with changed:
+            started.append(name)
+            changed.notify_all()
+        gate.wait(10)  # every step holds its place until the first four have started
+
+    with ThreadPoolExecutor(8) as pool:
+        runner = threading.Thread(
+            target=lambda: outcomes.append(
+                run_graph(list(blockers), blockers, step, executor=pool, parallelism=4, halts=())
+            )
+        )
+        runner.start()
+        with changed:
+            assert changed.wait_for(lambda: len(started) >= 4, timeout=10)
+            first = sorted(started)
+        gate.set()
+        runner.join(10)
+    assert first == ["key", "network", "router", "security_group"]
+    assert outcomes[0].failure is None
+    assert len(started) == len(blockers)
+    assert started.index("db_volume") >= 4
 
 
 def test_a_chain_of_thousands_runs_in_order() -> None:

@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from openstack import exceptions as os_exceptions
@@ -44,11 +44,37 @@ def show(resource: Any) -> dict[str, Any]:
     return {k: v for k, v in shown.items() if v is not None}
 
 
+# What a reference to an id this build made may name, by the noun a look-up says.
+_MADE_TYPES: Mapping[str, frozenset[str]] = {
+    "network": frozenset({"OS::Neutron::Net", "OS::Neutron::ProviderNet"}),
+    "subnet": frozenset({"OS::Neutron::Subnet"}),
+    "port": frozenset({"OS::Neutron::Port"}),
+    "router": frozenset({"OS::Neutron::Router"}),
+    "security group": frozenset({"OS::Neutron::SecurityGroup"}),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Cloud:
-    """One authority in one cloud: the openstacksdk connection, and lookups by name or id."""
+    """One authority in one cloud: the openstacksdk connection, and lookups by name or id.
+
+    ``made`` (:attr:`StepContext.made`): ids the step's build made, by type. A
+    reference to one of the right type is an id that exists, so ``*_id`` returns it
+    without a GET (a network, its subnet and a security group cost a port 3 GETs
+    before its create); if it has gone since, the create's 404 says so.
+    """
 
     conn: Connection
+    made: Mapping[str, str] = field(default_factory=dict)
+    # [openstack] neutron_tags: cool's tags on Neutron resources whose create takes none
+    neutron_tags: bool = False
+
+    def step(self, made: Mapping[str, str]) -> Cloud:
+        return self if not made else replace(self, made=made)
+
+    def _made(self, kind: str, ref: Any) -> str | None:
+        made_type = self.made.get(ref) if isinstance(ref, str) else None
+        return ref if made_type is not None and made_type in _MADE_TYPES[kind] else None
 
     def _find(
         self, finder: Any, kind: str, ref: Any, *, listing: Any = None, **filters: Any
@@ -69,6 +95,12 @@ class Cloud:
         except os_exceptions.DuplicateResource as exc:
             raise ProviderError(f"{kind} {ref!r} is ambiguous: give its id") from exc
 
+    def _id(self, kind: str, finder: Any, listing: Any, ref: Any, **filters: Any) -> str:
+        made = self._made(kind, ref)
+        if made is not None:
+            return made
+        return str(self._find(finder, kind, ref, listing=listing, **filters).id)
+
     @staticmethod
     def _by_name(listing: Any, kind: str, name: str, **filters: Any) -> Any:
         found = [r for r in listing(name=name, **filters) if r.name == name]
@@ -81,29 +113,27 @@ class Cloud:
         return self._find(network.find_network, "network", ref, listing=network.networks)
 
     def network_id(self, ref: Any) -> str:
-        return str(self.network(ref).id)
+        network = self.conn.network
+        return self._id("network", network.find_network, network.networks, ref)
 
     def subnet_id(self, ref: Any) -> str:
         network = self.conn.network
-        return str(self._find(network.find_subnet, "subnet", ref, listing=network.subnets).id)
+        return self._id("subnet", network.find_subnet, network.subnets, ref)
 
     def port_id(self, ref: Any) -> str:
         network = self.conn.network
-        return str(self._find(network.find_port, "port", ref, listing=network.ports).id)
+        return self._id("port", network.find_port, network.ports, ref)
 
     def router_id(self, ref: Any) -> str:
         network = self.conn.network
-        return str(self._find(network.find_router, "router", ref, listing=network.routers).id)
+        return self._id("router", network.find_router, network.routers, ref)
 
     def security_group_ids(self, refs: Iterable[Any]) -> list[str]:
         network, project = self.conn.network, self.conn.current_project_id
-
-        def one(ref: Any) -> str:
-            finder, listing = network.find_security_group, network.security_groups
-            found = self._find(finder, "security group", ref, listing=listing, project_id=project)
-            return str(found.id)
-
-        return [one(ref) for ref in refs]
+        finder, listing = network.find_security_group, network.security_groups
+        return [
+            self._id("security group", finder, listing, ref, project_id=project) for ref in refs
+        ]
 
     def image_id(self, ref: Any) -> str:
         image = self.conn.image

@@ -5,11 +5,12 @@ with the create*: a mark added by a second call after the create could be
 lost with the worker that was to make it. Each service offers its own:
 
 - Neutron: the ``description`` (``cool-build=<id>,cool-resource=<name>``), the one
-  field every Neutron resource takes in its create and filters on; Neutron's tags
-  (``cool-build=<id>``, ``cool-resource=<name>``) are what operators filter on, but
-  Neutron 2026.1 accepts them in a create's body for ports only, so the other
-  resources get them right after, and a worker that takes over adds them if the
-  one that created the resource died first;
+  field every Neutron resource takes in its create and filters on. Neutron's tags
+  (``cool-build=<id>``, ``cool-resource=<name>``) go on ports, in their create;
+  Neutron 2026.1 takes tags in a create's body for ports only, so the other
+  resources get them only with ``[openstack] neutron_tags`` (a second call each,
+  right after the create; a worker that takes over adds them if the one that
+  created the resource died first);
 - Nova servers: the same tags (Nova allows 60 characters a tag, so a long
   resource name is shortened to a digest) and, exact, server metadata;
 - Cinder volumes: volume metadata (``cool-build``, ``cool-resource``);
@@ -46,6 +47,14 @@ def nova_tags(ctx: StepContext) -> list[str]:
 
 
 _DESCRIPTION_MAX = 255
+
+
+def of_build(ctx: StepContext, resource: Any) -> bool:
+    """A Neutron resource that one of this build's steps made: its description carries
+    the build's mark (:func:`mark`, :func:`described`), or its tags do."""
+    build = f"{TAG_BUILD}={ctx.build_id}"
+    description = str(getattr(resource, "description", "") or "")
+    return f"{build}," in description or build in (getattr(resource, "tags", None) or ())
 
 
 def mark(ctx: StepContext) -> str:

@@ -91,13 +91,16 @@ class _Tagged:
         if self.tags_in_create:
             attrs["tags"] = self._tags(ctx)
         resource = self._proxy(cloud, "create")(**attrs)
-        if not self.tags_in_create:
-            cloud.conn.network.set_tags(resource, self._tags(ctx))
+        if not self.tags_in_create and (tags := self._tags(ctx, cloud.neutron_tags)):
+            cloud.conn.network.set_tags(resource, tags)  # a second call: only when asked
         return resource
 
     @staticmethod
-    def _tags(ctx: StepContext) -> list[str]:
-        return [*(ctx.properties.get("tags") or ()), *identity.neutron_tags(ctx)]
+    def _tags(ctx: StepContext, ours: bool = True) -> list[str]:
+        """The template's tags, then cool's own when ``ours`` (free in a create that
+        takes them; otherwise only with ``[openstack] neutron_tags``)."""
+        own_tags = identity.neutron_tags(ctx) if ours else []
+        return [*(ctx.properties.get("tags") or ()), *own_tags]
 
     def _description(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
         return identity.mark(ctx)
@@ -120,7 +123,7 @@ class _Tagged:
             resource = self._get(cloud, physical_id)
         if not self._is_ready(resource):
             return self._observed(cloud, resource)
-        tags = self._tags(ctx)
+        tags = self._tags(ctx, self.tags_in_create or cloud.neutron_tags)
         # An adopted resource (external_id) is only read: another project's may not be
         # tagged, and the project's own must not carry a build's tags past the build.
         if ctx.external_id is None and not set(tags) <= set(resource.tags or ()):

@@ -1,7 +1,7 @@
 """Neutron's QoS types for the openstack provider: a policy and its rules.
 
-A policy has Neutron's standard attributes: it is marked in its description and
-tagged like a network (:class:`cool.clouds.openstack.neutron._Tagged`). A rule has
+A policy has Neutron's standard attributes: it is marked in its description
+like a network (:class:`cool.clouds.openstack.neutron._Tagged`). A rule has
 neither; Neutron keeps at most one bandwidth limit per direction, and one DSCP mark,
 in a policy, so a rule is found by its policy and kind (a link, found by its ends).
 Its physical id is ``<policy id>:<rule id>`` (a delete needs both, and may no longer
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from openstack import exceptions as os_exceptions
 
-from cool.clouds.base import TAG_BUILD, Found, Observed, ProviderError, StepContext
+from cool.clouds.base import Found, Observed, ProviderError, StepContext
 from cool.clouds.openstack import identity
 from cool.clouds.openstack.cloud import Cloud, Handler, body, given, own, show
 from cool.clouds.openstack.errors import cloud_message
@@ -72,15 +72,14 @@ class _Rule:
 
     def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
         """A rule has no tags: it is found by its policy and by everything the template
-        says of it, and only in a policy of this build (its tags say so). A rule in
+        says of it, and only in a policy of this build (its mark says so). A rule in
         another policy cannot be told apart from someone else's, so none is found there:
         after a crash at the create, a rule may be left in a shared policy (a leak,
         never another build's rule deleted or adopted)."""
         props = ctx.properties
         try:
             policy = self._policy_id(cloud, props["policy"])
-            tags = set(cloud.conn.network.get_qos_policy(policy).tags or ())
-            if f"{TAG_BUILD}={ctx.build_id}" not in tags:
+            if not identity.of_build(ctx, cloud.conn.network.get_qos_policy(policy)):
                 return []
             rules = list(getattr(cloud.conn.network, f"qos_{self.noun}s")(policy))
         except (KeyError, ProviderError, os_exceptions.NotFoundException):

@@ -74,11 +74,13 @@ class OpenStackProvider:
         region_name: str | None = None,
         interface: str = "public",
         limiter: CallLimiter | None = None,
+        neutron_tags: bool = False,
     ) -> None:
         self._sessions = sessions
         self._region_name = region_name or None
         self._interface = interface
         self.limiter = limiter or CallLimiter(8)
+        self._neutron_tags = neutron_tags
         self._lock = threading.Lock()
         self._clouds: collections.OrderedDict[str, Cloud] = collections.OrderedDict()
 
@@ -100,7 +102,9 @@ class OpenStackProvider:
             app_name="cool",
         )
         with self._lock:
-            cloud = self._clouds.setdefault(ctx.trust_id, Cloud(conn))
+            cloud = self._clouds.setdefault(
+                ctx.trust_id, Cloud(conn, neutron_tags=self._neutron_tags)
+            )
             while len(self._clouds) > _CONNECTIONS_KEPT:
                 self._clouds.popitem(last=False)
         return cloud
@@ -109,7 +113,7 @@ class OpenStackProvider:
         """One handler call, with openstacksdk's errors translated at this boundary."""
         doing = f"{doing} {ctx.resource_name} ({ctx.resource_type})"
         try:
-            return call(HANDLERS[ctx.resource_type], self._cloud(ctx))
+            return call(HANDLERS[ctx.resource_type], self._cloud(ctx).step(ctx.made))
         except ProviderError:
             raise
         except (os_exceptions.SDKException, ks_exceptions.ClientException) as exc:
