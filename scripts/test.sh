@@ -14,5 +14,7 @@ echo "==> lint-imports (the import rules of pyproject.toml's [tool.importlinter]
 "$COOL_VENV/bin/lint-imports" --no-cache --no-logo
 echo "==> pytest" >&2
 # Two processes by default (COOL_TEST_PROCESSES; -n 0 among the arguments runs one):
-# the tests of the mini cloud stay together in one of them (tests/scheduling.py).
-exec "$COOL_VENV/bin/python" -m pytest -n "${COOL_TEST_PROCESSES:-2}" --dist loadgroup "$@"
+# the tests of the mini cloud stay together in one of them (tests/scheduling.py). The
+# 25 slowest are listed at the end: the suite's time is watched (README, CI's limit).
+exec "$COOL_VENV/bin/python" -m pytest -n "${COOL_TEST_PROCESSES:-2}" --dist loadgroup \
+  --durations=25 "$@"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from falcon import testing
@@ -20,7 +21,7 @@ from oslo_config import cfg
 from prometheus_client import CollectorRegistry
 
 from cool.api import app, server
-from cool.clouds.openstack.credentials import CloudCredentials, Trusts
+from cool.clouds.openstack.credentials import DISCOVERY_TTL_S, CloudCredentials, Trusts
 from cool.errors import ConfigurationError
 from cool.gc import GarbageCollector, GcSettings
 from cool.model import BuildStatus
@@ -246,6 +247,44 @@ def test_submit_trust_session_acts_as_the_member(
     assert access.trust_id == trust_id
     assert "member" in access.role_names
     assert credentials.session(trust_id) is session  # one session per trust, kept
+
+
+def test_trust_sessions_share_what_version_discovery_found(
+    api: testing.TestClient,
+    store: BuildStore,
+    conf: cfg.ConfigOpts,
+    keystone: KeystoneServer,
+    cloud: Cloud,
+) -> None:
+    """Every build has its own trust, so its own session: the first asks Keystone for
+    its versions, the next builds' do not (until the shared cache's time is up)."""
+    headers = _token(keystone, cloud)
+    trusts = [
+        store.meta_and_plan(_submit(api, headers).json["build"]["id"])[0].trust_id for _ in range(3)
+    ]
+    now = [0.0]
+    credentials = CloudCredentials(conf, clock=lambda: now[0])
+
+    def requests_of(trust_id: str) -> list[str]:
+        session = credentials.session(trust_id)
+        sent: list[str] = []
+        session.session.hooks["response"].append(
+            lambda response, *_a, **_k: sent.append(
+                f"{response.request.method} {urlparse(response.request.url).path}"
+            )
+        )
+        url = session.get_endpoint(service_type="identity", interface="public", min_version="3")
+        assert url
+        return sent
+
+    first, second = requests_of(trusts[0]), requests_of(trusts[1])
+    assert "POST /v3/auth/tokens" in first
+    assert "POST /v3/auth/tokens" in second  # its own token: a trust-scoped one
+    discovery = [r for r in first if r.startswith("GET ")]
+    assert discovery  # what Keystone offers, asked once
+    assert [r for r in second if r.startswith("GET ")] == []
+    now[0] += DISCOVERY_TTL_S + 1
+    assert [r for r in requests_of(trusts[2]) if r.startswith("GET ")] == discovery
 
 
 def test_submit_replayed_with_its_idempotency_key_makes_no_second_trust(

@@ -271,3 +271,28 @@ def test_an_id_the_build_made_is_not_looked_up(member: Project, sent: list[str])
     ):
         provider.delete(step_ctx, physical_id)
         assert provider.is_deleted(step_ctx, physical_id)
+
+
+def test_a_key_pairs_delete_is_its_first_look_and_a_routers_lists_its_ports_once(
+    member: Project, sent: list[str]
+) -> None:
+    """Nova deletes a key pair before it answers (its delete is the step's first
+    look; a look after it is one GET, not a GET and a listing of every key), and a
+    router's delete lists its ports once, whatever their owner."""
+    provider = member.provider()
+    build = new_build_id()
+    key_ctx = member.ctx("key", "OS::Nova::KeyPair", {"name": f"k-{build}"}, build_id=build)
+    key = provider.create(key_ctx, key_ctx.properties)
+    del sent[:]
+    provider.delete(key_ctx, key)
+    assert provider.is_deleted(key_ctx, key)
+    assert sent == [f"GET /v2.1/os-keypairs/{key}", f"DELETE /v2.1/os-keypairs/{key}"]
+    assert provider.is_deleted(key_ctx, key)  # asked this time: one GET, a 404
+    assert sent[2:] == [f"GET /v2.1/os-keypairs/{key}"]
+
+    router_ctx = member.ctx("router", ROUTER, {}, build_id=build)
+    router = provider.create(router_ctx, {})
+    del sent[:]
+    provider.delete(router_ctx, router)
+    assert sent == ["GET /v2.0/ports", f"DELETE /v2.0/routers/{router}"]
+    assert provider.is_deleted(router_ctx, router)

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -77,6 +78,7 @@ _SCOPE_OPTIONS = (
     "project_domain_name",
 )
 _MAX_SESSIONS = 256
+DISCOVERY_TTL_S = 3600.0  # how long trust sessions share what a discovery found
 # Seconds a call through a [trustee] session may take (keystoneauth waits forever by
 # default): a hung Keystone or cloud must not hold an API thread or a step for ever.
 TIMEOUT_S = 60
@@ -150,8 +152,10 @@ def trust_auth(conf: cfg.ConfigOpts, trust_id: str) -> ks_plugin.BaseAuthPlugin:
     return _service_auth(conf, trust_id=trust_id, **unscoped)
 
 
-def _service_session(conf: cfg.ConfigOpts, auth: ks_plugin.BaseAuthPlugin) -> ks_session.Session:
-    return ks_loading.load_session_from_conf_options(conf, TRUSTEE_GROUP, auth=auth)
+def _service_session(
+    conf: cfg.ConfigOpts, auth: ks_plugin.BaseAuthPlugin, **options: Any
+) -> ks_session.Session:
+    return ks_loading.load_session_from_conf_options(conf, TRUSTEE_GROUP, auth=auth, **options)
 
 
 def _keystone_message(response: Any) -> str:
@@ -337,12 +341,21 @@ class CloudCredentials:
     build.
     """
 
-    def __init__(self, conf: cfg.ConfigOpts, *, max_sessions: int = _MAX_SESSIONS) -> None:
+    def __init__(
+        self,
+        conf: cfg.ConfigOpts,
+        *,
+        max_sessions: int = _MAX_SESSIONS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.conf = conf
         self.max_sessions = max_sessions
         self._sessions: OrderedDict[str, ks_session.Session] = OrderedDict()
         self._cloud_session: ks_session.Session | None = None
         self._lock = threading.Lock()
+        self._clock = clock
+        self._discovery: dict[str, Any] = {}
+        self._discovery_since = clock()
 
     def session(self, trust_id: str) -> ks_session.Session:
         if self.conf.openstack.credentials == "cloud":
@@ -361,13 +374,30 @@ class CloudCredentials:
             if session is not None:
                 self._sessions.move_to_end(trust_id)
                 return session
-        session = _service_session(self.conf, trust_auth(self.conf, trust_id))
+        session = _service_session(
+            self.conf, trust_auth(self.conf, trust_id), discovery_cache=self._discovery_cache()
+        )
         with self._lock:
             session = self._sessions.setdefault(trust_id, session)
             self._sessions.move_to_end(trust_id)
             while len(self._sessions) > self.max_sessions:
                 self._sessions.popitem(last=False)  # in use elsewhere: it still works
         return session
+
+    def _discovery_cache(self) -> dict[str, Any]:
+        """keystoneauth's version discovery, shared by every trust's session.
+
+        Each build has its own trust, hence its own session; without a shared cache
+        each build's first calls asked Keystone, Nova, Cinder and Glance for their
+        versions again (5 requests a build on the mini cloud, on the first steps'
+        path). What they answer is the same whoever asks. A new cache every
+        :data:`DISCOVERY_TTL_S`: a cloud upgraded since is seen within that.
+        """
+        with self._lock:
+            now = self._clock()
+            if now - self._discovery_since > DISCOVERY_TTL_S:
+                self._discovery, self._discovery_since = {}, now
+            return self._discovery
 
     def _cloud(self) -> ks_session.Session:
         with self._lock:

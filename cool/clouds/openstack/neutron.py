@@ -259,8 +259,8 @@ class Router(_Tagged):
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
         """Its interfaces first: Neutron refuses to delete a router that has any."""
         network = cloud.conn.network
-        for owner in _ROUTER_INTERFACE_OWNERS:
-            for port in network.ports(device_id=physical_id, device_owner=owner):
+        for port in list(network.ports(device_id=physical_id)):  # one listing, every owner
+            if port.device_owner in _ROUTER_INTERFACE_OWNERS:
                 with contextlib.suppress(os_exceptions.NotFoundException):
                     network.remove_interface_from_router(physical_id, port=port.id)
         network.delete_router(physical_id, ignore_missing=True)

@@ -336,13 +336,25 @@ class KeyPair:
         )
 
     def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
-        keypair = cloud.conn.compute.find_keypair(physical_id, ignore_missing=True, **_user(ctx))
+        """Only the step's own (its name may be someone else's key by now). Nova deletes
+        a key pair before it answers: the step's first look is that answer."""
+        keypair = self._get(cloud, ctx, physical_id)
         if keypair is not None and _carries_mark(keypair.public_key, ctx):
             cloud.conn.compute.delete_keypair(physical_id, ignore_missing=True, **_user(ctx))
+        remember_answer(ctx, physical_id, True)
 
     def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
-        keypair = cloud.conn.compute.find_keypair(physical_id, ignore_missing=True, **_user(ctx))
+        keypair = self._get(cloud, ctx, physical_id)
         return keypair is None or not _carries_mark(keypair.public_key, ctx)
+
+    @staticmethod
+    def _get(cloud: Cloud, ctx: StepContext, name: str) -> Any:
+        """The key pair of that name, or None: one GET (``find_keypair`` lists them all
+        after a 404)."""
+        try:
+            return cloud.conn.compute.get_keypair(name, **_user(ctx))
+        except os_exceptions.NotFoundException:
+            return None
 
 
 HANDLERS: Mapping[str, Handler] = {
