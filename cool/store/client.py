@@ -12,6 +12,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
 from cool.errors import StoreUnavailableError
+from cool.store.poll_handler import PollHandler
 
 LOG = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def make_client(settings: ZooKeeperSettings) -> KazooClient:
         connection_retry=KazooRetry(**CONNECTION_RETRY),
         command_retry=KazooRetry(**COMMAND_RETRY),
         randomize_hosts=True,
+        handler=PollHandler(),
     )
 
 
