@@ -109,6 +109,8 @@ def _recipe(properties: Mapping[str, Any]) -> tuple[int, list[tuple[str, str, in
     for item in properties.get("character_sequences") or ():
         pools.append(("sequence", str(item.get("sequence") or ""), int(item.get("min", 1))))
     classes = properties.get("character_classes")
+    if properties.get("sequence"):  # Heat's translation of its hidden, older property
+        classes = [*(classes or ()), {"class": properties["sequence"], "min": 1}]
     for item in _DEFAULT_CLASSES if classes is None else classes:
         pools.append(("class", str(item.get("class", "lettersdigits")), int(item.get("min", 1))))
     if not pools:

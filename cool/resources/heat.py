@@ -64,7 +64,7 @@ VALUE = ResourceType(
 def _check_minimum_total(props: Mapping[str, Any]) -> list[PropertyProblem]:
     """The minimum counts cannot add up to more than the string's length."""
     length = props.get("length", 32)
-    total = 0
+    total = 1 if props.get("sequence") else 0  # Heat's translation: one class, min 1
     for key in ("character_classes", "character_sequences"):
         items = props.get(key)
         for item in items if isinstance(items, list) else ():
@@ -134,13 +134,16 @@ RANDOM_STRING = ResourceType(
             PropertyType.STRING,
             "Any value; changing it would regenerate the string (kept for Heat compatibility).",
         ),
+        "sequence": Property(
+            PropertyType.STRING,
+            "Deprecated in Heat since 2014.2 and hidden since 5.0.0, still accepted: as Heat "
+            "translates it, its class is added to character_classes with a minimum of 1.",
+            constraints=(AllowedValues(_CHARACTER_CLASSES),),
+        ),
     },
     attributes={
         **COMMON_ATTRIBUTES,
         "value": Attribute("The random string.", AttributeType.STRING),
-    },
-    unsupported={
-        "sequence": "deprecated in Heat since 2014; use character_classes",
     },
     needs_cloud=False,
     checks=(_check_minimum_total,),

@@ -355,6 +355,10 @@ SERVER = ResourceType(
             constraints=(AllowedValues(("AUTO", "MANUAL")),),
         ),
         "admin_pass": _string("Administrator password of the server."),
+        "admin_user": _string(
+            "Deprecated in Heat since 2014.1 and hidden since 5.0.0, still accepted and, as "
+            "in Heat, ignored: the image's default cloud-init user is the server's."
+        ),
         "tags": Property(
             PropertyType.LIST, "Tags of the server.", schema=Property(PropertyType.STRING)
         ),
@@ -383,10 +387,6 @@ SERVER = ResourceType(
         "tags": Attribute("Tags of the server.", AttributeType.LIST),
     },
     unsupported={
-        "admin_user": (
-            "deprecated in Heat since 2014.1 and no longer documented; the image's default "
-            "cloud-init user is used"
-        ),
         "personality": (
             "deprecated in Heat since 12.0.0 and refused by Nova from API microversion 2.57; "
             "use user_data or metadata"

@@ -479,14 +479,8 @@ class _Compiler:
             if not isinstance(group, dict):
                 self.problem(Code.INVALID_TYPE, "a parameter group must be a mapping", path)
                 continue
-            for key in group:
-                if key not in ("label", "description", "parameters"):
-                    self.problem(
-                        Code.UNKNOWN_KEY,
-                        f"unknown key {quote(key)} in a parameter group "
-                        "(allowed: description, label, parameters)",
-                        (*path, key),
-                    )
+            # Other keys than label, description and parameters are ignored, as Heat's
+            # ParameterGroups ignores them (templates in use misspell "description").
             names = group.get("parameters", [])
             if not isinstance(names, list):
                 self.problem(

@@ -30,12 +30,11 @@ from cool.template.problems import Code, Path
 from cool.template.quoting import quote
 from cool.template.suggest import suggest
 
-KEYS = frozenset({"type", "description", "label", "default", "hidden", "constraints"})
-# Heat's other parameter keys, refused by name.
-UNSUPPORTED_KEYS = {
-    "immutable": "cool builds are never updated, so parameters cannot be marked immutable",
-    "tags": "parameter tags are not supported",
-}
+KEYS = frozenset(
+    {"type", "description", "label", "default", "hidden", "constraints", "immutable", "tags"}
+)
+# Heat's other parameter keys, refused by name (none left: kept for the next one).
+UNSUPPORTED_KEYS: Mapping[str, str] = {}
 # Which constraint applies to which type.
 APPLIES: Mapping[str, frozenset[ParameterType]] = {
     "length": frozenset(
@@ -211,7 +210,8 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
         )
         return None, problems
     for key in ("description", "label"):
-        if key in body and not isinstance(body[key], str):
+        # null: none given (Heat stores either without a check; templates say `label:`)
+        if body.get(key) is not None and not isinstance(body[key], str):
             problems.append(
                 DeclarationProblem(
                     Code.INVALID_TYPE,
@@ -219,6 +219,25 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
                     (*path, key),
                 )
             )
+    # Heat's: immutable forbids a change on a stack update (cool's builds are not
+    # updated: nothing to forbid); tags are labels for tools (HOT 2018-03-02 on).
+    if not isinstance(body.get("immutable", False), bool):
+        problems.append(
+            DeclarationProblem(
+                Code.INVALID_TYPE,
+                f"immutable of parameter {quote(name)} must be true or false",
+                (*path, "immutable"),
+            )
+        )
+    tags = body.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        problems.append(
+            DeclarationProblem(
+                Code.INVALID_TYPE,
+                f"tags of parameter {quote(name)} must be a list of strings",
+                (*path, "tags"),
+            )
+        )
     hidden = body.get("hidden", False)
     if not isinstance(hidden, bool):
         problems.append(

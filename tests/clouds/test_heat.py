@@ -130,6 +130,22 @@ def test_heat_random_string_defaults_as_heat(heat: HeatProvider) -> None:
         assert set(value) <= set(string.ascii_letters + string.digits)
 
 
+def test_heat_random_string_takes_heats_hidden_sequence_as_one_more_class(
+    heat: HeatProvider,
+) -> None:
+    """Heat translates the old ``sequence`` into a class added to character_classes,
+    with a minimum of 1: alone, it is the only class."""
+    for _ in range(20):
+        _, digits = _random_string(heat, {"sequence": "digits", "length": 40})
+        assert set(digits) <= set(string.digits)
+        classes = [{"class": "uppercase", "min": 5}]
+        props = {"sequence": "digits", "character_classes": classes, "length": 8}
+        _, mixed = _random_string(heat, props)
+        assert set(mixed) <= set(string.ascii_uppercase + string.digits)
+        assert sum(c.isdigit() for c in mixed) >= 1
+        assert sum(c.isupper() for c in mixed) >= 5
+
+
 _POOLS = st.lists(
     st.one_of(
         st.tuples(st.just("class"), st.sampled_from(sorted(CHARACTER_CLASSES))),

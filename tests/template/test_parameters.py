@@ -256,10 +256,10 @@ def test_parameters_accepts_declaration(text: str, registry: ResourceTypeRegistr
             parameters:
               p:
                 type: string
-                immutable: true
+                immutable: yes please
             """,
-            [(Code.UNSUPPORTED_FEATURE, "/parameters/p/immutable", 5, 5)],
-            id="immutable",
+            [(Code.INVALID_TYPE, "/parameters/p/immutable", 5, 5)],
+            id="immutable-not-a-boolean",
         ),
         pytest.param(
             """\
@@ -267,10 +267,10 @@ def test_parameters_accepts_declaration(text: str, registry: ResourceTypeRegistr
             parameters:
               p:
                 type: string
-                tags: [a]
+                tags: [a, {b: c}]
             """,
-            [(Code.UNSUPPORTED_FEATURE, "/parameters/p/tags", 5, 5)],
-            id="tags",
+            [(Code.INVALID_TYPE, "/parameters/p/tags", 5, 5)],
+            id="tags-not-strings",
         ),
         pytest.param(
             """\
@@ -635,7 +635,7 @@ def test_parameters_declaration_reports_every_problem_at_once(
         parameters:
           p:
             type: string
-            immutable: true
+            immutable: 1
             foo: 1
             constraints:
               - range: {min: 1}
@@ -645,11 +645,38 @@ def test_parameters_declaration_reports_every_problem_at_once(
         None,
     )
     assert _where(report) == [
-        (Code.UNSUPPORTED_FEATURE, "/parameters/p/immutable", 5, 5),
         (Code.UNKNOWN_KEY, "/parameters/p/foo", 6, 5),
+        (Code.INVALID_TYPE, "/parameters/p/immutable", 5, 5),
         (Code.INVALID_CONSTRAINT, "/parameters/p/constraints/0/range", 8, 9),
         (Code.INVALID_CONSTRAINT, "/parameters/p/constraints/1/allowed_pattern", 9, 9),
     ]
+
+
+def test_parameters_take_heats_immutable_tags_and_a_null_label_or_description(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """As Heat: ``immutable`` (nothing to forbid: a build is never updated), ``tags``
+    (labels for tools), and ``label:`` or ``description:`` left empty (null)."""
+    report = _check(
+        """\
+        heat_template_version: 2018-08-31
+        parameters:
+          p:
+            type: string
+            label:
+            description:
+            immutable: true
+            tags: [network, public]
+            default: x
+        parameter_groups:
+          - label: the group
+            dscription: a misspelt key, which Heat ignores
+            parameters: [p]
+        """,
+        registry,
+        None,
+    )
+    assert _where(report) == []
 
 
 # -- parameter groups ---------------------------------------------------------
@@ -730,8 +757,8 @@ def test_parameters_declaration_reports_every_problem_at_once(
               - parameters: [a]
                 foo: 1
             """,
-            [(Code.UNKNOWN_KEY, "/parameter_groups/0/foo", 6, 5)],
-            id="unknown-key",
+            [],
+            id="unknown-key-ignored-as-heat-does",
         ),
         pytest.param(
             """\
