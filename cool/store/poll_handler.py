@@ -19,10 +19,12 @@ from typing import Any
 from kazoo.handlers.threading import SequentialThreadingHandler
 from kazoo.handlers.utils import fileobj_to_fd
 
-_READ = select.POLLIN | select.POLLPRI
+_READ = select.POLLIN
 _WRITE = select.POLLOUT
-_TROUBLE = select.POLLERR | select.POLLHUP | select.POLLNVAL  # ready for both: the
-# call that follows (a recv, a send) raises, as after epoll's EPOLLERR or EPOLLHUP
+# Ready for what was asked: the call that follows (a recv, a send) raises, as after
+# epoll's EPOLLERR or EPOLLHUP. A descriptor closed under its socket (POLLNVAL) is
+# refused as kazoo's selector refuses to register it.
+_TROUBLE = select.POLLERR | select.POLLHUP
 
 
 class PollHandler(SequentialThreadingHandler):
@@ -46,10 +48,7 @@ class PollHandler(SequentialThreadingHandler):
         objects: dict[int, list[tuple[Any, int]]] = {}
         for fileobjs, mask in ((rlist, _READ), (wlist, _WRITE)):
             for fileobj in fileobjs:
-                try:
-                    fd = fileobj_to_fd(fileobj)
-                except TypeError as exc:  # a closed socket: as selector_select says it
-                    raise ValueError("Invalid event mask or fd") from exc
+                fd = fileobj_to_fd(fileobj)  # a closed socket: TypeError, as kazoo's
                 wanted[fd] = wanted.get(fd, 0) | mask
                 objects.setdefault(fd, []).append((fileobj, mask))
         poller = select.poll()
@@ -58,6 +57,8 @@ class PollHandler(SequentialThreadingHandler):
         readable: list[Any] = []
         writable: list[Any] = []
         for fd, events in poller.poll(None if timeout is None else timeout * 1000.0):
+            if events & select.POLLNVAL:
+                raise ValueError("Invalid event mask or fd")
             for fileobj, mask in objects.get(fd, ()):
                 if events & (mask | _TROUBLE):
                     (readable if mask == _READ else writable).append(fileobj)

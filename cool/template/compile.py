@@ -3,7 +3,7 @@
 Everything is checked before anything is stored, and every problem is
 reported at once, each with its code, JSON pointer and line:column:
 
-1. the text (size, encoding, syntax, tags, duplicate keys, aliases, depth);
+1. the text (size, encoding, syntax, tags, aliases, depth);
 2. the sections and the HOT version;
 3. parameter declarations and groups, then the values given for them;
 4. each resource: name, fields, type, properties (functions resolved, then

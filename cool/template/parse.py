@@ -2,9 +2,10 @@
 
 libyaml's event stream is read directly (no PyYAML composer or constructor),
 which lets the parser refuse what a template must never contain before it is
-ever built in memory: explicit tags, duplicate keys, over-deep nesting and
-alias bombs (the expanded size of every anchor is known as soon as the anchor
-ends, so a "billion laughs" document is refused after reading a few lines).
+ever built in memory: explicit tags, over-deep nesting and alias bombs (the
+expanded size of every anchor is known as soon as the anchor ends, so a
+"billion laughs" document is refused after reading a few lines). A key written
+twice in one mapping is not refused: the last counts, as in Heat.
 
 JSON is what Heat takes when the text starts with ``{``: it is checked with
 :mod:`json` first (for JSON's own error messages), then read through the same
@@ -177,7 +178,6 @@ class _Frame:
     weight: int = 0  # characters of the scalars and keys it holds, aliases expanded
     key: str | None = None  # a mapping's pending key, once read
     key_mark: tuple[int, int] | None = None
-    skip: bool = False  # the pending key is a duplicate: drop its value
     marks: dict[str | int, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -351,22 +351,9 @@ class _Builder:
                 )
             )
         assert isinstance(top.value, dict)
+        # A key written twice in one mapping: the last one counts, as with PyYAML's
+        # SafeLoader, which Heat parses templates with (templates in use have them).
         mark = _mark(event)
-        first_mark = top.marks.get(key)  # the first occurrence's place, if any
-        if first_mark is not None or key in top.value:
-            first = first_mark[0] if first_mark else None
-            self._problems.append(
-                Problem(
-                    Code.DUPLICATE_KEY,
-                    f"duplicate key {quote(key)} in {dotted(top.path)}"
-                    + (f" (first at line {first})" if first else ""),
-                    pointer((*top.path, key)),
-                    *mark,
-                )
-            )
-            top.skip = True
-        else:
-            top.skip = False
         top.key = key
         top.key_mark = mark
         top.weight += len(key)
@@ -462,10 +449,9 @@ class _Builder:
             return
         top = self._stack[-1]
         if isinstance(top.value, dict):
-            if not top.skip:
-                assert top.key is not None
-                assert top.key_mark is not None
-                top.marks[top.key] = top.key_mark
+            assert top.key is not None
+            assert top.key_mark is not None
+            top.marks[top.key] = top.key_mark
         else:
             top.marks[len(top.value)] = _mark(event)
 
@@ -477,10 +463,8 @@ class _Builder:
             top.value.append(value)
             return
         assert top.key is not None
-        if not top.skip:
-            top.value[top.key] = value
+        top.value[top.key] = value
         top.key = None
-        top.skip = False
 
     def _resolve(self, event: yaml.ScalarEvent) -> Any:
         if not event.implicit[0]:

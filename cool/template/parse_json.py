@@ -19,8 +19,7 @@ from typing import Any
 from cool.errors import TemplateInvalidError
 from cool.template import numbers
 from cool.template.lines import LineIndex
-from cool.template.problems import Code, Path, Problem, Problems, dotted, pointer
-from cool.template.quoting import quote
+from cool.template.problems import Code, Path, Problem, Problems, pointer
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -44,9 +43,7 @@ class _Frame:
     first: bool = True  # nothing read yet: the closing bracket may come at once
     key: str = ""
     key_mark: tuple[int, int] = (1, 1)
-    skip: bool = False  # the current key is a duplicate: drop its value
     marks: dict[str | int, tuple[int, int]] = field(default_factory=dict)
-    first_lines: dict[str, int] = field(default_factory=dict)
 
 
 class JsonBuilder:
@@ -150,22 +147,10 @@ class JsonBuilder:
         raise self._syntax("',' or ']' after a list item", pos, frame.path)
 
     def _key(self, frame: _Frame, key: str, pos: int) -> None:
+        """A key written twice in one object: the last one counts, as with Python's
+        ``json`` module, which Heat parses JSON templates with."""
         mark = self.where(pos)
         assert isinstance(frame.value, dict)
-        if key in frame.first_lines:
-            self.problems.append(
-                Problem(
-                    Code.DUPLICATE_KEY,
-                    f"duplicate key {quote(key)} in {dotted(frame.path)} "
-                    f"(first at line {frame.first_lines[key]})",
-                    pointer((*frame.path, key)),
-                    *mark,
-                )
-            )
-            frame.skip = True
-        else:
-            frame.first_lines[key] = mark[0]
-            frame.skip = False
         frame.key = key
         frame.key_mark = mark
 
@@ -175,8 +160,7 @@ class JsonBuilder:
             return
         frame = self.stack[-1]
         if isinstance(frame.value, dict):
-            if not frame.skip:
-                frame.marks[frame.key] = frame.key_mark
+            frame.marks[frame.key] = frame.key_mark
         else:
             frame.marks[len(frame.value)] = self.where(pos)
 
@@ -250,7 +234,7 @@ class JsonBuilder:
     def _store(self, frame: _Frame, value: Any) -> None:
         if isinstance(frame.value, list):
             frame.value.append(value)
-        elif not frame.skip:
+        else:
             frame.value[frame.key] = value
 
     def _close(self, pos: int) -> int:

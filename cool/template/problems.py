@@ -29,7 +29,6 @@ class Code(StrEnum):
     SYNTAX = "cool.template.syntax"
     MULTIPLE_DOCUMENTS = "cool.template.multiple_documents"
     NOT_A_MAPPING = "cool.template.not_a_mapping"
-    DUPLICATE_KEY = "cool.template.duplicate_key"
     YAML_TAG = "cool.template.yaml_tag"
     ALIAS_EXPANSION = "cool.template.alias_expansion"
     TOO_DEEP = "cool.template.too_deep"

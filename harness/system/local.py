@@ -313,8 +313,6 @@ latency = {self.sim_latency_s:g}
 [worker]
 claim_grace = 0.5
 provider = openstack
-poll_interval = 0.5
-poll_interval_max = 2
 
 {cloud.config(str(self.state["service_password"]))}"""
 

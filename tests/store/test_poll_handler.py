@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -21,7 +22,7 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     b.close()
 
 
-def _both(rlist, wlist, timeout):
+def _both(rlist: list, wlist: list, timeout: float | None) -> tuple[list, list, list]:
     """PollHandler's answer, checked against kazoo's selector_select."""
     ours = PollHandler().select(rlist, wlist, [], timeout)
     theirs = selector_select(rlist, wlist, [], timeout)
@@ -56,14 +57,30 @@ def test_a_hang_up_reads_as_readable_so_the_recv_that_follows_sees_it(pair) -> N
 def test_bad_arguments_are_refused_as_kazoo_refuses_them(pair) -> None:
     a, _ = pair
     handler = PollHandler()
-    with pytest.raises(ValueError, match="non-negative"):
-        handler.select([a], [], [], -1)
-    with pytest.raises(TypeError, match="number"):
-        handler.select([a], [], [], "1")
+    for select_ in (handler.select, selector_select):
+        with pytest.raises(ValueError, match="non-negative"):
+            select_([a], [], [], -1)
+        with pytest.raises(TypeError, match="number"):
+            select_([a], [], [], "1")
     closed = socket.socket()
-    closed.close()
-    with pytest.raises(ValueError, match="Invalid event mask or fd"):
-        handler.select([closed], [], [], 0)
+    closed.close()  # fileno() is -1
+    for select_ in (handler.select, selector_select):
+        with pytest.raises(TypeError, match="Invalid file descriptor"):
+            select_([closed], [], [], 0)
+
+
+def test_a_descriptor_closed_under_its_socket_is_refused_not_ready(pair) -> None:
+    """kazoo's selector cannot register it; poll(2) says POLLNVAL: an error for both,
+    never "ready" (the wake-up socket read as ready for ever would spin the loop)."""
+    a, _ = pair
+    gone = socket.socket(fileno=os.dup(a.fileno()))
+    os.close(gone.fileno())  # the descriptor is gone; the object still says its number
+    try:
+        for select_ in (PollHandler().select, selector_select):
+            with pytest.raises(ValueError, match="Invalid event mask or fd"):
+                select_([gone], [], [], 0)
+    finally:
+        gone.detach()
 
 
 def test_a_session_runs_through_it(zk_hosts: str) -> None:

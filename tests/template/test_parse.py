@@ -226,23 +226,6 @@ def test_parse_locates_nearest_existing_ancestor(
         pytest.param(
             "# a header comment\n\n- 1\n", Code.NOT_A_MAPPING, "", 3, 1, id="list-after-comment"
         ),
-        # Duplicate keys: at the second occurrence.
-        pytest.param("a: 1\na: 2\n", Code.DUPLICATE_KEY, "/a", 2, 1, id="duplicate-top"),
-        pytest.param(
-            "a:\n  b: 1\n  b: 2\n", Code.DUPLICATE_KEY, "/a/b", 3, 3, id="duplicate-nested"
-        ),
-        pytest.param(
-            "a:\n  x: 1\na:\n  y: 2\n",
-            Code.DUPLICATE_KEY,
-            "/a",
-            3,
-            1,
-            id="duplicate-with-collection-value",
-        ),
-        pytest.param(
-            "a: [{k: 1, k: 2}]\n", Code.DUPLICATE_KEY, "/a/0/k", 1, 12, id="duplicate-flow"
-        ),
-        pytest.param('{"a": 1, "a": 2}', Code.DUPLICATE_KEY, "/a", 1, 10, id="duplicate-json"),
         # YAML tags, on values, collections and keys.
         pytest.param("a: !!str 1\n", Code.YAML_TAG, "/a", 1, 4, id="tag-str"),
         pytest.param("a: !custom x\n", Code.YAML_TAG, "/a", 1, 4, id="tag-local"),
@@ -318,7 +301,6 @@ def test_parse_reports_every_problem_of_the_same_pass() -> None:
     text = _dedent(
         """\
         a: 1
-        a: 2
         b: !!str x
         c: .inf
         """
@@ -326,9 +308,8 @@ def test_parse_reports_every_problem_of_the_same_pass() -> None:
     with pytest.raises(TemplateInvalidError) as info:
         parse(text)
     assert [_where(p) for p in info.value.problems] == [
-        (Code.DUPLICATE_KEY, "/a", 2, 1),
-        (Code.YAML_TAG, "/b", 3, 4),
-        (Code.INVALID_VALUE, "/c", 4, 4),
+        (Code.YAML_TAG, "/b", 2, 4),
+        (Code.INVALID_VALUE, "/c", 3, 4),
     ]
 
 
@@ -513,3 +494,23 @@ def test_parse_refuses_billion_laughs_without_expanding_it() -> None:
 def test_parse_counts_nodes_without_aliases_too() -> None:
     problem = _refusal("a: [1, 2, 3, 4, 5]\n", Limits(max_nodes=5))
     assert _where(problem) == (Code.TOO_LARGE, "/a", 1, 14)
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "path", "where"),
+    [
+        ("a: 1\nb: 0\na: 2\n", {"a": 2, "b": 0}, ("a",), (3, 1)),
+        ("a:\n  x: 1\na:\n  y: 2\n", {"a": {"y": 2}}, ("a", "y"), (4, 3)),
+        ("a: [{k: 1, k: 2}]\n", {"a": [{"k": 2}]}, ("a", 0, "k"), (1, 12)),
+        ('{"a": 1, "b": 0, "a": {"c": 2}}', {"a": {"c": 2}, "b": 0}, ("a",), (1, 18)),
+    ],
+    ids=["top", "collection", "flow", "json"],
+)
+def test_parse_a_key_written_twice_keeps_the_last_as_heat_does(
+    text: str, data: dict, path: tuple, where: tuple[int, int]
+) -> None:
+    """Heat parses with PyYAML's SafeLoader (and JSON with ``json``): the last of two
+    equal keys counts, silently; templates in use have them. Its place is the last's."""
+    document = parse(text)
+    assert document.data == data
+    assert document.locate(path) == where

@@ -93,11 +93,13 @@ def test_the_head_of_the_critical_path_takes_a_place_before_short_branches() -> 
             )
         )
         runner.start()
-        with changed:
-            assert changed.wait_for(lambda: len(started) >= 4, timeout=10)
-            first = sorted(started)
-        gate.set()
-        runner.join(10)
+        try:
+            with changed:
+                assert changed.wait_for(lambda: len(started) >= 4, timeout=10)
+                first = sorted(started)
+        finally:
+            gate.set()  # whatever happened: no step waits out its 10 s
+            runner.join(10)
     assert first == ["key", "network", "router", "security_group"]
     assert outcomes[0].failure is None
     assert len(started) == len(blockers)

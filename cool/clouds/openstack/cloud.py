@@ -46,7 +46,7 @@ def show(resource: Any) -> dict[str, Any]:
 
 # What a reference to an id this build made may name, by the noun a look-up says.
 _MADE_TYPES: Mapping[str, frozenset[str]] = {
-    "network": frozenset({"OS::Neutron::Net", "OS::Neutron::ProviderNet"}),
+    "network": frozenset({"OS::Neutron::Net"}),
     "subnet": frozenset({"OS::Neutron::Subnet"}),
     "port": frozenset({"OS::Neutron::Port"}),
     "router": frozenset({"OS::Neutron::Router"}),

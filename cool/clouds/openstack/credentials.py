@@ -390,8 +390,11 @@ class CloudCredentials:
         Each build has its own trust, hence its own session; without a shared cache
         each build's first calls asked Keystone, Nova, Cinder and Glance for their
         versions again (5 requests a build on the mini cloud, on the first steps'
-        path). What they answer is the same whoever asks. A new cache every
-        :data:`DISCOVERY_TTL_S`: a cloud upgraded since is seen within that.
+        path). What they answer is the same whoever asks: keystoneauth discovers
+        without a token, by a URL without the project (Cinder's ``/v3/<project>`` is
+        asked as ``/v3``), and puts each session's project back into its own
+        endpoint. Sessions made after :data:`DISCOVERY_TTL_S` start a new cache
+        (those made before keep theirs, as they always kept what they found).
         """
         with self._lock:
             now = self._clock()

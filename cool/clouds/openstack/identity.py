@@ -50,11 +50,16 @@ _DESCRIPTION_MAX = 255
 
 
 def of_build(ctx: StepContext, resource: Any) -> bool:
-    """A Neutron resource that one of this build's steps made: its description carries
-    the build's mark (:func:`mark`, :func:`described`), or its tags do."""
+    """A Neutron resource that one of this build's steps made: its description is a
+    mark of this build, or ends with one in parentheses (:func:`mark`,
+    :func:`described`), or its tags say so."""
     build = f"{TAG_BUILD}={ctx.build_id}"
     description = str(getattr(resource, "description", "") or "")
-    return f"{build}," in description or build in (getattr(resource, "tags", None) or ())
+    mark_of_build = f"{build},{TAG_RESOURCE}="
+    in_description = description.startswith(mark_of_build) or (
+        description.endswith(")") and f" ({mark_of_build}" in description
+    )
+    return in_description or build in (getattr(resource, "tags", None) or ())
 
 
 def mark(ctx: StepContext) -> str:

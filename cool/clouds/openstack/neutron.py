@@ -1,11 +1,13 @@
 """Neutron's types for the openstack provider: networks, subnets, routers and their
 interfaces and gateways, ports, security groups and floating IPs.
 
-Resources with Neutron's standard attributes carry cool's tags from their
-create on (:mod:`cool.clouds.openstack.identity`). Router interfaces and
-gateways and floating IP associations are links, not resources: they are found
-by what they link. Deletes wait for Neutron's "in use" conflicts (409, retried by the
-worker) to clear, and a router's own interfaces go before the router.
+Resources with Neutron's standard attributes carry cool's mark in their
+description from their create on, and cool's tags where the create takes them
+(ports) or ``[openstack] neutron_tags`` asks (:mod:`cool.clouds.openstack.identity`).
+Router interfaces and gateways and floating IP associations are links, not
+resources: they are found by what they link. Deletes wait for Neutron's "in use"
+conflicts (409, retried by the worker) to clear, and a router's own interfaces go
+before the router.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def _picked(resource: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 class _Tagged:
-    """A Neutron resource with standard attributes: tagged at create, found by its tags."""
+    """A Neutron resource with standard attributes: marked at create (its description),
+    found by its mark."""
 
     kind = ""  # openstacksdk's proxy noun: network, subnet, router, port, security_group, ip
     plural = ""
@@ -82,7 +85,8 @@ class _Tagged:
         return physical_id
 
     def _create_tagged(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> Any:
-        """The create's reply, tags set (openstacksdk updates them from the PUT's reply)."""
+        """The create's reply, with the tags it must carry set (openstacksdk updates them
+        from the PUT's reply)."""
         attrs = {
             **dict(properties.get("value_specs") or {}),
             **self._create_body(cloud, ctx, properties),

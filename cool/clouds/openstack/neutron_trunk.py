@@ -2,9 +2,10 @@
 
 A trunk is a Neutron resource with standard attributes, marked as the others are
 (:class:`cool.clouds.openstack.neutron._Tagged`): its ``description`` carries the
-step's mark from the create on (after the template's own text, in parentheses), its
-tags follow. It is built, as Heat reads it, once Neutron says ACTIVE or DOWN (DOWN
-until a server's port binding makes a back end bring it up).
+step's mark from the create on (after the template's own text, in parentheses); its
+tags follow with ``[openstack] neutron_tags``. It is built, as Heat reads it, once
+Neutron says ACTIVE or DOWN (DOWN until a server's port binding makes a back end
+bring it up).
 
 Order: Neutron refuses to delete a port that is a trunk's parent or sub-port, so
 a trunk references its ports (the build deletes it first), and its sub-ports go

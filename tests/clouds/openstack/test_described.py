@@ -6,6 +6,8 @@ mark appended uncut, and Neutron refused the create with a 400 (review of 20).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from cool.clouds.openstack import identity
 from tests.clouds.helpers import ctx
 
@@ -24,3 +26,21 @@ def test_a_short_or_missing_description_keeps_its_text_or_is_the_mark() -> None:
     assert identity.described(step, None) == identity.mark(step)
     assert identity.described(step, "") == identity.mark(step)
     assert not identity.marked(ctx("other", "OS::Neutron::Trunk"), identity.described(step, "x"))
+
+
+def test_a_resource_of_the_build_is_told_by_its_description_or_its_tags() -> None:
+    """What a QoS rule's look-up trusts a policy by: the build's mark as the whole
+    description or at its end in parentheses; the same text elsewhere in a template's
+    own words does not count."""
+    step = ctx("policy", "OS::Neutron::QoSPolicy")
+    other = ctx("policy", "OS::Neutron::QoSPolicy", build_id="01J0000000000000000000ZZZZ")
+
+    def policy(description: str, tags: tuple[str, ...] = ()) -> SimpleNamespace:
+        return SimpleNamespace(description=description, tags=list(tags))
+
+    assert identity.of_build(step, policy(identity.mark(step)))
+    assert identity.of_build(step, policy(identity.described(step, "gold tier")))
+    assert identity.of_build(step, policy("", (f"cool-build={step.build_id}",)))
+    assert not identity.of_build(other, policy(identity.described(step, "gold tier")))
+    assert not identity.of_build(step, policy(f"copied from {identity.mark(step)} by hand"))
+    assert not identity.of_build(step, policy(""))
