@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from cliff.lister import Lister
@@ -141,7 +143,8 @@ class Validate(RemoteMixin, Lister):
                 environments=environments,
                 files=bundled.files,
             )
-            if parsed_args.sample_values and report.ok and report.missing:
+            # Missing values are problems once some are given (-P): samples fill them too.
+            if parsed_args.sample_values and report.missing:
                 samples = sample_values(p for p in report.parameters if p.name in report.missing)
                 report = check(
                     bundled.template,
@@ -158,7 +161,7 @@ class Validate(RemoteMixin, Lister):
             shown = []
             for name in dict.fromkeys(p.file for p in report_problems):
                 mine = [p for p in report_problems if p.file == name]
-                where, text = bundled.sources.get(str(name), (path, bundled.original))
+                where, text = _source(bundled, name, path)
                 shown.append(render(mine, where, text))
             self.app.stderr.write("\n".join(shown) + "\n")
             count = len(report_problems)
@@ -237,3 +240,17 @@ def _shown(value: Any, hidden: bool) -> str:
     if hidden:
         return "******"
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _source(bundled: Bundle, name: str | None, path: str) -> tuple[str, str]:
+    """Where a problem's lines are: an environment file as given with -e, a nested
+    template by its path (its text as sent: only the names of its own files differ,
+    on the same lines), else the template itself."""
+    if name is not None and name in bundled.sources:
+        return bundled.sources[name]
+    if name is not None and name in bundled.files and urlsplit(name).scheme == "file":
+        local = Path(unquote(urlsplit(name).path))
+        with contextlib.suppress(ValueError):
+            local = local.relative_to(Path.cwd())
+        return str(local), bundled.files[name]
+    return path, bundled.original

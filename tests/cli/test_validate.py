@@ -153,6 +153,42 @@ def test_validate_sample_values_compiles_the_whole_plan(tmp_path: Path) -> None:
     assert "need values" not in result.stderr
 
 
+def test_validate_sample_values_fill_what_parameters_given_with_p_leave_out(
+    tmp_path: Path,
+) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "heat_template_version: 2018-08-31\n"
+        "parameters:\n  a: {type: string}\n  b: {type: string}\n"
+        "resources:\n"
+        "  v: {type: OS::Heat::Value, properties: {value: {list_join: ['-', "
+        "[{get_param: a}, {get_param: b}]]}}}\n"
+    )
+    without = cool("validate", str(template), "-P", "a=x")
+    assert without.returncode != 0
+    assert "parameter 'b' needs a value" in without.stderr
+    result = cool("validate", str(template), "-P", "a=x", "--sample-values", "-f", "value")
+    assert result.returncode == 0, result.stderr
+
+
+def test_validate_shows_a_nested_templates_problem_in_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "child.yaml").write_text(
+        "heat_template_version: 2018-08-31\nresources:\n  s:\n"
+        "    type: OS::Heat::Value\n    properties:\n      value: 1\n"
+        "      bogus_property: 1\n"
+    )
+    parent = tmp_path / "parent.yaml"
+    parent.write_text(
+        "heat_template_version: 2018-08-31\nresources:\n  child:\n    type: child.yaml\n"
+        "  other:\n    type: OS::Heat::Value\n    properties:\n      value: line 8\n"
+    )
+    result = cool("validate", str(parent))
+    assert result.returncode != 0
+    assert "child.yaml:7:7: cool.template.unknown_property" in result.stderr, result.stderr
+    assert "bogus_property: 1" in result.stderr  # the child's line, not the parent's
+    assert "value: line 8" not in result.stderr
+
+
 def test_validate_missing_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     result = cool("validate", str(tmp_path / "nope.yaml"))
     assert result.returncode == 1
