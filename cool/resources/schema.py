@@ -73,6 +73,26 @@ class Range:
 
 
 @dataclass(frozen=True, slots=True)
+class Modulo:
+    """Heat's (HOT 2017-02-24 on): a number ``offset`` more than a multiple of ``step``,
+    with Python's ``%`` as Heat computes it."""
+
+    step: int
+    offset: int
+    description: str = ""
+
+    def check(self, value: Any) -> str | None:
+        if value % self.step == self.offset:
+            return None
+        return self.description or (
+            f"{value!r} is not a multiple of {self.step} with an offset of {self.offset}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"modulo": {"step": self.step, "offset": self.offset}}
+
+
+@dataclass(frozen=True, slots=True)
 class Length:
     min: int | None = None
     max: int | None = None
@@ -125,7 +145,7 @@ class CustomConstraint:
         return {"custom_constraint": self.name}
 
 
-Constraint = AllowedValues | Range | Length | AllowedPattern | CustomConstraint
+Constraint = AllowedValues | Range | Modulo | Length | AllowedPattern | CustomConstraint
 
 
 def _bounds(low: float | None, high: float | None) -> str:

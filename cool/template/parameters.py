@@ -22,6 +22,7 @@ from cool.resources.schema import (
     Constraint,
     CustomConstraint,
     Length,
+    Modulo,
     Range,
 )
 from cool.template.functions import function_name
@@ -41,6 +42,7 @@ APPLIES: Mapping[str, frozenset[ParameterType]] = {
         {ParameterType.STRING, ParameterType.COMMA_DELIMITED_LIST, ParameterType.JSON}
     ),
     "range": frozenset({ParameterType.NUMBER}),
+    "modulo": frozenset({ParameterType.NUMBER}),
     "allowed_values": frozenset(
         {
             ParameterType.STRING,
@@ -54,7 +56,8 @@ APPLIES: Mapping[str, frozenset[ParameterType]] = {
         {ParameterType.STRING, ParameterType.COMMA_DELIMITED_LIST, ParameterType.NUMBER}
     ),
 }
-UNSUPPORTED_CONSTRAINTS = {"modulo": "the modulo constraint is not supported"}
+# Heat's other constraints, refused by name (none left: kept for the next one).
+UNSUPPORTED_CONSTRAINTS: Mapping[str, str] = {}
 
 _TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
 _FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
@@ -416,6 +419,8 @@ def build_constraint(key: str, arg: Any, kind: ParameterType, description: str) 
         return Length(
             None if low is None else int(low), None if high is None else int(high), description
         )
+    if key == "modulo":
+        return _modulo(arg, description)
     if key == "allowed_values":
         if not isinstance(arg, list) or not arg:
             raise ValueError("allowed_values takes a non-empty list")
@@ -446,6 +451,26 @@ def build_constraint(key: str, arg: Any, kind: ParameterType, description: str) 
             "(cool takes every constraint Heat registers)"
         )
     return CustomConstraint(arg, description)
+
+
+def _modulo(arg: Any, description: str) -> Modulo:
+    """Heat's checks of a modulo constraint (heat.engine.constraints.Modulo)."""
+    if not isinstance(arg, dict) or set(arg) - {"step", "offset"}:
+        raise ValueError("modulo takes a mapping with step and offset")
+    if arg.get("step") is None or arg.get("offset") is None:
+        raise ValueError("a modulo constraint needs both a step and an offset")
+    for key in ("step", "offset"):
+        value = arg[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            raise ValueError(f"modulo {key} must be a whole number")
+    step, offset = int(arg["step"]), int(arg["offset"])
+    if step == 0:
+        raise ValueError("modulo step cannot be 0")
+    if abs(offset) >= abs(step):
+        raise ValueError("modulo offset must be smaller (by absolute value) than step")
+    if step * offset < 0:
+        raise ValueError("modulo step and offset must be both positive or both negative")
+    return Modulo(step, offset, description)
 
 
 def _function_in(value: Any) -> str | None:

@@ -76,6 +76,12 @@ def _candidates(kind: ParameterType, arguments: dict[str, Any]) -> Iterable[Any]
     if kind is ParameterType.NUMBER:
         bounds = arguments.get("range", {})
         yield from (bounds.get("min"), bounds.get("max"), 1, 0)
+        modulo = arguments.get("modulo")
+        if isinstance(modulo, dict) and modulo.get("step"):
+            step, offset = int(modulo["step"]), int(modulo.get("offset") or 0)
+            base = int(bounds.get("min") or 0)
+            first = base - base % step + offset  # the first such number at or past min
+            yield from (first, first + step)
         return
     if kind is ParameterType.BOOLEAN:
         yield from (True, False)

@@ -356,10 +356,10 @@ def test_parameters_accepts_declaration(text: str, registry: ResourceTypeRegistr
               p:
                 type: number
                 constraints:
-                  - modulo: {step: 2, offset: 1}
+                  - modulo: {step: 2, offset: 3}
             """,
-            [(Code.UNSUPPORTED_FEATURE, "/parameters/p/constraints/0/modulo", 6, 9)],
-            id="modulo",
+            [(Code.INVALID_CONSTRAINT, "/parameters/p/constraints/0/modulo", 6, 9)],
+            id="modulo-offset-past-its-step",
         ),
         pytest.param(
             """\
@@ -677,6 +677,29 @@ def test_parameters_take_heats_immutable_tags_and_a_null_label_or_description(
         None,
     )
     assert _where(report) == []
+
+
+def test_a_modulo_constraint_is_checked_as_heat_checks_it(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Heat's modulo (HOT 2017-02-24 on): step and offset whole numbers, step not 0,
+    |offset| < |step|, both of one sign; a value must be ``offset`` past a multiple."""
+    text = """\
+        heat_template_version: 2017-02-24
+        parameters:
+          odd:
+            type: number
+            constraints:
+              - modulo: {step: 2, offset: 1}
+        resources: {}
+        """
+    assert _where(_check(text, registry, {"odd": 7})) == []
+    (problem,) = _check(text, registry, {"odd": 4}).problems
+    assert "4 is not a multiple of 2 with an offset of 1" in problem.message
+    for bad in ("{step: 0, offset: 0}", "{step: 2, offset: 2}", "{step: 2, offset: -1}",
+                "{step: 2}", "{step: 1.5, offset: 0}"):  # fmt: skip
+        report = _check(text.replace("{step: 2, offset: 1}", bad), registry, {"odd": 1})
+        assert [w[0] for w in _where(report)] == [Code.INVALID_CONSTRAINT], bad
 
 
 # -- parameter groups ---------------------------------------------------------
