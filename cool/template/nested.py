@@ -405,6 +405,12 @@ def parameter_value(kind: ParameterType, value: Any) -> Any:
         and value.kind is PropertyType.STRING
     ):
         return Deferred({hot.STR_SPLIT: [",", value.expr]}, PropertyType.LIST)
+    if (
+        kind is ParameterType.COMMA_DELIMITED_LIST
+        and isinstance(value, Unknown)
+        and value.kind is PropertyType.STRING
+    ):
+        return Unknown(PropertyType.LIST)  # not known yet (validated without values): a list
     return value
 
 

@@ -987,6 +987,36 @@ def test_a_run_time_string_given_to_a_comma_delimited_list_is_split_as_heat_does
     assert run({"Fn::Select": [1, split]}) == ""  # Heat's get_param past the end
 
 
+def test_a_string_not_known_yet_given_to_a_comma_delimited_list_is_a_list(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """Validated without values, a string built from a parameter (``list_join`` of a
+    list) given to a child's comma_delimited_list is still a list there, as it will
+    be once it has a value (Heat splits it)."""
+    child = """\
+        heat_template_version: 2018-08-31
+        parameters:
+          groups: {type: comma_delimited_list}
+        resources:
+          port:
+            type: OS::Neutron::Port
+            properties: {network: private, security_groups: {get_param: groups}}
+        """
+    parent = """\
+        heat_template_version: 2018-08-31
+        parameters:
+          names: {type: comma_delimited_list}
+        resources:
+          child: {type: child.yaml, properties: {groups: {list_join: [",", {get_param: names}]}}}
+        """
+    files = {"child.yaml": textwrap.dedent(child)}
+    unvalued = check(textwrap.dedent(parent), registry, None, files=files)
+    assert unvalued.problems == ()
+    assert unvalued.missing == ("names",)
+    given = _check(parent, registry, {"child.yaml": child}, {"names": "web,db"})
+    assert given.problems == ()
+
+
 def test_a_nested_condition_on_a_parent_run_time_value_says_so(
     registry: ResourceTypeRegistry,
 ) -> None:
