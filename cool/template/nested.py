@@ -369,11 +369,16 @@ def select(value: Any, steps: Sequence[Any]) -> Any:
                 # An item of a list made at run time: '' past its end, as get_param gives.
                 value = Deferred({hot.FN_SELECT: [index, expr]})
                 continue
-            raise NestedReferenceError(
-                Code.INVALID_PATH,
-                "this value is computed when the build runs: a path into it is not supported "
-                "(read the path from the member's own attribute instead)",
-            )
+            if isinstance(step, Deferred | Unknown):
+                raise NestedReferenceError(
+                    Code.INVALID_PATH,
+                    "a path into a nested stack must be known before the build runs",
+                )
+            # A key or index of a value made at run time (an output's map_merge of
+            # attributes): selected when the build runs, '' where nothing is (Fn::Select;
+            # Heat's select_from_attribute gives null there).
+            value = Deferred({hot.FN_SELECT: [step, expr]})
+            continue
         if isinstance(step, Deferred | Unknown):
             raise NestedReferenceError(
                 Code.INVALID_PATH, "a path into a nested stack must be known before the build runs"

@@ -1017,6 +1017,41 @@ def test_a_string_not_known_yet_given_to_a_comma_delimited_list_is_a_list(
     assert given.problems == ()
 
 
+def test_a_path_into_a_nested_output_made_at_run_time_is_followed_when_the_build_runs(
+    registry: ResourceTypeRegistry,
+) -> None:
+    """``get_attr: [stack, output, key]`` where the output merges attributes (tripleo's
+    role_data): the key is selected when the build runs, as Heat selects it then."""
+    child = """\
+        heat_template_version: rocky
+        resources:
+          v: {type: OS::Heat::Value, properties: {type: json, value: {extra: 1}}}
+        outputs:
+          role_data:
+            value: {map_merge: [{debug: true}, {get_attr: [v, value]}]}
+        """
+    parent = """\
+        heat_template_version: rocky
+        resources:
+          base: {type: child.yaml}
+          debug: {type: OS::Heat::Value, properties: {value: {get_attr: [base, role_data, debug]}}}
+          nope: {type: OS::Heat::Value, properties: {value: {get_attr: [base, role_data, nope]}}}
+        """
+    plan = _plan(_check(parent, registry, {"child.yaml": child}))
+
+    def run(expression: Any) -> Any:
+        return fn.resolve(
+            expression,
+            get_resource=lambda name: name,
+            get_attr=lambda name, attribute: {"extra": 1},
+            pseudo={},
+        )
+
+    assert run(plan.resource("debug").properties["value"]) is True
+    assert run(plan.resource("nope").properties["value"]) == ""  # Fn::Select's nothing
+    assert "base" in plan.resource("debug").depends_on
+
+
 def test_a_nested_condition_on_a_parent_run_time_value_says_so(
     registry: ResourceTypeRegistry,
 ) -> None:
