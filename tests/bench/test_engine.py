@@ -127,10 +127,11 @@ def test_tiny_run_is_right_and_leaves_no_worker_behind(
     assert _our_workers() == []
     assert [b.shape for b in results.builds] == list(SHAPES)
     assert all(b.transactions_per_resource <= 3 for b in results.builds)
-    # Through cool-api and a worker process: each shape, POST before its 202
-    # before its CREATE_COMPLETE (the run checked every resource was done).
+    # Through cool-api and a worker process: each shape answered 202 and complete
+    # (the run checked every resource was done). Not in a fixed order: a tiny build
+    # can be complete before its 202 has reached the client (a CI run saw it).
     assert [b.shape for b in results.api_builds] == list(SHAPES)
-    assert all(0 < b.post_s < b.seconds for b in results.api_builds)
+    assert all(b.post_s > 0 and b.seconds > 0 for b in results.api_builds)
     (scaling,) = results.scaling
     assert sum(scaling.claims.values()) == TINY.builds
     (takeover,) = results.takeovers
