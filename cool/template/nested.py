@@ -364,20 +364,17 @@ def select(value: Any, steps: Sequence[Any]) -> Any:
             if fn.GET_ATTR in expr and len(expr) == 1:
                 rest = materialize(list(steps[position:]))
                 return Deferred({fn.GET_ATTR: [*expr[fn.GET_ATTR], *rest]})
-            index = _index(step)
-            if value.kind is PropertyType.LIST and index is not None:
-                # An item of a list made at run time: '' past its end, as get_param gives.
-                value = Deferred({hot.FN_SELECT: [index, expr]})
-                continue
             if isinstance(step, Deferred | Unknown):
                 raise NestedReferenceError(
                     Code.INVALID_PATH,
                     "a path into a nested stack must be known before the build runs",
                 )
-            # A key or index of a value made at run time (an output's map_merge of
-            # attributes): selected when the build runs, '' where nothing is (Fn::Select;
-            # Heat's select_from_attribute gives null there).
-            value = Deferred({hot.FN_SELECT: [step, expr]})
+            # A key or index of a value made at run time (a list's item, an output's
+            # map_merge of attributes): selected when the build runs, '' where nothing
+            # is (Fn::Select, as get_param gives; Heat's select_from_attribute: null).
+            index = _index(step)
+            key = index if value.kind is PropertyType.LIST and index is not None else step
+            value = Deferred({hot.FN_SELECT: [key, expr]})
             continue
         if isinstance(step, Deferred | Unknown):
             raise NestedReferenceError(

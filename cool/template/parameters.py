@@ -34,8 +34,6 @@ from cool.template.suggest import suggest
 KEYS = frozenset(
     {"type", "description", "label", "default", "hidden", "constraints", "immutable", "tags"}
 )
-# Heat's other parameter keys, refused by name (none left: kept for the next one).
-UNSUPPORTED_KEYS: Mapping[str, str] = {}
 # Which constraint applies to which type.
 APPLIES: Mapping[str, frozenset[ParameterType]] = {
     "length": frozenset(
@@ -56,8 +54,6 @@ APPLIES: Mapping[str, frozenset[ParameterType]] = {
         {ParameterType.STRING, ParameterType.COMMA_DELIMITED_LIST, ParameterType.NUMBER}
     ),
 }
-# Heat's other constraints, refused by name (none left: kept for the next one).
-UNSUPPORTED_CONSTRAINTS: Mapping[str, str] = {}
 
 _TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
 _FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
@@ -183,11 +179,7 @@ def declare(name: str, body: Any, path: Path) -> tuple[Declared | None, list[Dec
         )
         return None, problems
     for key in body:
-        if key in UNSUPPORTED_KEYS:
-            problems.append(
-                DeclarationProblem(Code.UNSUPPORTED_FEATURE, UNSUPPORTED_KEYS[key], (*path, key))
-            )
-        elif key not in KEYS:
+        if key not in KEYS:
             problems.append(
                 DeclarationProblem(
                     Code.UNKNOWN_KEY,
@@ -359,13 +351,6 @@ def _constraints(
             )
             continue
         (key,) = kinds
-        if key in UNSUPPORTED_CONSTRAINTS:
-            problems.append(
-                DeclarationProblem(
-                    Code.UNSUPPORTED_FEATURE, UNSUPPORTED_CONSTRAINTS[key], (*at, key)
-                )
-            )
-            continue
         if key not in APPLIES:
             problems.append(
                 DeclarationProblem(

@@ -44,13 +44,13 @@ def show(resource: Any) -> dict[str, Any]:
     return {k: v for k, v in shown.items() if v is not None}
 
 
-# What a reference to an id this build made may name, by the noun a look-up says.
-_MADE_TYPES: Mapping[str, frozenset[str]] = {
-    "network": frozenset({"OS::Neutron::Net"}),
-    "subnet": frozenset({"OS::Neutron::Subnet"}),
-    "port": frozenset({"OS::Neutron::Port"}),
-    "router": frozenset({"OS::Neutron::Router"}),
-    "security group": frozenset({"OS::Neutron::SecurityGroup"}),
+# The type a reference to an id this build made must have, by the noun a look-up says.
+_MADE_TYPES: Mapping[str, str] = {
+    "network": "OS::Neutron::Net",
+    "subnet": "OS::Neutron::Subnet",
+    "port": "OS::Neutron::Port",
+    "router": "OS::Neutron::Router",
+    "security group": "OS::Neutron::SecurityGroup",
 }
 
 
@@ -72,10 +72,6 @@ class Cloud:
     def step(self, made: Mapping[str, str]) -> Cloud:
         return self if not made else replace(self, made=made)
 
-    def _made(self, kind: str, ref: Any) -> str | None:
-        made_type = self.made.get(ref) if isinstance(ref, str) else None
-        return ref if made_type is not None and made_type in _MADE_TYPES[kind] else None
-
     def _find(
         self, finder: Any, kind: str, ref: Any, *, listing: Any = None, **filters: Any
     ) -> Any:
@@ -96,9 +92,8 @@ class Cloud:
             raise ProviderError(f"{kind} {ref!r} is ambiguous: give its id") from exc
 
     def _id(self, kind: str, finder: Any, listing: Any, ref: Any, **filters: Any) -> str:
-        made = self._made(kind, ref)
-        if made is not None:
-            return made
+        if isinstance(ref, str) and self.made.get(ref) == _MADE_TYPES[kind]:
+            return ref
         return str(self._find(finder, kind, ref, listing=listing, **filters).id)
 
     @staticmethod
