@@ -86,6 +86,14 @@ class BuildConflictError(CoolError):
     title = "Conflict"
 
 
+class ResizeRefusedError(BuildConflictError):
+    """A scaling policy's resize that cannot be planned (too many members, a template
+    that no longer compiles): nothing was changed."""
+
+    code = "cool.build.resize_refused"
+    title = "Resize refused"
+
+
 class IdempotencyKeyReusedError(CoolError):
     """An Idempotency-Key already used for a different request (IETF httpapi draft: 422)."""
 

@@ -125,6 +125,9 @@ class ResourceSpec:
         return head if sep else None
 
 
+SCALING_POLICY = "OS::Heat::ScalingPolicy"
+
+
 @dataclass(frozen=True, slots=True)
 class OutputSpec:
     name: str
@@ -139,6 +142,9 @@ class Plan:
     parameters: tuple[ParameterValue, ...]
     resources: tuple[ResourceSpec, ...]  # topological order: by level, then name
     outputs: tuple[OutputSpec, ...]
+    # A resized group's members being removed (cool.template.scaling): still in the plan,
+    # so that their teardown (and the build's delete) knows their order, never created.
+    retiring: tuple[str, ...] = ()
 
     @property
     def levels(self) -> tuple[tuple[str, ...], ...]:
@@ -149,6 +155,20 @@ class Plan:
                 groups.append([])
             groups[resource.level].append(resource.name)
         return tuple(tuple(g) for g in groups)
+
+    @property
+    def scales(self) -> bool:
+        """Whether a scaling policy may resize it: only such a build has later plans."""
+        return any(r.type == SCALING_POLICY for r in self.resources)
+
+    def shows(self, name: str, status: str | None) -> bool:
+        """Whether a resource is listed, with its record's ``status``: a resized group's
+        removed member, once torn down, is not (as in Heat, whose resize deletes it)."""
+        return name not in self.retiring or status not in (
+            None,
+            "DELETE_COMPLETE",
+            "RETAINED",
+        )
 
     def resource(self, name: str) -> ResourceSpec:
         for resource in self.resources:
@@ -185,6 +205,7 @@ class Plan:
                 {"name": o.name, "value": o.value, "description": o.description}
                 for o in self.outputs
             ],
+            **({"retiring": list(self.retiring)} if self.retiring else {}),
         }
 
     def to_json(self) -> str:
@@ -226,6 +247,7 @@ class Plan:
             outputs=tuple(
                 OutputSpec(o["name"], o["value"], o["description"]) for o in data["outputs"]
             ),
+            retiring=tuple(data.get("retiring") or ()),
         )
 
     @classmethod
@@ -247,6 +269,10 @@ class BuildStatus(StrEnum):
     DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
     DELETE_COMPLETE = "DELETE_COMPLETE"
     DELETE_FAILED = "DELETE_FAILED"
+    # A complete build changed: a scaling policy resized one of its groups.
+    UPDATE_IN_PROGRESS = "UPDATE_IN_PROGRESS"
+    UPDATE_COMPLETE = "UPDATE_COMPLETE"
+    UPDATE_FAILED = "UPDATE_FAILED"
 
     @property
     def is_terminal(self) -> bool:
@@ -263,6 +289,8 @@ _TERMINAL = frozenset(
         BuildStatus.CANCEL_COMPLETE,
         BuildStatus.DELETE_COMPLETE,
         BuildStatus.DELETE_FAILED,
+        BuildStatus.UPDATE_COMPLETE,
+        BuildStatus.UPDATE_FAILED,
     }
 )
 
@@ -298,7 +326,22 @@ BUILD_TRANSITIONS: dict[BuildStatus, frozenset[BuildStatus]] = {
             BuildStatus.DELETE_IN_PROGRESS,
         }
     ),
-    BuildStatus.CREATE_COMPLETE: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
+    BuildStatus.CREATE_COMPLETE: frozenset(
+        {BuildStatus.UPDATE_IN_PROGRESS, BuildStatus.DELETE_IN_PROGRESS}
+    ),
+    # An update is not rolled back (a resize that fails leaves the group as it stands,
+    # as Heat's does) and not cancelled: a delete is what stops it.
+    BuildStatus.UPDATE_IN_PROGRESS: frozenset(
+        {
+            BuildStatus.UPDATE_COMPLETE,
+            BuildStatus.UPDATE_FAILED,
+            BuildStatus.DELETE_IN_PROGRESS,
+        }
+    ),
+    BuildStatus.UPDATE_COMPLETE: frozenset(
+        {BuildStatus.UPDATE_IN_PROGRESS, BuildStatus.DELETE_IN_PROGRESS}
+    ),
+    BuildStatus.UPDATE_FAILED: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
     BuildStatus.ROLLBACK_COMPLETE: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
     BuildStatus.ROLLBACK_FAILED: frozenset({BuildStatus.DELETE_IN_PROGRESS}),
     BuildStatus.CANCEL_COMPLETE: frozenset({BuildStatus.DELETE_IN_PROGRESS}),

@@ -152,7 +152,8 @@ class BuildCancel(_BuildResource):
 
 class BuildResources(_BuildResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response, build_id: str) -> None:
-        _, plan = self._meta_for(req, "cool:build:resources", build_id)
+        self._meta_for(req, "cool:build:resources", build_id)
+        plan = self.services.store.live_plan(build_id)
         nested = paging.boolean(paging.query(req, ("nested",)), "nested")
         records = self.services.store.resources(build_id)
         resp.media = {"resources": views.resources(plan, records, nested=nested)}

@@ -5,7 +5,8 @@ a capability for this one handle of this one build, made by the worker, stored h
 (:mod:`cool.store.signals`), good only while the build is being created. This path
 therefore goes around keystonemiddleware (cool.api.app), and everything else about it
 is narrow: POST only, a small JSON body, and 404 for a wrong token, an unknown handle
-or a build no longer being created, so a guess learns nothing.
+or a build no longer being created, so a guess learns nothing. A scaling policy's
+``alarm_url`` is this route too, its token in the query (cool.api.scaling).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 
 import falcon
 
+from cool.api import scaling
 from cool.api.bodies import media_type, parse_json, read_body
+from cool.api.errors import request_id
 from cool.api.services import Services
 from cool.errors import SignalNotFoundError
 from cool.store.layout import IdInvalidError, is_build_id, resource_name
-from cool.store.signals import MAX_SIGNAL_BYTES, Signal, SignalBook
+from cool.store.signals import MAX_SIGNAL_BYTES, POLICY, Signal, SignalBook
 
 JSON_TYPES = frozenset({"", "application/json", "text/plain"})
 MAX_BODY_BYTES = 2 * MAX_SIGNAL_BYTES  # what is read before a signal is refused as too large
@@ -51,13 +54,25 @@ class HandleSignal:
     def on_post(
         self, req: falcon.Request, resp: falcon.Response, *, build_id: str, handle: str
     ) -> None:
-        token = req.get_header("X-Auth-Token")
-        if not token or not is_build_id(build_id):
+        header = req.get_header("X-Auth-Token")
+        # A scaling policy's alarm_url carries its token in the query (nothing else is
+        # sent by an alarm); a wait condition handle's token comes in the header only.
+        query = req.get_param("token")
+        if not (header or query) or not is_build_id(build_id):
             raise SignalNotFoundError("no such wait condition handle")
         try:
             name = resource_name(handle)  # the URL names a nested handle as its znode does
         except IdInvalidError:
             raise SignalNotFoundError("no such wait condition handle") from None
         body = signal_body(req)
-        resp.media = shown(book_of(self.services).send(build_id, name, body, token=token))
+        book = book_of(self.services)
+        if book.capability(build_id, name, query or header, POLICY):
+            outcome = scaling.resize(
+                self.services, build_id, name, body, request_id=request_id(req.env)
+            )
+            resp.media = scaling.shown(outcome)
+        else:
+            if not header:
+                raise SignalNotFoundError("no such wait condition handle")
+            resp.media = shown(book.send(build_id, name, body, token=header))
         resp.status = falcon.HTTP_200

@@ -42,6 +42,7 @@ from cool.errors import (
 from cool.store.builds import Idempotency
 from cool.store.layout import new_build_id
 from cool.store.records import BuildMeta
+from cool.store.scaling import Recipe
 from cool.template.compile import Report, check
 from cool.template.problems import Problem
 
@@ -156,6 +157,7 @@ def create(
             trust_id=trust_id,
             source=source,
             tags=tags,
+            recipe=_recipe(request) if report.plan.scales else None,
         )
     except SubmitOutcomeUnknownError:
         if trust_id:  # the build may exist, and hold it: the GC decides, later
@@ -175,6 +177,20 @@ def create(
     elif trust_id:
         _drop(services, trust_id, build_id, f"the request replays build {meta.build_id}")
     return meta, created
+
+
+def _recipe(request: bodies.TemplateRequest) -> dict[str, Any]:
+    """What a resize compiles again (cool.store.scaling): the request as it came."""
+    return Recipe(
+        template=_text(request.text),
+        parameters=dict(request.parameters or {}),
+        environments=tuple((e.name, _text(e.text)) for e in request.environments),
+        files=dict(request.files),
+    ).to_dict()
+
+
+def _text(text: str | bytes) -> str:
+    return text.decode("utf-8", "surrogateescape") if isinstance(text, bytes) else text
 
 
 def _delegate(trusts: Trusts, req: falcon.Request, context: RequestContext, build_id: str) -> str:

@@ -97,6 +97,8 @@ def resources(
         if spec.parent is not None and not nested:
             continue
         record = records.get(spec.name)
+        if not plan.shows(spec.name, str(record[0].status) if record else None):
+            continue
         out.append(
             {
                 "name": spec.name,

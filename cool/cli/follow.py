@@ -41,7 +41,7 @@ POLL_WAIT_S = 25.0
 # trying this long before giving up (with the resume hint).
 PATIENCE_S = 300.0
 _BACKOFF_S = (0.5, 5.0)  # an empty answer long before the wait: all long-poll slots taken
-_SUCCESS = frozenset({"CREATE_COMPLETE", "DELETE_COMPLETE"})
+_SUCCESS = frozenset({"CREATE_COMPLETE", "DELETE_COMPLETE", "UPDATE_COMPLETE"})
 # A teardown (delete, rollback, a cancel's rollback) counts resources torn down, of those
 # that were there to tear down (a PENDING one never was).
 _TEARDOWN_PREFIXES = ("DELETE_", "ROLLBACK_")
@@ -65,8 +65,11 @@ def succeeded(build: dict[str, Any], expect: frozenset[str] = _SUCCESS) -> bool:
 
 def expected_end(build: dict[str, Any]) -> frozenset[str]:
     """How a build being followed should end: as a delete if it is being deleted."""
-    if str(build.get("status", "")).startswith("DELETE_"):
+    status = str(build.get("status", ""))
+    if status.startswith("DELETE_"):
         return frozenset({"DELETE_COMPLETE"})
+    if status.startswith("UPDATE_"):  # a scaling policy's resize
+        return frozenset({"UPDATE_COMPLETE"})
     return frozenset({"CREATE_COMPLETE"})
 
 

@@ -3,8 +3,10 @@
 Like OS::Heat::ResourceGroup (cool.resources.heat) each stands for a nested stack
 whose members are planned up front (cool.template.groups, cool.template.nested):
 their attributes are worked out from the members when the template is validated,
-so those declared here only describe them (``cool resource-type show``). Scaling a
-live group (ScalingPolicy, signals, updates) is not done yet.
+so those declared here only describe them (``cool resource-type show``).
+OS::Heat::ScalingPolicy resizes an AutoScalingGroup of its template when its
+``alarm_url`` (or the Heat API's resource signal) is POSTed to: cool.store.scaling
+records the resize, cool.template.scaling plans it.
 """
 
 from __future__ import annotations
@@ -129,8 +131,8 @@ ROLLING_UPDATE: Mapping[str, Property] = {
 AUTOSCALING_GROUP = ResourceType(
     name="OS::Heat::AutoScalingGroup",
     description="A group of identical resources (any type: a server, a template); at "
-    "create, desired_capacity members (min_size when it is absent). Scaling it later is "
-    "not done yet.",
+    "create, desired_capacity members (min_size when it is absent); an "
+    "OS::Heat::ScalingPolicy resizes it later.",
     properties={
         "resource": Property(
             PropertyType.MAP,
@@ -251,4 +253,73 @@ INSTANCE_GROUP = ResourceType(
     },
 )
 
-TYPES = (AUTOSCALING_GROUP, INSTANCE_GROUP)
+ADJUSTMENT_TYPES = ("change_in_capacity", "exact_capacity", "percent_change_in_capacity")
+
+
+def _check_adjustment_step(props: Mapping[str, Any]) -> list[PropertyProblem]:
+    """Heat's _validate_min_adjustment_step: only a percent change has a minimum step."""
+    kind, step = props.get("adjustment_type"), props.get("min_adjustment_step")
+    if step is None or not isinstance(kind, str) or kind == ADJUSTMENT_TYPES[2]:
+        return []
+    return [
+        constraint(
+            "min_adjustment_step",
+            "min_adjustment_step property should only be specified for adjustment_type "
+            "with value percent_change_in_capacity (Heat says the same)",
+        )
+    ]
+
+
+SCALING_POLICY = ResourceType(
+    name="OS::Heat::ScalingPolicy",
+    description="Resizes an OS::Heat::AutoScalingGroup of this template each time its "
+    "alarm_url is POSTed to (no credentials needed: the URL is the capability), or its "
+    "signal_url through the Heat API. A signal during the cooldown, while the build is "
+    "not complete, or that would not change the size does nothing, as in Heat.",
+    properties={
+        "auto_scaling_group_id": Property(
+            PropertyType.STRING,
+            "The group to resize: a get_resource of an OS::Heat::AutoScalingGroup of the "
+            "same template.",
+            required=True,
+        ),
+        "scaling_adjustment": Property(
+            PropertyType.NUMBER, "Size of adjustment.", required=True, update_allowed=True
+        ),
+        "adjustment_type": Property(
+            PropertyType.STRING,
+            "Type of adjustment (absolute or percentage).",
+            required=True,
+            update_allowed=True,
+            constraints=(AllowedValues(ADJUSTMENT_TYPES),),
+        ),
+        "cooldown": Property(
+            PropertyType.NUMBER,
+            "Cooldown period, in seconds: after a resize, signals are ignored this long "
+            "(the group's own cooldown when absent).",
+            update_allowed=True,
+        ),
+        "min_adjustment_step": Property(
+            PropertyType.INTEGER,
+            "Minimum number of members added or removed by a percent_change_in_capacity.",
+            update_allowed=True,
+            constraints=(Range(0),),
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "alarm_url": Attribute(
+            "A URL that resizes the group when POSTed to, with no credentials (a secret: "
+            "whoever holds it can scale the group). Give it to an alarm, or curl -X POST.",
+            AttributeType.STRING,
+        ),
+        "signal_url": Attribute(
+            "The Heat API's URL for the same signal (needs a Keystone token).",
+            AttributeType.STRING,
+        ),
+    },
+    needs_cloud=False,
+    checks=(_check_adjustment_step,),
+)
+
+TYPES = (AUTOSCALING_GROUP, INSTANCE_GROUP, SCALING_POLICY)

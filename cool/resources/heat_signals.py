@@ -5,6 +5,8 @@ URL (the handle's ``endpoint``/``curl_cli``) or to the Heat API's resource signa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cool.resources.schema import (
     COMMON_ATTRIBUTES,
     AllowedValues,
@@ -90,4 +92,12 @@ WAIT_CONDITION = ResourceType(
     needs_cloud=False,
 )
 
-TYPES = (WAIT_CONDITION_HANDLE, WAIT_CONDITION)
+UPDATE_WAIT_CONDITION_HANDLE = replace(
+    WAIT_CONDITION_HANDLE,
+    name="OS::Heat::UpdateWaitConditionHandle",
+    description="Heat's wait condition handle that a stack update re-keys. cool updates a "
+    "build only by resizing a scaling group, which leaves it alone: it is an "
+    "OS::Heat::WaitConditionHandle.",
+)
+
+TYPES = (WAIT_CONDITION_HANDLE, UPDATE_WAIT_CONDITION_HANDLE, WAIT_CONDITION)

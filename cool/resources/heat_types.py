@@ -295,10 +295,8 @@ _GAPS: dict[str, tuple[str, str]] = {
     },
     **dict.fromkeys(
         (
-            "OS::Heat::ScalingPolicy",
             "AWS::AutoScaling::ScalingPolicy",
             "OS::Heat::HARestarter",
-            "OS::Heat::UpdateWaitConditionHandle",
         ),
         (
             Gap.UPDATES,

@@ -31,6 +31,34 @@ from cool.resources.schema import (
 
 _IPV6_MODES = ("dhcpv6-stateful", "dhcpv6-stateless", "slaac")
 _ICMP_PROTOCOLS = frozenset({"icmp", "icmpv6", "ipv6-icmp", "1", "58"})
+# Heat's ALLOWED_SECURITY_GROUP_PROTOCOLS: Neutron's names and the numbers 0 to 255.
+_RULE_PROTOCOLS = (
+    *[
+        "ah",
+        "dccp",
+        "egp",
+        "esp",
+        "gre",
+        "icmp",
+        "icmpv6",
+        "igmp",
+        "ipv6-encap",
+        "ipv6-frag",
+        "ipv6-icmp",
+        "ipv6-nonxt",
+        "ipv6-opts",
+        "ipv6-route",
+        "ospf",
+        "pgm",
+        "rsvp",
+        "sctp",
+        "tcp",
+        "udp",
+        "udplite",
+        "vrrp",
+    ],
+    *(str(n) for n in range(256)),
+)
 
 
 def _string(
@@ -664,6 +692,73 @@ SECURITY_GROUP = ResourceType(
 )
 
 
+def _check_rule_remote(props: Mapping[str, Any]) -> list[PropertyProblem]:
+    """Heat's SecurityGroupRule.validate: one remote at most, and a port range whose
+    minimum is not over its maximum (but for ICMP: a type and a code)."""
+    problems: list[PropertyProblem] = []
+    if is_given(props.get("remote_group")) and is_given(props.get("remote_ip_prefix")):
+        why = "remote_group and remote_ip_prefix cannot both be given (Heat: property conflict)"
+        problems.append(conflict("remote_ip_prefix", why))
+    low, high = props.get("port_range_min"), props.get("port_range_max")
+    protocol = props.get("protocol")
+    icmp = isinstance(protocol, str) and protocol.lower() in _ICMP_PROTOCOLS
+    if not icmp and _plain_int(low) and _plain_int(high) and low > high:
+        why = "The minimum port number must be less than or equal to the maximum port number."
+        problems.append(constraint("port_range_min", why))
+    return problems
+
+
+SECURITY_GROUP_RULE = ResourceType(
+    name="OS::Neutron::SecurityGroupRule",
+    description="One rule added to a Neutron security group (this build's or another).",
+    properties={
+        "security_group": _string(
+            "Security group name or ID to add the rule to.",
+            "neutron.security_group",
+            required=True,
+        ),
+        "description": _string("Description of the rule."),
+        "direction": _string(
+            "Direction of the traffic the rule matches.",
+            default="ingress",
+            constraints=(AllowedValues(("ingress", "egress")),),
+        ),
+        "ethertype": _string(
+            "Ethertype of the traffic.",
+            default="IPv4",
+            constraints=(AllowedValues(("IPv4", "IPv6")),),
+        ),
+        "port_range_min": Property(
+            PropertyType.INTEGER,
+            "Lowest port matched (the ICMP type for ICMP).",
+            constraints=(Range(0, 65535),),
+        ),
+        "port_range_max": Property(
+            PropertyType.INTEGER,
+            "Highest port matched (the ICMP code for ICMP).",
+            constraints=(Range(0, 65535),),
+        ),
+        "protocol": _string(
+            "Protocol matched (Heat's default: tcp).",
+            default="tcp",
+            constraints=(
+                AllowedValues(
+                    _RULE_PROTOCOLS,
+                    "a protocol Neutron names (tcp, udp, icmp, icmpv6, sctp, gre, vrrp, ...) "
+                    "or its number, 0 to 255",
+                ),
+            ),
+        ),
+        "remote_group": _string(
+            "The remote side's security group (name or ID).", "neutron.security_group"
+        ),
+        "remote_ip_prefix": _string("CIDR of the remote side.", "net_cidr"),
+    },
+    attributes={**COMMON_ATTRIBUTES},
+    checks=(_check_rule_remote,),
+)
+
+
 # -- OS::Neutron::FloatingIP and ::FloatingIPAssociation ----------------------
 
 
@@ -730,6 +825,7 @@ TYPES = (
     ROUTER_GATEWAY,
     PORT,
     SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
     FLOATING_IP,
     FLOATING_IP_ASSOCIATION,
 )

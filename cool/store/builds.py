@@ -100,6 +100,7 @@ class BuildStore(BuildReads):
         idempotency: Idempotency | None = None,
         trust_id: str = "",
         source: BuildSource | None = None,
+        recipe: dict[str, Any] | None = None,
     ) -> BuildMeta:
         """Store a new build in one transaction: it exists completely or not at all.
 
@@ -123,6 +124,7 @@ class BuildStore(BuildReads):
             idempotency=idempotency,
             trust_id=trust_id,
             source=source,
+            recipe=recipe,
         )
         if created:
             self.stored_state(meta.build_id)  # nobody asks for it here
@@ -143,6 +145,7 @@ class BuildStore(BuildReads):
         trust_id: str = "",
         source: BuildSource | None = None,
         tags: tuple[str, ...] = (),
+        recipe: dict[str, Any] | None = None,
     ) -> tuple[BuildMeta, bool]:
         """:meth:`submit`, and whether the build is new (False: the key's earlier build).
 
@@ -161,7 +164,8 @@ class BuildStore(BuildReads):
         key taken first and gets the earlier build, never a 409. ``source`` (what
         the API shows back as the template, environment and files) is stored
         compressed in the same transaction; the whole is measured first and refused
-        (413) if one ZooKeeper write could not carry it.
+        (413) if one ZooKeeper write could not carry it. So is ``recipe``, what a build
+        that scales is compiled again from (cool.store.scaling.Recipe, as a dict).
         """
         if idempotency is not None:
             earlier = self.idempotent_build(project_id, idempotency)
@@ -227,6 +231,18 @@ class BuildStore(BuildReads):
         ]
         if source_record is not None:
             ops.append((layout.source(build_id), source_record, False))
+        if recipe is not None:
+            ops.append(
+                (
+                    layout.recipe(build_id),
+                    codec.dumps_compressed(
+                        recipe,
+                        what="the build's recipe (template, parameters, environments, files)",
+                        error=codec.BuildTooLargeError,
+                    ),
+                    False,
+                )
+            )
         parents = [
             layout.shard_path(build_id),
             layout.project_bucket(project_id, build_id),

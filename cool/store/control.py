@@ -27,6 +27,11 @@ DELETE_REQUESTED = "delete requested"  # the reason of the state a delete reques
 _ATTEMPTS = 10  # optimistic concurrency: re-read and retry when a version moved
 
 
+def claims_ended(lease: dict[str, Any]) -> int:
+    """The claims of a build (its lease's data) that ended with a dead worker."""
+    return int(lease.get("claims", 0) or 0) - int(lease.get("releases", 0) or 0)
+
+
 class Requests:
     def __init__(self, store: BuildStore, *, clock: Callable[[], float] = time.time) -> None:
         self.store = store
@@ -47,7 +52,10 @@ class Requests:
         """Ask the owner to stop; refused (409) once the build has finished."""
         for _ in range(_ATTEMPTS):
             state, _ = self.store.state(build_id)
-            if state.status.is_terminal or state.status is BuildStatus.DELETE_IN_PROGRESS:
+            if state.status.is_terminal or state.status in (
+                BuildStatus.DELETE_IN_PROGRESS,
+                BuildStatus.UPDATE_IN_PROGRESS,  # a resize is not rolled back: delete stops it
+            ):
                 raise BuildConflictError(
                     f"build {build_id} is {state.status}: only a build being created can be "
                     "cancelled"
@@ -90,10 +98,13 @@ class Requests:
                     return state
                 continue
             # Finished: nobody owns it. Back to pending, in DELETE_IN_PROGRESS.
+            lease, lease_version = self.store.lease_data(build_id)
             deleting = state.but(
                 status=BuildStatus.DELETE_IN_PROGRESS,
                 reason=DELETE_REQUESTED,
                 updated_at=self.clock(),
+                update=None,
+                claims_before=claims_ended(lease),
             )
             if self._reopen(
                 build_id,
@@ -103,6 +114,7 @@ class Requests:
                 state_version=state_version,
                 deleting=deleting,
                 request_id=request_id,
+                lease_version=lease_version,
             ):
                 return deleting
         raise BuildConflictError(f"build {build_id} changed too often to delete; try again")
@@ -153,9 +165,11 @@ class Requests:
         state_version: int,
         deleting: BuildState,
         request_id: str,
+        lease_version: int,
     ) -> bool:
         layout = self.layout
         transaction = self.client.transaction()
+        transaction.check(layout.lease(build_id), lease_version)  # the count read holds
         transaction.set_data(layout.control(build_id), codec.dumps(control), version=version)
         transaction.set_data(
             layout.state(build_id), codec.dumps(deleting.to_dict()), version=state_version

@@ -21,7 +21,7 @@ from kazoo.client import KazooClient
 
 from cool.errors import CoolError
 from cool.store import codec, names, trusts
-from cool.store.layout import IdInvalidError, Layout
+from cool.store.layout import PLAN_PREFIX, IdInvalidError, Layout
 from cool.store.outcomes import unavailable_as_error
 from cool.store.pipelined import many
 from cool.store.records import BuildMeta, BuildState
@@ -205,11 +205,12 @@ def _shallow_subtrees(
             layout.lease(build_id),
             layout.control(build_id),
             layout.source(build_id),
+            layout.recipe(build_id),
         }
         for child in sorted(children or ()):
             path = f"{roots[i]}/{child}"
             trees[i].append(path)
-            if path not in leaves:
+            if path not in leaves and not child.startswith(PLAN_PREFIX):
                 frontier.append((i, path))
     listings = many(client, "get_children", [path for _, path in frontier])
     handles: list[tuple[int, str]] = []  # signals/<handle> hold the handle's signals

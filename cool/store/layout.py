@@ -114,6 +114,9 @@ SIGNAL_PREFIX = "s-"
 SIGNAL_DIGEST = re.compile(r"[0-9a-f]{32}")
 
 
+PLAN_PREFIX = "plan-"  # a resized plan's node: plan-<version, ten digits>
+
+
 class IdInvalidError(CoolError):
     """An id or name that cannot name a znode. The API answers 404 for build ids."""
 
@@ -227,6 +230,16 @@ class Layout:
 
     def source(self, build_id: str) -> str:
         return f"{self.build(build_id)}/source"
+
+    def recipe(self, build_id: str) -> str:
+        """What a resize compiles again (cool.store.scaling): kept for builds that scale."""
+        return f"{self.build(build_id)}/recipe"
+
+    def plan(self, build_id: str, version: int) -> str:
+        """A resized plan (version 1 on: version 0 is stored with the build's meta)."""
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise IdInvalidError(f"invalid plan version {version!r}")
+        return f"{self.build(build_id)}/{PLAN_PREFIX}{version:010d}"
 
     def resources(self, build_id: str) -> str:
         return f"{self.build(build_id)}/resources"

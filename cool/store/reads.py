@@ -29,7 +29,7 @@ from cool.store.pipelined import many
 from cool.store.project_index import newest_first
 from cool.store.records import Build, BuildMeta, BuildSource, BuildState, Event, ResourceRecord
 
-PLAN_CACHE = 256  # plans never change: keep the most recently read ones
+PLAN_CACHE = 256  # plans never change (a resize writes a new one): keep the latest read
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,47 @@ class BuildReads:
             self._remember(build_id, meta, plan)
         return meta, plan
 
+    def plan_at(self, build_id: str, version: int) -> Plan:
+        """The build's plan ``version`` (0: the one stored with it; each later one written
+        once by a resize, cool.store.scaling). Cached like the first: never changed."""
+        meta, first = self.meta_and_plan(build_id)
+        if not version:
+            return first
+        key = f"{build_id}@{version}"
+        with self._plans_lock:
+            cached = self._plans.get(key)
+        if cached is not None:
+            return cached[1]
+        with unavailable_as_error():
+            try:
+                data, _ = self.client.get(self.layout.plan(build_id, version))
+            except NoNodeError:
+                raise BuildNotFoundError(
+                    f"build {build_id} has no plan {version} (it was resized again, or pruned)"
+                ) from None
+        plan = Plan.from_dict(codec.loads(data))
+        with self._plans_lock:
+            self._remember(key, meta, plan)
+        return plan
+
+    def current(self, build_id: str) -> tuple[BuildMeta, Plan, BuildState]:
+        """Meta, the plan the build runs now and the state that names it."""
+        meta, _ = self.meta_and_plan(build_id)
+        for _ in range(3):
+            state, _ = self.state(build_id)
+            try:
+                return meta, self.plan_at(build_id, state.plan_version), state
+            except BuildNotFoundError:
+                continue  # resized between the two reads: the state names a newer one
+        raise BuildNotFoundError(f"no build {build_id!r}")
+
+    def live_plan(self, build_id: str) -> Plan:
+        """The plan the build runs now: its first, unless a scaling policy resized it."""
+        _, first = self.meta_and_plan(build_id)
+        if not first.scales:
+            return first
+        return self.current(build_id)[1]
+
     def forget(self, build_id: str) -> None:
         """Drop a build's cached plan (its worker is done with it)."""
         with self._plans_lock:
@@ -135,9 +176,7 @@ class BuildReads:
         return BuildSource.from_dict(codec.loads(data))
 
     def get(self, build_id: str) -> Build:
-        meta, plan = self.meta_and_plan(build_id)
-        state, _ = self.state(build_id)
-        return Build(meta, plan, state)
+        return Build(*self.current(build_id))
 
     def resources(self, build_id: str) -> dict[str, tuple[ResourceRecord, int]]:
         """Every resource that has a recorded step, with its znode version, by its

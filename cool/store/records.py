@@ -120,6 +120,16 @@ class BuildState:
     total: int = 0
     outputs: dict[str, Any] | None = None
     updated_at: float = 0.0
+    # Which plan the build runs (0: the one stored with it; later ones are resizes,
+    # cool.store.scaling), and what scaling keeps between resizes: for each scaled group
+    # (by plan name), its cooldown's end and the number its next member is named with.
+    plan_version: int = 0
+    scaling: dict[str, Any] | None = None
+    # The resize being run (UPDATE_IN_PROGRESS): its group, policy, cooldown and deadline.
+    update: dict[str, Any] | None = None
+    # Claims of the build that ended with a dead worker before the API last queued it
+    # again (a resize, a delete of a finished build): a poison build is counted from there.
+    claims_before: int = 0
 
     def __post_init__(self) -> None:
         _cut_field(self, "reason")
@@ -130,6 +140,9 @@ class BuildState:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["status"] = str(self.status)
+        for key in ("plan_version", "scaling", "update", "claims_before"):
+            if not out[key]:
+                del out[key]  # as states were before updates: absent is none
         return out
 
     @classmethod
@@ -142,6 +155,10 @@ class BuildState:
             total=data.get("total", 0),
             outputs=data.get("outputs"),
             updated_at=data.get("updated_at", 0.0),
+            plan_version=data.get("plan_version") or 0,
+            scaling=data.get("scaling") or None,
+            update=data.get("update") or None,
+            claims_before=data.get("claims_before") or 0,
         )
 
     def but(self, **changes: Any) -> BuildState:

@@ -52,6 +52,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): nothing e
 STATUSES = ("SUCCESS", "FAILURE")
 _KEYS = frozenset({"status", "reason", "data", "id"})
 _ATTEMPTS = 8  # a transaction refused by a concurrent change is tried again this often
+HANDLE, POLICY = "handle", "policy"  # what a node under ``signals`` is a capability for
 
 
 def token_digest(token: str) -> str:
@@ -157,8 +158,12 @@ class SignalBook:
 
     # -- the handle's life (a worker, fenced) ----------------------------------------
 
-    def open(self, build_id: str, handle: str, token: str, epoch: int) -> None:
+    def open(
+        self, build_id: str, handle: str, token: str, epoch: int, *, kind: str = HANDLE
+    ) -> None:
         """Open (or re-key) a handle with a new token, if ``epoch`` still holds the lease.
+        ``kind``: a wait condition's :data:`HANDLE`, or a scaling :data:`POLICY`'s URL
+        (cool.store.scaling), which holds no signals: it resizes a group.
 
         Re-keying keeps the signals already sent: only a token never published can be
         replaced (a handle's token reaches a server only once its create completed).
@@ -174,7 +179,7 @@ class SignalBook:
             try:
                 data, stat = self.client.get(path)
             except NoNodeError:
-                record = {"token_sha256": digest}
+                record = {"token_sha256": digest, **({"kind": kind} if kind != HANDLE else {})}
                 transaction = self.client.transaction()
                 transaction.check(lease, epoch)
                 held = self.client.exists(layout.signals(build_id))
@@ -227,6 +232,26 @@ class SignalBook:
                 raise ClaimLostError(f"build {build_id}: the lease moved on; handle not closed")
         raise StoreUnavailableError(f"handle {handle} not closed: it kept changing")
 
+    def capability(self, build_id: str, name: str, token: str | None, kind: str) -> bool:
+        """Whether ``token`` opens ``name``'s capability of ``kind`` (constant time, one
+        read; a token of the wrong shape reads nothing)."""
+        if token is None or not TOKEN.fullmatch(token):
+            return False
+        try:
+            path = self.layout.signal_handle(build_id, name)
+        except IdInvalidError:
+            return False
+        with unavailable_as_error():
+            try:
+                data, _ = self.client.get(path)
+            except NoNodeError:
+                return False
+        record = codec.loads(data)
+        digest = str(record.get("token_sha256", ""))
+        return hmac.compare_digest(token_digest(token), digest) and (
+            record.get("kind", HANDLE) == kind
+        )
+
     def is_open(self, build_id: str, handle: str) -> bool:
         return self.client.exists(self.layout.signal_handle(build_id, handle)) is not None
 
@@ -275,8 +300,11 @@ class SignalBook:
                 data, stat = self.client.get(path)
             except NoNodeError:
                 raise SignalNotFoundError("no such wait condition handle") from None
-            digest = str(codec.loads(data).get("token_sha256", ""))
+            record = codec.loads(data)
+            digest = str(record.get("token_sha256", ""))
             if not trusted and not hmac.compare_digest(token_digest(token or ""), digest):
+                raise SignalNotFoundError("no such wait condition handle")
+            if record.get("kind", HANDLE) != HANDLE:
                 raise SignalNotFoundError("no such wait condition handle")
             try:
                 state_data, _ = self.client.get(layout.state(build_id))

@@ -27,6 +27,7 @@ from cool.model import (
     MAX_NESTED_NAME,
     MAX_NESTED_PARTS,
     NESTED_SEPARATOR,
+    SCALING_POLICY,
     DeletionPolicy,
     NestedKind,
     OutputSpec,
@@ -156,11 +157,13 @@ def check(
     *,
     environments: Sequence[env.Source] = (),
     files: Mapping[str, str] | None = None,
+    members: Mapping[str, Sequence[str]] | None = None,
 ) -> Report:
     """Validate ``text``; template problems are in the report, never raised.
 
     ``environments`` are Heat environments, merged in order (cool.template.environment);
-    ``files`` what ``get_file`` reads (name -> content).
+    ``files`` what ``get_file`` reads (name -> content); ``members`` the names a resize
+    gives scaling groups' members, by the group's plan name (cool.template.scaling).
 
     Raises only :class:`~cool.errors.TemplateTooLargeError`, which refuses
     the request as a whole.
@@ -175,6 +178,7 @@ def check(
     compiler.environments, compiler.files = environments, files or {}
     compiler.scope = nested.Scope(limits, compiler.files, Budget.of_plan(limits))
     compiler.scope.environments = frozenset(source.name for source in environments)
+    compiler.scope.members = dict(members or {})
     return compiler.run(values)
 
 
@@ -750,6 +754,8 @@ class _Compiler:
                 metadata = self.metadata(body, path, resolver, refs)
                 update_policy = self.update_policy(name, body, types.get(name), resolver, refs)
                 resolver.current = None
+                if (rtype := types.get(name)) is not None and rtype.name == SCALING_POLICY:
+                    self.check_scaled_group(properties, types, path)
             depends_on = self.depends_on(name, body.get("depends_on"), types, path)
             policy = self.deletion_policy(body.get("deletion_policy"), path, resolver)
             nested_stack = name in self.compounds
@@ -1194,6 +1200,10 @@ class _Compiler:
         # One name past the bound at most: a huge count costs what the bound does.
         wanted = min(count, self.limits.max_total_resources + 1) if known else 1
         names, skipped = groups.member_names(wanted, shape.removal_policies)
+        if group_type == groups.AUTOSCALING_GROUP and plan_name in self.scope.members:
+            # A resize's names: bounded as a count is (one past the bound at most).
+            given = self.scope.members[plan_name]
+            names, known = list(given[: self.limits.max_total_resources + 1]), True
         made = nested.Expanded(
             NestedKind.GROUP, plan_name, type_name, skipped=skipped, group=group_type
         )
@@ -1323,6 +1333,30 @@ class _Compiler:
             group_name=plan_name.rpartition(NESTED_SEPARATOR)[2],
             at=where.properties,
             configuration_at=configuration_at,
+        )
+
+    def check_scaled_group(
+        self, properties: Mapping[str, Any], types: Mapping[str, ResourceType | None], path: Path
+    ) -> None:
+        """A scaling policy's group must be known when the template is checked: a resize
+        plans the group's members again (cool.template.scaling), so it must be one of
+        this template's AutoScalingGroups, named by get_resource (as every Heat example
+        does)."""
+        ref = properties.get("auto_scaling_group_id")
+        if isinstance(ref, Unknown):
+            return  # reported where it came from
+        named = None
+        if isinstance(ref, Deferred) and list(ref.expr) == [fn.GET_RESOURCE]:
+            named = str(ref.expr[fn.GET_RESOURCE]).removeprefix(self.prefix)
+        group = types.get(named) if named is not None else None
+        if group is not None and group.name == groups.AUTOSCALING_GROUP:
+            return
+        self.problem(
+            Code.UNSUPPORTED_FEATURE,
+            "auto_scaling_group_id: cool scales an OS::Heat::AutoScalingGroup of the same "
+            "template, named by {get_resource: <group>}"
+            + (f"; {quote(named)} is a {group.name}" if group is not None and named else ""),
+            (*path, "properties", "auto_scaling_group_id"),
         )
 
     def where_launch_configuration(self, name: str) -> ResourceType | None:

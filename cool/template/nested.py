@@ -76,6 +76,9 @@ class Scope:
     weights: dict[int, int] = field(default_factory=dict)
     uses: dict[int, int] = field(default_factory=dict)
     too_many_nodes: bool = False
+    # A resize's members, by the scaling group's plan name (cool.template.scaling): the
+    # group gets these names instead of 0 .. n-1.
+    members: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def over_total(self) -> bool:
         return self.total > self.limits.max_total_resources

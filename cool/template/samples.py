@@ -8,6 +8,7 @@ is only ever offered when it passes them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,6 +45,41 @@ _BY_CUSTOM = {
 }
 
 
+# What a parameter's name says it holds, by a word of it (``private_net_cidr``,
+# ``dns_nameservers``, ``GatewayIP``): the value a property its value flows into checks
+# for (a subnet's cidr, a port's ip_address) is then likely to pass as well.
+_BY_WORD = {
+    "cidr": "10.0.0.0/24",
+    "gateway": "10.0.0.1",
+    "gw": "10.0.0.1",
+    "dns": "8.8.8.8",
+    "nameserver": "8.8.8.8",
+    "nameservers": "8.8.8.8",
+    "ip": "10.0.0.10",
+    "ips": "10.0.0.10",
+    "addr": "10.0.0.10",
+    "address": "10.0.0.10",
+    "mac": "fa:16:3e:00:00:01",
+    "url": "http://example.com/",
+    "uri": "http://example.com/",
+    "email": "admin@example.com",
+}
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _hinted(name: str) -> str | None:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    words = _WORDS.findall(spaced)
+    if "mac" in words:
+        return _BY_WORD["mac"]
+    if words and words[-1] in ("start", "end") and "pool" in words:
+        return "10.0.0.10"
+    for word in reversed(words):  # the last word is what it is: dns_server_ip is an ip
+        if word in _BY_WORD:
+            return _BY_WORD[word]
+    return None
+
+
 def sample_values(parameters: Iterable[ParameterSpec]) -> dict[str, Any]:
     """A value for every parameter without a default (None where none fits)."""
     return {p.name: sample_value(p) for p in parameters if not p.has_default}
@@ -57,7 +93,7 @@ def sample_value(spec: ParameterSpec) -> Any:
             if key != "description":
                 checks.append(build_constraint(key, arg, spec.type, ""))
                 arguments.setdefault(key, arg)
-    for candidate in _candidates(spec.type, arguments):
+    for candidate in _candidates(spec.type, arguments, _hinted(spec.name)):
         try:
             value = coerce(spec.type, candidate)
         except ValueError:
@@ -67,7 +103,9 @@ def sample_value(spec: ParameterSpec) -> Any:
     return None
 
 
-def _candidates(kind: ParameterType, arguments: dict[str, Any]) -> Iterable[Any]:
+def _candidates(
+    kind: ParameterType, arguments: dict[str, Any], hint: str | None = None
+) -> Iterable[Any]:
     allowed = arguments.get("allowed_values")
     if allowed:
         yield from (
@@ -91,7 +129,8 @@ def _candidates(kind: ParameterType, arguments: dict[str, Any]) -> Iterable[Any]
         return
     length = arguments.get("length", {})
     low = int(length.get("min", 0) or 0)
-    strings = [_BY_CUSTOM.get(arguments.get("custom_constraint", ""), "sample"), *_STRINGS]
+    first = _BY_CUSTOM.get(arguments.get("custom_constraint", ""), hint or "sample")
+    strings = [first, *_STRINGS]
     if low:
         strings += ["a" * low, "A" + "a" * max(low - 2, 0) + "1", "1" * low]
     if kind is ParameterType.COMMA_DELIMITED_LIST:

@@ -49,6 +49,8 @@ class Ledger:
         # The control node's version that the runner last read (None: never read):
         # the final write checks it, so a request that came since is not lost.
         self.control_version: int | None = None
+        # An update's retiring resources (Plan.retiring): not counted as progress.
+        self.retiring: frozenset[str] = frozenset()
 
     def load(self) -> None:
         """Read back everything recorded (at the start, or after an uncertain write)."""
@@ -59,7 +61,9 @@ class Ledger:
             # Progress a worker counted and did not write (it died, or its write's
             # outcome is unknown): what the records say is done.
             complete = sum(
-                1 for r, _ in self.records.values() if r.status is ResourceStatus.CREATE_COMPLETE
+                1
+                for name, (r, _) in self.records.items()
+                if r.status is ResourceStatus.CREATE_COMPLETE and name not in self.retiring
             )
             self._unwritten = max(0, complete - self.state.done)
 

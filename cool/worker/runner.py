@@ -9,6 +9,13 @@ parallel::
                                                             -> ROLLBACK_COMPLETE | _FAILED]
                                         -> (cancel) [ROLLBACK_IN_PROGRESS ->] CANCEL_COMPLETE
     (delete, from any state) -> DELETE_IN_PROGRESS -> DELETE_COMPLETE | DELETE_FAILED
+    (a scaling policy's resize of a complete build, cool.store.scaling)
+        UPDATE_IN_PROGRESS -> UPDATE_COMPLETE | UPDATE_FAILED
+
+An update runs the build's newer plan: it creates what that plan adds (a resized
+group's new members), then tears down what it retires (removed members), dependents
+first; it is not rolled back (Heat leaves a failed resize as it stands) and has a
+deadline of its own (the build's timeout, from the signal).
 
 Cancel and delete requests arrive through the build's control node and are
 honoured within one step (no new step starts; those in flight finish). The
@@ -30,12 +37,12 @@ from typing import Any
 from cool.clouds.base import fences_creates, finds_by_mark
 from cool.clouds.registry import Providers
 from cool.errors import CommitUnknownError, RecordTooLargeError
-from cool.model import BuildStatus, ControlRequest, ResourceStatus
+from cool.model import NESTED_SEPARATOR, BuildStatus, ControlRequest, ResourceStatus
 from cool.store import codec
 from cool.store.builds import BuildStore
 from cool.store.control import DELETE_REQUESTED, Requests
 from cool.store.fence import Fence
-from cool.store.records import Note
+from cool.store.records import BuildState, Note
 from cool.worker import references
 from cool.worker.ledger import Ledger
 from cool.worker.schedule import Outcome, run_graph
@@ -79,10 +86,17 @@ class BuildRunner:
         self._announced = False  # "claimed by" or "resumed by": once per claim
         self.build_id = fence.build_id
         self.meta, self.plan = store.meta_and_plan(self.build_id)
+        self.deadline = self.meta.deadline
+        if self.plan.scales:  # it may have been resized: the plan its state names
+            _, self.plan, state = store.current(self.build_id)
+            if state.status is BuildStatus.UPDATE_IN_PROGRESS and state.update:
+                self.deadline = float(state.update.get("deadline") or self.deadline)
         self.specs = {r.name: r for r in self.plan.resources}
+        self.retiring = frozenset(self.plan.retiring)
         self.providers = providers
         self.requests = Requests(store, clock=clock)
         self.ledger = Ledger(store, fence, self.meta, clock)
+        self.ledger.retiring = self.retiring
         # Set when no new step may start: a request came, or time is up. (The worker
         # stopping, ``stopping``, halts the graph too, and makes steps let go.)
         self.halt = threading.Event()
@@ -112,7 +126,7 @@ class BuildRunner:
                 halt.set()  # honoured within one step: nothing new starts
 
         unwatch = self.watch_control(self.build_id, on_control) if self.watch_control else None
-        timer = threading.Timer(max(self.meta.deadline - self.clock(), 0), self.halt.set)
+        timer = threading.Timer(max(self.deadline - self.clock(), 0), self.halt.set)
         timer.daemon = True
         timer.start()
         try:
@@ -133,7 +147,7 @@ class BuildRunner:
     # -- what stops a build -------------------------------------------------------
 
     def _expired(self) -> bool:
-        return self.clock() >= self.meta.deadline
+        return self.clock() >= self.deadline
 
     def _read_control(self) -> dict[str, Any]:
         self._control, self.ledger.control_version = self.requests.control(self.build_id)
@@ -149,9 +163,10 @@ class BuildRunner:
             at=self.clock(),
         ).to_dict()
 
-    def _deadline_note(self) -> dict[str, object]:
+    def _deadline_note(self, action: str = "CREATE") -> dict[str, object]:
         return self._note(
-            f"the build did not finish within its timeout of {self.meta.timeout_mins} minutes"
+            f"the build did not finish within its timeout of {self.meta.timeout_mins} minutes",
+            action,
         )
 
     def _too_large(self, exc: RecordTooLargeError) -> BuildStatus:
@@ -164,7 +179,7 @@ class BuildRunner:
         status = self.ledger.state.status
         failed, action = _TOO_LARGE.get(status, (BuildStatus.CREATE_FAILED, "CREATE"))
         note = self._note(str(exc), action)
-        return self.ledger.finish(failed, str(note["error"]), note=note)
+        return self.ledger.finish(failed, str(note["error"]), note=note, update=None)
 
     def _resumed(self) -> bool:
         """Whether an earlier claim left the build midway (a worker died, or handed it
@@ -174,12 +189,16 @@ class BuildRunner:
         if self.fence.lease.claims < 2 or state.status not in _RESUMABLE:
             return False
         return not (
-            state.status is BuildStatus.DELETE_IN_PROGRESS and state.reason == DELETE_REQUESTED
+            (state.status is BuildStatus.DELETE_IN_PROGRESS and state.reason == DELETE_REQUESTED)
+            or (state.status is BuildStatus.UPDATE_IN_PROGRESS and _as_signalled(state))
         )
 
     def _claims(self) -> int:
-        """Claims that ended with a dead worker (graceful handovers do not count)."""
-        return self.fence.lease.claims - self.fence.lease.releases
+        """Claims that ended with a dead worker (graceful handovers do not count) since the
+        build was last queued by the API (a resize or a delete of a finished build starts
+        the count again: each is a run of its own)."""
+        lease = self.fence.lease
+        return lease.claims - lease.releases - self.ledger.state.claims_before
 
     # -- the walk through the statuses ------------------------------------------
 
@@ -196,17 +215,13 @@ class BuildRunner:
             self.fence.lease.claims,
         )
         if not status.is_terminal and self._claims() > self.max_claims:
+            failed, action = _POISONED.get(status, (BuildStatus.CREATE_FAILED, "CREATE"))
             note = self._note(
                 f"claimed {self._claims()} times and each of its workers died before it "
                 "finished: failed as a poison build, without rollback",
-                "DELETE" if status is BuildStatus.DELETE_IN_PROGRESS else "CREATE",
+                action,
             )
-            failed = (
-                BuildStatus.DELETE_FAILED
-                if status is BuildStatus.DELETE_IN_PROGRESS
-                else BuildStatus.CREATE_FAILED
-            )
-            return ledger.finish(failed, str(note["error"]), note=note)
+            return ledger.finish(failed, str(note["error"]), note=note, update=None)
         if not self._announced:
             # Who follows the build sees who took it, and any takeover (or handover).
             self._announced = True
@@ -214,13 +229,13 @@ class BuildRunner:
                 ledger.transition(
                     status, f"resumed by {ledger.worker_id} (claim {self.fence.lease.claims})"
                 )
-            elif status is BuildStatus.DELETE_IN_PROGRESS:  # as the API's request left it
-                ledger.transition(status, f"claimed by {ledger.worker_id}")
+            elif status in (BuildStatus.DELETE_IN_PROGRESS, BuildStatus.UPDATE_IN_PROGRESS):
+                ledger.transition(status, f"claimed by {ledger.worker_id}")  # as the API left it
         if ControlRequest.DELETE in control and status not in (
             BuildStatus.DELETE_IN_PROGRESS,
             BuildStatus.DELETE_COMPLETE,
         ):
-            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED)
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED, update=None)
             status = BuildStatus.DELETE_IN_PROGRESS
         if status is BuildStatus.CREATE_QUEUED:
             if ControlRequest.CANCEL in control:
@@ -230,6 +245,12 @@ class BuildRunner:
                 return ledger.finish(BuildStatus.CREATE_FAILED, str(note["error"]), note=note)
             ledger.transition(BuildStatus.CREATE_IN_PROGRESS, f"claimed by {ledger.worker_id}")
             status = BuildStatus.CREATE_IN_PROGRESS
+        if status is BuildStatus.UPDATE_IN_PROGRESS:
+            status = self._update()
+            if status is None:
+                return ledger.release()
+            if ledger.finished:
+                return status
         if status is BuildStatus.CREATE_IN_PROGRESS:
             status = self._create()
             if status is None:
@@ -300,6 +321,54 @@ class BuildRunner:
             return BuildStatus.ROLLBACK_IN_PROGRESS
         return self._failed(outcome.failure or self._deadline_note())
 
+    def _update(self) -> BuildStatus | None:
+        """Create what the newer plan adds, then tear down what it retires; the status
+        that follows (None: released to another worker)."""
+        ledger = self.ledger
+        if self._expired():
+            self.halt.set()
+        outcome = self._create_all()
+        if outcome.failure is None and not outcome.unfinished:
+            outcome = self._teardown(self.retiring, halts=(self.halt, self.stopping))
+        control = self._read_control()
+        if (
+            outcome.failure is None
+            and not outcome.unfinished
+            and ControlRequest.DELETE not in control
+        ):
+            # Only the resized group's steps ran: only they can have a late duplicate.
+            group = str((ledger.state.update or {}).get("group") or "")
+            resized = frozenset(
+                n for n in self.specs if n == group or n.startswith(group + NESTED_SEPARATOR)
+            )
+            outcome = (
+                _handed_over_if_stopped(self._recheck(torn_down=False, only=resized)) or outcome
+            )
+        if self.stopping.is_set() and outcome.unfinished and outcome.failure is None:
+            return None
+        if ControlRequest.DELETE in control:
+            ledger.transition(BuildStatus.DELETE_IN_PROGRESS, DELETE_REQUESTED, update=None)
+            return BuildStatus.DELETE_IN_PROGRESS
+        if outcome.failure is None and not outcome.unfinished:
+            return self._complete(BuildStatus.UPDATE_COMPLETE)
+        failure = outcome.failure or self._deadline_note("UPDATE")
+        return ledger.finish(BuildStatus.UPDATE_FAILED, _reason(failure), note=failure, update=None)
+
+    def _scaled(self) -> dict[str, Any]:
+        """What the state keeps of a completed resize: its group's cooldown ends now plus
+        the cooldown (Heat's _finished_scaling: the later of that and the one before)."""
+        state = self.ledger.state
+        scaling = dict(state.scaling or {})
+        update = state.update or {}
+        group = update.get("group")
+        if not isinstance(group, str):
+            return {"update": None}
+        kept = dict(scaling.get(group) or {})
+        end = self.clock() + float(update.get("cooldown") or 0)
+        kept["cooldown_end"] = max(float(kept.get("cooldown_end") or 0), end)
+        scaling[group] = kept
+        return {"update": None, "scaling": scaling}
+
     def _failed(self, failure: dict[str, object]) -> BuildStatus:
         """CREATE_FAILED with the note: final without rollback, else the rollback follows."""
         if not self.meta.rollback:
@@ -307,21 +376,22 @@ class BuildRunner:
         self.ledger.transition(BuildStatus.CREATE_FAILED, _reason(failure), note=failure)
         return BuildStatus.CREATE_FAILED
 
-    def _complete(self) -> BuildStatus:
-        """CREATE_COMPLETE with the outputs. When they would make the build's record too
-        large to store, the largest values are replaced by an error, one at a time, until
-        it fits (each try is measured, never sent): the build and what it built are fine,
-        only those values are not kept."""
+    def _complete(self, status: BuildStatus = BuildStatus.CREATE_COMPLETE) -> BuildStatus:
+        """CREATE_COMPLETE (or UPDATE_COMPLETE) with the outputs. When they would make the
+        build's record too large to store, the largest values are replaced by an error,
+        one at a time, until it fits (each try is measured, never sent): the build and
+        what it built are fine, only those values are not kept."""
         outputs = references.outputs(
             self.plan, self.meta, self.ledger.records, limits=self.settings.limits
         )
         dropped: list[str] = []
+        extra = self._scaled() if status is BuildStatus.UPDATE_COMPLETE else {}
         while True:
-            reason = "build complete"
+            reason = "update complete" if extra else "build complete"
             if dropped:
                 reason += f"; outputs too large to keep: {', '.join(dropped)}"
             try:
-                return self.ledger.finish(BuildStatus.CREATE_COMPLETE, reason, outputs=outputs)
+                return self.ledger.finish(status, reason, outputs=outputs, **extra)
             except RecordTooLargeError as exc:
                 sizes = {
                     name: len(codec.dumps(entry["value"]))
@@ -329,6 +399,11 @@ class BuildRunner:
                     if "value" in entry
                 }
                 if not sizes:  # not the outputs' fault: fail with a (small) note
+                    if status is BuildStatus.UPDATE_COMPLETE:
+                        note = self._note(str(exc), "UPDATE")
+                        return self.ledger.finish(
+                            BuildStatus.UPDATE_FAILED, str(note["error"]), note=note, update=None
+                        )
                     return self._failed(self._note(str(exc)))
                 name = max(sizes, key=lambda n: sizes[n])
                 outputs[name] = {
@@ -344,7 +419,8 @@ class BuildRunner:
         todo = [
             name
             for name in self.specs
-            if self.ledger.status(name) is not ResourceStatus.CREATE_COMPLETE
+            if name not in self.retiring
+            and self.ledger.status(name) is not ResourceStatus.CREATE_COMPLETE
         ]
         return run_graph(
             todo,
@@ -357,17 +433,21 @@ class BuildRunner:
             batchable=self.steps.batchable,
         )
 
-    def _teardown(self) -> Outcome:
-        """Delete what was recorded, dependents first (reverse dependency order).
+    def _teardown(
+        self, only: frozenset[str] | None = None, *, halts: tuple[threading.Event, ...] = ()
+    ) -> Outcome:
+        """Delete what was recorded (of ``only``, when given: an update's retiring
+        resources), dependents first (reverse dependency order).
 
         ``stopped`` when the worker is stopping before everything is gone: the build
         is handed over, never called complete. A teardown without failure is checked
         before it counts as done: every recorded resource DELETE_COMPLETE or RETAINED
         in the ledger, and nothing left in the cloud under their tags.
         """
+        names = [name for name in self.specs if only is None or name in only]
         targets = [
             name
-            for name in self.specs
+            for name in names
             if self.ledger.record(name) is not None and self.ledger.status(name) not in _FINISHED
         ]
         dependents: dict[str, list[str]] = {name: [] for name in targets}
@@ -381,7 +461,8 @@ class BuildRunner:
             lambda name: self.steps.delete(name, honour_retain=True),
             executor=self.executor,
             parallelism=self.settings.parallelism,
-            halts=(self.stopping,),  # requests and deadlines do not stop a teardown
+            # Requests and deadlines do not stop a delete (an update's retiring, they do).
+            halts=halts or (self.stopping,),
             batch=lambda names: self.steps.delete_many(names, honour_retain=True),
             batchable=self.steps.delete_batchable,
         )
@@ -389,20 +470,22 @@ class BuildRunner:
             return outcome
         standing = [
             name
-            for name in self.specs
+            for name in names
             if self.ledger.record(name) is not None and self.ledger.status(name) not in _FINISHED
         ]
         if outcome.stopped or outcome.unfinished or standing:
             if self.stopping.is_set():
                 return Outcome(stopped=True, unfinished=True)
+            if only is not None and self.halt.is_set():  # an update's deadline, or a delete
+                return Outcome(unfinished=True)
             # Only the worker stopping halts a teardown; anything else is a bug to report.
             return Outcome(
                 failure=self._note(f"not torn down: {', '.join(standing)}", "DELETE"),
                 unfinished=True,
             )
-        return _handed_over_if_stopped(self._recheck(torn_down=True)) or Outcome()
+        return _handed_over_if_stopped(self._recheck(torn_down=True, only=only)) or Outcome()
 
-    def _recheck(self, *, torn_down: bool) -> Outcome:
+    def _recheck(self, *, torn_down: bool, only: frozenset[str] | None = None) -> Outcome:
         """Before a terminal status: look each step's tags up again, and delete what the
         ledger does not own (a late create of a worker whose claim moved on: a duplicate
         after a create, anything at all after a teardown). One ``find`` per resource of
@@ -412,7 +495,9 @@ class BuildRunner:
         names = [
             name
             for name, spec in self.specs.items()
-            if (record := self.ledger.record(name)) is not None
+            if (only is None or name in only)
+            and (torn_down or name not in self.retiring)
+            and (record := self.ledger.record(name)) is not None
             and (torn_down or record.status is ResourceStatus.CREATE_COMPLETE)
             and not record.sole  # made by one create answered at once: nothing else is
             and spec.external_id is None  # an existing resource: nothing of the build's
@@ -445,14 +530,28 @@ _RESUMABLE = frozenset(
         BuildStatus.CREATE_IN_PROGRESS,
         BuildStatus.ROLLBACK_IN_PROGRESS,
         BuildStatus.DELETE_IN_PROGRESS,
+        BuildStatus.UPDATE_IN_PROGRESS,
     }
 )
+
+# What a poison build fails as, from where it stood.
+_POISONED = {
+    BuildStatus.DELETE_IN_PROGRESS: (BuildStatus.DELETE_FAILED, "DELETE"),
+    BuildStatus.UPDATE_IN_PROGRESS: (BuildStatus.UPDATE_FAILED, "UPDATE"),
+}
+
+
+def _as_signalled(state: BuildState) -> bool:
+    """An update as the API's resize left it: no worker has claimed it yet."""
+    return bool(state.update) and state.reason == (state.update or {}).get("reason")
+
 
 # What a build fails as, from where it stood, when a write was too large to send.
 _TOO_LARGE = {
     BuildStatus.ROLLBACK_IN_PROGRESS: (BuildStatus.ROLLBACK_FAILED, "DELETE"),
     BuildStatus.DELETE_IN_PROGRESS: (BuildStatus.DELETE_FAILED, "DELETE"),
     BuildStatus.DELETE_COMPLETE: (BuildStatus.DELETE_FAILED, "DELETE"),
+    BuildStatus.UPDATE_IN_PROGRESS: (BuildStatus.UPDATE_FAILED, "UPDATE"),
 }
 
 

@@ -1,4 +1,5 @@
-"""``signals``: OS::Heat::WaitConditionHandle and OS::Heat::WaitCondition.
+"""``signals``: OS::Heat::WaitConditionHandle, OS::Heat::WaitCondition and the URLs of
+OS::Heat::ScalingPolicy.
 
 They need no cloud: a handle is a capability to signal the build (a random token,
 stored hashed by :mod:`cool.store.signals`, reached at ``[signal] endpoint``); a
@@ -17,6 +18,10 @@ attributes a server's user_data is made from). An observe in a process that does
 remember it (a takeover between the two) answers gone: the runner creates the handle
 again, which re-keys it. No one can hold the lost token: only a complete handle's
 attributes reach a server.
+
+A scaling policy is a handle of another kind (:data:`cool.store.signals.POLICY`): its
+token opens its ``alarm_url``, whose signal resizes a group (cool.store.scaling), never
+a wait.
 
 A wait condition's id carries the time its wait began, so a takeover waits only what is
 left of ``timeout``. Its observe sets a ZooKeeper watch on the handle; the runner waits
@@ -44,13 +49,25 @@ from cool.clouds.base import (
     StepContext,
 )
 from cool.errors import ClaimLostError, SignalLimitError, StoreUnavailableError
+from cool.model import SCALING_POLICY
 from cool.store.layout import IdInvalidError, resource_znode
 from cool.store.outcomes import UNAVAILABLE
-from cool.store.signals import MAX_SIGNALS, HandleSignals, SignalBook, token_digest
+from cool.store.signals import HANDLE as HANDLE_KIND
+from cool.store.signals import (
+    MAX_SIGNALS,
+    POLICY,
+    HandleSignals,
+    SignalBook,
+    token_digest,
+)
 
 HANDLE = "OS::Heat::WaitConditionHandle"
+# Heat's handle that a stack update re-keys; cool updates a build only by resizing a
+# group, which never touches it: at create it is a WaitConditionHandle.
+UPDATE_HANDLE = "OS::Heat::UpdateWaitConditionHandle"
+HANDLES = frozenset({HANDLE, UPDATE_HANDLE})
 CONDITION = "OS::Heat::WaitCondition"
-TYPES = frozenset({HANDLE, CONDITION})
+TYPES = frozenset({*HANDLES, CONDITION, SCALING_POLICY})
 _KEPT = 4096  # tokens and watches remembered (a handle's lives from create to observe)
 _HANDLE_MARK = "#"  # a handle's id: <resource name>#<token digest prefix>
 _WAIT_MARK = "@"  # a wait condition's id: <resource name>@<unix ms the wait began>
@@ -88,8 +105,9 @@ class SignalProvider:
                 "set [signal] endpoint in the workers' configuration"
             )
         token = secrets.token_urlsafe(32)
+        kind = POLICY if ctx.resource_type == SCALING_POLICY else HANDLE_KIND
         with _store_errors(f"open the handle {ctx.resource_name}"):
-            self.book.open(ctx.build_id, ctx.resource_name, token, ctx.epoch)
+            self.book.open(ctx.build_id, ctx.resource_name, token, ctx.epoch, kind=kind)
         physical_id = f"{ctx.resource_name}{_HANDLE_MARK}{token_digest(token)[:12]}"
         with self._lock:
             self._tokens[(ctx.build_id, physical_id)] = token
@@ -103,12 +121,14 @@ class SignalProvider:
         return []
 
     def observe(self, ctx: StepContext, physical_id: str) -> Observed:
-        if ctx.resource_type == HANDLE:
+        if ctx.resource_type in HANDLES:
             return self._observe_handle(ctx, physical_id)
+        if ctx.resource_type == SCALING_POLICY:
+            return self._observe_policy(ctx, physical_id)
         return self._observe_condition(ctx, physical_id)
 
     def delete(self, ctx: StepContext, physical_id: str) -> None:
-        if ctx.resource_type == HANDLE:
+        if ctx.resource_type in (*HANDLES, SCALING_POLICY):
             with _store_errors(f"close the handle {ctx.resource_name}"):
                 self.book.close(ctx.build_id, ctx.resource_name, ctx.epoch)
         with self._lock:
@@ -116,7 +136,7 @@ class SignalProvider:
             self._changes.pop((ctx.build_id, ctx.resource_name), None)
 
     def is_deleted(self, ctx: StepContext, physical_id: str) -> bool:
-        if ctx.resource_type != HANDLE:
+        if ctx.resource_type not in (*HANDLES, SCALING_POLICY):
             return True
         with _store_errors(f"look up the handle {ctx.resource_name}"):
             return not self.book.is_open(ctx.build_id, ctx.resource_name)
@@ -137,11 +157,30 @@ class SignalProvider:
 
     # -- the two types -------------------------------------------------------------
 
-    def _observe_handle(self, ctx: StepContext, physical_id: str) -> Observed:
+    def _token(self, ctx: StepContext, physical_id: str) -> str:
         with self._lock:
             token = self._tokens.get((ctx.build_id, physical_id))
         if token is None:  # made by another process, or forgotten: make it again
             raise ResourceGoneError(f"handle {ctx.resource_name}: its token is not known here")
+        return token
+
+    def _observe_policy(self, ctx: StepContext, physical_id: str) -> Observed:
+        """A scaling policy's URLs: ``alarm_url`` carries its token in the query (an
+        alarm, or curl, POSTs to it with nothing else: Heat's is a pre-signed URL too);
+        ``signal_url`` is the Heat API's resource signal, which needs a Keystone token."""
+        token = self._token(ctx, physical_id)
+        url_name = resource_znode(ctx.resource_name)
+        return Observed(
+            ready=True,
+            attributes={
+                "alarm_url": f"{self.endpoint}/v1/signals/{ctx.build_id}/{url_name}?token={token}",
+                "signal_url": f"{self.endpoint}/v1/{ctx.project_id}/stacks/"
+                f"{ctx.build_name or ctx.build_id}/{ctx.build_id}/resources/{url_name}/signal",
+            },
+        )
+
+    def _observe_handle(self, ctx: StepContext, physical_id: str) -> Observed:
+        token = self._token(ctx, physical_id)
         # The URL names a nested handle as its znode does (``/`` as ``~``).
         url_name = resource_znode(ctx.resource_name)
         endpoint = f"{self.endpoint}/v1/signals/{ctx.build_id}/{url_name}"

@@ -90,6 +90,7 @@ def test_a_build_is_expected_to_end_as_its_action_should() -> None:
 
     assert expected_end({"status": "CREATE_IN_PROGRESS"}) == {"CREATE_COMPLETE"}
     assert expected_end({"status": "DELETE_IN_PROGRESS"}) == {"DELETE_COMPLETE"}
+    assert expected_end({"status": "UPDATE_IN_PROGRESS"}) == {"UPDATE_COMPLETE"}
     # a submit --wait whose build someone else deleted did not succeed
     deleted = {"status": "DELETE_COMPLETE"}
     assert not succeeded(deleted, frozenset({"CREATE_COMPLETE"}))

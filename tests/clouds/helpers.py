@@ -89,6 +89,16 @@ WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
         lambda ref: {"rules": [{"protocol": "tcp", "port_range_min": 22, "port_range_max": 22}]},
     ),
     (
+        "security_group_rule",
+        "OS::Neutron::SecurityGroupRule",
+        lambda ref: {
+            "security_group": ref["security_group"],
+            "port_range_min": 80,
+            "port_range_max": 80,
+            "remote_ip_prefix": "0.0.0.0/0",
+        },
+    ),
+    (
         "port",
         "OS::Neutron::Port",
         lambda ref: {

@@ -13,23 +13,14 @@ from typing import Any
 
 import requests
 
+from cool.model import BuildStatus
 from harness.api import ApiProcess
 from harness.keystone.admin import DEFAULT_DOMAIN
 from harness.mini_cloud.cloud import MiniCloud
 from tests.openstack.helpers import PASSWORD, Project, unique
 from tests.worker.processes import WorkerProcess
 
-FINISHED = frozenset(
-    {
-        "CREATE_COMPLETE",
-        "CREATE_FAILED",
-        "ROLLBACK_COMPLETE",
-        "ROLLBACK_FAILED",
-        "CANCEL_COMPLETE",
-        "DELETE_COMPLETE",
-        "DELETE_FAILED",
-    }
-)
+FINISHED = frozenset(str(status) for status in BuildStatus if status.is_terminal)
 SERVICE_PASSWORD = "cool-service-secret"
 
 

@@ -161,3 +161,51 @@ def test_a_rule_of_a_policy_that_does_not_exist_says_so(admin: Project) -> None:
     with pytest.raises(ProviderError, match="QoS policy 'no-such-policy' not found") as caught:
         admin.provider().create(admin.ctx("mark", MARK, props), props)
     assert not caught.value.retryable
+
+
+GROUP, RULE = "OS::Neutron::SecurityGroup", "OS::Neutron::SecurityGroupRule"
+
+
+def test_a_security_group_rule_is_marked_found_again_and_deleted(member: Project) -> None:
+    before = member.counts()
+    provider = member.provider()
+    build = new_build_id()
+    group, _ = made(provider, member.ctx("group", GROUP, {}, build_id=build))
+    props = {
+        "security_group": group,
+        "description": "web",
+        "port_range_min": 80,
+        "port_range_max": 80,
+        "remote_ip_prefix": "0.0.0.0/0",
+    }
+    ctx = member.ctx("http", RULE, props, build_id=build)
+    rule, observed = made(provider, ctx)
+    shown = observed.attributes["show"]
+    assert (shown["protocol"], shown["direction"], shown["port_range_min"]) == (
+        "tcp",
+        "ingress",
+        80,
+    )
+    assert shown["description"].startswith("web (")  # the template's words, then the mark
+    # Adoption after a crash: found by its mark, in its group; another step's is not it.
+    assert [f.physical_id for f in provider.find(ctx)] == [rule]
+    assert finds_by_mark(provider, RULE)
+    assert provider.find(member.ctx("other", RULE, props, build_id=build)) == []
+    # The same rule again: this step's own (a lost reply) is adopted; another's is the
+    # step's failure, with Neutron's words.
+    assert provider.create(ctx, props) == rule
+    other = member.ctx("other", RULE, props, build_id=build)
+    with pytest.raises(ProviderError, match="already"):
+        provider.create(other, props)
+    listed = member.conn.network.security_group_rules(security_group_id=group)
+    assert [r.id for r in listed if r.port_range_min == 80] == [rule]
+
+    provider.delete(ctx, rule)
+    until_deleted(provider, ctx, rule)
+    assert provider.find(ctx) == []
+    provider.delete(ctx, rule)  # again: nothing to do, not an error
+    group_ctx = member.ctx("group", GROUP, build_id=build)
+    provider.delete(group_ctx, group)
+    until_deleted(provider, group_ctx, group)
+    assert provider.find(ctx) == []  # its group is gone: so is it
+    member.settles_to(before)

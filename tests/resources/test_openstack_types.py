@@ -64,6 +64,7 @@ def test_types_declare_the_issue_types() -> None:
         "OS::Neutron::RouterGateway",
         "OS::Neutron::Port",
         "OS::Neutron::SecurityGroup",
+        "OS::Neutron::SecurityGroupRule",
         "OS::Neutron::FloatingIP",
         "OS::Neutron::FloatingIPAssociation",
         "OS::Nova::Server",

@@ -427,7 +427,7 @@ def test_parameter_default_holding_a_function_is_reported_once(
         ("OS::Heat::StructuredDeploymentGroup", "it needs Heat's agent inside the server"),
         ("OS::Trove::Instance", "it drives Trove (databases), a service cool does not"),
         ("OS::Neutron::LBaaS::Pool", "it drives Neutron LBaaS v2, removed from Neutron"),
-        ("OS::Heat::ScalingPolicy", "it changes a build after it is complete"),
+        ("AWS::AutoScaling::ScalingPolicy", "it changes a build after it is complete"),
         ("OS::Octavia::L7Policy", "cool does not support it yet"),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,14 +11,17 @@ from typing import Any
 from cool.clouds.heat import HeatProvider
 from cool.clouds.registry import Providers
 from cool.clouds.sim.provider import SimProvider
-from cool.model import BuildStatus
+from cool.model import BuildStatus, Plan
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.builds import BuildStore
 from cool.store.client import ZooKeeperSettings
 from cool.store.records import BuildState
+from cool.store.scaling import Outcome as ScalingOutcome
+from cool.store.scaling import Recipe, Resizes
 from cool.store.session import Session
 from cool.store.signals import SignalBook
-from cool.template.compile import compile_template
+from cool.template.compile import check, compile_template
+from cool.template.parse import DEFAULT_LIMITS
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
 from cool.worker.signals import SignalProvider
@@ -81,7 +84,28 @@ def submit(
     plan = compile_template(template, registry, values or {})
     options.setdefault("project_id", "p1")
     options.setdefault("user_id", "u1")
+    if plan.scales:  # as cool-api keeps it, for a resize to compile again
+        options.setdefault("recipe", Recipe(template, dict(values or {})).to_dict())
     return store.submit(plan, **options).build_id
+
+
+def resize(
+    store: BuildStore, registry: ResourceTypeRegistry, build_id: str, policy: str
+) -> ScalingOutcome:
+    """A scaling policy's signal, as cool-api records it (cool.api.scaling)."""
+
+    def compile_plan(recipe: Recipe, members: Mapping[str, Sequence[str]]) -> Plan:
+        report = check(recipe.template, registry, recipe.parameters, members=members)
+        assert report.plan is not None, [p.message for p in report.problems]
+        return report.plan
+
+    return Resizes(store).signal(
+        build_id,
+        policy,
+        {},
+        compile_plan=compile_plan,
+        max_members=DEFAULT_LIMITS.max_total_resources,
+    )
 
 
 def wait_terminal(store: BuildStore, build_id: str, timeout_s: float = 60.0) -> BuildState:

@@ -39,19 +39,22 @@ from cool.store.builds import BuildStore
 from cool.store.control import Requests
 from cool.store.records import BuildState
 from cool.store.session import Connection, Session
+from cool.store.signals import SignalBook
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
+from cool.worker.signals import SignalProvider
 from harness.zookeeper import ZooKeeperServer
 from tests.worker.helpers import (
     FAST,
     open_store,
+    resize,
     running_worker,
     settings_for,
     statuses,
     submit,
     wait_terminal,
 )
-from tests.worker.processes import WorkerProcess
+from tests.worker.processes import SIGNAL_ENDPOINT, WorkerProcess
 from tests.zk import assert_eventually, drop_connections
 
 pytestmark = pytest.mark.slow
@@ -115,6 +118,36 @@ resources:
       networks: [{port: {get_resource: port}}]
 """
 
+# A group of volumes and two policies: the crashing worker runs a resize (an update).
+SCALED_VOLUMES = """
+heat_template_version: wallaby
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 1
+      desired_capacity: 2
+      max_size: 4
+      resource:
+        type: OS::Cinder::Volume
+        properties: {size: 1}
+  grow:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      adjustment_type: change_in_capacity
+      auto_scaling_group_id: {get_resource: asg}
+      scaling_adjustment: 2
+  shrink:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      adjustment_type: exact_capacity
+      auto_scaling_group_id: {get_resource: asg}
+      scaling_adjustment: 1
+outputs:
+  size: {value: {get_attr: [asg, current_size]}}
+  sizes: {value: {get_attr: [asg, outputs_list, size]}}
+"""
+
 NO_HOST = "No valid host was found"
 
 # The crashing worker: one step at a time, so that its k-th write is always the same
@@ -140,6 +173,8 @@ class Variant:
     expected: BuildStatus
     failing: str | None = None  # the resource whose every create fails
     delete: bool = False  # built undisturbed first; the crashing worker runs the delete
+    resize: str | None = None  # built undisturbed first; the crashing worker runs this
+    # policy's resize
     # A create then takes a few polls, and its physical id is recorded before it is ready
     # (one more write per resource). How many polls depends on timing: only the writes
     # are counted then, not the cloud calls.
@@ -151,6 +186,8 @@ VARIANTS = {
     "create_slow": Variant(NETWORKED_SERVER, BuildStatus.CREATE_COMPLETE, latency_s=0.3),
     "rollback": Variant(FAILS_AT_THE_SERVER, BuildStatus.ROLLBACK_COMPLETE, failing="doomed"),
     "delete": Variant(NETWORKED_SERVER, BuildStatus.DELETE_COMPLETE, delete=True),
+    "grow": Variant(SCALED_VOLUMES, BuildStatus.UPDATE_COMPLETE, resize="grow"),
+    "shrink": Variant(SCALED_VOLUMES, BuildStatus.UPDATE_COMPLETE, resize="shrink"),
 }
 WRITES, CALLS = "crash_after_zk_writes", "crash_after_cloud_calls"
 CASES = [
@@ -161,6 +198,10 @@ CASES = [
     ("rollback", CALLS),
     ("delete", WRITES),
     ("delete", CALLS),
+    ("grow", WRITES),
+    ("grow", CALLS),
+    ("shrink", WRITES),
+    ("shrink", CALLS),
 ]
 
 
@@ -209,9 +250,10 @@ def counting_worker(
     """An in-process worker set up as the crashing ones are, that counts instead of dying."""
     session = Session.open(settings_for(hosts, session_timeout_s=CRASHER_SESSION_TIMEOUT_S))
     sim = SimProvider(sim_db, latency_s=latency_s, caller="counted")
+    signals = SignalProvider(SignalBook(session.client, session.layout), endpoint=SIGNAL_ENDPOINT)
     worker = Worker(
         session,
-        Providers([HeatProvider(), sim]),
+        Providers([HeatProvider(), signals, sim]),
         CRASHER,
         worker_id="counted",
         count_write=tally.write,
@@ -270,6 +312,17 @@ class Case:
         """Whether the cloud calls are the same in every run (no polls to count)."""
         return self.variant.latency_s == 0
 
+    @property
+    def first(self) -> bool:
+        """Whether the build is made undisturbed first (the crash is in a later request)."""
+        return self.variant.delete or self.variant.resize is not None
+
+    def request(self, store: BuildStore, build_id: str) -> None:
+        if self.variant.resize is not None:
+            assert resize(store, self.registry, build_id, self.variant.resize).resized
+        else:
+            Requests(store).delete(build_id)
+
     def place(self, label: str) -> tuple[str, Path]:
         """A chroot and a sim file of the label's own (the sim is armed as the variant says)."""
         with open_store(self.zk_hosts) as store:
@@ -291,12 +344,12 @@ class Case:
         hosts, db = self.place("baseline")
         tally = Tally()
         with open_store(hosts) as store:
-            build_id = self.create_undisturbed(store, hosts, db) if self.variant.delete else None
+            build_id = self.create_undisturbed(store, hosts, db) if self.first else None
             with counting_worker(hosts, db, tally, latency_s=self.variant.latency_s):
                 if build_id is None:
                     build_id = submit(store, self.registry, self.variant.template)
                 else:
-                    Requests(store).delete(build_id)
+                    self.request(store, build_id)
                 state = wait_terminal(store, build_id)
             with SimProvider(db) as sim:
                 ending = _ending(store, sim, state, build_id)
@@ -309,7 +362,7 @@ class Case:
         label = f"{self.switch}-{k}"
         hosts, db = self.place(label)
         with open_store(hosts) as store:
-            build_id = self.create_undisturbed(store, hosts, db) if self.variant.delete else ""
+            build_id = self.create_undisturbed(store, hosts, db) if self.first else ""
             crasher = WorkerProcess(
                 self.directory,
                 hosts,
@@ -320,8 +373,8 @@ class Case:
                 extra=f"{CRASHER_CONFIG}[testing]\n{self.switch} = {k}\n",
             )
             with crasher:
-                if self.variant.delete:
-                    Requests(store).delete(build_id)
+                if self.first:
+                    self.request(store, build_id)
                 else:
                     build_id = submit(store, self.registry, self.variant.template)
                 if in_range:
@@ -361,6 +414,14 @@ def test_build_ends_as_undisturbed_whatever_step_its_worker_is_killed_at(
         assert undisturbed.live == ["vol"]  # kept: deletion_policy Retain
     elif case.variant.delete:
         assert undisturbed.live == []
+    elif case.variant.resize == "grow":
+        assert undisturbed.live == ["asg/0", "asg/1", "asg/2", "asg/3"]
+        assert undisturbed.outputs is not None
+        assert undisturbed.outputs["size"]["value"] == 4
+    elif case.variant.resize == "shrink":
+        assert undisturbed.live == ["asg/1"]  # the oldest went
+        assert undisturbed.outputs is not None
+        assert len(undisturbed.outputs["sizes"]["value"]) == 1
     else:
         assert undisturbed.live == sorted(undisturbed.recorded)
     count = tally.writes if switch == WRITES else tally.calls

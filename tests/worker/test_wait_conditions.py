@@ -85,12 +85,17 @@ def _waiting(store: BuildStore, build_id: str) -> None:
     )
 
 
+# Heat's handle that a stack update re-keys is, at create, a handle like the other.
+@pytest.mark.parametrize(
+    "handle_type", ["OS::Heat::WaitConditionHandle", "OS::Heat::UpdateWaitConditionHandle"]
+)
 def test_signals_complete_the_wait_and_their_data_is_its_attribute(
-    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry, handle_type: str
 ) -> None:
+    template = TEMPLATE.replace("OS::Heat::WaitConditionHandle", handle_type)
     with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
         book = SignalBook(store.client, store.layout)
-        build_id = submit(store, registry, TEMPLATE)
+        build_id = submit(store, registry, template)
         token = _token(store, build_id)
         _waiting(store, build_id)
         sent = book.send(build_id, "handle", {"id": "a", "data": "x"}, token=token)

@@ -67,7 +67,7 @@ def stack_by_id(
     if meta.project_id != context.project_id:
         raise BuildNotFoundError(f"The Stack ({stack_id}) could not be found.")
     services.authorizer.build(rule, context, meta.project_id, stack_id)
-    return Found(meta, plan)
+    return Found(meta, services.store.live_plan(stack_id) if plan.scales else plan)
 
 
 def stack_by_name_or_id(

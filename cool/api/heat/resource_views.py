@@ -33,6 +33,8 @@ _STACK_REASONS: Mapping[str, str] = {
     "ROLLBACK_COMPLETE": "Stack ROLLBACK completed successfully",
     "DELETE_IN_PROGRESS": "Stack DELETE started",
     "DELETE_COMPLETE": "Stack DELETE completed successfully",
+    "UPDATE_IN_PROGRESS": "Stack UPDATE started",
+    "UPDATE_COMPLETE": "Stack UPDATE completed successfully",
 }
 
 

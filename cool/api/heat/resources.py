@@ -15,6 +15,8 @@ from typing import Any
 
 import falcon
 
+from cool.api import scaling
+from cool.api.errors import request_id
 from cool.api.heat import events, identify
 from cool.api.heat.identify import Found
 from cool.api.heat.paths import stack_url
@@ -23,12 +25,13 @@ from cool.api.heat.stack_bodies import NotSupportedError
 from cool.api.services import Services
 from cool.api.signals import book_of, signal_body
 from cool.errors import BuildNotFoundError, RequestInvalidError, RequestProblem
-from cool.model import ResourceSpec
+from cool.model import SCALING_POLICY, ResourceSpec
 from cool.resources.schema import COMMON_ATTRIBUTES
 
 RESOURCES_RULE = "cool:build:resources"
 SIGNAL_RULE = "cool:build:signal"
 HANDLE = "OS::Heat::WaitConditionHandle"
+HANDLES = (HANDLE, "OS::Heat::UpdateWaitConditionHandle")
 _FILTERS = ("type", "status", "name", "action", "id", "physical_resource_id")
 _SUFFIXES = ("metadata", "signal", "events")
 
@@ -102,6 +105,8 @@ class Resources:
             if spec.name.count("/") > depth:
                 continue
             record = records.get(spec.name)
+            if not found.plan.shows(spec.name, str(record[0].status) if record else None):
+                continue
             shown = resource(
                 spec,
                 record[0] if record else None,
@@ -238,14 +243,19 @@ class Resource:
         if what != "signal":
             raise falcon.HTTPMethodNotAllowed(["GET", "PATCH"])
         spec = found.plan.resource(name) if name != found.name else None
-        if spec is None or spec.type != HANDLE:
+        if spec is None or spec.type not in (*HANDLES, SCALING_POLICY):
             kind = spec.type if spec is not None else "the stack"
             raise NotSupportedError(
                 f"Signal resource during {name} ({kind}) is not supported: cool takes "
-                f"signals for {HANDLE} resources."
+                f"signals for {HANDLE} and {SCALING_POLICY} resources."
             )
         body = signal_body(req)
-        book_of(self.services).send(found.stack_id, name, body, token=None, trusted=True)
+        if spec.type == SCALING_POLICY:
+            scaling.resize(
+                self.services, found.stack_id, name, body, request_id=request_id(req.env)
+            )
+        else:
+            book_of(self.services).send(found.stack_id, name, body, token=None, trusted=True)
         resp.status = falcon.HTTP_200
         resp.content_type = falcon.MEDIA_JSON
         resp.text = "null"  # Heat's answer

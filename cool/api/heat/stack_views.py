@@ -30,6 +30,7 @@ _REASONS = {
     BuildStatus.DELETE_COMPLETE: "Stack DELETE completed successfully",
     BuildStatus.ROLLBACK_COMPLETE: "Stack ROLLBACK completed successfully",
     BuildStatus.CANCEL_COMPLETE: "Stack CREATE cancelled",
+    BuildStatus.UPDATE_COMPLETE: "Stack UPDATE completed successfully",
 }
 
 
@@ -76,7 +77,8 @@ def summary(
         "stack_status": heat_status(state.status),
         "stack_status_reason": status_reason(state),
         "creation_time": heat_time(meta.created_at),
-        "updated_time": None,  # Heat's is set by an update only; cool has none yet
+        # Heat's is set by an update only: here, a scaling policy's resize.
+        "updated_time": heat_time(state.updated_at) if state.plan_version else None,
         "deletion_time": _deletion_time(state),
         "stack_owner": meta.user_id or None,
         "parent": None,

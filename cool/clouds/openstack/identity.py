@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from cool.clouds.base import TAG_BUILD, TAG_RESOURCE, Found, StepContext
+from cool.model import NESTED_SEPARATOR
 
 _NOVA_TAG_MAX = 60
 
@@ -38,8 +39,10 @@ def neutron_tags(ctx: StepContext) -> list[str]:
 
 
 def nova_tags(ctx: StepContext) -> list[str]:
-    """Neutron's tags, a long resource name replaced by its digest (Nova's 60 characters)."""
-    resource = f"{TAG_RESOURCE}={ctx.resource_name}"
+    """Neutron's tags, as Nova takes them: no ``/`` (Nova's tags match ``^[^,/]*$``), so a
+    nested name's ``web/0/server`` is ``web~0~server`` (``~`` is in no resource name, as
+    in the znode names), and a long resource name is its digest (Nova's 60 characters)."""
+    resource = f"{TAG_RESOURCE}={ctx.resource_name.replace(NESTED_SEPARATOR, '~')}"
     if len(resource) > _NOVA_TAG_MAX:
         digest = hashlib.sha256(ctx.resource_name.encode()).hexdigest()[:32]
         resource = f"{TAG_RESOURCE}=sha256:{digest}"

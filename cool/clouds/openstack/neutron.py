@@ -489,6 +489,79 @@ def converge_rules(
     return kept + [_rule_shown(r) for r in made]
 
 
+class SecurityGroupRule:
+    """One rule added to a group (Heat's OS::Neutron::SecurityGroupRule). A rule has no
+    tags: it is marked in its description, so the step finds the rule it made, and only
+    that one (another build's identical rule, or the group's own, never). Neutron keeps
+    one rule of a kind per group: a create refused as existing is this step's own rule
+    when it carries the mark (a lost reply), else the step's failure, as in Heat."""
+
+    def _body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        (group,) = cloud.security_group_ids([props["security_group"]])
+        out: dict[str, Any] = {
+            "security_group_id": group,
+            "description": identity.described(ctx, props.get("description")),
+            "direction": props.get("direction") or "ingress",
+            "ethertype": props.get("ethertype") or "IPv4",
+            "protocol": props.get("protocol") or "tcp",
+        }
+        for key in ("port_range_min", "port_range_max", "remote_ip_prefix"):
+            if given(props.get(key)):
+                out[key] = props[key]
+        if given(props.get("remote_group")):
+            (out["remote_group_id"],) = cloud.security_group_ids([props["remote_group"]])
+        return out
+
+    def create(self, cloud: Cloud, ctx: StepContext, properties: Mapping[str, Any]) -> str:
+        network = cloud.conn.network
+        body_ = self._body(cloud, ctx, properties)
+        try:
+            rule = network.create_security_group_rule(**body_)
+        except os_exceptions.ConflictException as exc:
+            if not _exists(exc):
+                raise
+            mine = self._mine(cloud, ctx, body_["security_group_id"])
+            if not mine:
+                raise ProviderError(
+                    f"create {ctx.resource_name} ({ctx.resource_type}): {cloud_message(exc)} "
+                    "(HTTP 409: the group has this rule already)"
+                ) from exc
+            return mine[0].physical_id
+        remember_answer(ctx, str(rule.id), Observed(ready=True, attributes=_rule_attrs(rule)))
+        return str(rule.id)
+
+    def _mine(self, cloud: Cloud, ctx: StepContext, group: str) -> list[Found]:
+        rules = cloud.conn.network.security_group_rules(security_group_id=group)
+        return [Found(str(r.id)) for r in rules if identity.marked(ctx, r.description)]
+
+    def find(self, cloud: Cloud, ctx: StepContext) -> list[Found]:
+        try:
+            (group,) = cloud.security_group_ids([ctx.properties["security_group"]])
+        except (KeyError, ProviderError):
+            return []  # the group is gone: so are its rules
+        return self._mine(cloud, ctx, group)
+
+    def observe(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> Observed:
+        with own("security group rule", physical_id):
+            rule = cloud.conn.network.get_security_group_rule(physical_id)
+        return Observed(ready=True, attributes=_rule_attrs(rule))
+
+    def delete(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> None:
+        cloud.conn.network.delete_security_group_rule(physical_id, ignore_missing=True)
+        remember_answer(ctx, physical_id, True)  # Neutron deletes before it answers
+
+    def is_deleted(self, cloud: Cloud, ctx: StepContext, physical_id: str) -> bool:
+        try:
+            cloud.conn.network.get_security_group_rule(physical_id)
+        except os_exceptions.NotFoundException:
+            return True
+        return False
+
+
+def _rule_attrs(rule: Any) -> dict[str, Any]:
+    return {"show": _rule_shown(rule)}
+
+
 class FloatingIP(_Tagged):
     kind, plural = "ip", "ips"
 
@@ -723,6 +796,7 @@ HANDLERS: Mapping[str, Handler] = {
     "OS::Neutron::RouterGateway": RouterGateway(),
     "OS::Neutron::Port": Port(),
     "OS::Neutron::SecurityGroup": SecurityGroup(),
+    "OS::Neutron::SecurityGroupRule": SecurityGroupRule(),
     "OS::Neutron::FloatingIP": FloatingIP(),
     "OS::Neutron::FloatingIPAssociation": FloatingIPAssociation(),
 }

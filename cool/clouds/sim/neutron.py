@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from cool.clouds.base import ProviderError
 from cool.clouds.sim import addresses as sim_addresses
 from cool.clouds.sim.inventory import (
     FLOATING_IP,
@@ -252,6 +253,45 @@ def _security_group(birth: Birth, _inventory: Inventory) -> Made:
     }, None
 
 
+SECURITY_GROUP_RULE = "OS::Neutron::SecurityGroupRule"
+
+
+def _security_group_rule(birth: Birth, inventory: Inventory) -> Made:
+    """A rule row under its group (a sim group, or one the sim pretends the cloud has);
+    the group's ``security_group_rules`` list it from then on."""
+    group = birth.required("security_group")
+    inventory.get(group, SECURITY_GROUP)  # a deleted group is not found
+    rule = {
+        "security_group_id": group,
+        "description": birth.prop("description", default=""),
+        "direction": birth.prop("direction", default="ingress"),
+        "ethertype": birth.prop("ethertype", default="IPv4"),
+        "protocol": birth.prop("protocol", default="tcp"),
+        "port_range_min": birth.prop("port_range_min"),
+        "port_range_max": birth.prop("port_range_max"),
+        "remote_ip_prefix": birth.prop("remote_ip_prefix"),
+        "remote_group_id": birth.prop("remote_group"),
+    }
+    key = {k: v for k, v in rule.items() if k != "description"}
+    for other in inventory.children(group, SECURITY_GROUP_RULE):
+        if {k: other.get(k) for k in key} == key:
+            raise ProviderError(
+                f"security group {group} has this rule already (simulated 409 Conflict)"
+            )
+    return rule, group
+
+
+def _security_group_now(
+    attributes: Mapping[str, Any], _status: str, inventory: Inventory
+) -> dict[str, Any]:
+    """Its own rules and every live rule row added to it."""
+    added = [
+        {k: v for k, v in rule.items() if k != "show"}
+        for rule in inventory.children(attributes["id"], SECURITY_GROUP_RULE)
+    ]
+    return {"security_group_rules": [*attributes.get("security_group_rules", ()), *added]}
+
+
 def _first_address(inventory: Inventory, port_ref: Any) -> str | None:
     port = inventory.get(port_ref, PORT) if port_ref else None
     return port["fixed_ips"][0]["ip_address"] if port and port["fixed_ips"] else None
@@ -344,11 +384,13 @@ MAKERS: Mapping[str, Maker] = {
     ROUTER_GATEWAY: _router_gateway,
     PORT: _port,
     SECURITY_GROUP: _security_group,
+    SECURITY_GROUP_RULE: _security_group_rule,
     FLOATING_IP: _floating_ip,
     FLOATING_IP_ASSOCIATION: _floating_ip_association,
 }
 OBSERVERS: Mapping[str, Observer] = {
     NET: _net_now,
+    SECURITY_GROUP: _security_group_now,
     ROUTER: _router_now,
     FLOATING_IP: _floating_ip_now,
 }

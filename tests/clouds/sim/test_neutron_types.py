@@ -73,3 +73,25 @@ def test_sim_rule_of_a_deleted_policy_is_refused(sim: SimProvider) -> None:
     sim.delete(ctx("policy", POLICY), policy)
     with pytest.raises(ProviderError, match="could not be found"):
         sim.create(ctx("mark", MARK), {"policy": policy, "dscp_mark": 8})
+
+
+GROUP, RULE = "OS::Neutron::SecurityGroup", "OS::Neutron::SecurityGroupRule"
+
+
+def test_sim_security_group_lists_the_rules_added_to_it(sim: SimProvider) -> None:
+    group = sim.create(ctx("group", GROUP), {"rules": [{"protocol": "icmp"}]})
+    own = _observed(sim, "group", GROUP, group)["security_group_rules"]
+    ssh = {"security_group": group, "port_range_min": 22, "port_range_max": 22}
+    rule = sim.create(ctx("ssh", RULE), ssh)
+    shown = _observed(sim, "ssh", RULE, rule)
+    assert (shown["direction"], shown["protocol"], shown["ethertype"]) == ("ingress", "tcp", "IPv4")
+    listed = _observed(sim, "group", GROUP, group)["security_group_rules"]
+    assert listed[: len(own)] == own
+    assert [r["id"] for r in listed[len(own) :]] == [rule]
+    # Neutron keeps one rule of a kind in a group: the same again is a 409.
+    with pytest.raises(ProviderError, match="has this rule already"):
+        sim.create(ctx("ssh-again", RULE), {**ssh, "description": "other words"})
+    sim.delete(ctx("ssh", RULE), rule)
+    assert _observed(sim, "group", GROUP, group)["security_group_rules"] == own
+    with pytest.raises(ProviderError, match="could not be found"):
+        sim.delete(ctx("group", GROUP), group) or sim.create(ctx("late", RULE), ssh)
