@@ -19,9 +19,9 @@ from cool.api import scaling
 from cool.api.bodies import media_type, parse_json, read_body
 from cool.api.errors import request_id
 from cool.api.services import Services
-from cool.errors import SignalNotFoundError
+from cool.errors import RequestInvalidError, RequestProblem, SignalNotFoundError
 from cool.store.layout import IdInvalidError, is_build_id, resource_name
-from cool.store.signals import MAX_SIGNAL_BYTES, POLICY, Signal, SignalBook
+from cool.store.signals import CFN_HANDLE, MAX_SIGNAL_BYTES, POLICY, Signal, SignalBook
 
 JSON_TYPES = frozenset({"", "application/json", "text/plain"})
 MAX_BODY_BYTES = 2 * MAX_SIGNAL_BYTES  # what is read before a signal is refused as too large
@@ -41,6 +41,31 @@ def signal_body(req: falcon.Request) -> Any:
     if not data.strip() or not (kind in JSON_TYPES or kind.endswith("+json")):
         return {}
     return parse_json(data)
+
+
+_CFN_KEYS = frozenset({"Status", "Reason", "UniqueId", "Data"})
+
+
+def cfn_signal(body: Any) -> dict[str, Any]:
+    """An AWS handle's signal in a wait condition handle's words. Heat takes exactly the
+    four keys, a Status of SUCCESS or FAILURE ("Metadata format invalid" otherwise)."""
+    if not isinstance(body, dict) or set(body) != _CFN_KEYS:
+        raise RequestInvalidError(
+            [
+                RequestProblem(
+                    "cool.signal.invalid",
+                    "Metadata format invalid: an AWS handle's signal is a JSON object of "
+                    "exactly Status (SUCCESS or FAILURE), Reason, UniqueId and Data",
+                    pointer="",
+                )
+            ]
+        )
+    return {
+        "status": body["Status"],
+        "reason": body["Reason"] if isinstance(body["Reason"], str) else str(body["Reason"]),
+        "id": body["UniqueId"] if isinstance(body["UniqueId"], str) else str(body["UniqueId"]),
+        "data": body["Data"],
+    }
 
 
 def shown(signal: Signal) -> dict[str, Any]:
@@ -71,8 +96,31 @@ class HandleSignal:
                 self.services, build_id, name, body, request_id=request_id(req.env)
             )
             resp.media = scaling.shown(outcome)
+        elif query and book.capability(build_id, name, query, CFN_HANDLE):
+            resp.media = shown(self._cfn(book, build_id, name, body, query))
         else:
             if not header:
                 raise SignalNotFoundError("no such wait condition handle")
             resp.media = shown(book.send(build_id, name, body, token=header))
         resp.status = falcon.HTTP_200
+
+    def on_put(
+        self, req: falcon.Request, resp: falcon.Response, *, build_id: str, handle: str
+    ) -> None:
+        """An AWS handle's signal (cfn-signal, or curl -X PUT to its URL), as Heat's
+        CloudFormation API takes it: the token in the URL's query."""
+        query = req.get_param("token")
+        if not query or not is_build_id(build_id):
+            raise SignalNotFoundError("no such wait condition handle")
+        try:
+            name = resource_name(handle)
+        except IdInvalidError:
+            raise SignalNotFoundError("no such wait condition handle") from None
+        body = signal_body(req)
+        book = book_of(self.services)
+        resp.media = shown(self._cfn(book, build_id, name, body, query))
+        resp.status = falcon.HTTP_200
+
+    @staticmethod
+    def _cfn(book: SignalBook, build_id: str, name: str, body: Any, token: str) -> Signal:
+        return book.send(build_id, name, cfn_signal(body), token=token, kinds=(CFN_HANDLE,))

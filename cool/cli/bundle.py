@@ -114,12 +114,26 @@ def _rewrite(text: str, base: str, files: dict[str, str], wanted: Wanted, shown:
             raise ReportedError(f"{shown}:{line}: cannot read {value}: only local files are read")
         if url not in files:  # recorded before recursing: nested templates may name each other
             files[url] = content = _read(url, value)
-            if value.endswith(TEMPLATE_SUFFIXES):  # a nested template: its own files too
+            if value.endswith(TEMPLATE_SUFFIXES) and _is_template(content):
+                # A nested template: its own files too. Anything else (an Ansible playbook
+                # named .yaml, a file no type uses) goes as it is, as heatclient sends it.
                 files[url] = _rewrite(content, url, files, _template_names, value)
         spans.append((start, end, url))
     for start, end, url in sorted(spans, reverse=True):
         text = text[:start] + json.dumps(url) + text[end:]
     return text
+
+
+_VERSION_KEYS = ("heat_template_version", "HeatTemplateFormatVersion", "AWSTemplateFormatVersion")
+
+
+def _is_template(text: str) -> bool:
+    """heatclient's ``is_template``: YAML (or JSON) with a template version key."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and any(key in data for key in _VERSION_KEYS)
 
 
 def _scalars(text: str, wanted: Wanted, shown: str) -> Iterator[tuple[int, int, int, str]]:

@@ -100,4 +100,52 @@ UPDATE_WAIT_CONDITION_HANDLE = replace(
     "OS::Heat::WaitConditionHandle.",
 )
 
-TYPES = (WAIT_CONDITION_HANDLE, UPDATE_WAIT_CONDITION_HANDLE, WAIT_CONDITION)
+CFN_WAIT_CONDITION_HANDLE = ResourceType(
+    name="AWS::CloudFormation::WaitConditionHandle",
+    description="Heat's AWS wait condition handle: its reference (get_resource) is a URL "
+    "a server PUTs a signal to (cfn-signal, or curl -X PUT with a JSON body of Status, "
+    "Reason, UniqueId and Data); the URL carries the handle's token, as Heat's pre-signed "
+    "URL does.",
+    properties={},
+    attributes={**COMMON_ATTRIBUTES},
+    needs_cloud=False,
+)
+
+CFN_WAIT_CONDITION = ResourceType(
+    name="AWS::CloudFormation::WaitCondition",
+    description="Waits for Count SUCCESS signals to its handle's URL: fails at the first "
+    "FAILURE (with the server's reason) or after Timeout seconds.",
+    properties={
+        "Handle": Property(
+            PropertyType.STRING,
+            "The handle's URL (get_resource of an AWS::CloudFormation::WaitConditionHandle "
+            "of this template).",
+            required=True,
+        ),
+        "Timeout": Property(
+            PropertyType.INTEGER,
+            "Seconds to wait for the signals.",
+            required=True,
+            constraints=(Range(1, 43200),),
+        ),
+        "Count": Property(
+            PropertyType.INTEGER,
+            "How many SUCCESS signals complete the wait.",
+            default=1,
+            constraints=(Range(1, MAX_COUNT),),
+        ),
+    },
+    attributes={
+        **COMMON_ATTRIBUTES,
+        "Data": Attribute("The signals' data, as JSON: {UniqueId: Data}.", AttributeType.STRING),
+    },
+    needs_cloud=False,
+)
+
+TYPES = (
+    WAIT_CONDITION_HANDLE,
+    UPDATE_WAIT_CONDITION_HANDLE,
+    WAIT_CONDITION,
+    CFN_WAIT_CONDITION_HANDLE,
+    CFN_WAIT_CONDITION,
+)

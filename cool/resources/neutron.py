@@ -155,6 +155,72 @@ NET = ResourceType(
 )
 
 
+# -- OS::Neutron::ProviderNet ----------------------------------------------
+
+_NETWORK_TYPES = ("local", "vlan", "vxlan", "gre", "geneve", "flat")
+
+
+def _check_provider_segment(props: Mapping[str, Any]) -> list[PropertyProblem]:
+    """Heat's ProviderNet.validate: a flat or local network has no segmentation id, and
+    a tunnel (or local) network no physical network."""
+    kind = props.get("network_type")
+    if not isinstance(kind, str):
+        return []
+    problems: list[PropertyProblem] = []
+    if is_given(props.get("segmentation_id")) and kind in ("local", "flat"):
+        why = "segmentation_id not allowed for network types: local, flat"
+        problems.append(constraint("segmentation_id", why))
+    if is_given(props.get("physical_network")) and kind in ("vxlan", "gre", "geneve", "local"):
+        why = "physical_network not allowed for network types: vxlan, gre, geneve, local"
+        problems.append(constraint("physical_network", why))
+    return problems
+
+
+PROVIDER_NET = ResourceType(
+    name="OS::Neutron::ProviderNet",
+    description="A Neutron provider network: a network on a given physical network or "
+    "segment (administrators only, as Neutron's default policy says).",
+    properties={
+        "name": _string("Name of the network (need not be unique)."),
+        "network_type": _string(
+            "The provider network type.",
+            required=True,
+            constraints=(AllowedValues(_NETWORK_TYPES),),
+        ),
+        "physical_network": _string("The physical network the network maps to."),
+        "segmentation_id": _string("The segmentation id (a VLAN id, a VNI)."),
+        "admin_state_up": _admin_state_up("network"),
+        "shared": Property(
+            PropertyType.BOOLEAN,
+            "Share the network with all projects (Heat's default for a provider network).",
+            default=True,
+        ),
+        "port_security_enabled": Property(
+            PropertyType.BOOLEAN, "Default port security of the ports created on this network."
+        ),
+        "router_external": Property(
+            PropertyType.BOOLEAN,
+            "Whether the network is external (a router's gateway may be on it).",
+            default=False,
+        ),
+        "dns_domain": _string("DNS domain of the network.", "dns_domain"),
+        "availability_zone_hints": Property(
+            PropertyType.LIST,
+            "Availability zone candidates for the network.",
+            schema=Property(PropertyType.STRING),
+        ),
+        "tags": _tags("network"),
+        "tenant_id": _string("Project to own the network (administrators only)."),
+    },
+    attributes=_attributes(
+        status=("Status of the network.", AttributeType.STRING),
+        subnets=("IDs of the subnets of the network.", AttributeType.LIST),
+        segments=("Segments of the network.", AttributeType.LIST),
+    ),
+    checks=(_check_provider_segment,),
+)
+
+
 # -- OS::Neutron::Subnet ---------------------------------------------------
 
 
@@ -819,6 +885,7 @@ FLOATING_IP_ASSOCIATION = ResourceType(
 
 TYPES = (
     NET,
+    PROVIDER_NET,
     SUBNET,
     ROUTER,
     ROUTER_INTERFACE,

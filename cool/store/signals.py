@@ -52,7 +52,10 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32): nothing e
 STATUSES = ("SUCCESS", "FAILURE")
 _KEYS = frozenset({"status", "reason", "data", "id"})
 _ATTEMPTS = 8  # a transaction refused by a concurrent change is tried again this often
-HANDLE, POLICY = "handle", "policy"  # what a node under ``signals`` is a capability for
+# What a node under ``signals`` is a capability for: a wait condition handle (token in
+# X-Auth-Token), an AWS one (token in its URL's query, as Heat's pre-signed URL), a
+# scaling policy's alarm_url (cool.store.scaling).
+HANDLE, CFN_HANDLE, POLICY = "handle", "cfn", "policy"
 
 
 def token_digest(token: str) -> str:
@@ -281,7 +284,14 @@ class SignalBook:
     # -- a sender (the API) --------------------------------------------------------
 
     def send(
-        self, build_id: str, handle: str, body: Any, *, token: str | None, trusted: bool = False
+        self,
+        build_id: str,
+        handle: str,
+        body: Any,
+        *,
+        token: str | None,
+        trusted: bool = False,
+        kinds: tuple[str, ...] = (HANDLE,),
     ) -> Signal:
         """Store one signal. ``token``: the capability (checked against the stored
         digest in constant time, before anything else is read); ``trusted``: the caller
@@ -304,7 +314,7 @@ class SignalBook:
             digest = str(record.get("token_sha256", ""))
             if not trusted and not hmac.compare_digest(token_digest(token or ""), digest):
                 raise SignalNotFoundError("no such wait condition handle")
-            if record.get("kind", HANDLE) != HANDLE:
+            if record.get("kind", HANDLE) not in kinds:
                 raise SignalNotFoundError("no such wait condition handle")
             try:
                 state_data, _ = self.client.get(layout.state(build_id))

@@ -47,37 +47,29 @@ _BY_CUSTOM = {
 
 # What a parameter's name says it holds, by a word of it (``private_net_cidr``,
 # ``dns_nameservers``, ``GatewayIP``): the value a property its value flows into checks
-# for (a subnet's cidr, a port's ip_address) is then likely to pass as well.
-_BY_WORD = {
-    "cidr": "10.0.0.0/24",
-    "gateway": "10.0.0.1",
-    "gw": "10.0.0.1",
-    "dns": "8.8.8.8",
-    "nameserver": "8.8.8.8",
-    "nameservers": "8.8.8.8",
-    "ip": "10.0.0.10",
-    "ips": "10.0.0.10",
-    "addr": "10.0.0.10",
-    "address": "10.0.0.10",
-    "mac": "fa:16:3e:00:00:01",
-    "url": "http://example.com/",
-    "uri": "http://example.com/",
-    "email": "admin@example.com",
-}
+# for (a subnet's cidr, a port's ip_address) is then likely to pass as well. The first
+# kind whose word the name holds wins (a ``subnet_gateway_ip`` is a gateway); a gateway
+# and a pool's ends lie apart, as a subnet wants them.
+_BY_WORDS = (
+    (frozenset({"mac"}), "fa:16:3e:00:00:01"),
+    (frozenset({"gateway", "gw"}), "10.0.0.1"),
+    (frozenset({"cidr"}), "10.0.0.0/24"),
+    (frozenset({"dns", "nameserver", "nameservers"}), "8.8.8.8"),
+    (frozenset({"ip", "ips", "addr", "address", "ipaddr", "ipaddress"}), "10.0.0.10"),
+    (frozenset({"url", "uri"}), "http://example.com/"),
+    (frozenset({"email"}), "admin@example.com"),
+)
+_POOL_ENDS = {"start": "10.0.0.100", "end": "10.0.0.200"}
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
 def _hinted(name: str) -> str | None:
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
     words = _WORDS.findall(spaced)
-    if "mac" in words:
-        return _BY_WORD["mac"]
-    if words and words[-1] in ("start", "end") and "pool" in words:
-        return "10.0.0.10"
-    for word in reversed(words):  # the last word is what it is: dns_server_ip is an ip
-        if word in _BY_WORD:
-            return _BY_WORD[word]
-    return None
+    if "pool" in words and words[-1] in _POOL_ENDS:
+        return _POOL_ENDS[words[-1]]
+    present = set(words)
+    return next((value for kind, value in _BY_WORDS if kind & present), None)
 
 
 def sample_values(parameters: Iterable[ParameterSpec]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from cool.clouds.base import (
     Found,
@@ -50,8 +51,9 @@ from cool.clouds.base import (
 )
 from cool.errors import ClaimLostError, SignalLimitError, StoreUnavailableError
 from cool.model import SCALING_POLICY
-from cool.store.layout import IdInvalidError, resource_znode
+from cool.store.layout import IdInvalidError, resource_name, resource_znode
 from cool.store.outcomes import UNAVAILABLE
+from cool.store.signals import CFN_HANDLE as CFN_KIND
 from cool.store.signals import HANDLE as HANDLE_KIND
 from cool.store.signals import (
     MAX_SIGNALS,
@@ -65,9 +67,18 @@ HANDLE = "OS::Heat::WaitConditionHandle"
 # Heat's handle that a stack update re-keys; cool updates a build only by resizing a
 # group, which never touches it: at create it is a WaitConditionHandle.
 UPDATE_HANDLE = "OS::Heat::UpdateWaitConditionHandle"
-HANDLES = frozenset({HANDLE, UPDATE_HANDLE})
+CFN_HANDLE = "AWS::CloudFormation::WaitConditionHandle"  # its reference is its URL
 CONDITION = "OS::Heat::WaitCondition"
-TYPES = frozenset({*HANDLES, CONDITION, SCALING_POLICY})
+CFN_CONDITION = "AWS::CloudFormation::WaitCondition"
+HANDLES = frozenset({HANDLE, UPDATE_HANDLE, CFN_HANDLE})
+CONDITIONS = frozenset({CONDITION, CFN_CONDITION})
+_KINDS = {SCALING_POLICY: POLICY, CFN_HANDLE: CFN_KIND}  # what a handle's node is
+# A wait condition's properties and attribute, by its type: (handle, count, timeout, data).
+_CONDITION_KEYS = {
+    CONDITION: ("handle", "count", "timeout", "data"),
+    CFN_CONDITION: ("Handle", "Count", "Timeout", "Data"),
+}
+TYPES = frozenset({*HANDLES, *CONDITIONS, SCALING_POLICY})
 _KEPT = 4096  # tokens and watches remembered (a handle's lives from create to observe)
 _HANDLE_MARK = "#"  # a handle's id: <resource name>#<token digest prefix>
 _WAIT_MARK = "@"  # a wait condition's id: <resource name>@<unix ms the wait began>
@@ -97,7 +108,7 @@ class SignalProvider:
     # -- the provider's calls ----------------------------------------------------
 
     def create(self, ctx: StepContext, properties: Mapping[str, Any]) -> str:
-        if ctx.resource_type == CONDITION:
+        if ctx.resource_type in CONDITIONS:
             return f"{ctx.resource_name}{_WAIT_MARK}{int(self.clock() * 1000)}"
         if not self.endpoint:
             raise ProviderError(
@@ -105,7 +116,7 @@ class SignalProvider:
                 "set [signal] endpoint in the workers' configuration"
             )
         token = secrets.token_urlsafe(32)
-        kind = POLICY if ctx.resource_type == SCALING_POLICY else HANDLE_KIND
+        kind = _KINDS.get(ctx.resource_type, HANDLE_KIND)
         with _store_errors(f"open the handle {ctx.resource_name}"):
             self.book.open(ctx.build_id, ctx.resource_name, token, ctx.epoch, kind=kind)
         physical_id = f"{ctx.resource_name}{_HANDLE_MARK}{token_digest(token)[:12]}"
@@ -121,6 +132,8 @@ class SignalProvider:
         return []
 
     def observe(self, ctx: StepContext, physical_id: str) -> Observed:
+        if ctx.resource_type == CFN_HANDLE:
+            return self._observe_cfn_handle(ctx, physical_id)
         if ctx.resource_type in HANDLES:
             return self._observe_handle(ctx, physical_id)
         if ctx.resource_type == SCALING_POLICY:
@@ -146,13 +159,13 @@ class SignalProvider:
     def changed(self, ctx: StepContext, physical_id: str) -> tuple[threading.Event, float] | None:
         """For a wait condition: an event set when its handle next receives a signal
         (armed by the last observe) and the seconds left until its timeout."""
-        if ctx.resource_type != CONDITION:
+        if ctx.resource_type not in CONDITIONS:
             return None
         with self._lock:
             event = self._changes.get((ctx.build_id, ctx.resource_name))
         if event is None:
             return None
-        left = _started(physical_id) + _timeout(ctx.properties) - self.clock()
+        left = _started(physical_id) + _timeout(ctx) - self.clock()
         return event, max(left, 0.0)
 
     # -- the two types -------------------------------------------------------------
@@ -179,11 +192,20 @@ class SignalProvider:
             },
         )
 
+    def _observe_cfn_handle(self, ctx: StepContext, physical_id: str) -> Observed:
+        """An AWS handle is its URL (its reference): a PUT to it with the token in the
+        query signals it, as to Heat's pre-signed URL."""
+        token = self._token(ctx, physical_id)
+        url = f"{self._url(ctx)}?token={token}"
+        return Observed(ready=True, reference=url)
+
+    def _url(self, ctx: StepContext) -> str:
+        # The URL names a nested handle as its znode does (``/`` as ``~``).
+        return f"{self.endpoint}/v1/signals/{ctx.build_id}/{resource_znode(ctx.resource_name)}"
+
     def _observe_handle(self, ctx: StepContext, physical_id: str) -> Observed:
         token = self._token(ctx, physical_id)
-        # The URL names a nested handle as its znode does (``/`` as ``~``).
-        url_name = resource_znode(ctx.resource_name)
-        endpoint = f"{self.endpoint}/v1/signals/{ctx.build_id}/{url_name}"
+        endpoint = self._url(ctx)
         curl_cli = (
             f"curl -i -X POST -H {shlex.quote('X-Auth-Token: ' + token)} "
             "-H 'Content-Type: application/json' -H 'Accept: application/json' "
@@ -200,13 +222,14 @@ class SignalProvider:
         )
 
     def _observe_condition(self, ctx: StepContext, physical_id: str) -> Observed:
-        handle = _handle_name(ctx.properties.get("handle"))
-        count = int(ctx.properties.get("count") or 1)
-        timeout = _timeout(ctx.properties)
+        handle_key, count_key, _, data_key = _CONDITION_KEYS[ctx.resource_type]
+        handle = _handle_name(ctx.properties.get(handle_key), ctx.build_id)
+        count = int(ctx.properties.get(count_key) or 1)
+        timeout = _timeout(ctx)
         if handle is None:
             return Observed(
                 ready=False,
-                failed=f"{ctx.properties.get('handle')} is not a valid wait condition handle.",
+                failed=f"{ctx.properties.get(handle_key)} is not a valid wait condition handle.",
             )
         if count > MAX_SIGNALS:
             return Observed(
@@ -225,14 +248,29 @@ class SignalProvider:
             held = self.book.read(ctx.build_id, handle, watch=lambda _event: event.set())
         if held is None:
             return Observed(ready=False, failed=f"{handle} is not a valid wait condition handle.")
-        observed = _judge(held, handle, count, timeout, self.clock() - _started(physical_id))
+        observed = _judge(
+            held,
+            handle,
+            count,
+            timeout=timeout,
+            waited=self.clock() - _started(physical_id),
+            data_key=data_key,
+        )
         if observed.ready or observed.failed:
             with self._lock:
                 self._changes.pop(key, None)
         return observed
 
 
-def _judge(held: HandleSignals, handle: str, count: int, timeout: float, waited: float) -> Observed:
+def _judge(
+    held: HandleSignals,
+    handle: str,
+    count: int,
+    *,
+    timeout: float,
+    waited: float,
+    data_key: str,
+) -> Observed:
     """Heat's verdict (heat.engine.resources.openstack.heat.wait_condition): a FAILURE
     fails it with every failure's reason; ``count`` signals complete it; else the time."""
     failures = [s.reason for s in held.signals if s.status != "SUCCESS"]
@@ -240,7 +278,7 @@ def _judge(held: HandleSignals, handle: str, count: int, timeout: float, waited:
         return Observed(ready=False, failed=f"WaitConditionFailure: {';'.join(failures)}")
     if len(held.signals) >= count:
         data = {s.id: s.data for s in held.signals}
-        return Observed(ready=True, attributes={"data": json.dumps(data)})
+        return Observed(ready=True, attributes={data_key: json.dumps(data)})
     if waited > timeout:
         reasons = ";".join(s.reason for s in held.signals)
         received = f"{len(held.signals)} of {count} received" + (f" - {reasons}" if reasons else "")
@@ -251,9 +289,19 @@ def _judge(held: HandleSignals, handle: str, count: int, timeout: float, waited:
     return Observed(ready=False)
 
 
-def _handle_name(reference: Any) -> str | None:
-    """The handle's resource name, from what ``get_resource`` gave (its id)."""
-    if not isinstance(reference, str) or _HANDLE_MARK not in reference:
+def _handle_name(reference: Any, build_id: str) -> str | None:
+    """The handle's resource name, from what ``get_resource`` gave: its id, or an AWS
+    handle's URL (which must be this build's, as Heat checks its handle's stack)."""
+    if not isinstance(reference, str):
+        return None
+    path = urlsplit(reference).path
+    head, _, last = path.rpartition("/")
+    if head.endswith(f"/v1/signals/{build_id}") and last:
+        try:
+            return resource_name(last)
+        except IdInvalidError:
+            return None
+    if _HANDLE_MARK not in reference:
         return None
     name = reference.rsplit(_HANDLE_MARK, 1)[0]
     try:
@@ -270,9 +318,10 @@ def _started(physical_id: str) -> float:
         return 0.0
 
 
-def _timeout(properties: Mapping[str, Any]) -> float:
+def _timeout(ctx: StepContext) -> float:
+    key = _CONDITION_KEYS.get(ctx.resource_type, _CONDITION_KEYS[CONDITION])[2]
     try:
-        return float(properties.get("timeout") or 0)
+        return float(ctx.properties.get(key) or 0)
     except (TypeError, ValueError):
         return 0.0
 

@@ -4,10 +4,11 @@ worker waiting on the real ZooKeeper."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from falcon import testing
@@ -132,3 +133,61 @@ def test_the_heat_api_signals_a_handle_for_a_member_of_the_project(
     assert_eventually(
         lambda: _status(alice, build_id) == "CREATE_COMPLETE", timeout_s=30, message="done"
     )
+
+
+CFN = {
+    "heat_template_version": "2013-05-23",
+    "resources": {
+        "handle": {"type": "AWS::CloudFormation::WaitConditionHandle"},
+        "server": {
+            "type": "OS::Heat::TestResource",
+            "properties": {"value": {"get_resource": "handle"}},
+        },
+        "wait": {
+            "type": "AWS::CloudFormation::WaitCondition",
+            "depends_on": "server",
+            "properties": {"Handle": {"get_resource": "handle"}, "Timeout": 120, "Count": 2},
+        },
+    },
+    "outputs": {"data": {"value": {"get_attr": ["wait", "Data"]}}},
+}
+
+
+def test_an_aws_handle_is_its_url_and_takes_cfn_signals(
+    alice: Caller, wsgi: testing.TestClient, worker: None
+) -> None:
+    """AWS::CloudFormation::WaitConditionHandle's reference is a URL with its token in the
+    query (Heat's is pre-signed): a server PUTs Status, Reason, UniqueId and Data to it."""
+    build_id = alice.submit(CFN, name="cfn-waits").json["build"]["id"]
+
+    def url_given() -> str | None:
+        listed = alice.get(f"/v1/builds/{build_id}/resources").json["resources"]
+        server = next(r for r in listed if r["name"] == "server")
+        return server["attributes"].get("output") if server["status"] == "CREATE_COMPLETE" else None
+
+    url = urlsplit(assert_eventually(url_given, timeout_s=30, message="the server has the URL"))
+    assert url.path == f"/v1/signals/{build_id}/handle"
+    token = parse_qs(url.query)["token"][0]
+
+    def put(body: Any, query: str = url.query) -> Any:
+        return wsgi.simulate_put(
+            url.path, query_string=query, json=body, extras={"REMOTE_ADDR": "10.0.0.5"}
+        )
+
+    one = {"Status": "SUCCESS", "Reason": "up", "UniqueId": "1", "Data": "d1"}
+    assert put(one, "token=" + "A" * 43).status_code == 404
+    assert put({"Status": "SUCCESS"}).status_code == 400  # Heat: Metadata format invalid
+    assert put({**one, "Status": "DONE"}).status_code == 400
+    # The handle form (X-Auth-Token) does not open an AWS handle, nor the reverse.
+    assert _signal(wsgi, url.path, token, json={}).status_code == 404
+    assert put(one).status_code == 200
+    posted = wsgi.simulate_post(
+        url.path, query_string=url.query, json={**one, "UniqueId": 2, "Data": "d2"}
+    )
+    assert posted.status_code == 200, posted.text
+    assert_eventually(
+        lambda: _status(alice, build_id) == "CREATE_COMPLETE", timeout_s=30, message="done"
+    )
+    outputs = alice.get(f"/v1/builds/{build_id}").json["build"]["outputs"]
+    assert json.loads(outputs["data"]["value"]) == {"1": "d1", "2": "d2"}
+    assert put(one).status_code == 404  # the build is finished: the URL opens nothing

@@ -200,8 +200,13 @@ def test_bundle_nested_templates_that_name_each_other_are_read_once(tmp_path: Pa
         tmp_path / "t.yaml",
         "heat_template_version: 2018-08-31\nresources:\n  a: {type: a.yaml}\n",
     )
-    _write(tmp_path / "a.yaml", "resources:\n  b: {type: b.yaml}\n")
-    _write(tmp_path / "b.yaml", "resources:\n  a: {type: a.yaml}\n")
+    # Templates, as heatclient tells them (a version key): their own names are read too.
+    _write(
+        tmp_path / "a.yaml", "heat_template_version: 2018-08-31\nresources:\n  b: {type: b.yaml}\n"
+    )
+    _write(
+        tmp_path / "b.yaml", "heat_template_version: 2018-08-31\nresources:\n  a: {type: a.yaml}\n"
+    )
     bundled = bundle(str(template))
     a, b = (tmp_path / "a.yaml").as_uri(), (tmp_path / "b.yaml").as_uri()
     assert set(bundled.files) == {a, b}
@@ -214,3 +219,28 @@ def test_bundle_refuses_an_environment_given_twice(tmp_path: Path) -> None:
     env = _write(tmp_path / "env.yaml", "parameters: {}\n")
     with pytest.raises(ReportedError, match="given twice"):
         bundle(str(template), [str(env), str(tmp_path / "." / "env.yaml")])
+
+
+def test_a_yaml_file_that_is_no_template_is_sent_as_it_is(tmp_path: Path) -> None:
+    """heatclient's is_template: a get_file of a playbook named .yaml, or a registry
+    entry no resource uses, is sent unchanged, not parsed as a template (and a YAML
+    error in it is not the bundle's)."""
+    playbook = "- hosts: localhost\n  vars:\n  - master: %master%\n"
+    _write(tmp_path / "playbook.yaml", playbook)
+    _write(tmp_path / "broken.yaml", "a: b: c\n")
+    _write(tmp_path / "env.yaml", "resource_registry: {My::Unused: broken.yaml}\n")
+    template = _write(
+        tmp_path / "top.yaml",
+        """\
+        heat_template_version: 2015-10-15
+        resources:
+          cfg:
+            type: OS::Heat::SoftwareConfig
+            properties: {config: {get_file: playbook.yaml}}
+        """,
+    )
+    bundled = bundle(str(template), [str(tmp_path / "env.yaml")])
+    assert bundled.files[(tmp_path / "playbook.yaml").as_uri()] == playbook
+    assert bundled.files[(tmp_path / "broken.yaml").as_uri()] == "a: b: c\n"
+    checked = run_cool("validate", str(template), "-e", str(tmp_path / "env.yaml"))
+    assert checked.rc == 0, checked.out + checked.err

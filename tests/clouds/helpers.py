@@ -57,6 +57,15 @@ def create_net(sim: SimProvider, name: str = "net") -> str:
 WORLD: list[tuple[str, str, Callable[[dict[str, str]], dict[str, Any]]]] = [
     ("net", "OS::Neutron::Net", lambda ref: {"name": "private"}),
     (
+        "provider_net",
+        "OS::Neutron::ProviderNet",
+        lambda ref: {
+            "network_type": "vlan",
+            "physical_network": "physnet1",
+            "segmentation_id": "7",
+        },
+    ),
+    (
         "subnet",
         "OS::Neutron::Subnet",
         lambda ref: {"network": ref["net"], "cidr": "10.0.0.0/24", "ip_version": 4},

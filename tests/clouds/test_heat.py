@@ -37,6 +37,7 @@ def test_heat_runs_exactly_the_types_that_need_no_cloud(
     nested |= {"OS::Heat::AutoScalingGroup", "OS::Heat::InstanceGroup"}
     waits = {"OS::Heat::WaitConditionHandle", "OS::Heat::WaitCondition"}
     waits |= {"OS::Heat::UpdateWaitConditionHandle", "OS::Heat::ScalingPolicy"}
+    waits |= {"AWS::CloudFormation::WaitConditionHandle", "AWS::CloudFormation::WaitCondition"}
     configs = {
         "OS::Heat::SoftwareConfig", "OS::Heat::StructuredConfig", "OS::Heat::CloudConfig",
         "OS::Heat::MultipartMime",

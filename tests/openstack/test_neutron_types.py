@@ -209,3 +209,43 @@ def test_a_security_group_rule_is_marked_found_again_and_deleted(member: Project
     until_deleted(provider, group_ctx, group)
     assert provider.find(ctx) == []  # its group is gone: so is it
     member.settles_to(before)
+
+
+PROVIDER_NET = "OS::Neutron::ProviderNet"
+
+
+def test_a_members_provider_network_is_refused_with_neutrons_403(member: Project) -> None:
+    provider = member.provider()
+    props = {"network_type": "flat", "physical_network": "physnet1"}
+    with pytest.raises(ProviderError) as caught:
+        provider.create(member.ctx("provider", PROVIDER_NET, props), props)
+    assert "(HTTP 403)" in str(caught.value)
+    assert not caught.value.retryable
+
+
+def test_an_admins_provider_network_is_made_on_its_segment_found_and_deleted(
+    admin: Project,
+) -> None:
+    before = admin.counts()
+    provider = admin.provider()
+    build = new_build_id()
+    props = {"network_type": "flat", "physical_network": "physnet-cool", "shared": False}
+    ctx = admin.ctx("provider", PROVIDER_NET, props, build_id=build)
+    network, observed = made(provider, ctx)
+    assert observed.attributes["status"] == "ACTIVE"
+    assert observed.attributes["subnets"] == []
+    shown = admin.conn.network.get_network(network)
+    assert (shown.provider_network_type, shown.provider_physical_network) == (
+        "flat",
+        "physnet-cool",
+    )
+    assert [f.physical_id for f in provider.find(ctx)] == [network]  # adopted by its mark
+    subnet_props = {"network": network, "cidr": "10.77.0.0/24", "ip_version": 4}
+    subnet_ctx = admin.ctx("subnet", "OS::Neutron::Subnet", subnet_props, build_id=build)
+    subnet, _ = made(provider, subnet_ctx)
+    provider.delete(subnet_ctx, subnet)
+    until_deleted(provider, subnet_ctx, subnet)
+    provider.delete(ctx, network)
+    until_deleted(provider, ctx, network)
+    assert provider.find(ctx) == []
+    admin.settles_to(before)

@@ -129,3 +129,43 @@ def test_openstack_runs_the_new_types_and_finds_links_by_their_ends() -> None:
     links = names - {neutron_qos.QOS_POLICY.name}
     assert links <= ENDPOINT_FOUND_TYPES
     assert neutron_qos.QOS_POLICY.name not in ENDPOINT_FOUND_TYPES  # marked and tagged
+
+
+def test_provider_net_and_security_group_rule_validate_as_heat(
+    registry: ResourceTypeRegistry,
+) -> None:
+    good = (
+        "  vlan:\n    type: OS::Neutron::ProviderNet\n"
+        "    properties: {network_type: vlan, physical_network: physnet1, segmentation_id: 7}\n"
+        "  subnet:\n    type: OS::Neutron::Subnet\n"
+        "    properties: {network: {get_resource: vlan}, cidr: 10.9.0.0/24}\n"
+        "  group:\n    type: OS::Neutron::SecurityGroup\n"
+        "  rule:\n    type: OS::Neutron::SecurityGroupRule\n"
+        "    properties: {security_group: {get_resource: group}, protocol: '6',"
+        " port_range_min: 22, port_range_max: 22, remote_group: {get_resource: group}}\n"
+    )
+    report = _report(registry, good)
+    assert not report.problems, report.problems
+    bad = (
+        "  flat:\n    type: OS::Neutron::ProviderNet\n"
+        "    properties: {network_type: flat, physical_network: p, segmentation_id: 7}\n"
+        "  tunnel:\n    type: OS::Neutron::ProviderNet\n"
+        "    properties: {network_type: vxlan, physical_network: p}\n"
+        "  odd:\n    type: OS::Neutron::ProviderNet\n    properties: {network_type: ib}\n"
+        "  rule:\n    type: OS::Neutron::SecurityGroupRule\n"
+        "    properties: {security_group: g, protocol: tcp, port_range_min: 80,"
+        " port_range_max: 22, remote_group: g, remote_ip_prefix: 0.0.0.0/0}\n"
+        "  norule:\n    type: OS::Neutron::SecurityGroupRule\n"
+        "    properties: {protocol: smtp}\n"
+    )
+    assert _codes(_report(registry, bad)) == sorted(
+        [
+            (Code.PROPERTY_CONSTRAINT, "/resources/flat/properties/segmentation_id"),
+            (Code.PROPERTY_CONSTRAINT, "/resources/tunnel/properties/physical_network"),
+            (Code.PROPERTY_CONSTRAINT, "/resources/odd/properties/network_type"),
+            (Code.PROPERTY_CONSTRAINT, "/resources/rule/properties/port_range_min"),
+            (Code.PROPERTY_CONFLICT, "/resources/rule/properties/remote_ip_prefix"),
+            (Code.MISSING_PROPERTY, "/resources/norule/properties/security_group"),
+            (Code.PROPERTY_CONSTRAINT, "/resources/norule/properties/protocol"),
+        ]
+    )

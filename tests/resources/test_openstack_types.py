@@ -58,6 +58,7 @@ def _properties(props: dict[str, Property]) -> list[Property]:
 def test_types_declare_the_issue_types() -> None:
     assert {t.name for t in TYPES} == {
         "OS::Neutron::Net",
+        "OS::Neutron::ProviderNet",
         "OS::Neutron::Subnet",
         "OS::Neutron::Router",
         "OS::Neutron::RouterInterface",

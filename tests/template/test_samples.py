@@ -18,6 +18,9 @@ parameters:
   private_net_gateway: {type: string}
   dns_nameservers: {type: comma_delimited_list}
   private_net_pool_start: {type: string}
+  private_net_pool_end: {type: string}
+  subnet_gateway_ip: {type: string}
+  host_ipaddress: {type: string}
   ServerIP: {type: string}
   mac_address: {type: string}
   name: {type: string}
@@ -30,13 +33,25 @@ resources:
       cidr: {get_param: private_net_cidr}
       gateway_ip: {get_param: private_net_gateway}
       dns_nameservers: {get_param: dns_nameservers}
-      allocation_pools: [{start: {get_param: private_net_pool_start}, end: 10.0.0.200}]
+      allocation_pools:
+        - {start: {get_param: private_net_pool_start}, end: {get_param: private_net_pool_end}}
   port:
     type: OS::Neutron::Port
     properties:
       network: {get_resource: net}
       mac_address: {get_param: mac_address}
       fixed_ips: [{ip_address: {get_param: ServerIP}}]
+  other:
+    type: OS::Neutron::Subnet
+    properties:
+      network: {get_resource: net}
+      cidr: 10.1.0.0/24
+      gateway_ip: {get_param: subnet_gateway_ip}
+  host:
+    type: OS::Neutron::Port
+    properties:
+      network: {get_resource: net}
+      fixed_ips: [{ip_address: {get_param: host_ipaddress}}]
 """
 
 
@@ -47,7 +62,10 @@ def test_names_choose_values_that_properties_accept(registry: ResourceTypeRegist
         "private_net_cidr": "10.0.0.0/24",
         "private_net_gateway": "10.0.0.1",
         "dns_nameservers": ["8.8.8.8"],
-        "private_net_pool_start": "10.0.0.10",
+        "private_net_pool_start": "10.0.0.100",
+        "private_net_pool_end": "10.0.0.200",
+        "subnet_gateway_ip": "10.0.0.1",
+        "host_ipaddress": "10.0.0.10",
         "ServerIP": "10.0.0.10",
         "mac_address": "fa:16:3e:00:00:01",
         "name": "sample",

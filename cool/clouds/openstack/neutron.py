@@ -193,6 +193,33 @@ class Net(_Tagged):
         return {"name": props.get("name") or ctx.cloud_name, **attrs, **_project(props)}
 
 
+class ProviderNet(Net):
+    """A network with Neutron's provider attributes (Heat's ProviderNet): admin-only by
+    Neutron's default policy, so a member's build fails with Neutron's 403 as its note."""
+
+    attributes = ("status", "subnets", "segments")
+
+    def _create_body(self, cloud: Cloud, ctx: StepContext, props: Mapping[str, Any]) -> dict:
+        return {
+            "name": props.get("name") or ctx.cloud_name,
+            **body(
+                props,
+                {
+                    "network_type": "provider_network_type",
+                    "physical_network": "provider_physical_network",
+                    "segmentation_id": "provider_segmentation_id",
+                    "admin_state_up": "admin_state_up",
+                    "shared": "shared",
+                    "port_security_enabled": "port_security_enabled",
+                    "router_external": "is_router_external",
+                    "dns_domain": "dns_domain",
+                    "availability_zone_hints": "availability_zone_hints",
+                },
+            ),
+            **_project(props),
+        }
+
+
 class Subnet(_Tagged):
     kind, plural = "subnet", "subnets"
     attributes = (
@@ -790,6 +817,7 @@ class RouterGateway:
 
 HANDLERS: Mapping[str, Handler] = {
     "OS::Neutron::Net": Net(),
+    "OS::Neutron::ProviderNet": ProviderNet(),
     "OS::Neutron::Subnet": Subnet(),
     "OS::Neutron::Router": Router(),
     "OS::Neutron::RouterInterface": RouterInterface(),

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cool.clouds.sim.inventory import NET, SUBNET, Inventory
+from cool.clouds.sim.inventory import NETWORKS, SUBNET, Inventory
 
 PRETEND_CIDR = "10.254.0.0/16"  # the one subnet of a network the sim pretends exists
 FLOATING_SCOPE = "floating"  # one address space for floating and gateway addresses
@@ -63,13 +63,13 @@ def pretend_subnet(network_ref: Any) -> dict[str, Any]:
 
 def network(inventory: Inventory, ref: Any) -> dict[str, Any]:
     """A network's attributes: a sim row's, or a pretended network's id and name."""
-    found = inventory.get(ref, NET)
+    found = inventory.get(ref, NETWORKS)
     return found if found is not None else {"id": str(ref), "name": str(ref)}
 
 
 def subnets_of(inventory: Inventory, network_ref: Any) -> list[dict[str, Any]]:
     """A network's subnets, oldest first (a pretended network's one)."""
-    if inventory.get(network_ref, NET) is None:
+    if inventory.get(network_ref, NETWORKS) is None:
         return [pretend_subnet(network_ref)]
     return inventory.children(str(network_ref), SUBNET)
 

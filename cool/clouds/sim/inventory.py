@@ -26,6 +26,8 @@ ROUTER = "OS::Neutron::Router"
 ROUTER_INTERFACE = "OS::Neutron::RouterInterface"
 PORT = "OS::Neutron::Port"
 SECURITY_GROUP = "OS::Neutron::SecurityGroup"
+# A network, of either kind: a provider network is one too (subnets and ports go on it).
+NETWORKS = (NET, "OS::Neutron::ProviderNet")
 FLOATING_IP = "OS::Neutron::FloatingIP"
 FLOATING_IP_ASSOCIATION = "OS::Neutron::FloatingIPAssociation"
 SERVER = "OS::Nova::Server"
@@ -93,11 +95,13 @@ class Inventory:
     def __init__(self, conn: sqlite3.Connection, now: float) -> None:
         self.conn, self.now = conn, now
 
-    def get(self, ref: Any, resource_type: str) -> dict[str, Any] | None:
+    def get(self, ref: Any, resource_type: str | tuple[str, ...]) -> dict[str, Any] | None:
         """A live sim row's attributes; None when ``ref`` is no sim id (a pretended thing).
 
-        The id of a deleted row, or of another type, is not found (as in a cloud).
+        The id of a deleted row, or of another type (than one of ``resource_type``), is
+        not found (as in a cloud).
         """
+        types = (resource_type,) if isinstance(resource_type, str) else resource_type
         if not isinstance(ref, str) or not ref:
             return None
         row = self.conn.execute(
@@ -105,10 +109,8 @@ class Inventory:
         ).fetchone()
         if row is None:
             return None
-        if row[0] != resource_type or (row[1] is not None and row[1] <= self.now):
-            raise ProviderError(
-                f"{kind_of(resource_type)} {ref} could not be found (simulated 404)"
-            )
+        if row[0] not in types or (row[1] is not None and row[1] <= self.now):
+            raise ProviderError(f"{kind_of(types[0])} {ref} could not be found (simulated 404)")
         return dict(json.loads(row[2]))
 
     def type_of(self, ref: str) -> str | None:

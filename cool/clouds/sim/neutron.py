@@ -18,6 +18,7 @@ from cool.clouds.sim.inventory import (
     FLOATING_IP,
     FLOATING_IP_ASSOCIATION,
     NET,
+    NETWORKS,
     PORT,
     ROUTER,
     ROUTER_INTERFACE,
@@ -62,6 +63,30 @@ def _net(birth: Birth, inventory: Inventory) -> Made:
     }, None
 
 
+PROVIDER_NET = NETWORKS[1]
+
+
+def _provider_net(birth: Birth, inventory: Inventory) -> Made:
+    """A network on the segment the template gives (the sim has no roles: Neutron's
+    admin-only default is not simulated)."""
+    made, parent = _net(birth, inventory)
+    kind = birth.required("network_type")
+    segment = birth.prop("segmentation_id")
+    made.update(
+        shared=birth.prop("shared", default=True),
+        mtu=1500 if kind in ("flat", "vlan", "local") else _MTU,
+        segments=[
+            {
+                "provider:network_type": kind,
+                "provider:physical_network": birth.prop("physical_network"),
+                "provider:segmentation_id": int(segment) if str(segment or "").isdigit() else None,
+            }
+        ],
+        router_external=birth.prop("router_external", default=False),
+    )
+    return made, parent
+
+
 def _subnet_cidr(birth: Birth, inventory: Inventory) -> str:
     cidr = birth.prop("cidr")
     if cidr:
@@ -75,7 +100,7 @@ def _subnet_cidr(birth: Birth, inventory: Inventory) -> str:
 
 def _subnet(birth: Birth, inventory: Inventory) -> Made:
     network_id = birth.required("network", "network_id")
-    inventory.get(network_id, NET)  # a deleted network is not found
+    inventory.get(network_id, NETWORKS)  # a deleted network is not found
     cidr = _subnet_cidr(birth, inventory)
     network = ipaddress.ip_network(cidr)
     given = birth.properties.get("gateway_ip")
@@ -378,6 +403,7 @@ def _router_interface_reference(
 
 MAKERS: Mapping[str, Maker] = {
     NET: _net,
+    PROVIDER_NET: _provider_net,
     SUBNET: _subnet,
     ROUTER: _router,
     ROUTER_INTERFACE: _router_interface,
@@ -390,6 +416,7 @@ MAKERS: Mapping[str, Maker] = {
 }
 OBSERVERS: Mapping[str, Observer] = {
     NET: _net_now,
+    PROVIDER_NET: _net_now,
     SECURITY_GROUP: _security_group_now,
     ROUTER: _router_now,
     FLOATING_IP: _floating_ip_now,
