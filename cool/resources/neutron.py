@@ -702,6 +702,30 @@ def _check_security_group_name(props: Mapping[str, Any]) -> list[PropertyProblem
     return []
 
 
+# What a rule matches, in a group's rules and in an OS::Neutron::SecurityGroupRule alike.
+_RULE_FIELDS: Mapping[str, Property] = {
+    "direction": _string(
+        "Direction of the traffic the rule matches.",
+        default="ingress",
+        constraints=(AllowedValues(("ingress", "egress")),),
+    ),
+    "ethertype": _string(
+        "Ethertype of the traffic.",
+        default="IPv4",
+        constraints=(AllowedValues(("IPv4", "IPv6")),),
+    ),
+    "port_range_min": Property(
+        PropertyType.INTEGER,
+        "Lowest port matched (the ICMP type for ICMP).",
+        constraints=(Range(0, 65535),),
+    ),
+    "port_range_max": Property(
+        PropertyType.INTEGER,
+        "Highest port matched (the ICMP code for ICMP).",
+        constraints=(Range(0, 65535),),
+    ),
+}
+
 SECURITY_GROUP = ResourceType(
     name="OS::Neutron::SecurityGroup",
     description="A Neutron security group: a set of IP filter rules for ports.",
@@ -715,26 +739,7 @@ SECURITY_GROUP = ResourceType(
             schema=Property(
                 PropertyType.MAP,
                 schema={
-                    "direction": _string(
-                        "Direction of the traffic the rule matches.",
-                        default="ingress",
-                        constraints=(AllowedValues(("ingress", "egress")),),
-                    ),
-                    "ethertype": _string(
-                        "Ethertype of the traffic.",
-                        default="IPv4",
-                        constraints=(AllowedValues(("IPv4", "IPv6")),),
-                    ),
-                    "port_range_min": Property(
-                        PropertyType.INTEGER,
-                        "Lowest port matched (the ICMP type for ICMP).",
-                        constraints=(Range(0, 65535),),
-                    ),
-                    "port_range_max": Property(
-                        PropertyType.INTEGER,
-                        "Highest port matched (the ICMP code for ICMP).",
-                        constraints=(Range(0, 65535),),
-                    ),
+                    **_RULE_FIELDS,
                     "protocol": _string(
                         "Protocol matched, like tcp, udp or icmp (any if omitted)."
                     ),
@@ -784,26 +789,7 @@ SECURITY_GROUP_RULE = ResourceType(
             required=True,
         ),
         "description": _string("Description of the rule."),
-        "direction": _string(
-            "Direction of the traffic the rule matches.",
-            default="ingress",
-            constraints=(AllowedValues(("ingress", "egress")),),
-        ),
-        "ethertype": _string(
-            "Ethertype of the traffic.",
-            default="IPv4",
-            constraints=(AllowedValues(("IPv4", "IPv6")),),
-        ),
-        "port_range_min": Property(
-            PropertyType.INTEGER,
-            "Lowest port matched (the ICMP type for ICMP).",
-            constraints=(Range(0, 65535),),
-        ),
-        "port_range_max": Property(
-            PropertyType.INTEGER,
-            "Highest port matched (the ICMP code for ICMP).",
-            constraints=(Range(0, 65535),),
-        ),
+        **_RULE_FIELDS,
         "protocol": _string(
             "Protocol matched (Heat's default: tcp).",
             default="tcp",

@@ -3,12 +3,13 @@
 A handle (``OS::Heat::WaitConditionHandle``) is opened by its fenced create: its node
 (``signals/<handle>``, see :mod:`cool.store.layout`) holds the SHA-256 of a random
 token, never the token. A signal is accepted (:meth:`SignalBook.send`) only while the
-handle is open and its build is being created: it is one node under the handle, named
-by the digest of its id and written by a transaction that also checks the handle is
-still there. Senders never compete for one version, so any number of them may signal
-at once; the same id sent again replaces its node (delete and create: Heat overwrites
-too), and every new or replaced node fires the waiting worker's watch on the handle's
-children. Whoever owns the build, before or after a takeover, reads the same set.
+handle is open and its build is being created (or resized: new members' handles): it
+is one node under the handle, named by the digest of its id and written by a
+transaction that also checks the handle is still there. Senders never compete for one
+version, so any number of them may signal at once; the same id sent again replaces its
+node (delete and create: Heat overwrites too), and every new or replaced node fires the
+waiting worker's watch on the handle's children. Whoever owns the build, before or
+after a takeover, reads the same set.
 
 Bounds: a signal's JSON at most :data:`MAX_SIGNAL_BYTES`, a handle at most
 :data:`MAX_SIGNALS` signals (checked against the handle's child count as it is read:
@@ -56,6 +57,11 @@ _ATTEMPTS = 8  # a transaction refused by a concurrent change is tried again thi
 # X-Auth-Token), an AWS one (token in its URL's query, as Heat's pre-signed URL), a
 # scaling policy's alarm_url (cool.store.scaling).
 HANDLE, CFN_HANDLE, POLICY = "handle", "cfn", "policy"
+
+
+# While a build may wait on a handle: its create, and a resize that adds members (a
+# scaling group's new servers signal their own handles, as the first ones did).
+_WAITING = frozenset({BuildStatus.CREATE_IN_PROGRESS, BuildStatus.UPDATE_IN_PROGRESS})
 
 
 def token_digest(token: str) -> str:
@@ -320,9 +326,7 @@ class SignalBook:
                 state_data, _ = self.client.get(layout.state(build_id))
             except NoNodeError:
                 raise SignalNotFoundError("no such wait condition handle") from None
-            if BuildState.from_dict(codec.loads(state_data)).status is not (
-                BuildStatus.CREATE_IN_PROGRESS
-            ):
+            if BuildState.from_dict(codec.loads(state_data)).status not in _WAITING:
                 raise SignalNotFoundError(
                     "no such wait condition handle (its build is not being created)"
                 )

@@ -81,11 +81,13 @@ def submit(
     values: dict[str, Any] | None = None,
     **options: Any,
 ) -> str:
-    plan = compile_template(template, registry, values or {})
+    files = options.pop("files", None)
+    plan = compile_template(template, registry, values or {}, files=files)
     options.setdefault("project_id", "p1")
     options.setdefault("user_id", "u1")
     if plan.scales:  # as cool-api keeps it, for a resize to compile again
-        options.setdefault("recipe", Recipe(template, dict(values or {})).to_dict())
+        recipe = Recipe(template, dict(values or {}), files=dict(files or {}))
+        options.setdefault("recipe", recipe.to_dict())
     return store.submit(plan, **options).build_id
 
 
@@ -95,7 +97,9 @@ def resize(
     """A scaling policy's signal, as cool-api records it (cool.api.scaling)."""
 
     def compile_plan(recipe: Recipe, members: Mapping[str, Sequence[str]]) -> Plan:
-        report = check(recipe.template, registry, recipe.parameters, members=members)
+        report = check(
+            recipe.template, registry, recipe.parameters, files=recipe.files, members=members
+        )
         assert report.plan is not None, [p.message for p in report.problems]
         return report.plan
 

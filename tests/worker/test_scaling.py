@@ -10,7 +10,9 @@ from cool.clouds.sim.provider import SimProvider
 from cool.model import BuildStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store.control import Requests
+from cool.store.signals import SignalBook
 from tests.worker.helpers import open_store, resize, running_worker, submit, wait_terminal
+from tests.zk import assert_eventually
 
 TWO_GROUPS = """
 heat_template_version: wallaby
@@ -116,3 +118,63 @@ def test_a_cancel_left_from_the_create_does_not_stop_a_resize(
             state = wait_terminal(store, build_id)
         assert state.status is BuildStatus.UPDATE_COMPLETE, state.note
         assert _live(db, build_id) == ["a/0", "a/1", "b/0", "b/1"]
+
+
+WAITING_MEMBERS = """
+heat_template_version: wallaby
+resources:
+  asg:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 1
+      desired_capacity: 1
+      max_size: 3
+      resource: {type: member.yaml}
+  grow:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      adjustment_type: change_in_capacity
+      auto_scaling_group_id: {get_resource: asg}
+      scaling_adjustment: 1
+outputs:
+  said: {value: {get_attr: [asg, outputs_list, said]}}
+"""
+MEMBER = """
+heat_template_version: wallaby
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait:
+    type: OS::Heat::WaitCondition
+    properties: {handle: {get_resource: handle}, timeout: 60}
+outputs:
+  said: {value: {get_attr: [wait, data]}}
+"""
+
+
+def test_a_new_member_signals_its_own_handle_during_the_resize(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """A scaling group's members often wait for their servers: a new member's handle
+    takes its server's signal while the build is resized, as the first ones did."""
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        book = SignalBook(store.client, store.layout)
+
+        def signal(member: str) -> None:
+            name = f"asg/{member}/handle"
+
+            def token() -> str | None:
+                record = store.resources(build_id).get(name)
+                done = record is not None and record[0].status.value == "CREATE_COMPLETE"
+                return str(record[0].attributes["token"]) if done else None
+
+            given = assert_eventually(token, timeout_s=30, message=f"{name} is created")
+            book.send(build_id, name, {"data": f"up {member}"}, token=given)
+
+        build_id = submit(store, registry, WAITING_MEMBERS, files={"member.yaml": MEMBER})
+        signal("0")
+        assert wait_terminal(store, build_id).status is BuildStatus.CREATE_COMPLETE
+        assert resize(store, registry, build_id, "grow").resized
+        signal("1")
+        state = wait_terminal(store, build_id)
+        assert state.status is BuildStatus.UPDATE_COMPLETE, state.note
+        assert _outputs(state)["said"] == ['{"1": "up 0"}', '{"1": "up 1"}']
