@@ -55,15 +55,18 @@ def cfn_signal(body: Any) -> dict[str, Any]:
                 RequestProblem(
                     "cool.signal.invalid",
                     "Metadata format invalid: an AWS handle's signal is a JSON object of "
-                    "exactly Status (SUCCESS or FAILURE), Reason, UniqueId and Data",
+                    "exactly Status (SUCCESS or FAILURE), Reason, UniqueId and Data, sent "
+                    "as JSON (Content-Type application/json, or none: curl -H "
+                    "'Content-Type:')",
                     pointer="",
                 )
             ]
         )
+    # The values as they came: the store checks them as it checks a handle's signal.
     return {
         "status": body["Status"],
-        "reason": body["Reason"] if isinstance(body["Reason"], str) else str(body["Reason"]),
-        "id": body["UniqueId"] if isinstance(body["UniqueId"], str) else str(body["UniqueId"]),
+        "reason": body["Reason"],
+        "id": body["UniqueId"],
         "data": body["Data"],
     }
 

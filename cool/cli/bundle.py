@@ -131,7 +131,7 @@ def _is_template(text: str) -> bool:
     """heatclient's ``is_template``: YAML (or JSON) with a template version key."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, RecursionError):  # a bad date; nesting past limits
         return False
     return isinstance(data, dict) and any(key in data for key in _VERSION_KEYS)
 

@@ -103,7 +103,8 @@ UPDATE_WAIT_CONDITION_HANDLE = replace(
 CFN_WAIT_CONDITION_HANDLE = ResourceType(
     name="AWS::CloudFormation::WaitConditionHandle",
     description="Heat's AWS wait condition handle: its reference (get_resource) is a URL "
-    "a server PUTs a signal to (cfn-signal, or curl -X PUT with a JSON body of Status, "
+    "a server PUTs a signal to (cfn-signal, or curl -X PUT -H 'Content-Type: "
+    "application/json' with a JSON body of Status, "
     "Reason, UniqueId and Data); the URL carries the handle's token, as Heat's pre-signed "
     "URL does.",
     properties={},

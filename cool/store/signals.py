@@ -261,6 +261,15 @@ class SignalBook:
             record.get("kind", HANDLE) == kind
         )
 
+    def kind(self, build_id: str, name: str) -> str | None:
+        """What ``name``'s node is a capability for (:data:`HANDLE`, :data:`CFN_HANDLE`,
+        :data:`POLICY`); None when there is none."""
+        try:
+            data, _ = self.client.get(self.layout.signal_handle(build_id, name))
+        except NoNodeError:
+            return None
+        return str(codec.loads(data).get("kind", HANDLE))
+
     def is_open(self, build_id: str, handle: str) -> bool:
         return self.client.exists(self.layout.signal_handle(build_id, handle)) is not None
 

@@ -51,13 +51,13 @@ _BY_CUSTOM = {
 # kind whose word the name holds wins (a ``subnet_gateway_ip`` is a gateway); a gateway
 # and a pool's ends lie apart, as a subnet wants them.
 _BY_WORDS = (
+    (frozenset({"email"}), "admin@example.com"),
     (frozenset({"mac"}), "fa:16:3e:00:00:01"),
     (frozenset({"gateway", "gw"}), "10.0.0.1"),
     (frozenset({"cidr"}), "10.0.0.0/24"),
     (frozenset({"dns", "nameserver", "nameservers"}), "8.8.8.8"),
     (frozenset({"ip", "ips", "addr", "address", "ipaddr", "ipaddress"}), "10.0.0.10"),
     (frozenset({"url", "uri"}), "http://example.com/"),
-    (frozenset({"email"}), "admin@example.com"),
 )
 _POOL_ENDS = {"start": "10.0.0.100", "end": "10.0.0.200"}
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -69,6 +69,8 @@ def _hinted(name: str) -> str | None:
     if "pool" in words and words[-1] in _POOL_ENDS:
         return _POOL_ENDS[words[-1]]
     present = set(words)
+    if present & {"domain", "name", "zone"}:
+        present -= {"dns"}  # a DNS name or domain is no server's address
     return next((value for kind, value in _BY_WORDS if kind & present), None)
 
 

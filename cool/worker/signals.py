@@ -245,8 +245,12 @@ class SignalProvider:
                     self._changes.popitem(last=False)
             event.clear()  # before the read: a signal after it sets it again
         with _store_errors(f"read the signals of {handle}"):
+            kind = self.book.kind(ctx.build_id, handle)
             held = self.book.read(ctx.build_id, handle, watch=lambda _event: event.set())
-        if held is None:
+        # As Heat checks a condition's handle: an AWS condition's is an AWS handle, and
+        # neither waits on a scaling policy.
+        wanted = CFN_KIND if ctx.resource_type == CFN_CONDITION else HANDLE_KIND
+        if held is None or kind != wanted:
             return Observed(ready=False, failed=f"{handle} is not a valid wait condition handle.")
         observed = _judge(
             held,

@@ -176,14 +176,25 @@ def test_an_aws_handle_is_its_url_and_takes_cfn_signals(
 
     one = {"Status": "SUCCESS", "Reason": "up", "UniqueId": "1", "Data": "d1"}
     assert put(one, "token=" + "A" * 43).status_code == 404
+    assert put({**one, "UniqueId": {"a": 1}}).status_code == 400  # checked as a handle's
+    # curl -X PUT without a JSON type: the body is not read (Heat's rule), and the
+    # refusal says how to send it.
+    form = wsgi.simulate_put(
+        url.path,
+        query_string=url.query,
+        body=json.dumps(one),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 400
+    assert "Content-Type" in form.json["errors"][0]["detail"]
     assert put({"Status": "SUCCESS"}).status_code == 400  # Heat: Metadata format invalid
     assert put({**one, "Status": "DONE"}).status_code == 400
     # The handle form (X-Auth-Token) does not open an AWS handle, nor the reverse.
     assert _signal(wsgi, url.path, token, json={}).status_code == 404
     assert put(one).status_code == 200
-    posted = wsgi.simulate_post(
-        url.path, query_string=url.query, json={**one, "UniqueId": 2, "Data": "d2"}
-    )
+    # The second through Heat's API, as `openstack stack resource signal` sends it.
+    base = f"/v1/p-one/stacks/cfn-waits/{build_id}/resources"
+    posted = alice.post(f"{base}/handle/signal", json={**one, "UniqueId": 2, "Data": "d2"})
     assert posted.status_code == 200, posted.text
     assert_eventually(
         lambda: _status(alice, build_id) == "CREATE_COMPLETE", timeout_s=30, message="done"

@@ -228,7 +228,11 @@ def test_a_yaml_file_that_is_no_template_is_sent_as_it_is(tmp_path: Path) -> Non
     playbook = "- hosts: localhost\n  vars:\n  - master: %master%\n"
     _write(tmp_path / "playbook.yaml", playbook)
     _write(tmp_path / "broken.yaml", "a: b: c\n")
-    _write(tmp_path / "env.yaml", "resource_registry: {My::Unused: broken.yaml}\n")
+    _write(tmp_path / "dated.yaml", "when: 2023-02-30\n")  # PyYAML's ValueError
+    _write(
+        tmp_path / "env.yaml",
+        "resource_registry: {My::Unused: broken.yaml, My::Dated: dated.yaml}\n",
+    )
     template = _write(
         tmp_path / "top.yaml",
         """\

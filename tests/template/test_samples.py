@@ -81,6 +81,8 @@ def test_names_choose_values_that_properties_accept(registry: ResourceTypeRegist
         ("subnet_cidr", ({"allowed_values": ["192.168.0.0/16"]},), "192.168.0.0/16"),
         ("server_ip", ({"length": {"min": 12}},), "fa:16:3e:00:00:01"),
         ("zip", (), "sample"),  # "ip" inside a word is not a hint
+        ("admin_email_address", (), "admin@example.com"),
+        ("dns_domain", (), "sample"),  # a DNS domain is no server's address
     ],
 )
 def test_a_hint_never_overrides_the_parameters_constraints(

@@ -345,3 +345,24 @@ def test_two_openings_that_both_saw_room_for_one_do_not_both_land(
         handles = store.client.get_children(store.layout.signals(build_id))
     assert len(handles) == signals.MAX_HANDLES
     assert "other" in handles
+
+
+def test_a_condition_waits_only_on_a_handle_of_its_own_kind(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry
+) -> None:
+    """Heat checks an AWS condition's Handle is an AWS handle: one given an OS::Heat
+    handle (or a scaling policy) fails at once, not after its Timeout."""
+    template = """
+heat_template_version: 2013-05-23
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait:
+    type: AWS::CloudFormation::WaitCondition
+    properties: {Handle: {get_resource: handle}, Timeout: 600}
+"""
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db"):
+        build_id = submit(store, registry, template, rollback=False)
+        state = wait_terminal(store, build_id, timeout_s=30)
+    assert state.status is BuildStatus.CREATE_FAILED
+    assert state.note is not None
+    assert "is not a valid wait condition handle" in str(state.note["error"])

@@ -23,15 +23,17 @@ from cool.api.heat.paths import stack_url
 from cool.api.heat.resource_views import attributes, required_by, resource
 from cool.api.heat.stack_bodies import NotSupportedError
 from cool.api.services import Services
-from cool.api.signals import book_of, signal_body
+from cool.api.signals import book_of, cfn_signal, signal_body
 from cool.errors import BuildNotFoundError, RequestInvalidError, RequestProblem
 from cool.model import SCALING_POLICY, ResourceSpec
 from cool.resources.schema import COMMON_ATTRIBUTES
+from cool.store.signals import CFN_HANDLE as CFN
 
 RESOURCES_RULE = "cool:build:resources"
 SIGNAL_RULE = "cool:build:signal"
 HANDLE = "OS::Heat::WaitConditionHandle"
-HANDLES = (HANDLE, "OS::Heat::UpdateWaitConditionHandle")
+CFN_HANDLE_TYPE = "AWS::CloudFormation::WaitConditionHandle"
+HANDLES = (HANDLE, "OS::Heat::UpdateWaitConditionHandle", CFN_HANDLE_TYPE)
 _FILTERS = ("type", "status", "name", "action", "id", "physical_resource_id")
 _SUFFIXES = ("metadata", "signal", "events")
 
@@ -253,6 +255,10 @@ class Resource:
         if spec.type == SCALING_POLICY:
             scaling.resize(
                 self.services, found.stack_id, name, body, request_id=request_id(req.env)
+            )
+        elif spec.type == CFN_HANDLE_TYPE:  # Heat takes the AWS form through its API too
+            book_of(self.services).send(
+                found.stack_id, name, cfn_signal(body), token=None, trusted=True, kinds=(CFN,)
             )
         else:
             book_of(self.services).send(found.stack_id, name, body, token=None, trusted=True)

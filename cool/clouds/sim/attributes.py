@@ -34,7 +34,15 @@ from cool.clouds.sim import cinder, neutron, neutron_qos, neutron_trunk, nova, o
 from cool.clouds.sim import cinder_types as cinder_volume_types
 from cool.clouds.sim import keystone as keystone_types
 from cool.clouds.sim import nova_aggregates as nova_aggregate_types
-from cool.clouds.sim.inventory import NET, ROUTER, SERVER, Birth, Inventory, Made, kind_of
+from cool.clouds.sim.inventory import (
+    NETWORKS,
+    ROUTER,
+    SERVER,
+    Birth,
+    Inventory,
+    Made,
+    kind_of,
+)
 
 _MAKERS = {**neutron.MAKERS, **neutron_qos.MAKERS, **nova.MAKERS, **cinder.MAKERS, **octavia.MAKERS}
 _MAKERS.update(aws_types.MAKERS)
@@ -53,7 +61,7 @@ _REFERENCES = {**neutron.REFERENCES, **nova.REFERENCES, **aws_types.REFERENCES}
 _REFERENCES.update(keystone_types.REFERENCES)
 _REFERENCES.update(cinder_volume_types.REFERENCES)
 # their "status" is the sim's, as it is
-_SHOWS_STATUS = frozenset({NET, ROUTER, SERVER, aws_types.INSTANCE})
+_SHOWS_STATUS = frozenset({*NETWORKS, ROUTER, SERVER, aws_types.INSTANCE})
 
 TYPES = frozenset(_MAKERS)
 

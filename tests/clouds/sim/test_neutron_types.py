@@ -95,3 +95,24 @@ def test_sim_security_group_lists_the_rules_added_to_it(sim: SimProvider) -> Non
     assert _observed(sim, "group", GROUP, group)["security_group_rules"] == own
     with pytest.raises(ProviderError, match="could not be found"):
         sim.delete(ctx("group", GROUP), group) or sim.create(ctx("late", RULE), ssh)
+
+
+def test_sim_provider_network_is_active_on_its_segment_and_takes_subnets(
+    sim: SimProvider,
+) -> None:
+    props = {"network_type": "vlan", "physical_network": "physnet1", "segmentation_id": "7"}
+    net = sim.create(ctx("provider", "OS::Neutron::ProviderNet"), props)
+    shown = _observed(sim, "provider", "OS::Neutron::ProviderNet", net)
+    assert shown["status"] == "ACTIVE"
+    assert shown["shared"] is True  # Heat's default for a provider network
+    assert shown["segments"] == [
+        {
+            "provider:network_type": "vlan",
+            "provider:physical_network": "physnet1",
+            "provider:segmentation_id": 7,
+        }
+    ]
+    subnet = sim.create(
+        ctx("subnet", "OS::Neutron::Subnet"), {"network": net, "cidr": "10.8.0.0/24"}
+    )
+    assert _observed(sim, "provider", "OS::Neutron::ProviderNet", net)["subnets"] == [subnet]
