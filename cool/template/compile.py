@@ -1343,8 +1343,8 @@ class _Compiler:
         this template's AutoScalingGroups, named by get_resource (as every Heat example
         does)."""
         ref = properties.get("auto_scaling_group_id")
-        if isinstance(ref, Unknown):
-            return  # reported where it came from
+        if ref is None or isinstance(ref, Unknown):
+            return  # missing or unknown: reported where it is (or is not)
         named = None
         if isinstance(ref, Deferred) and list(ref.expr) == [fn.GET_RESOURCE]:
             named = str(ref.expr[fn.GET_RESOURCE]).removeprefix(self.prefix)

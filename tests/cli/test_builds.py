@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from harness.system.local import LocalSystem
@@ -449,3 +450,31 @@ def test_outputs_are_shown_as_they_are_not_as_markup(cool: Cool, tmp_path: Path)
     followed = cool("events", build["id"], "--follow")
     assert followed.rc == 0, followed.err
     assert odd in followed.err
+
+
+def test_the_autoscaling_example_grows_when_its_scale_up_url_is_posted(
+    system: LocalSystem,
+) -> None:
+    """The README's tour: the example's scale_up_url, POSTed with nothing else (no user,
+    no token but the URL's), adds a server; the build says so when the update is done."""
+    result = run_cool_process(
+        system, "submit", EXAMPLES / "autoscaling.yaml", "--wait", "-f", "json"
+    )
+    assert result.rc == 0, result.err
+    build = json.loads(result.out)
+    assert build["outputs"]["size"]["value"] == 2
+    answer = requests.post(build["outputs"]["scale_up_url"]["value"], timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["resized"] is True
+
+    def updated() -> dict[str, Any] | None:
+        shown = run_cool_process(system, "status", build["id"], "-f", "json")
+        assert shown.rc == 0, shown.err
+        now = json.loads(shown.out)
+        return now if now["status"] == "UPDATE_COMPLETE" else None
+
+    done = assert_eventually(updated, timeout_s=60, message="the group is resized")
+    assert done["outputs"]["size"]["value"] == 3
+    listed = json.loads(run_cool_process(system, "outputs", build["id"], "-f", "json").out)
+    assert {row["Output"]: row["Value"] for row in listed}["size"] == 3
+    assert done["finished"] is True

@@ -336,3 +336,21 @@ def test_a_second_group_keeps_its_members_when_the_first_is_resized(
     )
     assert isinstance(decision, Decision)
     assert members_now(running, decision) == {"asg": ["0", "1", "2"], "other": ["1"]}
+
+
+def test_a_policy_without_its_group_is_reported_once_where_it_is_missing(
+    registry: ResourceTypeRegistry,
+) -> None:
+    text = textwrap.dedent(
+        """\
+        heat_template_version: 2016-10-14
+        resources:
+          up:
+            type: OS::Heat::ScalingPolicy
+            properties: {adjustment_type: change_in_capacity, scaling_adjustment: 1}
+        """
+    )
+    report = check(text, registry, {})
+    assert [(p.code.value, p.pointer) for p in report.problems] == [
+        ("cool.template.missing_property", "/resources/up/properties/auto_scaling_group_id")
+    ]
