@@ -186,7 +186,7 @@ class SignalProvider:
         return Observed(
             ready=True,
             attributes={
-                "alarm_url": f"{self.endpoint}/v1/signals/{ctx.build_id}/{url_name}?token={token}",
+                "alarm_url": f"{self._url(ctx)}?token={token}",
                 "signal_url": f"{self.endpoint}/v1/{ctx.project_id}/stacks/"
                 f"{ctx.build_name or ctx.build_id}/{ctx.build_id}/resources/{url_name}/signal",
             },

@@ -61,13 +61,13 @@ def stack_by_id(
     if not is_build_id(stack_id):
         raise BuildNotFoundError(f"The Stack ({stack_id}) could not be found.")
     try:
-        meta, plan = services.store.meta_and_plan(stack_id)
+        meta, _ = services.store.meta_and_plan(stack_id)
     except BuildNotFoundError:
         raise BuildNotFoundError(f"The Stack ({stack_id}) could not be found.") from None
     if meta.project_id != context.project_id:
         raise BuildNotFoundError(f"The Stack ({stack_id}) could not be found.")
     services.authorizer.build(rule, context, meta.project_id, stack_id)
-    return Found(meta, services.store.live_plan(stack_id) if plan.scales else plan)
+    return Found(meta, services.store.live_plan(stack_id))  # a resized one's newest
 
 
 def stack_by_name_or_id(
