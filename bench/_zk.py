@@ -98,6 +98,9 @@ class RawRates:
     set_s: float  # seconds for ``count`` sequential sets
     multi_s: float  # seconds for ``count`` sequential multi-op transactions
     exists_s: float  # seconds for ``count`` sequential exists
+    # This process's CPU over the multi-op loop: what a kazoo client (cool's handler)
+    # spends on a transaction, the floor for a worker's CPU per step.
+    multi_cpu_s: float = 0.0
 
     @property
     def set_per_s(self) -> float:
@@ -127,7 +130,7 @@ def raw_baseline(client: KazooClient, root: str, count: int) -> RawRates:
     set_s = time.perf_counter() - start
 
     version = client.exists(record).version
-    start = time.perf_counter()
+    cpu_start, start = time.process_time(), time.perf_counter()
     for _ in range(count):
         transaction = client.transaction()
         transaction.check(lease, 0)
@@ -138,12 +141,13 @@ def raw_baseline(client: KazooClient, root: str, count: int) -> RawRates:
             raise RuntimeError(f"a raw transaction failed: {results!r}")
         version += 1
     multi_s = time.perf_counter() - start
+    multi_cpu_s = time.process_time() - cpu_start
 
     start = time.perf_counter()
     for _ in range(count):
         client.exists(lease)
     exists_s = time.perf_counter() - start
-    return RawRates(count, set_s, multi_s, exists_s)
+    return RawRates(count, set_s, multi_s, exists_s, multi_cpu_s)
 
 
 def wait_gone(client: KazooClient, path: str, timeout_s: float) -> bool:

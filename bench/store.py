@@ -51,7 +51,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,7 +72,7 @@ from bench._zk import start_server
 from bench.gc import fill
 from cool.gc import GarbageCollector, GcSettings
 from cool.store.client import ZooKeeperSettings
-from cool.store.prune import Pruner
+from cool.store.prune import Pruner, znode_count
 from cool.store.session import Session
 from harness.api import ApiProcess
 
@@ -89,6 +89,12 @@ class Stage:
     label: str
     added: int  # finished builds written before it
     max_finished: int | None  # then a GC pass with this cap (None: no pass)
+    # Or builds that pass through: written ``chunk`` at a time, each newer than the
+    # last, each chunk followed by a GC pass with cool.conf's defaults, as a store
+    # that finishes builds for months under its GC.
+    through: int = 0
+    chunk: int = 10_000
+    cap: int = 10_000  # the passes' max_finished (cool.conf's default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +105,11 @@ class Sizes:
     max_s: float  # and at most this long
 
 
+HISTORY = 100_000  # builds through the store in the full run (--through for more)
 FULL = Sizes(
     stages=(
         Stage("kept by the GC (12,000 written, max_finished 10,000)", 12_000, 10_000),
+        Stage(f"{HISTORY:,} through the GC", 0, None, through=HISTORY),
         Stage("100,000 finished in one project", 90_000, None),
     ),
     rounds=4,
@@ -109,7 +117,10 @@ FULL = Sizes(
     max_s=8.0,
 )
 QUICK = Sizes(
-    stages=(Stage("kept by the GC (600 written, cap 500)", 600, 500),),
+    stages=(
+        Stage("kept by the GC (600 written, cap 500)", 600, 500),
+        Stage("1,500 through the GC (cap 500)", 0, None, through=1_500, chunk=500, cap=500),
+    ),
     rounds=2,
     requests=30,
     max_s=3.0,
@@ -126,6 +137,9 @@ class StageResult:
     empty: list[dict[str, LoadRun]] = field(default_factory=list)
     pruned: int = 0
     gc_s: float = 0.0
+    # Builds through the store: after each pass, (builds written so far, the server's
+    # znodes, the pass's seconds, builds it pruned).
+    passes: list[tuple[int, int, float, int]] = field(default_factory=list)
     raw_get_ms: tuple[float, float] = (0.0, 0.0)  # ZooKeeper's get p50: empty, full root
 
     def p50(self, kind: str, *, full: bool) -> float:
@@ -258,6 +272,8 @@ def run(sizes: Sizes, hosts: str, root: str, workdir: Path) -> Results:
                 known += added
             if stage.max_finished is not None:
                 _collect(session, stage, written, result, results.problems)
+            if stage.through:
+                _pass_through(session, stage, result, results.problems)
             result.finished = len(_finished(session))
             result.raw_get_ms = (
                 _raw_get_ms(empty_session, sizes.requests),
@@ -314,6 +330,50 @@ def _collect(
     log(f"{stage.label}: the GC pass pruned {result.pruned:,} in {result.gc_s:.1f} s")
 
 
+def _pass_through(session: Session, stage: Stage, result: StageResult, problems: list[str]) -> None:
+    """``stage.through`` builds written a chunk at a time, each chunk newer than the
+    store's builds, each followed by a GC pass with cool.conf's ``[gc]`` defaults (but
+    the cap): the store holds as many builds after it as before, the newest."""
+    settings = GcSettings(max_finished=stage.cap)
+    held = len(_finished(session))
+    chunks = -(-stage.through // stage.chunk)
+    written = 0
+    finished_at = time.time()
+    for _ in range(chunks):
+        count = min(stage.chunk, stage.through - written)
+        # Each chunk finished after every build before it (within a second, now; a
+        # little ahead when chunks come faster than that): the newest, kept by the cap.
+        finished_at = max(time.time(), finished_at + 1.0)
+        added = fill(
+            session.client, session.layout, count, finished_at, project=PROJECT, spread_s=0.5
+        )
+        written += count
+        started = time.perf_counter()
+        report = GarbageCollector(session, settings, identifier="bench").run_once()
+        seconds = time.perf_counter() - started
+        znodes = znode_count(session.client) or 0
+        result.passes.append((written, znodes, seconds, len(report.pruned)))
+        result.pruned += len(report.pruned)
+        result.gc_s += seconds
+        log(
+            f"{stage.label}: {written:,} written, the pass pruned {len(report.pruned):,} "
+            f"in {seconds:.1f} s; {znodes:,} znodes on the server"
+        )
+        survivors = sum(
+            1 for b in added if session.client.exists(session.layout.build(b)) is not None
+        )
+        if survivors != min(count, settings.max_finished):
+            problems.append(
+                f"{stage.label}: {survivors} of the newest chunk's {count} builds left by "
+                f"the pass, expected {min(count, settings.max_finished)}"
+            )
+    expected = max(held + stage.through - settings.max_finished, 0)
+    if result.pruned != expected:
+        problems.append(
+            f"{stage.label}: the passes pruned {result.pruned:,} builds, expected {expected:,}"
+        )
+
+
 # -- the report ------------------------------------------------------------------------
 
 
@@ -342,6 +402,15 @@ def render(results: Results) -> str:
                 else ""
             )
         )
+        if stage.passes:
+            first, last = stage.passes[0], stage.passes[-1]
+            lines.append(
+                f"- {stage.stage.label}: {last[0]:,} builds written in {len(stage.passes)} "
+                f"chunks, each followed by a GC pass; {stage.pruned:,} pruned in "
+                f"{stage.gc_s:.0f} s of passes ({stage.pruned / max(stage.gc_s, 1e-9):,.0f} "
+                f"a second); the server's znodes after the first pass {first[1]:,}, after "
+                f"the last {last[1]:,}; the first pass {first[2]:.1f} s, the last {last[2]:.1f} s"
+            )
     lines += verdicts(results)
     return "\n".join(lines)
 
@@ -377,9 +446,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m bench.store",
         description="Submit, get and list latency on an empty store and on full ones.",
     )
-    parser.add_argument("--quick", action="store_true", help="one small stage, two rounds")
+    parser.add_argument("--quick", action="store_true", help="small stages, two rounds")
+    parser.add_argument(
+        "--through",
+        type=int,
+        metavar="N",
+        help=f"builds through the GC in the full run's second stage (default {HISTORY:,}; "
+        "1,000,000 takes about an hour here)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    if args.through is not None and not args.quick:
+        stages = tuple(
+            replace(stage, label=f"{args.through:,} through the GC", through=args.through)
+            if stage.through
+            else stage
+            for stage in sizes.stages
+        )
+        sizes = replace(sizes, stages=stages)
     return run_and_report(
         lambda: _run_on_private_servers(sizes),
         setup=lambda _: (

@@ -87,6 +87,7 @@ ZooKeeper.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -188,6 +189,14 @@ def index_buckets(build_id: str) -> tuple[str, str]:
     return build_id[:first], build_id[first : first + second]
 
 
+@functools.lru_cache(maxsize=4096)
+def _build_dir(builds: str, build_id: str) -> str:
+    """A build's directory, remembered: every write of a step names a few of its paths,
+    and each check of the id is a regular expression (a bounded cache; an invalid id
+    raises, and is not cached)."""
+    return f"{builds}/{_checked(BUILD_ID, build_id, 'build id')[-2:]}/{build_id}"
+
+
 class Layout:
     """Paths of the tree under one root. The only place that joins znode paths."""
 
@@ -217,7 +226,9 @@ class Layout:
         return f"{self.builds}/{_checked(SHARD, shard, 'shard')}"
 
     def build(self, build_id: str) -> str:
-        return f"{self.shard_path(build_id)}/{build_id}"
+        if not isinstance(build_id, str):  # unhashable, say: refused before the cache
+            _checked(BUILD_ID, build_id, "build id")
+        return _build_dir(self.builds, build_id)
 
     def state(self, build_id: str) -> str:
         return f"{self.build(build_id)}/state"

@@ -176,3 +176,35 @@ def test_a_step_that_blocks_itself_never_runs() -> None:
     outcome = _run(["a", "b"], {"a": ["a"], "b": []}, log, batch=False)
     assert log.order() == ["b"]
     assert outcome.unfinished
+
+
+def test_a_lone_batch_runs_in_the_callers_thread_and_several_go_to_the_pool() -> None:
+    """A chain of steps with no side effect costs no thread hand-off per step; batches
+    that could share ZooKeeper's group commit still run side by side."""
+    threads: list[tuple[tuple[str, ...], str]] = []
+
+    def batch(names: list[str]) -> Mapping[str, BaseException | None]:
+        threads.append((tuple(names), threading.current_thread().name))
+        return dict.fromkeys(names)
+
+    chain = [f"c{i:03d}" for i in range(50)]
+    fan = [f"f{i:03d}" for i in range(MAX_BATCH * 2)]
+    blockers = {name: [chain[i - 1]] for i, name in enumerate(chain) if i}
+    blockers |= {name: [chain[-1]] for name in fan}
+    here = threading.current_thread().name
+    with ThreadPoolExecutor(4, thread_name_prefix="pool") as executor:
+        outcome = run_graph(
+            chain + fan,
+            blockers,
+            lambda name: None,
+            executor=executor,
+            parallelism=4,
+            halts=(),
+            batch=batch,
+            batchable=lambda n: True,
+        )
+    assert not outcome.unfinished
+    assert threads[: len(chain)] == [((name,), here) for name in chain]
+    rest = threads[len(chain) :]
+    assert sorted(n for names, _ in rest for n in names) == fan
+    assert all(name.startswith("pool") for _, name in rest)  # two batches at once
