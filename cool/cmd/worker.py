@@ -21,8 +21,6 @@ from prometheus_client import REGISTRY
 from cool import config
 from cool.clouds.heat import HeatProvider
 from cool.clouds.openstack.credentials import CloudCredentials, gc_trusts
-from cool.clouds.openstack.limits import CallLimiter
-from cool.clouds.openstack.provider import OpenStackProvider
 from cool.clouds.registry import Providers
 from cool.clouds.sim.provider import SimProvider
 from cool.errors import CoolError
@@ -82,6 +80,11 @@ def build_providers(conf: cfg.ConfigOpts, session: Session, worker_id: str) -> P
         SignalBook(session.client, session.layout), endpoint=conf.signal.endpoint or ""
     )
     if conf.worker.provider == "openstack":
+        # Imported here: openstacksdk is a fifth of a worker's start, and a worker of
+        # the sim (every test's, the local system's) never calls it.
+        from cool.clouds.openstack.limits import CallLimiter  # noqa: PLC0415
+        from cool.clouds.openstack.provider import OpenStackProvider  # noqa: PLC0415
+
         group = conf.openstack
         cluster = None
         if group.max_calls_per_cloud:

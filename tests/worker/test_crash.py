@@ -43,6 +43,7 @@ from cool.store.signals import SignalBook
 from cool.worker.runner import RunnerSettings
 from cool.worker.service import Worker, WorkerSettings
 from cool.worker.signals import SignalProvider
+from harness.zk_clients import remove_tree
 from harness.zookeeper import ZooKeeperServer
 from tests.worker.helpers import (
     FAST,
@@ -297,6 +298,13 @@ def _ending(store: BuildStore, sim: SimProvider, state: BuildState, build_id: st
     )
 
 
+def _clear(store: BuildStore) -> None:
+    """Its tree gone once a run's ending is read (every worker of it stopped): here, while
+    the other runs in flight wait on their sessions, not in the test's tear-down after
+    them all (a store's tree holds the queue's 1,024 shards)."""
+    assert remove_tree(store.client, store.layout.root)
+
+
 @dataclass(frozen=True)
 class Case:
     """One variant and one crash switch, in this test's chroot and directory."""
@@ -354,6 +362,7 @@ class Case:
             with SimProvider(db) as sim:
                 ending = _ending(store, sim, state, build_id)
                 recorded_calls = len(sim.calls(caller="counted"))
+            _clear(store)
         assert recorded_calls == tally.calls  # every counted call reached the sim, once
         return ending, tally
 
@@ -394,6 +403,7 @@ class Case:
             with SimProvider(db) as sim:
                 ending = _ending(store, sim, state, build_id)
                 crasher_calls = len(sim.calls(pid=pid)) if self.counts_calls else None
+            _clear(store)
         return replace(ending, died=died, crasher_calls=crasher_calls)
 
 
