@@ -48,6 +48,7 @@ from cool.gc import GarbageCollector, GcSettings
 from cool.model import BuildStatus, ResourceStatus
 from cool.resources.registry import ResourceTypeRegistry
 from cool.store import codec
+from cool.store.builds import BuildStore
 from cool.store.client import ZooKeeperSettings
 from cool.store.layout import Layout
 from cool.store.prune import Pruner, znode_count
@@ -224,6 +225,7 @@ def measure(hosts: str, count: int, batch_size: int) -> Run:
     session = Session.open(ZooKeeperSettings(hosts=hosts, root=root, session_timeout_s=30))
     client, layout = session.client, session.layout
     try:
+        BuildStore(client, layout).ensure_layout()  # the queue's shards, as a deployment has
         now = time.time()
         log(f"{count:,} builds: writing the backlog")
         doomed = fill(client, layout, count, finished_at=now - 2 * DAY)

@@ -23,7 +23,7 @@ from cool.errors import CoolError
 from cool.store import codec, names, trusts
 from cool.store.layout import PLAN_PREFIX, IdInvalidError, Layout
 from cool.store.outcomes import unavailable_as_error
-from cool.store.pipelined import many, mixed
+from cool.store.pipelined import many
 from cool.store.records import BuildMeta, BuildState
 from cool.store.retention import FinishedBuild
 
@@ -70,33 +70,21 @@ def plan_deletes(
 ) -> Planned:
     """Read each build afresh; the ones still finished, with their ops.
 
-    Reads are what a pass spends its time on, so they are few, and pipelined in two
-    rounds (a third for a build with signal handles): first what every build has (the
-    state, still the version listed and terminal; the lease's version; the record, for
-    the project; the listings of the build, its ``resources`` and its ``events``), then
-    what the record names (the index entry, the Idempotency-Key entry, the name node)
-    and any other directory the build holds. Not ``deep``, the subtree is listed where
-    the layout puts children (the build, and its children but state, lease and
-    control); a node found deeper refuses the transaction (NotEmpty) and the build is
-    planned again, ``deep``, listed to the bottom.
+    Reads are what a pass spends its time on, so they are few: the state
+    (still the version listed, still terminal), the lease's version, the
+    record (for the project), the index entry, and the subtree. Not
+    ``deep``, the subtree is listed where the layout puts children (the
+    build, and its children but state, lease and control); a node found
+    deeper refuses the transaction (NotEmpty) and the build is planned
+    again, ``deep``, listed to the bottom.
     """
     planned = Planned()
     ids = [b.build_id for b in builds]
-    first: list[tuple[str, str]] = []
-    for build_id in ids:
-        first += [
-            ("get", layout.state(build_id)),
-            ("exists", layout.lease(build_id)),
-            ("get", layout.build(build_id)),
-        ]
-        if not deep:
-            first += [("get_children", path) for path in _listed_first(layout, build_id)]
-    width = 3 if deep else 6  # the three reads, and the three listings when not deep
-    answers = mixed(client, first)
+    states = many(client, "get", [layout.state(b) for b in ids])
+    leases = many(client, "exists", [layout.lease(b) for b in ids])
+    records = many(client, "get", [layout.build(b) for b in ids])
     ready: list[tuple[FinishedBuild, int, BuildMeta | None]] = []
-    listings: list[list[Any]] = []
-    for n, build in enumerate(builds):
-        state, lease, record, *listed = answers[n * width : (n + 1) * width]
+    for build, state, lease, record in zip(builds, states, leases, records, strict=True):
         meta = read_meta(build.build_id, record[0] if record else None)
         planned.projects[build.build_id] = meta.project_id if meta else None
         why = _still_finished(build, state, lease)
@@ -105,13 +93,8 @@ def plan_deletes(
             LOG.info("build %s: not pruned: %s", build.build_id, why)
             continue
         ready.append((build, lease.version, meta))
-        listings.append(listed)
     index_paths = [_index_paths(layout, meta, build.build_id) for build, _, meta in ready]
     key_paths = [_idempotency_path(layout, meta) for _, _, meta in ready]
-    name_paths = [
-        names.path_of(layout, meta.project_id, meta.name) if meta is not None else None
-        for _, _, meta in ready
-    ]
     roots = [layout.build(build.build_id) for build, _, _ in ready]
     trust_paths = [trusts.waiting_path(layout, meta, build.build_id) for build, _, meta in ready]
     if any(trust_paths):
@@ -119,23 +102,14 @@ def plan_deletes(
             client.ensure_path(layout.trusts)
     listed = [p for paths in index_paths for p in paths]
     listed += [p for p in key_paths if p is not None]
-    named = [p for p in name_paths if p is not None]
+    indexed = {p for p, stat in zip(listed, many(client, "exists", listed), strict=True) if stat}
+    name_nodes = _name_nodes(client, layout, ready)
     if deep:
-        second = mixed(client, [("exists", p) for p in listed] + [("get", p) for p in named])
         subtrees = _subtrees(client, roots)
     else:
-        shallow = _Shallow(layout, [build.build_id for build, _, _ in ready], listings)
-        second = mixed(
-            client,
-            [("exists", p) for p in listed]
-            + [("get", p) for p in named]
-            + [("get_children", p) for _, p in shallow.frontier],
-        )
-        subtrees = shallow.finish(client, second[len(listed) + len(named) :])
-    indexed = {p for p, stat in zip(listed, second, strict=False) if stat}
-    got = dict(zip(named, second[len(listed) :], strict=False))
-    for (build, lease_version, meta), entries, key_path, trust_path, name_path, nodes in zip(
-        ready, index_paths, key_paths, trust_paths, name_paths, subtrees, strict=True
+        subtrees = _shallow_subtrees(client, layout, [build.build_id for build, _, _ in ready])
+    for (build, lease_version, _), entries, key_path, trust_path, name_node, nodes in zip(
+        ready, index_paths, key_paths, trust_paths, name_nodes, subtrees, strict=True
     ):
         build_id = build.build_id
         state_path, lease_path = layout.state(build_id), layout.lease(build_id)
@@ -162,10 +136,9 @@ def plan_deletes(
                 tail.append(Op("delete", index_path, why="its index entry changed"))
         if key_path in indexed:
             tail.append(Op("delete", key_path, why="its Idempotency-Key entry changed"))
-        found = got.get(name_path) if name_path is not None else None
-        # A build not DELETE_COMPLETE still holds its name.
-        if meta is not None and found is not None and names.names_build(found, build_id, meta.name):
-            tail.append(Op("delete", str(name_path), found[1].version, why="its name node changed"))
+        if name_node is not None:  # a build not DELETE_COMPLETE still holds its name
+            path, version = name_node
+            tail.append(Op("delete", path, version, why="its name node changed"))
         if trust_path is not None:
             # Handed to the GC's trust deletion in the same transaction: never lost.
             tail.append(
@@ -181,9 +154,25 @@ def plan_deletes(
     return planned
 
 
-def _listed_first(layout: Layout, build_id: str) -> tuple[str, str, str]:
-    """What every build has to list: itself, its resource records and its events."""
-    return layout.build(build_id), layout.resources(build_id), layout.events(build_id)
+def _name_nodes(
+    client: KazooClient, layout: Layout, ready: Sequence[tuple[FinishedBuild, int, Any]]
+) -> list[tuple[str, int] | None]:
+    """Each build's name node and its version, where it still names that build."""
+    paths = [
+        names.path_of(layout, meta.project_id, meta.name) if meta is not None else None
+        for _, _, meta in ready
+    ]
+    listed = [p for p in paths if p is not None]
+    got = dict(zip(listed, many(client, "get", listed), strict=True))
+    out: list[tuple[str, int] | None] = []
+    for (build, _, meta), path in zip(ready, paths, strict=True):
+        found = got.get(path) if path is not None else None
+        if path is not None and names.names_build(found, build.build_id, meta.name):
+            assert found is not None
+            out.append((path, found[1].version))
+        else:
+            out.append(None)
+    return out
 
 
 def _subtrees(client: KazooClient, roots: Sequence[str]) -> list[list[str]]:
@@ -202,60 +191,37 @@ def _subtrees(client: KazooClient, roots: Sequence[str]) -> list[list[str]]:
     return trees
 
 
-class _Shallow:
-    """Each build's nodes where the layout puts children (as :func:`_subtrees` gives
-    them, breadth first), from the first round's listings of the build, its
-    ``resources`` and its ``events``; :attr:`frontier` is what else must be listed
-    (a directory the first round did not list: ``signals``, or one cool does not make)."""
-
-    def __init__(
-        self, layout: Layout, build_ids: Sequence[str], listings: Sequence[Sequence[Any]]
-    ) -> None:
-        self.layout = layout
-        self.build_ids = build_ids
-        self.trees: list[list[str]] = []
-        self.frontier: list[tuple[int, str]] = []
-        self._known: list[dict[str, list[str]]] = []
-        for i, build_id in enumerate(build_ids):
-            root, resources, events = _listed_first(layout, build_id)
-            own, records, history = listings[i]
-            leaves = {
-                layout.state(build_id),
-                layout.lease(build_id),
-                layout.control(build_id),
-                layout.source(build_id),
-                layout.recipe(build_id),
-            }
-            tree = [root]
-            known = {resources: records or [], events: history or []}
-            for child in sorted(own or ()):
-                path = f"{root}/{child}"
-                tree.append(path)
-                listed_later = path not in leaves and not child.startswith(PLAN_PREFIX)
-                if listed_later and path not in known:
-                    self.frontier.append((i, path))
-            self.trees.append(tree)
-            self._known.append(known)
-
-    def finish(self, client: KazooClient, listed: Sequence[Any]) -> list[list[str]]:
-        """The trees, given the frontier's listings (in its order)."""
-        layout, trees = self.layout, self.trees
-        fetched: list[dict[str, list[str]]] = [dict(known) for known in self._known]
-        for (i, path), children in zip(self.frontier, listed, strict=True):
-            fetched[i][path] = list(children or ())
-        handles: list[tuple[int, str]] = []  # signals/<handle> hold the handle's signals
-        for i, tree in enumerate(trees):
-            for path in list(tree[1:]):
-                if path not in fetched[i]:
-                    continue
-                children = sorted(fetched[i][path])
-                tree += [f"{path}/{child}" for child in children]
-                if path == layout.signals(self.build_ids[i]):
-                    handles += [(i, f"{path}/{child}") for child in children]
-        listings = many(client, "get_children", [path for _, path in handles])
-        for (i, path), children in zip(handles, listings, strict=True):
-            trees[i] += [f"{path}/{child}" for child in sorted(children or ())]
-        return trees
+def _shallow_subtrees(
+    client: KazooClient, layout: Layout, build_ids: Sequence[str]
+) -> list[list[str]]:
+    """Like :func:`_subtrees`, listing only where the layout puts children."""
+    roots = [layout.build(b) for b in build_ids]
+    trees: list[list[str]] = [[root] for root in roots]
+    frontier: list[tuple[int, str]] = []
+    for i, children in enumerate(many(client, "get_children", roots)):
+        build_id = build_ids[i]
+        leaves = {
+            layout.state(build_id),
+            layout.lease(build_id),
+            layout.control(build_id),
+            layout.source(build_id),
+            layout.recipe(build_id),
+        }
+        for child in sorted(children or ()):
+            path = f"{roots[i]}/{child}"
+            trees[i].append(path)
+            if path not in leaves and not child.startswith(PLAN_PREFIX):
+                frontier.append((i, path))
+    listings = many(client, "get_children", [path for _, path in frontier])
+    handles: list[tuple[int, str]] = []  # signals/<handle> hold the handle's signals
+    for (i, path), children in zip(frontier, listings, strict=True):
+        trees[i] += [f"{path}/{child}" for child in sorted(children or ())]
+        if path == layout.signals(build_ids[i]):
+            handles += [(i, f"{path}/{child}") for child in sorted(children or ())]
+    listings = many(client, "get_children", [path for _, path in handles])
+    for (i, path), children in zip(handles, listings, strict=True):
+        trees[i] += [f"{path}/{child}" for child in sorted(children or ())]
+    return trees
 
 
 def _still_finished(build: FinishedBuild, state: Any, lease: Any) -> str:

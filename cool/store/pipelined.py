@@ -6,9 +6,7 @@ slow; kazoo's ``*_async`` calls let a few hundred reads be in flight at once.
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kazoo.client import KazooClient
@@ -24,31 +22,16 @@ def many(client: KazooClient, method: str, paths: Sequence[str]) -> list[Any]:
 
     ZooKeeper trouble becomes StoreUnavailableError.
     """
-    return mixed(client, [(method, path) for path in paths])
-
-
-def mixed(client: KazooClient, calls: Sequence[tuple[str, str]]) -> list[Any]:
-    """Reads of several kinds, ``(method, path)`` each, in one pipeline, answers in
-    order; None where there is no node. Up to :data:`IN_FLIGHT` are outstanding, a new
-    one sent as each answer is taken, so the connection never waits on a slow batch
-    (and reads that do not depend on each other cost one round trip, not one each).
-
-    ZooKeeper trouble becomes StoreUnavailableError.
-    """
+    call: Callable[[str], Any] = getattr(client, f"{method}_async")
     out: list[Any] = []
-    pending: deque[Any] = deque()
-    queued = iter(calls)
     with unavailable_as_error():
-        for method, path in itertools.islice(queued, IN_FLIGHT):
-            pending.append(getattr(client, f"{method}_async")(path))
-        while pending:
-            async_result = pending.popleft()
-            for method, path in itertools.islice(queued, 1):
-                pending.append(getattr(client, f"{method}_async")(path))
-            try:
-                out.append(async_result.get())
-            except NoNodeError:
-                out.append(None)
+        for start in range(0, len(paths), IN_FLIGHT):
+            pending = [call(path) for path in paths[start : start + IN_FLIGHT]]
+            for async_result in pending:
+                try:
+                    out.append(async_result.get())
+                except NoNodeError:
+                    out.append(None)
     return out
 
 
