@@ -5,6 +5,7 @@ Times are UTC seconds since the epoch (floats); the API renders them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -28,7 +29,12 @@ def _top_level(record: Any) -> dict[str, Any]:
     """A record's fields as a dict, values as they are: what a write serializes at once.
     ``asdict`` copies every nested value on the way, a few microseconds a record on
     the path of every step (docs/benchmarks.md)."""
-    return {f.name: getattr(record, f.name) for f in fields(record)}
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _cut_field(record: Any, name: str) -> None:
