@@ -70,7 +70,8 @@ def run_graph(
 
     With ``batch``, the ready steps that are ``batchable`` go together, up to
     :data:`MAX_BATCH` in one call, which takes one place of ``parallelism`` (steps
-    with no side effect: one ZooKeeper write records them all).
+    with no side effect: one ZooKeeper write records them all). A batch that is all
+    the work there is runs in the calling thread, not on ``executor``.
     """
     every = frozenset(names)  # blockers outside the graph count as done
     # Kahn's algorithm: each step waits on a count of blockers, and a finished step
