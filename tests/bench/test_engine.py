@@ -151,11 +151,13 @@ def test_rss_is_read_from_proc() -> None:
     assert rss_kib(os.getpid()) > 1024
 
 
-def _results(*, chain_s: float, takeover_s: float, rss_kib: list[tuple[int, int]]) -> Results:
+def _results(
+    *, chain_s: float, takeover_s: float, rss_kib: list[tuple[int, int]], chain_cpu_s: float = 0.3
+) -> Results:
     results = Results(Sizes())
-    results.raw = RawRates(count=3000, set_s=3.0, multi_s=3.0, exists_s=1.0)
+    results.raw = RawRates(count=3000, set_s=3.0, multi_s=3.0, exists_s=1.0, multi_cpu_s=0.6)
     results.builds = [
-        BuildRun("chain", 1000, chain_s, 2003, 2000, 6000, 1.0, 1.0),
+        BuildRun("chain", 1000, chain_s, 2003, 2000, 6000, chain_cpu_s, 1.0),
         BuildRun("fan-out", 1000, 1.0, 3500, 2000, 6000, 1.0, 1.0),
     ]
     results.scaling = [
@@ -172,7 +174,12 @@ def test_verdicts_say_met_and_not_met() -> None:
         _results(chain_s=8.0, takeover_s=2.5, rss_kib=[(0, 30_000), (500, 32_000), (1000, 32_100)])
     )
     bad = verdicts(
-        _results(chain_s=10.0, takeover_s=3.5, rss_kib=[(0, 30_000), (500, 40_000), (1000, 50_000)])
+        _results(
+            chain_s=10.0,
+            takeover_s=3.5,
+            rss_kib=[(0, 30_000), (500, 40_000), (1000, 50_000)],
+            chain_cpu_s=0.6,
+        )
     )
 
     assert all("NOT met" not in line for line in good if "fan-out" not in line)
@@ -180,6 +187,8 @@ def test_verdicts_say_met_and_not_met() -> None:
     assert any(line.startswith("chain of 1,000") and line.endswith("NOT met") for line in bad)
     assert any(line.startswith("takeover") and line.endswith("NOT met") for line in bad)
     assert any(line.startswith("memory") and line.endswith("NOT met") for line in bad)
+    assert "chain of 1,000: worker CPU 0.30 ms a step, 1.5x a raw client's 0.20 ms" in "".join(good)
+    assert any("worker CPU 0.60 ms a step" in line and line.endswith("NOT met") for line in bad)
     assert any("STILL GROWING" in line for line in bad)
     assert any("steady" in line for line in good)
 
