@@ -150,7 +150,9 @@ class Worker:
         self._wake.set()
         leave_s = self.settings.leave_timeout_s
         deadline = time.monotonic() + (self.settings.stop_timeout_s if graceful else 0)
-        for _fence, thread in list(self._active.values()):
+        with self._lock:
+            active = list(self._active.values())
+        for _fence, thread in active:
             thread.join(max(deadline - time.monotonic(), 0))
         self._dispatcher.join(leave_s)
         # shutdown(wait=True) has no bound of its own: wait for it in a thread.
@@ -428,9 +430,9 @@ class Worker:
         thread = threading.Thread(
             target=self._run, args=(fence,), name=f"cool-build-{build_id}", daemon=True
         )
-        with self._lock:
+        with self._lock:  # started under the lock: stop() never sees it unstarted
             self._active[build_id] = (fence, thread)
-        thread.start()
+            thread.start()
         self._publish_load()
 
     def _run(self, fence: Fence) -> None:

@@ -171,3 +171,40 @@ resources:
     finally:
         zk_proxy.heal()  # lets a hung stop finish, so the test ends either way
         assert_eventually(left.is_set, timeout_s=60, message="the worker left after healing")
+
+
+def test_a_stop_while_a_claimed_build_is_starting_waits_for_its_thread(
+    zk_hosts: str, tmp_path: Path, registry: ResourceTypeRegistry, monkeypatch
+) -> None:
+    """A stop that came between a claim's thread being recorded and started joined a
+    thread not started yet, and raised (found by the dispatch benchmark's test in CI)."""
+    entering, release = threading.Event(), threading.Event()
+    original = threading.Thread
+
+    class HeldAtStart(original):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            if self.name.startswith("cool-build-"):
+                entering.set()
+                release.wait(10)
+            super().start()
+
+    failures: list[BaseException] = []
+
+    def stop(worker: Worker) -> None:
+        try:
+            worker.stop(graceful=False)
+        except BaseException as exc:  # what the stop would have raised to its caller
+            failures.append(exc)
+
+    with open_store(zk_hosts) as store, running_worker(zk_hosts, tmp_path / "sim.db") as worker:
+        monkeypatch.setattr(threading, "Thread", HeldAtStart)
+        submit(store, registry, SLOW)
+        assert entering.wait(10), "the worker claimed the build"
+        stopper = original(target=stop, args=(worker,))
+        stopper.start()
+        stopper.join(1.0)  # before the fix, it had failed by now; after, it waits
+        release.set()
+        stopper.join(30)
+        monkeypatch.undo()
+    assert not stopper.is_alive()
+    assert failures == []
