@@ -194,7 +194,7 @@ def _build_dir(builds: str, build_id: str) -> str:
     """A build's directory, remembered: every write of a step names a few of its paths,
     and each check of the id is a regular expression (a bounded cache; an invalid id
     raises, and is not cached)."""
-    return f"{builds}/{_checked(BUILD_ID, build_id, 'build id')[-2:]}/{build_id}"
+    return f"{builds}/{Layout.shard(build_id)}/{build_id}"
 
 
 class Layout:
