@@ -27,6 +27,7 @@ templates, never speaks HTTP and never imports kazoo.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -34,9 +35,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from cool.clouds.base import fences_creates, finds_by_mark
+from cool.clouds.base import Provider, fences_creates, finds_by_mark
 from cool.clouds.registry import Providers
-from cool.errors import CommitUnknownError, RecordTooLargeError
+from cool.errors import CommitUnknownError, ConfigurationError, RecordTooLargeError
 from cool.model import NESTED_SEPARATOR, BuildStatus, ControlRequest, ResourceStatus
 from cool.store import codec
 from cool.store.builds import BuildStore
@@ -126,6 +127,7 @@ class BuildRunner:
                 halt.set()  # honoured within one step: nothing new starts
 
         unwatch = self.watch_control(self.build_id, on_control) if self.watch_control else None
+        self.steps.logins.start(self._providers(), name=self.build_id)
         timer = threading.Timer(max(self.deadline - self.clock(), 0), self.halt.set)
         timer.daemon = True
         timer.start()
@@ -143,6 +145,15 @@ class BuildRunner:
             timer.cancel()
             if unwatch is not None:
                 unwatch()
+
+    def _providers(self) -> list[Provider]:
+        """The providers the plan's steps go to (a type none runs fails its own step)."""
+        found: dict[int, Provider] = {}
+        for spec in self.plan.resources:
+            with contextlib.suppress(ConfigurationError):
+                provider = self.providers.for_spec(spec)
+                found.setdefault(id(provider), provider)
+        return list(found.values())
 
     # -- what stops a build -------------------------------------------------------
 

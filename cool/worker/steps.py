@@ -41,6 +41,7 @@ from cool.template.functions import PathError
 from cool.template.parse import DEFAULT_LIMITS, Limits
 from cool.worker import references
 from cool.worker.ledger import Ledger
+from cool.worker.logins import Logins
 from cool.worker.retry import CLOUD_RETRY, RetryPolicy
 from cool.worker.schedule import StepFailedError, StepStoppedError
 
@@ -97,6 +98,8 @@ class Steps:
         # A cancel or delete request (or the deadline): a step that only waits (a wait
         # condition) lets go at once; one that made something finishes its step.
         self.halt = halt or threading.Event()
+        # The build's logins, started by the runner as its run starts (none: at once).
+        self.logins = Logins(ledger.meta.trust_id, stopping)
 
     # -- shared -----------------------------------------------------------------
 
@@ -318,6 +321,7 @@ class Steps:
                 self._create_at_once(provider, ctx, spec)
                 return
             elif record is None:
+                self.logins.wait(provider)  # the build's, not this step's
                 self.ledger.write_resource(
                     ResourceRecord(
                         name=name,
@@ -628,6 +632,7 @@ class Steps:
         ctx = self._context(spec)
         try:
             if record.status is not ResourceStatus.DELETE_IN_PROGRESS:
+                self.logins.wait(provider)  # the build's, not this step's
                 self._update(name, "deleting", status=ResourceStatus.DELETE_IN_PROGRESS)
             # Everything tagged for this step goes, not just the recorded id: a
             # create whose outcome was never recorded leaves nothing behind. (A type

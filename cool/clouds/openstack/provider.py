@@ -109,6 +109,13 @@ class OpenStackProvider:
                 self._clouds.popitem(last=False)
         return cloud
 
+    def prepare(self, trust_id: str) -> None:
+        """Log in for a build (its trust's token; cool.worker.logins): every step of the
+        build shares the session, and keystoneauth keeps the token in it. Raises what
+        the login raises; the caller only logs it (the steps meet it again)."""
+        session = self._sessions(trust_id)
+        session.get_auth_headers()
+
     def _call(self, ctx: StepContext, doing: str, call: Callable[[Handler, Cloud], T]) -> T:
         """One handler call, with openstacksdk's errors translated at this boundary."""
         doing = f"{doing} {ctx.resource_name} ({ctx.resource_type})"
