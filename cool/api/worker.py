@@ -69,9 +69,11 @@ class Protocol(ASGIProtocol):  # type: ignore[misc]
         self._header_timer: Any = None
         self._headers_seen = False
         self._drop_timer: Any = None
+        self._partial = False  # bytes of a request not yet wholly received
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        self.worker.connections.add(self)
         if self._flow_control is not None:
             self._flow_control = BoundedFlowControl(
                 transport, self.worker.send_timeout_s, self._drop
@@ -96,7 +98,29 @@ class Protocol(ASGIProtocol):  # type: ignore[misc]
             self._cancel_header_timer()
         return super()._on_headers_complete()
 
+    def _feed_callback_parser(self, data: bytes) -> Any:
+        # What a client sent, and a pipelined request's bytes re-fed after the one
+        # before it was answered: part of a request until the parser has all of it.
+        self._partial = self._partial or bool(data)
+        return super()._feed_callback_parser(data)
+
+    def _on_message_complete(self) -> Any:
+        self._partial = False
+        return super()._on_message_complete()
+
+    def close_if_idle(self) -> None:
+        """Close the connection if it waits for a request no byte of which has come,
+        as its keep-alive timeout would; one with a request under way is left."""
+        if (
+            not self._closed
+            and self._awaiting_request
+            and not self._finishing_calls
+            and not self._partial
+        ):
+            self._keepalive_timeout()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self.worker.connections.discard(self)
         self._cancel_header_timer()
         if self._drop_timer is not None:
             self._drop_timer.cancel()
@@ -191,6 +215,18 @@ class Worker(gasgi.ASGIWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.header_timeout_s = float(self.app.conf.api.header_timeout)
         self.send_timeout_s = float(self.app.conf.api.send_timeout)
+        self.connections: set[Protocol] = set()
+
+    async def _shutdown(self) -> None:
+        """gunicorn's graceful stop waits up to ``graceful_timeout`` (30 s) for every
+        open connection to close, the kept-alive idle ones too, which only their
+        clients or ``[api] idle_timeout`` (75 s) would close: a stop took 30 s
+        whenever a client held one (a requests session, heatclient, a proxy's
+        pool). Idle ones are closed first, as their keep-alive timeout would close
+        them; a request under way still finishes, and then its connection closes."""
+        for connection in list(self.connections):
+            connection.close_if_idle()
+        await super()._shutdown()
 
     def init_process(self) -> None:
         # gunicorn's worker names its protocol class in its module: in this worker
