@@ -142,6 +142,38 @@ def test_issue_20s_verdicts_judge_the_critical_path_and_each_neutron_step(plan: 
     assert said[3] == "Neutron steps to delete within 1.5x of the script's: met"
 
 
+def test_each_neutron_step_is_also_set_against_the_parallel_scripts_same_step(
+    plan: Plan,
+) -> None:
+    """Context for the step target: the parallel script's steps wait in the same queues
+    of the cloud as cool's (the sequential script's each had the cloud to itself)."""
+    script_steps = {r.name: 1.0 for r in plan.resources}
+    queued = {**script_steps, "network": 3.0, "security_group": 3.0}
+    cool_steps = {**script_steps, "network": 3.3, "security_group": 6.0}
+    results = Results(workers=2, poll_interval_s=1.0, poll_interval_max_s=5.0, plan=plan)
+    results.rounds = [
+        Round(
+            "baseline",
+            Side(20.0, 10.0, script_steps, script_steps),
+            Side(20.0, 10.0, cool_steps, script_steps),
+            parallel=Side(18.0, 9.0, queued, script_steps),
+        ),
+    ]
+    said = verdicts(results)
+    assert (
+        "Neutron steps to create within 1.5x of the script's: NOT met "
+        "(network 3.3x, security_group 6.0x)"
+    ) in said
+    assert (
+        "Neutron steps to create within 1.5x of the parallel script's: NOT met "
+        "(security_group 2.0x) (context: the same queues)"
+    ) in said
+    assert (
+        "Neutron steps to delete within 1.5x of the parallel script's: met "
+        "(context: the same queues)"
+    ) in said
+
+
 def test_a_request_is_compared_by_its_shape() -> None:
     line = (
         '127.0.0.1 - - [07/Dec/2026:07:37:53 +0000] "GET /v2.0/ports/'
@@ -206,7 +238,7 @@ def test_the_parallel_script_is_judged_against_the_path_and_against_cool(plan: P
             parallel=Side(path * 1.2, back * 1.2, steps, steps),
         )
     ]
-    said = verdicts(results)[-2:]
+    said = verdicts(results)[-4:-2]
     assert said[0].startswith("create: the parallel script / the critical path 1.20, cool / ")
     assert "the parallel script 1.08 (medians; context, no target)" in said[0]
     assert said[1].startswith("delete: the parallel script / the critical path 1.20, cool / ")
