@@ -229,51 +229,33 @@ def test_submit_makes_a_trust_from_the_member_to_cool(
     assert _held(store) == []  # recorded until the build held it: taken by its transaction
 
 
-def test_submit_trust_session_acts_as_the_member(
+def test_submit_trust_session_acts_as_the_member_logged_in_ahead_of_the_steps(
     api: testing.TestClient,
     store: BuildStore,
     conf: cfg.ConfigOpts,
     keystone: KeystoneServer,
     cloud: Cloud,
 ) -> None:
-    build_id = _submit(api, _token(keystone, cloud)).json["build"]["id"]
-    trust_id = store.meta_and_plan(build_id)[0].trust_id
-    credentials = CloudCredentials(conf)
-
-    session = credentials.session(trust_id)
-
-    access = session.auth.get_access(session)  # GET /v3/auth/tokens is 403 for trusts
-    assert access.user_id == cloud.member_id
-    assert access.project_id == cloud.project
-    assert access.trust_id == trust_id
-    assert "member" in access.role_names
-    assert credentials.session(trust_id) is session  # one session per trust, kept
-
-
-def test_the_openstack_provider_logs_a_build_in_with_its_trust_ahead_of_its_steps(
-    api: testing.TestClient,
-    store: BuildStore,
-    conf: cfg.ConfigOpts,
-    keystone: KeystoneServer,
-    cloud: Cloud,
-) -> None:
-    """cool.worker.logins calls ``prepare`` as a build's run starts: the trust's token
-    is then in the session every step of the build shares, and no step asks again."""
+    """cool.worker.logins calls the provider's ``prepare`` as a build's run starts: the
+    trust's token is then in the session every step of the build shares."""
     build_id = _submit(api, _token(keystone, cloud)).json["build"]["id"]
     trust_id = store.meta_and_plan(build_id)[0].trust_id
     credentials = CloudCredentials(conf)
     OpenStackProvider(credentials.session).prepare(trust_id)
+
     session = credentials.session(trust_id)
     sent: list[str] = []
     session.session.hooks["response"].append(
         lambda response, *_a, **_k: sent.append(response.request.url)
     )
 
-    access = session.auth.get_access(session)
-
-    assert access.trust_id == trust_id
+    access = session.auth.get_access(session)  # GET /v3/auth/tokens is 403 for trusts
+    assert sent == []  # the token prepare made: no step asks again
     assert access.user_id == cloud.member_id
-    assert sent == []  # the token prepare made
+    assert access.project_id == cloud.project
+    assert access.trust_id == trust_id
+    assert "member" in access.role_names
+    assert credentials.session(trust_id) is session  # one session per trust, kept
 
 
 def test_trust_sessions_share_what_version_discovery_found(
