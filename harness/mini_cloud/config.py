@@ -266,6 +266,12 @@ enabled_backends = {VOLUME_BACKEND}
 volumes_dir = {directory / "volumes"}
 quota_volumes = 40
 quota_gigabytes = 1000
+# cinder-volume tells the scheduler its pool once as it starts, and the scheduler asks
+# for it once as it starts: when the two start together, both messages can go before
+# the other side listens (seen once in CI). The next report is a periodic task (every
+# 60 s), whose runner otherwise first waits up to 60 s more at random.
+periodic_fuzzy_delay = 0
+periodic_interval = 5
 [database]
 connection = {self.sqlite_url("cinder", "cinder.sqlite")}
 [coordination]
