@@ -22,6 +22,7 @@ def test_each_stage_is_measured_in_rounds_and_the_gc_pass_leaves_the_cap(
         rounds=2,
         requests=5,
         max_s=5.0,
+        warm_reads=8,
     )
 
     results = run(sizes, zookeeper.hosts, f"/bench-store-{uuid.uuid4().hex[:12]}", tmp_path)
