@@ -4,6 +4,7 @@ falcon's test client, with users of an htpasswd file (http_basic)."""
 from __future__ import annotations
 
 import base64
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,24 @@ VALUE_TEMPLATE = {
     "resources": {"v": {"type": "OS::Heat::Value", "properties": {"value": {"get_param": "word"}}}},
     "outputs": {"said": {"value": {"get_attr": ["v", "value"]}}},
 }
+
+
+def read_response(sock: socket.socket, timeout_s: float = 10) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of one response (the body by Content-Length)."""
+    sock.settimeout(timeout_s)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"closed before a response: {data!r}")
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return int(lines[0].split()[1]), headers, body

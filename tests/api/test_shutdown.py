@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from harness.api import ApiProcess
+from tests.api.helpers import read_response
 from tests.zk import assert_eventually
 
 pytestmark = pytest.mark.slow
@@ -55,32 +56,12 @@ def _stopped_within(api: ApiProcess, bound_s: float) -> float:
     return time.monotonic() - started
 
 
-def _read_response(sock: socket.socket) -> bytes:
-    """One whole response to a GET /healthcheck (its head and its Content-Length body)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"closed before a response: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "closed inside a response's body"
-        body += chunk
-    return head
-
-
 def test_a_stop_closes_idle_kept_alive_connections_instead_of_waiting_for_them(
     api: ApiProcess,
 ) -> None:
     with socket.create_connection(("127.0.0.1", api.port), timeout=30) as sock:
         sock.sendall(REQUEST)
-        assert _read_response(sock).startswith(b"HTTP/1.1 200")
+        assert read_response(sock)[0] == 200
         # Kept alive, and idle: nothing of a next request has come.
         _terminate(api)
         _stopped_within(api, STOP_BOUND_S)
@@ -95,7 +76,7 @@ def test_a_request_that_started_arriving_before_the_stop_is_still_answered(
         # One write: a whole request and the start of the next. The first's answer
         # shows the server has read both.
         sock.sendall(REQUEST + first)
-        assert _read_response(sock).startswith(b"HTTP/1.1 200")
+        assert read_response(sock)[0] == 200
         _terminate(api)
         # Its idle connections are closed as the stop begins, before this line.
         assert_eventually(
@@ -104,7 +85,7 @@ def test_a_request_that_started_arriving_before_the_stop_is_still_answered(
             message="cool-api's worker begins its stop",
         )
         sock.sendall(rest)
-        head = _read_response(sock)
-        assert head.startswith(b"HTTP/1.1 200"), head
+        status, _, body = read_response(sock)
+        assert status == 200, body
         assert sock.recv(1) == b""  # then closed: the server is stopping
     _stopped_within(api, STOP_BOUND_S)

@@ -23,7 +23,7 @@ import bcrypt
 import pytest
 
 from harness.api import ApiProcess
-from tests.api.helpers import USERS, password, write_htpasswd
+from tests.api.helpers import USERS, password, read_response, write_htpasswd
 from tests.zk import assert_eventually
 
 pytestmark = pytest.mark.slow
@@ -106,27 +106,6 @@ def _connect(api: ApiProcess) -> socket.socket:
     return socket.create_connection(("127.0.0.1", api.port), timeout=30)
 
 
-def _read_response(sock: socket.socket, timeout_s: float = 10) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body of one response (the body by Content-Length)."""
-    sock.settimeout(timeout_s)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a response: {data!r}")
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])}
-    length = int(headers.get("content-length", "0"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return int(lines[0].split()[1]), headers, body
-
-
 def _closed(sock: socket.socket, timeout_s: float = 10) -> bool:
     """True once the server closed the connection (whatever it sent before)."""
     sock.settimeout(timeout_s)
@@ -207,7 +186,7 @@ def test_slow_headers_past_the_header_timeout_are_cut_off(api: ApiProcess) -> No
     start = time.monotonic()
     with _Trickle([sock]):
         try:
-            status, headers, body = _read_response(sock, timeout_s=HEADER_TIMEOUT_S + 10)
+            status, headers, body = read_response(sock, timeout_s=HEADER_TIMEOUT_S + 10)
         except ConnectionError:
             pass  # closed without an answer: allowed too
         else:
@@ -226,7 +205,7 @@ def test_slow_body_past_the_body_timeout_is_refused(api: ApiProcess) -> None:
     )
     start = time.monotonic()
     with _Trickle([sock]):
-        status, headers, body = _read_response(sock, timeout_s=BODY_TIMEOUT_S + 10)
+        status, headers, body = read_response(sock, timeout_s=BODY_TIMEOUT_S + 10)
         _assert_json_error(status, headers, body, 408)
         assert _closed(sock)
     assert time.monotonic() - start < BODY_TIMEOUT_S + 5
@@ -246,7 +225,7 @@ def test_a_chunked_body_is_read_whole(api: ApiProcess) -> None:
         + chunks
         + b"0\r\n\r\n"
     )
-    status, _headers, answer = _read_response(sock)
+    status, _headers, answer = read_response(sock)
     sock.close()
     assert status == 200, answer[:500]
     assert json.loads(answer)["resources"] is not None
@@ -262,7 +241,7 @@ def test_a_huge_request_line_is_refused_quickly_as_json(api: ApiProcess) -> None
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
-    status, headers, body = _read_response(sock)
+    status, headers, body = read_response(sock)
     _assert_json_error(status, headers, body, 414)
     assert _closed(sock)
     assert time.monotonic() - start < 5
@@ -273,7 +252,7 @@ def test_a_huge_request_line_is_refused_quickly_as_json(api: ApiProcess) -> None
 def test_oversized_headers_are_refused_as_json(api: ApiProcess) -> None:
     sock = _connect(api)
     sock.sendall(b"GET /v1/builds HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 65536 + b"\r\n\r\n")
-    status, headers, body = _read_response(sock)
+    status, headers, body = read_response(sock)
     _assert_json_error(status, headers, body, 431)
     assert _closed(sock)
     sock.close()
@@ -283,7 +262,7 @@ def test_too_many_headers_are_refused_as_json(api: ApiProcess) -> None:
     sock = _connect(api)
     many = b"".join(b"X-H%d: v\r\n" % i for i in range(300))
     sock.sendall(b"GET /v1/builds HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
-    status, headers, body = _read_response(sock)
+    status, headers, body = read_response(sock)
     _assert_json_error(status, headers, body, 431)
     sock.close()
 
@@ -291,7 +270,7 @@ def test_too_many_headers_are_refused_as_json(api: ApiProcess) -> None:
 def test_a_malformed_request_is_refused_as_json(api: ApiProcess) -> None:
     sock = _connect(api)
     sock.sendall(b"GET /v1/builds HTTP/1.1\r\nHost x\r\n\r\n")
-    status, headers, body = _read_response(sock)
+    status, headers, body = read_response(sock)
     _assert_json_error(status, headers, body, 400)
     sock.close()
 
@@ -382,7 +361,7 @@ def test_too_many_connections_say_overloaded_not_zookeeper(crowded: ApiProcess) 
     sockets = _open_many(crowded, CROWDED_CONNECTIONS, lambda i: b"GET /healthcheck HTTP/1.1\r\n")
     try:
         extra = _connect(crowded)
-        status, headers, body = _read_response(extra)
+        status, headers, body = read_response(extra)
         extra.close()
         _assert_json_error(status, headers, body, 503)
         (entry,) = json.loads(body)["errors"]
@@ -447,7 +426,7 @@ def test_a_body_sent_a_byte_a_chunk_costs_its_size_not_fifty_times(crowded: ApiP
         for sock in sockets:
             sock.sendall(b"0\r\n\r\n")  # complete: answered once the whole body was read
         for sock in sockets:
-            status, _headers, _body = _read_response(sock, timeout_s=60)
+            status, _headers, _body = read_response(sock, timeout_s=60)
             assert status in (400, 413), status  # not JSON: refused, but read whole
     finally:
         for sock in sockets:
@@ -479,7 +458,7 @@ def test_bodies_past_the_buffer_budget_are_told_to_retry(crowded: ApiProcess) ->
             for sock in sockets:
                 with contextlib.suppress(TimeoutError):
                     if sock.recv(1, socket.MSG_PEEK):
-                        answers.append(_read_response(sock))
+                        answers.append(read_response(sock))
         assert answers, "a body past the budget is refused"
         for status, headers, body in answers:
             _assert_json_error(status, headers, body, 503)
@@ -517,7 +496,7 @@ def test_a_websocket_upgrade_is_answered_as_plain_http(api: ApiProcess, path: st
             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
         ).encode()
     )
-    status, headers, body = _read_response(sock)
+    status, headers, body = read_response(sock)
     sock.close()
     assert status in (200, 401, 404), body[:300]
     if path != "/healthcheck":  # oslo.middleware's healthcheck answers plain text
@@ -532,7 +511,7 @@ def test_an_h2c_upgrade_is_answered_over_http_1(api: ApiProcess) -> None:
         b"GET /v1/builds HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
         b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
     )
-    status, headers, body = _read_response(sock)
+    status, headers, body = read_response(sock)
     sock.close()
     _assert_json_error(status, headers, body, 401)
     assert "Traceback" not in _new_log(api, since)
@@ -543,7 +522,7 @@ def test_an_http2_preface_is_refused_as_json_or_closed(api: ApiProcess) -> None:
     sock = _connect(api)
     sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
     try:
-        status, headers, body = _read_response(sock)
+        status, headers, body = read_response(sock)
     except ConnectionError:
         pass  # closed without an answer: clean too
     else:
